@@ -1,0 +1,9 @@
+/** Tests run against a real database: SQLite by default, PostgreSQL when DATABASE_URL is set. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: false, diagnostics: { warnOnly: false } }] },
+  setupFiles: ['reflect-metadata'],
+  testTimeout: 60000,
+};

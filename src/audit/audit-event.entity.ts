@@ -1,0 +1,55 @@
+import { GraphQLJSON } from 'graphql-scalars';
+import { Field, ObjectType } from 'type-graphql';
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Node } from '../common/node';
+import { jsonType, timestampType } from '../db/column-types';
+
+/**
+ * One change, written in the same transaction as the change itself. The trail is append-only:
+ * nothing in the code base updates or deletes these rows.
+ */
+@Entity('audit_event')
+@Index('audit_event_target_idx', ['targetType', 'targetId'])
+@Index('audit_event_action_idx', ['action', 'occurredAt'])
+@Index('audit_event_actor_idx', ['actor', 'occurredAt'])
+@Index('audit_event_occurred_at_idx', ['occurredAt', 'id'])
+@ObjectType({
+  implements: Node,
+  description: 'An entry of the append-only audit trail: who changed what, when, from what to what.',
+})
+export class AuditEvent extends Node {
+  @PrimaryGeneratedColumn()
+  id: number;
+
+  @Column({ type: timestampType })
+  @Field({ description: 'Timestamp when the change was committed.' })
+  occurredAt: Date;
+
+  @Column({ type: 'varchar', length: 200 })
+  @Field({ description: 'Who made the change (API key name and role, or `system`).' })
+  actor: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  @Field({ description: 'What was done, e.g. `policy.create`, `device.register`.' })
+  action: string;
+
+  @Column({ type: 'varchar', length: 50 })
+  @Field({ description: 'GraphQL type of the changed object.' })
+  targetType: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  @Field({ description: 'Global ID of the changed object.' })
+  targetId: string;
+
+  @Column({ type: jsonType, nullable: true })
+  @Field(() => GraphQLJSON, { nullable: true, description: 'The object before the change; null for a creation.' })
+  before: unknown;
+
+  @Column({ type: jsonType, nullable: true })
+  @Field(() => GraphQLJSON, { nullable: true, description: 'The object after the change.' })
+  after: unknown;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  @Field(() => String, { nullable: true, description: 'ID of the HTTP request that made the change.' })
+  requestId: string | null;
+}

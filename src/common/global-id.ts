@@ -1,0 +1,21 @@
+/**
+ * Opaque global IDs: base64url("TypeName:rowId"). Clients must treat them as opaque; the server
+ * decodes them to find the type and the row.
+ */
+export function encodeGlobalId(typeName: string, rowId: number): string {
+  return Buffer.from(`${typeName}:${rowId}`, 'utf8').toString('base64url');
+}
+
+export interface DecodedGlobalId {
+  typeName: string;
+  rowId: number;
+}
+
+/** Returns null for anything that is not an ID this server issued, never throws. */
+export function decodeGlobalId(globalId: string): DecodedGlobalId | null {
+  if (typeof globalId !== 'string' || globalId.length === 0 || globalId.length > 200) return null;
+  const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
+  const match = /^([A-Za-z]+):([1-9][0-9]{0,14})$/.exec(decoded);
+  if (!match) return null;
+  return { typeName: match[1], rowId: Number(match[2]) };
+}

@@ -1,0 +1,23 @@
+import { ActivationAttempt } from '../activations/activation-attempt.entity';
+import { AuditEvent } from '../audit/audit-event.entity';
+import { DeviceModel } from '../device-models/device-model.entity';
+import { Device } from '../devices/device.entity';
+import { Exemption } from '../exemptions/exemption.entity';
+import { Partner } from '../partners/partner.entity';
+import { Policy } from '../policies/policy.entity';
+import { PolicyVersion, PolicyVersionDeviceModel, PolicyVersionRegion } from '../policies/policy-version.entity';
+import { Region } from '../regions/region.entity';
+
+export const entities = [
+  Region,
+  Partner,
+  DeviceModel,
+  Device,
+  Policy,
+  PolicyVersion,
+  PolicyVersionRegion,
+  PolicyVersionDeviceModel,
+  ActivationAttempt,
+  Exemption,
+  AuditEvent,
+];

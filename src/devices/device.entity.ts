@@ -1,0 +1,89 @@
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, ManyToOne, JoinColumn } from 'typeorm';
+import { DeviceModel } from '../device-models/device-model.entity';
+import { Region } from '../regions/region.entity';
+import { Partner } from '../partners/partner.entity';
+import { Node } from '../common/node';
+import { timestampType } from '../db/column-types';
+
+export enum DeviceStatus {
+  NEW = 'NEW',
+  ACTIVE = 'ACTIVE',
+  LOCKED = 'LOCKED',
+  UNDER_REVIEW = 'UNDER_REVIEW',
+}
+registerEnumType(DeviceStatus, {
+  name: 'DeviceStatus',
+  description: 'Lifecycle state of a device.',
+  valuesConfig: {
+    NEW: { description: 'Registered from a manifest, never activated.' },
+    ACTIVE: { description: 'Activated and allowed.' },
+    LOCKED: { description: 'Locked by an enforced policy; stays locked until unlocked through an audited path.' },
+    UNDER_REVIEW: { description: 'An activation attempt is waiting in the review queue.' },
+  },
+});
+
+@Entity('device')
+@Index('device_status_idx', ['status', 'id'])
+@Index('device_model_id_idx', ['modelId', 'id'])
+@Index('device_market_region_id_idx', ['marketRegionId', 'id'])
+@Index('device_partner_id_idx', ['partnerId', 'id'])
+@Index('device_created_at_idx', ['createdAt', 'id'])
+@ObjectType({ implements: Node, description: 'One physical phone, identified by its IMEI.' })
+export class Device extends Node {
+  @PrimaryGeneratedColumn()
+  id: number;
+
+  @Index('device_imei_key', { unique: true })
+  @Column({ type: 'varchar', length: 15 })
+  @Field({ description: 'International Mobile Equipment Identity: 15 digits, the last a Luhn check digit.' })
+  imei: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  @Field({ description: 'Manufacturer serial number.' })
+  serialNumber: string;
+
+  @Column({ type: 'integer' })
+  modelId: number;
+
+  @ManyToOne(() => DeviceModel, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'modelId', foreignKeyConstraintName: 'device_model_id_fkey' })
+  modelRelation?: DeviceModel;
+
+  @Column({ type: 'integer' })
+  marketRegionId: number;
+
+  @ManyToOne(() => Region, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'marketRegionId', foreignKeyConstraintName: 'device_market_region_id_fkey' })
+  marketRegionRelation?: Region;
+
+  @Column({ type: 'integer' })
+  partnerId: number;
+
+  @ManyToOne(() => Partner, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'partnerId', foreignKeyConstraintName: 'device_partner_id_fkey' })
+  partnerRelation?: Partner;
+
+  @Column({ type: 'varchar', length: 20, default: DeviceStatus.NEW })
+  @Field(() => DeviceStatus, { description: 'Current lifecycle state.' })
+  status: DeviceStatus;
+
+  @Column({ type: timestampType, nullable: true })
+  @Field(() => Date, { nullable: true, description: 'Timestamp when the device was first activated.' })
+  activatedAt: Date | null;
+
+  @Column({ type: timestampType, nullable: true })
+  @Field(() => Date, { nullable: true, description: 'Timestamp when the device was locked; null unless LOCKED.' })
+  lockedAt: Date | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  @Field(() => String, { nullable: true, description: 'Why the device was locked (reason codes); null unless LOCKED.' })
+  lockReason: string | null;
+
+  @Column({ type: 'integer', nullable: true })
+  lockedByAttemptId: number | null;
+
+  @CreateDateColumn({ type: timestampType })
+  @Field({ description: 'Timestamp when the device was registered.' })
+  createdAt: Date;
+}
