@@ -43,11 +43,11 @@ export class AuditEvent extends Node {
 
   @Column({ type: jsonType, nullable: true })
   @Field(() => GraphQLJSON, { nullable: true, description: 'The object before the change; null for a creation.' })
-  before: unknown;
+  before: Record<string, unknown> | null;
 
   @Column({ type: jsonType, nullable: true })
   @Field(() => GraphQLJSON, { nullable: true, description: 'The object after the change.' })
-  after: unknown;
+  after: Record<string, unknown> | null;
 
   @Column({ type: 'varchar', length: 100, nullable: true })
   @Field(() => String, { nullable: true, description: 'ID of the HTTP request that made the change.' })

@@ -19,3 +19,9 @@ export function decodeGlobalId(globalId: string): DecodedGlobalId | null {
   if (!match) return null;
   return { typeName: match[1], rowId: Number(match[2]) };
 }
+
+/** The row id of `globalId` when it names an object of `typeName`, else null. */
+export function rowIdOf(globalId: string, typeName: string): number | null {
+  const decoded = decodeGlobalId(globalId);
+  return decoded && decoded.typeName === typeName ? decoded.rowId : null;
+}

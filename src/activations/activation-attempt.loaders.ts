@@ -1,0 +1,23 @@
+import { DataSource } from 'typeorm';
+import { SortDirection } from '../common/connection';
+import { createChildConnectionLoader, createEntityLoader } from '../common/loaders';
+import { ActivationAttempt } from './activation-attempt.entity';
+import { applyAttemptFilter } from './activation-attempt.service';
+import { ActivationAttemptOrderField, ResolvedAttemptFilter, attemptSort } from './activation-attempt.types';
+
+export interface DeviceAttemptsFilter extends ResolvedAttemptFilter {
+  /** Part of the loader key so that different orders are different batches. */
+  order: { field: ActivationAttemptOrderField; direction: SortDirection };
+}
+
+export function createActivationAttemptLoaders(dataSource: DataSource) {
+  return {
+    activationAttemptById: createEntityLoader<ActivationAttempt, number>(dataSource, ActivationAttempt),
+    attemptsByDevice: createChildConnectionLoader<ActivationAttempt, DeviceAttemptsFilter>(dataSource, {
+      entity: ActivationAttempt,
+      parentProperty: 'deviceId',
+      sortFor: (key) => attemptSort(key.filter?.order),
+      applyFilter: (qb, filter) => applyAttemptFilter(qb, filter),
+    }),
+  };
+}

@@ -1,0 +1,68 @@
+import { DataSource, SelectQueryBuilder } from 'typeorm';
+import { BadUserInputError } from '../common/errors';
+import { rowIdOf } from '../common/global-id';
+import { GraphQLContext } from '../context';
+import { Region } from '../regions/region.entity';
+import { ActivationAttempt } from './activation-attempt.entity';
+import { ActivationAttemptFilter, ResolvedAttemptFilter } from './activation-attempt.types';
+
+export function checkTimeRange(field: string, from?: Date | null, before?: Date | null): void {
+  if (from && before && before.getTime() <= from.getTime()) {
+    throw new BadUserInputError(field, 'occurredBefore must be later than occurredFrom');
+  }
+}
+
+/** Resolves codes and IDs to row ids; a region code stands for the region and its subdivisions. */
+export async function resolveAttemptFilter(
+  context: GraphQLContext,
+  filter?: ActivationAttemptFilter | null,
+): Promise<ResolvedAttemptFilter> {
+  if (!filter) return {};
+  checkTimeRange('filter.occurredBefore', filter.occurredFrom, filter.occurredBefore);
+  const resolved: ResolvedAttemptFilter = {
+    outcomes: filter.outcomes ?? undefined,
+    occurredFrom: filter.occurredFrom ?? undefined,
+    occurredBefore: filter.occurredBefore ?? undefined,
+  };
+  if (filter.deviceIds) {
+    resolved.deviceIds = filter.deviceIds.map((globalId, index) => {
+      const rowId = rowIdOf(globalId, 'Device');
+      if (rowId === null) throw new BadUserInputError(`filter.deviceIds[${index}]`, 'is not a device ID');
+      return rowId;
+    });
+  }
+  if (filter.regionCodes) {
+    const regions = await context.loaders.regionByCode.loadMany(filter.regionCodes.map((code) => code.toUpperCase()));
+    const regionIds = new Set<number>();
+    for (const [index, region] of regions.entries()) {
+      if (!(region instanceof Region)) {
+        throw new BadUserInputError(
+          `filter.regionCodes[${index}]`,
+          `unknown region code "${filter.regionCodes[index]}"`,
+        );
+      }
+      regionIds.add(region.id);
+      for (const child of await context.loaders.regionChildren.load(region.id)) regionIds.add(child.id);
+    }
+    resolved.regionIds = [...regionIds];
+  }
+  return resolved;
+}
+
+export function applyAttemptFilter(qb: SelectQueryBuilder<ActivationAttempt>, filter: ResolvedAttemptFilter): void {
+  const alias = qb.alias;
+  const anyOf = (values: unknown[]) => (values.length ? values : [-1]);
+  if (filter.deviceIds) qb.andWhere(`${alias}.deviceId IN (:...deviceIds)`, { deviceIds: anyOf(filter.deviceIds) });
+  if (filter.regionIds)
+    qb.andWhere(`${alias}.resolvedRegionId IN (:...regionIds)`, { regionIds: anyOf(filter.regionIds) });
+  if (filter.outcomes) qb.andWhere(`${alias}.outcome IN (:...outcomes)`, { outcomes: anyOf(filter.outcomes) });
+  if (filter.occurredFrom) qb.andWhere(`${alias}.occurredAt >= :occurredFrom`, { occurredFrom: filter.occurredFrom });
+  if (filter.occurredBefore)
+    qb.andWhere(`${alias}.occurredAt < :occurredBefore`, { occurredBefore: filter.occurredBefore });
+}
+
+export function queryAttempts(dataSource: DataSource, filter: ResolvedAttemptFilter) {
+  const qb = dataSource.getRepository(ActivationAttempt).createQueryBuilder('attempt');
+  applyAttemptFilter(qb, filter);
+  return qb;
+}

@@ -1,0 +1,57 @@
+import { Arg, Args, Ctx, Field, ID, InputType, Query, Resolver } from 'type-graphql';
+import { ConnectionArgs } from '../common/connection-args';
+import { ConnectionType, SortDirection, SortSpec } from '../common/connection';
+import { BadUserInputError } from '../common/errors';
+import { paginateQuery } from '../common/sql-pagination';
+import { GraphQLContext } from '../context';
+import { AuditEvent } from './audit-event.entity';
+
+export const AuditEventConnection = ConnectionType(AuditEvent, 'AuditEvent', 'A page of the audit trail.');
+
+const auditSort: SortSpec<AuditEvent> = {
+  property: 'occurredAt',
+  direction: SortDirection.DESC,
+  valueOf: (event) => event.occurredAt,
+};
+
+@InputType({ description: 'Narrows the audit trail; all given conditions must hold.' })
+export class AuditEventFilter {
+  @Field(() => String, { nullable: true, description: 'Only changes by this actor.' })
+  actor?: string | null;
+
+  @Field(() => [String], { nullable: true, description: 'Only these actions, e.g. `policy.update`.' })
+  actions?: string[] | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only changes to the object with this global ID.' })
+  targetId?: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'Only changes at or after this instant.' })
+  occurredFrom?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Only changes before this instant.' })
+  occurredBefore?: Date | null;
+}
+
+@Resolver(() => AuditEvent)
+export class AuditEventResolver {
+  @Query(() => AuditEventConnection, { description: 'The append-only audit trail, newest first.' })
+  auditEvents(
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => AuditEventFilter, { nullable: true, description: 'Conditions the entries must meet.' })
+    filter: AuditEventFilter | null,
+    @Ctx() context: GraphQLContext,
+  ) {
+    const window = context.pageWindow(page);
+    const qb = context.dataSource.getRepository(AuditEvent).createQueryBuilder('event');
+    if (filter?.actor) qb.andWhere('event.actor = :actor', { actor: filter.actor });
+    if (filter?.actions)
+      qb.andWhere('event.action IN (:...actions)', { actions: filter.actions.length ? filter.actions : [''] });
+    if (filter?.targetId) qb.andWhere('event.targetId = :targetId', { targetId: filter.targetId });
+    if (filter?.occurredFrom && filter.occurredBefore && filter.occurredBefore <= filter.occurredFrom) {
+      throw new BadUserInputError('filter.occurredBefore', 'must be later than occurredFrom');
+    }
+    if (filter?.occurredFrom) qb.andWhere('event.occurredAt >= :from', { from: filter.occurredFrom });
+    if (filter?.occurredBefore) qb.andWhere('event.occurredAt < :before', { before: filter.occurredBefore });
+    return paginateQuery(qb, auditSort, window);
+  }
+}

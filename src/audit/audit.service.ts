@@ -1,0 +1,33 @@
+import { EntityManager } from 'typeorm';
+import { encodeGlobalId } from '../common/global-id';
+import { GraphQLContext } from '../context';
+import { AuditEvent } from './audit-event.entity';
+
+export interface AuditedChange {
+  action: string;
+  targetType: string;
+  targetRowId: number;
+  before: unknown;
+  after: unknown;
+}
+
+/** Writes the audit entry of a change inside the change's own transaction (`manager`). */
+export async function recordAuditEvent(manager: EntityManager, context: GraphQLContext, change: AuditedChange) {
+  const event: Omit<AuditEvent, 'id' | 'globalId'> = {
+    occurredAt: new Date(),
+    actor: context.actor,
+    action: change.action,
+    targetType: change.targetType,
+    targetId: encodeGlobalId(change.targetType, change.targetRowId),
+    before: toSnapshot(change.before),
+    after: toSnapshot(change.after),
+    requestId: context.requestId,
+  };
+  // insert, not save: one statement and no read-back; the trail is never read in the same transaction.
+  await manager.insert(AuditEvent, event as never);
+}
+
+/** A plain JSON copy, so later mutations of the entity object cannot change what was recorded. */
+function toSnapshot(value: unknown): Record<string, unknown> | null {
+  return value === null || value === undefined ? null : JSON.parse(JSON.stringify(value));
+}

@@ -1,0 +1,138 @@
+import { DataSource, EntityTarget, In, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import {
+  ConnectionData,
+  Cursor,
+  PageWindow,
+  SortDirection,
+  SortSpec,
+  buildConnection,
+  scanDirection,
+} from './connection';
+
+const comparison = { [SortDirection.ASC]: '>', [SortDirection.DESC]: '<' } as const;
+const opposite = { [SortDirection.ASC]: SortDirection.DESC, [SortDirection.DESC]: SortDirection.ASC } as const;
+
+/** `(sortKey, id)` strictly past `cursor` when reading in `direction`, as a keyset condition. */
+function addCursorCondition<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  property: string,
+  direction: SortDirection,
+  cursor: Cursor,
+  name: string,
+): void {
+  const alias = qb.alias;
+  const op = comparison[direction];
+  qb.andWhere(
+    `(${alias}.${property} ${op} :${name}Value OR (${alias}.${property} = :${name}Value AND ${alias}.id ${op} :${name}Id))`,
+    { [`${name}Value`]: cursor.value, [`${name}Id`]: cursor.id },
+  );
+}
+
+function addWindowConditions<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  sort: SortSpec<T>,
+  window: PageWindow,
+) {
+  if (window.after) addCursorCondition(qb, sort.property, sort.direction, window.after, 'afterCursor');
+  if (window.before) addCursorCondition(qb, sort.property, opposite[sort.direction], window.before, 'beforeCursor');
+}
+
+/**
+ * One page of a root list: the filtered query `qb` (not yet ordered or limited) becomes a keyset
+ * page. The count runs on a copy made before the cursor conditions, and only when asked for.
+ */
+export async function paginateQuery<T extends ObjectLiteral & { id: number }>(
+  qb: SelectQueryBuilder<T>,
+  sort: SortSpec<T>,
+  window: PageWindow,
+): Promise<ConnectionData<T>> {
+  const countQuery = qb.clone();
+  addWindowConditions(qb, sort, window);
+  const direction = scanDirection(sort as SortSpec<unknown>, window);
+  const rows = await qb
+    .orderBy(`${qb.alias}.${sort.property}`, direction)
+    .addOrderBy(`${qb.alias}.id`, direction)
+    .limit(window.limit + 1)
+    .getMany();
+  return buildConnection(rows, window, sort, () => countQuery.getCount());
+}
+
+export interface ParentPageRequest<T extends ObjectLiteral> {
+  entity: EntityTarget<T>;
+  /** Property holding the parent's row id, e.g. `deviceId`. */
+  parentProperty: string;
+  parentIds: readonly number[];
+  sort: SortSpec<T>;
+  window: PageWindow;
+  /** Adds the list's filter to the query aliased `t`. */
+  applyFilter?: (qb: SelectQueryBuilder<T>) => void;
+}
+
+/**
+ * The same page of a child list for many parents at once (the last 5 attempts of each of 100
+ * devices) in two statements, whatever the number of parents: a window function numbers each
+ * parent's rows in page order, then the selected rows are loaded by id.
+ * Returns each parent's rows in scan order, up to limit + 1 (see buildConnection).
+ */
+export async function pageRowsByParent<T extends ObjectLiteral & { id: number }>(
+  dataSource: DataSource,
+  request: ParentPageRequest<T>,
+): Promise<Map<number, T[]>> {
+  const { entity, parentProperty, parentIds, sort, window } = request;
+  const byParent = new Map<number, T[]>(parentIds.map((id) => [id, []]));
+  if (parentIds.length === 0) return byParent;
+
+  const repository = dataSource.getRepository(entity);
+  const inner = repository.createQueryBuilder('t');
+  const column = (property: string) =>
+    `${inner.escape('t')}.${inner.escape(repository.metadata.findColumnWithPropertyName(property)!.databaseName)}`;
+  const direction = scanDirection(sort as SortSpec<unknown>, window);
+  inner
+    .select('t.id', 'id')
+    .addSelect(`t.${parentProperty}`, 'parent')
+    .addSelect(
+      `ROW_NUMBER() OVER (PARTITION BY ${column(parentProperty)} ORDER BY ${column(sort.property)} ${direction}, ${column('id')} ${direction})`,
+      'rn',
+    )
+    .where(`t.${parentProperty} IN (:...parentIds)`, { parentIds: [...parentIds] });
+  request.applyFilter?.(inner);
+  addWindowConditions(inner, sort, window);
+
+  const ranked: { id: number | string; parent: number | string; rn: number | string }[] = await dataSource
+    .createQueryBuilder()
+    .select('ranked.id', 'id')
+    .addSelect('ranked.parent', 'parent')
+    .addSelect('ranked.rn', 'rn')
+    .from(`(${inner.getQuery()})`, 'ranked')
+    .where('ranked.rn <= :rowsPerParent', { rowsPerParent: window.limit + 1 })
+    .setParameters(inner.getParameters())
+    .getRawMany();
+  if (ranked.length === 0) return byParent;
+
+  const rows = await repository.findBy({ id: In(ranked.map((row) => Number(row.id))) } as never);
+  const rowById = new Map(rows.map((row) => [row.id, row]));
+  ranked
+    .sort((a, b) => Number(a.rn) - Number(b.rn))
+    .forEach((rank) => byParent.get(Number(rank.parent))?.push(rowById.get(Number(rank.id))!));
+  return byParent;
+}
+
+/** Counts a child list for many parents in one GROUP BY statement. */
+export async function countByParent<T extends ObjectLiteral>(
+  dataSource: DataSource,
+  entity: EntityTarget<T>,
+  parentProperty: string,
+  parentIds: readonly number[],
+  applyFilter?: (qb: SelectQueryBuilder<T>) => void,
+): Promise<Map<number, number>> {
+  const qb = dataSource
+    .getRepository(entity)
+    .createQueryBuilder('t')
+    .select(`t.${parentProperty}`, 'parent')
+    .addSelect('COUNT(*)', 'total')
+    .where(`t.${parentProperty} IN (:...parentIds)`, { parentIds: [...parentIds] })
+    .groupBy(`t.${parentProperty}`);
+  applyFilter?.(qb);
+  const counts: { parent: number | string; total: number | string }[] = await qb.getRawMany();
+  return new Map(counts.map((row) => [Number(row.parent), Number(row.total)]));
+}

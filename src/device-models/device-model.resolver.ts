@@ -1,0 +1,62 @@
+import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { ConnectionArgs } from '../common/connection-args';
+import { runMutation } from '../common/mutation';
+import { paginateQuery } from '../common/sql-pagination';
+import { GraphQLContext } from '../context';
+import { DeviceModel } from './device-model.entity';
+import { createDeviceModel, queryDeviceModels, updateDeviceModel } from './device-model.service';
+import {
+  CreateDeviceModelInput,
+  CreateDeviceModelPayload,
+  DeviceModelConnection,
+  DeviceModelFilter,
+  DeviceModelOrder,
+  UpdateDeviceModelInput,
+  UpdateDeviceModelPayload,
+  deviceModelSort,
+} from './device-model.types';
+
+@Resolver(() => DeviceModel)
+export class DeviceModelResolver {
+  @Query(() => DeviceModelConnection, { description: "The maker's phone models, filtered and paged." })
+  deviceModels(
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => DeviceModelFilter, { nullable: true, description: 'Conditions the models must meet.' })
+    filter: DeviceModelFilter | null,
+    @Arg('orderBy', () => DeviceModelOrder, { nullable: true, description: 'Order of the list; by code by default.' })
+    orderBy: DeviceModelOrder | null,
+    @Ctx() context: GraphQLContext,
+  ) {
+    return paginateQuery(
+      queryDeviceModels(context.dataSource, filter),
+      deviceModelSort(orderBy),
+      context.pageWindow(page),
+    );
+  }
+
+  @Query(() => DeviceModel, { nullable: true, description: 'The device model with this code.' })
+  deviceModel(
+    @Arg('code', { description: 'Model code, e.g. `PX-9-PRO`.' }) code: string,
+    @Ctx() context: GraphQLContext,
+  ) {
+    return context.loaders.deviceModelByCode.load(code.trim());
+  }
+
+  @Mutation(() => CreateDeviceModelPayload, { description: 'Creates a device model with its TACs.' })
+  async createDeviceModel(
+    @Arg('input', () => CreateDeviceModelInput, { description: 'The new model.' }) input: CreateDeviceModelInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<CreateDeviceModelPayload> {
+    const outcome = await runMutation(context, input, (manager) => createDeviceModel(manager, context, input));
+    return { deviceModel: outcome.result, userErrors: outcome.userErrors };
+  }
+
+  @Mutation(() => UpdateDeviceModelPayload, { description: "Changes a device model's marketing name or TACs." })
+  async updateDeviceModel(
+    @Arg('input', () => UpdateDeviceModelInput, { description: 'The changes.' }) input: UpdateDeviceModelInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<UpdateDeviceModelPayload> {
+    const outcome = await runMutation(context, input, (manager) => updateDeviceModel(manager, context, input));
+    return { deviceModel: outcome.result, userErrors: outcome.userErrors };
+  }
+}

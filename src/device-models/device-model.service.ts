@@ -1,0 +1,106 @@
+import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { recordAuditEvent } from '../audit/audit.service';
+import { isUniqueViolation } from '../common/db-errors';
+import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
+import { rowIdOf } from '../common/global-id';
+import { containsPattern } from '../common/like';
+import { abortOnUserErrors } from '../common/mutation';
+import { GraphQLContext } from '../context';
+import { DeviceModel } from './device-model.entity';
+import { CreateDeviceModelInput, DeviceModelFilter, UpdateDeviceModelInput } from './device-model.types';
+
+export function queryDeviceModels(dataSource: DataSource, filter?: DeviceModelFilter | null) {
+  const qb: SelectQueryBuilder<DeviceModel> = dataSource.getRepository(DeviceModel).createQueryBuilder('model');
+  if (filter?.codes) qb.andWhere('model.code IN (:...codes)', { codes: filter.codes.length ? filter.codes : [''] });
+  if (filter?.nameContains) {
+    qb.andWhere("LOWER(model.marketingName) LIKE :namePattern ESCAPE '\\'", {
+      namePattern: containsPattern(filter.nameContains),
+    });
+  }
+  return qb;
+}
+
+/** A TAC identifies one model: reports TACs listed twice or already owned by another model. */
+async function checkTacPrefixes(manager: EntityManager, tacPrefixes: string[], ownModelId: number | null) {
+  const errors: UserError[] = [];
+  const seen = new Set<string>();
+  tacPrefixes.forEach((tac, index) => {
+    if (seen.has(tac))
+      errors.push(userError(['tacPrefixes', index], UserErrorCode.DUPLICATE, `TAC ${tac} is listed twice`));
+    seen.add(tac);
+  });
+  // Models are few (hundreds), so the overlap check reads them all.
+  const others = await manager.find(DeviceModel, { select: { id: true, code: true, tacPrefixes: true } });
+  const ownerByTac = new Map<string, string>();
+  for (const model of others)
+    if (model.id !== ownModelId) model.tacPrefixes.forEach((tac) => ownerByTac.set(tac, model.code));
+  tacPrefixes.forEach((tac, index) => {
+    const owner = ownerByTac.get(tac);
+    if (owner)
+      errors.push(userError(['tacPrefixes', index], UserErrorCode.TAKEN, `TAC ${tac} belongs to model ${owner}`));
+  });
+  abortOnUserErrors(errors);
+}
+
+async function saveDeviceModel(manager: EntityManager, model: DeviceModel) {
+  try {
+    return await manager.save(model);
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new UserErrorsAbort([userError(['code'], UserErrorCode.TAKEN, `a model with code ${model.code} exists`)]);
+    }
+    throw error;
+  }
+}
+
+export async function createDeviceModel(
+  manager: EntityManager,
+  context: GraphQLContext,
+  input: CreateDeviceModelInput,
+) {
+  await checkTacPrefixes(manager, input.tacPrefixes, null);
+  if (await manager.existsBy(DeviceModel, { code: input.code })) {
+    throw new UserErrorsAbort([userError(['code'], UserErrorCode.TAKEN, `a model with code ${input.code} exists`)]);
+  }
+  const saved = await saveDeviceModel(
+    manager,
+    manager.create(DeviceModel, {
+      code: input.code,
+      marketingName: input.marketingName.trim(),
+      tacPrefixes: input.tacPrefixes,
+    }),
+  );
+  await recordAuditEvent(manager, context, {
+    action: 'deviceModel.create',
+    targetType: 'DeviceModel',
+    targetRowId: saved.id,
+    before: null,
+    after: saved,
+  });
+  return saved;
+}
+
+export async function updateDeviceModel(
+  manager: EntityManager,
+  context: GraphQLContext,
+  input: UpdateDeviceModelInput,
+) {
+  const rowId = rowIdOf(input.id, 'DeviceModel');
+  const model = rowId === null ? null : await manager.findOneBy(DeviceModel, { id: rowId });
+  if (!model) throw new UserErrorsAbort([userError(['id'], UserErrorCode.NOT_FOUND, 'no device model has this ID')]);
+  const before = { ...model };
+  if (input.tacPrefixes != null) {
+    await checkTacPrefixes(manager, input.tacPrefixes, model.id);
+    model.tacPrefixes = input.tacPrefixes;
+  }
+  if (input.marketingName != null) model.marketingName = input.marketingName.trim();
+  const saved = await saveDeviceModel(manager, model);
+  await recordAuditEvent(manager, context, {
+    action: 'deviceModel.update',
+    targetType: 'DeviceModel',
+    targetRowId: saved.id,
+    before,
+    after: saved,
+  });
+  return saved;
+}

@@ -1,0 +1,98 @@
+import { ArrayMaxSize, ArrayMinSize, IsOptional, Length, Matches } from 'class-validator';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
+import { UserError } from '../common/errors';
+import { DeviceModel } from './device-model.entity';
+
+export const DeviceModelConnection = ConnectionType(DeviceModel, 'DeviceModel', 'A page of device models.');
+
+export enum DeviceModelOrderField {
+  CODE = 'CODE',
+  MARKETING_NAME = 'MARKETING_NAME',
+}
+registerEnumType(DeviceModelOrderField, {
+  name: 'DeviceModelOrderField',
+  description: 'Fields device models can be ordered by.',
+});
+
+export const DeviceModelOrder = OrderInputType<DeviceModelOrderField>(
+  DeviceModelOrderField,
+  'DeviceModel',
+  DeviceModelOrderField.CODE,
+);
+export type DeviceModelOrder = InstanceType<typeof DeviceModelOrder>;
+
+export function deviceModelSort(order?: DeviceModelOrder | null): SortSpec<DeviceModel> {
+  const direction = order?.direction ?? SortDirection.ASC;
+  return order?.field === DeviceModelOrderField.MARKETING_NAME
+    ? { property: 'marketingName', direction, valueOf: (model) => model.marketingName }
+    : { property: 'code', direction, valueOf: (model) => model.code };
+}
+
+@InputType({ description: 'Narrows a list of device models.' })
+export class DeviceModelFilter {
+  @Field(() => [String], { nullable: true, description: 'Only the models with these codes.' })
+  codes?: string[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only models whose marketing name contains this text (case-insensitive).',
+  })
+  nameContains?: string | null;
+}
+
+const TAC_RULE = /^\d{8}$/;
+const CODE_RULE = /^[A-Z0-9][A-Z0-9-]{0,39}$/;
+
+@InputType({ description: 'A new device model.' })
+export class CreateDeviceModelInput {
+  @Matches(CODE_RULE, { message: 'code must be 1 to 40 upper-case letters, digits or dashes' })
+  @Field({ description: 'Internal model code, unique, e.g. `PX-9-PRO`.' })
+  code: string;
+
+  @Length(1, 200, { message: 'marketingName must be 1 to 200 characters' })
+  @Field({ description: 'Name the model is sold under.' })
+  marketingName: string;
+
+  @ArrayMinSize(1, { message: 'tacPrefixes must name at least one TAC' })
+  @ArrayMaxSize(1000, { message: 'tacPrefixes can hold at most 1000 TACs' })
+  @Matches(TAC_RULE, { each: true, message: 'tacPrefixes must hold 8-digit Type Allocation Codes' })
+  @Field(() => [String], { description: 'Type Allocation Codes (first 8 IMEI digits) of the model.' })
+  tacPrefixes: string[];
+}
+
+@InputType({ description: 'Changes to a device model; omitted fields keep their value. The code never changes.' })
+export class UpdateDeviceModelInput {
+  @Field(() => ID, { description: 'Global ID of the model.' })
+  id: string;
+
+  @IsOptional()
+  @Length(1, 200, { message: 'marketingName must be 1 to 200 characters' })
+  @Field(() => String, { nullable: true, description: 'New marketing name.' })
+  marketingName?: string | null;
+
+  @IsOptional()
+  @ArrayMinSize(1, { message: 'tacPrefixes must name at least one TAC' })
+  @ArrayMaxSize(1000, { message: 'tacPrefixes can hold at most 1000 TACs' })
+  @Matches(TAC_RULE, { each: true, message: 'tacPrefixes must hold 8-digit Type Allocation Codes' })
+  @Field(() => [String], { nullable: true, description: 'New full list of TACs.' })
+  tacPrefixes?: string[] | null;
+}
+
+@ObjectType({ description: 'Result of createDeviceModel.' })
+export class CreateDeviceModelPayload {
+  @Field(() => DeviceModel, { nullable: true, description: 'The new model; null when there are user errors.' })
+  deviceModel: DeviceModel | null;
+
+  @Field(() => [UserError], { description: 'What was wrong with the input; empty on success.' })
+  userErrors: UserError[];
+}
+
+@ObjectType({ description: 'Result of updateDeviceModel.' })
+export class UpdateDeviceModelPayload {
+  @Field(() => DeviceModel, { nullable: true, description: 'The model as changed; null when there are user errors.' })
+  deviceModel: DeviceModel | null;
+
+  @Field(() => [UserError], { description: 'What was wrong with the input; empty on success.' })
+  userErrors: UserError[];
+}

@@ -1,0 +1,30 @@
+import { DataSource } from 'typeorm';
+import { createChildConnectionLoader, createEntityLoader } from '../common/loaders';
+import { Device, DeviceStatus } from './device.entity';
+import { DeviceOrder, deviceSort } from './device.types';
+
+export interface ChildDevicesFilter {
+  statuses?: DeviceStatus[];
+  order?: Pick<DeviceOrder, 'field' | 'direction'>;
+}
+
+function childDevicesLoader(dataSource: DataSource, parentProperty: 'partnerId' | 'modelId') {
+  return createChildConnectionLoader<Device, ChildDevicesFilter>(dataSource, {
+    entity: Device,
+    parentProperty,
+    sortFor: (key) => deviceSort(key.filter?.order),
+    applyFilter: (qb, filter) => {
+      if (filter.statuses)
+        qb.andWhere('t.status IN (:...statuses)', { statuses: filter.statuses.length ? filter.statuses : [''] });
+    },
+  });
+}
+
+export function createDeviceLoaders(dataSource: DataSource) {
+  return {
+    deviceById: createEntityLoader<Device, number>(dataSource, Device),
+    deviceByImei: createEntityLoader<Device, string>(dataSource, Device, 'imei'),
+    devicesByPartner: childDevicesLoader(dataSource, 'partnerId'),
+    devicesByModel: childDevicesLoader(dataSource, 'modelId'),
+  };
+}

@@ -1,0 +1,96 @@
+import { ArrayMaxSize, ArrayMinSize } from 'class-validator';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
+import { UserError } from '../common/errors';
+import { Device, DeviceStatus } from './device.entity';
+
+export const DeviceConnection = ConnectionType(Device, 'Device', 'A page of devices.');
+
+export enum DeviceOrderField {
+  IMEI = 'IMEI',
+  CREATED_AT = 'CREATED_AT',
+}
+registerEnumType(DeviceOrderField, { name: 'DeviceOrderField', description: 'Fields devices can be ordered by.' });
+
+export const DeviceOrder = OrderInputType<DeviceOrderField>(DeviceOrderField, 'Device', DeviceOrderField.IMEI);
+export type DeviceOrder = InstanceType<typeof DeviceOrder>;
+
+export function deviceSort(order?: DeviceOrder | null): SortSpec<Device> {
+  const direction = order?.direction ?? SortDirection.ASC;
+  return order?.field === DeviceOrderField.CREATED_AT
+    ? { property: 'createdAt', direction, valueOf: (device) => device.createdAt }
+    : { property: 'imei', direction, valueOf: (device) => device.imei };
+}
+
+@InputType({ description: 'Narrows a list of devices; all given conditions must hold.' })
+export class DeviceFilter {
+  @Field(() => [DeviceStatus], { nullable: true, description: 'Only devices in one of these states.' })
+  statuses?: DeviceStatus[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Only devices of these model codes.' })
+  modelCodes?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Only devices sold for these market regions (ISO codes).' })
+  marketRegionCodes?: string[] | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Only devices distributed by these partners (global IDs).' })
+  partnerIds?: string[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only devices whose IMEI starts with these digits (e.g. a TAC).',
+  })
+  imeiPrefix?: string | null;
+}
+
+/** Filter with every reference resolved to row ids (what the query layer works with). */
+export interface ResolvedDeviceFilter {
+  statuses?: DeviceStatus[];
+  modelIds?: number[];
+  marketRegionIds?: number[];
+  partnerIds?: number[];
+  imeiPrefix?: string;
+}
+
+@InputType({ description: 'One row of a shipment manifest.' })
+export class DeviceManifestRow {
+  @Field({ description: "The device's IMEI: 15 digits with a valid Luhn check digit." })
+  imei: string;
+
+  @Field({ description: 'Manufacturer serial number (1 to 64 characters).' })
+  serialNumber: string;
+
+  @Field({ description: "Code of the device's model; the IMEI's TAC must be one of the model's." })
+  modelCode: string;
+
+  @Field({ description: 'ISO code of the region the device is sold for.' })
+  marketRegionCode: string;
+}
+
+export const MAX_MANIFEST_ROWS = 10_000;
+
+@InputType({ description: "A partner's shipment manifest: registered all together or not at all." })
+export class RegisterDevicesInput {
+  @Field(() => ID, { description: 'Global ID of the partner that distributes the devices.' })
+  partnerId: string;
+
+  @ArrayMinSize(1, { message: 'devices must hold at least one row' })
+  @ArrayMaxSize(MAX_MANIFEST_ROWS, { message: `devices can hold at most ${MAX_MANIFEST_ROWS} rows in one call` })
+  @Field(() => [DeviceManifestRow], { description: `The devices, 1 to ${MAX_MANIFEST_ROWS}.` })
+  devices: DeviceManifestRow[];
+}
+
+@ObjectType({ description: 'Result of registerDevices.' })
+export class RegisterDevicesPayload {
+  @Field(() => Int, { description: 'How many devices were registered (0 when there are user errors).' })
+  registeredCount: number;
+
+  @Field(() => [Device], {
+    nullable: true,
+    description: 'The registered devices, in manifest order; null on user errors.',
+  })
+  devices: Device[] | null;
+
+  @Field(() => [UserError], { description: 'Every bad row and field; nothing is registered when any exists.' })
+  userErrors: UserError[];
+}

@@ -1,0 +1,30 @@
+import { Field, ID, InputType } from 'type-graphql';
+import { ConnectionType, SortDirection, SortSpec } from '../common/connection';
+import { Exemption } from './exemption.entity';
+
+export const ExemptionConnection = ConnectionType(Exemption, 'Exemption', 'A page of exemptions.');
+
+/** Newest first. */
+export const exemptionSort: SortSpec<Exemption> = {
+  property: 'createdAt',
+  direction: SortDirection.DESC,
+  valueOf: (exemption) => exemption.createdAt,
+};
+
+@InputType({ description: 'Narrows a list of exemptions.' })
+export class ExemptionFilter {
+  @Field(() => String, { nullable: true, description: 'Only exemptions from the policy with this key.' })
+  policyKey?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only exemptions of this device (global ID).' })
+  deviceId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only exemptions of this partner (global ID).' })
+  partnerId?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Indicates that only exemptions in force now (not revoked, not expired) are listed.',
+  })
+  activeOnly?: boolean | null;
+}

@@ -1,0 +1,54 @@
+import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { ConnectionArgs } from '../common/connection-args';
+import { runMutation } from '../common/mutation';
+import { paginateQuery } from '../common/sql-pagination';
+import { GraphQLContext } from '../context';
+import { Partner } from './partner.entity';
+import { createPartner, queryPartners, updatePartner } from './partner.service';
+import {
+  CreatePartnerInput,
+  CreatePartnerPayload,
+  PartnerConnection,
+  PartnerFilter,
+  PartnerOrder,
+  UpdatePartnerInput,
+  UpdatePartnerPayload,
+  partnerSort,
+} from './partner.types';
+
+@Resolver(() => Partner)
+export class PartnerResolver {
+  @Query(() => PartnerConnection, { description: 'Distributors and carriers, filtered and paged.' })
+  partners(
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => PartnerFilter, { nullable: true, description: 'Conditions the partners must meet.' })
+    filter: PartnerFilter | null,
+    @Arg('orderBy', () => PartnerOrder, { nullable: true, description: 'Order of the list; by name by default.' })
+    orderBy: PartnerOrder | null,
+    @Ctx() context: GraphQLContext,
+  ) {
+    return paginateQuery(queryPartners(context.dataSource, filter), partnerSort(orderBy), context.pageWindow(page));
+  }
+
+  @Mutation(() => CreatePartnerPayload, { description: 'Creates a distributor or carrier.' })
+  async createPartner(
+    @Arg('input', () => CreatePartnerInput, { description: 'The new partner.' }) input: CreatePartnerInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<CreatePartnerPayload> {
+    const { result, userErrors } = await runMutation(context, input, (manager) =>
+      createPartner(manager, context, input),
+    );
+    return { partner: result, userErrors };
+  }
+
+  @Mutation(() => UpdatePartnerPayload, { description: "Changes a partner's name, kind or contact." })
+  async updatePartner(
+    @Arg('input', () => UpdatePartnerInput, { description: 'The changes.' }) input: UpdatePartnerInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<UpdatePartnerPayload> {
+    const { result, userErrors } = await runMutation(context, input, (manager) =>
+      updatePartner(manager, context, input),
+    );
+    return { partner: result, userErrors };
+  }
+}

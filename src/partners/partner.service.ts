@@ -1,0 +1,67 @@
+import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { recordAuditEvent } from '../audit/audit.service';
+import { isUniqueViolation } from '../common/db-errors';
+import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
+import { rowIdOf } from '../common/global-id';
+import { containsPattern } from '../common/like';
+import { GraphQLContext } from '../context';
+import { Partner } from './partner.entity';
+import { CreatePartnerInput, PartnerFilter, UpdatePartnerInput } from './partner.types';
+
+export function queryPartners(dataSource: DataSource, filter?: PartnerFilter | null): SelectQueryBuilder<Partner> {
+  const qb = dataSource.getRepository(Partner).createQueryBuilder('partner');
+  if (filter?.kind) qb.andWhere('partner.kind = :kind', { kind: filter.kind });
+  if (filter?.nameContains) {
+    qb.andWhere("LOWER(partner.name) LIKE :namePattern ESCAPE '\\'", {
+      namePattern: containsPattern(filter.nameContains),
+    });
+  }
+  return qb;
+}
+
+async function savePartner(manager: EntityManager, partner: Partner): Promise<Partner> {
+  try {
+    return await manager.save(partner);
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new UserErrorsAbort([userError(['name'], UserErrorCode.TAKEN, `a partner named "${partner.name}" exists`)]);
+    }
+    throw error;
+  }
+}
+
+export async function createPartner(manager: EntityManager, context: GraphQLContext, input: CreatePartnerInput) {
+  const partner = manager.create(Partner, {
+    name: input.name.trim(),
+    kind: input.kind,
+    contactEmail: input.contactEmail ?? null,
+  });
+  const saved = await savePartner(manager, partner);
+  await recordAuditEvent(manager, context, {
+    action: 'partner.create',
+    targetType: 'Partner',
+    targetRowId: saved.id,
+    before: null,
+    after: saved,
+  });
+  return saved;
+}
+
+export async function updatePartner(manager: EntityManager, context: GraphQLContext, input: UpdatePartnerInput) {
+  const rowId = rowIdOf(input.id, 'Partner');
+  const partner = rowId === null ? null : await manager.findOneBy(Partner, { id: rowId });
+  if (!partner) throw new UserErrorsAbort([userError(['id'], UserErrorCode.NOT_FOUND, 'no partner has this ID')]);
+  const before = { ...partner };
+  if (input.name != null) partner.name = input.name.trim();
+  if (input.kind != null) partner.kind = input.kind;
+  if (input.contactEmail !== undefined) partner.contactEmail = input.contactEmail;
+  const saved = await savePartner(manager, partner);
+  await recordAuditEvent(manager, context, {
+    action: 'partner.update',
+    targetType: 'Partner',
+    targetRowId: saved.id,
+    before,
+    after: saved,
+  });
+  return saved;
+}

@@ -1,0 +1,87 @@
+import { IsEmail, IsOptional, Length } from 'class-validator';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
+import { UserError } from '../common/errors';
+import { Partner, PartnerKind } from './partner.entity';
+
+export const PartnerConnection = ConnectionType(Partner, 'Partner', 'A page of partners.');
+
+export enum PartnerOrderField {
+  NAME = 'NAME',
+  CREATED_AT = 'CREATED_AT',
+}
+registerEnumType(PartnerOrderField, { name: 'PartnerOrderField', description: 'Fields partners can be ordered by.' });
+
+export const PartnerOrder = OrderInputType<PartnerOrderField>(PartnerOrderField, 'Partner', PartnerOrderField.NAME);
+export type PartnerOrder = InstanceType<typeof PartnerOrder>;
+
+export function partnerSort(order?: PartnerOrder | null): SortSpec<Partner> {
+  const direction = order?.direction ?? SortDirection.ASC;
+  return order?.field === PartnerOrderField.CREATED_AT
+    ? { property: 'createdAt', direction, valueOf: (partner) => partner.createdAt }
+    : { property: 'name', direction, valueOf: (partner) => partner.name };
+}
+
+@InputType({ description: 'Narrows a list of partners.' })
+export class PartnerFilter {
+  @Field(() => PartnerKind, { nullable: true, description: 'Only distributors, or only carriers.' })
+  kind?: PartnerKind | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only partners whose name contains this text (case-insensitive).',
+  })
+  nameContains?: string | null;
+}
+
+@InputType({ description: 'A new partner.' })
+export class CreatePartnerInput {
+  @Length(1, 200, { message: 'name must be 1 to 200 characters' })
+  @Field({ description: 'Legal or trading name, unique among partners.' })
+  name: string;
+
+  @Field(() => PartnerKind, { description: 'Distributor or carrier.' })
+  kind: PartnerKind;
+
+  @IsOptional()
+  @IsEmail({}, { message: 'contactEmail must be an email address' })
+  @Field(() => String, { nullable: true, description: 'Address the compliance team writes to.' })
+  contactEmail?: string | null;
+}
+
+@InputType({ description: 'Changes to a partner; omitted fields keep their value.' })
+export class UpdatePartnerInput {
+  @Field(() => ID, { description: 'Global ID of the partner.' })
+  id: string;
+
+  @IsOptional()
+  @Length(1, 200, { message: 'name must be 1 to 200 characters' })
+  @Field(() => String, { nullable: true, description: 'New name, unique among partners.' })
+  name?: string | null;
+
+  @Field(() => PartnerKind, { nullable: true, description: 'New kind.' })
+  kind?: PartnerKind | null;
+
+  @IsOptional()
+  @IsEmail({}, { message: 'contactEmail must be an email address' })
+  @Field(() => String, { nullable: true, description: 'New contact address.' })
+  contactEmail?: string | null;
+}
+
+@ObjectType({ description: 'Result of createPartner.' })
+export class CreatePartnerPayload {
+  @Field(() => Partner, { nullable: true, description: 'The new partner; null when there are user errors.' })
+  partner: Partner | null;
+
+  @Field(() => [UserError], { description: 'What was wrong with the input; empty on success.' })
+  userErrors: UserError[];
+}
+
+@ObjectType({ description: 'Result of updatePartner.' })
+export class UpdatePartnerPayload {
+  @Field(() => Partner, { nullable: true, description: 'The partner as changed; null when there are user errors.' })
+  partner: Partner | null;
+
+  @Field(() => [UserError], { description: 'What was wrong with the input; empty on success.' })
+  userErrors: UserError[];
+}

@@ -1,0 +1,244 @@
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsInt,
+  IsOptional,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
+import { UserError } from '../common/errors';
+import { Policy, PolicyStatus } from './policy.entity';
+import { PolicyAction, PolicyMode, PolicyVersion } from './policy-version.entity';
+
+export const PolicyConnection = ConnectionType(Policy, 'Policy', 'A page of policies.');
+export const PolicyVersionConnection = ConnectionType(PolicyVersion, 'PolicyVersion', 'A page of policy versions.');
+
+export enum PolicyOrderField {
+  KEY = 'KEY',
+  CREATED_AT = 'CREATED_AT',
+}
+registerEnumType(PolicyOrderField, { name: 'PolicyOrderField', description: 'Fields policies can be ordered by.' });
+
+export const PolicyOrder = OrderInputType<PolicyOrderField>(PolicyOrderField, 'Policy', PolicyOrderField.KEY);
+export type PolicyOrder = InstanceType<typeof PolicyOrder>;
+
+export function policySort(order?: PolicyOrder | null): SortSpec<Policy> {
+  const direction = order?.direction ?? SortDirection.ASC;
+  return order?.field === PolicyOrderField.CREATED_AT
+    ? { property: 'createdAt', direction, valueOf: (policy) => policy.createdAt }
+    : { property: 'key', direction, valueOf: (policy) => policy.key };
+}
+
+/** Versions are listed newest first. */
+export const versionSort: SortSpec<PolicyVersion> = {
+  property: 'number',
+  direction: SortDirection.DESC,
+  valueOf: (version) => version.number,
+};
+
+@InputType({ description: 'Narrows a list of policies; all given conditions must hold.' })
+export class PolicyFilter {
+  @Field(() => [PolicyStatus], { nullable: true, description: 'Only policies in one of these states.' })
+  statuses?: PolicyStatus[] | null;
+
+  @Field(() => [PolicyAction], {
+    nullable: true,
+    description: 'Only policies whose current version has one of these actions.',
+  })
+  actions?: PolicyAction[] | null;
+
+  @Field(() => [PolicyMode], {
+    nullable: true,
+    description: 'Only policies whose current version is in one of these modes.',
+  })
+  modes?: PolicyMode[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only policies whose current version covers this region (directly or through its country).',
+  })
+  coversRegionCode?: string | null;
+}
+
+@InputType({ description: 'A message in one language.' })
+export class LocalizedMessageInput {
+  @Matches(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, {
+    message: 'locale must be a BCP 47 language tag such as "ru" or "pt-BR"',
+  })
+  @Field({ description: 'BCP 47 language tag, e.g. `ru`, `pt-BR`.' })
+  locale: string;
+
+  @Length(1, 1000, { message: 'text must be 1 to 1000 characters' })
+  @Field({ description: 'The message text.' })
+  text: string;
+}
+
+const KEY_RULE = /^[a-z0-9][a-z0-9-]{1,99}$/;
+
+@InputType({ description: 'A new policy. It starts as a DRAFT with version 1 and decides nothing until activated.' })
+export class CreatePolicyInput {
+  @Matches(KEY_RULE, { message: 'key must be 2 to 100 lower-case letters, digits or dashes' })
+  @Field({ description: 'Stable key, e.g. `export-restricted-territories`.' })
+  key: string;
+
+  @Length(1, 200, { message: 'title must be 1 to 200 characters' })
+  @Field({ description: 'Short title.' })
+  title: string;
+
+  @Length(0, 10000, { message: 'description must be at most 10000 characters' })
+  @Field({ description: 'What the policy is for.' })
+  description: string;
+
+  @Length(1, 10000, { message: 'legalBasis must be 1 to 10000 characters' })
+  @Field({ description: 'The law, regulation or commitment the policy implements.' })
+  legalBasis: string;
+
+  @Field(() => PolicyAction, { description: 'What happens to a device the policy applies to.' })
+  action: PolicyAction;
+
+  @Field(() => PolicyMode, { description: 'ENFORCE acts; MONITOR only records what would have happened.' })
+  mode: PolicyMode;
+
+  @ArrayMinSize(1, { message: 'regionCodes must name at least one region' })
+  @ArrayMaxSize(500, { message: 'regionCodes can name at most 500 regions' })
+  @Field(() => [String], { description: 'ISO codes of the regions covered; a country covers its subdivisions.' })
+  regionCodes: string[];
+
+  @ArrayMaxSize(500, { message: 'productScope can name at most 500 models' })
+  @Field(() => [String], {
+    defaultValue: [],
+    description: 'Codes of the device models the policy is limited to; empty means every model.',
+  })
+  productScope: string[];
+
+  @Field({ description: "Timestamp from which the policy applies (by the attempt's occurredAt)." })
+  effectiveFrom: Date;
+
+  @Field(() => Date, { nullable: true, description: 'Timestamp from which it no longer applies; null for open-ended.' })
+  effectiveUntil?: Date | null;
+
+  @IsInt({ message: 'priority must be an integer' })
+  @Min(-1000, { message: 'priority must be at least -1000' })
+  @Max(1000, { message: 'priority must be at most 1000' })
+  @Field(() => Int, { defaultValue: 0, description: 'Higher wins when several policies apply (-1000 to 1000).' })
+  priority: number;
+
+  @Length(1, 1000, { message: 'lockMessage must be 1 to 1000 characters' })
+  @Field({ description: 'Message shown on a locked device, in English.' })
+  lockMessage: string;
+
+  @ArrayMaxSize(100, { message: 'lockMessageTranslations can hold at most 100 locales' })
+  @ValidateNested({ each: true })
+  @Field(() => [LocalizedMessageInput], { defaultValue: [], description: 'The lock message in other languages.' })
+  lockMessageTranslations: LocalizedMessageInput[];
+}
+
+@InputType({
+  description:
+    'Changes to a policy; omitted fields keep their value. A DRAFT is edited in place; an ACTIVE policy gets a new version.',
+})
+export class UpdatePolicyInput {
+  @Field(() => ID, { description: 'Global ID of the policy.' })
+  id: string;
+
+  @IsOptional()
+  @Length(1, 200, { message: 'title must be 1 to 200 characters' })
+  @Field(() => String, { nullable: true, description: 'New title.' })
+  title?: string | null;
+
+  @IsOptional()
+  @Length(0, 10000, { message: 'description must be at most 10000 characters' })
+  @Field(() => String, { nullable: true, description: 'New description.' })
+  description?: string | null;
+
+  @IsOptional()
+  @Length(1, 10000, { message: 'legalBasis must be 1 to 10000 characters' })
+  @Field(() => String, { nullable: true, description: 'New legal basis.' })
+  legalBasis?: string | null;
+
+  @Field(() => PolicyAction, { nullable: true, description: 'New action.' })
+  action?: PolicyAction | null;
+
+  @Field(() => PolicyMode, { nullable: true, description: 'New mode.' })
+  mode?: PolicyMode | null;
+
+  @IsOptional()
+  @ArrayMinSize(1, { message: 'regionCodes must name at least one region' })
+  @ArrayMaxSize(500, { message: 'regionCodes can name at most 500 regions' })
+  @Field(() => [String], { nullable: true, description: 'New full list of covered region codes.' })
+  regionCodes?: string[] | null;
+
+  @IsOptional()
+  @ArrayMaxSize(500, { message: 'productScope can name at most 500 models' })
+  @Field(() => [String], { nullable: true, description: 'New full product scope; empty means every model.' })
+  productScope?: string[] | null;
+
+  @Field(() => Date, { nullable: true, description: 'New effective-from timestamp.' })
+  effectiveFrom?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'New effective-until timestamp.' })
+  effectiveUntil?: Date | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Indicates that effectiveUntil is removed (open-ended).' })
+  clearEffectiveUntil?: boolean | null;
+
+  @IsOptional()
+  @IsInt({ message: 'priority must be an integer' })
+  @Min(-1000, { message: 'priority must be at least -1000' })
+  @Max(1000, { message: 'priority must be at most 1000' })
+  @Field(() => Int, { nullable: true, description: 'New priority.' })
+  priority?: number | null;
+
+  @IsOptional()
+  @Length(1, 1000, { message: 'lockMessage must be 1 to 1000 characters' })
+  @Field(() => String, { nullable: true, description: 'New English lock message.' })
+  lockMessage?: string | null;
+
+  @IsOptional()
+  @ArrayMaxSize(100, { message: 'lockMessageTranslations can hold at most 100 locales' })
+  @ValidateNested({ each: true })
+  @Field(() => [LocalizedMessageInput], { nullable: true, description: 'New full set of translations.' })
+  lockMessageTranslations?: LocalizedMessageInput[] | null;
+}
+
+@InputType({ description: 'The policy to activate.' })
+export class ActivatePolicyInput {
+  @Field(() => ID, { description: 'Global ID of a DRAFT policy.' })
+  id: string;
+}
+
+@InputType({ description: 'The policy to retire.' })
+export class RetirePolicyInput {
+  @Field(() => ID, { description: 'Global ID of a DRAFT or ACTIVE policy.' })
+  id: string;
+
+  @Length(1, 1000, { message: 'reason must be 1 to 1000 characters' })
+  @Field({ description: 'Why it is retired (kept in the audit trail).' })
+  reason: string;
+}
+
+function policyPayload(name: string, description: string) {
+  @ObjectType(name, { description })
+  class PolicyPayload {
+    @Field(() => Policy, {
+      nullable: true,
+      description: 'The policy after the change; null when there are user errors.',
+    })
+    policy: Policy | null;
+
+    @Field(() => [UserError], { description: 'What was wrong with the input; empty on success.' })
+    userErrors: UserError[];
+  }
+  return PolicyPayload;
+}
+
+export const CreatePolicyPayload = policyPayload('CreatePolicyPayload', 'Result of createPolicy.');
+export const UpdatePolicyPayload = policyPayload('UpdatePolicyPayload', 'Result of updatePolicy.');
+export const ActivatePolicyPayload = policyPayload('ActivatePolicyPayload', 'Result of activatePolicy.');
+export const RetirePolicyPayload = policyPayload('RetirePolicyPayload', 'Result of retirePolicy.');
+export type PolicyPayload = InstanceType<typeof CreatePolicyPayload>;

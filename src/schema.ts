@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { GraphQLScalarType, GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { DateTimeISOResolver } from 'graphql-scalars';
+import { buildSchema } from 'type-graphql';
+import { ActivationAttemptResolver } from './activations/activation-attempt.resolver';
+import { AuditEventResolver } from './audit/audit.resolver';
+import { DeviceModelResolver } from './device-models/device-model.resolver';
+import { DeviceModelDevicesResolver, DeviceResolver, PartnerDevicesResolver } from './devices/device.resolver';
+import { ExemptionResolver } from './exemptions/exemption.resolver';
+import { NodeResolver } from './nodes/node.resolver';
+import { PartnerResolver } from './partners/partner.resolver';
+import { policyResolvers } from './policies/policy.resolver';
+import { RegionResolver } from './regions/region.resolver';
+
+export const resolvers = [
+  NodeResolver,
+  RegionResolver,
+  PartnerResolver,
+  PartnerDevicesResolver,
+  DeviceModelResolver,
+  DeviceModelDevicesResolver,
+  DeviceResolver,
+  ActivationAttemptResolver,
+  ...policyResolvers,
+  ExemptionResolver,
+  AuditEventResolver,
+] as const;
+
+/** ISO 8601 instants under the name partners integrate against (`DateTime`). */
+export const DateTimeScalar = new GraphQLScalarType({
+  ...DateTimeISOResolver.toConfig(),
+  name: 'DateTime',
+  description: 'An instant in ISO 8601 form with a time zone offset, e.g. `2026-11-25T22:31:35Z`; always returned in UTC.',
+});
+
+let cachedSchema: Promise<GraphQLSchema> | undefined;
+
+/** The executable schema; built once per process (type-graphql metadata is global anyway). */
+export function buildAppSchema(): Promise<GraphQLSchema> {
+  cachedSchema ??= buildSchema({
+    resolvers,
+    // Inputs are validated in each mutation so that problems become userErrors, not top-level errors.
+    validate: false,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+  });
+  return cachedSchema;
+}
+
+/** The SDL committed in schema/schema.graphql: sorted, so that it changes only when the API does. */
+export async function printAppSchema(): Promise<string> {
+  return `${printSchema(lexicographicSortSchema(await buildAppSchema()))}\n`;
+}
