@@ -2,6 +2,16 @@
  * Settings read from the environment once, at start. Every value has a documented default so that
  * `npm start` works on a fresh clone with no configuration at all.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** The folder holding package.json, whether running from src/ (ts-node) or dist/src/ (built). */
+export function projectRoot(): string {
+  let directory = __dirname;
+  while (!existsSync(join(directory, 'package.json')) && dirname(directory) !== directory) directory = dirname(directory);
+  return directory;
+}
+
 export interface DatabaseSettings {
   /** `postgres` when DATABASE_URL is a postgres:// URL, otherwise the embedded SQLite file. */
   kind: 'sqlite' | 'postgres';

@@ -30,7 +30,8 @@ export const resolvers = [
 export const DateTimeScalar = new GraphQLScalarType({
   ...DateTimeISOResolver.toConfig(),
   name: 'DateTime',
-  description: 'An instant in ISO 8601 form with a time zone offset, e.g. `2026-11-25T22:31:35Z`; always returned in UTC.',
+  description:
+    'An instant in ISO 8601 form with a time zone offset, e.g. `2026-11-25T22:31:35Z`; always returned in UTC.',
 });
 
 let cachedSchema: Promise<GraphQLSchema> | undefined;

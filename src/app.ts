@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { Express } from 'express';
+import { GraphQLFormattedError } from 'graphql';
+import { DataSource } from 'typeorm';
+import { Settings } from './config';
+import { GraphQLContext, createContext } from './context';
+import { ideForBrowsers, serveIdeAssets } from './ide';
+import { buildAppSchema } from './schema';
+
+/**
+ * Every error leaves with `extensions.code`. Faults (anything not deliberately raised for the
+ * client) are logged in full and, in production, returned as "Internal server error".
+ */
+export function formatError(settings: Settings) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = (formatted.extensions?.code as string | undefined) ?? 'INTERNAL_SERVER_ERROR';
+    if (code === 'INTERNAL_SERVER_ERROR') {
+      console.error('Unexpected error:', error);
+      if (settings.production) return { message: 'Internal server error', path: formatted.path, extensions: { code } };
+    }
+    return { ...formatted, extensions: { ...formatted.extensions, code } };
+  };
+}
+
+export async function createApolloServer(settings: Settings): Promise<ApolloServer<GraphQLContext>> {
+  return new ApolloServer<GraphQLContext>({
+    schema: await buildAppSchema(),
+    formatError: formatError(settings),
+    includeStacktraceInErrorResponses: !settings.production,
+    // The IDE is our own page, served from node_modules; Apollo's landing page would load a CDN.
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+  });
+}
+
+export interface App {
+  express: Express;
+  apollo: ApolloServer<GraphQLContext>;
+}
+
+export async function createApp(dataSource: DataSource, settings: Settings): Promise<App> {
+  const apollo = await createApolloServer(settings);
+  await apollo.start();
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/', (_request, response) => response.redirect('/graphql'));
+  app.use(serveIdeAssets);
+  app.use(
+    '/graphql',
+    ideForBrowsers('/graphql'),
+    express.json({ limit: '5mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 100) || randomUUID();
+        return createContext(dataSource, settings, requestId, 'anonymous');
+      },
+    }),
+  );
+  return { express: app, apollo };
+}

@@ -1,0 +1,361 @@
+import seedrandom from 'seedrandom';
+import { DataSource, In } from 'typeorm';
+import { DecisionOutcome, RegionSource } from '../activations/activation-attempt.entity';
+import { DeviceModel } from '../device-models/device-model.entity';
+import { Device, DeviceStatus } from '../devices/device.entity';
+import { withCheckDigit } from '../devices/imei';
+import { Partner, PartnerKind } from '../partners/partner.entity';
+import { Policy, PolicyStatus } from '../policies/policy.entity';
+import { PolicyAction, PolicyMode, PolicyVersion, PolicyVersionRegion } from '../policies/policy-version.entity';
+import { Region } from '../regions/region.entity';
+import { ColumnValue, insertRows } from './bulk-insert';
+import { markets, partnerNames, places } from './places';
+
+export interface GeneratorOptions {
+  devices: number;
+  attempts: number;
+  seed: string;
+  /** Attempts fall in the `days` days before this instant (fixed, so a seed gives the same data). */
+  until: Date;
+  days: number;
+}
+
+export interface GeneratorReport {
+  partners: number;
+  devices: number;
+  attempts: number;
+  milliseconds: number;
+}
+
+type Random = () => number;
+
+function pickWeighted<T extends { weight: number }>(random: Random, items: T[]): T {
+  const total = items.reduce((sum, item) => sum + item.weight, 0);
+  let point = random() * total;
+  for (const item of items) {
+    point -= item.weight;
+    if (point < 0) return item;
+  }
+  return items[items.length - 1];
+}
+
+function pick<T>(random: Random, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)];
+}
+
+/** Region ids an active policy covers (a country covers its subdivisions), with its version. */
+async function loadCoverage(dataSource: DataSource, regions: Region[]) {
+  const versions = await dataSource
+    .getRepository(PolicyVersion)
+    .createQueryBuilder('version')
+    .innerJoin(Policy, 'policy', 'policy.currentVersionId = version.id')
+    .where('policy.status = :active', { active: PolicyStatus.ACTIVE })
+    .andWhere('version.action = :lock AND version.mode = :enforce', {
+      lock: PolicyAction.LOCK,
+      enforce: PolicyMode.ENFORCE,
+    })
+    .orderBy('version.priority', 'DESC')
+    .getMany();
+  const coverage = new Map<number, PolicyVersion>();
+  if (versions.length === 0) return coverage;
+  const links = await dataSource
+    .getRepository(PolicyVersionRegion)
+    .findBy({ policyVersionId: In(versions.map((v) => v.id)) });
+  const versionById = new Map(versions.map((version) => [version.id, version]));
+  for (const link of links) {
+    for (const region of regions) {
+      if ((region.id === link.regionId || region.parentId === link.regionId) && !coverage.has(region.id)) {
+        coverage.set(region.id, versionById.get(link.policyVersionId)!);
+      }
+    }
+  }
+  return coverage;
+}
+
+/** The next free 6-digit serial of each TAC, so repeated runs never reuse an IMEI. */
+async function nextSerialByTac(dataSource: DataSource, tacs: string[]): Promise<Map<string, number>> {
+  const next = new Map<string, number>();
+  for (const tac of tacs) {
+    const row = await dataSource
+      .getRepository(Device)
+      .createQueryBuilder('device')
+      .select('MAX(device.imei)', 'maxImei')
+      .where('device.imei >= :from AND device.imei < :to', { from: tac, to: `${tac}:` })
+      .getRawOne<{ maxImei: string | null }>();
+    next.set(tac, row?.maxImei ? Number(row.maxImei.slice(8, 14)) + 1 : 0);
+  }
+  return next;
+}
+
+async function maxId(dataSource: DataSource, table: 'device' | 'activation_attempt'): Promise<number> {
+  const [row] = await dataSource.query(`SELECT MAX(id) AS "maxId" FROM ${table}`);
+  return Number(row?.maxId ?? 0);
+}
+
+/** Explicit ids were inserted: move PostgreSQL's sequence past them (SQLite's AUTOINCREMENT follows by itself). */
+async function advanceSequence(dataSource: DataSource, table: string): Promise<void> {
+  if (dataSource.options.type !== 'postgres') return;
+  await dataSource.query(
+    `SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM ${table}))`,
+  );
+}
+
+interface GeneratedAttempt {
+  deviceIndex: number;
+  occurredAt: Date;
+  receivedAt: Date;
+  signals: object;
+  resolvedRegionId: number | null;
+  source: RegionSource;
+  outcome: DecisionOutcome;
+  policyVersionId: number | null;
+  reasonCodes: string[];
+}
+
+interface World {
+  regions: Region[];
+  regionById: Map<number, Region>;
+  regionByCode: Map<string, Region>;
+  coverage: Map<number, PolicyVersion>;
+  placesByMarket: Map<string, typeof places>;
+}
+
+/**
+ * One attempt of a device: where it is (its home market 60% of the time, else where people
+ * travel), which signals it sends, and the outcome the active policies give. The region source
+ * follows the signal strength order GPS > SIM > IP; an IP country alone never locks.
+ */
+function generateAttempt(
+  random: Random,
+  world: World,
+  deviceMarkets: Int32Array,
+  windowStart: number,
+  days: number,
+): GeneratedAttempt {
+  const deviceIndex = Math.floor(random() * deviceMarkets.length);
+  const occurredAt = new Date(windowStart + Math.floor(random() * days * 86_400_000));
+  const lateBy = random() < 0.02 ? random() * 6 * 3_600_000 : random() * 5_000;
+  const receivedAt = new Date(occurredAt.getTime() + Math.floor(lateBy));
+  const homeMarket = world.regionById.get(deviceMarkets[deviceIndex])!;
+  const homePlaces = world.placesByMarket.get(homeMarket.code) ?? [];
+  const place = random() < 0.6 && homePlaces.length ? pick(random, homePlaces) : pickWeighted(random, places);
+  const region = world.regionByCode.get(place.regionCode)!;
+  const country = region.parentId === null ? region : world.regionById.get(region.parentId)!;
+  const hasGps = random() < 0.85;
+  const hasSim = random() < 0.9;
+  const simCountry = random() < 0.8 ? country : homeMarket;
+  const gps = hasGps
+    ? {
+        latitude: Number((place.latitude + (random() - 0.5) * 0.08).toFixed(5)),
+        longitude: Number((place.longitude + (random() - 0.5) * 0.08).toFixed(5)),
+        accuracyMeters: Math.round(5 + random() * 60),
+      }
+    : null;
+  const mnc = String(1 + Math.floor(random() * 20)).padStart(2, '0');
+  const sim = hasSim && simCountry.mobileCountryCodes.length ? { mcc: simCountry.mobileCountryCodes[0], mnc } : null;
+  const ipCountry = random() < 0.95 ? country.code : null;
+  const source = gps ? RegionSource.GPS : sim ? RegionSource.SIM : ipCountry ? RegionSource.IP : RegionSource.NONE;
+  const resolved =
+    source === RegionSource.GPS
+      ? region
+      : source === RegionSource.SIM
+        ? simCountry
+        : source === RegionSource.IP
+          ? country
+          : null;
+  const version = resolved ? world.coverage.get(resolved.id) : undefined;
+  let outcome = DecisionOutcome.ALLOW;
+  let reasonCodes = ['NO_POLICY_APPLIES'];
+  if (!resolved) {
+    outcome = DecisionOutcome.REVIEW;
+    reasonCodes = ['NO_USABLE_SIGNAL'];
+  } else if (version && source === RegionSource.IP) {
+    outcome = DecisionOutcome.REVIEW;
+    reasonCodes = ['IP_COUNTRY_ONLY', `REGION_${resolved.code}`];
+  } else if (version) {
+    outcome = DecisionOutcome.LOCK;
+    reasonCodes = ['POLICY_APPLIES', `REGION_${resolved.code}`, `SOURCE_${source}`];
+  }
+  return {
+    deviceIndex,
+    occurredAt,
+    receivedAt,
+    signals: { gps, sim, ipCountry },
+    resolvedRegionId: resolved?.id ?? null,
+    source,
+    outcome,
+    policyVersionId: version && outcome !== DecisionOutcome.ALLOW ? version.id : null,
+    reasonCodes,
+  };
+}
+
+const ATTEMPT_COLUMNS = [
+  'id',
+  'deviceId',
+  'occurredAt',
+  'receivedAt',
+  'signals',
+  'resolvedRegionId',
+  'regionSource',
+  'outcome',
+  'enforced',
+  'policyVersionId',
+  'reasonCodes',
+];
+const DEVICE_COLUMNS = [
+  'id',
+  'imei',
+  'serialNumber',
+  'modelId',
+  'marketRegionId',
+  'partnerId',
+  'status',
+  'activatedAt',
+  'lockedAt',
+  'lockReason',
+  'lockedByAttemptId',
+  'createdAt',
+];
+
+/**
+ * Generates partners, devices and activation attempts, deterministically for a seed and `until`.
+ * Attempts are generated twice from the same random stream: the first pass only works out each
+ * device's resulting state (so devices are written once, in their final state), the second
+ * writes the attempts.
+ */
+export async function generateDemoData(dataSource: DataSource, options: GeneratorOptions): Promise<GeneratorReport> {
+  const started = Date.now();
+  const regions = await dataSource.getRepository(Region).find();
+  const models = await dataSource.getRepository(DeviceModel).find({ order: { code: 'ASC' } });
+  if (models.length === 0 || regions.length === 0)
+    throw new Error('load the reference data before generating demo data');
+  const world: World = {
+    regions,
+    regionById: new Map(regions.map((region) => [region.id, region])),
+    regionByCode: new Map(regions.map((region) => [region.code, region])),
+    coverage: await loadCoverage(dataSource, regions),
+    placesByMarket: new Map(
+      markets.map((market) => [market.regionCode, places.filter((p) => p.regionCode === market.regionCode)]),
+    ),
+  };
+
+  // Partners: reuse those with the generated names, add the missing ones.
+  const partnerCount = Math.max(6, Math.min(60, Math.ceil(options.devices / 4000)));
+  const wantedPartners = Array.from({ length: partnerCount }, (_, index) => {
+    const base = partnerNames[index % partnerNames.length];
+    const round = Math.floor(index / partnerNames.length);
+    return { name: round === 0 ? base.name : `${base.name} ${round + 1}`, kind: base.kind as PartnerKind };
+  });
+  const partnerRepository = dataSource.getRepository(Partner);
+  const wantedNames = wantedPartners.map((partner) => partner.name);
+  const existingNames = new Set(
+    (await partnerRepository.findBy({ name: In(wantedNames) })).map((partner) => partner.name),
+  );
+  const missingPartners = wantedPartners.filter((partner) => !existingNames.has(partner.name));
+  if (missingPartners.length) {
+    await partnerRepository.insert(
+      missingPartners.map((partner) => ({
+        ...partner,
+        contactEmail: `compliance@${partner.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.example`,
+      })),
+    );
+  }
+  const partners = (await partnerRepository.findBy({ name: In(wantedNames) })).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
+
+  // Devices (not yet written: their state depends on their attempts).
+  const deviceRandom: Random = seedrandom(`${options.seed}:devices`);
+  const nextSerial = await nextSerialByTac(
+    dataSource,
+    models.flatMap((model) => model.tacPrefixes),
+  );
+  const firstDeviceId = (await maxId(dataSource, 'device')) + 1;
+  const firstAttemptId = (await maxId(dataSource, 'activation_attempt')) + 1;
+  const createdAt = new Date(options.until.getTime() - (options.days + 30) * 86_400_000);
+  const deviceMarkets = new Int32Array(options.devices);
+  const devices = Array.from({ length: options.devices }, (_, index) => {
+    const model = pick(deviceRandom, models);
+    const tac = pick(deviceRandom, model.tacPrefixes);
+    const serial = nextSerial.get(tac)!;
+    if (serial > 999_999) throw new Error(`TAC ${tac} has no free serial numbers left`);
+    nextSerial.set(tac, serial + 1);
+    deviceMarkets[index] = world.regionByCode.get(pickWeighted(deviceRandom, markets).regionCode)!.id;
+    return {
+      imei: withCheckDigit(`${tac}${String(serial).padStart(6, '0')}`),
+      serialNumber: `SN${model.code.replace(/-/g, '')}${String(Math.floor(deviceRandom() * 1e9)).padStart(9, '0')}`,
+      modelId: model.id,
+      partnerId: pick(deviceRandom, partners).id,
+      activatedAt: null as Date | null,
+      lock: null as { at: Date; attemptId: number; reason: string } | null,
+    };
+  });
+
+  const windowStart = options.until.getTime() - options.days * 86_400_000;
+  const attemptSeed = `${options.seed}:attempts`;
+  // Pass 1: each device's first activation and first enforced lock.
+  if (devices.length > 0) {
+    const random: Random = seedrandom(attemptSeed);
+    for (let index = 0; index < options.attempts; index += 1) {
+      const attempt = generateAttempt(random, world, deviceMarkets, windowStart, options.days);
+      const device = devices[attempt.deviceIndex];
+      if (!device.activatedAt || device.activatedAt > attempt.occurredAt) device.activatedAt = attempt.occurredAt;
+      if (attempt.outcome === DecisionOutcome.LOCK && (!device.lock || device.lock.at > attempt.occurredAt)) {
+        device.lock = {
+          at: attempt.occurredAt,
+          attemptId: firstAttemptId + index,
+          reason: attempt.reasonCodes.join(','),
+        };
+      }
+    }
+  }
+  const deviceRows: ColumnValue[][] = devices.map((device, index) => [
+    firstDeviceId + index,
+    device.imei,
+    device.serialNumber,
+    device.modelId,
+    deviceMarkets[index],
+    device.partnerId,
+    device.lock ? DeviceStatus.LOCKED : device.activatedAt ? DeviceStatus.ACTIVE : DeviceStatus.NEW,
+    device.activatedAt,
+    device.lock?.at ?? null,
+    device.lock?.reason ?? null,
+    // No foreign key on this column, so it can name an attempt written just after the device.
+    device.lock?.attemptId ?? null,
+    createdAt,
+  ]);
+  await dataSource.transaction((manager) => insertRows(manager, 'device', DEVICE_COLUMNS, deviceRows));
+  await advanceSequence(dataSource, 'device');
+
+  // Pass 2: the same attempts again, written in batches.
+  if (devices.length > 0) {
+    const random: Random = seedrandom(attemptSeed);
+    for (let index = 0; index < options.attempts;) {
+      const batch: ColumnValue[][] = [];
+      for (; batch.length < 20_000 && index < options.attempts; index += 1) {
+        const attempt = generateAttempt(random, world, deviceMarkets, windowStart, options.days);
+        batch.push([
+          firstAttemptId + index,
+          firstDeviceId + attempt.deviceIndex,
+          attempt.occurredAt,
+          attempt.receivedAt,
+          attempt.signals,
+          attempt.resolvedRegionId,
+          attempt.source,
+          attempt.outcome,
+          attempt.outcome !== DecisionOutcome.ALLOW,
+          attempt.policyVersionId,
+          attempt.reasonCodes,
+        ]);
+      }
+      await dataSource.transaction((manager) => insertRows(manager, 'activation_attempt', ATTEMPT_COLUMNS, batch));
+    }
+    await advanceSequence(dataSource, 'activation_attempt');
+  }
+  return {
+    partners: missingPartners.length,
+    devices: devices.length,
+    attempts: devices.length > 0 ? options.attempts : 0,
+    milliseconds: Date.now() - started,
+  };
+}
