@@ -55,10 +55,13 @@ export async function queryPolicies(context: GraphQLContext, filter?: PolicyFilt
     if (!region)
       throw new BadUserInputError('filter.coversRegionCode', `unknown region code "${filter.coversRegionCode}"`);
     const coveringIds = region.parentId === null ? [region.id] : [region.id, region.parentId];
-    qb.andWhere(
-      'policy.currentVersionId IN (SELECT covered.policyVersionId FROM policy_version_region covered WHERE covered.regionId IN (:...coveringIds))',
-      { coveringIds },
-    );
+    const coveringVersions = qb
+      .subQuery()
+      .select('covered.policyVersionId')
+      .from(PolicyVersionRegion, 'covered')
+      .where('covered.regionId IN (:...coveringIds)')
+      .getQuery();
+    qb.andWhere(`policy.currentVersionId IN ${coveringVersions}`, { coveringIds });
   }
   return qb;
 }
