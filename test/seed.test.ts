@@ -1,0 +1,78 @@
+import { ActivationAttempt, DecisionOutcome } from '../src/activations/activation-attempt.entity';
+import { Device, DeviceStatus } from '../src/devices/device.entity';
+import { imeiProblem } from '../src/devices/imei';
+import { Region } from '../src/regions/region.entity';
+import { loadReferenceData } from '../src/seeding/reference-data';
+import { openTestDatabase, TestDatabase } from './support/database';
+import { seedDemo } from './support/fixtures';
+
+const RESTRICTED = ['UA-43', 'UA-40', 'CU', 'IR', 'SY', 'KP', 'SD'];
+
+async function snapshot(database: TestDatabase) {
+  const devices = await database.dataSource.getRepository(Device).find({ order: { id: 'ASC' } });
+  const attempts = await database.dataSource.getRepository(ActivationAttempt).find({ order: { id: 'ASC' } });
+  return {
+    devices: devices.map(({ imei, serialNumber, status, lockedAt, lockReason }) => ({ imei, serialNumber, status, lockedAt, lockReason })),
+    attempts: attempts.map(({ occurredAt, signals, outcome, reasonCodes }) => ({ occurredAt, signals, outcome, reasonCodes })),
+  };
+}
+
+describe('seed data', () => {
+  let first: TestDatabase;
+  let second: TestDatabase;
+  beforeAll(async () => {
+    [first, second] = await Promise.all([openTestDatabase(), openTestDatabase()]);
+    await seedDemo(first.dataSource, 300, 4000, 'same');
+    await seedDemo(second.dataSource, 300, 4000, 'same');
+  });
+  afterAll(async () => {
+    await first.close();
+    await second.close();
+  });
+
+  it('loads reference data once: a second load adds nothing', async () => {
+    expect(await loadReferenceData(first.dataSource, first.settings)).toEqual({ regions: 0, deviceModels: 0, policies: 0 });
+  });
+
+  it('is deterministic for a seed', async () => {
+    expect(await snapshot(first)).toEqual(await snapshot(second));
+  });
+
+  it('makes valid, unique IMEIs and locks only in restricted territories', async () => {
+    const devices = await first.dataSource.getRepository(Device).find();
+    expect(devices.every((device) => imeiProblem(device.imei) === null)).toBe(true);
+    expect(new Set(devices.map((device) => device.imei)).size).toBe(devices.length);
+    const regions = new Map((await first.dataSource.getRepository(Region).find()).map((region) => [region.id, region.code]));
+    const attempts = await first.dataSource.getRepository(ActivationAttempt).find();
+    const locks = attempts.filter((attempt) => attempt.outcome === DecisionOutcome.LOCK);
+    expect(locks.length).toBeGreaterThan(0);
+    expect(locks.length / attempts.length).toBeLessThan(0.1);
+    for (const lock of locks) expect(RESTRICTED).toContain(regions.get(lock.resolvedRegionId!));
+    const allowedInRestricted = attempts.filter(
+      (attempt) => attempt.outcome === DecisionOutcome.ALLOW && RESTRICTED.includes(regions.get(attempt.resolvedRegionId!) ?? ''),
+    );
+    expect(allowedInRestricted).toEqual([]);
+  });
+
+  it('leaves each device in the state its attempts imply', async () => {
+    const devices = await first.dataSource.getRepository(Device).find();
+    const attempts = await first.dataSource.getRepository(ActivationAttempt).find();
+    for (const device of devices.slice(0, 100)) {
+      const own = attempts.filter((attempt) => attempt.deviceId === device.id);
+      const locks = own.filter((attempt) => attempt.outcome === DecisionOutcome.LOCK).sort((a, b) => +a.occurredAt - +b.occurredAt);
+      const expected = locks.length ? DeviceStatus.LOCKED : own.length ? DeviceStatus.ACTIVE : DeviceStatus.NEW;
+      expect(device.status).toBe(expected);
+      if (locks.length) {
+        expect(device.lockedByAttemptId).toBe(locks[0].id);
+        expect(device.lockedAt).toEqual(locks[0].occurredAt);
+      }
+    }
+  });
+
+  it('adds to an existing database without reusing an IMEI', async () => {
+    await seedDemo(first.dataSource, 50, 100, 'more');
+    const devices = await first.dataSource.getRepository(Device).find();
+    expect(devices).toHaveLength(350);
+    expect(new Set(devices.map((device) => device.imei)).size).toBe(350);
+  });
+});
