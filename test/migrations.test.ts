@@ -16,7 +16,8 @@ describe('migrations', () => {
     await dataSource.undoLastMigration({ transaction: 'each' });
     const runner = dataSource.createQueryRunner();
     const remaining: string[] = [];
-    for (const { tableName } of dataSource.entityMetadatas) if (await runner.hasTable(tableName)) remaining.push(tableName);
+    for (const { tableName } of dataSource.entityMetadatas)
+      if (await runner.hasTable(tableName)) remaining.push(tableName);
     await runner.release();
     expect(remaining).toEqual([]);
 

@@ -50,7 +50,13 @@ describe('partners', () => {
     const updated = await client.data(UPDATE_PARTNER, { input: { id, kind: 'CARRIER', contactEmail: null } });
     expect(updated.updatePartner.partner).toEqual({ id, name: 'Baltic Phones', kind: 'CARRIER', contactEmail: null });
     const [creation] = await auditTrail('partner.create');
-    expect(creation).toMatchObject({ actor: 'test', targetType: 'Partner', targetId: id, before: null, requestId: 'test-request' });
+    expect(creation).toMatchObject({
+      actor: 'test',
+      targetType: 'Partner',
+      targetId: id,
+      before: null,
+      requestId: 'test-request',
+    });
     const [update] = await auditTrail('partner.update');
     expect(update.before).toMatchObject({ kind: 'DISTRIBUTOR', contactEmail: 'ops@baltic.example' });
     expect(update.after).toMatchObject({ kind: 'CARRIER', contactEmail: null });
@@ -67,7 +73,11 @@ describe('partners', () => {
   });
 
   it('rejects an update of an unknown partner', async () => {
-    const errors = await expectRejected(UPDATE_PARTNER, { input: { id: 'UGFydG5lcjo5OTk5', name: 'X' } }, 'updatePartner');
+    const errors = await expectRejected(
+      UPDATE_PARTNER,
+      { input: { id: 'UGFydG5lcjo5OTk5', name: 'X' } },
+      'updatePartner',
+    );
     expect(errors).toEqual([{ field: ['input', 'id'], message: 'no partner has this ID', code: 'NOT_FOUND' }]);
   });
 
@@ -87,7 +97,9 @@ const UPDATE_MODEL = `mutation ($input: UpdateDeviceModelInput!) {
 
 describe('device models', () => {
   it('creates and updates a model', async () => {
-    const created = await client.data(CREATE_MODEL, { input: { code: 'ZX-1', marketingName: 'Zenith X1', tacPrefixes: ['35999901'] } });
+    const created = await client.data(CREATE_MODEL, {
+      input: { code: 'ZX-1', marketingName: 'Zenith X1', tacPrefixes: ['35999901'] },
+    });
     expect(created.createDeviceModel.userErrors).toEqual([]);
     const updated = await client.data(UPDATE_MODEL, {
       input: { id: created.createDeviceModel.deviceModel.id, tacPrefixes: ['35999901', '35999902'] },
@@ -102,7 +114,11 @@ describe('device models', () => {
     [{ code: 'ZX-2', marketingName: 'Bad TAC', tacPrefixes: ['3599990'] }, ['input', 'tacPrefixes'], 'INVALID'],
     [{ code: 'ZX-2', marketingName: 'No TAC', tacPrefixes: [] }, ['input', 'tacPrefixes'], 'INVALID'],
     [{ code: 'ZX-2', marketingName: 'Stolen TAC', tacPrefixes: ['35291811'] }, ['input', 'tacPrefixes', '0'], 'TAKEN'],
-    [{ code: 'ZX-2', marketingName: 'Twice', tacPrefixes: ['35999905', '35999905'] }, ['input', 'tacPrefixes', '1'], 'DUPLICATE'],
+    [
+      { code: 'ZX-2', marketingName: 'Twice', tacPrefixes: ['35999905', '35999905'] },
+      ['input', 'tacPrefixes', '1'],
+      'DUPLICATE',
+    ],
   ])('rejects %p', async (input, field, code) => {
     const errors = await expectRejected(CREATE_MODEL, { input }, 'createDeviceModel');
     expect(errors).toEqual([expect.objectContaining({ field, code })]);
@@ -168,20 +184,40 @@ describe('policies', () => {
     [{ priority: 5000 }, ['input', 'priority'], 'INVALID'],
     [{ title: '' }, ['input', 'title'], 'INVALID'],
     [
-      { lockMessageTranslations: [{ locale: 'fr', text: 'a' }, { locale: 'fr', text: 'b' }] },
+      {
+        lockMessageTranslations: [
+          { locale: 'fr', text: 'a' },
+          { locale: 'fr', text: 'b' },
+        ],
+      },
       ['input', 'lockMessageTranslations', '1', 'locale'],
       'DUPLICATE',
     ],
-    [{ lockMessageTranslations: [{ locale: 'French', text: 'a' }] }, ['input', 'lockMessageTranslations', '0', 'locale'], 'INVALID'],
+    [
+      { lockMessageTranslations: [{ locale: 'French', text: 'a' }] },
+      ['input', 'lockMessageTranslations', '0', 'locale'],
+      'INVALID',
+    ],
   ])('rejects %p naming %p, writing nothing', async (overrides, field, code) => {
-    const errors = await expectRejected(CREATE_POLICY, { input: newPolicy({ key: 'another-policy', ...overrides }) }, 'createPolicy');
+    const errors = await expectRejected(
+      CREATE_POLICY,
+      { input: newPolicy({ key: 'another-policy', ...overrides }) },
+      'createPolicy',
+    );
     expect(errors).toContainEqual(expect.objectContaining({ field, code }));
   });
 
   it('reports every problem of an input at once', async () => {
     const errors = await expectRejected(
       CREATE_POLICY,
-      { input: newPolicy({ key: 'another-policy', regionCodes: ['QQ'], productScope: ['NOPE'], effectiveUntil: '2020-01-01T00:00:00Z' }) },
+      {
+        input: newPolicy({
+          key: 'another-policy',
+          regionCodes: ['QQ'],
+          productScope: ['NOPE'],
+          effectiveUntil: '2020-01-01T00:00:00Z',
+        }),
+      },
       'createPolicy',
     );
     expect(errors.map((error) => error.field.join('.')).sort()).toEqual(
@@ -191,7 +227,10 @@ describe('policies', () => {
 
   it('edits a DRAFT in place', async () => {
     const data = await client.data(UPDATE_POLICY, { input: { id: policyId, title: 'Review South Sudan activations' } });
-    expect(data.updatePolicy.policy.currentVersion).toMatchObject({ number: 1, title: 'Review South Sudan activations' });
+    expect(data.updatePolicy.policy.currentVersion).toMatchObject({
+      number: 1,
+      title: 'Review South Sudan activations',
+    });
     expect(data.updatePolicy.policy.versions.totalCount).toBe(1);
   });
 
@@ -200,20 +239,30 @@ describe('policies', () => {
     expect(data.activatePolicy.policy.status).toBe('ACTIVE');
     expect(data.activatePolicy.policy.activatedAt).not.toBeNull();
     const again = await expectRejected(ACTIVATE_POLICY, { id: policyId }, 'activatePolicy');
-    expect(again).toEqual([{ field: ['input', 'id'], code: 'INVALID_STATE', message: 'only a DRAFT policy can be activated; it is ACTIVE' }]);
+    expect(again).toEqual([
+      { field: ['input', 'id'], code: 'INVALID_STATE', message: 'only a DRAFT policy can be activated; it is ACTIVE' },
+    ]);
   });
 
   it('versions an edit of an ACTIVE policy and keeps the old version unchanged', async () => {
-    const versionOne = await database.dataSource.getRepository(PolicyVersion).findOneByOrFail({ number: 1, title: 'Review South Sudan activations' });
+    const versionOne = await database.dataSource
+      .getRepository(PolicyVersion)
+      .findOneByOrFail({ number: 1, title: 'Review South Sudan activations' });
     const data = await client.data(UPDATE_POLICY, {
       input: { id: policyId, mode: 'ENFORCE', regionCodes: ['SS', 'SD'], effectiveUntil: '2027-01-01T00:00:00Z' },
     });
     expect(data.updatePolicy.userErrors).toEqual([]);
     const policy = data.updatePolicy.policy;
-    expect(policy.currentVersion).toMatchObject({ number: 2, mode: 'ENFORCE', effectiveUntil: '2027-01-01T00:00:00.000Z' });
+    expect(policy.currentVersion).toMatchObject({
+      number: 2,
+      mode: 'ENFORCE',
+      effectiveUntil: '2027-01-01T00:00:00.000Z',
+    });
     expect(policy.currentVersion.regions.nodes).toEqual([{ code: 'SD' }, { code: 'SS' }]);
     expect(policy.versions.nodes.map((version: { number: number }) => version.number)).toEqual([2, 1]);
-    expect(await database.dataSource.getRepository(PolicyVersion).findOneByOrFail({ id: versionOne.id })).toEqual(versionOne);
+    expect(await database.dataSource.getRepository(PolicyVersion).findOneByOrFail({ id: versionOne.id })).toEqual(
+      versionOne,
+    );
 
     const unchanged = await client.data(UPDATE_POLICY, { input: { id: policyId, mode: 'ENFORCE' } });
     expect(unchanged.updatePolicy.policy.versions.totalCount).toBe(2);
@@ -228,7 +277,13 @@ describe('policies', () => {
       { input: { id: policyId, effectiveFrom: '2030-01-01T00:00:00Z', effectiveUntil: '2029-01-01T00:00:00Z' } },
       'updatePolicy',
     );
-    expect(errors).toEqual([{ field: ['input', 'effectiveUntil'], code: 'INVALID', message: 'effectiveUntil must be later than effectiveFrom' }]);
+    expect(errors).toEqual([
+      {
+        field: ['input', 'effectiveUntil'],
+        code: 'INVALID',
+        message: 'effectiveUntil must be later than effectiveFrom',
+      },
+    ]);
   });
 
   it('retires, after which nothing changes it', async () => {
@@ -241,8 +296,12 @@ describe('policies', () => {
     expect(await expectRejected(UPDATE_POLICY, { input: { id: policyId, title: 'x' } }, 'updatePolicy')).toEqual([
       { field: ['input', 'id'], code: 'INVALID_STATE', message: 'a retired policy cannot be changed' },
     ]);
-    expect(await expectRejected(RETIRE_POLICY, { id: policyId, reason: 'again' }, 'retirePolicy')).toMatchObject([{ code: 'INVALID_STATE' }]);
-    expect(await expectRejected(ACTIVATE_POLICY, { id: policyId }, 'activatePolicy')).toMatchObject([{ code: 'INVALID_STATE' }]);
+    expect(await expectRejected(RETIRE_POLICY, { id: policyId, reason: 'again' }, 'retirePolicy')).toMatchObject([
+      { code: 'INVALID_STATE' },
+    ]);
+    expect(await expectRejected(ACTIVATE_POLICY, { id: policyId }, 'activatePolicy')).toMatchObject([
+      { code: 'INVALID_STATE' },
+    ]);
   });
 
   it('audits every policy change', async () => {
@@ -326,9 +385,9 @@ describe('registerDevices', () => {
   });
 
   it('rejects an unknown partner, an empty manifest and one over 10,000 rows', async () => {
-    expect(await expectRejected(REGISTER, { input: { partnerId: 'bm9wZQ', devices: [row(20)] } }, 'registerDevices')).toEqual([
-      { field: ['input', 'partnerId'], code: 'NOT_FOUND', message: 'no partner has this ID' },
-    ]);
+    expect(
+      await expectRejected(REGISTER, { input: { partnerId: 'bm9wZQ', devices: [row(20)] } }, 'registerDevices'),
+    ).toEqual([{ field: ['input', 'partnerId'], code: 'NOT_FOUND', message: 'no partner has this ID' }]);
     expect(await expectRejected(REGISTER, { input: { partnerId, devices: [] } }, 'registerDevices')).toMatchObject([
       { field: ['input', 'devices'] },
     ]);
@@ -344,9 +403,12 @@ describe('registerDevices', () => {
     const errors = await expectRejected(REGISTER, { input: { partnerId, devices: failing } }, 'registerDevices');
     expect(errors).toEqual([expect.objectContaining({ field: ['input', 'devices', '9999', 'marketRegionCode'] })]);
 
-    const data = await client.data(`mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { registeredCount userErrors { field } } }`, {
-      input: { partnerId, devices: manifest },
-    });
+    const data = await client.data(
+      `mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { registeredCount userErrors { field } } }`,
+      {
+        input: { partnerId, devices: manifest },
+      },
+    );
     expect(data.registerDevices).toEqual({ registeredCount: 10_000, userErrors: [] });
     expect(await database.dataSource.getRepository(Device).count()).toBe(10_003);
   });

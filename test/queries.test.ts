@@ -144,7 +144,9 @@ describe('cursor pagination', () => {
   ])('rejects %s naming the argument', async (args, message, field) => {
     const result = await client.execute(`{ devices(${args}) { totalCount } }`);
     expect(result.data).toBeNull();
-    expect(result.errors).toMatchObject([{ message, path: ['devices'], extensions: { code: 'BAD_USER_INPUT', field } }]);
+    expect(result.errors).toMatchObject([
+      { message, path: ['devices'], extensions: { code: 'BAD_USER_INPUT', field } },
+    ]);
   });
 
   it('bounds nested connections the same way', async () => {
@@ -157,9 +159,12 @@ describe('devices', () => {
   it('filters by status, model, market region, partner and IMEI prefix, as SQL counts them', async () => {
     const locked = await devices().countBy({ status: DeviceStatus.LOCKED });
     const sample = await devices().findOneOrFail({ where: {}, order: { id: 'ASC' } });
-    const model = await client.data(`query ($id: ID!) { node(id: $id) { ... on Device { model { code } marketRegion { code } partner { id } } } }`, {
-      id: sample.globalId,
-    });
+    const model = await client.data(
+      `query ($id: ID!) { node(id: $id) { ... on Device { model { code } marketRegion { code } partner { id } } } }`,
+      {
+        id: sample.globalId,
+      },
+    );
     const { code: modelCode } = model.node.model;
     const data = await client.data(
       `query ($modelCode: String!, $region: String!, $partner: ID!, $prefix: String!) {
@@ -170,7 +175,12 @@ describe('devices', () => {
         byPrefix: devices(filter: { imeiPrefix: $prefix }) { totalCount nodes { imei } }
         combined: devices(filter: { modelCodes: [$modelCode], marketRegionCodes: [$region], partnerIds: [$partner] }) { totalCount }
       }`,
-      { modelCode, region: model.node.marketRegion.code, partner: model.node.partner.id, prefix: sample.imei.slice(0, 9) },
+      {
+        modelCode,
+        region: model.node.marketRegion.code,
+        partner: model.node.partner.id,
+        prefix: sample.imei.slice(0, 9),
+      },
     );
     expect(data.locked.totalCount).toBe(locked);
     expect(locked).toBeGreaterThan(0);
@@ -178,11 +188,19 @@ describe('devices', () => {
     expect(data.byRegion.totalCount).toBe(await devices().countBy({ marketRegionId: sample.marketRegionId }));
     expect(data.byPartner.totalCount).toBe(await devices().countBy({ partnerId: sample.partnerId }));
     expect(data.combined.totalCount).toBe(
-      await devices().countBy({ modelId: sample.modelId, marketRegionId: sample.marketRegionId, partnerId: sample.partnerId }),
+      await devices().countBy({
+        modelId: sample.modelId,
+        marketRegionId: sample.marketRegionId,
+        partnerId: sample.partnerId,
+      }),
     );
     const all = await devices().find();
-    expect(data.byPrefix.totalCount).toBe(all.filter((device) => device.imei.startsWith(sample.imei.slice(0, 9))).length);
-    expect(data.byPrefix.nodes.every((device: { imei: string }) => device.imei.startsWith(sample.imei.slice(0, 9)))).toBe(true);
+    expect(data.byPrefix.totalCount).toBe(
+      all.filter((device) => device.imei.startsWith(sample.imei.slice(0, 9))).length,
+    );
+    expect(
+      data.byPrefix.nodes.every((device: { imei: string }) => device.imei.startsWith(sample.imei.slice(0, 9))),
+    ).toBe(true);
   });
 
   it.each([
@@ -197,19 +215,30 @@ describe('devices', () => {
 
   it('finds a device by IMEI and refuses malformed IMEIs', async () => {
     const sample = await devices().findOneOrFail({ where: { status: DeviceStatus.LOCKED }, order: { id: 'ASC' } });
-    const data = await client.data(`query ($imei: String!) {
+    const data = await client.data(
+      `query ($imei: String!) {
       device(imei: $imei) { imei status lockedAt lockReason lockedByAttempt { outcome enforced resolvedRegion { code } } }
       unknown: device(imei: "490154203237518") { imei }
-    }`, { imei: sample.imei });
-    expect(data.device).toMatchObject({ imei: sample.imei, status: 'LOCKED', lockedByAttempt: { outcome: 'LOCK', enforced: true } });
+    }`,
+      { imei: sample.imei },
+    );
+    expect(data.device).toMatchObject({
+      imei: sample.imei,
+      status: 'LOCKED',
+      lockedByAttempt: { outcome: 'LOCK', enforced: true },
+    });
     expect(['UA-43', 'UA-40', 'CU', 'IR', 'SY', 'KP', 'SD']).toContain(data.device.lockedByAttempt.resolvedRegion.code);
     expect(data.unknown).toBeNull();
     const bad = await client.execute(`{ device(imei: "490154203237517") { imei } }`);
-    expect(bad.errors).toMatchObject([{ message: 'imei: fails the Luhn check digit', extensions: { code: 'BAD_USER_INPUT', field: 'imei' } }]);
+    expect(bad.errors).toMatchObject([
+      { message: 'imei: fails the Luhn check digit', extensions: { code: 'BAD_USER_INPUT', field: 'imei' } },
+    ]);
   });
 
   it('lists devices under partners and models', async () => {
-    const data = await client.data(`{ partners(first: 2) { nodes { name devices(first: 3, statuses: [LOCKED, ACTIVE, NEW]) { totalCount nodes { imei partner { name } } } } } }`);
+    const data = await client.data(
+      `{ partners(first: 2) { nodes { name devices(first: 3, statuses: [LOCKED, ACTIVE, NEW]) { totalCount nodes { imei partner { name } } } } } }`,
+    );
     for (const partner of data.partners.nodes) {
       for (const device of partner.devices.nodes) expect(device.partner.name).toBe(partner.name);
       const row = await database.dataSource.getRepository('partner').findOneByOrFail({ name: partner.name });
@@ -251,7 +280,9 @@ describe('activation attempts', () => {
     expect(result.errors).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT', field: 'filter.occurredBefore' } }]);
     const unknown = await client.execute(`{ activationAttempts(filter: { regionCodes: ["UA-99"] }) { totalCount } }`);
     expect(unknown.errors).toMatchObject([{ message: 'filter.regionCodes[0]: unknown region code "UA-99"' }]);
-    const badDate = await client.execute(`{ activationAttempts(filter: { occurredFrom: "yesterday" }) { totalCount } }`);
+    const badDate = await client.execute(
+      `{ activationAttempts(filter: { occurredFrom: "yesterday" }) { totalCount } }`,
+    );
     expect(badDate.errors?.[0].extensions?.code).toMatch(/BAD_USER_INPUT|GRAPHQL_VALIDATION_FAILED/);
   });
 });
@@ -288,8 +319,12 @@ describe('node and nodes', () => {
   });
 
   it('caps nodes(ids:) at the page size', async () => {
-    const result = await client.execute(`query ($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: Array(101).fill('x') });
-    expect(result.errors).toMatchObject([{ message: 'ids: at most 100 IDs; got 101', extensions: { code: 'BAD_USER_INPUT' } }]);
+    const result = await client.execute(`query ($ids: [ID!]!) { nodes(ids: $ids) { id } }`, {
+      ids: Array(101).fill('x'),
+    });
+    expect(result.errors).toMatchObject([
+      { message: 'ids: at most 100 IDs; got 101', extensions: { code: 'BAD_USER_INPUT' } },
+    ]);
   });
 });
 
@@ -312,7 +347,12 @@ describe('policies', () => {
       notCovering: policies(filter: { coversRegionCode: "FR" }) { totalCount }
     }`);
     const policy = data.policy;
-    expect(policy).toMatchObject({ key: 'export-restricted-territories', status: 'ACTIVE', action: 'LOCK', mode: 'ENFORCE' });
+    expect(policy).toMatchObject({
+      key: 'export-restricted-territories',
+      status: 'ACTIVE',
+      action: 'LOCK',
+      mode: 'ENFORCE',
+    });
     expect(policy.currentVersion.regions.nodes.map((region: { code: string }) => region.code)).toEqual([
       'CU',
       'IR',

@@ -37,9 +37,22 @@ describe('schema', () => {
   it('gives every object type but payloads, edges and connections a global ID', async () => {
     const schema = await buildAppSchema();
     const node = schema.getType('Node');
-    const implementers = schema.getImplementations(node as never).objects.map((type) => type.name).sort();
+    const implementers = schema
+      .getImplementations(node as never)
+      .objects.map((type) => type.name)
+      .sort();
     expect(implementers).toEqual(
-      ['ActivationAttempt', 'AuditEvent', 'Device', 'DeviceModel', 'Exemption', 'Partner', 'Policy', 'PolicyVersion', 'Region'].sort(),
+      [
+        'ActivationAttempt',
+        'AuditEvent',
+        'Device',
+        'DeviceModel',
+        'Exemption',
+        'Partner',
+        'Policy',
+        'PolicyVersion',
+        'Region',
+      ].sort(),
     );
   });
 });

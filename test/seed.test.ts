@@ -12,8 +12,19 @@ async function snapshot(database: TestDatabase) {
   const devices = await database.dataSource.getRepository(Device).find({ order: { id: 'ASC' } });
   const attempts = await database.dataSource.getRepository(ActivationAttempt).find({ order: { id: 'ASC' } });
   return {
-    devices: devices.map(({ imei, serialNumber, status, lockedAt, lockReason }) => ({ imei, serialNumber, status, lockedAt, lockReason })),
-    attempts: attempts.map(({ occurredAt, signals, outcome, reasonCodes }) => ({ occurredAt, signals, outcome, reasonCodes })),
+    devices: devices.map(({ imei, serialNumber, status, lockedAt, lockReason }) => ({
+      imei,
+      serialNumber,
+      status,
+      lockedAt,
+      lockReason,
+    })),
+    attempts: attempts.map(({ occurredAt, signals, outcome, reasonCodes }) => ({
+      occurredAt,
+      signals,
+      outcome,
+      reasonCodes,
+    })),
   };
 }
 
@@ -31,7 +42,11 @@ describe('seed data', () => {
   });
 
   it('loads reference data once: a second load adds nothing', async () => {
-    expect(await loadReferenceData(first.dataSource, first.settings)).toEqual({ regions: 0, deviceModels: 0, policies: 0 });
+    expect(await loadReferenceData(first.dataSource, first.settings)).toEqual({
+      regions: 0,
+      deviceModels: 0,
+      policies: 0,
+    });
   });
 
   it('is deterministic for a seed', async () => {
@@ -42,14 +57,17 @@ describe('seed data', () => {
     const devices = await first.dataSource.getRepository(Device).find();
     expect(devices.every((device) => imeiProblem(device.imei) === null)).toBe(true);
     expect(new Set(devices.map((device) => device.imei)).size).toBe(devices.length);
-    const regions = new Map((await first.dataSource.getRepository(Region).find()).map((region) => [region.id, region.code]));
+    const regions = new Map(
+      (await first.dataSource.getRepository(Region).find()).map((region) => [region.id, region.code]),
+    );
     const attempts = await first.dataSource.getRepository(ActivationAttempt).find();
     const locks = attempts.filter((attempt) => attempt.outcome === DecisionOutcome.LOCK);
     expect(locks.length).toBeGreaterThan(0);
     expect(locks.length / attempts.length).toBeLessThan(0.1);
     for (const lock of locks) expect(RESTRICTED).toContain(regions.get(lock.resolvedRegionId!));
     const allowedInRestricted = attempts.filter(
-      (attempt) => attempt.outcome === DecisionOutcome.ALLOW && RESTRICTED.includes(regions.get(attempt.resolvedRegionId!) ?? ''),
+      (attempt) =>
+        attempt.outcome === DecisionOutcome.ALLOW && RESTRICTED.includes(regions.get(attempt.resolvedRegionId!) ?? ''),
     );
     expect(allowedInRestricted).toEqual([]);
   });
@@ -59,7 +77,9 @@ describe('seed data', () => {
     const attempts = await first.dataSource.getRepository(ActivationAttempt).find();
     for (const device of devices.slice(0, 100)) {
       const own = attempts.filter((attempt) => attempt.deviceId === device.id);
-      const locks = own.filter((attempt) => attempt.outcome === DecisionOutcome.LOCK).sort((a, b) => +a.occurredAt - +b.occurredAt);
+      const locks = own
+        .filter((attempt) => attempt.outcome === DecisionOutcome.LOCK)
+        .sort((a, b) => +a.occurredAt - +b.occurredAt);
       const expected = locks.length ? DeviceStatus.LOCKED : own.length ? DeviceStatus.ACTIVE : DeviceStatus.NEW;
       expect(device.status).toBe(expected);
       if (locks.length) {

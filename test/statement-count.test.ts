@@ -56,12 +56,16 @@ describe('statements per request (no N+1)', () => {
     expect(large.statements.length).toBeLessThanOrEqual(12);
   });
 
-  it('the batched nested page equals each device\'s own newest five attempts', async () => {
+  it("the batched nested page equals each device's own newest five attempts", async () => {
     const { data } = await statementsFor(100);
     const repository = database.dataSource.getRepository(ActivationAttempt);
     for (const device of data.devices.nodes.slice(0, 25)) {
       const row = await database.dataSource.getRepository(Device).findOneByOrFail({ imei: device.imei });
-      const expected = await repository.find({ where: { deviceId: row.id }, order: { occurredAt: 'DESC', id: 'DESC' }, take: 5 });
+      const expected = await repository.find({
+        where: { deviceId: row.id },
+        order: { occurredAt: 'DESC', id: 'DESC' },
+        take: 5,
+      });
       expect(device.attempts.nodes.map((attempt: { occurredAt: string }) => attempt.occurredAt)).toEqual(
         expected.map((attempt) => attempt.occurredAt.toISOString()),
       );

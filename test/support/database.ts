@@ -45,7 +45,9 @@ async function createPostgresDatabase(): Promise<{ url: string; drop: () => Prom
   };
 }
 
-export async function openTestDatabase(options: { referenceData?: boolean; migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function openTestDatabase(
+  options: { referenceData?: boolean; migrate?: boolean } = {},
+): Promise<TestDatabase> {
   let database: DatabaseSettings;
   let cleanUp: () => Promise<void>;
   if (usingPostgres) {

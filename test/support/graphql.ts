@@ -22,7 +22,11 @@ export class GraphQLClient {
     return new GraphQLClient(apollo, database);
   }
 
-  async execute<T = any>(query: string, variables?: Record<string, unknown>, actor = 'test'): Promise<GraphQLResult<T>> {
+  async execute<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    actor = 'test',
+  ): Promise<GraphQLResult<T>> {
     const contextValue = createContext(this.database.dataSource, this.database.settings, 'test-request', actor);
     const response = await this.apollo.executeOperation<T>({ query, variables }, { contextValue });
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not used');

@@ -13,7 +13,10 @@ interface Row {
   name: string;
 }
 
-const rows: Row[] = ['delta', 'alpha', 'charlie', 'bravo', 'alpha', 'echo'].map((name, index) => ({ id: index + 1, name }));
+const rows: Row[] = ['delta', 'alpha', 'charlie', 'bravo', 'alpha', 'echo'].map((name, index) => ({
+  id: index + 1,
+  name,
+}));
 const byName: SortSpec<Row> = { property: 'name', direction: SortDirection.ASC, valueOf: (row) => row.name };
 const ordered = ['alpha#2', 'alpha#5', 'bravo#4', 'charlie#3', 'delta#1', 'echo#6'];
 const label = (row: Row) => `${row.name}#${row.id}`;
@@ -86,7 +89,11 @@ describe('paginateArray', () => {
   });
 
   it('orders descending', () => {
-    const page = paginateArray(rows, { ...byName, direction: SortDirection.DESC }, resolvePageWindow({ first: 3 }, 100));
+    const page = paginateArray(
+      rows,
+      { ...byName, direction: SortDirection.DESC },
+      resolvePageWindow({ first: 3 }, 100),
+    );
     expect(page.nodes.map(label)).toEqual(['echo#6', 'delta#1', 'charlie#3']);
   });
 });
@@ -97,7 +104,13 @@ describe('global IDs', () => {
     expect(decodeGlobalId(id)).toEqual({ typeName: 'Device', rowId: 12 });
     expect(rowIdOf(id, 'Device')).toBe(12);
     expect(rowIdOf(id, 'Partner')).toBeNull();
-    for (const bad of ['', '12', Buffer.from('Device:0').toString('base64url'), Buffer.from('Device:-1').toString('base64url'), Buffer.from('Device:1;drop').toString('base64url')]) {
+    for (const bad of [
+      '',
+      '12',
+      Buffer.from('Device:0').toString('base64url'),
+      Buffer.from('Device:-1').toString('base64url'),
+      Buffer.from('Device:1;drop').toString('base64url'),
+    ]) {
       expect(decodeGlobalId(bad)).toBeNull();
     }
   });
