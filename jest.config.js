@@ -3,7 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: false, diagnostics: { warnOnly: false, ignoreCodes: [151002] } }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { isolatedModules: false, diagnostics: { warnOnly: false, ignoreCodes: [151002] } }],
+  },
   setupFiles: ['reflect-metadata'],
   testTimeout: 60000,
 };

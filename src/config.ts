@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 /** The folder holding package.json, whether running from src/ (ts-node) or dist/src/ (built). */
 export function projectRoot(): string {
   let directory = __dirname;
-  while (!existsSync(join(directory, 'package.json')) && dirname(directory) !== directory) directory = dirname(directory);
+  while (!existsSync(join(directory, 'package.json')) && dirname(directory) !== directory)
+    directory = dirname(directory);
   return directory;
 }
 

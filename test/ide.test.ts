@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Browser, chromium } from 'playwright-core';
@@ -83,7 +85,7 @@ if (!haveChromium) console.warn(`IDE test skipped: no Chromium at ${chromiumPath
     await page.click('[aria-label="Show Documentation Explorer"]');
     await page.waitForSelector('text=Query', { timeout: 10_000 });
 
-    await page.screenshot({ path: `${require('node:os').tmpdir()}/compliance-graph-ide.png` });
+    await page.screenshot({ path: join(tmpdir(), 'compliance-graph-ide.png') });
     const outside = requested.filter(
       (url) => !url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:'),
     );
