@@ -32,27 +32,6 @@ export function attemptSort(order?: ActivationAttemptOrder | null): SortSpec<Act
     : { property: 'occurredAt', direction, valueOf: (attempt) => attempt.occurredAt };
 }
 
-@InputType({ description: 'Narrows a list of activation attempts; all given conditions must hold.' })
-export class ActivationAttemptFilter {
-  @Field(() => [ID], { nullable: true, description: 'Only attempts of these devices (global IDs).' })
-  deviceIds?: string[] | null;
-
-  @Field(() => [String], {
-    nullable: true,
-    description: 'Only attempts resolved to these regions or any of their subdivisions (ISO codes).',
-  })
-  regionCodes?: string[] | null;
-
-  @Field(() => [DecisionOutcome], { nullable: true, description: 'Only attempts with one of these outcomes.' })
-  outcomes?: DecisionOutcome[] | null;
-
-  @Field(() => Date, { nullable: true, description: 'Only attempts that occurred at or after this instant.' })
-  occurredFrom?: Date | null;
-
-  @Field(() => Date, { nullable: true, description: 'Only attempts that occurred before this instant.' })
-  occurredBefore?: Date | null;
-}
-
 @InputType({ description: "Narrows a device's activation attempts." })
 export class DeviceActivationAttemptFilter {
   @Field(() => [DecisionOutcome], { nullable: true, description: 'Only attempts with one of these outcomes.' })
@@ -63,6 +42,18 @@ export class DeviceActivationAttemptFilter {
 
   @Field(() => Date, { nullable: true, description: 'Only attempts that occurred before this instant.' })
   occurredBefore?: Date | null;
+}
+
+@InputType({ description: 'Narrows a list of activation attempts; all given conditions must hold.' })
+export class ActivationAttemptFilter extends DeviceActivationAttemptFilter {
+  @Field(() => [ID], { nullable: true, description: 'Only attempts of these devices (global IDs).' })
+  deviceIds?: string[] | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Only attempts resolved to these regions or any of their subdivisions (ISO codes).',
+  })
+  regionCodes?: string[] | null;
 }
 
 export interface ResolvedAttemptFilter {

@@ -43,20 +43,18 @@ export class DeviceModelResolver {
   }
 
   @Mutation(() => CreateDeviceModelPayload, { description: 'Creates a device model with its TACs.' })
-  async createDeviceModel(
+  createDeviceModel(
     @Arg('input', () => CreateDeviceModelInput, { description: 'The new model.' }) input: CreateDeviceModelInput,
     @Ctx() context: GraphQLContext,
-  ): Promise<CreateDeviceModelPayload> {
-    const outcome = await runMutation(context, input, (manager) => createDeviceModel(manager, context, input));
-    return { deviceModel: outcome.result, userErrors: outcome.userErrors };
+  ) {
+    return runMutation(context, input, (manager) => createDeviceModel(manager, context, input));
   }
 
   @Mutation(() => UpdateDeviceModelPayload, { description: "Changes a device model's marketing name or TACs." })
-  async updateDeviceModel(
+  updateDeviceModel(
     @Arg('input', () => UpdateDeviceModelInput, { description: 'The changes.' }) input: UpdateDeviceModelInput,
     @Ctx() context: GraphQLContext,
-  ): Promise<UpdateDeviceModelPayload> {
-    const outcome = await runMutation(context, input, (manager) => updateDeviceModel(manager, context, input));
-    return { deviceModel: outcome.result, userErrors: outcome.userErrors };
+  ) {
+    return runMutation(context, input, (manager) => updateDeviceModel(manager, context, input));
   }
 }

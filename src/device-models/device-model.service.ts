@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import { recordAuditEvent } from '../audit/audit.service';
-import { isUniqueViolation } from '../common/db-errors';
+import { saveOrReportTaken } from '../common/db-errors';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { rowIdOf } from '../common/global-id';
 import { containsPattern } from '../common/like';
@@ -42,15 +42,12 @@ async function checkTacPrefixes(manager: EntityManager, tacPrefixes: string[], o
   abortOnUserErrors(errors);
 }
 
-async function saveDeviceModel(manager: EntityManager, model: DeviceModel) {
-  try {
-    return await manager.save(model);
-  } catch (error) {
-    if (isUniqueViolation(error)) {
-      throw new UserErrorsAbort([userError(['code'], UserErrorCode.TAKEN, `a model with code ${model.code} exists`)]);
-    }
-    throw error;
-  }
+function saveDeviceModel(manager: EntityManager, model: DeviceModel): Promise<DeviceModel> {
+  return saveOrReportTaken(
+    manager,
+    model,
+    userError(['code'], UserErrorCode.TAKEN, `a model with code ${model.code} exists`),
+  );
 }
 
 export async function createDeviceModel(

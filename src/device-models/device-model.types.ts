@@ -1,7 +1,7 @@
 import { ArrayMaxSize, ArrayMinSize, IsOptional, Length, Matches } from 'class-validator';
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, registerEnumType } from 'type-graphql';
 import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
-import { UserError } from '../common/errors';
+import { MutationPayload } from '../common/payload';
 import { DeviceModel } from './device-model.entity';
 
 export const DeviceModelConnection = ConnectionType(DeviceModel, 'DeviceModel', 'A page of device models.');
@@ -79,20 +79,5 @@ export class UpdateDeviceModelInput {
   tacPrefixes?: string[] | null;
 }
 
-@ObjectType({ description: 'Result of createDeviceModel.' })
-export class CreateDeviceModelPayload {
-  @Field(() => DeviceModel, { nullable: true, description: 'The new model; null when there are user errors.' })
-  deviceModel: DeviceModel | null;
-
-  @Field(() => [UserError], { description: 'What was wrong with the input; empty on success.' })
-  userErrors: UserError[];
-}
-
-@ObjectType({ description: 'Result of updateDeviceModel.' })
-export class UpdateDeviceModelPayload {
-  @Field(() => DeviceModel, { nullable: true, description: 'The model as changed; null when there are user errors.' })
-  deviceModel: DeviceModel | null;
-
-  @Field(() => [UserError], { description: 'What was wrong with the input; empty on success.' })
-  userErrors: UserError[];
-}
+export const CreateDeviceModelPayload = MutationPayload(DeviceModel, 'deviceModel', 'createDeviceModel');
+export const UpdateDeviceModelPayload = MutationPayload(DeviceModel, 'deviceModel', 'updateDeviceModel');

@@ -31,24 +31,18 @@ export class PartnerResolver {
   }
 
   @Mutation(() => CreatePartnerPayload, { description: 'Creates a distributor or carrier.' })
-  async createPartner(
+  createPartner(
     @Arg('input', () => CreatePartnerInput, { description: 'The new partner.' }) input: CreatePartnerInput,
     @Ctx() context: GraphQLContext,
-  ): Promise<CreatePartnerPayload> {
-    const { result, userErrors } = await runMutation(context, input, (manager) =>
-      createPartner(manager, context, input),
-    );
-    return { partner: result, userErrors };
+  ) {
+    return runMutation(context, input, (manager) => createPartner(manager, context, input));
   }
 
   @Mutation(() => UpdatePartnerPayload, { description: "Changes a partner's name, kind or contact." })
-  async updatePartner(
+  updatePartner(
     @Arg('input', () => UpdatePartnerInput, { description: 'The changes.' }) input: UpdatePartnerInput,
     @Ctx() context: GraphQLContext,
-  ): Promise<UpdatePartnerPayload> {
-    const { result, userErrors } = await runMutation(context, input, (manager) =>
-      updatePartner(manager, context, input),
-    );
-    return { partner: result, userErrors };
+  ) {
+    return runMutation(context, input, (manager) => updatePartner(manager, context, input));
   }
 }

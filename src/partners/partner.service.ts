@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import { recordAuditEvent } from '../audit/audit.service';
-import { isUniqueViolation } from '../common/db-errors';
+import { saveOrReportTaken } from '../common/db-errors';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { rowIdOf } from '../common/global-id';
 import { containsPattern } from '../common/like';
@@ -19,15 +19,12 @@ export function queryPartners(dataSource: DataSource, filter?: PartnerFilter | n
   return qb;
 }
 
-async function savePartner(manager: EntityManager, partner: Partner): Promise<Partner> {
-  try {
-    return await manager.save(partner);
-  } catch (error) {
-    if (isUniqueViolation(error)) {
-      throw new UserErrorsAbort([userError(['name'], UserErrorCode.TAKEN, `a partner named "${partner.name}" exists`)]);
-    }
-    throw error;
-  }
+function savePartner(manager: EntityManager, partner: Partner): Promise<Partner> {
+  return saveOrReportTaken(
+    manager,
+    partner,
+    userError(['name'], UserErrorCode.TAKEN, `a partner named "${partner.name}" exists`),
+  );
 }
 
 export async function createPartner(manager: EntityManager, context: GraphQLContext, input: CreatePartnerInput) {

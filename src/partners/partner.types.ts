@@ -1,7 +1,7 @@
 import { IsEmail, IsOptional, Length } from 'class-validator';
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, registerEnumType } from 'type-graphql';
 import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
-import { UserError } from '../common/errors';
+import { MutationPayload } from '../common/payload';
 import { Partner, PartnerKind } from './partner.entity';
 
 export const PartnerConnection = ConnectionType(Partner, 'Partner', 'A page of partners.');
@@ -68,20 +68,5 @@ export class UpdatePartnerInput {
   contactEmail?: string | null;
 }
 
-@ObjectType({ description: 'Result of createPartner.' })
-export class CreatePartnerPayload {
-  @Field(() => Partner, { nullable: true, description: 'The new partner; null when there are user errors.' })
-  partner: Partner | null;
-
-  @Field(() => [UserError], { description: 'What was wrong with the input; empty on success.' })
-  userErrors: UserError[];
-}
-
-@ObjectType({ description: 'Result of updatePartner.' })
-export class UpdatePartnerPayload {
-  @Field(() => Partner, { nullable: true, description: 'The partner as changed; null when there are user errors.' })
-  partner: Partner | null;
-
-  @Field(() => [UserError], { description: 'What was wrong with the input; empty on success.' })
-  userErrors: UserError[];
-}
+export const CreatePartnerPayload = MutationPayload(Partner, 'partner', 'createPartner');
+export const UpdatePartnerPayload = MutationPayload(Partner, 'partner', 'updatePartner');

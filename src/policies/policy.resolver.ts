@@ -19,7 +19,6 @@ import {
   PolicyConnection,
   PolicyFilter,
   PolicyOrder,
-  PolicyPayload,
   PolicyVersionConnection,
   RetirePolicyInput,
   RetirePolicyPayload,
@@ -50,19 +49,6 @@ async function modelsOfVersion(context: GraphQLContext, version: PolicyVersion) 
   );
 }
 
-async function mutatePolicy<I extends object>(
-  context: GraphQLContext,
-  input: I,
-  work: (
-    manager: Parameters<Parameters<typeof runMutation>[2]>[0],
-    context: GraphQLContext,
-    input: I,
-  ) => Promise<Policy>,
-): Promise<PolicyPayload> {
-  const { result, userErrors } = await runMutation(context, input, (manager) => work(manager, context, input));
-  return { policy: result, userErrors };
-}
-
 @Resolver(() => Policy)
 export class PolicyResolver {
   @Query(() => PolicyConnection, { description: 'Export policies, filtered and paged.' })
@@ -88,7 +74,7 @@ export class PolicyResolver {
     @Arg('input', () => CreatePolicyInput, { description: 'The new policy.' }) input: CreatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return mutatePolicy(context, input, createPolicy);
+    return runMutation(context, input, (manager) => createPolicy(manager, context, input));
   }
 
   @Mutation(() => UpdatePolicyPayload, {
@@ -98,7 +84,7 @@ export class PolicyResolver {
     @Arg('input', () => UpdatePolicyInput, { description: 'The changes.' }) input: UpdatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return mutatePolicy(context, input, updatePolicy);
+    return runMutation(context, input, (manager) => updatePolicy(manager, context, input));
   }
 
   @Mutation(() => ActivatePolicyPayload, {
@@ -108,7 +94,7 @@ export class PolicyResolver {
     @Arg('input', () => ActivatePolicyInput, { description: 'The policy.' }) input: ActivatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return mutatePolicy(context, input, activatePolicy);
+    return runMutation(context, input, (manager) => activatePolicy(manager, context, input));
   }
 
   @Mutation(() => RetirePolicyPayload, {
@@ -118,7 +104,7 @@ export class PolicyResolver {
     @Arg('input', () => RetirePolicyInput, { description: 'The policy and why.' }) input: RetirePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return mutatePolicy(context, input, retirePolicy);
+    return runMutation(context, input, (manager) => retirePolicy(manager, context, input));
   }
 
   @FieldResolver(() => PolicyVersion, { description: 'The version in force (the draft, for a DRAFT policy).' })

@@ -9,9 +9,9 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
 import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
-import { UserError } from '../common/errors';
+import { MutationPayload } from '../common/payload';
 import { Policy, PolicyStatus } from './policy.entity';
 import { PolicyAction, PolicyMode, PolicyVersion } from './policy-version.entity';
 
@@ -222,23 +222,7 @@ export class RetirePolicyInput {
   reason: string;
 }
 
-function policyPayload(name: string, description: string) {
-  @ObjectType(name, { description })
-  class PolicyPayload {
-    @Field(() => Policy, {
-      nullable: true,
-      description: 'The policy after the change; null when there are user errors.',
-    })
-    policy: Policy | null;
-
-    @Field(() => [UserError], { description: 'What was wrong with the input; empty on success.' })
-    userErrors: UserError[];
-  }
-  return PolicyPayload;
-}
-
-export const CreatePolicyPayload = policyPayload('CreatePolicyPayload', 'Result of createPolicy.');
-export const UpdatePolicyPayload = policyPayload('UpdatePolicyPayload', 'Result of updatePolicy.');
-export const ActivatePolicyPayload = policyPayload('ActivatePolicyPayload', 'Result of activatePolicy.');
-export const RetirePolicyPayload = policyPayload('RetirePolicyPayload', 'Result of retirePolicy.');
-export type PolicyPayload = InstanceType<typeof CreatePolicyPayload>;
+export const CreatePolicyPayload = MutationPayload(Policy, 'policy', 'createPolicy');
+export const UpdatePolicyPayload = MutationPayload(Policy, 'policy', 'updatePolicy');
+export const ActivatePolicyPayload = MutationPayload(Policy, 'policy', 'activatePolicy');
+export const RetirePolicyPayload = MutationPayload(Policy, 'policy', 'retirePolicy');
