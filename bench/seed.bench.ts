@@ -1,20 +1,39 @@
 /**
  * Seed generation speed: `npm run bench:seed -- --devices 200000 --attempts 1000000`.
  * Runs the generator on a fresh SQLite file and, when DATABASE_URL is set, on a fresh PostgreSQL
- * database beside it, and prints rows per second for each in one table.
+ * database, and prints rows per second for each in one table. Each database runs in its own child
+ * process: column types are chosen per process (see src/db/column-types.ts).
  */
 import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { DatabaseSettings, readDatabaseSettings } from '../src/config';
+import { readDatabaseSettings } from '../src/config';
 import { openDatabase } from '../src/database';
 import { generateDemoData } from '../src/seeding/demo-data';
 
-async function measure(label: string, database: DatabaseSettings, devices: number, attempts: number) {
-  const settings = { port: 0, production: false, database, maxPageSize: 100, seedDemoData: false };
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '20000' },
+    attempts: { type: 'string', default: '100000' },
+    child: { type: 'boolean', default: false },
+  },
+});
+const devices = Number(values.devices);
+const attempts = Number(values.attempts);
+
+/** In the child: seed the database the environment names and print the milliseconds. */
+async function measureHere(): Promise<void> {
+  const settings = {
+    port: 0,
+    production: false,
+    database: readDatabaseSettings(),
+    maxPageSize: 100,
+    seedDemoData: false,
+  };
   const dataSource = await openDatabase(settings, () => undefined);
   const report = await generateDemoData(dataSource, {
     devices,
@@ -24,53 +43,47 @@ async function measure(label: string, database: DatabaseSettings, devices: numbe
     days: 90,
   });
   await dataSource.destroy();
-  const seconds = report.milliseconds / 1000;
+  console.log(report.milliseconds);
+}
+
+function measureIn(label: string, env: NodeJS.ProcessEnv): void {
+  const output = execFileSync(
+    process.execPath,
+    [__filename, '--child', '--devices', String(devices), '--attempts', String(attempts)],
+    {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    },
+  );
+  const seconds = Number(output.trim().split('\n').pop()) / 1000;
+  const rate = Math.round((devices + attempts) / seconds);
   console.log(
-    `${label.padEnd(11)} ${String(devices).padStart(9)} ${String(attempts).padStart(10)} ${seconds.toFixed(1).padStart(8)} s ${Math.round(
-      (devices + attempts) / seconds,
-    )
-      .toString()
-      .padStart(10)} rows/s`,
+    `${label.padEnd(11)} ${String(devices).padStart(9)} ${String(attempts).padStart(10)} ${seconds.toFixed(1).padStart(7)} s ${String(rate).padStart(9)} rows/s`,
   );
 }
 
-async function main() {
-  const { values } = parseArgs({
-    options: { devices: { type: 'string', default: '20000' }, attempts: { type: 'string', default: '100000' } },
-  });
-  const devices = Number(values.devices);
-  const attempts = Number(values.attempts);
-  console.log('database      devices   attempts     time      rate');
+async function main(): Promise<void> {
+  if (values.child) return measureHere();
+  console.log('database      devices   attempts      time       rate');
   const directory = mkdtempSync(join(tmpdir(), 'seed-bench-'));
   try {
-    await measure(
-      'SQLite',
-      { ...readDatabaseSettings({}), sqlitePath: join(directory, 'bench.sqlite') },
-      devices,
-      attempts,
-    );
+    measureIn('SQLite', { DATABASE_URL: '', SQLITE_PATH: join(directory, 'bench.sqlite') });
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
   const url = process.env.DATABASE_URL;
-  if (url) {
-    const name = `cg_bench_${process.pid}`;
-    const admin = new Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
+  if (!url) return;
+  const name = `cg_bench_${process.pid}`;
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
     const benchUrl = new URL(url);
     benchUrl.pathname = `/${name}`;
-    try {
-      await measure(
-        'PostgreSQL',
-        { ...readDatabaseSettings({ DATABASE_URL: benchUrl.toString() }) },
-        devices,
-        attempts,
-      );
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    }
+    measureIn('PostgreSQL', { DATABASE_URL: benchUrl.toString() });
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
   }
 }
 
