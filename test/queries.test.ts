@@ -333,6 +333,7 @@ describe('policies', () => {
     const data = await client.data(`{
       policy(key: "export-restricted-territories") {
         key status title action mode
+        regions(first: 3) { totalCount nodes { code } }
         currentVersion {
           number priority effectiveFrom effectiveUntil lockMessage
           ru: localizedLockMessage(locale: "ru")
@@ -362,6 +363,7 @@ describe('policies', () => {
       'UA-40',
       'UA-43',
     ]);
+    expect(policy.regions).toEqual({ totalCount: 7, nodes: [{ code: 'CU' }, { code: 'IR' }, { code: 'KP' }] });
     expect(policy.currentVersion.lockMessage).toBe(
       "The manufacturer's policy does not permit the sale or distribution of a product to the territory in which you attempted to activate it.",
     );
@@ -371,6 +373,25 @@ describe('policies', () => {
     expect(policy.currentVersion.productScope.totalCount).toBe(0);
     expect(data.covering.totalCount).toBe(1);
     expect(data.notCovering.totalCount).toBe(0);
+  });
+});
+
+describe('audit trail', () => {
+  it('lists events newest first by default, or oldest first, filtered by action', async () => {
+    const data = await client.data(`{
+      newest: auditEvents(first: 5) { nodes { occurredAt action } }
+      oldest: auditEvents(first: 5, orderBy: { field: OCCURRED_AT, direction: ASC }) { nodes { occurredAt action actor targetId after } }
+      creations: auditEvents(filter: { actions: ["policy.create"] }) { totalCount }
+    }`);
+    const newest = data.newest.nodes.map((event: { occurredAt: string }) => event.occurredAt);
+    expect(newest).toEqual([...newest].sort().reverse());
+    expect(data.oldest.nodes[0]).toMatchObject({ action: 'policy.create', actor: 'system' });
+    expect(data.oldest.nodes[0].after.rules.regionCodes).toEqual(['CU', 'IR', 'KP', 'SD', 'SY', 'UA-40', 'UA-43']);
+    expect(data.creations.totalCount).toBe(1);
+    const exemptions = await client.data(
+      `{ exemptions(orderBy: { field: CREATED_AT, direction: ASC }, filter: { activeOnly: true }) { totalCount } }`,
+    );
+    expect(exemptions.exemptions.totalCount).toBe(0);
   });
 });
 

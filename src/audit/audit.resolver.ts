@@ -1,6 +1,6 @@
-import { Arg, Args, Ctx, Field, ID, InputType, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, Field, ID, InputType, Query, Resolver, registerEnumType } from 'type-graphql';
 import { ConnectionArgs } from '../common/connection-args';
-import { ConnectionType, SortDirection, SortSpec } from '../common/connection';
+import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
 import { BadUserInputError } from '../common/errors';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
@@ -8,11 +8,29 @@ import { AuditEvent } from './audit-event.entity';
 
 export const AuditEventConnection = ConnectionType(AuditEvent, 'AuditEvent', 'A page of the audit trail.');
 
-const auditSort: SortSpec<AuditEvent> = {
-  property: 'occurredAt',
-  direction: SortDirection.DESC,
-  valueOf: (event) => event.occurredAt,
-};
+export enum AuditEventOrderField {
+  OCCURRED_AT = 'OCCURRED_AT',
+}
+registerEnumType(AuditEventOrderField, {
+  name: 'AuditEventOrderField',
+  description: 'Fields audit events can be ordered by.',
+});
+
+export const AuditEventOrder = OrderInputType<AuditEventOrderField>(
+  AuditEventOrderField,
+  'AuditEvent',
+  AuditEventOrderField.OCCURRED_AT,
+  SortDirection.DESC,
+);
+export type AuditEventOrder = InstanceType<typeof AuditEventOrder>;
+
+function auditSort(order?: AuditEventOrder | null): SortSpec<AuditEvent> {
+  return {
+    property: 'occurredAt',
+    direction: order?.direction ?? SortDirection.DESC,
+    valueOf: (event) => event.occurredAt,
+  };
+}
 
 @InputType({ description: 'Narrows the audit trail; all given conditions must hold.' })
 export class AuditEventFilter {
@@ -39,6 +57,11 @@ export class AuditEventResolver {
     @Args() page: ConnectionArgs,
     @Arg('filter', () => AuditEventFilter, { nullable: true, description: 'Conditions the entries must meet.' })
     filter: AuditEventFilter | null,
+    @Arg('orderBy', () => AuditEventOrder, {
+      nullable: true,
+      description: 'Order of the list; newest first by default.',
+    })
+    orderBy: AuditEventOrder | null,
     @Ctx() context: GraphQLContext,
   ) {
     const window = context.pageWindow(page);
@@ -52,6 +75,6 @@ export class AuditEventResolver {
     }
     if (filter?.occurredFrom) qb.andWhere('event.occurredAt >= :from', { from: filter.occurredFrom });
     if (filter?.occurredBefore) qb.andWhere('event.occurredAt < :before', { before: filter.occurredBefore });
-    return paginateQuery(qb, auditSort, window);
+    return paginateQuery(qb, auditSort(orderBy), window);
   }
 }

@@ -8,7 +8,7 @@ import { Device } from '../devices/device.entity';
 import { Partner } from '../partners/partner.entity';
 import { Policy } from '../policies/policy.entity';
 import { Exemption } from './exemption.entity';
-import { ExemptionConnection, ExemptionFilter, exemptionSort } from './exemption.types';
+import { ExemptionConnection, ExemptionFilter, ExemptionOrder, exemptionSort } from './exemption.types';
 
 @Resolver(() => Exemption)
 export class ExemptionResolver {
@@ -17,6 +17,11 @@ export class ExemptionResolver {
     @Args() page: ConnectionArgs,
     @Arg('filter', () => ExemptionFilter, { nullable: true, description: 'Conditions the exemptions must meet.' })
     filter: ExemptionFilter | null,
+    @Arg('orderBy', () => ExemptionOrder, {
+      nullable: true,
+      description: 'Order of the list; newest first by default.',
+    })
+    orderBy: ExemptionOrder | null,
     @Ctx() context: GraphQLContext,
   ) {
     const window = context.pageWindow(page);
@@ -44,7 +49,7 @@ export class ExemptionResolver {
         },
       );
     }
-    return paginateQuery(qb, exemptionSort, window);
+    return paginateQuery(qb, exemptionSort(orderBy), window);
   }
 
   @FieldResolver(() => Policy, { description: 'The policy the exemption is from.' })

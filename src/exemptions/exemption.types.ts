@@ -1,15 +1,33 @@
-import { Field, ID, InputType } from 'type-graphql';
-import { ConnectionType, SortDirection, SortSpec } from '../common/connection';
+import { Field, ID, InputType, registerEnumType } from 'type-graphql';
+import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
 import { Exemption } from './exemption.entity';
 
 export const ExemptionConnection = ConnectionType(Exemption, 'Exemption', 'A page of exemptions.');
 
-/** Newest first. */
-export const exemptionSort: SortSpec<Exemption> = {
-  property: 'createdAt',
-  direction: SortDirection.DESC,
-  valueOf: (exemption) => exemption.createdAt,
-};
+export enum ExemptionOrderField {
+  CREATED_AT = 'CREATED_AT',
+}
+registerEnumType(ExemptionOrderField, {
+  name: 'ExemptionOrderField',
+  description: 'Fields exemptions can be ordered by.',
+});
+
+export const ExemptionOrder = OrderInputType<ExemptionOrderField>(
+  ExemptionOrderField,
+  'Exemption',
+  ExemptionOrderField.CREATED_AT,
+  SortDirection.DESC,
+);
+export type ExemptionOrder = InstanceType<typeof ExemptionOrder>;
+
+/** Newest first by default. */
+export function exemptionSort(order?: ExemptionOrder | null): SortSpec<Exemption> {
+  return {
+    property: 'createdAt',
+    direction: order?.direction ?? SortDirection.DESC,
+    valueOf: (exemption) => exemption.createdAt,
+  };
+}
 
 @InputType({ description: 'Narrows a list of exemptions.' })
 export class ExemptionFilter {

@@ -127,6 +127,15 @@ export class PolicyResolver {
     return (await this.currentVersion(policy, context))!.mode;
   }
 
+  @FieldResolver(() => RegionConnection, {
+    description: 'Regions the current version covers; each covers its subdivisions too.',
+  })
+  async regions(@Root() policy: Policy, @Args() page: ConnectionArgs, @Ctx() context: GraphQLContext) {
+    const window = context.pageWindow(page);
+    const version = await this.currentVersion(policy, context);
+    return paginateArray(version ? await regionsOfVersion(context, version) : [], regionSort(), window);
+  }
+
   @FieldResolver(() => PolicyVersionConnection, { description: 'Every version of the policy, newest first.' })
   async versions(@Root() policy: Policy, @Args() page: ConnectionArgs, @Ctx() context: GraphQLContext) {
     const window = context.pageWindow(page);
