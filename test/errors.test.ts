@@ -1,0 +1,48 @@
+import { openTestDatabase, TestDatabase } from './support/database';
+import { GraphQLClient } from './support/graphql';
+
+/** Faults are logged in full and masked in production; client errors keep their message there. */
+describe('error masking', () => {
+  let database: TestDatabase;
+  let production: GraphQLClient;
+  let development: GraphQLClient;
+  let logged: jest.SpyInstance;
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    production = await GraphQLClient.create({ ...database, settings: { ...database.settings, production: true } });
+    development = await GraphQLClient.create(database);
+    logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    // An outage: every statement now fails.
+    await database.dataSource.destroy();
+  });
+  afterAll(async () => {
+    logged.mockRestore();
+    await production.stop();
+    await development.stop();
+    await database.close();
+  });
+
+  it('answers an unexpected failure with "Internal server error" and no stack trace in production', async () => {
+    const result = await production.execute('{ partners { totalCount } }');
+    expect(result).toEqual({
+      data: null,
+      errors: [{ message: 'Internal server error', path: ['partners'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
+    expect(logged).toHaveBeenCalled();
+  });
+
+  it('shows the cause outside production', async () => {
+    const result = await development.execute('{ partners { totalCount } }');
+    expect(result.errors?.[0].message).not.toBe('Internal server error');
+    expect(result.errors?.[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+  });
+
+  it('keeps client errors readable in production', async () => {
+    const result = await production.execute('{ partners(first: 500) { totalCount } }');
+    expect(result.errors).toMatchObject([
+      { message: 'first: must be from 1 to 100; got 500', extensions: { code: 'BAD_USER_INPUT', field: 'first' } },
+    ]);
+    expect(result.errors?.[0].extensions).not.toHaveProperty('stacktrace');
+  });
+});
