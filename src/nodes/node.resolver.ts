@@ -19,8 +19,6 @@ const loaderOfType: Record<string, (loaders: Loaders) => DataLoader<number, Node
   AuditEvent: (loaders) => loaders.auditEventById,
 };
 
-export const refetchableTypes = Object.keys(loaderOfType);
-
 async function loadNode(context: GraphQLContext, globalId: string): Promise<Node | null> {
   const decoded = decodeGlobalId(globalId);
   const loaderOf = decoded && loaderOfType[decoded.typeName];

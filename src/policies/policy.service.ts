@@ -1,4 +1,4 @@
-import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
+import { EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import { recordAuditEvent } from '../audit/audit.service';
 import { isUniqueViolation } from '../common/db-errors';
 import { BadUserInputError, UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
@@ -330,9 +330,4 @@ export async function retirePolicy(manager: EntityManager, context: GraphQLConte
   const saved = await manager.save(policy);
   await auditPolicy(manager, context, 'policy.retire', saved, before, { ...saved, reason: input.reason.trim() });
   return saved;
-}
-
-/** Regions whose own or ancestors' coverage includes `regionIds`, for `Region.policies`. */
-export async function versionIdsCoveringRegions(dataSource: DataSource, regionIds: number[]) {
-  return dataSource.getRepository(PolicyVersionRegion).findBy({ regionId: In(regionIds) });
 }

@@ -25,19 +25,3 @@ export function queryRegions(dataSource: DataSource, filter?: RegionFilter | nul
   }
   return qb;
 }
-
-/** The region and every region above it, most specific first (UA-43, UA). */
-export async function regionWithAncestors(
-  loadRegion: (id: number) => Promise<Region | null>,
-  region: Region,
-): Promise<Region[]> {
-  const chain = [region];
-  let current = region;
-  while (current.parentId !== null && chain.length < 10) {
-    const parent = await loadRegion(current.parentId);
-    if (!parent) break;
-    chain.push(parent);
-    current = parent;
-  }
-  return chain;
-}
