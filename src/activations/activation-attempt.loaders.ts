@@ -1,13 +1,13 @@
 import { DataSource } from 'typeorm';
-import { SortDirection } from '../common/connection';
+import { OrderArgument } from '../common/connection';
 import { createChildConnectionLoader, createEntityLoader } from '../common/loaders';
 import { ActivationAttempt } from './activation-attempt.entity';
 import { applyAttemptFilter } from './activation-attempt.service';
-import { ActivationAttemptOrderField, ResolvedAttemptFilter, attemptSort } from './activation-attempt.types';
+import { ActivationAttemptOrder, ResolvedAttemptFilter, attemptSort } from './activation-attempt.types';
 
 export interface DeviceAttemptsFilter extends ResolvedAttemptFilter {
   /** Part of the loader key so that different orders are different batches. */
-  order: { field: ActivationAttemptOrderField; direction: SortDirection };
+  order: OrderArgument<ActivationAttemptOrder['field']>;
 }
 
 export function createActivationAttemptLoaders(dataSource: DataSource) {

@@ -1,5 +1,5 @@
-import { Field, ID, InputType, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
+import { Field, ID, InputType } from 'type-graphql';
+import { ConnectionType, SortDirection, defineOrder } from '../common/connection';
 import { ActivationAttempt, DecisionOutcome } from './activation-attempt.entity';
 
 export const ActivationAttemptConnection = ConnectionType(
@@ -8,29 +8,19 @@ export const ActivationAttemptConnection = ConnectionType(
   'A page of activation attempts.',
 );
 
-export enum ActivationAttemptOrderField {
-  OCCURRED_AT = 'OCCURRED_AT',
-  RECEIVED_AT = 'RECEIVED_AT',
-}
-registerEnumType(ActivationAttemptOrderField, {
-  name: 'ActivationAttemptOrderField',
-  description: 'Fields activation attempts can be ordered by.',
-});
-
-export const ActivationAttemptOrder = OrderInputType<ActivationAttemptOrderField>(
-  ActivationAttemptOrderField,
+export const attemptOrder = defineOrder<ActivationAttempt, 'OCCURRED_AT' | 'RECEIVED_AT'>(
   'ActivationAttempt',
-  ActivationAttemptOrderField.OCCURRED_AT,
+  'activation attempts',
+  {
+    OCCURRED_AT: { property: 'occurredAt', valueOf: (attempt) => attempt.occurredAt },
+    RECEIVED_AT: { property: 'receivedAt', valueOf: (attempt) => attempt.receivedAt },
+  },
+  'OCCURRED_AT',
   SortDirection.DESC,
 );
+export const ActivationAttemptOrder = attemptOrder.OrderInput;
 export type ActivationAttemptOrder = InstanceType<typeof ActivationAttemptOrder>;
-
-export function attemptSort(order?: ActivationAttemptOrder | null): SortSpec<ActivationAttempt> {
-  const direction = order?.direction ?? SortDirection.DESC;
-  return order?.field === ActivationAttemptOrderField.RECEIVED_AT
-    ? { property: 'receivedAt', direction, valueOf: (attempt) => attempt.receivedAt }
-    : { property: 'occurredAt', direction, valueOf: (attempt) => attempt.occurredAt };
-}
+export const attemptSort = attemptOrder.sortOf;
 
 @InputType({ description: "Narrows a device's activation attempts." })
 export class DeviceActivationAttemptFilter {

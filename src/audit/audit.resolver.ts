@@ -1,6 +1,6 @@
-import { Arg, Args, Ctx, Field, ID, InputType, Query, Resolver, registerEnumType } from 'type-graphql';
+import { Arg, Args, Ctx, Field, ID, InputType, Query, Resolver } from 'type-graphql';
 import { ConnectionArgs } from '../common/connection-args';
-import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
+import { ConnectionType, SortDirection, defineOrder } from '../common/connection';
 import { BadUserInputError } from '../common/errors';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
@@ -8,29 +8,16 @@ import { AuditEvent } from './audit-event.entity';
 
 export const AuditEventConnection = ConnectionType(AuditEvent, 'AuditEvent', 'A page of the audit trail.');
 
-export enum AuditEventOrderField {
-  OCCURRED_AT = 'OCCURRED_AT',
-}
-registerEnumType(AuditEventOrderField, {
-  name: 'AuditEventOrderField',
-  description: 'Fields audit events can be ordered by.',
-});
-
-export const AuditEventOrder = OrderInputType<AuditEventOrderField>(
-  AuditEventOrderField,
+const auditEventOrder = defineOrder<AuditEvent, 'OCCURRED_AT'>(
   'AuditEvent',
-  AuditEventOrderField.OCCURRED_AT,
+  'audit events',
+  { OCCURRED_AT: { property: 'occurredAt', valueOf: (event) => event.occurredAt } },
+  'OCCURRED_AT',
   SortDirection.DESC,
 );
+export const AuditEventOrder = auditEventOrder.OrderInput;
 export type AuditEventOrder = InstanceType<typeof AuditEventOrder>;
-
-function auditSort(order?: AuditEventOrder | null): SortSpec<AuditEvent> {
-  return {
-    property: 'occurredAt',
-    direction: order?.direction ?? SortDirection.DESC,
-    valueOf: (event) => event.occurredAt,
-  };
-}
+const auditSort = auditEventOrder.sortOf;
 
 @InputType({ description: 'Narrows the audit trail; all given conditions must hold.' })
 export class AuditEventFilter {

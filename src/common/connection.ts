@@ -222,8 +222,41 @@ export function ConnectionType<T extends object>(nodeType: ClassType<T>, name: s
   return ConnectionTypeClass;
 }
 
+/** A field a list can be ordered by: the entity property and how to read it from a row. */
+export interface SortField<T> {
+  property: string;
+  valueOf(row: T): SortValue;
+}
+
+export interface OrderArgument<F extends string> {
+  field?: F | null;
+  direction?: SortDirection | null;
+}
+
+/**
+ * Everything one list needs for `orderBy`: the `<Name>OrderField` enum (from the keys of
+ * `fields`), the `<Name>Order` input, and `sortOf(orderBy)`, which turns the argument into a
+ * SortSpec with the defaults applied.
+ */
+export function defineOrder<T, F extends string>(
+  name: string,
+  listLabel: string,
+  fields: Record<F, SortField<T>>,
+  defaultField: F,
+  defaultDirection = SortDirection.ASC,
+) {
+  const fieldEnum = Object.fromEntries(Object.keys(fields).map((key) => [key, key])) as Record<F, F>;
+  registerEnumType(fieldEnum, { name: `${name}OrderField`, description: `Fields ${listLabel} can be ordered by.` });
+  const OrderInput = OrderInputType<F>(fieldEnum, name, defaultField, defaultDirection);
+  const sortOf = (order?: OrderArgument<F> | null): SortSpec<T> => ({
+    ...fields[order?.field ?? defaultField],
+    direction: order?.direction ?? defaultDirection,
+  });
+  return { OrderInput, sortOf, defaultField, defaultDirection };
+}
+
 /** Builds the `orderBy` input of one connection from its enum of sortable fields. */
-export function OrderInputType<TField extends string>(
+function OrderInputType<TField extends string>(
   fieldEnum: object,
   name: string,
   defaultField: TField,

@@ -1,33 +1,23 @@
 import { ArrayMaxSize, ArrayMinSize, IsOptional, Length, Matches } from 'class-validator';
-import { Field, ID, InputType, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
+import { Field, ID, InputType } from 'type-graphql';
+import { ConnectionType, defineOrder } from '../common/connection';
 import { MutationPayload } from '../common/payload';
 import { DeviceModel } from './device-model.entity';
 
 export const DeviceModelConnection = ConnectionType(DeviceModel, 'DeviceModel', 'A page of device models.');
 
-export enum DeviceModelOrderField {
-  CODE = 'CODE',
-  MARKETING_NAME = 'MARKETING_NAME',
-}
-registerEnumType(DeviceModelOrderField, {
-  name: 'DeviceModelOrderField',
-  description: 'Fields device models can be ordered by.',
-});
-
-export const DeviceModelOrder = OrderInputType<DeviceModelOrderField>(
-  DeviceModelOrderField,
+const deviceModelOrder = defineOrder<DeviceModel, 'CODE' | 'MARKETING_NAME'>(
   'DeviceModel',
-  DeviceModelOrderField.CODE,
+  'device models',
+  {
+    CODE: { property: 'code', valueOf: (model) => model.code },
+    MARKETING_NAME: { property: 'marketingName', valueOf: (model) => model.marketingName },
+  },
+  'CODE',
 );
+export const DeviceModelOrder = deviceModelOrder.OrderInput;
 export type DeviceModelOrder = InstanceType<typeof DeviceModelOrder>;
-
-export function deviceModelSort(order?: DeviceModelOrder | null): SortSpec<DeviceModel> {
-  const direction = order?.direction ?? SortDirection.ASC;
-  return order?.field === DeviceModelOrderField.MARKETING_NAME
-    ? { property: 'marketingName', direction, valueOf: (model) => model.marketingName }
-    : { property: 'code', direction, valueOf: (model) => model.code };
-}
+export const deviceModelSort = deviceModelOrder.sortOf;
 
 @InputType({ description: 'Narrows a list of device models.' })
 export class DeviceModelFilter {

@@ -3,11 +3,10 @@ import { ActivationAttempt } from '../activations/activation-attempt.entity';
 import {
   ActivationAttemptConnection,
   ActivationAttemptOrder,
-  ActivationAttemptOrderField,
   DeviceActivationAttemptFilter,
+  attemptOrder,
 } from '../activations/activation-attempt.types';
 import { checkTimeRange } from '../activations/activation-attempt.service';
-import { SortDirection } from '../common/connection';
 import { ConnectionArgs } from '../common/connection-args';
 import { BadUserInputError } from '../common/errors';
 import { runMutation } from '../common/mutation';
@@ -22,9 +21,9 @@ import {
   DeviceConnection,
   DeviceFilter,
   DeviceOrder,
-  DeviceOrderField,
   RegisterDevicesInput,
   RegisterDevicesPayload,
+  deviceOrder,
   deviceSort,
 } from './device.types';
 import { imeiProblem, imeiProblemMessages } from './imei';
@@ -118,8 +117,8 @@ export class DeviceResolver {
         occurredFrom: filter?.occurredFrom ?? undefined,
         occurredBefore: filter?.occurredBefore ?? undefined,
         order: {
-          field: orderBy?.field ?? ActivationAttemptOrderField.OCCURRED_AT,
-          direction: orderBy?.direction ?? SortDirection.DESC,
+          field: orderBy?.field ?? attemptOrder.defaultField,
+          direction: orderBy?.direction ?? attemptOrder.defaultDirection,
         },
       },
     });
@@ -140,7 +139,10 @@ function childDevicesArgs() {
 function childDevicesFilter(statuses: DeviceStatus[] | null, orderBy: DeviceOrder | null) {
   return {
     statuses: statuses ?? undefined,
-    order: { field: orderBy?.field ?? DeviceOrderField.IMEI, direction: orderBy?.direction ?? SortDirection.ASC },
+    order: {
+      field: orderBy?.field ?? deviceOrder.defaultField,
+      direction: orderBy?.direction ?? deviceOrder.defaultDirection,
+    },
   };
 }
 

@@ -1,26 +1,23 @@
 import { ArrayMaxSize, ArrayMinSize } from 'class-validator';
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { ConnectionType, defineOrder } from '../common/connection';
 import { UserError } from '../common/errors';
 import { Device, DeviceStatus } from './device.entity';
 
 export const DeviceConnection = ConnectionType(Device, 'Device', 'A page of devices.');
 
-export enum DeviceOrderField {
-  IMEI = 'IMEI',
-  CREATED_AT = 'CREATED_AT',
-}
-registerEnumType(DeviceOrderField, { name: 'DeviceOrderField', description: 'Fields devices can be ordered by.' });
-
-export const DeviceOrder = OrderInputType<DeviceOrderField>(DeviceOrderField, 'Device', DeviceOrderField.IMEI);
+export const deviceOrder = defineOrder<Device, 'IMEI' | 'CREATED_AT'>(
+  'Device',
+  'devices',
+  {
+    IMEI: { property: 'imei', valueOf: (device) => device.imei },
+    CREATED_AT: { property: 'createdAt', valueOf: (device) => device.createdAt },
+  },
+  'IMEI',
+);
+export const DeviceOrder = deviceOrder.OrderInput;
 export type DeviceOrder = InstanceType<typeof DeviceOrder>;
-
-export function deviceSort(order?: DeviceOrder | null): SortSpec<Device> {
-  const direction = order?.direction ?? SortDirection.ASC;
-  return order?.field === DeviceOrderField.CREATED_AT
-    ? { property: 'createdAt', direction, valueOf: (device) => device.createdAt }
-    : { property: 'imei', direction, valueOf: (device) => device.imei };
-}
+export const deviceSort = deviceOrder.sortOf;
 
 @InputType({ description: 'Narrows a list of devices; all given conditions must hold.' })
 export class DeviceFilter {

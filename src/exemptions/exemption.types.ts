@@ -1,33 +1,19 @@
-import { Field, ID, InputType, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
+import { Field, ID, InputType } from 'type-graphql';
+import { ConnectionType, SortDirection, defineOrder } from '../common/connection';
 import { Exemption } from './exemption.entity';
 
 export const ExemptionConnection = ConnectionType(Exemption, 'Exemption', 'A page of exemptions.');
 
-export enum ExemptionOrderField {
-  CREATED_AT = 'CREATED_AT',
-}
-registerEnumType(ExemptionOrderField, {
-  name: 'ExemptionOrderField',
-  description: 'Fields exemptions can be ordered by.',
-});
-
-export const ExemptionOrder = OrderInputType<ExemptionOrderField>(
-  ExemptionOrderField,
+const exemptionOrder = defineOrder<Exemption, 'CREATED_AT'>(
   'Exemption',
-  ExemptionOrderField.CREATED_AT,
+  'exemptions',
+  { CREATED_AT: { property: 'createdAt', valueOf: (exemption) => exemption.createdAt } },
+  'CREATED_AT',
   SortDirection.DESC,
 );
+export const ExemptionOrder = exemptionOrder.OrderInput;
 export type ExemptionOrder = InstanceType<typeof ExemptionOrder>;
-
-/** Newest first by default. */
-export function exemptionSort(order?: ExemptionOrder | null): SortSpec<Exemption> {
-  return {
-    property: 'createdAt',
-    direction: order?.direction ?? SortDirection.DESC,
-    valueOf: (exemption) => exemption.createdAt,
-  };
-}
+export const exemptionSort = exemptionOrder.sortOf;
 
 @InputType({ description: 'Narrows a list of exemptions.' })
 export class ExemptionFilter {

@@ -1,26 +1,23 @@
 import { IsEmail, IsOptional, Length } from 'class-validator';
-import { Field, ID, InputType, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
+import { Field, ID, InputType } from 'type-graphql';
+import { ConnectionType, defineOrder } from '../common/connection';
 import { MutationPayload } from '../common/payload';
 import { Partner, PartnerKind } from './partner.entity';
 
 export const PartnerConnection = ConnectionType(Partner, 'Partner', 'A page of partners.');
 
-export enum PartnerOrderField {
-  NAME = 'NAME',
-  CREATED_AT = 'CREATED_AT',
-}
-registerEnumType(PartnerOrderField, { name: 'PartnerOrderField', description: 'Fields partners can be ordered by.' });
-
-export const PartnerOrder = OrderInputType<PartnerOrderField>(PartnerOrderField, 'Partner', PartnerOrderField.NAME);
+const partnerOrder = defineOrder<Partner, 'NAME' | 'CREATED_AT'>(
+  'Partner',
+  'partners',
+  {
+    NAME: { property: 'name', valueOf: (partner) => partner.name },
+    CREATED_AT: { property: 'createdAt', valueOf: (partner) => partner.createdAt },
+  },
+  'NAME',
+);
+export const PartnerOrder = partnerOrder.OrderInput;
 export type PartnerOrder = InstanceType<typeof PartnerOrder>;
-
-export function partnerSort(order?: PartnerOrder | null): SortSpec<Partner> {
-  const direction = order?.direction ?? SortDirection.ASC;
-  return order?.field === PartnerOrderField.CREATED_AT
-    ? { property: 'createdAt', direction, valueOf: (partner) => partner.createdAt }
-    : { property: 'name', direction, valueOf: (partner) => partner.name };
-}
+export const partnerSort = partnerOrder.sortOf;
 
 @InputType({ description: 'Narrows a list of partners.' })
 export class PartnerFilter {

@@ -9,8 +9,8 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
+import { Field, ID, InputType, Int } from 'type-graphql';
+import { ConnectionType, SortDirection, SortSpec, defineOrder } from '../common/connection';
 import { MutationPayload } from '../common/payload';
 import { Policy, PolicyStatus } from './policy.entity';
 import { PolicyAction, PolicyMode, PolicyVersion } from './policy-version.entity';
@@ -18,21 +18,18 @@ import { PolicyAction, PolicyMode, PolicyVersion } from './policy-version.entity
 export const PolicyConnection = ConnectionType(Policy, 'Policy', 'A page of policies.');
 export const PolicyVersionConnection = ConnectionType(PolicyVersion, 'PolicyVersion', 'A page of policy versions.');
 
-export enum PolicyOrderField {
-  KEY = 'KEY',
-  CREATED_AT = 'CREATED_AT',
-}
-registerEnumType(PolicyOrderField, { name: 'PolicyOrderField', description: 'Fields policies can be ordered by.' });
-
-export const PolicyOrder = OrderInputType<PolicyOrderField>(PolicyOrderField, 'Policy', PolicyOrderField.KEY);
+const policyOrder = defineOrder<Policy, 'KEY' | 'CREATED_AT'>(
+  'Policy',
+  'policies',
+  {
+    KEY: { property: 'key', valueOf: (policy) => policy.key },
+    CREATED_AT: { property: 'createdAt', valueOf: (policy) => policy.createdAt },
+  },
+  'KEY',
+);
+export const PolicyOrder = policyOrder.OrderInput;
 export type PolicyOrder = InstanceType<typeof PolicyOrder>;
-
-export function policySort(order?: PolicyOrder | null): SortSpec<Policy> {
-  const direction = order?.direction ?? SortDirection.ASC;
-  return order?.field === PolicyOrderField.CREATED_AT
-    ? { property: 'createdAt', direction, valueOf: (policy) => policy.createdAt }
-    : { property: 'key', direction, valueOf: (policy) => policy.key };
-}
+export const policySort = policyOrder.sortOf;
 
 /** Versions are listed newest first. */
 export const versionSort: SortSpec<PolicyVersion> = {

@@ -1,24 +1,21 @@
-import { Field, InputType, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderInputType, SortDirection, SortSpec } from '../common/connection';
+import { Field, InputType } from 'type-graphql';
+import { ConnectionType, defineOrder } from '../common/connection';
 import { Region, RegionKind } from './region.entity';
 
 export const RegionConnection = ConnectionType(Region, 'Region', 'A page of regions.');
 
-export enum RegionOrderField {
-  CODE = 'CODE',
-  NAME = 'NAME',
-}
-registerEnumType(RegionOrderField, { name: 'RegionOrderField', description: 'Fields regions can be ordered by.' });
-
-export const RegionOrder = OrderInputType<RegionOrderField>(RegionOrderField, 'Region', RegionOrderField.CODE);
+const regionOrder = defineOrder<Region, 'CODE' | 'NAME'>(
+  'Region',
+  'regions',
+  {
+    CODE: { property: 'code', valueOf: (region) => region.code },
+    NAME: { property: 'name', valueOf: (region) => region.name },
+  },
+  'CODE',
+);
+export const RegionOrder = regionOrder.OrderInput;
 export type RegionOrder = InstanceType<typeof RegionOrder>;
-
-export function regionSort(order?: RegionOrder | null): SortSpec<Region> {
-  const direction = order?.direction ?? SortDirection.ASC;
-  return order?.field === RegionOrderField.NAME
-    ? { property: 'name', direction, valueOf: (region) => region.name }
-    : { property: 'code', direction, valueOf: (region) => region.code };
-}
+export const regionSort = regionOrder.sortOf;
 
 @InputType({ description: 'Narrows a list of regions; all given conditions must hold.' })
 export class RegionFilter {
