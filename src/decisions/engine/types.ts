@@ -1,0 +1,90 @@
+/** Plain data the engine works on; no GraphQL or ORM types cross this line. */
+
+export type Outcome = 'ALLOW' | 'LOCK' | 'REVIEW';
+export type SignalSource = 'GPS' | 'SIM' | 'IP';
+
+export interface GpsSignal {
+  latitude: number;
+  longitude: number;
+  accuracyMeters?: number | null;
+}
+
+export interface SimSignal {
+  mcc: string;
+  mnc?: string | null;
+}
+
+export interface Signals {
+  gps?: GpsSignal | null;
+  sim?: SimSignal | null;
+  ipCountry?: string | null;
+}
+
+/** What one signal says about where the device is. */
+export interface SignalReading {
+  source: SignalSource;
+  /** The most specific region the signal points at; null when it points at none. */
+  regionCode: string | null;
+  /** Indicates whether the signal may decide the region (a fix too inaccurate to trust may not). */
+  usable: boolean;
+  /** Machine-readable finding, e.g. GPS_IN_REGION, SIM_SUBDIVISION_NETWORK, IP_COUNTRY. */
+  finding: string;
+  /** Human-readable account of the finding. */
+  detail: string;
+}
+
+/** The current version of an ACTIVE policy, compiled for fast lookups. */
+export interface CompiledPolicy {
+  versionId: number;
+  policyKey: string;
+  versionNumber: number;
+  action: 'LOCK' | 'REVIEW';
+  mode: 'ENFORCE' | 'MONITOR';
+  priority: number;
+  effectiveFrom: number;
+  effectiveUntil: number | null;
+  /** Regions named by the version; a country also covers its subdivisions. */
+  regionCodes: ReadonlySet<string>;
+  /** Model codes the version is limited to; null means every model. */
+  modelCodes: ReadonlySet<string> | null;
+}
+
+export interface CompiledExemption {
+  exemptionId: number;
+  policyKey: string;
+  deviceId: number | null;
+  partnerId: number | null;
+  expiresAt: number | null;
+}
+
+export interface DeviceFacts {
+  deviceId: number;
+  modelCode: string;
+  partnerId: number;
+  /** Indicates whether the device is LOCKED already: it stays locked until unlocked through an audited path. */
+  locked: boolean;
+  /** The policy version of the decision that locked it, when known. */
+  lockedByVersionId: number | null;
+}
+
+export type PolicyFinding =
+  'APPLIES' | 'NOT_YET_EFFECTIVE' | 'NO_LONGER_EFFECTIVE' | 'REGION_NOT_COVERED' | 'MODEL_NOT_IN_SCOPE' | 'EXEMPTED';
+
+export interface PolicyConsideration {
+  policy: CompiledPolicy;
+  finding: PolicyFinding;
+  detail: string;
+  exemptionId?: number;
+}
+
+export interface Decision {
+  outcome: Outcome;
+  /** False when the deciding policy is in MONITOR mode: the outcome is recorded, nothing is enforced. */
+  enforced: boolean;
+  regionCode: string | null;
+  regionSource: SignalSource | 'NONE';
+  policyVersionId: number | null;
+  reasonCodes: string[];
+  readings: SignalReading[];
+  considered: PolicyConsideration[];
+}
