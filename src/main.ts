@@ -2,10 +2,14 @@ import 'reflect-metadata';
 import { ConfigurationError, readSettings } from './config';
 import { createApp } from './app';
 import { openDatabase } from './database';
+import { evaluatorFor } from './decisions/evaluator';
 
 async function main(): Promise<void> {
   const settings = readSettings();
   const dataSource = await openDatabase(settings);
+  const evaluator = evaluatorFor(dataSource);
+  // Compile the rules before the first activation arrives, and follow changes made by other instances.
+  await Promise.all([evaluator.current(), evaluator.listen()]);
   const { express, apollo } = await createApp(dataSource, settings);
   const server = express.listen(settings.port, () => {
     const where = settings.database.kind === 'postgres' ? 'PostgreSQL' : `SQLite ${settings.database.sqlitePath}`;
@@ -18,6 +22,7 @@ async function main(): Promise<void> {
   const shutdown = () => {
     server.close(async () => {
       await apollo.stop();
+      await evaluator.close();
       await dataSource.destroy();
       process.exit(0);
     });

@@ -4,6 +4,8 @@ import { DateTimeISOResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { ActivationAttemptResolver } from './activations/activation-attempt.resolver';
 import { AuditEventResolver } from './audit/audit.resolver';
+import { AttemptExplanationResolver, DecisionResolver, PolicyEvidenceResolver } from './decisions/decision.resolver';
+import { ReviewResolver } from './decisions/review.resolver';
 import { DeviceModelResolver } from './device-models/device-model.resolver';
 import { DeviceModelDevicesResolver, DeviceResolver, PartnerDevicesResolver } from './devices/device.resolver';
 import { ExemptionResolver } from './exemptions/exemption.resolver';
@@ -21,6 +23,10 @@ export const resolvers = [
   DeviceModelDevicesResolver,
   DeviceResolver,
   ActivationAttemptResolver,
+  DecisionResolver,
+  PolicyEvidenceResolver,
+  AttemptExplanationResolver,
+  ReviewResolver,
   ...policyResolvers,
   ExemptionResolver,
   AuditEventResolver,

@@ -4,6 +4,7 @@ import { Device } from '../devices/device.entity';
 import { Region } from '../regions/region.entity';
 import { PolicyVersion } from '../policies/policy-version.entity';
 import { Node } from '../common/node';
+import type { StoredExplanation } from '../decisions/explanation';
 import { jsonType, timestampType } from '../db/column-types';
 
 export enum DecisionOutcome {
@@ -65,7 +66,23 @@ export class ActivationSignals {
   ipCountry?: string | null;
 }
 
+export enum ReviewStatus {
+  OPEN = 'OPEN',
+  ALLOWED = 'ALLOWED',
+  LOCKED = 'LOCKED',
+}
+registerEnumType(ReviewStatus, {
+  name: 'ReviewStatus',
+  description: 'Where a REVIEW decision stands in the review queue.',
+  valuesConfig: {
+    OPEN: { description: 'Waiting for a person to decide.' },
+    ALLOWED: { description: 'Resolved: the device may activate.' },
+    LOCKED: { description: 'Resolved: the device was locked.' },
+  },
+});
+
 @Entity('activation_attempt')
+@Index('activation_attempt_review_idx', ['reviewStatus', 'occurredAt'])
 @Index('activation_attempt_device_idx', ['deviceId', 'occurredAt', 'id'])
 @Index('activation_attempt_region_idx', ['resolvedRegionId', 'occurredAt'])
 @Index('activation_attempt_outcome_idx', ['outcome', 'occurredAt'])
@@ -128,6 +145,29 @@ export class ActivationAttempt extends Node {
   @Column({ type: jsonType })
   @Field(() => [String], { description: 'Machine-readable reasons for the outcome.' })
   reasonCodes: string[];
+
+  /** The decision's full evidence (readings and policies considered), as the engine produced it. */
+  @Column({ type: jsonType, nullable: true })
+  explanation: StoredExplanation | null;
+
+  @Column({ type: 'varchar', length: 10, nullable: true })
+  @Field(() => ReviewStatus, {
+    nullable: true,
+    description: 'Review state; null unless the outcome was an enforced REVIEW.',
+  })
+  reviewStatus: ReviewStatus | null;
+
+  @Column({ type: timestampType, nullable: true })
+  @Field(() => Date, { nullable: true, description: 'Timestamp when the review was resolved.' })
+  reviewedAt: Date | null;
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  @Field(() => String, { nullable: true, description: 'Who resolved the review.' })
+  reviewedBy: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  @Field(() => String, { nullable: true, description: 'Why the review was resolved as it was.' })
+  reviewNote: string | null;
 
   @Index('activation_attempt_idempotency_key', { unique: true })
   @Column({ type: 'varchar', length: 200, nullable: true })

@@ -1,4 +1,6 @@
-import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { runRuleChange } from '../decisions/rule-change';
+import { createExemption, revokeExemption } from './exemption.service';
 import { ConnectionArgs } from '../common/connection-args';
 import { BadUserInputError } from '../common/errors';
 import { rowIdOf } from '../common/global-id';
@@ -8,7 +10,16 @@ import { Device } from '../devices/device.entity';
 import { Partner } from '../partners/partner.entity';
 import { Policy } from '../policies/policy.entity';
 import { Exemption } from './exemption.entity';
-import { ExemptionConnection, ExemptionFilter, ExemptionOrder, exemptionSort } from './exemption.types';
+import {
+  CreateExemptionInput,
+  CreateExemptionPayload,
+  ExemptionConnection,
+  ExemptionFilter,
+  ExemptionOrder,
+  RevokeExemptionInput,
+  RevokeExemptionPayload,
+  exemptionSort,
+} from './exemption.types';
 
 @Resolver(() => Exemption)
 export class ExemptionResolver {
@@ -50,6 +61,25 @@ export class ExemptionResolver {
       );
     }
     return paginateQuery(qb, exemptionSort(orderBy), window);
+  }
+
+  @Mutation(() => CreateExemptionPayload, {
+    description:
+      'Exempts a device or a partner from a policy: its attempts are allowed with a reason code naming the exemption.',
+  })
+  createExemption(
+    @Arg('input', () => CreateExemptionInput, { description: 'The exemption.' }) input: CreateExemptionInput,
+    @Ctx() context: GraphQLContext,
+  ) {
+    return runRuleChange(context, input, (manager) => createExemption(manager, context, input));
+  }
+
+  @Mutation(() => RevokeExemptionPayload, { description: 'Ends an exemption now.' })
+  revokeExemption(
+    @Arg('input', () => RevokeExemptionInput, { description: 'The exemption and why.' }) input: RevokeExemptionInput,
+    @Ctx() context: GraphQLContext,
+  ) {
+    return runRuleChange(context, input, (manager) => revokeExemption(manager, context, input));
   }
 
   @FieldResolver(() => Policy, { description: 'The policy the exemption is from.' })

@@ -1,4 +1,6 @@
+import { Length } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
+import { MutationPayload } from '../common/payload';
 import { ConnectionType, SortDirection, defineOrder } from '../common/connection';
 import { Exemption } from './exemption.entity';
 
@@ -32,3 +34,35 @@ export class ExemptionFilter {
   })
   activeOnly?: boolean | null;
 }
+
+@InputType({ description: 'Exempts one device, or every device of one partner, from a policy.' })
+export class CreateExemptionInput {
+  @Field({ description: 'Key of the policy.' })
+  policyKey: string;
+
+  @Field(() => ID, { nullable: true, description: 'Global ID of the exempt device (or give partnerId).' })
+  deviceId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Global ID of the exempt partner (or give deviceId).' })
+  partnerId?: string | null;
+
+  @Length(1, 1000, { message: 'reason must be 1 to 1000 characters' })
+  @Field({ description: 'Why (kept with the exemption and in the audit trail).' })
+  reason: string;
+
+  @Field(() => Date, { nullable: true, description: 'Timestamp when the exemption ends; null means until revoked.' })
+  expiresAt?: Date | null;
+}
+
+@InputType({ description: 'The exemption to revoke.' })
+export class RevokeExemptionInput {
+  @Field(() => ID, { description: 'Global ID of the exemption.' })
+  id: string;
+
+  @Length(1, 1000, { message: 'reason must be 1 to 1000 characters' })
+  @Field({ description: 'Why it is revoked (kept in the audit trail).' })
+  reason: string;
+}
+
+export const CreateExemptionPayload = MutationPayload(Exemption, 'exemption', 'createExemption');
+export const RevokeExemptionPayload = MutationPayload(Exemption, 'exemption', 'revokeExemption');

@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { paginateArray } from '../common/connection';
 import { ConnectionArgs } from '../common/connection-args';
-import { runMutation } from '../common/mutation';
+import { runRuleChange } from '../decisions/rule-change';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
 import { DeviceModel } from '../device-models/device-model.entity';
@@ -10,6 +10,7 @@ import { Region } from '../regions/region.entity';
 import { RegionConnection, regionSort } from '../regions/region.types';
 import { Policy, PolicyStatus } from './policy.entity';
 import { LocalizedMessage, PolicyAction, PolicyMode, PolicyVersion } from './policy-version.entity';
+import { lockMessageFor } from './lock-message';
 import { activatePolicy, createPolicy, queryPolicies, retirePolicy, updatePolicy } from './policy.service';
 import {
   ActivatePolicyInput,
@@ -27,13 +28,6 @@ import {
   policySort,
   versionSort,
 } from './policy.types';
-
-/** The message for `locale`: exact tag, then its language (`pt-BR` → `pt`), then English. */
-export function lockMessageFor(version: PolicyVersion, locale?: string | null): string {
-  if (!locale) return version.lockMessage;
-  const translations = version.lockMessageTranslations;
-  return translations[locale] ?? translations[locale.split('-')[0].toLowerCase()] ?? version.lockMessage;
-}
 
 async function regionsOfVersion(context: GraphQLContext, version: PolicyVersion) {
   const regionIds = await context.loaders.regionIdsByVersion.load(version.id);
@@ -74,7 +68,7 @@ export class PolicyResolver {
     @Arg('input', () => CreatePolicyInput, { description: 'The new policy.' }) input: CreatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runMutation(context, input, (manager) => createPolicy(manager, context, input));
+    return runRuleChange(context, input, (manager) => createPolicy(manager, context, input));
   }
 
   @Mutation(() => UpdatePolicyPayload, {
@@ -84,7 +78,7 @@ export class PolicyResolver {
     @Arg('input', () => UpdatePolicyInput, { description: 'The changes.' }) input: UpdatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runMutation(context, input, (manager) => updatePolicy(manager, context, input));
+    return runRuleChange(context, input, (manager) => updatePolicy(manager, context, input));
   }
 
   @Mutation(() => ActivatePolicyPayload, {
@@ -94,7 +88,7 @@ export class PolicyResolver {
     @Arg('input', () => ActivatePolicyInput, { description: 'The policy.' }) input: ActivatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runMutation(context, input, (manager) => activatePolicy(manager, context, input));
+    return runRuleChange(context, input, (manager) => activatePolicy(manager, context, input));
   }
 
   @Mutation(() => RetirePolicyPayload, {
@@ -104,7 +98,7 @@ export class PolicyResolver {
     @Arg('input', () => RetirePolicyInput, { description: 'The policy and why.' }) input: RetirePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runMutation(context, input, (manager) => retirePolicy(manager, context, input));
+    return runRuleChange(context, input, (manager) => retirePolicy(manager, context, input));
   }
 
   @FieldResolver(() => PolicyVersion, { description: 'The version in force (the draft, for a DRAFT policy).' })

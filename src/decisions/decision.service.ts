@@ -1,0 +1,211 @@
+import { EntityManager } from 'typeorm';
+import {
+  ActivationAttempt,
+  DecisionOutcome,
+  RegionSource,
+  ReviewStatus,
+} from '../activations/activation-attempt.entity';
+import { recordAuditEvent } from '../audit/audit.service';
+import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
+import { GraphQLContext } from '../context';
+import { Device, DeviceStatus } from '../devices/device.entity';
+import { imeiProblem, imeiProblemMessages } from '../devices/imei';
+import { lockMessageFor } from '../policies/lock-message';
+import { Decision } from './engine/types';
+import { evaluatorFor } from './evaluator';
+import { explanationForClients, toStoredExplanation } from './explanation';
+import { ActivationDecision, DecideActivationInput } from './decision.types';
+
+/** How far in the future an occurredAt may lie (clock skew between phone, gateway and server). */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** Every problem with the input, each naming its field; nothing is decided or written when any exists. */
+export function checkDecideInput(input: DecideActivationInput, now: Date): UserError[] {
+  const errors: UserError[] = [];
+  const problem = imeiProblem(input.imei);
+  if (problem) {
+    const code = problem === 'CHECKSUM' ? UserErrorCode.INVALID_CHECKSUM : UserErrorCode.INVALID;
+    errors.push(userError(['imei'], code, `imei ${imeiProblemMessages[problem]}`));
+  }
+  if (input.idempotencyKey != null && (input.idempotencyKey.length < 1 || input.idempotencyKey.length > 200)) {
+    errors.push(userError(['idempotencyKey'], UserErrorCode.INVALID, 'idempotencyKey must be 1 to 200 characters'));
+  }
+  if (input.occurredAt && input.occurredAt.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
+    errors.push(userError(['occurredAt'], UserErrorCode.INVALID, 'occurredAt lies in the future'));
+  }
+  if (input.locale != null && !/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/.test(input.locale)) {
+    errors.push(userError(['locale'], UserErrorCode.INVALID, 'locale must be a language tag such as "ru" or "pt-BR"'));
+  }
+  const { gps, sim, ipCountry } = input.signals;
+  if (gps) {
+    if (!Number.isFinite(gps.latitude) || gps.latitude < -90 || gps.latitude > 90) {
+      errors.push(userError(['signals', 'gps', 'latitude'], UserErrorCode.INVALID, 'latitude must be from -90 to 90'));
+    }
+    if (!Number.isFinite(gps.longitude) || gps.longitude < -180 || gps.longitude > 180) {
+      errors.push(
+        userError(['signals', 'gps', 'longitude'], UserErrorCode.INVALID, 'longitude must be from -180 to 180'),
+      );
+    }
+    if (gps.accuracyMeters != null && (!Number.isFinite(gps.accuracyMeters) || gps.accuracyMeters < 0)) {
+      errors.push(
+        userError(['signals', 'gps', 'accuracyMeters'], UserErrorCode.INVALID, 'accuracyMeters must not be negative'),
+      );
+    }
+  }
+  if (sim) {
+    if (!/^\d{3}$/.test(sim.mcc))
+      errors.push(userError(['signals', 'sim', 'mcc'], UserErrorCode.INVALID, 'mcc must be 3 digits'));
+    if (sim.mnc != null && !/^\d{2,3}$/.test(sim.mnc)) {
+      errors.push(userError(['signals', 'sim', 'mnc'], UserErrorCode.INVALID, 'mnc must be 2 or 3 digits'));
+    }
+  }
+  if (ipCountry != null && !/^[A-Za-z]{2}$/.test(ipCountry)) {
+    errors.push(
+      userError(['signals', 'ipCountry'], UserErrorCode.INVALID, 'ipCountry must be an ISO 3166-1 alpha-2 code'),
+    );
+  }
+  return errors;
+}
+
+export interface DecisionWork {
+  device: Device;
+  decision: Decision;
+  regionId: number | null;
+  occurredAt: Date;
+}
+
+/** Decides without writing: shared by previewDecision and decideActivation. */
+export async function decideFor(
+  context: GraphQLContext,
+  input: DecideActivationInput,
+  now: Date,
+): Promise<DecisionWork> {
+  const device = await context.loaders.deviceByImei.load(input.imei);
+  if (!device)
+    throw new UserErrorsAbort([
+      userError(['imei'], UserErrorCode.NOT_FOUND, `no device is registered with imei ${input.imei}`),
+    ]);
+  const [model, lockingAttempt] = await Promise.all([
+    context.loaders.deviceModelById.load(device.modelId),
+    device.status === DeviceStatus.LOCKED && device.lockedByAttemptId !== null
+      ? context.loaders.activationAttemptById.load(device.lockedByAttemptId)
+      : null,
+  ]);
+  const engine = await evaluatorFor(context.dataSource).current();
+  const occurredAt = input.occurredAt ?? now;
+  const decision = engine.decide(
+    input.signals,
+    {
+      deviceId: device.id,
+      modelCode: model!.code,
+      partnerId: device.partnerId,
+      locked: device.status === DeviceStatus.LOCKED,
+      lockedByVersionId: lockingAttempt?.policyVersionId ?? null,
+    },
+    occurredAt,
+  );
+  const region = decision.regionCode ? await context.loaders.regionByCode.load(decision.regionCode) : null;
+  return { device, decision, regionId: region?.id ?? null, occurredAt };
+}
+
+/** The answer as clients see it, from a stored attempt (a fresh one, or the original of a retry). */
+export async function decisionOfAttempt(
+  context: GraphQLContext,
+  attempt: Pick<
+    ActivationAttempt,
+    'outcome' | 'enforced' | 'resolvedRegionId' | 'regionSource' | 'policyVersionId' | 'reasonCodes' | 'explanation'
+  >,
+  locale: string | null | undefined,
+): Promise<ActivationDecision> {
+  const version =
+    attempt.outcome === DecisionOutcome.LOCK && attempt.enforced && attempt.policyVersionId !== null
+      ? await context.loaders.policyVersionById.load(attempt.policyVersionId)
+      : null;
+  return Object.assign(new ActivationDecision(), {
+    outcome: attempt.outcome,
+    enforced: attempt.enforced,
+    regionId: attempt.resolvedRegionId,
+    regionSource: attempt.regionSource,
+    policyVersionId: attempt.policyVersionId,
+    reasonCodes: attempt.reasonCodes,
+    lockMessage: version ? lockMessageFor(version, locale) : null,
+    explanation: explanationForClients(attempt.explanation),
+  });
+}
+
+/** The attempt row a decision becomes. */
+export function attemptRow(work: DecisionWork, input: DecideActivationInput, receivedAt: Date) {
+  const { decision } = work;
+  return {
+    deviceId: work.device.id,
+    occurredAt: work.occurredAt,
+    receivedAt,
+    signals: {
+      gps: input.signals.gps ?? null,
+      sim: input.signals.sim ?? null,
+      ipCountry: input.signals.ipCountry?.toUpperCase() ?? null,
+    },
+    resolvedRegionId: work.regionId,
+    regionSource: decision.regionSource as RegionSource,
+    outcome: decision.outcome as DecisionOutcome,
+    enforced: decision.enforced,
+    policyVersionId: decision.policyVersionId,
+    reasonCodes: decision.reasonCodes,
+    explanation: toStoredExplanation(decision),
+    reviewStatus: decision.outcome === 'REVIEW' && decision.enforced ? ReviewStatus.OPEN : null,
+    idempotencyKey: input.idempotencyKey ?? null,
+  };
+}
+
+/**
+ * Records the attempt and applies the decision to the device in one short transaction. Only an
+ * enforced outcome changes the device: LOCK locks it, REVIEW puts it under review, and an
+ * activation that is allowed (or only monitored) makes a NEW device ACTIVE.
+ */
+export async function recordDecision(
+  manager: EntityManager,
+  context: GraphQLContext,
+  work: DecisionWork,
+  row: ReturnType<typeof attemptRow>,
+): Promise<ActivationAttempt> {
+  const inserted = await manager.insert(ActivationAttempt, row as never);
+  const attemptId = Number(inserted.identifiers[0].id);
+  const { device, decision } = work;
+  const changes: Partial<Device> = {};
+  if (decision.enforced && decision.outcome === 'LOCK' && device.status !== DeviceStatus.LOCKED) {
+    Object.assign(changes, {
+      status: DeviceStatus.LOCKED,
+      lockedAt: row.receivedAt,
+      lockReason: decision.reasonCodes.join(',').slice(0, 500),
+      lockedByAttemptId: attemptId,
+    });
+  } else if (decision.enforced && decision.outcome === 'REVIEW' && device.status !== DeviceStatus.LOCKED) {
+    if (device.status !== DeviceStatus.UNDER_REVIEW) changes.status = DeviceStatus.UNDER_REVIEW;
+  } else if (device.status === DeviceStatus.NEW) {
+    changes.status = DeviceStatus.ACTIVE;
+  }
+  if (
+    device.activatedAt === null &&
+    (changes.status === DeviceStatus.ACTIVE || device.status === DeviceStatus.ACTIVE)
+  ) {
+    changes.activatedAt = work.occurredAt;
+  }
+  if (Object.keys(changes).length > 0) {
+    await manager.update(Device, { id: device.id }, changes);
+    if (changes.status && changes.status !== device.status) {
+      await recordAuditEvent(manager, context, {
+        action: `device.${changes.status.toLowerCase()}`,
+        targetType: 'Device',
+        targetRowId: device.id,
+        before: { status: device.status },
+        after: { ...changes, attemptId },
+      });
+    }
+  }
+  return Object.assign(new ActivationAttempt(), row, { id: attemptId });
+}
+
+/** The attempt an idempotency key already recorded, or null. */
+export async function attemptWithKey(manager: EntityManager, key: string): Promise<ActivationAttempt | null> {
+  return manager.findOneBy(ActivationAttempt, { idempotencyKey: key });
+}

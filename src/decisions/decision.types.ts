@@ -1,0 +1,183 @@
+import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
+import { ActivationAttempt, DecisionOutcome, RegionSource } from '../activations/activation-attempt.entity';
+import { UserError } from '../common/errors';
+
+@InputType({ description: 'A satellite position fix.' })
+export class GeoPointInput {
+  @Field(() => Float, { description: 'Latitude in degrees, -90 to 90.' })
+  latitude: number;
+
+  @Field(() => Float, { description: 'Longitude in degrees, -180 to 180.' })
+  longitude: number;
+
+  @Field(() => Float, { nullable: true, description: 'Horizontal accuracy radius in metres, when known.' })
+  accuracyMeters?: number | null;
+}
+
+@InputType({ description: "The SIM card's network identity." })
+export class SimInput {
+  @Field({ description: 'Mobile country code, 3 digits.' })
+  mcc: string;
+
+  @Field(() => String, { nullable: true, description: 'Mobile network code, 2 or 3 digits.' })
+  mnc?: string | null;
+}
+
+@InputType({ description: 'The location signals of an activation; any may be missing.' })
+export class ActivationSignalsInput {
+  @Field(() => GeoPointInput, { nullable: true, description: 'GPS fix, when the phone had one.' })
+  gps?: GeoPointInput | null;
+
+  @Field(() => SimInput, { nullable: true, description: 'SIM network, when a SIM was present.' })
+  sim?: SimInput | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "ISO 3166-1 alpha-2 country of the client IP, as the gateway's lookup found it.",
+  })
+  ipCountry?: string | null;
+}
+
+@InputType({ description: 'One activation as the gateway reports it.' })
+export class DecideActivationInput {
+  @Field({ description: "The phone's IMEI: 15 digits with a valid Luhn check digit." })
+  imei: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'A retry with the same key returns the same decision and writes nothing new (1 to 200 characters).',
+  })
+  idempotencyKey?: string | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the phone tried to activate (attempts can arrive late); now by default.',
+  })
+  occurredAt?: Date | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Language of the lock message, e.g. `ru`; English when missing or unknown.',
+  })
+  locale?: string | null;
+
+  @Field(() => ActivationSignalsInput, { description: 'The location signals.' })
+  signals: ActivationSignalsInput;
+}
+
+@ObjectType({ description: 'What one signal said about where the device is.' })
+export class SignalEvidence {
+  @Field(() => RegionSource, { description: 'Which signal.' })
+  source: RegionSource;
+
+  @Field(() => String, { nullable: true, description: 'ISO code of the region the signal points at; null when none.' })
+  regionCode: string | null;
+
+  @Field({ description: 'Indicates whether the signal was trusted to decide the region.' })
+  usable: boolean;
+
+  @Field({
+    description: 'Machine-readable finding, e.g. `GPS_IN_REGION`, `SIM_SUBDIVISION_NETWORK`, `GPS_INACCURATE`.',
+  })
+  finding: string;
+
+  @Field({ description: 'Human-readable account of the finding.' })
+  detail: string;
+}
+
+@ObjectType({ description: 'One policy the engine considered, and why it did or did not apply.' })
+export class PolicyEvidence {
+  policyVersionId: number;
+
+  @Field({ description: 'Key of the policy.' })
+  policyKey: string;
+
+  @Field({ description: 'Indicates whether the policy applied to the attempt.' })
+  applies: boolean;
+
+  @Field({
+    description: 'APPLIES, NOT_YET_EFFECTIVE, NO_LONGER_EFFECTIVE, REGION_NOT_COVERED, MODEL_NOT_IN_SCOPE or EXEMPTED.',
+  })
+  finding: string;
+
+  @Field({ description: 'Human-readable account of the finding.' })
+  detail: string;
+}
+
+@ObjectType({ description: 'Everything the decision rests on.' })
+export class DecisionExplanation {
+  @Field(() => [SignalEvidence], { description: 'Every signal seen and what it said.' })
+  signals: SignalEvidence[];
+
+  @Field(() => [PolicyEvidence], { description: 'Every policy in force considered, and why it did or did not apply.' })
+  policies: PolicyEvidence[];
+}
+
+@ObjectType({ description: 'The answer to an activation: what must happen to the device, and why.' })
+export class ActivationDecision {
+  regionId: number | null;
+  policyVersionId: number | null;
+
+  @Field(() => DecisionOutcome, { description: 'ALLOW, LOCK or REVIEW.' })
+  outcome: DecisionOutcome;
+
+  @Field({
+    description: 'Indicates whether the outcome is enforced; false when the deciding policy is in MONITOR mode.',
+  })
+  enforced: boolean;
+
+  @Field(() => RegionSource, { description: 'Which signal decided the region.' })
+  regionSource: RegionSource;
+
+  @Field(() => [String], {
+    description: 'Machine-readable reasons, e.g. `POLICY_APPLIES`, `REGION:UA-43`, `SIGNALS_DISAGREE`.',
+  })
+  reasonCodes: string[];
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The message for the phone, in the requested language; only for an enforced LOCK.',
+  })
+  lockMessage: string | null;
+
+  @Field(() => DecisionExplanation, { description: 'Every signal seen and every policy considered.' })
+  explanation: DecisionExplanation;
+}
+
+@ObjectType({ description: 'Result of decideActivation.' })
+export class DecideActivationPayload {
+  @Field(() => ActivationDecision, { nullable: true, description: 'The decision; null when there are user errors.' })
+  decision: ActivationDecision | null;
+
+  @Field(() => ActivationAttempt, {
+    nullable: true,
+    description: 'The recorded attempt; null when there are user errors.',
+  })
+  attempt: ActivationAttempt | null;
+
+  @Field(() => [UserError], {
+    description: 'What was wrong with the input; empty on success. Nothing is written when any exists.',
+  })
+  userErrors: UserError[];
+}
+
+@InputType({ description: 'Resolution of a REVIEW decision.' })
+export class ResolveReviewInput {
+  @Field(() => ID, { description: 'Global ID of the attempt under review.' })
+  attemptId: string;
+
+  @Field(() => DecisionOutcome, { description: 'ALLOW lets the device activate; LOCK locks it.' })
+  resolution: DecisionOutcome;
+
+  @Field({ description: 'Why (kept in the audit trail).' })
+  note: string;
+}
+
+@InputType({ description: 'A device to unlock.' })
+export class UnlockDeviceInput {
+  @Field(() => ID, { description: 'Global ID of a LOCKED device.' })
+  deviceId: string;
+
+  @Field({ description: 'Why it is unlocked (kept in the audit trail).' })
+  reason: string;
+}

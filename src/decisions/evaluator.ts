@@ -1,0 +1,173 @@
+import { Client } from 'pg';
+import { DataSource, EntityManager, In, IsNull } from 'typeorm';
+import { Exemption } from '../exemptions/exemption.entity';
+import { DeviceModel } from '../device-models/device-model.entity';
+import { Policy, PolicyStatus } from '../policies/policy.entity';
+import { PolicyVersion, PolicyVersionDeviceModel, PolicyVersionRegion } from '../policies/policy-version.entity';
+import { Region } from '../regions/region.entity';
+import { DecisionEngine } from './engine/engine';
+import { GeoLocator } from './engine/geo-locator';
+import { MobileNetworkTable } from './engine/mobile-networks';
+import { RegionDirectory } from './engine/regions';
+import { DEFAULT_MAX_GPS_ACCURACY_METERS } from './engine/signal-readers';
+import { CompiledExemption, CompiledPolicy } from './engine/types';
+import { loadMobileNetworks, loadSubdivisionBoundaries } from './reference-data';
+
+/** PostgreSQL channel on which a committed rule change tells every instance to rebuild. */
+const RULES_CHANNEL = 'compliance_rules_changed';
+
+let staticData: { locator: GeoLocator; networks: MobileNetworkTable } | undefined;
+
+/** Boundaries and networks ship with the code: loaded once per process. */
+function loadStaticData() {
+  staticData ??= {
+    locator: new GeoLocator(loadSubdivisionBoundaries()),
+    networks: new MobileNetworkTable(loadMobileNetworks(), (code) => code.includes('-')),
+  };
+  return staticData;
+}
+
+/**
+ * The compiled engine for one database, rebuilt lazily after a rule change (policy, version,
+ * exemption or region). Decisions never read policies from the database themselves.
+ */
+export class Evaluator {
+  private engine: Promise<DecisionEngine> | null = null;
+  private listener: Client | null = null;
+  /** How many times the engine was compiled (for tests and metrics). */
+  rebuilds = 0;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  current(): Promise<DecisionEngine> {
+    if (!this.engine) {
+      const building = this.compile();
+      this.engine = building;
+      // A failed build is not cached: the next decision tries again.
+      building.catch(() => {
+        if (this.engine === building) this.engine = null;
+      });
+    }
+    return this.engine;
+  }
+
+  /** Called after a rule change committed in this process. */
+  invalidate(): void {
+    this.engine = null;
+  }
+
+  /** On PostgreSQL, rebuild when any instance commits a rule change (see announceRuleChange). */
+  async listen(): Promise<void> {
+    const options = this.dataSource.options as { type: string; url?: string };
+    if (options.type !== 'postgres' || this.listener) return;
+    const listener = new Client({ connectionString: options.url });
+    listener.on('notification', () => this.invalidate());
+    // A lost listener means missed changes: rebuild on every decision until it is back.
+    listener.on('error', () => {
+      this.listener = null;
+      this.invalidate();
+    });
+    await listener.connect();
+    await listener.query(`LISTEN ${RULES_CHANNEL}`);
+    this.listener = listener;
+  }
+
+  async close(): Promise<void> {
+    await this.listener?.end();
+    this.listener = null;
+  }
+
+  private async compile(): Promise<DecisionEngine> {
+    this.rebuilds += 1;
+    const { locator, networks } = loadStaticData();
+    const regions = await this.dataSource
+      .getRepository(Region)
+      .find({ select: { id: true, code: true, parentId: true } });
+    const codeById = new Map(regions.map((region) => [region.id, region.code]));
+    const policies = await this.dataSource.getRepository(Policy).findBy({ status: PolicyStatus.ACTIVE });
+    const versionIds = policies.map((policy) => policy.currentVersionId!).filter((id) => id !== null);
+    const versions = versionIds.length
+      ? await this.dataSource.getRepository(PolicyVersion).findBy({ id: In(versionIds) })
+      : [];
+    const coverage = versionIds.length
+      ? await this.dataSource.getRepository(PolicyVersionRegion).findBy({ policyVersionId: In(versionIds) })
+      : [];
+    const scope = versionIds.length
+      ? await this.dataSource.getRepository(PolicyVersionDeviceModel).findBy({ policyVersionId: In(versionIds) })
+      : [];
+    const modelCodeById = new Map(
+      (await this.dataSource.getRepository(DeviceModel).find({ select: { id: true, code: true } })).map((model) => [
+        model.id,
+        model.code,
+      ]),
+    );
+    const keyByPolicyId = new Map(policies.map((policy) => [policy.id, policy.key]));
+    const compiled: CompiledPolicy[] = versions.map((version) => {
+      const models = scope
+        .filter((row) => row.policyVersionId === version.id)
+        .map((row) => modelCodeById.get(row.deviceModelId)!);
+      return {
+        versionId: version.id,
+        policyKey: keyByPolicyId.get(version.policyId)!,
+        versionNumber: version.number,
+        action: version.action,
+        mode: version.mode,
+        priority: version.priority,
+        effectiveFrom: version.effectiveFrom.getTime(),
+        effectiveUntil: version.effectiveUntil?.getTime() ?? null,
+        regionCodes: new Set(
+          coverage.filter((row) => row.policyVersionId === version.id).map((row) => codeById.get(row.regionId)!),
+        ),
+        modelCodes: models.length ? new Set(models) : null,
+      };
+    });
+    const exemptions = await this.dataSource.getRepository(Exemption).findBy({ revokedAt: IsNull() });
+    const policyKeyById = new Map(
+      (await this.dataSource.getRepository(Policy).find({ select: { id: true, key: true } })).map((policy) => [
+        policy.id,
+        policy.key,
+      ]),
+    );
+    const compiledExemptions: CompiledExemption[] = exemptions.map((exemption) => ({
+      exemptionId: exemption.id,
+      policyKey: policyKeyById.get(exemption.policyId)!,
+      deviceId: exemption.deviceId,
+      partnerId: exemption.partnerId,
+      expiresAt: exemption.expiresAt?.getTime() ?? null,
+    }));
+    return new DecisionEngine({
+      regions: new RegionDirectory(
+        regions.map((region) => ({
+          code: region.code,
+          parentCode: region.parentId === null ? null : codeById.get(region.parentId)!,
+        })),
+      ),
+      locator,
+      networks,
+      policies: compiled,
+      exemptions: compiledExemptions,
+      maxGpsAccuracyMeters: Number(process.env.MAX_GPS_ACCURACY_METERS || DEFAULT_MAX_GPS_ACCURACY_METERS),
+    });
+  }
+}
+
+const evaluators = new WeakMap<DataSource, Evaluator>();
+
+/** The one evaluator of a data source (one per server instance). */
+export function evaluatorFor(dataSource: DataSource): Evaluator {
+  let evaluator = evaluators.get(dataSource);
+  if (!evaluator) {
+    evaluator = new Evaluator(dataSource);
+    evaluators.set(dataSource, evaluator);
+  }
+  return evaluator;
+}
+
+/**
+ * Inside the transaction of a rule change: on PostgreSQL the notification is delivered to every
+ * instance when (and only if) the transaction commits. The local evaluator is invalidated by the
+ * caller after the commit.
+ */
+export async function announceRuleChange(manager: EntityManager): Promise<void> {
+  if (manager.connection.options.type === 'postgres') await manager.query(`NOTIFY ${RULES_CHANNEL}`);
+}

@@ -1,0 +1,35 @@
+import { RegionSource } from '../activations/activation-attempt.entity';
+import { Decision } from './engine/types';
+
+/** The evidence of a decision as stored with its attempt (plain JSON, stable field names). */
+export interface StoredExplanation {
+  signals: { source: string; regionCode: string | null; usable: boolean; finding: string; detail: string }[];
+  policies: { policyVersionId: number; policyKey: string; finding: string; detail: string }[];
+}
+
+export function toStoredExplanation(decision: Decision): StoredExplanation {
+  return {
+    signals: decision.readings.map(({ source, regionCode, usable, finding, detail }) => ({
+      source,
+      regionCode,
+      usable,
+      finding,
+      detail,
+    })),
+    policies: decision.considered.map((entry) => ({
+      policyVersionId: entry.policy.versionId,
+      policyKey: entry.policy.policyKey,
+      finding: entry.finding,
+      detail: entry.detail,
+    })),
+  };
+}
+
+/** The stored evidence in the shape of the GraphQL DecisionExplanation. */
+export function explanationForClients(stored: StoredExplanation | null) {
+  const explanation = stored ?? { signals: [], policies: [] };
+  return {
+    signals: explanation.signals.map((signal) => ({ ...signal, source: signal.source as RegionSource })),
+    policies: explanation.policies.map((policy) => ({ ...policy, applies: policy.finding === 'APPLIES' })),
+  };
+}

@@ -1,0 +1,50 @@
+import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { ActivationAttempt, ReviewStatus } from '../activations/activation-attempt.entity';
+import { ActivationAttemptConnection } from '../activations/activation-attempt.types';
+import { SortDirection } from '../common/connection';
+import { ConnectionArgs } from '../common/connection-args';
+import { runMutation } from '../common/mutation';
+import { MutationPayload } from '../common/payload';
+import { paginateQuery } from '../common/sql-pagination';
+import { GraphQLContext } from '../context';
+import { Device } from '../devices/device.entity';
+import { ResolveReviewInput, UnlockDeviceInput } from './decision.types';
+import { resolveReview, unlockDevice } from './review.service';
+
+export const ResolveReviewPayload = MutationPayload(ActivationAttempt, 'attempt', 'resolveReview');
+export const UnlockDevicePayload = MutationPayload(Device, 'device', 'unlockDevice');
+
+@Resolver()
+export class ReviewResolver {
+  @Query(() => ActivationAttemptConnection, { description: 'Attempts waiting for a person to decide, oldest first.' })
+  reviewQueue(@Args() page: ConnectionArgs, @Ctx() context: GraphQLContext) {
+    const window = context.pageWindow(page);
+    const qb = context.dataSource
+      .getRepository(ActivationAttempt)
+      .createQueryBuilder('attempt')
+      .where('attempt.reviewStatus = :open', { open: ReviewStatus.OPEN });
+    return paginateQuery(
+      qb,
+      { property: 'occurredAt', direction: SortDirection.ASC, valueOf: (attempt) => attempt.occurredAt },
+      window,
+    );
+  }
+
+  @Mutation(() => ResolveReviewPayload, {
+    description: 'Resolves a REVIEW decision: allow the device, or lock it. Audited.',
+  })
+  resolveReview(
+    @Arg('input', () => ResolveReviewInput, { description: 'The resolution.' }) input: ResolveReviewInput,
+    @Ctx() context: GraphQLContext,
+  ) {
+    return runMutation(context, input, (manager) => resolveReview(manager, context, input));
+  }
+
+  @Mutation(() => UnlockDevicePayload, { description: 'Unlocks a LOCKED device; the reason is required and audited.' })
+  unlockDevice(
+    @Arg('input', () => UnlockDeviceInput, { description: 'The device and why.' }) input: UnlockDeviceInput,
+    @Ctx() context: GraphQLContext,
+  ) {
+    return runMutation(context, input, (manager) => unlockDevice(manager, context, input));
+  }
+}

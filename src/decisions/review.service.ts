@@ -1,0 +1,94 @@
+import { EntityManager } from 'typeorm';
+import { ActivationAttempt, DecisionOutcome, ReviewStatus } from '../activations/activation-attempt.entity';
+import { recordAuditEvent } from '../audit/audit.service';
+import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
+import { rowIdOf } from '../common/global-id';
+import { GraphQLContext } from '../context';
+import { Device, DeviceStatus } from '../devices/device.entity';
+import { ResolveReviewInput, UnlockDeviceInput } from './decision.types';
+
+function requireText(field: string, text: string): string {
+  const trimmed = text.trim();
+  if (trimmed.length === 0 || trimmed.length > 1000) {
+    throw new UserErrorsAbort([userError([field], UserErrorCode.INVALID, `${field} must be 1 to 1000 characters`)]);
+  }
+  return trimmed;
+}
+
+/** A person decides a REVIEW: ALLOW lets the device activate, LOCK locks it with the attempt as evidence. */
+export async function resolveReview(manager: EntityManager, context: GraphQLContext, input: ResolveReviewInput) {
+  const note = requireText('note', input.note);
+  if (input.resolution === DecisionOutcome.REVIEW) {
+    throw new UserErrorsAbort([userError(['resolution'], UserErrorCode.INVALID, 'resolution must be ALLOW or LOCK')]);
+  }
+  const rowId = rowIdOf(input.attemptId, 'ActivationAttempt');
+  const attempt = rowId === null ? null : await manager.findOneBy(ActivationAttempt, { id: rowId });
+  if (!attempt)
+    throw new UserErrorsAbort([userError(['attemptId'], UserErrorCode.NOT_FOUND, 'no activation attempt has this ID')]);
+  if (attempt.reviewStatus !== ReviewStatus.OPEN) {
+    throw new UserErrorsAbort([
+      userError(['attemptId'], UserErrorCode.INVALID_STATE, 'the attempt has no open review'),
+    ]);
+  }
+  const device = await manager.findOneByOrFail(Device, { id: attempt.deviceId });
+  const reviewStatus = input.resolution === DecisionOutcome.LOCK ? ReviewStatus.LOCKED : ReviewStatus.ALLOWED;
+  await manager.update(
+    ActivationAttempt,
+    { id: attempt.id },
+    {
+      reviewStatus,
+      reviewedAt: new Date(),
+      reviewedBy: context.actor,
+      reviewNote: note,
+    },
+  );
+  const deviceChanges: Partial<Device> =
+    reviewStatus === ReviewStatus.LOCKED
+      ? {
+          status: DeviceStatus.LOCKED,
+          lockedAt: new Date(),
+          lockReason: `REVIEW_RESOLVED: ${note}`.slice(0, 500),
+          lockedByAttemptId: attempt.id,
+        }
+      : device.status === DeviceStatus.LOCKED
+        ? {}
+        : { status: DeviceStatus.ACTIVE, activatedAt: device.activatedAt ?? attempt.occurredAt };
+  if (Object.keys(deviceChanges).length) await manager.update(Device, { id: device.id }, deviceChanges);
+  await recordAuditEvent(manager, context, {
+    action: 'review.resolve',
+    targetType: 'ActivationAttempt',
+    targetRowId: attempt.id,
+    before: { reviewStatus: attempt.reviewStatus, deviceStatus: device.status },
+    after: { reviewStatus, note, deviceStatus: deviceChanges.status ?? device.status },
+  });
+  return manager.findOneByOrFail(ActivationAttempt, { id: attempt.id });
+}
+
+/** The audited way out of a lock. */
+export async function unlockDevice(manager: EntityManager, context: GraphQLContext, input: UnlockDeviceInput) {
+  const reason = requireText('reason', input.reason);
+  const rowId = rowIdOf(input.deviceId, 'Device');
+  const device = rowId === null ? null : await manager.findOneBy(Device, { id: rowId });
+  if (!device) throw new UserErrorsAbort([userError(['deviceId'], UserErrorCode.NOT_FOUND, 'no device has this ID')]);
+  if (device.status !== DeviceStatus.LOCKED) {
+    throw new UserErrorsAbort([
+      userError(['deviceId'], UserErrorCode.INVALID_STATE, `the device is ${device.status}, not LOCKED`),
+    ]);
+  }
+  const before = {
+    status: device.status,
+    lockedAt: device.lockedAt,
+    lockReason: device.lockReason,
+    lockedByAttemptId: device.lockedByAttemptId,
+  };
+  const changes = { status: DeviceStatus.ACTIVE, lockedAt: null, lockReason: null, lockedByAttemptId: null };
+  await manager.update(Device, { id: device.id }, changes);
+  await recordAuditEvent(manager, context, {
+    action: 'device.unlock',
+    targetType: 'Device',
+    targetRowId: device.id,
+    before,
+    after: { ...changes, reason },
+  });
+  return manager.findOneByOrFail(Device, { id: device.id });
+}
