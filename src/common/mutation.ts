@@ -2,6 +2,7 @@ import { ValidationError, validate } from 'class-validator';
 import { EntityManager } from 'typeorm';
 import { GraphQLContext } from '../context';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from './errors';
+import { inTransaction } from '../db/transactions';
 
 /** class-validator's constraint names mapped to our user error codes. */
 const codeByConstraint: Record<string, UserErrorCode> = {
@@ -44,7 +45,7 @@ export async function runMutation<T>(
   const inputErrors = await validateInput(input);
   if (inputErrors.length > 0) return { result: null, userErrors: inputErrors };
   try {
-    const result = await context.dataSource.transaction(work);
+    const result = await inTransaction(context.dataSource, work);
     return { result, userErrors: [] };
   } catch (error) {
     if (error instanceof UserErrorsAbort) return { result: null, userErrors: error.userErrors };

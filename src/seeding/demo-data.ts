@@ -10,6 +10,7 @@ import { PolicyAction, PolicyMode, PolicyVersion, PolicyVersionRegion } from '..
 import { Region } from '../regions/region.entity';
 import { ColumnValue, insertRows } from './bulk-insert';
 import { markets, partnerNames, places } from './places';
+import { inTransaction } from '../db/transactions';
 
 export interface GeneratorOptions {
   devices: number;
@@ -328,7 +329,7 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
     device.lock?.attemptId ?? null,
     createdAt,
   ]);
-  await dataSource.transaction((manager) => insertRows(manager, 'device', DEVICE_COLUMNS, deviceRows));
+  await inTransaction(dataSource, (manager) => insertRows(manager, 'device', DEVICE_COLUMNS, deviceRows));
   await advanceSequence(dataSource, 'device');
 
   // Pass 2: the same attempts again, written in batches.
@@ -352,7 +353,7 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
           attempt.reasonCodes,
         ]);
       }
-      await dataSource.transaction((manager) => insertRows(manager, 'activation_attempt', ATTEMPT_COLUMNS, batch));
+      await inTransaction(dataSource, (manager) => insertRows(manager, 'activation_attempt', ATTEMPT_COLUMNS, batch));
     }
     await advanceSequence(dataSource, 'activation_attempt');
   }

@@ -8,6 +8,7 @@ import { Policy } from '../policies/policy.entity';
 import { activatePolicy, createPolicy } from '../policies/policy.service';
 import { CreatePolicyInput } from '../policies/policy.types';
 import { Region, RegionKind } from '../regions/region.entity';
+import { inTransaction } from '../db/transactions';
 
 const seedsDirectory = join(projectRoot(), 'seeds');
 
@@ -69,7 +70,7 @@ async function loadPolicies(dataSource: DataSource, settings: Settings): Promise
     })[];
   }>('policies.json').policies;
   const context = createContext(dataSource, settings, 'seed', 'system');
-  await dataSource.transaction(async (manager) => {
+  await inTransaction(dataSource, async (manager) => {
     for (const seed of seeds) {
       const input = Object.assign(new CreatePolicyInput(), {
         ...seed,

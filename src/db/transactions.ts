@@ -1,0 +1,16 @@
+import { DataSource, EntityManager } from 'typeorm';
+
+const queues = new WeakMap<DataSource, Promise<unknown>>();
+
+/**
+ * Runs `work` in a transaction. SQLite (better-sqlite3) has one connection and TypeORM does not
+ * serialise transactions on it — a second BEGIN while one is open fails — so on SQLite they queue
+ * here, one at a time. PostgreSQL transactions run concurrently on pooled connections.
+ */
+export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  if (dataSource.options.type === 'postgres') return dataSource.transaction(work);
+  const previous = queues.get(dataSource) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => dataSource.transaction(work));
+  queues.set(dataSource, next);
+  return next;
+}

@@ -1,0 +1,349 @@
+import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
+import { AuditEvent } from '../src/audit/audit-event.entity';
+import { Device } from '../src/devices/device.entity';
+import { withCheckDigit } from '../src/devices/imei';
+import { evaluatorFor } from '../src/decisions/evaluator';
+import { openTestDatabase, TestDatabase } from './support/database';
+import { GraphQLClient } from './support/graphql';
+import { rowCounts } from './support/row-counts';
+
+let database: TestDatabase;
+let client: GraphQLClient;
+const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+const deviceIds: Record<string, string> = {};
+
+const DECIDE = `mutation ($input: DecideActivationInput!) {
+  decideActivation(input: $input) {
+    decision {
+      outcome enforced regionSource reasonCodes lockMessage
+      region { code }
+      policyVersion { number policy { key } }
+      explanation { signals { source regionCode usable finding detail } policies { policyKey applies finding detail policyVersion { number } } }
+    }
+    attempt { id outcome reviewStatus idempotencyKey device { imei status } }
+    userErrors { field message code }
+  }
+}`;
+const PREVIEW = `query ($input: DecideActivationInput!) { previewDecision(input: $input) { outcome enforced reasonCodes region { code } lockMessage } }`;
+
+const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 } };
+const BERLIN = { gps: { latitude: 52.52, longitude: 13.405, accuracyMeters: 8 } };
+const SIMFEROPOL = { gps: { latitude: 44.9521, longitude: 34.1024, accuracyMeters: 20 } };
+
+async function decide(input: Record<string, unknown>) {
+  const data = await client.data(DECIDE, { input });
+  return data.decideActivation;
+}
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  client = await GraphQLClient.create(database);
+  const partner = await client.data(
+    `mutation { createPartner(input: { name: "Gateway Test Partner", kind: CARRIER }) { partner { id } } }`,
+  );
+  const partnerId = partner.createPartner.partner.id;
+  const devices = Array.from({ length: 20 }, (_, index) => ({
+    imei: imei(index + 1),
+    serialNumber: `SN${index + 1}`,
+    modelCode: 'AR-5',
+    marketRegionCode: 'DE',
+  }));
+  const registered = await client.data(
+    `mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { devices { id imei } userErrors { message } } }`,
+    { input: { partnerId, devices } },
+  );
+  for (const device of registered.registerDevices.devices) deviceIds[device.imei] = device.id;
+});
+afterAll(async () => {
+  await client.stop();
+  await database.close();
+});
+
+describe('decideActivation', () => {
+  it('locks a device activated in a restricted territory, with the message in the requested language and the evidence', async () => {
+    const result = await decide({
+      imei: imei(1),
+      locale: 'ru',
+      signals: { ...HAVANA, sim: { mcc: '368', mnc: '01' }, ipCountry: 'CU' },
+    });
+    expect(result.userErrors).toEqual([]);
+    expect(result.decision).toMatchObject({
+      outcome: 'LOCK',
+      enforced: true,
+      regionSource: 'GPS',
+      region: { code: 'CU' },
+      policyVersion: { number: 1, policy: { key: 'export-restricted-territories' } },
+    });
+    expect(result.decision.lockMessage).toMatch(/^Политика производителя/);
+    expect(
+      result.decision.explanation.signals.map((signal: any) => [signal.source, signal.regionCode, signal.usable]),
+    ).toEqual([
+      ['GPS', 'CU', true],
+      ['SIM', 'CU', true],
+      ['IP', 'CU', true],
+    ]);
+    expect(result.decision.explanation.policies).toEqual([
+      expect.objectContaining({
+        policyKey: 'export-restricted-territories',
+        applies: true,
+        finding: 'APPLIES',
+        policyVersion: { number: 1 },
+      }),
+    ]);
+    expect(result.attempt.device).toEqual({ imei: imei(1), status: 'LOCKED' });
+    const device = await database.dataSource.getRepository(Device).findOneByOrFail({ imei: imei(1) });
+    expect(device.lockedAt).not.toBeNull();
+    expect(device.lockReason).toContain('POLICY_APPLIES');
+    const [audit] = await database.dataSource.getRepository(AuditEvent).findBy({ action: 'device.locked' });
+    expect(audit).toMatchObject({ targetId: deviceIds[imei(1)], before: { status: 'NEW' } });
+  });
+
+  it('keeps a locked device locked on later attempts anywhere, and falls back to English', async () => {
+    const result = await decide({ imei: imei(1), locale: 'xx', signals: BERLIN });
+    expect(result.decision).toMatchObject({ outcome: 'LOCK', enforced: true, region: { code: 'DE' } });
+    expect(result.decision.reasonCodes[0]).toBe('DEVICE_ALREADY_LOCKED');
+    expect(result.decision.lockMessage).toMatch(/^The manufacturer's policy/);
+  });
+
+  it('allows and activates a device elsewhere', async () => {
+    const result = await decide({ imei: imei(2), signals: BERLIN });
+    expect(result.decision).toMatchObject({ outcome: 'ALLOW', enforced: true, lockMessage: null, policyVersion: null });
+    expect(result.attempt.device.status).toBe('ACTIVE');
+    const device = await database.dataSource.getRepository(Device).findOneByOrFail({ imei: imei(2) });
+    expect(device.activatedAt).not.toBeNull();
+  });
+
+  it('resolves Crimea first, whatever a country data set says, and recognises Crimean SIMs', async () => {
+    const byGps = await decide({ imei: imei(3), signals: SIMFEROPOL });
+    expect(byGps.decision).toMatchObject({ outcome: 'LOCK', region: { code: 'UA-43' } });
+    const bySim = await client.data(PREVIEW, { input: { imei: imei(4), signals: { sim: { mcc: '250', mnc: '34' } } } });
+    expect(bySim.previewDecision).toMatchObject({ outcome: 'LOCK', region: { code: 'UA-43' } });
+  });
+
+  it('puts conflicting evidence in the review queue instead of locking, and a person resolves it', async () => {
+    const result = await decide({ imei: imei(5), signals: { ...SIMFEROPOL, sim: { mcc: '262', mnc: '01' } } });
+    expect(result.decision).toMatchObject({ outcome: 'REVIEW', enforced: true });
+    expect(result.decision.reasonCodes.slice(0, 3)).toEqual(['SIGNALS_DISAGREE', 'GPS:UA-43', 'SIM:DE']);
+    expect(result.attempt).toMatchObject({ reviewStatus: 'OPEN', device: { status: 'UNDER_REVIEW' } });
+
+    const queue = await client.data(`{ reviewQueue { totalCount nodes { id device { imei } } } }`);
+    expect(queue.reviewQueue.nodes).toContainEqual({ id: result.attempt.id, device: { imei: imei(5) } });
+
+    const resolved = await client.data(
+      `mutation ($input: ResolveReviewInput!) { resolveReview(input: $input) { attempt { reviewStatus reviewedBy reviewNote device { status lockedByAttempt { id } } } userErrors { field code } } }`,
+      { input: { attemptId: result.attempt.id, resolution: 'LOCK', note: 'Confirmed on site' } },
+    );
+    expect(resolved.resolveReview.attempt).toEqual({
+      reviewStatus: 'LOCKED',
+      reviewedBy: 'test',
+      reviewNote: 'Confirmed on site',
+      device: { status: 'LOCKED', lockedByAttempt: { id: result.attempt.id } },
+    });
+    const again = await client.data(
+      `mutation ($input: ResolveReviewInput!) { resolveReview(input: $input) { userErrors { field code } } }`,
+      { input: { attemptId: result.attempt.id, resolution: 'ALLOW', note: 'again' } },
+    );
+    expect(again.resolveReview.userErrors).toEqual([{ field: ['input', 'attemptId'], code: 'INVALID_STATE' }]);
+  });
+
+  it('reviews an activation with no usable signal, and one located only by IP in a restricted country', async () => {
+    expect((await decide({ imei: imei(6), signals: {} })).decision).toMatchObject({
+      outcome: 'REVIEW',
+      reasonCodes: ['NO_USABLE_SIGNAL'],
+    });
+    const byIp = await decide({ imei: imei(7), signals: { ipCountry: 'IR' } });
+    expect(byIp.decision).toMatchObject({ outcome: 'REVIEW', region: { code: 'IR' }, regionSource: 'IP' });
+  });
+
+  it('unlocks through an audited path', async () => {
+    const UNLOCK = `mutation ($input: UnlockDeviceInput!) { unlockDevice(input: $input) { device { status lockedAt lockReason } userErrors { field code message } } }`;
+    const missingReason = await client.data(UNLOCK, { input: { deviceId: deviceIds[imei(1)], reason: ' ' } });
+    expect(missingReason.unlockDevice.userErrors).toEqual([
+      expect.objectContaining({ field: ['input', 'reason'], code: 'INVALID' }),
+    ]);
+    const unlocked = await client.data(UNLOCK, {
+      input: { deviceId: deviceIds[imei(1)], reason: 'Traveller back home, verified' },
+    });
+    expect(unlocked.unlockDevice.device).toEqual({ status: 'ACTIVE', lockedAt: null, lockReason: null });
+    const notLocked = await client.data(UNLOCK, { input: { deviceId: deviceIds[imei(1)], reason: 'again' } });
+    expect(notLocked.unlockDevice.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_STATE' })]);
+    const [audit] = await database.dataSource.getRepository(AuditEvent).findBy({ action: 'device.unlock' });
+    expect(audit.after).toMatchObject({ status: 'ACTIVE', reason: 'Traveller back home, verified' });
+  });
+});
+
+describe('idempotency', () => {
+  it('answers a retry with the same decision and writes nothing new', async () => {
+    const input = { imei: imei(8), idempotencyKey: 'gw-8-1', signals: HAVANA };
+    const first = await decide(input);
+    const before = await rowCounts(database.dataSource);
+    const retry = await decide({ ...input, signals: BERLIN });
+    expect(await rowCounts(database.dataSource)).toEqual(before);
+    expect(retry.decision).toEqual(first.decision);
+    expect(retry.attempt.id).toBe(first.attempt.id);
+  });
+
+  it('holds under concurrent retries', async () => {
+    const input = { imei: imei(9), idempotencyKey: 'gw-9-1', signals: HAVANA };
+    const results = await Promise.all(Array.from({ length: 6 }, () => decide(input)));
+    expect(new Set(results.map((result) => result.attempt.id)).size).toBe(1);
+    expect(results.every((result) => result.decision.outcome === 'LOCK')).toBe(true);
+    expect(await database.dataSource.getRepository(ActivationAttempt).countBy({ idempotencyKey: 'gw-9-1' })).toBe(1);
+  });
+
+  it('refuses a key already used for another device', async () => {
+    const result = await decide({ imei: imei(10), idempotencyKey: 'gw-9-1', signals: BERLIN });
+    expect(result.userErrors).toEqual([
+      { field: ['input', 'idempotencyKey'], code: 'TAKEN', message: 'this idempotencyKey was used for another device' },
+    ]);
+  });
+});
+
+describe('bad input is a user error and writes nothing', () => {
+  it.each([
+    [
+      { imei: imei(11).slice(0, 14) + ((Number(imei(11)[14]) + 1) % 10), signals: BERLIN },
+      ['input', 'imei'],
+      'INVALID_CHECKSUM',
+    ],
+    [{ imei: '000000000000000', signals: BERLIN }, ['input', 'imei'], 'INVALID'],
+    [{ imei: withCheckDigit('49015420323751'), signals: BERLIN }, ['input', 'imei'], 'NOT_FOUND'],
+    [
+      { imei: imei(11), signals: { gps: { latitude: 91, longitude: 0 } } },
+      ['input', 'signals', 'gps', 'latitude'],
+      'INVALID',
+    ],
+    [
+      { imei: imei(11), signals: { gps: { latitude: 0, longitude: -181 } } },
+      ['input', 'signals', 'gps', 'longitude'],
+      'INVALID',
+    ],
+    [
+      { imei: imei(11), signals: { gps: { latitude: 0, longitude: 0, accuracyMeters: -1 } } },
+      ['input', 'signals', 'gps', 'accuracyMeters'],
+      'INVALID',
+    ],
+    [{ imei: imei(11), signals: { sim: { mcc: '25' } } }, ['input', 'signals', 'sim', 'mcc'], 'INVALID'],
+    [{ imei: imei(11), signals: { sim: { mcc: '250', mnc: 'x1' } } }, ['input', 'signals', 'sim', 'mnc'], 'INVALID'],
+    [{ imei: imei(11), signals: { ipCountry: 'IRN' } }, ['input', 'signals', 'ipCountry'], 'INVALID'],
+    [
+      { imei: imei(11), signals: BERLIN, occurredAt: new Date(Date.now() + 3_600_000).toISOString() },
+      ['input', 'occurredAt'],
+      'INVALID',
+    ],
+    [{ imei: imei(11), signals: BERLIN, idempotencyKey: '' }, ['input', 'idempotencyKey'], 'INVALID'],
+  ])('%p', async (input, field, code) => {
+    const before = await rowCounts(database.dataSource);
+    const result = await decide(input);
+    expect(result.decision).toBeNull();
+    expect(result.userErrors).toContainEqual(expect.objectContaining({ field, code }));
+    expect(await rowCounts(database.dataSource)).toEqual(before);
+  });
+
+  it('previewDecision answers bad input with a top-level error naming the field', async () => {
+    const result = await client.execute(PREVIEW, {
+      input: { imei: imei(11), signals: { gps: { latitude: 100, longitude: 0 } } },
+    });
+    expect(result.errors).toMatchObject([
+      { extensions: { code: 'BAD_USER_INPUT', field: 'input.signals.gps.latitude' } },
+    ]);
+  });
+});
+
+describe('rules in force', () => {
+  it('previewDecision decides like decideActivation and writes nothing', async () => {
+    const before = await rowCounts(database.dataSource);
+    const preview = await client.data(PREVIEW, { input: { imei: imei(12), locale: 'es', signals: HAVANA } });
+    expect(preview.previewDecision).toMatchObject({ outcome: 'LOCK', enforced: true, region: { code: 'CU' } });
+    expect(preview.previewDecision.lockMessage).toMatch(/^La política del fabricante/);
+    expect(await rowCounts(database.dataSource)).toEqual(before);
+  });
+
+  it('applies a new policy only to attempts that occurred after it became effective, however late they arrive', async () => {
+    const effectiveFrom = '2026-10-01T00:00:00.000Z';
+    const created = await client.data(
+      `mutation ($input: CreatePolicyInput!) { createPolicy(input: $input) { policy { id } userErrors { message } } }`,
+      {
+        input: {
+          key: 'review-france',
+          title: 'Review France',
+          description: 'test',
+          legalBasis: 'test',
+          action: 'REVIEW',
+          mode: 'ENFORCE',
+          regionCodes: ['FR'],
+          effectiveFrom,
+          lockMessage: 'Under review',
+        },
+      },
+    );
+    await client.data(`mutation ($id: ID!) { activatePolicy(input: { id: $id }) { userErrors { message } } }`, {
+      id: created.createPolicy.policy.id,
+    });
+    const paris = { gps: { latitude: 48.8566, longitude: 2.3522, accuracyMeters: 5 } };
+    const before = await client.data(PREVIEW, {
+      input: { imei: imei(13), occurredAt: '2026-09-30T23:59:59Z', signals: paris },
+    });
+    expect(before.previewDecision.outcome).toBe('ALLOW');
+    const after = await client.data(PREVIEW, { input: { imei: imei(13), occurredAt: effectiveFrom, signals: paris } });
+    expect(after.previewDecision.outcome).toBe('REVIEW');
+  });
+
+  it('in MONITOR mode records what would have happened and locks nothing', async () => {
+    const policy = await client.data(`{ policy(key: "export-restricted-territories") { id } }`);
+    const rebuildsBefore = evaluatorFor(database.dataSource).rebuilds;
+    await client.data(
+      `mutation ($id: ID!) { updatePolicy(input: { id: $id, mode: MONITOR }) { userErrors { message } } }`,
+      {
+        id: policy.policy.id,
+      },
+    );
+    const result = await decide({ imei: imei(14), signals: HAVANA });
+    expect(evaluatorFor(database.dataSource).rebuilds).toBe(rebuildsBefore + 1);
+    expect(result.decision).toMatchObject({
+      outcome: 'LOCK',
+      enforced: false,
+      lockMessage: null,
+      policyVersion: { number: 2 },
+    });
+    expect(result.decision.reasonCodes[0]).toBe('MONITOR_ONLY');
+    expect(result.attempt.device.status).toBe('ACTIVE');
+    await client.data(
+      `mutation ($id: ID!) { updatePolicy(input: { id: $id, mode: ENFORCE }) { userErrors { message } } }`,
+      {
+        id: policy.policy.id,
+      },
+    );
+    expect((await decide({ imei: imei(15), signals: HAVANA })).decision).toMatchObject({
+      outcome: 'LOCK',
+      enforced: true,
+      policyVersion: { number: 3 },
+    });
+  });
+
+  it('allows an exempted device until the exemption is revoked', async () => {
+    const CREATE = `mutation ($input: CreateExemptionInput!) { createExemption(input: $input) { exemption { id } userErrors { field code } } }`;
+    const bad = await client.data(CREATE, { input: { policyKey: 'export-restricted-territories', reason: 'x' } });
+    expect(bad.createExemption.userErrors).toEqual([{ field: ['input', 'deviceId'], code: 'INVALID' }]);
+    const created = await client.data(CREATE, {
+      input: {
+        policyKey: 'export-restricted-territories',
+        deviceId: deviceIds[imei(16)],
+        reason: 'Diplomatic mission device',
+      },
+    });
+    const exemptionId = created.createExemption.exemption.id;
+    const exempt = await client.data(PREVIEW, { input: { imei: imei(16), signals: HAVANA } });
+    expect(exempt.previewDecision.outcome).toBe('ALLOW');
+    expect(exempt.previewDecision.reasonCodes[0]).toBe('EXEMPT');
+    await client.data(
+      `mutation ($id: ID!) { revokeExemption(input: { id: $id, reason: "Mission ended" }) { userErrors { code } } }`,
+      {
+        id: exemptionId,
+      },
+    );
+    expect((await client.data(PREVIEW, { input: { imei: imei(16), signals: HAVANA } })).previewDecision.outcome).toBe(
+      'LOCK',
+    );
+  });
+});
