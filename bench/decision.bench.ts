@@ -1,0 +1,169 @@
+/**
+ * Decision speed: `npm run bench:decision` (add DATABASE_URL=postgres://… to measure PostgreSQL too).
+ * 1. The engine alone, in-process: decisions per second over a mix of signals.
+ * 2. Over HTTP against the real server (a child process, fresh database, demo data): decideActivation
+ *    with 32 concurrent clients beside `{ __typename }` on the same server in the same run, each
+ *    decision committed before it is answered.
+ */
+import 'reflect-metadata';
+import { spawn, ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { Client } from 'pg';
+import { DecisionEngine } from '../src/decisions/engine/engine';
+import { GeoLocator } from '../src/decisions/engine/geo-locator';
+import { MobileNetworkTable } from '../src/decisions/engine/mobile-networks';
+import { RegionDirectory } from '../src/decisions/engine/regions';
+import { Signals } from '../src/decisions/engine/types';
+import { loadMobileNetworks, loadSubdivisionBoundaries } from '../src/decisions/reference-data';
+import { projectRoot } from '../src/config';
+
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
+const SECONDS = Number(process.env.BENCH_SECONDS || 10);
+
+const SIGNAL_MIX: Signals[] = [
+  { gps: { latitude: 52.52, longitude: 13.405, accuracyMeters: 8 }, sim: { mcc: '262', mnc: '01' }, ipCountry: 'DE' },
+  {
+    gps: { latitude: 40.7128, longitude: -74.006, accuracyMeters: 15 },
+    sim: { mcc: '310', mnc: '410' },
+    ipCountry: 'US',
+  },
+  { gps: { latitude: 19.076, longitude: 72.8777, accuracyMeters: 30 }, sim: { mcc: '404', mnc: '10' } },
+  { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 }, sim: { mcc: '368', mnc: '01' } },
+  { gps: { latitude: 44.9521, longitude: 34.1024, accuracyMeters: 20 } },
+  { sim: { mcc: '250', mnc: '01' }, ipCountry: 'RU' },
+  { ipCountry: 'FR' },
+];
+
+function benchEngine(): void {
+  const regionSeeds = JSON.parse(readFileSync(join(projectRoot(), 'seeds', 'regions.json'), 'utf8')).regions;
+  const engine = new DecisionEngine({
+    regions: new RegionDirectory(regionSeeds),
+    locator: new GeoLocator(loadSubdivisionBoundaries()),
+    networks: new MobileNetworkTable(loadMobileNetworks(), (code) => code.includes('-')),
+    policies: [
+      {
+        versionId: 1,
+        policyKey: 'export-restricted-territories',
+        versionNumber: 1,
+        action: 'LOCK',
+        mode: 'ENFORCE',
+        priority: 100,
+        effectiveFrom: 0,
+        effectiveUntil: null,
+        regionCodes: new Set(['UA-43', 'UA-40', 'CU', 'IR', 'SY', 'KP', 'SD']),
+        modelCodes: null,
+      },
+    ],
+    exemptions: [],
+    maxGpsAccuracyMeters: 5000,
+  });
+  const device = { deviceId: 1, modelCode: 'AR-5', partnerId: 1, locked: false, lockedByVersionId: null };
+  const now = new Date();
+  for (let warmup = 0; warmup < 20_000; warmup += 1) engine.decide(SIGNAL_MIX[warmup % SIGNAL_MIX.length], device, now);
+  const count = 200_000;
+  const started = process.hrtime.bigint();
+  for (let index = 0; index < count; index += 1) engine.decide(SIGNAL_MIX[index % SIGNAL_MIX.length], device, now);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(
+    `engine alone: ${Math.round(count / seconds).toLocaleString('en')} decisions/s (${((seconds / count) * 1e6).toFixed(1)} µs each)`,
+  );
+}
+
+async function startServer(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
+  const server = spawn(process.execPath, [join(projectRoot(), 'dist', 'src', 'main.js')], {
+    env: { ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('serves http')) resolve();
+    });
+    server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return server;
+}
+
+async function post(url: string, query: string, variables?: object) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as { data: any };
+}
+
+function run(url: string, bodies: () => string): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { 'content-type': 'application/json' },
+    requests: [{ setupRequest: (request) => ({ ...request, body: bodies() }) }],
+  });
+}
+
+async function benchHttp(label: string, env: NodeJS.ProcessEnv, port: number): Promise<void> {
+  const server = await startServer(env, port);
+  const url = `http://127.0.0.1:${port}/graphql`;
+  try {
+    const devices = await post(url, '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }');
+    const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
+    const typename = JSON.stringify({ query: '{ __typename }' });
+    const baseline = await run(url, () => typename);
+    let sequence = 0;
+    const decisions = await run(url, () => {
+      sequence += 1;
+      // Mostly allowed activations, as in real traffic; every request is a new attempt (new key).
+      const signals = sequence % 50 === 0 ? SIGNAL_MIX[4] : SIGNAL_MIX[sequence % 3];
+      return JSON.stringify({
+        query:
+          'mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } userErrors { code } } }',
+        variables: {
+          input: { imei: imeis[sequence % imeis.length], idempotencyKey: `bench-${process.pid}-${sequence}`, signals },
+        },
+      });
+    });
+    const row = (name: string, result: autocannon.Result) =>
+      `${label.padEnd(11)} ${name.padEnd(17)} ${String(Math.round(result.requests.average)).padStart(7)} req/s  p50 ${String(result.latency.p50).padStart(3)} ms  p99 ${String(result.latency.p99).padStart(3)} ms  errors ${result.errors + result.non2xx}`;
+    console.log(row('{ __typename }', baseline));
+    console.log(row('decideActivation', decisions));
+    console.log(
+      `${label.padEnd(11)} ratio decideActivation / __typename: ${(decisions.requests.average / baseline.requests.average).toFixed(2)}`,
+    );
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${CONNECTIONS} connections, ${SECONDS} s per run`,
+  );
+  benchEngine();
+  const directory = mkdtempSync(join(tmpdir(), 'decision-bench-'));
+  try {
+    await benchHttp('SQLite', { DATABASE_URL: '', SQLITE_PATH: join(directory, 'bench.sqlite') }, 4600);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+  const url = process.env.DATABASE_URL;
+  if (!url) return;
+  const name = `cg_decision_bench_${process.pid}`;
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
+    const benchUrl = new URL(url);
+    benchUrl.pathname = `/${name}`;
+    await benchHttp('PostgreSQL', { DATABASE_URL: benchUrl.toString() }, 4601);
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+void main();
