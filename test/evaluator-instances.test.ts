@@ -29,14 +29,17 @@ const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 
 
   it('rebuild within a second of a policy change committed elsewhere', async () => {
     const other = evaluatorFor(otherInstance);
-    expect((await other.current()).decide(HAVANA, device, new Date()).outcome).toBe('LOCK');
+    expect((await other.current()).engine.decide(HAVANA, device, new Date()).outcome).toBe('LOCK');
     const policy = await client.data(`{ policy(key: "export-restricted-territories") { id } }`);
     const changed = Date.now();
-    await client.data(`mutation ($id: ID!) { retirePolicy(input: { id: $id, reason: "lifted" }) { userErrors { message } } }`, {
-      id: policy.policy.id,
-    });
+    await client.data(
+      `mutation ($id: ID!) { retirePolicy(input: { id: $id, reason: "lifted" }) { userErrors { message } } }`,
+      {
+        id: policy.policy.id,
+      },
+    );
     for (;;) {
-      const outcome = (await other.current()).decide(HAVANA, device, new Date()).outcome;
+      const outcome = (await other.current()).engine.decide(HAVANA, device, new Date()).outcome;
       if (outcome === 'ALLOW') break;
       if (Date.now() - changed > 1000) throw new Error('the other instance still locks a second after the change');
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -85,27 +85,26 @@ export async function decideFor(
     throw new UserErrorsAbort([
       userError(['imei'], UserErrorCode.NOT_FOUND, `no device is registered with imei ${input.imei}`),
     ]);
-  const [model, lockingAttempt] = await Promise.all([
-    context.loaders.deviceModelById.load(device.modelId),
+  const [rules, lockingAttempt] = await Promise.all([
+    evaluatorFor(context.dataSource).current(),
     device.status === DeviceStatus.LOCKED && device.lockedByAttemptId !== null
       ? context.loaders.activationAttemptById.load(device.lockedByAttemptId)
       : null,
   ]);
-  const engine = await evaluatorFor(context.dataSource).current();
   const occurredAt = input.occurredAt ?? now;
-  const decision = engine.decide(
+  const decision = rules.engine.decide(
     input.signals,
     {
       deviceId: device.id,
-      modelCode: model!.code,
+      modelCode: rules.modelCodeById.get(device.modelId) ?? '',
       partnerId: device.partnerId,
       locked: device.status === DeviceStatus.LOCKED,
       lockedByVersionId: lockingAttempt?.policyVersionId ?? null,
     },
     occurredAt,
   );
-  const region = decision.regionCode ? await context.loaders.regionByCode.load(decision.regionCode) : null;
-  return { device, decision, regionId: region?.id ?? null, occurredAt };
+  const regionId = decision.regionCode ? (rules.regionIdByCode.get(decision.regionCode) ?? null) : null;
+  return { device, decision, regionId, occurredAt };
 }
 
 /** The answer as clients see it, from a stored attempt (a fresh one, or the original of a retry). */

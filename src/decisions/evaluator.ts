@@ -31,15 +31,22 @@ function loadStaticData() {
  * The compiled engine for one database, rebuilt lazily after a rule change (policy, version,
  * exemption or region). Decisions never read policies from the database themselves.
  */
+/** The compiled engine with the lookups a decision needs, so the hot path reads no reference data. */
+export interface CompiledRules {
+  engine: DecisionEngine;
+  regionIdByCode: ReadonlyMap<string, number>;
+  modelCodeById: ReadonlyMap<number, string>;
+}
+
 export class Evaluator {
-  private engine: Promise<DecisionEngine> | null = null;
+  private engine: Promise<CompiledRules> | null = null;
   private listener: Client | null = null;
   /** How many times the engine was compiled (for tests and metrics). */
   rebuilds = 0;
 
   constructor(private readonly dataSource: DataSource) {}
 
-  current(): Promise<DecisionEngine> {
+  current(): Promise<CompiledRules> {
     if (!this.engine) {
       const building = this.compile();
       this.engine = building;
@@ -77,7 +84,7 @@ export class Evaluator {
     this.listener = null;
   }
 
-  private async compile(): Promise<DecisionEngine> {
+  private async compile(): Promise<CompiledRules> {
     this.rebuilds += 1;
     const { locator, networks } = loadStaticData();
     const regions = await this.dataSource
@@ -135,7 +142,7 @@ export class Evaluator {
       partnerId: exemption.partnerId,
       expiresAt: exemption.expiresAt?.getTime() ?? null,
     }));
-    return new DecisionEngine({
+    const engine = new DecisionEngine({
       regions: new RegionDirectory(
         regions.map((region) => ({
           code: region.code,
@@ -148,6 +155,7 @@ export class Evaluator {
       exemptions: compiledExemptions,
       maxGpsAccuracyMeters: Number(process.env.MAX_GPS_ACCURACY_METERS || DEFAULT_MAX_GPS_ACCURACY_METERS),
     });
+    return { engine, regionIdByCode: new Map(regions.map((region) => [region.code, region.id])), modelCodeById };
   }
 }
 
