@@ -7,17 +7,13 @@
  */
 import 'reflect-metadata';
 import { spawn, ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { Client } from 'pg';
-import { DecisionEngine } from '../src/decisions/engine/engine';
-import { GeoLocator } from '../src/decisions/engine/geo-locator';
-import { MobileNetworkTable } from '../src/decisions/engine/mobile-networks';
-import { RegionDirectory } from '../src/decisions/engine/regions';
+import { createTemporaryDatabase } from '../src/db/temporary-database';
+import { engineFromSeeds } from '../src/decisions/engine-from-seeds';
 import { Signals } from '../src/decisions/engine/types';
-import { loadMobileNetworks, loadSubdivisionBoundaries } from '../src/decisions/reference-data';
 import { projectRoot } from '../src/config';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
@@ -38,28 +34,20 @@ const SIGNAL_MIX: Signals[] = [
 ];
 
 function benchEngine(): void {
-  const regionSeeds = JSON.parse(readFileSync(join(projectRoot(), 'seeds', 'regions.json'), 'utf8')).regions;
-  const engine = new DecisionEngine({
-    regions: new RegionDirectory(regionSeeds),
-    locator: new GeoLocator(loadSubdivisionBoundaries()),
-    networks: new MobileNetworkTable(loadMobileNetworks(), (code) => code.includes('-')),
-    policies: [
-      {
-        versionId: 1,
-        policyKey: 'export-restricted-territories',
-        versionNumber: 1,
-        action: 'LOCK',
-        mode: 'ENFORCE',
-        priority: 100,
-        effectiveFrom: 0,
-        effectiveUntil: null,
-        regionCodes: new Set(['UA-43', 'UA-40', 'CU', 'IR', 'SY', 'KP', 'SD']),
-        modelCodes: null,
-      },
-    ],
-    exemptions: [],
-    maxGpsAccuracyMeters: 5000,
-  });
+  const engine = engineFromSeeds([
+    {
+      versionId: 1,
+      policyKey: 'export-restricted-territories',
+      versionNumber: 1,
+      action: 'LOCK',
+      mode: 'ENFORCE',
+      priority: 100,
+      effectiveFrom: 0,
+      effectiveUntil: null,
+      regionCodes: new Set(['UA-43', 'UA-40', 'CU', 'IR', 'SY', 'KP', 'SD']),
+      modelCodes: null,
+    },
+  ]);
   const device = { deviceId: 1, modelCode: 'AR-5', partnerId: 1, locked: false, lockedByVersionId: null };
   const now = new Date();
   for (let warmup = 0; warmup < 20_000; warmup += 1) engine.decide(SIGNAL_MIX[warmup % SIGNAL_MIX.length], device, now);
@@ -152,17 +140,11 @@ async function main(): Promise<void> {
   }
   const url = process.env.DATABASE_URL;
   if (!url) return;
-  const name = `cg_decision_bench_${process.pid}`;
-  const admin = new Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  const database = await createTemporaryDatabase(url, 'cg_decision_bench');
   try {
-    const benchUrl = new URL(url);
-    benchUrl.pathname = `/${name}`;
-    await benchHttp('PostgreSQL', { DATABASE_URL: benchUrl.toString() }, 4601);
+    await benchHttp('PostgreSQL', { DATABASE_URL: database.url }, 4601);
   } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   }
 }
 

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
+import { createTemporaryDatabase } from '../src/db/temporary-database';
 import { readDatabaseSettings } from '../src/config';
 import { openDatabase } from '../src/database';
 import { generateDemoData } from '../src/seeding/demo-data';
@@ -73,17 +73,11 @@ async function main(): Promise<void> {
   }
   const url = process.env.DATABASE_URL;
   if (!url) return;
-  const name = `cg_bench_${process.pid}`;
-  const admin = new Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  const database = await createTemporaryDatabase(url, 'cg_seed_bench');
   try {
-    const benchUrl = new URL(url);
-    benchUrl.pathname = `/${name}`;
-    measureIn('PostgreSQL', { DATABASE_URL: benchUrl.toString() });
+    measureIn('PostgreSQL', { DATABASE_URL: database.url });
   } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   }
 }
 

@@ -1,4 +1,4 @@
-import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryGeneratedColumn, ManyToOne, JoinColumn } from 'typeorm';
 import { Device } from '../devices/device.entity';
 import { Region } from '../regions/region.entity';
@@ -30,7 +30,9 @@ export enum RegionSource {
 }
 registerEnumType(RegionSource, { name: 'RegionSource', description: 'Which signal the resolved region came from.' });
 
+// Each signal class is both the output type and the input of decideActivation (`…Input`).
 @ObjectType({ description: 'A satellite position fix reported by the device.' })
+@InputType('GeoPointInput', { description: 'A satellite position fix.' })
 export class GeoPoint {
   @Field(() => Float, { description: 'Latitude in degrees, -90 to 90.' })
   latitude: number;
@@ -43,6 +45,7 @@ export class GeoPoint {
 }
 
 @ObjectType({ description: "The SIM card's network identity." })
+@InputType('SimInput', { description: "The SIM card's network identity." })
 export class SimInfo {
   @Field({ description: 'Mobile country code (3 digits).' })
   mcc: string;
@@ -52,6 +55,7 @@ export class SimInfo {
 }
 
 @ObjectType({ description: 'The location signals an activation attempt carried.' })
+@InputType('ActivationSignalsInput', { description: 'The location signals of an activation; any may be missing.' })
 export class ActivationSignals {
   @Field(() => GeoPoint, { nullable: true, description: 'GPS fix, when the device had one.' })
   gps?: GeoPoint | null;

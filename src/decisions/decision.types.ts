@@ -1,42 +1,11 @@
-import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
-import { ActivationAttempt, DecisionOutcome, RegionSource } from '../activations/activation-attempt.entity';
+import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import {
+  ActivationAttempt,
+  ActivationSignals,
+  DecisionOutcome,
+  RegionSource,
+} from '../activations/activation-attempt.entity';
 import { UserError } from '../common/errors';
-
-@InputType({ description: 'A satellite position fix.' })
-export class GeoPointInput {
-  @Field(() => Float, { description: 'Latitude in degrees, -90 to 90.' })
-  latitude: number;
-
-  @Field(() => Float, { description: 'Longitude in degrees, -180 to 180.' })
-  longitude: number;
-
-  @Field(() => Float, { nullable: true, description: 'Horizontal accuracy radius in metres, when known.' })
-  accuracyMeters?: number | null;
-}
-
-@InputType({ description: "The SIM card's network identity." })
-export class SimInput {
-  @Field({ description: 'Mobile country code, 3 digits.' })
-  mcc: string;
-
-  @Field(() => String, { nullable: true, description: 'Mobile network code, 2 or 3 digits.' })
-  mnc?: string | null;
-}
-
-@InputType({ description: 'The location signals of an activation; any may be missing.' })
-export class ActivationSignalsInput {
-  @Field(() => GeoPointInput, { nullable: true, description: 'GPS fix, when the phone had one.' })
-  gps?: GeoPointInput | null;
-
-  @Field(() => SimInput, { nullable: true, description: 'SIM network, when a SIM was present.' })
-  sim?: SimInput | null;
-
-  @Field(() => String, {
-    nullable: true,
-    description: "ISO 3166-1 alpha-2 country of the client IP, as the gateway's lookup found it.",
-  })
-  ipCountry?: string | null;
-}
 
 @InputType({ description: 'One activation as the gateway reports it.' })
 export class DecideActivationInput {
@@ -61,8 +30,8 @@ export class DecideActivationInput {
   })
   locale?: string | null;
 
-  @Field(() => ActivationSignalsInput, { description: 'The location signals.' })
-  signals: ActivationSignalsInput;
+  @Field(() => ActivationSignals, { description: 'The location signals.' })
+  signals: ActivationSignals;
 }
 
 @ObjectType({ description: 'What one signal said about where the device is.' })

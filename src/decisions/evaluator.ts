@@ -19,7 +19,7 @@ const RULES_CHANNEL = 'compliance_rules_changed';
 let staticData: { locator: GeoLocator; networks: MobileNetworkTable } | undefined;
 
 /** Boundaries and networks ship with the code: loaded once per process. */
-function loadStaticData() {
+export function loadStaticData() {
   staticData ??= {
     locator: new GeoLocator(loadSubdivisionBoundaries()),
     networks: new MobileNetworkTable(loadMobileNetworks(), (code) => code.includes('-')),

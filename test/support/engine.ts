@@ -1,20 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { DecisionEngine } from '../../src/decisions/engine/engine';
-import { GeoLocator } from '../../src/decisions/engine/geo-locator';
-import { MobileNetworkTable } from '../../src/decisions/engine/mobile-networks';
-import { RegionDirectory } from '../../src/decisions/engine/regions';
-import { DEFAULT_MAX_GPS_ACCURACY_METERS } from '../../src/decisions/engine/signal-readers';
+import { engineFromSeeds } from '../../src/decisions/engine-from-seeds';
+import { loadStaticData } from '../../src/decisions/evaluator';
 import { CompiledExemption, CompiledPolicy, DeviceFacts } from '../../src/decisions/engine/types';
-import { loadMobileNetworks, loadSubdivisionBoundaries } from '../../src/decisions/reference-data';
 
-const regionSeeds: { code: string; parentCode: string | null }[] = JSON.parse(
-  readFileSync(join(__dirname, '..', '..', 'seeds', 'regions.json'), 'utf8'),
-).regions;
-
-export const regions = new RegionDirectory(regionSeeds);
-export const locator = new GeoLocator(loadSubdivisionBoundaries());
-export const networks = new MobileNetworkTable(loadMobileNetworks(), (code) => code.includes('-'));
+export const { locator, networks } = loadStaticData();
 
 /** The seed export policy, as the engine sees it. */
 export const exportPolicy: CompiledPolicy = {
@@ -31,14 +19,7 @@ export const exportPolicy: CompiledPolicy = {
 };
 
 export function engineWith(policies: CompiledPolicy[] = [exportPolicy], exemptions: CompiledExemption[] = []) {
-  return new DecisionEngine({
-    regions,
-    locator,
-    networks,
-    policies,
-    exemptions,
-    maxGpsAccuracyMeters: DEFAULT_MAX_GPS_ACCURACY_METERS,
-  });
+  return engineFromSeeds(policies, exemptions);
 }
 
 export const device: DeviceFacts = {
