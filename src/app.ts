@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { Server, createServer } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { Express } from 'express';
 import { GraphQLFormattedError } from 'graphql';
@@ -25,25 +27,34 @@ export function formatError(settings: Settings) {
   };
 }
 
-export async function createApolloServer(settings: Settings): Promise<ApolloServer<GraphQLContext>> {
+export async function createApolloServer(
+  settings: Settings,
+  httpServer?: Server,
+): Promise<ApolloServer<GraphQLContext>> {
   return new ApolloServer<GraphQLContext>({
     schema: await buildAppSchema(),
     formatError: formatError(settings),
     includeStacktraceInErrorResponses: !settings.production,
     // The IDE is our own page, served from node_modules; Apollo's landing page would load a CDN.
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      // On stop: refuse new connections and wait for the requests in flight before the database closes.
+      ...(httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : []),
+    ],
   });
 }
 
 export interface App {
   express: Express;
+  httpServer: Server;
   apollo: ApolloServer<GraphQLContext>;
 }
 
 export async function createApp(dataSource: DataSource, settings: Settings): Promise<App> {
-  const apollo = await createApolloServer(settings);
-  await apollo.start();
   const app = express();
+  const httpServer = createServer(app);
+  const apollo = await createApolloServer(settings, httpServer);
+  await apollo.start();
   app.disable('x-powered-by');
   app.get('/', (_request, response) => response.redirect('/graphql'));
   app.use(serveIdeAssets);
@@ -58,5 +69,5 @@ export async function createApp(dataSource: DataSource, settings: Settings): Pro
       },
     }),
   );
-  return { express: app, apollo };
+  return { express: app, httpServer, apollo };
 }

@@ -10,8 +10,8 @@ async function main(): Promise<void> {
   const evaluator = evaluatorFor(dataSource);
   // Compile the rules before the first activation arrives, and follow changes made by other instances.
   await Promise.all([evaluator.current(), evaluator.listen()]);
-  const { express, apollo } = await createApp(dataSource, settings);
-  const server = express.listen(settings.port, () => {
+  const { httpServer: server, apollo } = await createApp(dataSource, settings);
+  server.listen(settings.port, () => {
     const where = settings.database.kind === 'postgres' ? 'PostgreSQL' : `SQLite ${settings.database.sqlitePath}`;
     console.log(`compliance-graph serves http://localhost:${settings.port}/graphql (${where})`);
   });
@@ -19,16 +19,14 @@ async function main(): Promise<void> {
     console.error(error.code === 'EADDRINUSE' ? `port ${settings.port} is in use; set PORT` : error.message);
     process.exit(1);
   });
-  const shutdown = () => {
-    server.close(async () => {
-      await apollo.stop();
-      await evaluator.close();
-      await dataSource.destroy();
-      process.exit(0);
-    });
+  const shutdown = async () => {
+    await apollo.stop(); // drains the HTTP server: requests in flight finish first
+    await evaluator.close();
+    await dataSource.destroy();
+    process.exit(0);
   };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
 }
 
 main().catch((error) => {

@@ -26,7 +26,7 @@ if (!haveChromium) console.warn(`IDE test skipped: no Chromium at ${chromiumPath
     database = await openTestDatabase();
     await seedDemo(database.dataSource, 200, 3000);
     app = await createApp(database.dataSource, database.settings);
-    server = app.express.listen(0, '127.0.0.1');
+    server = app.httpServer.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await chromium.launch({
@@ -45,7 +45,6 @@ if (!haveChromium) console.warn(`IDE test skipped: no Chromium at ${chromiumPath
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
     await app?.apollo.stop();
     await database?.close();
   });
