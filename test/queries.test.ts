@@ -237,7 +237,7 @@ describe('devices', () => {
 
   it('lists devices under partners and models', async () => {
     const data = await client.data(
-      `{ partners(first: 2) { nodes { name devices(first: 3, statuses: [LOCKED, ACTIVE, NEW]) { totalCount nodes { imei partner { name } } } } } }`,
+      `{ partners(first: 2) { nodes { name devices(first: 3, statuses: [LOCKED, ACTIVE, NEW, UNDER_REVIEW]) { totalCount nodes { imei partner { name } } } } } }`,
     );
     for (const partner of data.partners.nodes) {
       for (const device of partner.devices.nodes) expect(device.partner.name).toBe(partner.name);

@@ -3,6 +3,7 @@ import { Device, DeviceStatus } from '../src/devices/device.entity';
 import { imeiProblem } from '../src/devices/imei';
 import { Region } from '../src/regions/region.entity';
 import { loadReferenceData } from '../src/seeding/reference-data';
+import { evaluatorFor } from '../src/decisions/evaluator';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { seedDemo } from './support/fixtures';
 
@@ -72,15 +73,47 @@ describe('seed data', () => {
     expect(allowedInRestricted).toEqual([]);
   });
 
+  it('decides generated attempts with the same engine as decideActivation', async () => {
+    const attempts = await first.dataSource.getRepository(ActivationAttempt).find({ take: 200, order: { id: 'ASC' } });
+    const rules = await evaluatorFor(first.dataSource).current();
+    const devices = new Map((await first.dataSource.getRepository(Device).find()).map((device) => [device.id, device]));
+    for (const attempt of attempts) {
+      const device = devices.get(attempt.deviceId)!;
+      const decision = rules.engine.decide(
+        attempt.signals,
+        {
+          deviceId: device.id,
+          modelCode: rules.modelCodeById.get(device.modelId)!,
+          partnerId: device.partnerId,
+          locked: false,
+          lockedByVersionId: null,
+        },
+        attempt.occurredAt,
+      );
+      expect([attempt.outcome, attempt.enforced, attempt.reasonCodes]).toEqual([
+        decision.outcome,
+        decision.enforced,
+        decision.reasonCodes,
+      ]);
+    }
+  });
+
   it('leaves each device in the state its attempts imply', async () => {
     const devices = await first.dataSource.getRepository(Device).find();
     const attempts = await first.dataSource.getRepository(ActivationAttempt).find();
     for (const device of devices.slice(0, 100)) {
       const own = attempts.filter((attempt) => attempt.deviceId === device.id);
       const locks = own
-        .filter((attempt) => attempt.outcome === DecisionOutcome.LOCK)
+        .filter((attempt) => attempt.outcome === DecisionOutcome.LOCK && attempt.enforced)
         .sort((a, b) => +a.occurredAt - +b.occurredAt);
-      const expected = locks.length ? DeviceStatus.LOCKED : own.length ? DeviceStatus.ACTIVE : DeviceStatus.NEW;
+      const reviews = own.filter((attempt) => attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced);
+      const expected = locks.length
+        ? DeviceStatus.LOCKED
+        : reviews.length
+          ? DeviceStatus.UNDER_REVIEW
+          : own.length
+            ? DeviceStatus.ACTIVE
+            : DeviceStatus.NEW;
       expect(device.status).toBe(expected);
       if (locks.length) {
         expect(device.lockedByAttemptId).toBe(locks[0].id);

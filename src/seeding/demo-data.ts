@@ -1,12 +1,11 @@
 import seedrandom from 'seedrandom';
 import { DataSource, In } from 'typeorm';
-import { DecisionOutcome, RegionSource } from '../activations/activation-attempt.entity';
+import { DecisionOutcome, RegionSource, ReviewStatus } from '../activations/activation-attempt.entity';
+import { CompiledRules, evaluatorFor } from '../decisions/evaluator';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { withCheckDigit } from '../devices/imei';
 import { Partner, PartnerKind } from '../partners/partner.entity';
-import { Policy, PolicyStatus } from '../policies/policy.entity';
-import { PolicyAction, PolicyMode, PolicyVersion, PolicyVersionRegion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
 import { ColumnValue, insertRows } from './bulk-insert';
 import { markets, partnerNames, places } from './places';
@@ -42,35 +41,6 @@ function pickWeighted<T extends { weight: number }>(random: Random, items: T[]):
 
 function pick<T>(random: Random, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)];
-}
-
-/** Region ids an active policy covers (a country covers its subdivisions), with its version. */
-async function loadCoverage(dataSource: DataSource, regions: Region[]) {
-  const versions = await dataSource
-    .getRepository(PolicyVersion)
-    .createQueryBuilder('version')
-    .innerJoin(Policy, 'policy', 'policy.currentVersionId = version.id')
-    .where('policy.status = :active', { active: PolicyStatus.ACTIVE })
-    .andWhere('version.action = :lock AND version.mode = :enforce', {
-      lock: PolicyAction.LOCK,
-      enforce: PolicyMode.ENFORCE,
-    })
-    .orderBy('version.priority', 'DESC')
-    .getMany();
-  const coverage = new Map<number, PolicyVersion>();
-  if (versions.length === 0) return coverage;
-  const links = await dataSource
-    .getRepository(PolicyVersionRegion)
-    .findBy({ policyVersionId: In(versions.map((v) => v.id)) });
-  const versionById = new Map(versions.map((version) => [version.id, version]));
-  for (const link of links) {
-    for (const region of regions) {
-      if ((region.id === link.regionId || region.parentId === link.regionId) && !coverage.has(region.id)) {
-        coverage.set(region.id, versionById.get(link.policyVersionId)!);
-      }
-    }
-  }
-  return coverage;
 }
 
 /** The next free 6-digit serial of each TAC, so repeated runs never reuse an IMEI. */
@@ -109,6 +79,7 @@ interface GeneratedAttempt {
   resolvedRegionId: number | null;
   source: RegionSource;
   outcome: DecisionOutcome;
+  enforced: boolean;
   policyVersionId: number | null;
   reasonCodes: string[];
 }
@@ -117,22 +88,32 @@ interface World {
   regions: Region[];
   regionById: Map<number, Region>;
   regionByCode: Map<string, Region>;
-  coverage: Map<number, PolicyVersion>;
+  /** The same compiled rules decideActivation uses: generated history is decided by the real engine. */
+  rules: CompiledRules;
   placesByMarket: Map<string, typeof places>;
+}
+
+interface GeneratedDevices {
+  firstDeviceId: number;
+  markets: Int32Array;
+  modelCodes: string[];
+  partnerIds: Int32Array;
 }
 
 /**
  * One attempt of a device: where it is (its home market 60% of the time, else where people
- * travel), which signals it sends, and the outcome the active policies give. The region source
- * follows the signal strength order GPS > SIM > IP; an IP country alone never locks.
+ * travel), which signals it sends, and the decision the engine takes on them. Each attempt is
+ * decided on its own (as if the device were not locked yet), so history does not depend on the
+ * order attempts are generated in.
  */
 function generateAttempt(
   random: Random,
   world: World,
-  deviceMarkets: Int32Array,
+  devices: GeneratedDevices,
   windowStart: number,
   days: number,
 ): GeneratedAttempt {
+  const deviceMarkets = devices.markets;
   const deviceIndex = Math.floor(random() * deviceMarkets.length);
   const occurredAt = new Date(windowStart + Math.floor(random() * days * 86_400_000));
   const lateBy = random() < 0.02 ? random() * 6 * 3_600_000 : random() * 5_000;
@@ -155,38 +136,28 @@ function generateAttempt(
   const mnc = String(1 + Math.floor(random() * 20)).padStart(2, '0');
   const sim = hasSim && simCountry.mobileCountryCodes.length ? { mcc: simCountry.mobileCountryCodes[0], mnc } : null;
   const ipCountry = random() < 0.95 ? country.code : null;
-  const source = gps ? RegionSource.GPS : sim ? RegionSource.SIM : ipCountry ? RegionSource.IP : RegionSource.NONE;
-  const resolved =
-    source === RegionSource.GPS
-      ? region
-      : source === RegionSource.SIM
-        ? simCountry
-        : source === RegionSource.IP
-          ? country
-          : null;
-  const version = resolved ? world.coverage.get(resolved.id) : undefined;
-  let outcome = DecisionOutcome.ALLOW;
-  let reasonCodes = ['NO_POLICY_APPLIES'];
-  if (!resolved) {
-    outcome = DecisionOutcome.REVIEW;
-    reasonCodes = ['NO_USABLE_SIGNAL'];
-  } else if (version && source === RegionSource.IP) {
-    outcome = DecisionOutcome.REVIEW;
-    reasonCodes = ['IP_COUNTRY_ONLY', `REGION_${resolved.code}`];
-  } else if (version) {
-    outcome = DecisionOutcome.LOCK;
-    reasonCodes = ['POLICY_APPLIES', `REGION_${resolved.code}`, `SOURCE_${source}`];
-  }
+  const decision = world.rules.engine.decide(
+    { gps, sim, ipCountry },
+    {
+      deviceId: devices.firstDeviceId + deviceIndex,
+      modelCode: devices.modelCodes[deviceIndex],
+      partnerId: devices.partnerIds[deviceIndex],
+      locked: false,
+      lockedByVersionId: null,
+    },
+    occurredAt,
+  );
   return {
     deviceIndex,
     occurredAt,
     receivedAt,
     signals: { gps, sim, ipCountry },
-    resolvedRegionId: resolved?.id ?? null,
-    source,
-    outcome,
-    policyVersionId: version && outcome !== DecisionOutcome.ALLOW ? version.id : null,
-    reasonCodes,
+    resolvedRegionId: decision.regionCode ? (world.rules.regionIdByCode.get(decision.regionCode) ?? null) : null,
+    source: decision.regionSource as RegionSource,
+    outcome: decision.outcome as DecisionOutcome,
+    enforced: decision.enforced,
+    policyVersionId: decision.policyVersionId,
+    reasonCodes: decision.reasonCodes,
   };
 }
 
@@ -202,6 +173,7 @@ const ATTEMPT_COLUMNS = [
   'enforced',
   'policyVersionId',
   'reasonCodes',
+  'reviewStatus',
 ];
 const DEVICE_COLUMNS = [
   'id',
@@ -234,7 +206,7 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
     regions,
     regionById: new Map(regions.map((region) => [region.id, region])),
     regionByCode: new Map(regions.map((region) => [region.code, region])),
-    coverage: await loadCoverage(dataSource, regions),
+    rules: await evaluatorFor(dataSource).current(),
     placesByMarket: new Map(
       markets.map((market) => [market.regionCode, places.filter((p) => p.regionCode === market.regionCode)]),
     ),
@@ -289,8 +261,15 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
       partnerId: pick(deviceRandom, partners).id,
       activatedAt: null as Date | null,
       lock: null as { at: Date; attemptId: number; reason: string } | null,
+      underReview: false,
     };
   });
+  const generated: GeneratedDevices = {
+    firstDeviceId,
+    markets: deviceMarkets,
+    modelCodes: devices.map((device) => world.rules.modelCodeById.get(device.modelId) ?? ''),
+    partnerIds: Int32Array.from(devices.map((device) => device.partnerId)),
+  };
 
   const windowStart = options.until.getTime() - options.days * 86_400_000;
   // Attempts arrive in random device and time order, so every index page is touched again and
@@ -298,14 +277,16 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
   // setting lasts for this connection).
   if (dataSource.options.type === 'better-sqlite3') await dataSource.query('PRAGMA cache_size = -262144');
   const attemptSeed = `${options.seed}:attempts`;
-  // Pass 1: each device's first activation and first enforced lock.
+  // Pass 1: each device's first activation, first enforced lock and open reviews.
   if (devices.length > 0) {
     const random: Random = seedrandom(attemptSeed);
     for (let index = 0; index < options.attempts; index += 1) {
-      const attempt = generateAttempt(random, world, deviceMarkets, windowStart, options.days);
+      const attempt = generateAttempt(random, world, generated, windowStart, options.days);
       const device = devices[attempt.deviceIndex];
       if (!device.activatedAt || device.activatedAt > attempt.occurredAt) device.activatedAt = attempt.occurredAt;
-      if (attempt.outcome === DecisionOutcome.LOCK && (!device.lock || device.lock.at > attempt.occurredAt)) {
+      if (attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced) device.underReview = true;
+      const enforcedLock = attempt.outcome === DecisionOutcome.LOCK && attempt.enforced;
+      if (enforcedLock && (!device.lock || device.lock.at > attempt.occurredAt)) {
         device.lock = {
           at: attempt.occurredAt,
           attemptId: firstAttemptId + index,
@@ -321,7 +302,13 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
     device.modelId,
     deviceMarkets[index],
     device.partnerId,
-    device.lock ? DeviceStatus.LOCKED : device.activatedAt ? DeviceStatus.ACTIVE : DeviceStatus.NEW,
+    device.lock
+      ? DeviceStatus.LOCKED
+      : device.underReview
+        ? DeviceStatus.UNDER_REVIEW
+        : device.activatedAt
+          ? DeviceStatus.ACTIVE
+          : DeviceStatus.NEW,
     device.activatedAt,
     device.lock?.at ?? null,
     device.lock?.reason ?? null,
@@ -338,7 +325,7 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
     for (let index = 0; index < options.attempts;) {
       const batch: ColumnValue[][] = [];
       for (; batch.length < 20_000 && index < options.attempts; index += 1) {
-        const attempt = generateAttempt(random, world, deviceMarkets, windowStart, options.days);
+        const attempt = generateAttempt(random, world, generated, windowStart, options.days);
         batch.push([
           firstAttemptId + index,
           firstDeviceId + attempt.deviceIndex,
@@ -348,9 +335,10 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
           attempt.resolvedRegionId,
           attempt.source,
           attempt.outcome,
-          attempt.outcome !== DecisionOutcome.ALLOW,
+          attempt.enforced,
           attempt.policyVersionId,
           attempt.reasonCodes,
+          attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced ? ReviewStatus.OPEN : null,
         ]);
       }
       await inTransaction(dataSource, (manager) => insertRows(manager, 'activation_attempt', ATTEMPT_COLUMNS, batch));
