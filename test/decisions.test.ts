@@ -346,4 +346,46 @@ describe('rules in force', () => {
       'LOCK',
     );
   });
+
+  it('knows a device model created after the rules were compiled, and applies product scopes to it', async () => {
+    const model = await client.data(
+      `mutation { createDeviceModel(input: { code: "SCOPE-1", marketingName: "Scope One", tacPrefixes: ["35777701"] }) { deviceModel { code } userErrors { message } } }`,
+    );
+    expect(model.createDeviceModel.userErrors).toEqual([]);
+    const partner = await client.data(`{ partners(first: 1) { nodes { id } } }`);
+    const scopedImei = withCheckDigit('35777701000001');
+    await client.data(
+      `mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { userErrors { message } } }`,
+      {
+        input: {
+          partnerId: partner.partners.nodes[0].id,
+          devices: [{ imei: scopedImei, serialNumber: 'SC1', modelCode: 'SCOPE-1', marketRegionCode: 'GB' }],
+        },
+      },
+    );
+    const created = await client.data(
+      `mutation ($input: CreatePolicyInput!) { createPolicy(input: $input) { policy { id } userErrors { message } } }`,
+      {
+        input: {
+          key: 'scope-one-in-germany',
+          title: 'Scope One may not be sold in Germany',
+          description: 'test',
+          legalBasis: 'test',
+          action: 'LOCK',
+          mode: 'ENFORCE',
+          regionCodes: ['DE'],
+          productScope: ['SCOPE-1'],
+          effectiveFrom: '2026-01-01T00:00:00Z',
+          lockMessage: 'Not for this market',
+        },
+      },
+    );
+    await client.data(`mutation ($id: ID!) { activatePolicy(input: { id: $id }) { userErrors { message } } }`, {
+      id: created.createPolicy.policy.id,
+    });
+    const scoped = await client.data(PREVIEW, { input: { imei: scopedImei, signals: BERLIN } });
+    expect(scoped.previewDecision).toMatchObject({ outcome: 'LOCK', lockMessage: 'Not for this market' });
+    const other = await client.data(PREVIEW, { input: { imei: imei(17), signals: BERLIN } });
+    expect(other.previewDecision.outcome).toBe('ALLOW');
+  });
 });

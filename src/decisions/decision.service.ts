@@ -96,7 +96,8 @@ export async function decideFor(
     input.signals,
     {
       deviceId: device.id,
-      modelCode: rules.modelCodeById.get(device.modelId) ?? '',
+      modelCode:
+        rules.modelCodeById.get(device.modelId) ?? (await context.loaders.deviceModelById.load(device.modelId))!.code,
       partnerId: device.partnerId,
       locked: device.status === DeviceStatus.LOCKED,
       lockedByVersionId: lockingAttempt?.policyVersionId ?? null,

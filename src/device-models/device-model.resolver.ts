@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { ConnectionArgs } from '../common/connection-args';
-import { runMutation } from '../common/mutation';
+// Product scopes name models: a model change rebuilds the compiled rules like a policy change.
+import { runRuleChange } from '../decisions/rule-change';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
 import { DeviceModel } from './device-model.entity';
@@ -47,7 +48,7 @@ export class DeviceModelResolver {
     @Arg('input', () => CreateDeviceModelInput, { description: 'The new model.' }) input: CreateDeviceModelInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runMutation(context, input, (manager) => createDeviceModel(manager, context, input));
+    return runRuleChange(context, input, (manager) => createDeviceModel(manager, context, input));
   }
 
   @Mutation(() => UpdateDeviceModelPayload, { description: "Changes a device model's marketing name or TACs." })
@@ -55,6 +56,6 @@ export class DeviceModelResolver {
     @Arg('input', () => UpdateDeviceModelInput, { description: 'The changes.' }) input: UpdateDeviceModelInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runMutation(context, input, (manager) => updateDeviceModel(manager, context, input));
+    return runRuleChange(context, input, (manager) => updateDeviceModel(manager, context, input));
   }
 }
