@@ -12,7 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
-import { engineFromSeeds } from '../src/decisions/engine-from-seeds';
+import { compiledSeedPolicy, engineFromSeeds } from '../src/decisions/engine-from-seeds';
 import { Signals } from '../src/decisions/engine/types';
 import { projectRoot } from '../src/config';
 
@@ -34,20 +34,7 @@ const SIGNAL_MIX: Signals[] = [
 ];
 
 function benchEngine(): void {
-  const engine = engineFromSeeds([
-    {
-      versionId: 1,
-      policyKey: 'export-restricted-territories',
-      versionNumber: 1,
-      action: 'LOCK',
-      mode: 'ENFORCE',
-      priority: 100,
-      effectiveFrom: 0,
-      effectiveUntil: null,
-      regionCodes: new Set(['UA-43', 'UA-40', 'CU', 'IR', 'SY', 'KP', 'SD']),
-      modelCodes: null,
-    },
-  ]);
+  const engine = engineFromSeeds([compiledSeedPolicy()]);
   const device = { deviceId: 1, modelCode: 'AR-5', partnerId: 1, locked: false, lockedByVersionId: null };
   const now = new Date();
   for (let warmup = 0; warmup < 20_000; warmup += 1) engine.decide(SIGNAL_MIX[warmup % SIGNAL_MIX.length], device, now);
