@@ -62,8 +62,8 @@ if (!haveChromium) console.warn(`IDE test skipped: no Chromium at ${chromiumPath
 
     await page.goto(`${origin}/graphql`, { waitUntil: 'load' });
     await page.waitForSelector('.graphiql-execute-button', { timeout: 30_000 });
-    const editor = await page.locator('.graphiql-query-editor').innerText();
-    expect(editor).toContain('LockedDevices');
+    // The editor fills in after the button shows up (Monaco loads its own chunks): wait for the example query.
+    await page.locator('.graphiql-query-editor', { hasText: 'LockedDevices' }).waitFor({ timeout: 30_000 });
 
     const answer = page.waitForResponse(
       (response) =>
