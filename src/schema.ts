@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { GraphQLScalarType, GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { DateTimeISOResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
+import { boundFilterArguments } from './common/filter-bounds';
 import { ActivationAttemptResolver } from './activations/activation-attempt.resolver';
 import { AuditEventResolver } from './audit/audit.resolver';
 import { AttemptExplanationResolver, DecisionResolver, PolicyEvidenceResolver } from './decisions/decision.resolver';
@@ -46,8 +47,9 @@ let cachedSchema: Promise<GraphQLSchema> | undefined;
 export function buildAppSchema(): Promise<GraphQLSchema> {
   cachedSchema ??= buildSchema({
     resolvers,
-    // Inputs are validated in each mutation so that problems become userErrors, not top-level errors.
-    validate: false,
+    // Mutation inputs are validated by their services, so that problems become userErrors; the
+    // schema-wide hook only bounds the filters of lists.
+    validateFn: boundFilterArguments,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
   });
   return cachedSchema;

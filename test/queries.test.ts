@@ -203,6 +203,36 @@ describe('devices', () => {
     ).toBe(true);
   });
 
+  it('bounds every filter list like a page, and filter texts', async () => {
+    const many = Array.from({ length: 101 }, (_, index) => `M${index}`);
+    const lists = await client.execute(
+      `query ($codes: [String!]) { devices(filter: { modelCodes: $codes }) { totalCount } }`,
+      {
+        codes: many,
+      },
+    );
+    expect(lists.errors).toMatchObject([
+      {
+        message: 'filter.modelCodes: at most 100 values; got 101',
+        extensions: { code: 'BAD_USER_INPUT', field: 'filter.modelCodes' },
+      },
+    ]);
+    const text = await client.execute(
+      `query ($text: String) { regions(filter: { nameContains: $text }) { totalCount } }`,
+      {
+        text: 'x'.repeat(201),
+      },
+    );
+    expect(text.errors).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT', field: 'filter.nameContains' } }]);
+    const justUnder = await client.execute(
+      `query ($codes: [String!]) { regions(filter: { codes: $codes }) { totalCount } }`,
+      {
+        codes: many.slice(0, 100),
+      },
+    );
+    expect(justUnder.errors).toBeUndefined();
+  });
+
   it.each([
     ['{ modelCodes: ["NOPE"] }', 'filter.modelCodes[0]: no device model has code "NOPE"'],
     ['{ marketRegionCodes: ["US", "ZZ"] }', 'filter.marketRegionCodes[1]: unknown region code "ZZ"'],
