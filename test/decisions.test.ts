@@ -388,4 +388,96 @@ describe('rules in force', () => {
     const other = await client.data(PREVIEW, { input: { imei: imei(17), signals: BERLIN } });
     expect(other.previewDecision.outcome).toBe('ALLOW');
   });
+
+  it('rejects bad exemptions naming the field, writing nothing', async () => {
+    const CREATE = `mutation ($input: CreateExemptionInput!) { createExemption(input: $input) { exemption { id } userErrors { field code } } }`;
+    const cases: [Record<string, unknown>, string[], string][] = [
+      [
+        { policyKey: 'no-such-policy', deviceId: deviceIds[imei(18)], reason: 'x' },
+        ['input', 'policyKey'],
+        'NOT_FOUND',
+      ],
+      [
+        {
+          policyKey: 'export-restricted-territories',
+          deviceId: deviceIds[imei(18)],
+          partnerId: deviceIds[imei(18)],
+          reason: 'x',
+        },
+        ['input', 'deviceId'],
+        'INVALID',
+      ],
+      [
+        { policyKey: 'export-restricted-territories', deviceId: 'bm9wZQ', reason: 'x' },
+        ['input', 'deviceId'],
+        'NOT_FOUND',
+      ],
+      [
+        {
+          policyKey: 'export-restricted-territories',
+          deviceId: deviceIds[imei(18)],
+          reason: 'x',
+          expiresAt: '2020-01-01T00:00:00Z',
+        },
+        ['input', 'expiresAt'],
+        'INVALID',
+      ],
+      [
+        { policyKey: 'export-restricted-territories', deviceId: deviceIds[imei(18)], reason: '' },
+        ['input', 'reason'],
+        'INVALID',
+      ],
+    ];
+    for (const [input, field, code] of cases) {
+      const before = await rowCounts(database.dataSource);
+      const result = await client.data(CREATE, { input });
+      expect(result.createExemption.userErrors).toContainEqual({ field, code });
+      expect(await rowCounts(database.dataSource)).toEqual(before);
+    }
+    const REVOKE = `mutation ($id: ID!) { revokeExemption(input: { id: $id, reason: "done" }) { userErrors { field code } } }`;
+    expect((await client.data(REVOKE, { id: 'bm9wZQ' })).revokeExemption.userErrors).toEqual([
+      { field: ['input', 'id'], code: 'NOT_FOUND' },
+    ]);
+    const created = await client.data(CREATE, {
+      input: {
+        policyKey: 'export-restricted-territories',
+        partnerId: (await client.data('{ partners(first: 1) { nodes { id } } }')).partners.nodes[0].id,
+        reason: 'Trial',
+      },
+    });
+    const id = created.createExemption.exemption.id;
+    expect((await client.data(REVOKE, { id })).revokeExemption.userErrors).toEqual([]);
+    expect((await client.data(REVOKE, { id })).revokeExemption.userErrors).toEqual([
+      { field: ['input', 'id'], code: 'INVALID_STATE' },
+    ]);
+  });
+
+  it('lets a reviewer allow a device under review', async () => {
+    const review = await decide({ imei: imei(19), signals: {} });
+    expect(review.attempt).toMatchObject({ reviewStatus: 'OPEN', device: { status: 'UNDER_REVIEW' } });
+    const RESOLVE = `mutation ($input: ResolveReviewInput!) { resolveReview(input: $input) { attempt { reviewStatus device { status activatedAt } } userErrors { field code } } }`;
+    const invalid = await client.data(RESOLVE, {
+      input: { attemptId: review.attempt.id, resolution: 'REVIEW', note: 'hm' },
+    });
+    expect(invalid.resolveReview.userErrors).toEqual([{ field: ['input', 'resolution'], code: 'INVALID' }]);
+    const allowed = await client.data(RESOLVE, {
+      input: { attemptId: review.attempt.id, resolution: 'ALLOW', note: 'Called the owner' },
+    });
+    expect(allowed.resolveReview.attempt.reviewStatus).toBe('ALLOWED');
+    expect(allowed.resolveReview.attempt.device.status).toBe('ACTIVE');
+    expect(allowed.resolveReview.attempt.device.activatedAt).not.toBeNull();
+    const audit = await client.data(
+      `query ($id: ID!) { auditEvents(filter: { targetId: $id }) { nodes { action actor after } } }`,
+      {
+        id: review.attempt.id,
+      },
+    );
+    expect(audit.auditEvents.nodes).toEqual([
+      {
+        action: 'review.resolve',
+        actor: 'test',
+        after: { reviewStatus: 'ALLOWED', note: 'Called the owner', deviceStatus: 'ACTIVE' },
+      },
+    ]);
+  });
 });

@@ -108,6 +108,24 @@ describe('device models', () => {
     expect(await auditTrail('deviceModel.update')).toHaveLength(1);
   });
 
+  it('rejects an update of an unknown model and of a TAC another model owns', async () => {
+    expect(
+      await expectRejected(
+        UPDATE_MODEL,
+        { input: { id: 'RGV2aWNlTW9kZWw6OTk5OQ', marketingName: 'X' } },
+        'updateDeviceModel',
+      ),
+    ).toEqual([{ field: ['input', 'id'], code: 'NOT_FOUND', message: 'no device model has this ID' }]);
+    const zx = await client.data(`{ deviceModel(code: "ZX-1") { id } }`);
+    expect(
+      await expectRejected(
+        UPDATE_MODEL,
+        { input: { id: zx.deviceModel.id, tacPrefixes: ['35291811'] } },
+        'updateDeviceModel',
+      ),
+    ).toEqual([expect.objectContaining({ field: ['input', 'tacPrefixes', '0'], code: 'TAKEN' })]);
+  });
+
   it.each([
     [{ code: 'ZX-1', marketingName: 'Again', tacPrefixes: ['35999903'] }, ['input', 'code'], 'TAKEN'],
     [{ code: 'zx lower', marketingName: 'Bad', tacPrefixes: ['35999903'] }, ['input', 'code'], 'INVALID'],
