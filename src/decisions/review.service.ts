@@ -2,10 +2,10 @@ import { EntityManager } from 'typeorm';
 import { ActivationAttempt, DecisionOutcome, ReviewStatus } from '../activations/activation-attempt.entity';
 import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
-import { rowIdOf } from '../common/global-id';
 import { GraphQLContext } from '../context';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { ResolveReviewInput, UnlockDeviceInput } from './decision.types';
+import { findOrAbort } from '../common/find-by-global-id';
 
 function requireText(field: string, text: string): string {
   const trimmed = text.trim();
@@ -21,10 +21,7 @@ export async function resolveReview(manager: EntityManager, context: GraphQLCont
   if (input.resolution === DecisionOutcome.REVIEW) {
     throw new UserErrorsAbort([userError(['resolution'], UserErrorCode.INVALID, 'resolution must be ALLOW or LOCK')]);
   }
-  const rowId = rowIdOf(input.attemptId, 'ActivationAttempt');
-  const attempt = rowId === null ? null : await manager.findOneBy(ActivationAttempt, { id: rowId });
-  if (!attempt)
-    throw new UserErrorsAbort([userError(['attemptId'], UserErrorCode.NOT_FOUND, 'no activation attempt has this ID')]);
+  const attempt = await findOrAbort(manager, ActivationAttempt, input.attemptId, 'attemptId', 'activation attempt');
   if (attempt.reviewStatus !== ReviewStatus.OPEN) {
     throw new UserErrorsAbort([
       userError(['attemptId'], UserErrorCode.INVALID_STATE, 'the attempt has no open review'),
@@ -67,9 +64,7 @@ export async function resolveReview(manager: EntityManager, context: GraphQLCont
 /** The audited way out of a lock. */
 export async function unlockDevice(manager: EntityManager, context: GraphQLContext, input: UnlockDeviceInput) {
   const reason = requireText('reason', input.reason);
-  const rowId = rowIdOf(input.deviceId, 'Device');
-  const device = rowId === null ? null : await manager.findOneBy(Device, { id: rowId });
-  if (!device) throw new UserErrorsAbort([userError(['deviceId'], UserErrorCode.NOT_FOUND, 'no device has this ID')]);
+  const device = await findOrAbort(manager, Device, input.deviceId, 'deviceId', 'device');
   if (device.status !== DeviceStatus.LOCKED) {
     throw new UserErrorsAbort([
       userError(['deviceId'], UserErrorCode.INVALID_STATE, `the device is ${device.status}, not LOCKED`),

@@ -2,12 +2,12 @@ import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import { recordAuditEvent } from '../audit/audit.service';
 import { saveOrReportTaken } from '../common/db-errors';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
-import { rowIdOf } from '../common/global-id';
 import { containsPattern } from '../common/like';
 import { abortOnUserErrors } from '../common/mutation';
 import { GraphQLContext } from '../context';
 import { DeviceModel } from './device-model.entity';
 import { CreateDeviceModelInput, DeviceModelFilter, UpdateDeviceModelInput } from './device-model.types';
+import { findOrAbort } from '../common/find-by-global-id';
 
 export function queryDeviceModels(dataSource: DataSource, filter?: DeviceModelFilter | null) {
   const qb: SelectQueryBuilder<DeviceModel> = dataSource.getRepository(DeviceModel).createQueryBuilder('model');
@@ -82,9 +82,7 @@ export async function updateDeviceModel(
   context: GraphQLContext,
   input: UpdateDeviceModelInput,
 ) {
-  const rowId = rowIdOf(input.id, 'DeviceModel');
-  const model = rowId === null ? null : await manager.findOneBy(DeviceModel, { id: rowId });
-  if (!model) throw new UserErrorsAbort([userError(['id'], UserErrorCode.NOT_FOUND, 'no device model has this ID')]);
+  const model = await findOrAbort(manager, DeviceModel, input.id, 'id', 'device model');
   const before = { ...model };
   if (input.tacPrefixes != null) {
     await checkTacPrefixes(manager, input.tacPrefixes, model.id);

@@ -11,6 +11,7 @@ import { Region } from '../regions/region.entity';
 import { Device, DeviceStatus } from './device.entity';
 import { DeviceFilter, RegisterDevicesInput, ResolvedDeviceFilter } from './device.types';
 import { imeiProblem, imeiProblemMessages, typeAllocationCode } from './imei';
+import { findByGlobalId } from '../common/find-by-global-id';
 
 /** Rows per INSERT and per IN (…) list: well under both databases' bound-parameter limits. */
 const CHUNK_SIZE = 500;
@@ -102,8 +103,7 @@ export function queryDevices(dataSource: DataSource, filter: ResolvedDeviceFilte
  * the first), so a partner can fix a file in one round trip.
  */
 export async function registerDevices(manager: EntityManager, context: GraphQLContext, input: RegisterDevicesInput) {
-  const partnerRowId = rowIdOf(input.partnerId, 'Partner');
-  const partner = partnerRowId === null ? null : await manager.findOneBy(Partner, { id: partnerRowId });
+  const partner = await findByGlobalId(manager, Partner, input.partnerId);
   const errors: UserError[] = [];
   if (!partner) errors.push(userError(['partnerId'], UserErrorCode.NOT_FOUND, 'no partner has this ID'));
 

@@ -1,7 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { recordAuditEvent } from '../audit/audit.service';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
-import { rowIdOf } from '../common/global-id';
 import { abortOnUserErrors } from '../common/mutation';
 import { GraphQLContext } from '../context';
 import { Device } from '../devices/device.entity';
@@ -9,6 +8,7 @@ import { Partner } from '../partners/partner.entity';
 import { Policy } from '../policies/policy.entity';
 import { Exemption } from './exemption.entity';
 import { CreateExemptionInput, RevokeExemptionInput } from './exemption.types';
+import { findByGlobalId, findOrAbort } from '../common/find-by-global-id';
 
 export async function createExemption(manager: EntityManager, context: GraphQLContext, input: CreateExemptionInput) {
   const errors: UserError[] = [];
@@ -17,12 +17,11 @@ export async function createExemption(manager: EntityManager, context: GraphQLCo
   if ((input.deviceId == null) === (input.partnerId == null)) {
     errors.push(userError(['deviceId'], UserErrorCode.INVALID, 'give exactly one of deviceId and partnerId'));
   }
-  const deviceRowId = input.deviceId == null ? null : rowIdOf(input.deviceId, 'Device');
-  if (input.deviceId != null && (deviceRowId === null || !(await manager.existsBy(Device, { id: deviceRowId })))) {
+  const device = input.deviceId == null ? null : await findByGlobalId(manager, Device, input.deviceId);
+  if (input.deviceId != null && !device)
     errors.push(userError(['deviceId'], UserErrorCode.NOT_FOUND, 'no device has this ID'));
-  }
-  const partnerRowId = input.partnerId == null ? null : rowIdOf(input.partnerId, 'Partner');
-  if (input.partnerId != null && (partnerRowId === null || !(await manager.existsBy(Partner, { id: partnerRowId })))) {
+  const partner = input.partnerId == null ? null : await findByGlobalId(manager, Partner, input.partnerId);
+  if (input.partnerId != null && !partner) {
     errors.push(userError(['partnerId'], UserErrorCode.NOT_FOUND, 'no partner has this ID'));
   }
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
@@ -32,8 +31,8 @@ export async function createExemption(manager: EntityManager, context: GraphQLCo
   const exemption = await manager.save(
     manager.create(Exemption, {
       policyId: policy!.id,
-      deviceId: deviceRowId,
-      partnerId: partnerRowId,
+      deviceId: device?.id ?? null,
+      partnerId: partner?.id ?? null,
       reason: input.reason.trim(),
       grantedBy: context.actor,
       expiresAt: input.expiresAt ?? null,
@@ -51,9 +50,7 @@ export async function createExemption(manager: EntityManager, context: GraphQLCo
 }
 
 export async function revokeExemption(manager: EntityManager, context: GraphQLContext, input: RevokeExemptionInput) {
-  const rowId = rowIdOf(input.id, 'Exemption');
-  const exemption = rowId === null ? null : await manager.findOneBy(Exemption, { id: rowId });
-  if (!exemption) throw new UserErrorsAbort([userError(['id'], UserErrorCode.NOT_FOUND, 'no exemption has this ID')]);
+  const exemption = await findOrAbort(manager, Exemption, input.id, 'id', 'exemption');
   if (exemption.revokedAt)
     throw new UserErrorsAbort([userError(['id'], UserErrorCode.INVALID_STATE, 'the exemption is already revoked')]);
   const before = { ...exemption };

@@ -1,12 +1,12 @@
 import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import { recordAuditEvent } from '../audit/audit.service';
 import { saveOrReportTaken } from '../common/db-errors';
-import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
-import { rowIdOf } from '../common/global-id';
+import { UserErrorCode, userError } from '../common/errors';
 import { containsPattern } from '../common/like';
 import { GraphQLContext } from '../context';
 import { Partner } from './partner.entity';
 import { CreatePartnerInput, PartnerFilter, UpdatePartnerInput } from './partner.types';
+import { findOrAbort } from '../common/find-by-global-id';
 
 export function queryPartners(dataSource: DataSource, filter?: PartnerFilter | null): SelectQueryBuilder<Partner> {
   const qb = dataSource.getRepository(Partner).createQueryBuilder('partner');
@@ -45,9 +45,7 @@ export async function createPartner(manager: EntityManager, context: GraphQLCont
 }
 
 export async function updatePartner(manager: EntityManager, context: GraphQLContext, input: UpdatePartnerInput) {
-  const rowId = rowIdOf(input.id, 'Partner');
-  const partner = rowId === null ? null : await manager.findOneBy(Partner, { id: rowId });
-  if (!partner) throw new UserErrorsAbort([userError(['id'], UserErrorCode.NOT_FOUND, 'no partner has this ID')]);
+  const partner = await findOrAbort(manager, Partner, input.id, 'id', 'partner');
   const before = { ...partner };
   if (input.name != null) partner.name = input.name.trim();
   if (input.kind != null) partner.kind = input.kind;
