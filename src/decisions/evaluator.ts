@@ -91,7 +91,10 @@ export class Evaluator {
       .getRepository(Region)
       .find({ select: { id: true, code: true, parentId: true } });
     const codeById = new Map(regions.map((region) => [region.id, region.code]));
-    const policies = await this.dataSource.getRepository(Policy).findBy({ status: PolicyStatus.ACTIVE });
+    // All policies: the active ones are compiled, and exemptions of any policy need its key.
+    const allPolicies = await this.dataSource.getRepository(Policy).find();
+    const policies = allPolicies.filter((policy) => policy.status === PolicyStatus.ACTIVE);
+    const policyKeyById = new Map(allPolicies.map((policy) => [policy.id, policy.key]));
     const versionIds = policies.map((policy) => policy.currentVersionId!).filter((id) => id !== null);
     const versions = versionIds.length
       ? await this.dataSource.getRepository(PolicyVersion).findBy({ id: In(versionIds) })
@@ -108,14 +111,13 @@ export class Evaluator {
         model.code,
       ]),
     );
-    const keyByPolicyId = new Map(policies.map((policy) => [policy.id, policy.key]));
     const compiled: CompiledPolicy[] = versions.map((version) => {
       const models = scope
         .filter((row) => row.policyVersionId === version.id)
         .map((row) => modelCodeById.get(row.deviceModelId)!);
       return {
         versionId: version.id,
-        policyKey: keyByPolicyId.get(version.policyId)!,
+        policyKey: policyKeyById.get(version.policyId)!,
         versionNumber: version.number,
         action: version.action,
         mode: version.mode,
@@ -129,12 +131,6 @@ export class Evaluator {
       };
     });
     const exemptions = await this.dataSource.getRepository(Exemption).findBy({ revokedAt: IsNull() });
-    const policyKeyById = new Map(
-      (await this.dataSource.getRepository(Policy).find({ select: { id: true, key: true } })).map((policy) => [
-        policy.id,
-        policy.key,
-      ]),
-    );
     const compiledExemptions: CompiledExemption[] = exemptions.map((exemption) => ({
       exemptionId: exemption.id,
       policyKey: policyKeyById.get(exemption.policyId)!,
