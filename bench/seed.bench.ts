@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
-import { readDatabaseSettings } from '../src/config';
+import { readSettings } from '../src/config';
 import { openDatabase } from '../src/database';
 import { generateDemoData } from '../src/seeding/demo-data';
 
@@ -27,13 +27,7 @@ const attempts = Number(values.attempts);
 
 /** In the child: seed the database the environment names and print the milliseconds. */
 async function measureHere(): Promise<void> {
-  const settings = {
-    port: 0,
-    production: false,
-    database: readDatabaseSettings(),
-    maxPageSize: 100,
-    seedDemoData: false,
-  };
+  const settings = { ...readSettings(), seedDemoData: false };
   const dataSource = await openDatabase(settings, () => undefined);
   const report = await generateDemoData(dataSource, {
     devices,

@@ -7,6 +7,8 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { Express } from 'express';
 import { GraphQLFormattedError } from 'graphql';
 import { DataSource } from 'typeorm';
+import { authenticate, capBatches, rateLimit } from './auth/http';
+import { queryLimits } from './common/query-limits';
 import { Settings } from './config';
 import { GraphQLContext, createContext } from './context';
 import { ideForBrowsers, serveIdeAssets } from './ide';
@@ -31,12 +33,18 @@ export async function createApolloServer(
   settings: Settings,
   httpServer?: Server,
 ): Promise<ApolloServer<GraphQLContext>> {
+  const limits = queryLimits(settings);
   return new ApolloServer<GraphQLContext>({
     schema: await buildAppSchema(),
     formatError: formatError(settings),
     includeStacktraceInErrorResponses: !settings.production,
+    introspection: settings.introspection,
+    // Batches are accepted, up to MAX_BATCH_SIZE operations (capBatches).
+    allowBatchedHttpRequests: true,
+    validationRules: limits.validationRules,
     // The IDE is our own page, served from node_modules; Apollo's landing page would load a CDN.
     plugins: [
+      ...limits.plugins,
       ApolloServerPluginLandingPageDisabled(),
       // On stop: refuse new connections and wait for the requests in flight before the database closes.
       ...(httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : []),
@@ -60,12 +68,16 @@ export async function createApp(dataSource: DataSource, settings: Settings): Pro
   app.use(serveIdeAssets);
   app.use(
     '/graphql',
-    ideForBrowsers('/graphql'),
+    // Outside production, the IDE served to this machine comes with the admin key in its headers.
+    ideForBrowsers('/graphql', settings.production ? undefined : settings.adminKey),
+    authenticate(dataSource, settings),
+    rateLimit(settings),
     express.json({ limit: '5mb' }),
+    capBatches(settings),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 100) || randomUUID();
-        return createContext(dataSource, settings, requestId, 'anonymous');
+        return createContext(dataSource, settings, requestId, req.viewer ?? null);
       },
     }),
   );

@@ -30,12 +30,51 @@ export interface Settings {
   maxPageSize: number;
   /** Seed the demo data set (partners, devices, attempts) when the database has no devices. */
   seedDemoData: boolean;
+  /** COMPLIANCE_ADMIN_KEY: accepted as an ADMIN key so that a fresh install can create the others. */
+  adminKey?: string;
+  /** Documents costlier than these are refused before they run. */
+  limits: QueryLimits;
+  rateLimits: RateLimits;
+  /** Whether the schema can be introspected (the IDE needs it). */
+  introspection: boolean;
+  privacy: PrivacySettings;
+}
+
+export interface QueryLimits {
+  maxDepth: number;
+  /** Estimated fields resolved: a list multiplies its children by its page size. */
+  maxCost: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxTokens: number;
+  /** Operations in one batched HTTP request. */
+  maxBatchSize: number;
+}
+
+/** Requests per second per API key (per client address without one), per instance. */
+export interface RateLimits {
+  perSecond: number;
+  gatewayPerSecond: number;
+  anonymousPerSecond: number;
+}
+
+export interface PrivacySettings {
+  /** Decimal places of GPS coordinates kept with an attempt (4 ≈ 11 m); decisions use the full fix. */
+  storedCoordinateDecimals: number;
+  /** Raw signals older than this many days are purged, keeping each decision; 0 keeps them for ever. */
+  signalRetentionDays: number;
 }
 
 export class ConfigurationError extends Error {}
 
-function readInteger(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
+function readInteger(
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -63,12 +102,44 @@ export function readDatabaseSettings(env: NodeJS.ProcessEnv = process.env): Data
   };
 }
 
-export function readSettings(): Settings {
+function readBoolean(name: string, fallback: boolean, env: NodeJS.ProcessEnv): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigurationError(`${name} must be true or false; got "${raw}"`);
+  return raw === 'true';
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const integer = (name: string, fallback: number, min: number, max: number) =>
+    readInteger(name, fallback, min, max, env);
+  const adminKey = env.COMPLIANCE_ADMIN_KEY || undefined;
+  if (adminKey !== undefined && adminKey.length < 32) {
+    throw new ConfigurationError('COMPLIANCE_ADMIN_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)');
+  }
   return {
-    port: readInteger('PORT', 4000, 0, 65535),
-    production: process.env.NODE_ENV === 'production',
-    database: readDatabaseSettings(),
-    maxPageSize: readInteger('MAX_PAGE_SIZE', 100, 1, 1000),
-    seedDemoData: (process.env.SEED_DEMO_DATA ?? 'true') !== 'false',
+    port: integer('PORT', 4000, 0, 65535),
+    production: env.NODE_ENV === 'production',
+    database: readDatabaseSettings(env),
+    maxPageSize: integer('MAX_PAGE_SIZE', 100, 1, 1000),
+    seedDemoData: readBoolean('SEED_DEMO_DATA', true, env),
+    adminKey,
+    limits: {
+      maxDepth: integer('MAX_QUERY_DEPTH', 12, 2, 100),
+      maxCost: integer('MAX_QUERY_COST', 25_000, 10, 10_000_000),
+      maxAliases: integer('MAX_QUERY_ALIASES', 20, 0, 1000),
+      maxDirectives: integer('MAX_QUERY_DIRECTIVES', 20, 0, 1000),
+      maxTokens: integer('MAX_QUERY_TOKENS', 5_000, 100, 1_000_000),
+      maxBatchSize: integer('MAX_BATCH_SIZE', 10, 1, 100),
+    },
+    rateLimits: {
+      perSecond: integer('RATE_LIMIT_PER_SECOND', 50, 1, 1_000_000),
+      gatewayPerSecond: integer('RATE_LIMIT_GATEWAY_PER_SECOND', 5_000, 1, 1_000_000),
+      anonymousPerSecond: integer('RATE_LIMIT_ANONYMOUS_PER_SECOND', 10, 1, 1_000_000),
+    },
+    introspection: readBoolean('GRAPHQL_INTROSPECTION', true, env),
+    privacy: {
+      storedCoordinateDecimals: integer('GPS_STORED_DECIMALS', 4, 0, 7),
+      signalRetentionDays: integer('SIGNAL_RETENTION_DAYS', 365, 0, 36_500),
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { Viewer, actorOf } from './auth/viewer';
 import { PageArgs, PageWindow, resolvePageWindow } from './common/connection';
 import { Settings } from './config';
 import { Loaders, createLoaders } from './loaders';
@@ -9,7 +10,9 @@ export interface GraphQLContext {
   settings: Settings;
   loaders: Loaders;
   requestId: string;
-  /** Who is acting, for the audit trail. */
+  /** The authenticated caller; null when the request carried no API key. */
+  viewer: Viewer | null;
+  /** How the audit trail names the caller. */
   actor: string;
   pageWindow(args: PageArgs): PageWindow;
 }
@@ -18,14 +21,15 @@ export function createContext(
   dataSource: DataSource,
   settings: Settings,
   requestId: string,
-  actor: string,
+  viewer: Viewer | null,
 ): GraphQLContext {
   return {
     dataSource,
     settings,
     loaders: createLoaders(dataSource),
     requestId,
-    actor,
+    viewer,
+    actor: viewer ? actorOf(viewer) : 'anonymous',
     pageWindow: (args) => resolvePageWindow(args, settings.maxPageSize),
   };
 }

@@ -1,4 +1,4 @@
-import { RequestHandler } from 'express';
+import { Request, RequestHandler } from 'express';
 import { ruruHTML } from 'ruru/server';
 import { serveStatic } from 'ruru/static';
 
@@ -38,22 +38,44 @@ export const IDE_STATIC_PATH = '/ruru-static/';
 /** The IDE's assets come from the ruru package in node_modules: the page loads nothing from elsewhere. */
 export const serveIdeAssets: RequestHandler = serveStatic(IDE_STATIC_PATH) as unknown as RequestHandler;
 
-/** GET /graphql from a browser (Accept: text/html) gets the IDE; everything else goes to Apollo. */
-export function ideForBrowsers(endpoint: string): RequestHandler {
-  const page = ruruHTML({
+function idePage(endpoint: string, apiKey?: string): string {
+  return ruruHTML({
     endpoint,
     staticPath: IDE_STATIC_PATH,
     // ruru-types marks every client option required; the rest keep their defaults.
-    clientConfig: { initialQuery: EXAMPLE_QUERY, defaultQuery: EXAMPLE_QUERY } as never,
+    clientConfig: {
+      initialQuery: EXAMPLE_QUERY,
+      defaultQuery: EXAMPLE_QUERY,
+      ...(apiKey ? { initialHeaders: JSON.stringify({ Authorization: `Bearer ${apiKey}` }, null, 2) } : {}),
+    } as never,
     htmlParts: { titleTag: '<title>compliance-graph — GraphQL IDE</title>' },
   });
+}
+
+/** A request made on this machine, not relayed by a proxy (which would make every client look local). */
+function fromThisMachine(request: Request): boolean {
+  const address = request.socket.remoteAddress ?? '';
+  const loopback = address === '::1' || address === '127.0.0.1' || address === '::ffff:127.0.0.1';
+  return loopback && !request.headers['x-forwarded-for'] && !request.headers.forwarded;
+}
+
+/**
+ * GET /graphql from a browser (Accept: text/html) gets the IDE; everything else goes to Apollo.
+ * With `localApiKey`, the page served to this machine has it in its headers, so the first query
+ * runs as is; other clients get the page without it.
+ */
+export function ideForBrowsers(endpoint: string, localApiKey?: string): RequestHandler {
+  const page = idePage(endpoint);
+  const localPage = localApiKey ? idePage(endpoint, localApiKey) : page;
   return (request, response, next) => {
     if (
       request.method === 'GET' &&
       request.accepts(['application/json', 'text/html']) === 'text/html' &&
       !request.query.query
     ) {
-      response.type('html').send(page);
+      // The local page holds a secret: no shared cache may keep it.
+      response.setHeader('Cache-Control', 'no-store');
+      response.type('html').send(fromThisMachine(request) ? localPage : page);
       return;
     }
     next();

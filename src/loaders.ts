@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { createActivationAttemptLoaders } from './activations/activation-attempt.loaders';
 import { createAuditLoaders } from './audit/audit.loaders';
+import { createApiKeyLoaders } from './auth/api-key.loaders';
 import { createDeviceModelLoaders } from './device-models/device-model.loaders';
 import { createDeviceLoaders } from './devices/device.loaders';
 import { createExemptionLoaders } from './exemptions/exemption.loaders';
@@ -19,6 +20,7 @@ export function createLoaders(dataSource: DataSource) {
     ...createActivationAttemptLoaders(dataSource),
     ...createExemptionLoaders(dataSource),
     ...createAuditLoaders(dataSource),
+    ...createApiKeyLoaders(dataSource),
   };
 }
 

@@ -3,6 +3,8 @@ import { GraphQLScalarType, GraphQLSchema, lexicographicSortSchema, printSchema 
 import { DateTimeISOResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { boundFilterArguments } from './common/filter-bounds';
+import { authChecker } from './auth/auth-checker';
+import { ApiKeyResolver } from './auth/api-key.resolver';
 import { ActivationAttemptResolver } from './activations/activation-attempt.resolver';
 import { AuditEventResolver } from './audit/audit.resolver';
 import { AttemptExplanationResolver, DecisionResolver, PolicyEvidenceResolver } from './decisions/decision.resolver';
@@ -31,6 +33,7 @@ export const resolvers = [
   ...policyResolvers,
   ExemptionResolver,
   AuditEventResolver,
+  ApiKeyResolver,
 ] as const;
 
 /** ISO 8601 instants under the name partners integrate against (`DateTime`). */
@@ -50,6 +53,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
     // Mutation inputs are validated by their services, so that problems become userErrors; the
     // schema-wide hook only bounds the filters of lists.
     validateFn: boundFilterArguments,
+    authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
   });
   return cachedSchema;

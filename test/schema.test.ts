@@ -44,6 +44,7 @@ describe('schema', () => {
     expect(implementers).toEqual(
       [
         'ActivationAttempt',
+        'ApiKey',
         'AuditEvent',
         'Device',
         'DeviceModel',

@@ -1,4 +1,5 @@
-import { Field, Float, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { access } from '../auth/roles';
+import { Authorized, Field, Float, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryGeneratedColumn, ManyToOne, JoinColumn } from 'typeorm';
 import { Device } from '../devices/device.entity';
 import { Region } from '../regions/region.entity';
@@ -57,7 +58,12 @@ export class SimInfo {
 @ObjectType({ description: 'The location signals an activation attempt carried.' })
 @InputType('ActivationSignalsInput', { description: 'The location signals of an activation; any may be missing.' })
 export class ActivationSignals {
-  @Field(() => GeoPoint, { nullable: true, description: 'GPS fix, when the device had one.' })
+  // Raw coordinates are personal data: partners get the resolved region and the evidence instead.
+  @Authorized(access.readRawLocation)
+  @Field(() => GeoPoint, {
+    nullable: true,
+    description: 'GPS fix, when the device had one, rounded to the stored precision. Not shown to partners.',
+  })
   gps?: GeoPoint | null;
 
   @Field(() => SimInfo, { nullable: true, description: 'SIM network identity, when a SIM was present.' })
@@ -117,6 +123,14 @@ export class ActivationAttempt extends Node {
   @Column({ type: jsonType })
   @Field(() => ActivationSignals, { description: 'The location signals the attempt carried.' })
   signals: ActivationSignals;
+
+  @Column({ type: timestampType, nullable: true })
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'Timestamp when the raw signals were purged under the retention setting (the decision and its evidence stay); null while they are kept.',
+  })
+  signalsPurgedAt: Date | null;
 
   @Column({ type: 'integer', nullable: true })
   resolvedRegionId: number | null;

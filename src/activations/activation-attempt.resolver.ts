@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { access } from '../auth/roles';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import { ConnectionArgs } from '../common/connection-args';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
@@ -16,6 +17,7 @@ import {
 
 @Resolver(() => ActivationAttempt)
 export class ActivationAttemptResolver {
+  @Authorized(access.readAttempts)
   @Query(() => ActivationAttemptConnection, {
     description: 'Activation attempts with their decisions, filtered and paged; newest first by default.',
   })

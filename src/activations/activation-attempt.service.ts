@@ -1,6 +1,7 @@
 import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { BadUserInputError } from '../common/errors';
 import { rowIdOf } from '../common/global-id';
+import { partnerScopeOf } from '../auth/viewer';
 import { GraphQLContext } from '../context';
 import { Region } from '../regions/region.entity';
 import { ActivationAttempt } from './activation-attempt.entity';
@@ -17,9 +18,11 @@ export async function resolveAttemptFilter(
   context: GraphQLContext,
   filter?: ActivationAttemptFilter | null,
 ): Promise<ResolvedAttemptFilter> {
-  if (!filter) return {};
+  const partnerScope = partnerScopeOf(context.viewer) ?? undefined;
+  if (!filter) return { partnerScope };
   checkTimeRange('filter.occurredBefore', filter.occurredFrom, filter.occurredBefore);
   const resolved: ResolvedAttemptFilter = {
+    partnerScope,
     outcomes: filter.outcomes ?? undefined,
     occurredFrom: filter.occurredFrom ?? undefined,
     occurredBefore: filter.occurredBefore ?? undefined,
@@ -52,6 +55,11 @@ export async function resolveAttemptFilter(
 export function applyAttemptFilter(qb: SelectQueryBuilder<ActivationAttempt>, filter: ResolvedAttemptFilter): void {
   const alias = qb.alias;
   const anyOf = (values: unknown[]) => (values.length ? values : [-1]);
+  if (filter.partnerScope !== undefined) {
+    qb.andWhere(`${alias}.deviceId IN (SELECT scoped.id FROM device scoped WHERE scoped."partnerId" = :partnerScope)`, {
+      partnerScope: filter.partnerScope,
+    });
+  }
   if (filter.deviceIds) qb.andWhere(`${alias}.deviceId IN (:...deviceIds)`, { deviceIds: anyOf(filter.deviceIds) });
   if (filter.regionIds)
     qb.andWhere(`${alias}.resolvedRegionId IN (:...regionIds)`, { regionIds: anyOf(filter.regionIds) });

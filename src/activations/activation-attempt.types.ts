@@ -47,6 +47,8 @@ export class ActivationAttemptFilter extends DeviceActivationAttemptFilter {
 }
 
 export interface ResolvedAttemptFilter {
+  /** A PARTNER caller's own partner: only attempts of its devices. Set from the caller, never the request. */
+  partnerScope?: number;
   deviceIds?: number[];
   regionIds?: number[];
   outcomes?: DecisionOutcome[];

@@ -1,5 +1,6 @@
 import { GraphQLJSON } from 'graphql-scalars';
-import { Field, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Role } from '../auth/roles';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { Node } from '../common/node';
 import { jsonType, timestampType } from '../db/column-types';
@@ -12,6 +13,7 @@ import { jsonType, timestampType } from '../db/column-types';
 @Index('audit_event_target_idx', ['targetType', 'targetId'])
 @Index('audit_event_action_idx', ['action', 'occurredAt'])
 @Index('audit_event_actor_idx', ['actor', 'occurredAt'])
+@Index('audit_event_actor_key_idx', ['actorKeyId', 'occurredAt'])
 @Index('audit_event_occurred_at_idx', ['occurredAt', 'id'])
 @ObjectType({
   implements: Node,
@@ -28,6 +30,20 @@ export class AuditEvent extends Node {
   @Column({ type: 'varchar', length: 200 })
   @Field({ description: 'Who made the change (API key name and role, or `system`).' })
   actor: string;
+
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  @Field(() => Role, {
+    nullable: true,
+    description: "The role of the caller's API key; null for internal changes (seeds).",
+  })
+  actorRole: Role | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Global ID of the API key that made the change; null for the bootstrap key and internal changes.',
+  })
+  actorKeyId: string | null;
 
   @Column({ type: 'varchar', length: 100 })
   @Field({ description: 'What was done, e.g. `policy.create`, `device.register`.' })

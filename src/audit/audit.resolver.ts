@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, Field, ID, InputType, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Field, ID, InputType, Query, Resolver } from 'type-graphql';
+import { access } from '../auth/roles';
 import { ConnectionArgs } from '../common/connection-args';
 import { ConnectionType, SortDirection, defineOrder } from '../common/connection';
 import { BadUserInputError } from '../common/errors';
@@ -24,6 +25,9 @@ export class AuditEventFilter {
   @Field(() => String, { nullable: true, description: 'Only changes by this actor.' })
   actor?: string | null;
 
+  @Field(() => ID, { nullable: true, description: 'Only changes made with the API key of this global ID.' })
+  actorKeyId?: string | null;
+
   @Field(() => [String], { nullable: true, description: 'Only these actions, e.g. `policy.update`.' })
   actions?: string[] | null;
 
@@ -39,6 +43,7 @@ export class AuditEventFilter {
 
 @Resolver(() => AuditEvent)
 export class AuditEventResolver {
+  @Authorized(access.readAudit)
   @Query(() => AuditEventConnection, { description: 'The append-only audit trail, newest first.' })
   auditEvents(
     @Args() page: ConnectionArgs,
@@ -54,6 +59,7 @@ export class AuditEventResolver {
     const window = context.pageWindow(page);
     const qb = context.dataSource.getRepository(AuditEvent).createQueryBuilder('event');
     if (filter?.actor) qb.andWhere('event.actor = :actor', { actor: filter.actor });
+    if (filter?.actorKeyId) qb.andWhere('event.actorKeyId = :actorKeyId', { actorKeyId: filter.actorKeyId });
     if (filter?.actions)
       qb.andWhere('event.action IN (:...actions)', { actions: filter.actions.length ? filter.actions : [''] });
     if (filter?.targetId) qb.andWhere('event.targetId = :targetId', { targetId: filter.targetId });

@@ -16,6 +16,8 @@ export async function recordAuditEvent(manager: EntityManager, context: GraphQLC
   const event: Omit<AuditEvent, 'id' | 'globalId'> = {
     occurredAt: new Date(),
     actor: context.actor,
+    actorRole: context.viewer && !context.viewer.internal ? context.viewer.role : null,
+    actorKeyId: context.viewer?.keyId == null ? null : encodeGlobalId('ApiKey', context.viewer.keyId),
     action: change.action,
     targetType: change.targetType,
     targetId: encodeGlobalId(change.targetType, change.targetRowId),

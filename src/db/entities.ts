@@ -1,5 +1,6 @@
 import { ActivationAttempt } from '../activations/activation-attempt.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
+import { ApiKey } from '../auth/api-key.entity';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Device } from '../devices/device.entity';
 import { Exemption } from '../exemptions/exemption.entity';
@@ -20,4 +21,5 @@ export const entities = [
   ActivationAttempt,
   Exemption,
   AuditEvent,
+  ApiKey,
 ];

@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { access } from '../auth/roles';
+import { Authorized, Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ActivationAttempt } from '../activations/activation-attempt.entity';
 import { isUniqueViolation } from '../common/db-errors';
 import { BadUserInputError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
@@ -25,6 +26,7 @@ import { inTransaction } from '../db/transactions';
 
 @Resolver(() => ActivationDecision)
 export class DecisionResolver {
+  @Authorized(access.decideActivation)
   @Mutation(() => DecideActivationPayload, {
     description:
       'Decides an activation: resolves the region from the signals, applies the policies in force, records the attempt with its evidence and locks the device when an enforced policy says so. Idempotent per idempotencyKey.',
@@ -66,6 +68,7 @@ export class DecisionResolver {
     }
   }
 
+  @Authorized(access.previewDecision)
   @Query(() => ActivationDecision, {
     description: 'The decision decideActivation would take for this input, now; writes nothing.',
   })

@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { access } from '../auth/roles';
+import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { ActivationAttempt, ReviewStatus } from '../activations/activation-attempt.entity';
 import { ActivationAttemptConnection } from '../activations/activation-attempt.types';
 import { SortDirection } from '../common/connection';
@@ -16,6 +17,7 @@ export const UnlockDevicePayload = MutationPayload(Device, 'device', 'unlockDevi
 
 @Resolver()
 export class ReviewResolver {
+  @Authorized(access.readReviews)
   @Query(() => ActivationAttemptConnection, { description: 'Attempts waiting for a person to decide, oldest first.' })
   reviewQueue(@Args() page: ConnectionArgs, @Ctx() context: GraphQLContext) {
     const window = context.pageWindow(page);
@@ -30,6 +32,7 @@ export class ReviewResolver {
     );
   }
 
+  @Authorized(access.resolveDeviceStatus)
   @Mutation(() => ResolveReviewPayload, {
     description: 'Resolves a REVIEW decision: allow the device, or lock it. Audited.',
   })
@@ -40,6 +43,7 @@ export class ReviewResolver {
     return runMutation(context, input, (manager) => resolveReview(manager, context, input));
   }
 
+  @Authorized(access.resolveDeviceStatus)
   @Mutation(() => UnlockDevicePayload, { description: 'Unlocks a LOCKED device; the reason is required and audited.' })
   unlockDevice(
     @Arg('input', () => UnlockDeviceInput, { description: 'The device and why.' }) input: UnlockDeviceInput,

@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { access } from '../auth/roles';
+import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { ConnectionArgs } from '../common/connection-args';
 // Product scopes name models: a model change rebuilds the compiled rules like a policy change.
 import { runRuleChange } from '../decisions/rule-change';
@@ -19,6 +20,7 @@ import {
 
 @Resolver(() => DeviceModel)
 export class DeviceModelResolver {
+  @Authorized(access.readReferenceData)
   @Query(() => DeviceModelConnection, { description: "The maker's phone models, filtered and paged." })
   deviceModels(
     @Args() page: ConnectionArgs,
@@ -35,6 +37,7 @@ export class DeviceModelResolver {
     );
   }
 
+  @Authorized(access.readReferenceData)
   @Query(() => DeviceModel, { nullable: true, description: 'The device model with this code.' })
   deviceModel(
     @Arg('code', { description: 'Model code, e.g. `PX-9-PRO`.' }) code: string,
@@ -43,6 +46,7 @@ export class DeviceModelResolver {
     return context.loaders.deviceModelByCode.load(code.trim());
   }
 
+  @Authorized(access.writeDeviceModels)
   @Mutation(() => CreateDeviceModelPayload, { description: 'Creates a device model with its TACs.' })
   createDeviceModel(
     @Arg('input', () => CreateDeviceModelInput, { description: 'The new model.' }) input: CreateDeviceModelInput,
@@ -51,6 +55,7 @@ export class DeviceModelResolver {
     return runRuleChange(context, input, (manager) => createDeviceModel(manager, context, input));
   }
 
+  @Authorized(access.writeDeviceModels)
   @Mutation(() => UpdateDeviceModelPayload, { description: "Changes a device model's marketing name or TACs." })
   updateDeviceModel(
     @Arg('input', () => UpdateDeviceModelInput, { description: 'The changes.' }) input: UpdateDeviceModelInput,

@@ -4,6 +4,8 @@ import { Device, DeviceStatus } from './device.entity';
 import { DeviceOrder, deviceSort } from './device.types';
 
 export interface ChildDevicesFilter {
+  /** A PARTNER caller's own partner (a model's devices span partners). */
+  partnerScope?: number;
   statuses?: DeviceStatus[];
   order?: Pick<DeviceOrder, 'field' | 'direction'>;
 }
@@ -14,6 +16,8 @@ function childDevicesLoader(dataSource: DataSource, parentProperty: 'partnerId' 
     parentProperty,
     sortFor: (key) => deviceSort(key.filter?.order),
     applyFilter: (qb, filter) => {
+      if (filter.partnerScope !== undefined)
+        qb.andWhere('t.partnerId = :partnerScope', { partnerScope: filter.partnerScope });
       if (filter.statuses)
         qb.andWhere('t.status IN (:...statuses)', { statuses: filter.statuses.length ? filter.statuses : [''] });
     },

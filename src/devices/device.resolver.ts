@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { access } from '../auth/roles';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ActivationAttempt } from '../activations/activation-attempt.entity';
 import {
   ActivationAttemptConnection,
@@ -11,6 +12,7 @@ import { ConnectionArgs } from '../common/connection-args';
 import { BadUserInputError } from '../common/errors';
 import { runMutation } from '../common/mutation';
 import { paginateQuery } from '../common/sql-pagination';
+import { isVisibleDevice, partnerScopeOf } from '../auth/viewer';
 import { GraphQLContext } from '../context';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Partner } from '../partners/partner.entity';
@@ -30,6 +32,7 @@ import { imeiProblem, imeiProblemMessages } from './imei';
 
 @Resolver(() => Device)
 export class DeviceResolver {
+  @Authorized(access.readDevices)
   @Query(() => DeviceConnection, { description: 'Registered devices, filtered and paged.' })
   async devices(
     @Args() page: ConnectionArgs,
@@ -44,13 +47,17 @@ export class DeviceResolver {
     return paginateQuery(queryDevices(context.dataSource, resolved), deviceSort(orderBy), window);
   }
 
+  @Authorized(access.readDevices)
   @Query(() => Device, { nullable: true, description: 'The device with this IMEI; null when none is registered.' })
-  device(@Arg('imei', { description: 'The 15-digit IMEI.' }) imei: string, @Ctx() context: GraphQLContext) {
+  async device(@Arg('imei', { description: 'The 15-digit IMEI.' }) imei: string, @Ctx() context: GraphQLContext) {
     const problem = imeiProblem(imei.trim());
     if (problem) throw new BadUserInputError('imei', imeiProblemMessages[problem]);
-    return context.loaders.deviceByImei.load(imei.trim());
+    const device = await context.loaders.deviceByImei.load(imei.trim());
+    // Another partner's device reads as not registered.
+    return device && isVisibleDevice(context.viewer, device) ? device : null;
   }
 
+  @Authorized(access.registerDevices)
   @Mutation(() => RegisterDevicesPayload, {
     description:
       "Registers a partner's shipment manifest (up to 10,000 devices) all-or-nothing, reporting every bad row.",
@@ -80,6 +87,7 @@ export class DeviceResolver {
     return context.loaders.regionById.load(device.marketRegionId);
   }
 
+  @Authorized(access.readAttempts)
   @FieldResolver(() => ActivationAttempt, {
     nullable: true,
     description: 'The attempt whose decision locked the device.',
@@ -90,6 +98,7 @@ export class DeviceResolver {
       : context.loaders.activationAttemptById.load(device.lockedByAttemptId);
   }
 
+  @Authorized(access.readAttempts)
   @FieldResolver(() => ActivationAttemptConnection, {
     description: "The device's activation attempts; newest first by default.",
   })
@@ -136,8 +145,9 @@ function childDevicesArgs() {
   };
 }
 
-function childDevicesFilter(statuses: DeviceStatus[] | null, orderBy: DeviceOrder | null) {
+function childDevicesFilter(context: GraphQLContext, statuses: DeviceStatus[] | null, orderBy: DeviceOrder | null) {
   return {
+    partnerScope: partnerScopeOf(context.viewer) ?? undefined,
     statuses: statuses ?? undefined,
     order: {
       field: orderBy?.field ?? deviceOrder.defaultField,
@@ -148,6 +158,7 @@ function childDevicesFilter(statuses: DeviceStatus[] | null, orderBy: DeviceOrde
 
 @Resolver(() => Partner)
 export class PartnerDevicesResolver {
+  @Authorized(access.readDevices)
   @FieldResolver(() => DeviceConnection, { description: 'Devices this partner distributed.' })
   devices(
     @Root() partner: Partner,
@@ -160,13 +171,14 @@ export class PartnerDevicesResolver {
     return context.loaders.devicesByPartner.load({
       parentId: partner.id,
       window,
-      filter: childDevicesFilter(statuses, orderBy),
+      filter: childDevicesFilter(context, statuses, orderBy),
     });
   }
 }
 
 @Resolver(() => DeviceModel)
 export class DeviceModelDevicesResolver {
+  @Authorized(access.readDevices)
   @FieldResolver(() => DeviceConnection, { description: 'Devices of this model.' })
   devices(
     @Root() model: DeviceModel,
@@ -179,7 +191,7 @@ export class DeviceModelDevicesResolver {
     return context.loaders.devicesByModel.load({
       parentId: model.id,
       window,
-      filter: childDevicesFilter(statuses, orderBy),
+      filter: childDevicesFilter(context, statuses, orderBy),
     });
   }
 }

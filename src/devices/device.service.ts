@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../common/db-errors';
 import { BadUserInputError, UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { rowIdOf } from '../common/global-id';
 import { abortOnUserErrors } from '../common/mutation';
+import { partnerScopeOf } from '../auth/viewer';
 import { GraphQLContext } from '../context';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Partner } from '../partners/partner.entity';
@@ -27,8 +28,8 @@ export async function resolveDeviceFilter(
   context: GraphQLContext,
   filter?: DeviceFilter | null,
 ): Promise<ResolvedDeviceFilter> {
-  if (!filter) return {};
-  const resolved: ResolvedDeviceFilter = {};
+  const resolved: ResolvedDeviceFilter = { partnerScope: partnerScopeOf(context.viewer) ?? undefined };
+  if (!filter) return resolved;
   if (filter.statuses) resolved.statuses = filter.statuses;
   if (filter.modelCodes) {
     const models = await context.loaders.deviceModelByCode.loadMany(filter.modelCodes);
@@ -75,6 +76,8 @@ export async function resolveDeviceFilter(
 export function applyDeviceFilter(qb: SelectQueryBuilder<Device>, filter: ResolvedDeviceFilter): void {
   const alias = qb.alias;
   const anyOf = (ids: unknown[]) => (ids.length ? ids : [-1]);
+  if (filter.partnerScope !== undefined)
+    qb.andWhere(`${alias}.partnerId = :partnerScope`, { partnerScope: filter.partnerScope });
   if (filter.statuses) qb.andWhere(`${alias}.status IN (:...statuses)`, { statuses: anyOf(filter.statuses) });
   if (filter.modelIds) qb.andWhere(`${alias}.modelId IN (:...modelIds)`, { modelIds: anyOf(filter.modelIds) });
   if (filter.marketRegionIds) {
@@ -103,7 +106,12 @@ export function queryDevices(dataSource: DataSource, filter: ResolvedDeviceFilte
  * the first), so a partner can fix a file in one round trip.
  */
 export async function registerDevices(manager: EntityManager, context: GraphQLContext, input: RegisterDevicesInput) {
-  const partner = await findByGlobalId(manager, Partner, input.partnerId);
+  const scope = partnerScopeOf(context.viewer);
+  // A PARTNER key registers for its own partner only; another partner's ID reads as unknown.
+  const partner =
+    scope === null || rowIdOf(input.partnerId, 'Partner') === scope
+      ? await findByGlobalId(manager, Partner, input.partnerId)
+      : null;
   const errors: UserError[] = [];
   if (!partner) errors.push(userError(['partnerId'], UserErrorCode.NOT_FOUND, 'no partner has this ID'));
 

@@ -42,6 +42,8 @@ export class DeviceFilter {
 
 /** Filter with every reference resolved to row ids (what the query layer works with). */
 export interface ResolvedDeviceFilter {
+  /** A PARTNER caller's own partner: set from the caller, never from the request. */
+  partnerScope?: number;
   statuses?: DeviceStatus[];
   modelIds?: number[];
   marketRegionIds?: number[];

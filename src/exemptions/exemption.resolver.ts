@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { access } from '../auth/roles';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { runRuleChange } from '../decisions/rule-change';
 import { createExemption, revokeExemption } from './exemption.service';
 import { ConnectionArgs } from '../common/connection-args';
@@ -23,6 +24,7 @@ import {
 
 @Resolver(() => Exemption)
 export class ExemptionResolver {
+  @Authorized(access.readExemptions)
   @Query(() => ExemptionConnection, { description: 'Exemptions from policies, newest first.' })
   async exemptions(
     @Args() page: ConnectionArgs,
@@ -63,6 +65,7 @@ export class ExemptionResolver {
     return paginateQuery(qb, exemptionSort(orderBy), window);
   }
 
+  @Authorized(access.writeExemptions)
   @Mutation(() => CreateExemptionPayload, {
     description:
       'Exempts a device or a partner from a policy: its attempts are allowed with a reason code naming the exemption.',
@@ -74,6 +77,7 @@ export class ExemptionResolver {
     return runRuleChange(context, input, (manager) => createExemption(manager, context, input));
   }
 
+  @Authorized(access.writeExemptions)
   @Mutation(() => RevokeExemptionPayload, { description: 'Ends an exemption now.' })
   revokeExemption(
     @Arg('input', () => RevokeExemptionInput, { description: 'The exemption and why.' }) input: RevokeExemptionInput,

@@ -1,37 +1,79 @@
+import { access, anyRole } from '../auth/roles';
 import DataLoader from 'dataloader';
-import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { Authorized, Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { BadUserInputError } from '../common/errors';
 import { decodeGlobalId } from '../common/global-id';
 import { Node } from '../common/node';
 import { GraphQLContext } from '../context';
 import { Loaders } from '../loaders';
+import { ActivationAttempt } from '../activations/activation-attempt.entity';
+import { Role } from '../auth/roles';
+import { ForbiddenError, partnerScopeOf } from '../auth/viewer';
+import { Device } from '../devices/device.entity';
 
-/** Which loader refetches each Node type. A type missing here cannot be refetched: add it. */
-const loaderOfType: Record<string, (loaders: Loaders) => DataLoader<number, Node | null>> = {
-  Region: (loaders) => loaders.regionById,
-  Partner: (loaders) => loaders.partnerById,
-  DeviceModel: (loaders) => loaders.deviceModelById,
-  Device: (loaders) => loaders.deviceById,
-  Policy: (loaders) => loaders.policyById,
-  PolicyVersion: (loaders) => loaders.policyVersionById,
-  ActivationAttempt: (loaders) => loaders.activationAttemptById,
-  Exemption: (loaders) => loaders.exemptionById,
-  AuditEvent: (loaders) => loaders.auditEventById,
+interface NodeType {
+  loader: (loaders: Loaders) => DataLoader<number, Node | null>;
+  /** The roles that may read objects of this type: the same rule as the type's root list. */
+  readers: readonly Role[];
+  /** For a PARTNER caller: whether the object is its own. Types without it are not partner-specific. */
+  ownedBy?: (context: GraphQLContext, node: Node, partnerId: number) => Promise<boolean>;
+}
+
+/** How each Node type is refetched and who may see it. A type missing here cannot be refetched: add it. */
+const nodeTypes: Record<string, NodeType> = {
+  Region: { loader: (loaders) => loaders.regionById, readers: access.readReferenceData },
+  DeviceModel: { loader: (loaders) => loaders.deviceModelById, readers: access.readReferenceData },
+  Policy: { loader: (loaders) => loaders.policyById, readers: access.readReferenceData },
+  PolicyVersion: { loader: (loaders) => loaders.policyVersionById, readers: access.readReferenceData },
+  Partner: {
+    loader: (loaders) => loaders.partnerById,
+    readers: access.readPartners,
+    ownedBy: async (_context, node, partnerId) => node.id === partnerId,
+  },
+  Device: {
+    loader: (loaders) => loaders.deviceById,
+    readers: access.readDevices,
+    ownedBy: async (_context, node, partnerId) => (node as Device).partnerId === partnerId,
+  },
+  ActivationAttempt: {
+    loader: (loaders) => loaders.activationAttemptById,
+    readers: access.readAttempts,
+    ownedBy: async (context, node, partnerId) =>
+      (await context.loaders.deviceById.load((node as ActivationAttempt).deviceId))?.partnerId === partnerId,
+  },
+  Exemption: { loader: (loaders) => loaders.exemptionById, readers: access.readExemptions },
+  AuditEvent: { loader: (loaders) => loaders.auditEventById, readers: access.readAudit },
+  ApiKey: { loader: (loaders) => loaders.apiKeyById, readers: access.manageApiKeys },
 };
 
+/**
+ * Refetches an object the caller may see. A type its role may not read is FORBIDDEN (the type is
+ * no secret: it is part of the ID); another partner's object reads as missing, like a wrong ID.
+ */
 async function loadNode(context: GraphQLContext, globalId: string): Promise<Node | null> {
   const decoded = decodeGlobalId(globalId);
-  const loaderOf = decoded && loaderOfType[decoded.typeName];
-  return loaderOf ? loaderOf(context.loaders).load(decoded.rowId) : null;
+  const type = decoded && nodeTypes[decoded.typeName];
+  if (!type) return null;
+  const viewer = context.viewer!;
+  if (!type.readers.includes(viewer.role)) {
+    throw new ForbiddenError(`a ${viewer.role} key may not read ${decoded.typeName} objects`);
+  }
+  const node = await type.loader(context.loaders).load(decoded.rowId);
+  const scope = partnerScopeOf(viewer);
+  if (!node || scope === null) return node;
+  if (!type.ownedBy) return node;
+  return (await type.ownedBy(context, node, scope)) ? node : null;
 }
 
 @Resolver()
 export class NodeResolver {
+  @Authorized(anyRole)
   @Query(() => Node, { nullable: true, description: 'Fetches any object by its global ID; null when there is none.' })
   node(@Arg('id', () => ID, { description: 'A global ID.' }) id: string, @Ctx() context: GraphQLContext) {
     return loadNode(context, id);
   }
 
+  @Authorized(anyRole)
   @Query(() => [Node], {
     nullable: 'items',
     description: 'Fetches objects by global IDs, in the order given; null for each ID with no object.',

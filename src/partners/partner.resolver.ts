@@ -1,7 +1,9 @@
-import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { access } from '../auth/roles';
+import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { ConnectionArgs } from '../common/connection-args';
 import { runMutation } from '../common/mutation';
 import { paginateQuery } from '../common/sql-pagination';
+import { partnerScopeOf } from '../auth/viewer';
 import { GraphQLContext } from '../context';
 import { Partner } from './partner.entity';
 import { createPartner, queryPartners, updatePartner } from './partner.service';
@@ -18,6 +20,7 @@ import {
 
 @Resolver(() => Partner)
 export class PartnerResolver {
+  @Authorized(access.readPartners)
   @Query(() => PartnerConnection, { description: 'Distributors and carriers, filtered and paged.' })
   partners(
     @Args() page: ConnectionArgs,
@@ -27,9 +30,14 @@ export class PartnerResolver {
     orderBy: PartnerOrder | null,
     @Ctx() context: GraphQLContext,
   ) {
-    return paginateQuery(queryPartners(context.dataSource, filter), partnerSort(orderBy), context.pageWindow(page));
+    return paginateQuery(
+      queryPartners(context.dataSource, filter, partnerScopeOf(context.viewer)),
+      partnerSort(orderBy),
+      context.pageWindow(page),
+    );
   }
 
+  @Authorized(access.writePartners)
   @Mutation(() => CreatePartnerPayload, { description: 'Creates a distributor or carrier.' })
   createPartner(
     @Arg('input', () => CreatePartnerInput, { description: 'The new partner.' }) input: CreatePartnerInput,
@@ -38,6 +46,7 @@ export class PartnerResolver {
     return runMutation(context, input, (manager) => createPartner(manager, context, input));
   }
 
+  @Authorized(access.writePartners)
   @Mutation(() => UpdatePartnerPayload, { description: "Changes a partner's name, kind or contact." })
   updatePartner(
     @Arg('input', () => UpdatePartnerInput, { description: 'The changes.' }) input: UpdatePartnerInput,

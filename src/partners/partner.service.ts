@@ -8,8 +8,14 @@ import { Partner } from './partner.entity';
 import { CreatePartnerInput, PartnerFilter, UpdatePartnerInput } from './partner.types';
 import { findOrAbort } from '../common/find-by-global-id';
 
-export function queryPartners(dataSource: DataSource, filter?: PartnerFilter | null): SelectQueryBuilder<Partner> {
+/** Partners matching the filter; a PARTNER caller (`partnerScope`) sees only itself. */
+export function queryPartners(
+  dataSource: DataSource,
+  filter: PartnerFilter | null | undefined,
+  partnerScope: number | null,
+): SelectQueryBuilder<Partner> {
   const qb = dataSource.getRepository(Partner).createQueryBuilder('partner');
+  if (partnerScope !== null) qb.andWhere('partner.id = :partnerScope', { partnerScope });
   if (filter?.kind) qb.andWhere('partner.kind = :kind', { kind: filter.kind });
   if (filter?.nameContains) {
     qb.andWhere("LOWER(partner.name) LIKE :namePattern ESCAPE '\\'", {

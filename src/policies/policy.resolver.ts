@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { access } from '../auth/roles';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { paginateArray } from '../common/connection';
 import { ConnectionArgs } from '../common/connection-args';
 import { runRuleChange } from '../decisions/rule-change';
@@ -45,6 +46,7 @@ async function modelsOfVersion(context: GraphQLContext, version: PolicyVersion) 
 
 @Resolver(() => Policy)
 export class PolicyResolver {
+  @Authorized(access.readReferenceData)
   @Query(() => PolicyConnection, { description: 'Export policies, filtered and paged.' })
   async policies(
     @Args() page: ConnectionArgs,
@@ -58,11 +60,13 @@ export class PolicyResolver {
     return paginateQuery(await queryPolicies(context, filter), policySort(orderBy), window);
   }
 
+  @Authorized(access.readReferenceData)
   @Query(() => Policy, { nullable: true, description: 'The policy with this key.' })
   policy(@Arg('key', { description: "The policy's stable key." }) key: string, @Ctx() context: GraphQLContext) {
     return context.loaders.policyByKey.load(key.trim());
   }
 
+  @Authorized(access.writePolicies)
   @Mutation(() => CreatePolicyPayload, { description: 'Creates a policy as a DRAFT with version 1.' })
   createPolicy(
     @Arg('input', () => CreatePolicyInput, { description: 'The new policy.' }) input: CreatePolicyInput,
@@ -71,6 +75,7 @@ export class PolicyResolver {
     return runRuleChange(context, input, (manager) => createPolicy(manager, context, input));
   }
 
+  @Authorized(access.writePolicies)
   @Mutation(() => UpdatePolicyPayload, {
     description: 'Changes a policy: a DRAFT in place; an ACTIVE policy through a new immutable version.',
   })
@@ -81,6 +86,7 @@ export class PolicyResolver {
     return runRuleChange(context, input, (manager) => updatePolicy(manager, context, input));
   }
 
+  @Authorized(access.writePolicies)
   @Mutation(() => ActivatePolicyPayload, {
     description: 'Makes a DRAFT policy ACTIVE: it applies to decisions from now on.',
   })
@@ -91,6 +97,7 @@ export class PolicyResolver {
     return runRuleChange(context, input, (manager) => activatePolicy(manager, context, input));
   }
 
+  @Authorized(access.writePolicies)
   @Mutation(() => RetirePolicyPayload, {
     description: 'Retires a policy: it no longer applies; its versions stay for history.',
   })

@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { access } from '../auth/roles';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import { paginateArray } from '../common/connection';
 import { ConnectionArgs } from '../common/connection-args';
 import { paginateQuery } from '../common/sql-pagination';
@@ -9,6 +10,7 @@ import { RegionConnection, RegionFilter, RegionOrder, regionSort } from './regio
 
 @Resolver(() => Region)
 export class RegionResolver {
+  @Authorized(access.readReferenceData)
   @Query(() => RegionConnection, { description: 'Countries and subdivisions, filtered and paged.' })
   regions(
     @Args() page: ConnectionArgs,
@@ -21,6 +23,7 @@ export class RegionResolver {
     return paginateQuery(queryRegions(context.dataSource, filter), regionSort(orderBy), context.pageWindow(page));
   }
 
+  @Authorized(access.readReferenceData)
   @Query(() => Region, { nullable: true, description: 'The region with this ISO code, e.g. `CU` or `UA-43`.' })
   region(
     @Arg('code', { description: 'ISO 3166-1 alpha-2 or ISO 3166-2 code.' }) code: string,

@@ -9,6 +9,7 @@ import { activatePolicy, createPolicy } from '../policies/policy.service';
 import { CreatePolicyInput } from '../policies/policy.types';
 import { Region, RegionKind } from '../regions/region.entity';
 import { inTransaction } from '../db/transactions';
+import { internalViewer } from '../auth/viewer';
 
 const seedsDirectory = join(projectRoot(), 'seeds');
 
@@ -69,7 +70,7 @@ async function loadPolicies(dataSource: DataSource, settings: Settings): Promise
       effectiveUntil: string | null;
     })[];
   }>('policies.json').policies;
-  const context = createContext(dataSource, settings, 'seed', 'system');
+  const context = createContext(dataSource, settings, 'seed', internalViewer('system'));
   await inTransaction(dataSource, async (manager) => {
     for (const seed of seeds) {
       const input = Object.assign(new CreatePolicyInput(), {

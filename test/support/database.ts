@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { createDataSource, statementCounterOf } from '../../ormconfig';
-import { DatabaseSettings, Settings, readDatabaseSettings } from '../../src/config';
+import { DatabaseSettings, Settings, readDatabaseSettings, readSettings } from '../../src/config';
 import { StatementCounter } from '../../src/db/statement-counter';
 import { createTemporaryDatabase } from '../../src/db/temporary-database';
 import { loadReferenceData } from '../../src/seeding/reference-data';
@@ -22,7 +22,7 @@ export interface TestDatabase {
 export const usingPostgres = readDatabaseSettings().kind === 'postgres';
 
 export function testSettings(database: DatabaseSettings): Settings {
-  return { port: 0, production: false, database, maxPageSize: 100, seedDemoData: false };
+  return { ...readSettings({}), port: 0, database, seedDemoData: false };
 }
 
 export async function openTestDatabase(

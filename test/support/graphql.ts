@@ -3,6 +3,7 @@ import { GraphQLFormattedError } from 'graphql';
 import { createApolloServer } from '../../src/app';
 import { GraphQLContext, createContext } from '../../src/context';
 import { TestDatabase } from './database';
+import { Viewer, internalViewer } from '../../src/auth/viewer';
 
 export interface GraphQLResult<T = any> {
   data?: T | null;
@@ -14,7 +15,14 @@ export class GraphQLClient {
   private constructor(
     private readonly apollo: ApolloServer<GraphQLContext>,
     private readonly database: TestDatabase,
+    /** Who the operations run as: full rights by default, like the seeds. */
+    readonly viewer: Viewer | null = internalViewer('test'),
   ) {}
+
+  /** The same server, acting as another caller (null: no API key). */
+  as(viewer: Viewer | null): GraphQLClient {
+    return new GraphQLClient(this.apollo, this.database, viewer);
+  }
 
   static async create(database: TestDatabase): Promise<GraphQLClient> {
     const apollo = await createApolloServer(database.settings);
@@ -22,12 +30,8 @@ export class GraphQLClient {
     return new GraphQLClient(apollo, database);
   }
 
-  async execute<T = any>(
-    query: string,
-    variables?: Record<string, unknown>,
-    actor = 'test',
-  ): Promise<GraphQLResult<T>> {
-    const contextValue = createContext(this.database.dataSource, this.database.settings, 'test-request', actor);
+  async execute<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>> {
+    const contextValue = createContext(this.database.dataSource, this.database.settings, 'test-request', this.viewer);
     const response = await this.apollo.executeOperation<T>({ query, variables }, { contextValue });
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not used');
     return response.body.singleResult as GraphQLResult<T>;

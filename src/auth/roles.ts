@@ -1,0 +1,57 @@
+import { registerEnumType } from 'type-graphql';
+
+/** What an API key may do. Each root field and each sensitive field names the roles it admits. */
+export enum Role {
+  ADMIN = 'ADMIN',
+  POLICY_AUTHOR = 'POLICY_AUTHOR',
+  ANALYST = 'ANALYST',
+  SUPPORT = 'SUPPORT',
+  GATEWAY = 'GATEWAY',
+  PARTNER = 'PARTNER',
+}
+registerEnumType(Role, {
+  name: 'Role',
+  description: 'What an API key may do.',
+  valuesConfig: {
+    ADMIN: { description: 'Everything, including API keys and the audit trail.' },
+    POLICY_AUTHOR: { description: 'Policies, regions and exemptions; reads devices and attempts.' },
+    ANALYST: { description: 'Reads everything, including reports and the audit trail; changes nothing.' },
+    SUPPORT: { description: 'Reads devices, attempts and reference data; unlocks devices and resolves reviews.' },
+    GATEWAY: { description: 'The activation gateway: decideActivation only.' },
+    PARTNER: {
+      description:
+        'A distributor or carrier: its own devices, their attempts and decisions; registers its own devices.',
+    },
+  },
+});
+
+const { ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT, GATEWAY, PARTNER } = Role;
+
+/**
+ * Who may do what, in one place. A PARTNER admitted here is further limited to its own rows by the
+ * data layer (`partnerScopeOf`).
+ */
+export const access = {
+  /** Regions, policies and their versions, device models: not secret, needed to read a decision. */
+  readReferenceData: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT, PARTNER],
+  readPartners: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT, PARTNER],
+  readDevices: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT, PARTNER],
+  readAttempts: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT, PARTNER],
+  /** Raw GPS coordinates are personal data: never shown to partners. */
+  readRawLocation: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT],
+  readExemptions: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT],
+  readReviews: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT],
+  previewDecision: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT],
+  readAudit: [ADMIN, ANALYST],
+  decideActivation: [ADMIN, GATEWAY],
+  writePolicies: [ADMIN, POLICY_AUTHOR],
+  writeExemptions: [ADMIN, POLICY_AUTHOR],
+  writePartners: [ADMIN],
+  writeDeviceModels: [ADMIN],
+  registerDevices: [ADMIN, PARTNER],
+  resolveDeviceStatus: [ADMIN, SUPPORT],
+  manageApiKeys: [ADMIN],
+} as const satisfies Record<string, readonly Role[]>;
+
+/** Every role that holds a key: fields any authenticated caller may read (`viewer`). */
+export const anyRole = Object.values(Role);
