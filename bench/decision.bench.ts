@@ -7,6 +7,7 @@
  */
 import 'reflect-metadata';
 import { spawn, ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,9 +48,20 @@ function benchEngine(): void {
   );
 }
 
+/** The bench's own admin key, so that it can make the gateway key it measures with. */
+const ADMIN_KEY = `cgk_bench-${randomBytes(24).toString('hex')}`;
+
 async function startServer(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
   const server = spawn(process.execPath, [join(projectRoot(), 'dist', 'src', 'main.js')], {
-    env: { ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      NODE_ENV: 'production',
+      COMPLIANCE_ADMIN_KEY: ADMIN_KEY,
+      // The service is measured, not its rate limit.
+      RATE_LIMIT_GATEWAY_PER_SECOND: '1000000',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -64,19 +76,19 @@ async function startServer(env: NodeJS.ProcessEnv, port: number): Promise<ChildP
 async function post(url: string, query: string, variables?: object) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as { data: any };
 }
 
-function run(url: string, bodies: () => string): Promise<autocannon.Result> {
+function run(url: string, key: string, bodies: () => string): Promise<autocannon.Result> {
   return autocannon({
     url,
     method: 'POST',
     connections: CONNECTIONS,
     duration: SECONDS,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     requests: [{ setupRequest: (request) => ({ ...request, body: bodies() }) }],
   });
 }
@@ -87,10 +99,16 @@ async function benchHttp(label: string, env: NodeJS.ProcessEnv, port: number): P
   try {
     const devices = await post(url, '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }');
     const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
+    const created = await post(
+      url,
+      'mutation { createApiKey(input: { name: "bench-gateway", role: GATEWAY }) { secret } }',
+    );
+    const gatewayKey: string = created.data.createApiKey.secret;
+    // Both runs go through the same authentication with the same GATEWAY key.
     const typename = JSON.stringify({ query: '{ __typename }' });
-    const baseline = await run(url, () => typename);
+    const baseline = await run(url, gatewayKey, () => typename);
     let sequence = 0;
-    const decisions = await run(url, () => {
+    const decisions = await run(url, gatewayKey, () => {
       sequence += 1;
       // Mostly allowed activations, as in real traffic; every request is a new attempt (new key).
       const signals = sequence % 50 === 0 ? SIGNAL_MIX[4] : SIGNAL_MIX[sequence % 3];

@@ -22,7 +22,9 @@ export function formatError(settings: Settings) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = (formatted.extensions?.code as string | undefined) ?? 'INTERNAL_SERVER_ERROR';
     if (code === 'INTERNAL_SERVER_ERROR') {
-      console.error('Unexpected error:', error);
+      // The stack only: a database error also carries its query parameters (coordinates, secrets).
+      const cause = (error as { originalError?: Error }).originalError ?? error;
+      console.error('Unexpected error:', cause instanceof Error ? cause.stack : String(cause));
       if (settings.production) return { message: 'Internal server error', path: formatted.path, extensions: { code } };
     }
     return { ...formatted, extensions: { ...formatted.extensions, code } };

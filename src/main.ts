@@ -4,6 +4,7 @@ import { createApp } from './app';
 import { openDatabase } from './database';
 import { evaluatorFor } from './decisions/evaluator';
 import { generateSecret } from './auth/api-key.service';
+import { schedulePurge } from './activations/signal-retention';
 
 async function main(): Promise<void> {
   const settings = readSettings();
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   // Compile the rules before the first activation arrives, and follow changes made by other instances.
   await Promise.all([evaluator.current(), evaluator.listen()]);
   const { httpServer: server, apollo } = await createApp(dataSource, settings);
+  const stopPurging = schedulePurge(dataSource, settings.privacy.signalRetentionDays);
   server.listen(settings.port, () => {
     const where = settings.database.kind === 'postgres' ? 'PostgreSQL' : `SQLite ${settings.database.sqlitePath}`;
     console.log(`compliance-graph serves http://localhost:${settings.port}/graphql (${where})`);
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
   });
   const shutdown = async () => {
     await apollo.stop(); // drains the HTTP server: requests in flight finish first
+    await stopPurging();
     await evaluator.close();
     await dataSource.destroy();
     process.exit(0);

@@ -8,6 +8,7 @@ import { App, createApp } from '../src/app';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { seedDemo } from './support/fixtures';
 
+const LOCAL_ADMIN_KEY = 'cgk_local-admin-key-for-the-ide-test-0123456789';
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(chromiumPath);
 if (!haveChromium && process.env.CI)
@@ -25,7 +26,8 @@ if (!haveChromium) console.warn(`IDE test skipped: no Chromium at ${chromiumPath
   beforeAll(async () => {
     database = await openTestDatabase();
     await seedDemo(database.dataSource, 200, 3000);
-    app = await createApp(database.dataSource, database.settings);
+    // As `npm start` does outside production: the page served to this machine carries the admin key.
+    app = await createApp(database.dataSource, { ...database.settings, adminKey: LOCAL_ADMIN_KEY });
     server = app.httpServer.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -70,7 +72,9 @@ if (!haveChromium) console.warn(`IDE test skipped: no Chromium at ${chromiumPath
         response.request().method() === 'POST' && (response.request().postData() ?? '').includes('LockedDevices'),
     );
     await page.click('.graphiql-execute-button');
-    const body = await (await answer).json();
+    const response = await answer;
+    expect(await response.request().headerValue('authorization')).toBe(`Bearer ${LOCAL_ADMIN_KEY}`);
+    const body = await response.json();
     expect(body.errors).toBeUndefined();
     expect(body.data.region.name).toBe('Autonomous Republic of Crimea');
     expect(body.data.devices.totalCount).toBeGreaterThan(0);

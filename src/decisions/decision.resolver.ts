@@ -40,7 +40,7 @@ export class DecisionResolver {
     if (inputErrors.length) return { decision: null, attempt: null, userErrors: inputErrors };
     try {
       const work = await decideFor(context, input, now);
-      const row = attemptRow(work, input, now);
+      const row = attemptRow(work, input, now, context.settings.privacy);
       try {
         const attempt = await inTransaction(context.dataSource, (manager) =>
           recordDecision(manager, context, work, row),
@@ -82,7 +82,7 @@ export class DecisionResolver {
     if (problem) throw new BadUserInputError(problem.field.join('.'), problem.message);
     try {
       const work = await decideFor(context, input, now);
-      return decisionOfAttempt(context, attemptRow(work, input, now), input.locale);
+      return decisionOfAttempt(context, attemptRow(work, input, now, context.settings.privacy), input.locale);
     } catch (error) {
       if (error instanceof UserErrorsAbort) {
         const [first] = error.userErrors;

@@ -1,12 +1,14 @@
 import { EntityManager } from 'typeorm';
 import {
   ActivationAttempt,
+  GeoPoint,
   DecisionOutcome,
   RegionSource,
   ReviewStatus,
 } from '../activations/activation-attempt.entity';
 import { recordAuditEvent } from '../audit/audit.service';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
+import { PrivacySettings } from '../config';
 import { GraphQLContext } from '../context';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { imeiProblem, imeiProblemMessages } from '../devices/imei';
@@ -133,15 +135,27 @@ export async function decisionOfAttempt(
   });
 }
 
+/** A fix as it is kept: the decision used every digit, the record keeps `decimals` (personal data). */
+function storedFix(gps: GeoPoint | null | undefined, decimals: number): GeoPoint | null {
+  if (!gps) return null;
+  const round = (degrees: number) => Number(degrees.toFixed(decimals));
+  return { latitude: round(gps.latitude), longitude: round(gps.longitude), accuracyMeters: gps.accuracyMeters ?? null };
+}
+
 /** The attempt row a decision becomes. */
-export function attemptRow(work: DecisionWork, input: DecideActivationInput, receivedAt: Date) {
+export function attemptRow(
+  work: DecisionWork,
+  input: DecideActivationInput,
+  receivedAt: Date,
+  privacy: PrivacySettings,
+) {
   const { decision } = work;
   return {
     deviceId: work.device.id,
     occurredAt: work.occurredAt,
     receivedAt,
     signals: {
-      gps: input.signals.gps ?? null,
+      gps: storedFix(input.signals.gps, privacy.storedCoordinateDecimals),
       sim: input.signals.sim ?? null,
       ipCountry: input.signals.ipCountry?.toUpperCase() ?? null,
     },

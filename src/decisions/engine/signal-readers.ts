@@ -8,14 +8,14 @@ export const DEFAULT_MAX_GPS_ACCURACY_METERS = 5_000;
 
 export function readGps(locator: GeoLocator, gps: GpsSignal, maxAccuracyMeters: number): SignalReading {
   const regionCode = locator.locate(gps.latitude, gps.longitude);
-  const where = `${gps.latitude.toFixed(5)}, ${gps.longitude.toFixed(5)}`;
+  // The evidence names no coordinates: it outlives the raw signals (retention) and partners read it.
   if (gps.accuracyMeters != null && gps.accuracyMeters > maxAccuracyMeters) {
     return {
       source: 'GPS',
       regionCode,
       usable: false,
       finding: 'GPS_INACCURATE',
-      detail: `fix at ${where} is accurate to ${Math.round(gps.accuracyMeters)} m, worse than the ${maxAccuracyMeters} m required`,
+      detail: `the GPS fix is accurate to ${Math.round(gps.accuracyMeters)} m, worse than the ${maxAccuracyMeters} m required`,
     };
   }
   if (regionCode === null) {
@@ -24,7 +24,7 @@ export function readGps(locator: GeoLocator, gps: GpsSignal, maxAccuracyMeters: 
       regionCode,
       usable: true,
       finding: 'GPS_OUTSIDE_TERRITORY',
-      detail: `fix at ${where} lies in no territory (open sea)`,
+      detail: 'the GPS fix lies in no territory (open sea)',
     };
   }
   return {
@@ -32,7 +32,7 @@ export function readGps(locator: GeoLocator, gps: GpsSignal, maxAccuracyMeters: 
     regionCode,
     usable: true,
     finding: 'GPS_IN_REGION',
-    detail: `fix at ${where} lies in ${regionCode}`,
+    detail: `the GPS fix lies in ${regionCode}`,
   };
 }
 

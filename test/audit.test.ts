@@ -1,0 +1,183 @@
+/** Every mutation that succeeds leaves an audit event naming the caller's key and role and the request. */
+import { AuditEvent } from '../src/audit/audit-event.entity';
+import { Role } from '../src/auth/roles';
+import { encodeGlobalId } from '../src/common/global-id';
+import { withCheckDigit } from '../src/devices/imei';
+import { printAppSchema } from '../src/schema';
+import { openTestDatabase, TestDatabase } from './support/database';
+import { GraphQLClient } from './support/graphql';
+
+let database: TestDatabase;
+let client: GraphQLClient;
+const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+const KEY_ROW_ID = 42;
+const audited = new Set<string>();
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  client = (await GraphQLClient.create(database)).as({
+    keyId: KEY_ROW_ID,
+    name: 'ops',
+    role: Role.ADMIN,
+    partnerId: null,
+  });
+});
+afterAll(async () => {
+  await client.stop();
+  await database.close();
+});
+
+/** Runs a mutation that must succeed and returns its payload; checks the audit events it wrote. */
+async function mutate(mutation: string, document: string, variables: Record<string, unknown>, actions: string[]) {
+  const before = await database.dataSource.getRepository(AuditEvent).count();
+  const data = await client.data(document, variables);
+  const payload = data[mutation];
+  expect(payload.userErrors).toEqual([]);
+  const events = await database.dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' }, skip: before });
+  expect(events.map((event) => event.action)).toEqual(actions);
+  for (const event of events) {
+    expect(event).toMatchObject({
+      actor: 'ops (ADMIN)',
+      actorRole: 'ADMIN',
+      actorKeyId: encodeGlobalId('ApiKey', KEY_ROW_ID),
+      requestId: 'test-request',
+    });
+    expect(event.after).not.toBeNull();
+  }
+  audited.add(mutation);
+  return payload;
+}
+
+it('audits every mutation', async () => {
+  const partner = await mutate(
+    'createPartner',
+    `mutation { createPartner(input: { name: "Audit Partner", kind: CARRIER }) { partner { id } userErrors { message } } }`,
+    {},
+    ['partner.create'],
+  );
+  const partnerId = partner.partner.id;
+  await mutate(
+    'updatePartner',
+    `mutation ($id: ID!) { updatePartner(input: { id: $id, contactEmail: "c@example.com" }) { partner { id } userErrors { message } } }`,
+    { id: partnerId },
+    ['partner.update'],
+  );
+  const model = await mutate(
+    'createDeviceModel',
+    `mutation { createDeviceModel(input: { code: "AU-1", marketingName: "Audit One", tacPrefixes: ["35999911"] }) { deviceModel { id } userErrors { message } } }`,
+    {},
+    ['deviceModel.create'],
+  );
+  await mutate(
+    'updateDeviceModel',
+    `mutation ($id: ID!) { updateDeviceModel(input: { id: $id, marketingName: "Audit One Plus" }) { deviceModel { id } userErrors { message } } }`,
+    { id: model.deviceModel.id },
+    ['deviceModel.update'],
+  );
+  const registered = await mutate(
+    'registerDevices',
+    `mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { devices { id } userErrors { message } } }`,
+    {
+      input: {
+        partnerId,
+        devices: [1, 2].map((serial) => ({
+          imei: imei(serial),
+          serialNumber: `A${serial}`,
+          modelCode: 'AR-5',
+          marketRegionCode: 'DE',
+        })),
+      },
+    },
+    ['device.register'],
+  );
+  const policy = await mutate(
+    'createPolicy',
+    `mutation { createPolicy(input: { key: "audit-policy", title: "Audit", description: "d", legalBasis: "l", action: REVIEW, mode: MONITOR,
+      effectiveFrom: "2026-01-01T00:00:00Z", regionCodes: ["IR"], lockMessage: "m" }) { policy { id } userErrors { message } } }`,
+    {},
+    ['policy.create'],
+  );
+  const policyId = policy.policy.id;
+  await mutate(
+    'updatePolicy',
+    `mutation ($id: ID!) { updatePolicy(input: { id: $id, title: "Audit 2" }) { policy { id } userErrors { message } } }`,
+    { id: policyId },
+    ['policy.update'],
+  );
+  await mutate(
+    'activatePolicy',
+    `mutation ($id: ID!) { activatePolicy(input: { id: $id }) { policy { id } userErrors { message } } }`,
+    { id: policyId },
+    ['policy.activate'],
+  );
+  await mutate(
+    'retirePolicy',
+    `mutation ($id: ID!) { retirePolicy(input: { id: $id, reason: "done" }) { policy { id } userErrors { message } } }`,
+    { id: policyId },
+    ['policy.retire'],
+  );
+  const exemption = await mutate(
+    'createExemption',
+    `mutation ($id: ID!) { createExemption(input: { policyKey: "export-restricted-territories", deviceId: $id, reason: "r" }) { exemption { id } userErrors { message } } }`,
+    { id: registered.devices[1].id },
+    ['exemption.create'],
+  );
+  await mutate(
+    'revokeExemption',
+    `mutation ($id: ID!) { revokeExemption(input: { id: $id, reason: "r" }) { exemption { id } userErrors { message } } }`,
+    { id: exemption.exemption.id },
+    ['exemption.revoke'],
+  );
+  const DECIDE = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { attempt { id } userErrors { message } } }`;
+  await mutate(
+    'decideActivation',
+    DECIDE,
+    { input: { imei: imei(1), signals: { gps: { latitude: 44.9521, longitude: 34.1024 } } } },
+    ['device.locked'],
+  );
+  await mutate(
+    'unlockDevice',
+    `mutation ($id: ID!) { unlockDevice(input: { deviceId: $id, reason: "verified traveller" }) { device { id } userErrors { message } } }`,
+    { id: registered.devices[0].id },
+    ['device.unlock'],
+  );
+  const review = await mutate(
+    'decideActivation',
+    DECIDE,
+    {
+      input: {
+        imei: imei(2),
+        signals: { gps: { latitude: 44.9521, longitude: 34.1024 }, sim: { mcc: '262', mnc: '01' } },
+      },
+    },
+    ['device.under_review'],
+  );
+  await mutate(
+    'resolveReview',
+    `mutation ($id: ID!) { resolveReview(input: { attemptId: $id, resolution: ALLOW, note: "checked" }) { attempt { id } userErrors { message } } }`,
+    { id: review.attempt.id },
+    ['review.resolve'],
+  );
+  const key = await mutate(
+    'createApiKey',
+    `mutation { createApiKey(input: { name: "audited", role: SUPPORT }) { apiKey { id } secret userErrors { message } } }`,
+    {},
+    ['apiKey.create'],
+  );
+  await mutate(
+    'revokeApiKey',
+    `mutation ($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { id } userErrors { message } } }`,
+    { id: key.apiKey.id },
+    ['apiKey.revoke'],
+  );
+
+  const mutations = [
+    .../^type Mutation \{([\s\S]*?)^\}/m.exec(await printAppSchema())![1].matchAll(/^ {2}(\w+)\(/gm),
+  ].map((m) => m[1]);
+  expect([...audited].sort()).toEqual(mutations.sort());
+});
+
+it('offers no way to change or delete the trail', async () => {
+  const mutations = /^type Mutation \{([\s\S]*?)^\}/m.exec(await printAppSchema())![1];
+  expect(mutations).not.toMatch(/^\s+\w*audit\w*\(/im);
+});
