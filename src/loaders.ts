@@ -9,19 +9,61 @@ import { createPartnerLoaders } from './partners/partner.loaders';
 import { createPolicyLoaders } from './policies/policy.loaders';
 import { createRegionLoaders } from './regions/region.loaders';
 
-/** Every module's loaders, created fresh for each request. */
-export function createLoaders(dataSource: DataSource) {
-  return {
-    ...createRegionLoaders(dataSource),
-    ...createPartnerLoaders(dataSource),
-    ...createDeviceModelLoaders(dataSource),
-    ...createDeviceLoaders(dataSource),
-    ...createPolicyLoaders(dataSource),
-    ...createActivationAttemptLoaders(dataSource),
-    ...createExemptionLoaders(dataSource),
-    ...createAuditLoaders(dataSource),
-    ...createApiKeyLoaders(dataSource),
-  };
+/** Every module's loader factories. */
+const modules = {
+  regions: createRegionLoaders,
+  partners: createPartnerLoaders,
+  deviceModels: createDeviceModelLoaders,
+  devices: createDeviceLoaders,
+  policies: createPolicyLoaders,
+  attempts: createActivationAttemptLoaders,
+  exemptions: createExemptionLoaders,
+  audit: createAuditLoaders,
+  apiKeys: createApiKeyLoaders,
+};
+type ModuleLoaders = { [M in keyof typeof modules]: ReturnType<(typeof modules)[M]> };
+export type Loaders = ModuleLoaders[keyof ModuleLoaders] extends infer U
+  ? (U extends unknown ? (whole: U) => void : never) extends (whole: infer I) => void
+    ? I
+    : never
+  : never;
+
+interface LazyLoaderState {
+  dataSource: DataSource;
+  made: Map<keyof typeof modules, Record<string, unknown>>;
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+/** A class whose getters make a module's loaders on first use; defined once, on the first request. */
+let LazyLoaders: (new (dataSource: DataSource) => Loaders) | undefined;
+
+function defineLazyLoaders(dataSource: DataSource): new (dataSource: DataSource) => Loaders {
+  function Lazy(this: LazyLoaderState, source: DataSource) {
+    this.dataSource = source;
+    this.made = new Map();
+  }
+  for (const module of Object.keys(modules) as (keyof typeof modules)[]) {
+    // A throwaway set tells which loader names the module makes (making loaders runs no query).
+    for (const name of Object.keys(modules[module](dataSource))) {
+      Object.defineProperty(Lazy.prototype, name, {
+        get(this: LazyLoaderState) {
+          let set = this.made.get(module);
+          if (!set) {
+            set = modules[module](this.dataSource) as Record<string, unknown>;
+            this.made.set(module, set);
+          }
+          return set[name];
+        },
+      });
+    }
+  }
+  return Lazy as unknown as new (dataSource: DataSource) => Loaders;
+}
+
+/**
+ * Every module's loaders for one request. A module's loaders are made on first use: most requests
+ * (a decision, a lookup) touch two or three modules of nine.
+ */
+export function createLoaders(dataSource: DataSource): Loaders {
+  LazyLoaders ??= defineLazyLoaders(dataSource);
+  return new LazyLoaders(dataSource);
+}

@@ -1,3 +1,4 @@
+import { Like } from 'typeorm';
 import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import { Device } from '../src/devices/device.entity';
@@ -189,6 +190,50 @@ describe('idempotency', () => {
     expect(new Set(results.map((result) => result.attempt.id)).size).toBe(1);
     expect(results.every((result) => result.decision.outcome === 'LOCK')).toBe(true);
     expect(await database.dataSource.getRepository(ActivationAttempt).countBy({ idempotencyKey: 'gw-9-1' })).toBe(1);
+  });
+
+  it('answers each of many concurrent decisions with its own committed attempt (batched commits), a repeated key with the original', async () => {
+    const partner = await client.data(
+      `mutation { createPartner(input: { name: "Batch Partner", kind: CARRIER }) { partner { id } } }`,
+    );
+    await client.data(
+      `mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { userErrors { message } } }`,
+      {
+        input: {
+          partnerId: partner.createPartner.partner.id,
+          devices: Array.from({ length: 9 }, (_, index) => ({
+            imei: imei(112 + index),
+            serialNumber: `B${index}`,
+            modelCode: 'AR-5',
+            marketRegionCode: 'DE',
+          })),
+        },
+      },
+    );
+    // Active devices allowed again change nothing but the attempt: the batched path on both databases.
+    for (let serial = 112; serial <= 120; serial += 1) await decide({ imei: imei(serial), signals: BERLIN });
+    const before = await database.dataSource.getRepository(ActivationAttempt).count();
+    const inputs = Array.from({ length: 27 }, (_, index) => ({
+      // The last three repeat the first: same device, same key.
+      imei: imei(112 + (index < 24 ? index % 9 : 0)),
+      idempotencyKey: index < 24 ? `batch-${index}` : 'batch-0',
+      signals: BERLIN,
+    }));
+    const results = await Promise.all(inputs.map((input) => decide(input)));
+    expect(results.filter((result) => result.userErrors.length > 0 || result.decision.outcome !== 'ALLOW')).toEqual([]);
+    const ids = results.map((result) => result.attempt.id);
+    expect(new Set(ids).size).toBe(24);
+    expect(ids.slice(24)).toEqual([ids[0], ids[0], ids[0]]);
+    const rows = await database.dataSource
+      .getRepository(ActivationAttempt)
+      .find({ where: { idempotencyKey: Like('batch-%') } });
+    expect(rows).toHaveLength(24);
+    expect(await database.dataSource.getRepository(ActivationAttempt).count()).toBe(before + 24);
+    for (const [index, result] of results.entries()) {
+      const row = rows.find((candidate) => candidate.globalId === result.attempt.id)!;
+      expect(row.idempotencyKey).toBe(inputs[index].idempotencyKey);
+      expect(result.attempt.device.imei).toBe(inputs[index].imei);
+    }
   });
 
   it('refuses a key already used for another device', async () => {

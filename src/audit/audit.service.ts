@@ -11,9 +11,11 @@ export interface AuditedChange {
   after: unknown;
 }
 
-/** Writes the audit entry of a change inside the change's own transaction (`manager`). */
-export async function recordAuditEvent(manager: EntityManager, context: GraphQLContext, change: AuditedChange) {
-  const event: Omit<AuditEvent, 'id' | 'globalId'> = {
+export type AuditEventRow = Omit<AuditEvent, 'id' | 'globalId'>;
+
+/** The audit entry of a change by the context's caller. */
+export function auditEventRow(context: GraphQLContext, change: AuditedChange): AuditEventRow {
+  return {
     occurredAt: new Date(),
     actor: context.actor,
     actorRole: context.viewer && !context.viewer.internal ? context.viewer.role : null,
@@ -25,8 +27,12 @@ export async function recordAuditEvent(manager: EntityManager, context: GraphQLC
     after: toSnapshot(change.after),
     requestId: context.requestId,
   };
+}
+
+/** Writes the audit entry of a change inside the change's own transaction (`manager`). */
+export async function recordAuditEvent(manager: EntityManager, context: GraphQLContext, change: AuditedChange) {
   // insert, not save: one statement and no read-back; the trail is never read in the same transaction.
-  await manager.insert(AuditEvent, event as never);
+  await manager.insert(AuditEvent, auditEventRow(context, change) as never);
 }
 
 /** A plain JSON copy, so later mutations of the entity object cannot change what was recorded. */

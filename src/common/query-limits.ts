@@ -1,6 +1,6 @@
 import { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError } from 'graphql';
+import { DocumentNode, GraphQLError, Kind, OperationDefinitionNode } from 'graphql';
 import { ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { Settings } from '../config';
 import { DEFAULT_PAGE_SIZE } from './connection';
@@ -26,25 +26,48 @@ const pagedListEstimator =
     return 1 + items * childComplexity;
   };
 
+/**
+ * Whether an operation's cost can depend on its variables: only an Int (a page size) or a list (of
+ * IDs) can change it. Input objects cannot — no page size is read from inside one.
+ */
+function costDependsOnVariables(operation: OperationDefinitionNode): boolean {
+  return (operation.variableDefinitions ?? []).some((definition) => {
+    const type = definition.type.kind === Kind.NON_NULL_TYPE ? definition.type.type : definition.type;
+    return type.kind === Kind.LIST_TYPE || type.name.value === 'Int';
+  });
+}
+
 /** Refuses, before execution, documents whose estimated cost exceeds the limit. */
 function costLimit(settings: Settings): ApolloServerPlugin {
   const estimator = pagedListEstimator(settings.maxPageSize);
+  // Apollo reuses the parsed document of a repeated query string: a cost that does not depend on
+  // the variables is computed once per document and operation, not once per request.
+  const fixedCosts = new WeakMap<DocumentNode, Map<string, number>>();
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, schema }) {
-          let cost: number;
-          try {
-            cost = getComplexity({
-              schema,
-              query: document,
-              operationName: request.operationName ?? undefined,
-              variables: request.variables ?? {},
-              estimators: [estimator],
-            });
-          } catch {
-            // Variables that do not fit their types: execution refuses them next, naming the field.
-            return;
+        async didResolveOperation({ request, document, schema, operation }) {
+          const operationKey = request.operationName ?? '';
+          const fixed = operation !== undefined && !costDependsOnVariables(operation);
+          let cost = fixed ? fixedCosts.get(document)?.get(operationKey) : undefined;
+          if (cost === undefined) {
+            try {
+              cost = getComplexity({
+                schema,
+                query: document,
+                operationName: request.operationName ?? undefined,
+                variables: request.variables ?? {},
+                estimators: [estimator],
+              });
+            } catch {
+              // Variables that do not fit their types: execution refuses them next, naming the field.
+              return;
+            }
+            if (fixed) {
+              const costs = fixedCosts.get(document) ?? new Map<string, number>();
+              costs.set(operationKey, cost);
+              fixedCosts.set(document, costs);
+            }
           }
           if (cost > settings.limits.maxCost) {
             throw new GraphQLError(

@@ -9,8 +9,16 @@ const queues = new WeakMap<DataSource, Promise<unknown>>();
  */
 export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   if (dataSource.options.type === 'postgres') return dataSource.transaction(work);
+  return onSqliteConnection(dataSource, () => dataSource.transaction(work));
+}
+
+/**
+ * Runs `work` when no transaction is open on SQLite's one connection: the way to write on it
+ * outside TypeORM (a write now could land inside another request's open transaction).
+ */
+export function onSqliteConnection<T>(dataSource: DataSource, work: () => T | Promise<T>): Promise<T> {
   const previous = queues.get(dataSource) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(() => dataSource.transaction(work));
+  const next = previous.catch(() => undefined).then(work);
   queues.set(dataSource, next);
   return next;
 }

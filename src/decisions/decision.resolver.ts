@@ -22,7 +22,6 @@ import {
   DecisionExplanation,
   PolicyEvidence,
 } from './decision.types';
-import { inTransaction } from '../db/transactions';
 
 @Resolver(() => ActivationDecision)
 export class DecisionResolver {
@@ -42,9 +41,7 @@ export class DecisionResolver {
       const work = await decideFor(context, input, now);
       const row = attemptRow(work, input, now, context.settings.privacy);
       try {
-        const attempt = await inTransaction(context.dataSource, (manager) =>
-          recordDecision(manager, context, work, row),
-        );
+        const attempt = await recordDecision(context, work, row);
         return { decision: await decisionOfAttempt(context, attempt, input.locale), attempt, userErrors: [] };
       } catch (error) {
         // A retry raced the original (or came after it): answer with what the original recorded.

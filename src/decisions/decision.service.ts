@@ -6,7 +6,7 @@ import {
   RegionSource,
   ReviewStatus,
 } from '../activations/activation-attempt.entity';
-import { recordAuditEvent } from '../audit/audit.service';
+import { auditEventRow } from '../audit/audit.service';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { PrivacySettings } from '../config';
 import { GraphQLContext } from '../context';
@@ -14,6 +14,7 @@ import { Device, DeviceStatus } from '../devices/device.entity';
 import { imeiProblem, imeiProblemMessages } from '../devices/imei';
 import { lockMessageFor } from '../policies/lock-message';
 import { Decision } from './engine/types';
+import { AttemptRow, Consequences, DeviceForDecision, decisionStoreFor } from './decision-store';
 import { evaluatorFor } from './evaluator';
 import { explanationForClients, toStoredExplanation } from './explanation';
 import { ActivationDecision, DecideActivationInput } from './decision.types';
@@ -70,7 +71,7 @@ export function checkDecideInput(input: DecideActivationInput, now: Date): UserE
 }
 
 export interface DecisionWork {
-  device: Device;
+  device: DeviceForDecision;
   decision: Decision;
   regionId: number | null;
   occurredAt: Date;
@@ -82,17 +83,14 @@ export async function decideFor(
   input: DecideActivationInput,
   now: Date,
 ): Promise<DecisionWork> {
-  const device = await context.loaders.deviceByImei.load(input.imei);
+  const [device, rules] = await Promise.all([
+    decisionStoreFor(context.dataSource).findDevice(input.imei),
+    evaluatorFor(context.dataSource).current(),
+  ]);
   if (!device)
     throw new UserErrorsAbort([
       userError(['imei'], UserErrorCode.NOT_FOUND, `no device is registered with imei ${input.imei}`),
     ]);
-  const [rules, lockingAttempt] = await Promise.all([
-    evaluatorFor(context.dataSource).current(),
-    device.status === DeviceStatus.LOCKED && device.lockedByAttemptId !== null
-      ? context.loaders.activationAttemptById.load(device.lockedByAttemptId)
-      : null,
-  ]);
   const occurredAt = input.occurredAt ?? now;
   const decision = rules.engine.decide(
     input.signals,
@@ -102,7 +100,7 @@ export async function decideFor(
         rules.modelCodeById.get(device.modelId) ?? (await context.loaders.deviceModelById.load(device.modelId))!.code,
       partnerId: device.partnerId,
       locked: device.status === DeviceStatus.LOCKED,
-      lockedByVersionId: lockingAttempt?.policyVersionId ?? null,
+      lockedByVersionId: device.status === DeviceStatus.LOCKED ? device.lockedByVersionId : null,
     },
     occurredAt,
   );
@@ -172,18 +170,16 @@ export function attemptRow(
 }
 
 /**
- * Records the attempt and applies the decision to the device in one short transaction. Only an
- * enforced outcome changes the device: LOCK locks it, REVIEW puts it under review, and an
- * activation that is allowed (or only monitored) makes a NEW device ACTIVE.
+ * What recording a decision does to the device: only an enforced outcome changes it — LOCK locks
+ * it, REVIEW puts it under review — and an activation that is allowed (or only monitored) makes a
+ * NEW device ACTIVE. A status change is audited.
  */
-export async function recordDecision(
-  manager: EntityManager,
+export function consequencesOf(
   context: GraphQLContext,
   work: DecisionWork,
   row: ReturnType<typeof attemptRow>,
-): Promise<ActivationAttempt> {
-  const inserted = await manager.insert(ActivationAttempt, row as never);
-  const attemptId = Number(inserted.identifiers[0].id);
+  attemptId: number,
+): Consequences {
   const { device, decision } = work;
   const changes: Partial<Device> = {};
   if (decision.enforced && decision.outcome === 'LOCK' && device.status !== DeviceStatus.LOCKED) {
@@ -204,18 +200,31 @@ export async function recordDecision(
   ) {
     changes.activatedAt = work.occurredAt;
   }
-  if (Object.keys(changes).length > 0) {
-    await manager.update(Device, { id: device.id }, changes);
-    if (changes.status && changes.status !== device.status) {
-      await recordAuditEvent(manager, context, {
-        action: `device.${changes.status.toLowerCase()}`,
-        targetType: 'Device',
-        targetRowId: device.id,
-        before: { status: device.status },
-        after: { ...changes, attemptId },
-      });
-    }
-  }
+  const statusChanged = changes.status !== undefined && changes.status !== device.status;
+  return {
+    deviceChanges: Object.keys(changes).length > 0 ? changes : null,
+    audit: statusChanged
+      ? auditEventRow(context, {
+          action: `device.${changes.status!.toLowerCase()}`,
+          targetType: 'Device',
+          targetRowId: device.id,
+          before: { status: device.status },
+          after: { ...changes, attemptId },
+        })
+      : null,
+  };
+}
+
+/** Records the attempt and its consequences in one short transaction. */
+export async function recordDecision(
+  context: GraphQLContext,
+  work: DecisionWork,
+  row: ReturnType<typeof attemptRow>,
+): Promise<ActivationAttempt> {
+  const attemptId = await decisionStoreFor(context.dataSource).record(
+    { ...row, signalsPurgedAt: null, reviewedAt: null, reviewedBy: null, reviewNote: null } as AttemptRow,
+    (id) => consequencesOf(context, work, row, id),
+  );
   return Object.assign(new ActivationAttempt(), row, { id: attemptId });
 }
 

@@ -1,0 +1,88 @@
+import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+
+/**
+ * Hand-written SQL for the few statements on the decision hot path, where building each query
+ * through TypeORM's query builder costs more than running it. Column names, value conversion
+ * (dates, JSON, booleans) and placeholders still come from the entity metadata and the driver, so
+ * these statements cannot drift from the entities.
+ */
+export class EntityStatements<T extends ObjectLiteral> {
+  readonly table: string;
+  private readonly columns: Map<string, ColumnMetadata>;
+  readonly postgres: boolean;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    entity: EntityTarget<T>,
+  ) {
+    const metadata = dataSource.getMetadata(entity);
+    this.table = metadata.tableName;
+    this.columns = new Map(metadata.columns.map((column) => [column.propertyName, column]));
+    this.postgres = dataSource.options.type === 'postgres';
+  }
+
+  /** `$n` on PostgreSQL, `?` on SQLite. */
+  placeholder(index: number): string {
+    return this.postgres ? `$${index}` : '?';
+  }
+
+  column(property: keyof T & string): string {
+    return `"${this.columnOf(property).databaseName}"`;
+  }
+
+  /** A property's value as the driver stores it. */
+  persisted(property: keyof T & string, value: unknown): unknown {
+    const persisted = this.dataSource.driver.preparePersistentValue(value, this.columnOf(property));
+    // better-sqlite3 binds no booleans.
+    return !this.postgres && typeof persisted === 'boolean' ? Number(persisted) : persisted;
+  }
+
+  /**
+   * `INSERT … RETURNING id` for these properties, with its parameters for a row; `sqlForRows(n)`
+   * inserts n rows at once (parameters of the rows one after the other).
+   */
+  insert(properties: readonly (keyof T & string)[]): {
+    sql: string;
+    sqlForRows(rows: number): string;
+    parameters(row: Partial<T>): unknown[];
+  } {
+    const head = `INSERT INTO "${this.table}" (${properties.map((property) => this.column(property)).join(', ')}) VALUES `;
+    const valuesOfRow = (row: number) =>
+      `(${properties.map((_, index) => this.placeholder(row * properties.length + index + 1)).join(', ')})`;
+    const sqlForRows = (rows: number) =>
+      `${head}${Array.from({ length: rows }, (_, row) => valuesOfRow(row)).join(', ')} RETURNING "id"`;
+    return {
+      sql: sqlForRows(1),
+      sqlForRows,
+      parameters: (row) => properties.map((property) => this.persisted(property, row[property])),
+    };
+  }
+
+  /** `UPDATE … WHERE id = ?` for the properties of `changes`. */
+  update(id: number, changes: Partial<T>): { sql: string; parameters: unknown[] } {
+    const properties = Object.keys(changes) as (keyof T & string)[];
+    const assignments = properties.map(
+      (property, index) => `${this.column(property)} = ${this.placeholder(index + 1)}`,
+    );
+    return {
+      sql: `UPDATE "${this.table}" SET ${assignments.join(', ')} WHERE "id" = ${this.placeholder(properties.length + 1)}`,
+      parameters: [...properties.map((property) => this.persisted(property, changes[property])), id],
+    };
+  }
+
+  /** A raw row (columns aliased to property names) as the entity's property values. */
+  hydrate(raw: Record<string, unknown>, properties: readonly (keyof T & string)[]): Partial<T> {
+    const row: Partial<T> = {};
+    for (const property of properties) {
+      row[property] = this.dataSource.driver.prepareHydratedValue(raw[property], this.columnOf(property)) as never;
+    }
+    return row;
+  }
+
+  private columnOf(property: string): ColumnMetadata {
+    const column = this.columns.get(property);
+    if (!column) throw new Error(`${this.table} has no column for property ${property}`);
+    return column;
+  }
+}
