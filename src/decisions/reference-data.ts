@@ -9,8 +9,13 @@ import { MobileNetwork } from './engine/mobile-networks';
 export function loadSubdivisionBoundaries(): SubdivisionBoundary[] {
   const collection = JSON.parse(readFileSync(join(projectRoot(), 'seeds', 'subdivision-boundaries.geojson'), 'utf8'));
   return collection.features.map(
-    (feature: { properties: { code: string }; geometry: SubdivisionBoundary['geometry'] }) => ({
+    (feature: {
+      properties: { code: string; kind: SubdivisionBoundary['kind']; splitInto?: string[] };
+      geometry: SubdivisionBoundary['geometry'];
+    }) => ({
       code: feature.properties.code,
+      kind: feature.properties.kind,
+      splitInto: feature.properties.splitInto,
       geometry: feature.geometry,
     }),
   );

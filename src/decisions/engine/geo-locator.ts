@@ -9,6 +9,21 @@ const { iso1A2Code } = createRequire(__filename)('@rapideditor/country-coder') a
 export interface SubdivisionBoundary {
   code: string;
   geometry: Polygon | MultiPolygon;
+  /**
+   * `territory`: a boundary including territorial waters, checked before any country lookup.
+   * `land`: the land area of a subdivision, used to split a territory among the subdivisions it
+   * holds (Crimea's territory into UA-43 and UA-40).
+   */
+  kind: 'territory' | 'land';
+  /** For a territory: the land areas that split it. A point on land lies in the one it is in; a
+   * point in the territory's water (a harbour, a pier the coastline simplifies away) in the nearest. */
+  splitInto?: readonly string[];
+}
+
+interface Area {
+  code: string;
+  feature: Feature<Polygon | MultiPolygon>;
+  bbox: number[];
 }
 
 /**
@@ -19,25 +34,81 @@ export interface SubdivisionBoundary {
  * out at sea lies in no region.
  */
 export class GeoLocator {
-  private readonly boundaries: readonly { code: string; feature: Feature<Polygon | MultiPolygon>; bbox: number[] }[];
+  private readonly territories: readonly (Area & { lands: readonly Area[] })[];
 
   constructor(subdivisions: readonly SubdivisionBoundary[]) {
-    this.boundaries = subdivisions.map((subdivision) => ({
+    const areaOf = (subdivision: SubdivisionBoundary): Area => ({
       code: subdivision.code,
       feature: { type: 'Feature', properties: {}, geometry: subdivision.geometry },
       bbox: boundingBox(subdivision.geometry),
-    }));
+    });
+    const lands = new Map(
+      subdivisions.filter((subdivision) => subdivision.kind === 'land').map((land) => [land.code, areaOf(land)]),
+    );
+    this.territories = subdivisions
+      .filter((subdivision) => subdivision.kind === 'territory')
+      .map((territory) => ({
+        ...areaOf(territory),
+        lands: (territory.splitInto ?? []).map((code) => {
+          const land = lands.get(code);
+          if (!land) throw new Error(`territory ${territory.code} is split into ${code}, which has no land boundary`);
+          return land;
+        }),
+      }));
   }
 
   /** The most specific region code at the point, or null. */
   locate(latitude: number, longitude: number): string | null {
-    for (const boundary of this.boundaries) {
-      const [west, south, east, north] = boundary.bbox;
-      if (longitude < west || longitude > east || latitude < south || latitude > north) continue;
-      if (booleanPointInPolygon([longitude, latitude], boundary.feature)) return boundary.code;
+    for (const territory of this.territories) {
+      if (!contains(territory, latitude, longitude)) continue;
+      if (territory.lands.length === 0) return territory.code;
+      const onLand = territory.lands.find((land) => contains(land, latitude, longitude));
+      if (onLand) return onLand.code;
+      let nearest = territory.lands[0];
+      let nearestDistance = Infinity;
+      for (const land of territory.lands) {
+        const distance = distanceToBoundary(land.feature.geometry, latitude, longitude);
+        if (distance < nearestDistance) [nearest, nearestDistance] = [land, distance];
+      }
+      return nearest.code;
     }
     return iso1A2Code([longitude, latitude]);
   }
+}
+
+function contains(area: Area, latitude: number, longitude: number): boolean {
+  const [west, south, east, north] = area.bbox;
+  if (longitude < west || longitude > east || latitude < south || latitude > north) return false;
+  return booleanPointInPolygon([longitude, latitude], area.feature);
+}
+
+/**
+ * Squared distance, in degrees of latitude, from a point to the nearest edge of a polygon: an
+ * equirectangular projection around the point, exact enough to tell which of two neighbouring
+ * shores a point off a coast is nearer to.
+ */
+function distanceToBoundary(geometry: Polygon | MultiPolygon, latitude: number, longitude: number): number {
+  const scale = Math.cos((latitude * Math.PI) / 180);
+  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+  let best = Infinity;
+  for (const polygon of polygons) {
+    for (const ring of polygon) {
+      for (let index = 1; index < ring.length; index += 1) {
+        const ax = (ring[index - 1][0] - longitude) * scale;
+        const ay = ring[index - 1][1] - latitude;
+        const bx = (ring[index][0] - longitude) * scale;
+        const by = ring[index][1] - latitude;
+        const dx = bx - ax;
+        const dy = by - ay;
+        const length = dx * dx + dy * dy;
+        const t = length === 0 ? 0 : Math.max(0, Math.min(1, -(ax * dx + ay * dy) / length));
+        const x = ax + t * dx;
+        const y = ay + t * dy;
+        best = Math.min(best, x * x + y * y);
+      }
+    }
+  }
+  return best;
 }
 
 function boundingBox(geometry: Polygon | MultiPolygon): number[] {
