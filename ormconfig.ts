@@ -26,8 +26,13 @@ export function createDataSource(settings: DatabaseSettings = readDatabaseSettin
       ...common,
       type: 'postgres',
       url: settings.url,
-      poolSize: Number(process.env.DATABASE_POOL_SIZE || 10),
-      extra: { connectionTimeoutMillis: 5000 },
+      poolSize: settings.poolSize,
+      // A database that is down or stuck fails a request within the timeout instead of hanging it.
+      extra: {
+        connectionTimeoutMillis: settings.timeoutMs,
+        query_timeout: settings.timeoutMs,
+        statement_timeout: settings.timeoutMs,
+      },
     } as DataSourceOptions);
   }
   if (settings.sqlitePath !== ':memory:') mkdirSync(dirname(settings.sqlitePath), { recursive: true });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Server, createServer } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -12,19 +11,30 @@ import { queryLimits } from './common/query-limits';
 import { Settings } from './config';
 import { GraphQLContext, createContext } from './context';
 import { ideForBrowsers, serveIdeAssets } from './ide';
+import { isDatabaseUnavailable } from './ops/database-errors';
+import { healthRoutes } from './ops/health';
+import { Logger, createLogger } from './ops/logger';
+import { registry } from './ops/metrics';
+import { errorResponses, observationPlugin, observeRequests } from './ops/observe';
 import { buildAppSchema } from './schema';
 
 /**
- * Every error leaves with `extensions.code`. Faults (anything not deliberately raised for the
- * client) are logged in full and, in production, returned as "Internal server error".
+ * Every error leaves with `extensions.code`. A database that cannot be reached is
+ * DATABASE_UNAVAILABLE (retryable); other faults (anything not deliberately raised for the client)
+ * are logged by the observation plugin and, in production, returned as "Internal server error".
  */
 export function formatError(settings: Settings) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = (formatted.extensions?.code as string | undefined) ?? 'INTERNAL_SERVER_ERROR';
     if (code === 'INTERNAL_SERVER_ERROR') {
-      // The stack only: a database error also carries its query parameters (coordinates, secrets).
       const cause = (error as { originalError?: Error }).originalError ?? error;
-      console.error('Unexpected error:', cause instanceof Error ? cause.stack : String(cause));
+      if (isDatabaseUnavailable(cause)) {
+        return {
+          message: 'the database is unavailable; retry shortly',
+          path: formatted.path,
+          extensions: { code: 'DATABASE_UNAVAILABLE' },
+        };
+      }
       if (settings.production) return { message: 'Internal server error', path: formatted.path, extensions: { code } };
     }
     return { ...formatted, extensions: { ...formatted.extensions, code } };
@@ -46,6 +56,7 @@ export async function createApolloServer(
     validationRules: limits.validationRules,
     // The IDE is our own page, served from node_modules; Apollo's landing page would load a CDN.
     plugins: [
+      observationPlugin,
       ...limits.plugins,
       ApolloServerPluginLandingPageDisabled(),
       // On stop: refuse new connections and wait for the requests in flight before the database closes.
@@ -60,12 +71,21 @@ export interface App {
   apollo: ApolloServer<GraphQLContext>;
 }
 
-export async function createApp(dataSource: DataSource, settings: Settings): Promise<App> {
+export async function createApp(
+  dataSource: DataSource,
+  settings: Settings,
+  logger: Logger = createLogger(settings.logLevel),
+): Promise<App> {
   const app = express();
   const httpServer = createServer(app);
   const apollo = await createApolloServer(settings, httpServer);
   await apollo.start();
   app.disable('x-powered-by');
+  app.use(observeRequests(logger));
+  app.use(healthRoutes(dataSource));
+  app.get('/metrics', async (_request, response) => {
+    response.type(registry.contentType).send(await registry.metrics());
+  });
   app.get('/', (_request, response) => response.redirect('/graphql'));
   app.use(serveIdeAssets);
   app.use(
@@ -77,11 +97,10 @@ export async function createApp(dataSource: DataSource, settings: Settings): Pro
     express.json({ limit: '5mb' }),
     capBatches(settings),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 100) || randomUUID();
-        return createContext(dataSource, settings, requestId, req.viewer ?? null);
-      },
+      context: async ({ req }) =>
+        createContext(dataSource, settings, req.observation!.requestId, req.viewer ?? null, req.observation),
     }),
   );
+  app.use(errorResponses(logger));
   return { express: app, httpServer, apollo };
 }

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { LOG_LEVELS, LogLevel } from './ops/logger';
 
 /** The folder holding package.json, whether running from src/ (ts-node) or dist/src/ (built). */
 export function projectRoot(): string {
@@ -20,6 +21,10 @@ export interface DatabaseSettings {
   sqlitePath: string;
   /** SQLite `synchronous` pragma: NORMAL keeps WAL commits durable against process crashes. */
   sqliteSynchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+  /** PostgreSQL: longest wait for a connection and for a statement before a request fails. */
+  timeoutMs: number;
+  /** PostgreSQL connections per instance. */
+  poolSize: number;
 }
 
 export interface Settings {
@@ -38,6 +43,7 @@ export interface Settings {
   /** Whether the schema can be introspected (the IDE needs it). */
   introspection: boolean;
   privacy: PrivacySettings;
+  logLevel: LogLevel;
 }
 
 export interface QueryLimits {
@@ -85,10 +91,21 @@ function readInteger(
 
 export function readDatabaseSettings(env: NodeJS.ProcessEnv = process.env): DatabaseSettings {
   const url = env.DATABASE_URL || undefined;
-  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
-    throw new ConfigurationError(
-      `DATABASE_URL must start with postgres:// or postgresql://; got "${url.split('@').pop()}"`,
-    );
+  if (url !== undefined) {
+    // Never echo the URL whole: it may hold a password.
+    const shown = url.split('@').pop();
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new ConfigurationError(`DATABASE_URL must start with postgres:// or postgresql://; got "…${shown}"`);
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigurationError(`DATABASE_URL is not a valid URL: "…${shown}"`);
+    }
+    if (!parsed.hostname && !parsed.searchParams.get('host')) {
+      throw new ConfigurationError(`DATABASE_URL names no host: "…${shown}"`);
+    }
   }
   const synchronous = (env.SQLITE_SYNCHRONOUS || 'NORMAL').toUpperCase();
   if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(synchronous)) {
@@ -99,6 +116,8 @@ export function readDatabaseSettings(env: NodeJS.ProcessEnv = process.env): Data
     url,
     sqlitePath: env.SQLITE_PATH || 'data/compliance.sqlite',
     sqliteSynchronous: synchronous as DatabaseSettings['sqliteSynchronous'],
+    timeoutMs: readInteger('DATABASE_TIMEOUT_MS', 5_000, 100, 600_000, env),
+    poolSize: readInteger('DATABASE_POOL_SIZE', 10, 1, 1_000, env),
   };
 }
 
@@ -107,6 +126,14 @@ function readBoolean(name: string, fallback: boolean, env: NodeJS.ProcessEnv): b
   if (raw === undefined || raw === '') return fallback;
   if (raw !== 'true' && raw !== 'false') throw new ConfigurationError(`${name} must be true or false; got "${raw}"`);
   return raw === 'true';
+}
+
+function readLogLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const raw = (env.LOG_LEVEL || 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+    throw new ConfigurationError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${env.LOG_LEVEL}"`);
+  }
+  return raw as LogLevel;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -141,5 +168,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       storedCoordinateDecimals: integer('GPS_STORED_DECIMALS', 4, 0, 7),
       signalRetentionDays: integer('SIGNAL_RETENTION_DAYS', 365, 0, 36_500),
     },
+    logLevel: readLogLevel(env),
   };
 }

@@ -3,6 +3,7 @@ import { Viewer, actorOf } from './auth/viewer';
 import { PageArgs, PageWindow, resolvePageWindow } from './common/connection';
 import { Settings } from './config';
 import { Loaders, createLoaders } from './loaders';
+import { RequestObservation } from './ops/observe';
 
 /** Everything a resolver may use for one request. Loaders are per request: caches never outlive it. */
 export interface GraphQLContext {
@@ -14,6 +15,8 @@ export interface GraphQLContext {
   viewer: Viewer | null;
   /** How the audit trail names the caller. */
   actor: string;
+  /** The request's log line in the making (HTTP requests only). */
+  observation?: RequestObservation;
   pageWindow(args: PageArgs): PageWindow;
 }
 
@@ -22,6 +25,7 @@ export function createContext(
   settings: Settings,
   requestId: string,
   viewer: Viewer | null,
+  observation?: RequestObservation,
 ): GraphQLContext {
   return {
     dataSource,
@@ -30,6 +34,7 @@ export function createContext(
     requestId,
     viewer,
     actor: viewer ? actorOf(viewer) : 'anonymous',
+    observation,
     pageWindow: (args) => resolvePageWindow(args, settings.maxPageSize),
   };
 }

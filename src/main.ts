@@ -5,45 +5,85 @@ import { openDatabase } from './database';
 import { evaluatorFor } from './decisions/evaluator';
 import { generateSecret } from './auth/api-key.service';
 import { schedulePurge } from './activations/signal-retention';
+import { createLogger } from './ops/logger';
+import { watchDatabase } from './ops/metrics';
+
+/** How long a SIGTERM waits for requests in flight before closing anyway. */
+const SHUTDOWN_GRACE_MS = 15_000;
 
 async function main(): Promise<void> {
   const settings = readSettings();
+  const logger = createLogger(settings.logLevel);
   // A fresh install needs a first key. Outside production, one is made up for this run (and the IDE
   // served to this machine comes with it); production never invents credentials.
   const localAdminKey = !settings.production && !settings.adminKey;
   if (localAdminKey) settings.adminKey = generateSecret();
-  const dataSource = await openDatabase(settings);
+
+  const dataSource = await openDatabase(settings, (line) => logger.info(line));
   const evaluator = evaluatorFor(dataSource);
   // Compile the rules before the first activation arrives, and follow changes made by other instances.
   await Promise.all([evaluator.current(), evaluator.listen()]);
-  const { httpServer: server, apollo } = await createApp(dataSource, settings);
-  const stopPurging = schedulePurge(dataSource, settings.privacy.signalRetentionDays);
-  server.listen(settings.port, () => {
-    const where = settings.database.kind === 'postgres' ? 'PostgreSQL' : `SQLite ${settings.database.sqlitePath}`;
-    console.log(`compliance-graph serves http://localhost:${settings.port}/graphql (${where})`);
-    if (localAdminKey) {
-      console.log(`local admin key for this run (the IDE on this machine has it already): ${settings.adminKey}`);
-      console.log('set COMPLIANCE_ADMIN_KEY to choose your own; create further keys with createApiKey');
-    } else if (!settings.adminKey) {
-      console.log('no COMPLIANCE_ADMIN_KEY set: only existing API keys are accepted');
-    }
+  const stopWatching = watchDatabase({
+    pool: (): Record<string, number> => {
+      const pool = (
+        dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }
+      ).master;
+      return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : { total: 1 };
+    },
+    rebuilds: () => evaluator.rebuilds,
   });
+  const { httpServer: server, apollo } = await createApp(dataSource, settings, logger);
+  const stopPurging = schedulePurge(dataSource, settings.privacy.signalRetentionDays, logger);
+
   server.on('error', (error: NodeJS.ErrnoException) => {
-    console.error(error.code === 'EADDRINUSE' ? `port ${settings.port} is in use; set PORT` : error.message);
+    logger.fatal(
+      error.code === 'EADDRINUSE' ? `port ${settings.port} is in use; set PORT to a free one` : error.message,
+    );
     process.exit(1);
   });
-  const shutdown = async () => {
+  server.listen(settings.port, () => {
+    const where = settings.database.kind === 'postgres' ? 'PostgreSQL' : `SQLite ${settings.database.sqlitePath}`;
+    logger.info(`compliance-graph serves http://localhost:${settings.port}/graphql (${where})`);
+    if (localAdminKey) {
+      // For the person at the terminal, not the log: a secret never goes into a log line.
+      process.stderr.write(
+        `\nlocal admin key for this run (the IDE on this machine has it already):\n  ${settings.adminKey}\n` +
+          'set COMPLIANCE_ADMIN_KEY to choose your own; create further keys with createApiKey\n\n',
+      );
+    } else if (!settings.adminKey) {
+      logger.info('no COMPLIANCE_ADMIN_KEY set: only existing API keys are accepted');
+    }
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: no new connections; finishing requests in flight`);
+    const force = setTimeout(() => {
+      logger.error(`requests still running after ${SHUTDOWN_GRACE_MS} ms; exiting anyway`);
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
     await apollo.stop(); // drains the HTTP server: requests in flight finish first
     await stopPurging();
+    stopWatching();
     await evaluator.close();
     await dataSource.destroy();
+    logger.info('stopped');
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((error) => {
-  console.error(error instanceof ConfigurationError ? `configuration error: ${error.message}` : error);
+  // A bad setting or an unreachable database is a one-line message, not a stack dump.
+  const message =
+    error instanceof ConfigurationError
+      ? `configuration error: ${error.message}`
+      : `cannot start: ${error instanceof Error ? error.message : String(error)}`;
+  process.stderr.write(`${message}\n`);
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 import { DataSource, IsNull, LessThan } from 'typeorm';
+import { Logger } from '../ops/logger';
 import { ActivationAttempt } from './activation-attempt.entity';
 
 /** Rows per UPDATE: short transactions, so decisions never wait long behind a purge. */
@@ -40,15 +41,20 @@ export async function purgeExpiredSignals(
 }
 
 /** Purges at start and then every `intervalMilliseconds`; returns a function that stops it. */
-export function schedulePurge(dataSource: DataSource, retentionDays: number, intervalMilliseconds = 3_600_000) {
+export function schedulePurge(
+  dataSource: DataSource,
+  retentionDays: number,
+  logger: Pick<Logger, 'info' | 'error'>,
+  intervalMilliseconds = 3_600_000,
+) {
   if (retentionDays <= 0) return () => undefined;
   let running: Promise<unknown> = Promise.resolve();
   const purge = () => {
     running = purgeExpiredSignals(dataSource, retentionDays)
       .then((count) => {
-        if (count > 0) console.log(`purged the raw signals of ${count} attempts older than ${retentionDays} days`);
+        if (count > 0) logger.info(`purged the raw signals of ${count} attempts older than ${retentionDays} days`);
       })
-      .catch((error: unknown) => console.error('signal purge failed (will retry):', error));
+      .catch((error: unknown) => logger.error({ error: String(error) }, 'signal purge failed (will retry)'));
   };
   purge();
   const timer = setInterval(purge, intervalMilliseconds);

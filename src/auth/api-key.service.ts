@@ -38,6 +38,7 @@ export class ApiKeyAuthenticator {
   constructor(
     private readonly dataSource: DataSource,
     bootstrapAdminKey: string | undefined,
+    private readonly onError: (message: string) => void = (message) => process.stderr.write(`${message}\n`),
   ) {
     this.bootstrapHash = bootstrapAdminKey ? Buffer.from(hashSecret(bootstrapAdminKey), 'hex') : null;
   }
@@ -77,7 +78,7 @@ export class ApiKeyAuthenticator {
     this.dataSource
       .getRepository(ApiKey)
       .update({ id: key.id }, { lastUsedAt: key.lastUsedAt })
-      .catch((error: unknown) => console.error('could not record API key use:', error));
+      .catch((error: unknown) => this.onError(`could not record the use of API key ${key.id}: ${String(error)}`));
   }
 }
 

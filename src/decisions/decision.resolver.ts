@@ -4,6 +4,7 @@ import { ActivationAttempt } from '../activations/activation-attempt.entity';
 import { isUniqueViolation } from '../common/db-errors';
 import { BadUserInputError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { GraphQLContext } from '../context';
+import { decisionLatency, decisions as decisionMetrics } from '../ops/metrics';
 import { PolicyVersion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
 import {
@@ -42,6 +43,12 @@ export class DecisionResolver {
       const row = attemptRow(work, input, now, context.settings.privacy);
       try {
         const attempt = await recordDecision(context, work, row);
+        decisionMetrics.inc({
+          outcome: attempt.outcome,
+          region: work.decision.regionCode ?? 'none',
+          enforced: String(attempt.enforced),
+        });
+        decisionLatency.observe((Date.now() - now.getTime()) / 1000);
         return { decision: await decisionOfAttempt(context, attempt, input.locale), attempt, userErrors: [] };
       } catch (error) {
         // A retry raced the original (or came after it): answer with what the original recorded.

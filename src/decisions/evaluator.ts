@@ -38,22 +38,44 @@ export interface CompiledRules {
   modelCodeById: ReadonlyMap<number, string>;
 }
 
+/** While the PostgreSQL listener is down, compiled rules are trusted at most this long. */
+const UNLISTENED_RULES_MAX_AGE_MS = 1_000;
+const LISTENER_RETRY_MAX_MS = 30_000;
+
 export class Evaluator {
   private engine: Promise<CompiledRules> | null = null;
+  private builtAt = 0;
   private listener: Client | null = null;
+  /** Whether listen() was asked for: then a lost listener is reconnected. */
+  private wantListener = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  /** Whether compiled rules are ready (for /readyz). */
+  loaded = false;
   /** How many times the engine was compiled (for tests and metrics). */
   rebuilds = 0;
 
   constructor(private readonly dataSource: DataSource) {}
 
+  /** Whether other instances' rule changes reach this one (always true on SQLite, which has no others). */
+  get following(): boolean {
+    return !this.wantListener || this.listener !== null;
+  }
+
   current(): Promise<CompiledRules> {
+    // Without the listener another instance's change would go unnoticed: rebuild often instead.
+    if (this.engine && !this.following && Date.now() - this.builtAt > UNLISTENED_RULES_MAX_AGE_MS) this.engine = null;
     if (!this.engine) {
       const building = this.compile();
       this.engine = building;
-      // A failed build is not cached: the next decision tries again.
-      building.catch(() => {
-        if (this.engine === building) this.engine = null;
-      });
+      this.builtAt = Date.now();
+      building.then(
+        () => (this.loaded = true),
+        // A failed build is not cached: the next decision tries again.
+        () => {
+          if (this.engine === building) this.engine = null;
+        },
+      );
     }
     return this.engine;
   }
@@ -63,25 +85,60 @@ export class Evaluator {
     this.engine = null;
   }
 
-  /** On PostgreSQL, rebuild when any instance commits a rule change (see announceRuleChange). */
+  /**
+   * On PostgreSQL, rebuild when any instance commits a rule change (see announceRuleChange). A lost
+   * listener (the database restarted) is reconnected with backoff; meanwhile rules are rebuilt at
+   * most a second apart, so no change is missed for long.
+   */
   async listen(): Promise<void> {
     const options = this.dataSource.options as { type: string; url?: string };
     if (options.type !== 'postgres' || this.listener) return;
-    const listener = new Client({ connectionString: options.url });
+    this.wantListener = true;
+    await this.connectListener(options.url!);
+  }
+
+  private async connectListener(url: string, retryInMs = 1_000): Promise<void> {
+    const listener = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
     listener.on('notification', () => this.invalidate());
-    // A lost listener means missed changes: rebuild on every decision until it is back.
-    listener.on('error', () => {
+    listener.on('error', () => undefined);
+    listener.on('end', () => {
+      if (this.listener !== listener) return;
       this.listener = null;
       this.invalidate();
+      this.scheduleReconnect(url, 1_000);
     });
-    await listener.connect();
-    await listener.query(`LISTEN ${RULES_CHANNEL}`);
+    try {
+      await listener.connect();
+      await listener.query(`LISTEN ${RULES_CHANNEL}`);
+    } catch (error) {
+      await listener.end().catch(() => undefined);
+      if (this.listener === null && !this.closed) this.scheduleReconnect(url, retryInMs);
+      throw error;
+    }
+    if (this.closed) {
+      await listener.end();
+      return;
+    }
     this.listener = listener;
+    // Changes made while nobody listened: rebuild once now.
+    this.invalidate();
+  }
+
+  private scheduleReconnect(url: string, delayMs: number): void {
+    if (this.closed || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connectListener(url, Math.min(delayMs * 2, LISTENER_RETRY_MAX_MS)).catch(() => undefined);
+    }, delayMs);
+    this.reconnectTimer.unref();
   }
 
   async close(): Promise<void> {
-    await this.listener?.end();
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const listener = this.listener;
     this.listener = null;
+    await listener?.end();
   }
 
   private async compile(): Promise<CompiledRules> {

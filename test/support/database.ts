@@ -22,7 +22,7 @@ export interface TestDatabase {
 export const usingPostgres = readDatabaseSettings().kind === 'postgres';
 
 export function testSettings(database: DatabaseSettings): Settings {
-  return { ...readSettings({}), port: 0, database, seedDemoData: false };
+  return { ...readSettings({}), port: 0, database, seedDemoData: false, logLevel: 'silent' };
 }
 
 export async function openTestDatabase(

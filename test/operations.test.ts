@@ -1,0 +1,165 @@
+/** Health, readiness, metrics, request logs, configuration checks and the online backup. */
+import { Writable } from 'node:stream';
+import { Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, createApp } from '../src/app';
+import { readSettings } from '../src/config';
+import { backupSqlite } from '../src/db/backup';
+import { withCheckDigit } from '../src/devices/imei';
+import { createLogger } from '../src/ops/logger';
+import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
+
+const ADMIN_KEY = 'cgk_operations-test-admin-key-0123456789abcdef';
+const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+let database: TestDatabase;
+let app: App;
+let origin: string;
+const logLines: Record<string, any>[] = [];
+
+async function post(query: string, variables?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${origin}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}`, ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+}
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
+  app = await createApp(database.dataSource, { ...database.settings, adminKey: ADMIN_KEY }, createLogger('info', sink));
+  const server: Server = app.httpServer.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const partner = await post(`mutation { createPartner(input: { name: "Ops", kind: CARRIER }) { partner { id } } }`);
+  await post(`mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { userErrors { message } } }`, {
+    input: {
+      partnerId: partner.body.data.createPartner.partner.id,
+      devices: [1, 2].map((serial) => ({
+        imei: imei(serial),
+        serialNumber: `O${serial}`,
+        modelCode: 'AR-5',
+        marketRegionCode: 'DE',
+      })),
+    },
+  });
+});
+afterAll(async () => {
+  await app.apollo.stop();
+  await database.close();
+});
+
+describe('health', () => {
+  it('answers /healthz, and /readyz with each check', async () => {
+    expect(await (await fetch(`${origin}/healthz`)).json()).toEqual({ status: 'ok' });
+    // The evaluator compiles on the first decision (main.ts compiles it before listening).
+    await post(
+      `mutation ($imei: String!) { decideActivation(input: { imei: $imei, signals: { ipCountry: "DE" } }) { userErrors { code } } }`,
+      { imei: imei(2) },
+    );
+    const ready = await fetch(`${origin}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { database: { ok: true }, migrations: { ok: true }, evaluator: { ok: true } },
+    });
+  });
+});
+
+describe('metrics and logs', () => {
+  it('counts requests and decisions, and logs one line per request without secrets or coordinates', async () => {
+    const decided = await post(
+      `mutation Decide($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome region { code } } userErrors { code } } }`,
+      { input: { imei: imei(1), signals: { gps: { latitude: 44.9521, longitude: 34.1024, accuracyMeters: 5 } } } },
+      { 'x-request-id': 'req-ops-1' },
+    );
+    expect(decided.body.data.decideActivation.decision).toEqual({ outcome: 'LOCK', region: { code: 'UA-43' } });
+    expect(decided.headers.get('x-request-id')).toBe('req-ops-1');
+    await post('{ devicez { totalCount } }');
+
+    const metrics = await (await fetch(`${origin}/metrics`)).text();
+    expect(metrics).toMatch(/graphql_requests_total\{operation="decideActivation",result="ok"\} [1-9]/);
+    expect(metrics).toMatch(/graphql_requests_total\{operation="unknown",result="GRAPHQL_VALIDATION_FAILED"\} [1-9]/);
+    expect(metrics).toMatch(/activation_decisions_total\{outcome="LOCK",region="UA-43",enforced="true"\} [1-9]/);
+    expect(metrics).toMatch(/activation_decision_duration_seconds_count [1-9]/);
+    expect(metrics).toMatch(/process_resident_memory_bytes/);
+
+    const line = logLines.find((entry) => entry.requestId === 'req-ops-1' && entry.msg === 'request');
+    expect(line).toMatchObject({
+      level: 30,
+      method: 'POST',
+      path: '/graphql',
+      status: 200,
+      operation: 'decideActivation',
+      operationName: 'Decide',
+      result: 'ok',
+      role: 'ADMIN',
+    });
+    expect(typeof line!.durationMs).toBe('number');
+    const everything = JSON.stringify(logLines);
+    expect(everything).not.toContain(ADMIN_KEY);
+    expect(everything).not.toMatch(/44\.95|34\.10/);
+  });
+});
+
+describe('configuration', () => {
+  it.each([
+    [{ DATABASE_URL: 'mysql://localhost/x' }, /DATABASE_URL must start with postgres:\/\//],
+    [{ DATABASE_URL: 'postgres://' }, /DATABASE_URL names no host/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "loud"/],
+    [{ PORT: '70000' }, /PORT must be an integer from 0 to 65535; got "70000"/],
+    [{ SQLITE_SYNCHRONOUS: 'SOMETIMES' }, /SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA/],
+    [{ COMPLIANCE_ADMIN_KEY: 'short' }, /COMPLIANCE_ADMIN_KEY must be at least 32 characters/],
+    [{ SEED_DEMO_DATA: 'yes' }, /SEED_DEMO_DATA must be true or false/],
+    [{ DATABASE_TIMEOUT_MS: '10' }, /DATABASE_TIMEOUT_MS must be an integer from 100/],
+  ])('refuses %j naming the variable', (env, message) => {
+    expect(() => readSettings(env)).toThrow(message);
+  });
+
+  it('never echoes a database password', () => {
+    expect(() => readSettings({ DATABASE_URL: 'mysql://admin:s3cret@db.example/x' })).toThrow(/^(?!.*s3cret)/);
+  });
+});
+
+(usingPostgres ? describe.skip : describe)('online backup (SQLite)', () => {
+  it('copies a consistent database while decisions are being written', async () => {
+    const target = join(mkdtempSync(join(tmpdir(), 'backup-test-')), 'copy.sqlite');
+    let writing = true;
+    let written = 0;
+    const writer = (async () => {
+      while (writing) {
+        await post(
+          `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { userErrors { code } } }`,
+          {
+            input: { imei: imei(2), signals: { ipCountry: 'DE' } },
+          },
+        );
+        written += 1;
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { bytes } = backupSqlite(database.settings.database.sqlitePath, target);
+    writing = false;
+    await writer;
+    expect(bytes).toBeGreaterThan(0);
+    expect(written).toBeGreaterThan(0);
+    const copy = new Database(target, { readonly: true });
+    expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
+    const copied = (copy.prepare('SELECT COUNT(*) AS n FROM activation_attempt').get() as { n: number }).n;
+    copy.close();
+    const now = (await database.dataSource.query('SELECT COUNT(*) AS n FROM activation_attempt'))[0].n;
+    expect(copied).toBeGreaterThan(0);
+    expect(copied).toBeLessThanOrEqual(Number(now));
+    expect(() => backupSqlite(database.settings.database.sqlitePath, target)).toThrow(/exists/);
+  });
+});

@@ -1,0 +1,80 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+export const PROCESS_ADMIN_KEY = 'cgk_process-test-admin-key-0123456789abcdef';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  origin: string;
+  stdout: string[];
+  stderr: string[];
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+/** The real server as its own process (src/main.ts through ts-node), as `npm start` runs it. */
+export function spawnServer(env: NodeJS.ProcessEnv): {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: '', SEED_DEMO_DATA: 'false', COMPLIANCE_ADMIN_KEY: PROCESS_ADMIN_KEY, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => stdout.push(...chunk.toString().split('\n').filter(Boolean)));
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(...chunk.toString().split('\n').filter(Boolean)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, stdout, stderr, exited };
+}
+
+export async function startServer(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ServerProcess> {
+  const port = await freePort();
+  const spawned = spawnServer({ ...env, PORT: String(port) });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no start within ${timeoutMs} ms: ${spawned.stderr.join('\n')}`)),
+      timeoutMs,
+    );
+    const check = () => {
+      if (spawned.stdout.some((line) => line.includes('serves http'))) {
+        clearTimeout(timer);
+        resolve();
+      } else setTimeout(check, 50);
+    };
+    check();
+    void spawned.exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${spawned.stderr.join('\n')}`));
+    });
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  return { ...spawned, origin, url: `${origin}/graphql` };
+}
+
+export async function graphql(url: string, query: string, variables?: unknown, key = PROCESS_ADMIN_KEY) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
