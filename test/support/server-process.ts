@@ -35,7 +35,15 @@ export function spawnServer(env: NodeJS.ProcessEnv): {
 } {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, NODE_OPTIONS: '', SEED_DEMO_DATA: 'false', COMPLIANCE_ADMIN_KEY: PROCESS_ADMIN_KEY, ...env },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      SEED_DEMO_DATA: 'false',
+      COMPLIANCE_ADMIN_KEY: PROCESS_ADMIN_KEY,
+      // These tests load the server on purpose; rate limits have their own tests.
+      RATE_LIMIT_PER_SECOND: '1000000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];
@@ -49,22 +57,29 @@ export function spawnServer(env: NodeJS.ProcessEnv): {
 export async function startServer(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ServerProcess> {
   const port = await freePort();
   const spawned = spawnServer({ ...env, PORT: String(port) });
+  let settled = false;
   await new Promise<void>((resolve, reject) => {
+    const finish = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    };
     const timer = setTimeout(
-      () => reject(new Error(`no start within ${timeoutMs} ms: ${spawned.stderr.join('\n')}`)),
+      () => finish(new Error(`no start within ${timeoutMs} ms: ${spawned.stderr.join('\n')}`)),
       timeoutMs,
     );
     const check = () => {
-      if (spawned.stdout.some((line) => line.includes('serves http'))) {
-        clearTimeout(timer);
-        resolve();
-      } else setTimeout(check, 50);
+      if (settled) return;
+      if (spawned.stdout.some((line) => line.includes('serves http'))) finish();
+      else setTimeout(check, 50);
     };
     check();
-    void spawned.exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}: ${spawned.stderr.join('\n')}`));
-    });
+    void spawned.exited.then((code) => finish(new Error(`server exited with ${code}: ${spawned.stderr.join('\n')}`)));
+  }).catch((error: unknown) => {
+    spawned.child.kill('SIGKILL');
+    throw error;
   });
   const origin = `http://127.0.0.1:${port}`;
   return { ...spawned, origin, url: `${origin}/graphql` };

@@ -1,0 +1,242 @@
+/**
+ * The server as its own process: bad settings, a port in use, a graceful stop, and a kill -9 in
+ * the middle of a decision load with nothing answered lost.
+ */
+import { mkdtempSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTemporaryDatabase } from '../src/db/temporary-database';
+import { withCheckDigit } from '../src/devices/imei';
+import { readDatabaseSettings } from '../src/config';
+import { freePort, graphql, spawnServer, startServer } from './support/server-process';
+import { usingPostgres } from './support/database';
+
+jest.setTimeout(120_000);
+const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+
+/** A fresh database for one server process: a temporary SQLite file or PostgreSQL database. */
+async function freshDatabase(): Promise<{ env: NodeJS.ProcessEnv; drop(): Promise<void> }> {
+  if (usingPostgres) {
+    const created = await createTemporaryDatabase(readDatabaseSettings().url!, 'cg_process');
+    return { env: { DATABASE_URL: created.url }, drop: created.drop };
+  }
+  const directory = mkdtempSync(join(tmpdir(), 'process-test-'));
+  return { env: { DATABASE_URL: '', SQLITE_PATH: join(directory, 'db.sqlite') }, drop: async () => undefined };
+}
+
+async function registerDevices(url: string, count: number, first = 1) {
+  const partner = await graphql(
+    url,
+    `mutation { createPartner(input: { name: "P${first}", kind: CARRIER }) { partner { id } } }`,
+  );
+  const result = await graphql(
+    url,
+    `
+      mutation ($input: RegisterDevicesInput!) {
+        registerDevices(input: $input) {
+          registeredCount
+          userErrors {
+            message
+          }
+        }
+      }
+    `,
+    {
+      input: {
+        partnerId: partner.body.data.createPartner.partner.id,
+        devices: Array.from({ length: count }, (_, index) => ({
+          imei: imei(first + index),
+          serialNumber: `S${first + index}`,
+          modelCode: 'AR-5',
+          marketRegionCode: 'DE',
+        })),
+      },
+    },
+  );
+  return result.body.data.registerDevices;
+}
+
+describe('start-up failures are one clear line and a non-zero exit', () => {
+  it('refuses a bad setting without a stack dump', async () => {
+    const { exited, stderr, stdout } = spawnServer({ LOG_LEVEL: 'loud' });
+    expect(await exited).toBe(1);
+    expect(stderr.join('\n')).toContain('configuration error: LOG_LEVEL must be one of');
+    expect([...stderr, ...stdout].join('\n')).not.toMatch(/^\s+at /m);
+  });
+
+  it('says so when the port is in use', async () => {
+    const port = await freePort();
+    const blocker: Server = createServer().listen(port, '127.0.0.1');
+    await new Promise((resolve) => blocker.once('listening', resolve));
+    const database = await freshDatabase();
+    try {
+      const { exited, stdout } = spawnServer({ ...database.env, PORT: String(port) });
+      expect(await exited).toBe(1);
+      expect(stdout.join('\n')).toContain(`port ${port} is in use`);
+    } finally {
+      blocker.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('a running server', () => {
+  it('finishes the requests in flight on SIGTERM, then exits 0', async () => {
+    const database = await freshDatabase();
+    const server = await startServer(database.env);
+    try {
+      const partner = await graphql(
+        server.url,
+        `
+          mutation {
+            createPartner(input: { name: "Big", kind: CARRIER }) {
+              partner {
+                id
+              }
+            }
+          }
+        `,
+      );
+      // A large manifest keeps the server busy for a while.
+      const inFlight = graphql(
+        server.url,
+        `
+          mutation ($input: RegisterDevicesInput!) {
+            registerDevices(input: $input) {
+              registeredCount
+              userErrors {
+                message
+              }
+            }
+          }
+        `,
+        {
+          input: {
+            partnerId: partner.body.data.createPartner.partner.id,
+            devices: Array.from({ length: 5000 }, (_, index) => ({
+              imei: imei(10_000 + index),
+              serialNumber: `B${index}`,
+              modelCode: 'AR-5',
+              marketRegionCode: 'DE',
+            })),
+          },
+        },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      server.child.kill('SIGTERM');
+      const answer = await inFlight;
+      expect(answer.body.data.registerDevices).toEqual({ registeredCount: 5000, userErrors: [] });
+      expect(await server.exited).toBe(0);
+      expect(server.stdout.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
+    } finally {
+      server.child.kill('SIGKILL');
+      await database.drop();
+    }
+  });
+
+  it('loses no answered decision to a kill -9 under load, records none twice, and serves again after a restart', async () => {
+    const database = await freshDatabase();
+    let server = await startServer(database.env);
+    try {
+      await registerDevices(server.url, 50);
+      const answered = new Map<string, string>();
+      let sequence = 0;
+      let running = true;
+      const client = async () => {
+        while (running) {
+          const key = `kill-${(sequence += 1)}`;
+          try {
+            const result = await graphql(
+              server.url,
+              `
+                mutation ($input: DecideActivationInput!) {
+                  decideActivation(input: $input) {
+                    attempt {
+                      id
+                    }
+                    userErrors {
+                      code
+                    }
+                  }
+                }
+              `,
+              {
+                input: { imei: imei(1 + (sequence % 50)), idempotencyKey: key, signals: { ipCountry: 'DE' } },
+              },
+            );
+            const id = result.body.data?.decideActivation?.attempt?.id;
+            if (id) answered.set(key, id);
+          } catch {
+            // The connection died with the server: this one was not answered.
+            return;
+          }
+        }
+      };
+      const clients = Array.from({ length: 16 }, client);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      server.child.kill('SIGKILL');
+      running = false;
+      await Promise.all(clients);
+      await server.exited;
+      expect(answered.size).toBeGreaterThan(50);
+
+      server = await startServer(database.env);
+      // Every answered decision is there, under its key, once: asking again returns the same attempt.
+      const keys = [...answered.keys()];
+      for (let index = 0; index < keys.length; index += 50) {
+        const batch = keys.slice(index, index + 50);
+        const results = await Promise.all(
+          batch.map((key) =>
+            graphql(
+              server.url,
+              `
+                mutation ($input: DecideActivationInput!) {
+                  decideActivation(input: $input) {
+                    attempt {
+                      id
+                    }
+                    userErrors {
+                      code
+                    }
+                  }
+                }
+              `,
+              {
+                input: {
+                  imei: imei(1 + (Number(key.split('-')[1]) % 50)),
+                  idempotencyKey: key,
+                  signals: { ipCountry: 'DE' },
+                },
+              },
+            ),
+          ),
+        );
+        results.forEach((result, position) =>
+          expect(result.body.data.decideActivation.attempt.id).toBe(answered.get(batch[position])),
+        );
+      }
+      const count = await graphql(
+        server.url,
+        `
+          {
+            activationAttempts {
+              totalCount
+            }
+          }
+        `,
+      );
+      // Retries of answered keys wrote nothing; attempts recorded but not answered before the kill may exist.
+      expect(count.body.data.activationAttempts.totalCount).toBeGreaterThanOrEqual(answered.size);
+      expect(count.body.data.activationAttempts.totalCount).toBeLessThanOrEqual(sequence);
+      const fresh = await graphql(
+        server.url,
+        `mutation { decideActivation(input: { imei: "${imei(1)}", signals: { ipCountry: "DE" } }) { decision { outcome } } }`,
+      );
+      expect(fresh.body.data.decideActivation.decision.outcome).toBe('ALLOW');
+    } finally {
+      server.child.kill('SIGKILL');
+      await database.drop();
+    }
+  });
+});
