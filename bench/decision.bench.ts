@@ -82,15 +82,65 @@ async function post(url: string, query: string, variables?: object) {
   return (await response.json()) as { data: any };
 }
 
-function run(url: string, key: string, bodies: () => string): Promise<autocannon.Result> {
+function run(url: string, key: string, bodies: () => string, connections = CONNECTIONS): Promise<autocannon.Result> {
   return autocannon({
     url,
     method: 'POST',
-    connections: CONNECTIONS,
+    connections,
     duration: SECONDS,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     requests: [{ setupRequest: (request) => ({ ...request, body: bodies() }) }],
   });
+}
+
+/** A decision request body: mostly allowed activations, as in real traffic; each a new attempt (new key). */
+function decisionBodies(imeis: string[], tag: string): () => string {
+  let sequence = 0;
+  return () => {
+    sequence += 1;
+    const signals = sequence % 50 === 0 ? SIGNAL_MIX[4] : SIGNAL_MIX[sequence % 3];
+    return JSON.stringify({
+      query:
+        'mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } userErrors { code } } }',
+      variables: {
+        input: { imei: imeis[sequence % imeis.length], idempotencyKey: `bench-${tag}-${sequence}`, signals },
+      },
+    });
+  };
+}
+
+/**
+ * Two instances on one PostgreSQL, each given half the clients, as a load balancer would. On a
+ * two-core machine they share the cores with PostgreSQL and the load generator: this shows that
+ * instances add up without errors, not how far they scale on real hardware.
+ */
+async function benchTwoInstances(env: NodeJS.ProcessEnv, ports: [number, number]): Promise<void> {
+  const servers = [await startServer(env, ports[0]), await startServer(env, ports[1])];
+  const urls = ports.map((port) => `http://127.0.0.1:${port}/graphql`);
+  try {
+    const devices = await post(
+      urls[0],
+      '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }',
+    );
+    const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
+    const created = await post(
+      urls[0],
+      'mutation { createApiKey(input: { name: "bench-gateway-2", role: GATEWAY }) { secret } }',
+    );
+    const key: string = created.data.createApiKey.secret;
+    const half = Math.max(1, Math.floor(CONNECTIONS / 2));
+    const results = await Promise.all(
+      urls.map((url, index) => run(url, key, decisionBodies(imeis, `two-${process.pid}-${index}`), half)),
+    );
+    const total = results.reduce((sum, result) => sum + result.requests.average, 0);
+    const errors = results.reduce((sum, result) => sum + result.errors + result.non2xx, 0);
+    console.log(
+      `PostgreSQL  decideActivation on 2 instances: ${Math.round(total)} req/s in all (${results.map((r) => Math.round(r.requests.average)).join(' + ')}), ` +
+        `p99 ${Math.max(...results.map((r) => r.latency.p99))} ms, errors ${errors}`,
+    );
+  } finally {
+    for (const server of servers) server.kill('SIGTERM');
+  }
 }
 
 async function benchHttp(label: string, env: NodeJS.ProcessEnv, port: number): Promise<void> {
@@ -107,19 +157,7 @@ async function benchHttp(label: string, env: NodeJS.ProcessEnv, port: number): P
     // Both runs go through the same authentication with the same GATEWAY key.
     const typename = JSON.stringify({ query: '{ __typename }' });
     const baseline = await run(url, gatewayKey, () => typename);
-    let sequence = 0;
-    const decisions = await run(url, gatewayKey, () => {
-      sequence += 1;
-      // Mostly allowed activations, as in real traffic; every request is a new attempt (new key).
-      const signals = sequence % 50 === 0 ? SIGNAL_MIX[4] : SIGNAL_MIX[sequence % 3];
-      return JSON.stringify({
-        query:
-          'mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } userErrors { code } } }',
-        variables: {
-          input: { imei: imeis[sequence % imeis.length], idempotencyKey: `bench-${process.pid}-${sequence}`, signals },
-        },
-      });
-    });
+    const decisions = await run(url, gatewayKey, decisionBodies(imeis, String(process.pid)));
     const row = (name: string, result: autocannon.Result) =>
       `${label.padEnd(11)} ${name.padEnd(17)} ${String(Math.round(result.requests.average)).padStart(7)} req/s  p50 ${String(result.latency.p50).padStart(3)} ms  p99 ${String(result.latency.p99).padStart(3)} ms  errors ${result.errors + result.non2xx}`;
     console.log(row('{ __typename }', baseline));
@@ -148,6 +186,7 @@ async function main(): Promise<void> {
   const database = await createTemporaryDatabase(url, 'cg_decision_bench');
   try {
     await benchHttp('PostgreSQL', { DATABASE_URL: database.url }, 4601);
+    await benchTwoInstances({ DATABASE_URL: database.url }, [4602, 4603]);
   } finally {
     await database.drop();
   }

@@ -5,6 +5,12 @@ import { buildSchema } from 'type-graphql';
 import { boundFilterArguments } from './common/filter-bounds';
 import { authChecker } from './auth/auth-checker';
 import { ApiKeyResolver } from './auth/api-key.resolver';
+import {
+  ActivationStatsResolver,
+  PolicyImpactResolver,
+  PolicySimulationResolver,
+  RegionTransitionResolver,
+} from './reports/report.resolver';
 import { ActivationAttemptResolver } from './activations/activation-attempt.resolver';
 import { AuditEventResolver } from './audit/audit.resolver';
 import { AttemptExplanationResolver, DecisionResolver, PolicyEvidenceResolver } from './decisions/decision.resolver';
@@ -34,6 +40,10 @@ export const resolvers = [
   ExemptionResolver,
   AuditEventResolver,
   ApiKeyResolver,
+  ActivationStatsResolver,
+  PolicyImpactResolver,
+  PolicySimulationResolver,
+  RegionTransitionResolver,
 ] as const;
 
 /** ISO 8601 instants under the name partners integrate against (`DateTime`). */

@@ -107,6 +107,20 @@ const matrix: Record<string, { document: string; roles: Role[] }> = {
     roles: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT],
   },
   viewer: { document: '{ viewer { name role } }', roles: ALL },
+  activationStats: {
+    document:
+      '{ activationStats(filter: { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" }) { totals { attempts } } }',
+    roles: [ADMIN, POLICY_AUTHOR, ANALYST, PARTNER],
+  },
+  policyImpact: {
+    document: '{ policyImpact(policyKey: "export-restricted-territories") { attempts } }',
+    roles: [ADMIN, POLICY_AUTHOR, ANALYST, PARTNER],
+  },
+  simulatePolicy: {
+    document:
+      '{ simulatePolicy(input: { policy: { policyKey: "export-restricted-territories", mode: MONITOR }, from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" }) { attempts } }',
+    roles: [ADMIN, POLICY_AUTHOR, ANALYST],
+  },
 
   activatePolicy: {
     document: 'mutation { activatePolicy(input: { id: "x" }) { userErrors { code } } }',

@@ -43,6 +43,9 @@ export const access = {
   readReviews: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT],
   previewDecision: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT],
   readAudit: [ADMIN, ANALYST],
+  /** Reports; a partner's cover its own devices only. */
+  readReports: [ADMIN, POLICY_AUTHOR, ANALYST, PARTNER],
+  simulatePolicies: [ADMIN, POLICY_AUTHOR, ANALYST],
   decideActivation: [ADMIN, GATEWAY],
   writePolicies: [ADMIN, POLICY_AUTHOR],
   writeExemptions: [ADMIN, POLICY_AUTHOR],

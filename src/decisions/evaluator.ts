@@ -5,7 +5,7 @@ import { DeviceModel } from '../device-models/device-model.entity';
 import { Policy, PolicyStatus } from '../policies/policy.entity';
 import { PolicyVersion, PolicyVersionDeviceModel, PolicyVersionRegion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
-import { DecisionEngine } from './engine/engine';
+import { DecisionEngine, EngineData } from './engine/engine';
 import { GeoLocator } from './engine/geo-locator';
 import { MobileNetworkTable } from './engine/mobile-networks';
 import { RegionDirectory } from './engine/regions';
@@ -34,6 +34,10 @@ export function loadStaticData() {
 /** The compiled engine with the lookups a decision needs, so the hot path reads no reference data. */
 export interface CompiledRules {
   engine: DecisionEngine;
+  /** What the engine was built from: a what-if simulation builds another with changed policies. */
+  engineData: EngineData;
+  /** Every policy key by row id (retired ones too). */
+  policyIdByKey: ReadonlyMap<string, number>;
   regionIdByCode: ReadonlyMap<string, number>;
   modelCodeById: ReadonlyMap<number, string>;
 }
@@ -195,7 +199,7 @@ export class Evaluator {
       partnerId: exemption.partnerId,
       expiresAt: exemption.expiresAt?.getTime() ?? null,
     }));
-    const engine = new DecisionEngine({
+    const engineData: EngineData = {
       regions: new RegionDirectory(
         regions.map((region) => ({
           code: region.code,
@@ -207,8 +211,14 @@ export class Evaluator {
       policies: compiled,
       exemptions: compiledExemptions,
       maxGpsAccuracyMeters: Number(process.env.MAX_GPS_ACCURACY_METERS || DEFAULT_MAX_GPS_ACCURACY_METERS),
-    });
-    return { engine, regionIdByCode: new Map(regions.map((region) => [region.code, region.id])), modelCodeById };
+    };
+    return {
+      engine: new DecisionEngine(engineData),
+      engineData,
+      policyIdByKey: new Map(allPolicies.map((policy) => [policy.key, policy.id])),
+      regionIdByCode: new Map(regions.map((region) => [region.code, region.id])),
+      modelCodeById,
+    };
   }
 }
 

@@ -1,0 +1,139 @@
+import { Arg, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { access } from '../auth/roles';
+import { GraphQLContext } from '../context';
+import { Device } from '../devices/device.entity';
+import { DeviceModel } from '../device-models/device-model.entity';
+import { Partner } from '../partners/partner.entity';
+import { Policy } from '../policies/policy.entity';
+import { PolicyVersion } from '../policies/policy-version.entity';
+import { Region } from '../regions/region.entity';
+import { activationStats, policyImpact } from './report.service';
+import {
+  ActivationStats,
+  ActivationStatsFilter,
+  ActivationStatsRow,
+  PolicyImpactRow,
+  PolicySimulation,
+  RegionTransition,
+  SimulatePolicyInput,
+  StatsGroupBy,
+  StatsInterval,
+} from './report.types';
+import { simulatePolicy } from './simulation.service';
+
+@Resolver(() => ActivationStatsRow)
+export class ActivationStatsResolver {
+  @Authorized(access.readReports)
+  @Query(() => ActivationStats, {
+    description:
+      'Activation attempts counted by the chosen groupings and time buckets: attempts, distinct devices, locks, reviews and MONITOR-mode would-locks. A partner sees its own devices only.',
+  })
+  activationStats(
+    @Arg('filter', () => ActivationStatsFilter, {
+      description: 'Which attempts to count: a time window and optional conditions.',
+    })
+    filter: ActivationStatsFilter,
+    @Arg('groupBy', () => [StatsGroupBy], { defaultValue: [], description: 'What to break the counts down by.' })
+    groupBy: StatsGroupBy[],
+    @Arg('interval', () => StatsInterval, { nullable: true, description: 'Time buckets; none when omitted.' })
+    interval: StatsInterval | null,
+    @Arg('timeZone', { defaultValue: 'UTC', description: 'IANA time zone of the buckets, e.g. `Europe/Berlin`.' })
+    timeZone: string,
+    @Ctx() context: GraphQLContext,
+  ) {
+    return activationStats(context, filter, groupBy, interval, timeZone);
+  }
+
+  @FieldResolver(() => Region, {
+    nullable: true,
+    description: 'The region, when grouped by REGION (null: none resolved).',
+  })
+  region(@Root() row: ActivationStatsRow, @Ctx() context: GraphQLContext) {
+    return row.regionId === null ? null : context.loaders.regionById.load(row.regionId);
+  }
+
+  @FieldResolver(() => Region, { nullable: true, description: 'The country, when grouped by COUNTRY.' })
+  country(@Root() row: ActivationStatsRow, @Ctx() context: GraphQLContext) {
+    return row.countryId === null ? null : context.loaders.regionById.load(row.countryId);
+  }
+
+  @FieldResolver(() => DeviceModel, { nullable: true, description: 'The device model, when grouped by MODEL.' })
+  model(@Root() row: ActivationStatsRow, @Ctx() context: GraphQLContext) {
+    return row.modelId === null ? null : context.loaders.deviceModelById.load(row.modelId);
+  }
+
+  @FieldResolver(() => Partner, { nullable: true, description: 'The partner, when grouped by PARTNER.' })
+  partner(@Root() row: ActivationStatsRow, @Ctx() context: GraphQLContext) {
+    return row.partnerId === null ? null : context.loaders.partnerById.load(row.partnerId);
+  }
+
+  @FieldResolver(() => Policy, {
+    nullable: true,
+    description: 'The deciding policy, when grouped by POLICY (null: none applied).',
+  })
+  policy(@Root() row: ActivationStatsRow, @Ctx() context: GraphQLContext) {
+    return row.policyId === null ? null : context.loaders.policyById.load(row.policyId);
+  }
+}
+
+@Resolver(() => PolicyImpactRow)
+export class PolicyImpactResolver {
+  @Authorized(access.readReports)
+  @Query(() => [PolicyImpactRow], {
+    description:
+      'What each version of a policy decided since it became effective: attempts and devices by outcome and region.',
+  })
+  policyImpact(
+    @Arg('policyKey', { description: "The policy's key." }) policyKey: string,
+    @Arg('to', () => Date, {
+      nullable: true,
+      description: 'Count attempts before this instant only; up to now when omitted.',
+    })
+    to: Date | null,
+    @Ctx() context: GraphQLContext,
+  ) {
+    return policyImpact(context, policyKey, to);
+  }
+
+  @FieldResolver(() => PolicyVersion, { description: 'The version that decided.' })
+  policyVersion(@Root() row: PolicyImpactRow, @Ctx() context: GraphQLContext) {
+    return context.loaders.policyVersionById.load(row.policyVersionId);
+  }
+
+  @FieldResolver(() => Region, { nullable: true, description: 'The region resolved.' })
+  region(@Root() row: PolicyImpactRow, @Ctx() context: GraphQLContext) {
+    return row.regionId === null ? null : context.loaders.regionById.load(row.regionId);
+  }
+}
+
+@Resolver(() => PolicySimulation)
+export class PolicySimulationResolver {
+  @Authorized(access.simulatePolicies)
+  @Query(() => PolicySimulation, {
+    description:
+      'What-if: replays the recorded attempts of a window through the decision engine with a policy changed or added, and counts whose outcome would change. Writes nothing.',
+  })
+  simulatePolicy(
+    @Arg('input', () => SimulatePolicyInput, { description: 'The policy and the window.' }) input: SimulatePolicyInput,
+    @Ctx() context: GraphQLContext,
+  ) {
+    return simulatePolicy(context, input);
+  }
+
+  @FieldResolver(() => [Device], { description: 'Up to 20 devices whose outcome would change.' })
+  async sampleDevices(@Root() simulation: PolicySimulation, @Ctx() context: GraphQLContext) {
+    const devices = await context.loaders.deviceById.loadMany(simulation.sampleDeviceIds);
+    return devices.filter((device): device is Device => device instanceof Device);
+  }
+}
+
+@Resolver(() => RegionTransition)
+export class RegionTransitionResolver {
+  @FieldResolver(() => Region, {
+    nullable: true,
+    description: 'The region resolved with the simulated policy (null: none).',
+  })
+  region(@Root() transition: RegionTransition, @Ctx() context: GraphQLContext) {
+    return transition.regionCode === null ? null : context.loaders.regionByCode.load(transition.regionCode);
+  }
+}

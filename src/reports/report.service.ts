@@ -1,0 +1,250 @@
+import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
+import { partnerScopeOf } from '../auth/viewer';
+import { BadUserInputError } from '../common/errors';
+import { rowIdOf } from '../common/global-id';
+import { GraphQLContext } from '../context';
+import { EntityStatements } from '../db/prepared';
+import { DeviceModel } from '../device-models/device-model.entity';
+import { Policy } from '../policies/policy.entity';
+import { PolicyVersion } from '../policies/policy-version.entity';
+import { Region } from '../regions/region.entity';
+import {
+  ActivationCounts,
+  ActivationStats,
+  ActivationStatsFilter,
+  ActivationStatsRow,
+  PolicyImpactRow,
+  StatsGroupBy,
+  StatsInterval,
+} from './report.types';
+import { bucketSql, isTimeZone, localToInstant, offsetSegments } from './time-buckets';
+
+/** A report answers in one piece; a larger one must be narrowed (or fetched as CSV). */
+export const MAX_REPORT_ROWS = 10_000;
+/** The longest window a report covers: time buckets cost one CASE branch per DST change. */
+const MAX_WINDOW_DAYS = 3_660;
+
+/** Positional parameters in the dialect's form, collected as SQL is written. */
+export class SqlParameters {
+  readonly values: unknown[] = [];
+  constructor(private readonly statements: EntityStatements<ActivationAttempt>) {}
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return this.statements.placeholder(this.values.length);
+  }
+
+  /** An instant compared with `occurredAt`, in the form that column stores. */
+  instant(value: Date): string {
+    return this.add(this.statements.persisted('occurredAt', value));
+  }
+
+  list(values: readonly unknown[]): string {
+    return values.length ? values.map((value) => this.add(value)).join(', ') : 'NULL';
+  }
+}
+
+export interface ResolvedStatsFilter {
+  from: Date;
+  to: Date;
+  regionIds?: number[];
+  outcomes?: DecisionOutcome[];
+  modelIds?: number[];
+  partnerId?: number;
+}
+
+/** Checks a report filter and resolves its codes and IDs; a bad one is an error naming the field. */
+export async function resolveStatsFilter(
+  context: GraphQLContext,
+  filter: ActivationStatsFilter,
+): Promise<ResolvedStatsFilter> {
+  if (filter.to <= filter.from) throw new BadUserInputError('filter.to', 'must be later than from');
+  if (filter.to.getTime() - filter.from.getTime() > MAX_WINDOW_DAYS * 86_400_000) {
+    throw new BadUserInputError('filter.to', `the window may span at most ${MAX_WINDOW_DAYS} days`);
+  }
+  const resolved: ResolvedStatsFilter = { from: filter.from, to: filter.to };
+  if (filter.regionCodes) {
+    const regions = await context.loaders.regionByCode.loadMany(filter.regionCodes.map((code) => code.toUpperCase()));
+    const ids = new Set<number>();
+    for (const [index, region] of regions.entries()) {
+      if (!(region instanceof Region))
+        throw new BadUserInputError(
+          `filter.regionCodes[${index}]`,
+          `unknown region code "${filter.regionCodes[index]}"`,
+        );
+      ids.add(region.id);
+      for (const child of await context.loaders.regionChildren.load(region.id)) ids.add(child.id);
+    }
+    resolved.regionIds = [...ids];
+  }
+  if (filter.outcomes) resolved.outcomes = filter.outcomes;
+  if (filter.modelCodes) {
+    const models = await context.loaders.deviceModelByCode.loadMany(filter.modelCodes);
+    resolved.modelIds = models.map((model, index) => {
+      if (!(model instanceof DeviceModel))
+        throw new BadUserInputError(
+          `filter.modelCodes[${index}]`,
+          `no device model has code "${filter.modelCodes![index]}"`,
+        );
+      return model.id;
+    });
+  }
+  if (filter.partnerId) {
+    const partnerId = rowIdOf(filter.partnerId, 'Partner');
+    if (partnerId === null) throw new BadUserInputError('filter.partnerId', 'is not a partner ID');
+    resolved.partnerId = partnerId;
+  }
+  // A partner's figures cover its own devices only, whatever the filter says.
+  const scope = partnerScopeOf(context.viewer);
+  if (scope !== null)
+    resolved.partnerId = resolved.partnerId === undefined || resolved.partnerId === scope ? scope : -1;
+  return resolved;
+}
+
+const COUNTS = `COUNT(*) AS "attempts", COUNT(DISTINCT a."deviceId") AS "devices",
+  SUM(CASE WHEN a."outcome" = 'LOCK' AND a."enforced" THEN 1 ELSE 0 END) AS "locks",
+  SUM(CASE WHEN a."outcome" = 'REVIEW' AND a."enforced" THEN 1 ELSE 0 END) AS "reviews",
+  SUM(CASE WHEN a."outcome" = 'LOCK' AND NOT a."enforced" THEN 1 ELSE 0 END) AS "monitorWouldLocks"`;
+
+function countsOf(row: Record<string, unknown>): ActivationCounts {
+  return {
+    attempts: Number(row.attempts),
+    devices: Number(row.devices),
+    locks: Number(row.locks ?? 0),
+    reviews: Number(row.reviews ?? 0),
+    monitorWouldLocks: Number(row.monitorWouldLocks ?? 0),
+  };
+}
+
+/** FROM and WHERE for the attempts a filter selects (joining devices and regions only when needed). */
+function selection(
+  filter: ResolvedStatsFilter,
+  parameters: SqlParameters,
+  joins: { device: boolean; region: boolean; version: boolean },
+) {
+  const needsDevice = joins.device || filter.modelIds !== undefined || filter.partnerId !== undefined;
+  const conditions = [
+    `a."occurredAt" >= ${parameters.instant(filter.from)}`,
+    `a."occurredAt" < ${parameters.instant(filter.to)}`,
+  ];
+  if (filter.regionIds) conditions.push(`a."resolvedRegionId" IN (${parameters.list(filter.regionIds)})`);
+  if (filter.outcomes) conditions.push(`a."outcome" IN (${parameters.list(filter.outcomes)})`);
+  if (filter.modelIds) conditions.push(`d."modelId" IN (${parameters.list(filter.modelIds)})`);
+  if (filter.partnerId !== undefined) conditions.push(`d."partnerId" = ${parameters.add(filter.partnerId)}`);
+  return (
+    `FROM "activation_attempt" a` +
+    (needsDevice ? ` JOIN "device" d ON d."id" = a."deviceId"` : '') +
+    (joins.region ? ` LEFT JOIN "region" r ON r."id" = a."resolvedRegionId"` : '') +
+    (joins.version ? ` LEFT JOIN "policy_version" v ON v."id" = a."policyVersionId"` : '') +
+    ` WHERE ${conditions.join(' AND ')}`
+  );
+}
+
+export async function activationStats(
+  context: GraphQLContext,
+  filter: ActivationStatsFilter,
+  groupBy: StatsGroupBy[],
+  interval: StatsInterval | null,
+  timeZone: string,
+): Promise<ActivationStats> {
+  if (!isTimeZone(timeZone))
+    throw new BadUserInputError('timeZone', `"${timeZone}" is not an IANA time zone, e.g. "Europe/Berlin"`);
+  const resolved = await resolveStatsFilter(context, filter);
+  const dataSource = context.dataSource;
+  const dialect = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
+  const statements = new EntityStatements(dataSource, ActivationAttempt);
+  const groups = new Set(groupBy);
+  // Parameters are numbered in the order they appear: the bucket's come first, in the SELECT.
+  const parameters = new SqlParameters(statements);
+  const columns: [string, string][] = [];
+  if (interval) {
+    const segments = offsetSegments(timeZone, resolved.from.getTime(), resolved.to.getTime());
+    columns.push([
+      'bucket',
+      bucketSql(dialect, 'a."occurredAt"', interval, segments, (value) => parameters.instant(value)),
+    ]);
+  }
+  if (groups.has(StatsGroupBy.REGION)) columns.push(['regionId', 'a."resolvedRegionId"']);
+  if (groups.has(StatsGroupBy.COUNTRY)) columns.push(['countryId', 'COALESCE(r."parentId", r."id")']);
+  if (groups.has(StatsGroupBy.OUTCOME)) columns.push(['outcome', 'a."outcome"']);
+  if (groups.has(StatsGroupBy.MODEL)) columns.push(['modelId', 'd."modelId"']);
+  if (groups.has(StatsGroupBy.PARTNER)) columns.push(['partnerId', 'd."partnerId"']);
+  if (groups.has(StatsGroupBy.POLICY)) columns.push(['policyId', 'v."policyId"']);
+  const select = columns.map(([alias, expression]) => `${expression} AS "${alias}"`);
+  const joins = {
+    device: groups.has(StatsGroupBy.MODEL) || groups.has(StatsGroupBy.PARTNER),
+    region: groups.has(StatsGroupBy.COUNTRY),
+    version: groups.has(StatsGroupBy.POLICY),
+  };
+  const selectSql = select.length ? `${select.join(', ')}, ` : '';
+  const from = selection(resolved, parameters, joins);
+  const groupSql = columns.length
+    ? ` GROUP BY ${columns.map((_, index) => index + 1).join(', ')} ORDER BY ${columns.map((_, index) => index + 1).join(', ')}`
+    : '';
+  const sql = `SELECT ${selectSql}${COUNTS} ${from}${groupSql} LIMIT ${MAX_REPORT_ROWS + 1}`;
+  const rows: Record<string, unknown>[] = await dataSource.query(sql, parameters.values);
+  if (rows.length > MAX_REPORT_ROWS) {
+    throw new BadUserInputError(
+      'groupBy',
+      `the report has more than ${MAX_REPORT_ROWS} rows: narrow the filter, group by less or use a longer interval`,
+    );
+  }
+  const totalParameters = new SqlParameters(statements);
+  const totalsSql = `SELECT ${COUNTS} ${selection(resolved, totalParameters, { device: false, region: false, version: false })}`;
+  const [totals] = await dataSource.query(totalsSql, totalParameters.values);
+  return {
+    timeZone,
+    totals: countsOf(totals),
+    rows: rows.map((row) =>
+      Object.assign(new ActivationStatsRow(), countsOf(row), {
+        bucketStart: row.bucket ? localToInstant(String(row.bucket), timeZone) : null,
+        regionId: row.regionId == null ? null : Number(row.regionId),
+        countryId: row.countryId == null ? null : Number(row.countryId),
+        modelId: row.modelId == null ? null : Number(row.modelId),
+        partnerId: row.partnerId == null ? null : Number(row.partnerId),
+        policyId: row.policyId == null ? null : Number(row.policyId),
+        outcome: (row.outcome as DecisionOutcome | undefined) ?? null,
+      }),
+    ),
+  };
+}
+
+/** What each version of a policy decided since it became effective (up to `to`), by outcome and region. */
+export async function policyImpact(
+  context: GraphQLContext,
+  policyKey: string,
+  to: Date | null,
+): Promise<PolicyImpactRow[]> {
+  const dataSource = context.dataSource;
+  const policy = await dataSource.getRepository(Policy).findOneBy({ key: policyKey });
+  if (!policy) throw new BadUserInputError('policyKey', `no policy has key "${policyKey}"`);
+  const versions = await dataSource.getRepository(PolicyVersion).findBy({ policyId: policy.id });
+  if (versions.length === 0) return [];
+  const parameters = new SqlParameters(new EntityStatements(dataSource, ActivationAttempt));
+  const sinceEffective = versions
+    .map(
+      (version) =>
+        `(a."policyVersionId" = ${parameters.add(version.id)} AND a."occurredAt" >= ${parameters.instant(version.effectiveFrom)})`,
+    )
+    .join(' OR ');
+  const scope = partnerScopeOf(context.viewer);
+  const sql =
+    `SELECT a."policyVersionId" AS "policyVersionId", a."outcome" AS "outcome", a."enforced" AS "enforced", a."resolvedRegionId" AS "regionId", ` +
+    `COUNT(*) AS "attempts", COUNT(DISTINCT a."deviceId") AS "devices" FROM "activation_attempt" a` +
+    (scope !== null ? ` JOIN "device" d ON d."id" = a."deviceId"` : '') +
+    ` WHERE (${sinceEffective})` +
+    (to ? ` AND a."occurredAt" < ${parameters.instant(to)}` : '') +
+    (scope !== null ? ` AND d."partnerId" = ${parameters.add(scope)}` : '') +
+    ` GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
+  const rows: Record<string, unknown>[] = await dataSource.query(sql, parameters.values);
+  return rows.map((row) =>
+    Object.assign(new PolicyImpactRow(), {
+      policyVersionId: Number(row.policyVersionId),
+      outcome: row.outcome as DecisionOutcome,
+      enforced: row.enforced === true || row.enforced === 1,
+      regionId: row.regionId == null ? null : Number(row.regionId),
+      attempts: Number(row.attempts),
+      devices: Number(row.devices),
+    }),
+  );
+}

@@ -1,0 +1,176 @@
+import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
+import { BadUserInputError } from '../common/errors';
+import { GraphQLContext } from '../context';
+import { EntityStatements } from '../db/prepared';
+import { DecisionEngine } from '../decisions/engine/engine';
+import { CompiledPolicy, Decision, Signals } from '../decisions/engine/types';
+import { evaluatorFor } from '../decisions/evaluator';
+import { PolicySimulation, SimulatePolicyInput } from './report.types';
+import { SqlParameters } from './report.service';
+
+const PAGE_SIZE = 5_000;
+const MAX_WINDOW_DAYS = 366;
+const SAMPLE_SIZE = 20;
+const SIMULATED_VERSION_ID = -1;
+
+/** What a decision does to the device: a MONITOR-mode outcome does nothing, so it counts as ALLOW. */
+function effectiveOutcome(decision: Decision): DecisionOutcome {
+  return decision.enforced ? (decision.outcome as DecisionOutcome) : DecisionOutcome.ALLOW;
+}
+
+/** The simulated policy, on top of the active version of the policy it changes (if any). */
+function simulatedPolicy(
+  input: SimulatePolicyInput['policy'],
+  base: CompiledPolicy | undefined,
+  known: { regions: ReadonlyMap<string, number>; models: ReadonlySet<string> },
+): CompiledPolicy {
+  const field = (name: string) => `input.policy.${name}`;
+  const action = input.action ?? base?.action;
+  const mode = input.mode ?? base?.mode;
+  const effectiveFrom = input.effectiveFrom?.getTime() ?? base?.effectiveFrom;
+  const regionCodes =
+    input.regionCodes?.map((code) => code.toUpperCase()) ?? (base ? [...base.regionCodes] : undefined);
+  if (!action) throw new BadUserInputError(field('action'), 'is required for a new policy');
+  if (!mode) throw new BadUserInputError(field('mode'), 'is required for a new policy');
+  if (effectiveFrom === undefined) throw new BadUserInputError(field('effectiveFrom'), 'is required for a new policy');
+  if (!regionCodes || regionCodes.length === 0)
+    throw new BadUserInputError(field('regionCodes'), 'name at least one region');
+  regionCodes.forEach((code, index) => {
+    if (!known.regions.has(code))
+      throw new BadUserInputError(`${field('regionCodes')}[${index}]`, `unknown region code "${code}"`);
+  });
+  const productScope = input.productScope ?? (base?.modelCodes ? [...base.modelCodes] : []);
+  productScope.forEach((code, index) => {
+    if (!known.models.has(code))
+      throw new BadUserInputError(`${field('productScope')}[${index}]`, `no device model has code "${code}"`);
+  });
+  const effectiveUntil =
+    input.effectiveUntil === undefined ? (base?.effectiveUntil ?? null) : (input.effectiveUntil?.getTime() ?? null);
+  if (effectiveUntil !== null && effectiveUntil <= effectiveFrom)
+    throw new BadUserInputError(field('effectiveUntil'), 'must be later than effectiveFrom');
+  return {
+    versionId: SIMULATED_VERSION_ID,
+    policyKey: input.policyKey ?? 'simulated-policy',
+    versionNumber: (base?.versionNumber ?? 0) + 1,
+    action,
+    mode,
+    priority: input.priority ?? base?.priority ?? 0,
+    effectiveFrom,
+    effectiveUntil,
+    regionCodes: new Set(regionCodes),
+    modelCodes: productScope.length ? new Set(productScope) : null,
+  };
+}
+
+/**
+ * Replays the recorded attempts of a window through the decision engine twice — with the rules in
+ * force and with the simulated policy in place — and counts what would change. The same engine
+ * as decideActivation, built from the same compiled rules; nothing is written. Each attempt is
+ * judged on its own (a device locked by an earlier attempt is not assumed locked), so the figures
+ * say what the rules decide, not what history did.
+ */
+export async function simulatePolicy(context: GraphQLContext, input: SimulatePolicyInput): Promise<PolicySimulation> {
+  if (input.to <= input.from) throw new BadUserInputError('input.to', 'must be later than from');
+  if (input.to.getTime() - input.from.getTime() > MAX_WINDOW_DAYS * 86_400_000) {
+    throw new BadUserInputError('input.to', `the window may span at most ${MAX_WINDOW_DAYS} days`);
+  }
+  const rules = await evaluatorFor(context.dataSource).current();
+  const current = rules.engineData.policies;
+  const base = input.policy.policyKey
+    ? current.find((policy) => policy.policyKey === input.policy.policyKey)
+    : undefined;
+  const simulated = simulatedPolicy(input.policy, base, {
+    regions: rules.regionIdByCode,
+    models: new Set(rules.modelCodeById.values()),
+  });
+  const withDraft = new DecisionEngine({
+    ...rules.engineData,
+    policies: [...current.filter((policy) => policy.policyKey !== simulated.policyKey), simulated],
+  });
+
+  const statements = new EntityStatements(context.dataSource, ActivationAttempt);
+  const result: PolicySimulation = {
+    attempts: 0,
+    skippedAttempts: 0,
+    changedAttempts: 0,
+    changedDevices: 0,
+    transitions: [],
+    byRegion: [],
+    sampleDeviceIds: [],
+  };
+  const changedDevices = new Set<number>();
+  const transitions = new Map<string, { attempts: number; devices: Set<number> }>();
+  const byRegion = new Map<string, { attempts: number; devices: Set<number> }>();
+  const tally = (map: typeof transitions, key: string, deviceId: number) => {
+    const entry = map.get(key) ?? { attempts: 0, devices: new Set<number>() };
+    entry.attempts += 1;
+    entry.devices.add(deviceId);
+    map.set(key, entry);
+  };
+
+  // Keyset pages over (occurredAt, id): each page is an index range, however long the window.
+  let after: { occurredAt: unknown; id: number } | null = null;
+  for (;;) {
+    const parameters = new SqlParameters(statements);
+    const conditions = [
+      `a."occurredAt" >= ${parameters.instant(input.from)}`,
+      `a."occurredAt" < ${parameters.instant(input.to)}`,
+    ];
+    if (after) {
+      const at = parameters.add(after.occurredAt);
+      conditions.push(
+        `(a."occurredAt" > ${at} OR (a."occurredAt" = ${parameters.add(after.occurredAt)} AND a."id" > ${parameters.add(after.id)}))`,
+      );
+    }
+    const rows: Record<string, unknown>[] = await context.dataSource.query(
+      `SELECT a."id" AS "id", a."deviceId" AS "deviceId", a."occurredAt" AS "occurredAt", a."signals" AS "signals", ` +
+        `a."signalsPurgedAt" AS "signalsPurgedAt", d."modelId" AS "modelId", d."partnerId" AS "partnerId" ` +
+        `FROM "activation_attempt" a JOIN "device" d ON d."id" = a."deviceId" WHERE ${conditions.join(' AND ')} ` +
+        `ORDER BY a."occurredAt", a."id" LIMIT ${PAGE_SIZE}`,
+      parameters.values,
+    );
+    if (rows.length === 0) break;
+    const last = rows[rows.length - 1];
+    after = { occurredAt: last.occurredAt, id: Number(last.id) };
+    for (const raw of rows) {
+      const row = statements.hydrate(raw, ['occurredAt', 'signals', 'signalsPurgedAt']);
+      if (row.signalsPurgedAt) {
+        result.skippedAttempts += 1;
+        continue;
+      }
+      result.attempts += 1;
+      const deviceId = Number(raw.deviceId);
+      const device = {
+        deviceId,
+        modelCode: rules.modelCodeById.get(Number(raw.modelId)) ?? '',
+        partnerId: Number(raw.partnerId),
+        locked: false,
+        lockedByVersionId: null,
+      };
+      const signals = row.signals as Signals;
+      const before = effectiveOutcome(rules.engine.decide(signals, device, row.occurredAt!));
+      const decision = withDraft.decide(signals, device, row.occurredAt!);
+      const after_ = effectiveOutcome(decision);
+      if (before === after_) continue;
+      result.changedAttempts += 1;
+      if (!changedDevices.has(deviceId) && result.sampleDeviceIds.length < SAMPLE_SIZE)
+        result.sampleDeviceIds.push(deviceId);
+      changedDevices.add(deviceId);
+      tally(transitions, `${before}>${after_}`, deviceId);
+      tally(byRegion, `${decision.regionCode ?? ''}|${before}>${after_}`, deviceId);
+    }
+    if (rows.length < PAGE_SIZE) break;
+  }
+  result.changedDevices = changedDevices.size;
+  const split = (key: string) => key.split('>') as [DecisionOutcome, DecisionOutcome];
+  result.transitions = [...transitions].map(([key, entry]) => {
+    const [from, to] = split(key);
+    return { from, to, attempts: entry.attempts, devices: entry.devices.size };
+  });
+  result.byRegion = [...byRegion].map(([key, entry]) => {
+    const [regionCode, change] = key.split('|');
+    const [from, to] = split(change);
+    return { regionCode: regionCode || null, from, to, attempts: entry.attempts, devices: entry.devices.size };
+  });
+  return result;
+}

@@ -1,0 +1,388 @@
+/**
+ * Reports checked against counts computed here from the raw rows; time buckets across DST changes;
+ * empty windows; partner scoping; the what-if simulation against deciding the attempts one by one.
+ */
+import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
+import { Role } from '../src/auth/roles';
+import { rowIdOf } from '../src/common/global-id';
+import { Device } from '../src/devices/device.entity';
+import { DeviceModel } from '../src/device-models/device-model.entity';
+import { Region } from '../src/regions/region.entity';
+import { engineFromSeeds, compiledSeedPolicy } from '../src/decisions/engine-from-seeds';
+import { openTestDatabase, TestDatabase } from './support/database';
+import { FIXED_UNTIL, seedDemo } from './support/fixtures';
+import { GraphQLClient } from './support/graphql';
+
+let database: TestDatabase;
+let client: GraphQLClient;
+let attempts: ActivationAttempt[];
+let devices: Map<number, Device>;
+let regions: Map<number, Region>;
+let models: Map<number, DeviceModel>;
+const DAY = 86_400_000;
+const from = new Date(FIXED_UNTIL.getTime() - 90 * DAY);
+const to = FIXED_UNTIL;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  client = await GraphQLClient.create(database);
+  await seedDemo(database.dataSource, 400, 6000);
+  attempts = await database.dataSource.getRepository(ActivationAttempt).find();
+  devices = new Map((await database.dataSource.getRepository(Device).find()).map((device) => [device.id, device]));
+  regions = new Map((await database.dataSource.getRepository(Region).find()).map((region) => [region.id, region]));
+  models = new Map((await database.dataSource.getRepository(DeviceModel).find()).map((model) => [model.id, model]));
+});
+afterAll(async () => {
+  await client.stop();
+  await database.close();
+});
+
+/** Counts of a set of attempts, computed here. */
+function countsOf(selected: ActivationAttempt[]) {
+  return {
+    attempts: selected.length,
+    devices: new Set(selected.map((attempt) => attempt.deviceId)).size,
+    locks: selected.filter((attempt) => attempt.outcome === 'LOCK' && attempt.enforced).length,
+    reviews: selected.filter((attempt) => attempt.outcome === 'REVIEW' && attempt.enforced).length,
+    monitorWouldLocks: selected.filter((attempt) => attempt.outcome === 'LOCK' && !attempt.enforced).length,
+  };
+}
+const inWindow = (attempt: ActivationAttempt, start: Date, end: Date) =>
+  attempt.occurredAt >= start && attempt.occurredAt < end;
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+}
+const COUNTS = 'attempts devices locks reviews monitorWouldLocks';
+const STATS = `query ($filter: ActivationStatsFilter!, $groupBy: [StatsGroupBy!], $interval: StatsInterval, $timeZone: String) {
+  activationStats(filter: $filter, groupBy: $groupBy, interval: $interval, timeZone: $timeZone) {
+    timeZone totals { ${COUNTS} }
+    rows { bucketStart outcome region { code } country { code } model { code } partner { id } policy { key } ${COUNTS} }
+  }
+}`;
+
+describe('activationStats', () => {
+  it('counts by region and day over 90 days exactly as the raw rows do', async () => {
+    const data = await client.data(STATS, { filter: { from, to }, groupBy: ['REGION'], interval: 'DAY' });
+    const selected = attempts.filter((attempt) => inWindow(attempt, from, to));
+    expect(selected.length).toBeGreaterThan(1000);
+    const expected = groupBy(
+      selected,
+      (attempt) =>
+        `${attempt.occurredAt.toISOString().slice(0, 10)}T00:00:00.000Z|${attempt.resolvedRegionId === null ? null : regions.get(attempt.resolvedRegionId)!.code}`,
+    );
+    const actual = new Map(
+      data.activationStats.rows.map((row: any) => [
+        `${row.bucketStart}|${row.region?.code ?? null}`,
+        {
+          attempts: row.attempts,
+          devices: row.devices,
+          locks: row.locks,
+          reviews: row.reviews,
+          monitorWouldLocks: row.monitorWouldLocks,
+        },
+      ]),
+    );
+    expect(actual.size).toBe(expected.size);
+    for (const [key, group] of expected) expect(actual.get(key)).toEqual(countsOf(group));
+    expect(data.activationStats.totals).toEqual(countsOf(selected));
+    expect(data.activationStats.timeZone).toBe('UTC');
+  });
+
+  it('groups by country, outcome, model, partner and policy', async () => {
+    const data = await client.data(STATS, {
+      filter: { from, to },
+      groupBy: ['COUNTRY', 'OUTCOME', 'MODEL', 'PARTNER', 'POLICY'],
+    });
+    const selected = attempts.filter((attempt) => inWindow(attempt, from, to));
+    const countryOf = (regionId: number | null) => {
+      if (regionId === null) return null;
+      const region = regions.get(regionId)!;
+      return region.parentId === null ? region.code : regions.get(region.parentId)!.code;
+    };
+    const expected = groupBy(selected, (attempt) => {
+      const device = devices.get(attempt.deviceId)!;
+      return [
+        countryOf(attempt.resolvedRegionId),
+        attempt.outcome,
+        models.get(device.modelId)!.code,
+        device.partnerId,
+        attempt.policyVersionId === null ? null : 'export-restricted-territories',
+      ].join('|');
+    });
+    const actual = new Map(
+      data.activationStats.rows.map((row: any) => [
+        [
+          row.country?.code ?? null,
+          row.outcome,
+          row.model.code,
+          rowIdOf(row.partner.id, 'Partner'),
+          row.policy?.key ?? null,
+        ].join('|'),
+        {
+          attempts: row.attempts,
+          devices: row.devices,
+          locks: row.locks,
+          reviews: row.reviews,
+          monitorWouldLocks: row.monitorWouldLocks,
+        },
+      ]),
+    );
+    expect(actual.size).toBe(expected.size);
+    for (const [key, group] of expected) expect(actual.get(key)).toEqual(countsOf(group));
+  });
+
+  it('applies the filter: regions with their subdivisions, outcomes, models', async () => {
+    const data = await client.data(STATS, {
+      filter: { from, to, regionCodes: ['UA'], outcomes: ['LOCK', 'REVIEW'], modelCodes: ['AR-5', 'AR-5-PRO'] },
+    });
+    const ua = [...regions.values()]
+      .filter((region) => region.code === 'UA' || regions.get(region.parentId ?? -1)?.code === 'UA')
+      .map((region) => region.id);
+    const selected = attempts.filter(
+      (attempt) =>
+        inWindow(attempt, from, to) &&
+        attempt.resolvedRegionId !== null &&
+        ua.includes(attempt.resolvedRegionId) &&
+        ['LOCK', 'REVIEW'].includes(attempt.outcome) &&
+        ['AR-5', 'AR-5-PRO'].includes(models.get(devices.get(attempt.deviceId)!.modelId)!.code),
+    );
+    expect(data.activationStats.rows).toEqual([
+      {
+        bucketStart: null,
+        outcome: null,
+        region: null,
+        country: null,
+        model: null,
+        partner: null,
+        policy: null,
+        ...countsOf(selected),
+      },
+    ]);
+  });
+
+  it('buckets days in a time zone across both DST changes', async () => {
+    // Berlin: 2026-03-29 has 23 hours, 2026-10-25 has 25.
+    const window = { from: new Date('2026-03-27T23:00:00Z'), to: new Date('2026-10-27T23:00:00Z') };
+    const data = await client.data(STATS, { filter: window, interval: 'DAY', timeZone: 'Europe/Berlin' });
+    const localDay = (instant: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' }).format(instant);
+    const selected = attempts.filter((attempt) => inWindow(attempt, window.from, window.to));
+    const expected = groupBy(selected, (attempt) => localDay(attempt.occurredAt));
+    const rows = new Map(data.activationStats.rows.map((row: any) => [localDay(new Date(row.bucketStart)), row]));
+    for (const [day, group] of expected) expect((rows.get(day) as any)?.attempts).toBe(group.length);
+    expect(rows.size).toBe(expected.size);
+    // A bucket starts at local midnight: 23:00 UTC in winter, 22:00 UTC in summer.
+    for (const row of data.activationStats.rows) {
+      const start = new Date(row.bucketStart);
+      expect(
+        new Intl.DateTimeFormat('en-GB', {
+          timeZone: 'Europe/Berlin',
+          hour: '2-digit',
+          minute: '2-digit',
+          hourCycle: 'h23',
+        }).format(start),
+      ).toBe('00:00');
+    }
+    const weeks = await client.data(STATS, { filter: window, interval: 'WEEK', timeZone: 'Europe/Berlin' });
+    for (const row of weeks.activationStats.rows) {
+      expect(
+        new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', weekday: 'long' }).format(
+          new Date(row.bucketStart),
+        ),
+      ).toBe('Monday');
+    }
+    expect(weeks.activationStats.rows.reduce((sum: number, row: any) => sum + row.attempts, 0)).toBe(selected.length);
+  });
+
+  it('answers an empty window with no rows and zero totals', async () => {
+    const data = await client.data(STATS, {
+      filter: { from: '2020-01-01T00:00:00Z', to: '2020-02-01T00:00:00Z' },
+      groupBy: ['REGION'],
+      interval: 'DAY',
+    });
+    expect(data.activationStats).toEqual({
+      timeZone: 'UTC',
+      rows: [],
+      totals: { attempts: 0, devices: 0, locks: 0, reviews: 0, monitorWouldLocks: 0 },
+    });
+  });
+
+  it.each([
+    [{ from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }, {}, 'filter.to'],
+    [{ from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z', regionCodes: ['XX'] }, {}, 'filter.regionCodes[0]'],
+    [{ from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z', modelCodes: ['NOPE'] }, {}, 'filter.modelCodes[0]'],
+    [{ from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z', partnerId: 'bm9wZQ' }, {}, 'filter.partnerId'],
+    [{ from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' }, { timeZone: 'Mars/Olympus' }, 'timeZone'],
+  ])('refuses a bad argument naming it: %j %j', async (filter, extra, field) => {
+    const result = await client.execute(STATS, { filter, ...extra });
+    expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  });
+
+  it("gives a partner its own devices' figures only, whatever it filters on", async () => {
+    const partnerId = [...devices.values()][0].partnerId;
+    const viewer = { keyId: null, name: 'p', role: Role.PARTNER, partnerId };
+    const own = attempts.filter(
+      (attempt) => inWindow(attempt, from, to) && devices.get(attempt.deviceId)!.partnerId === partnerId,
+    );
+    const data = await client.as(viewer).data(STATS, { filter: { from, to } });
+    expect(data.activationStats.totals).toEqual(countsOf(own));
+    const other = [...devices.values()].find((device) => device.partnerId !== partnerId)!.partnerId;
+    const probing = await client
+      .as(viewer)
+      .data(STATS, { filter: { from, to, partnerId: `${Buffer.from(`Partner:${other}`).toString('base64url')}` } });
+    expect(probing.activationStats.totals.attempts).toBe(0);
+  });
+});
+
+describe('policyImpact', () => {
+  it('counts what each version decided since it became effective, by outcome and region', async () => {
+    const data = await client.data(
+      `{ policyImpact(policyKey: "export-restricted-territories") { policyVersion { number } outcome enforced region { code } attempts devices } }`,
+    );
+    const decided = attempts.filter((attempt) => attempt.policyVersionId !== null);
+    const expected = groupBy(
+      decided,
+      (attempt) => `${attempt.outcome}|${attempt.enforced}|${regions.get(attempt.resolvedRegionId!)!.code}`,
+    );
+    expect(data.policyImpact).toHaveLength(expected.size);
+    for (const row of data.policyImpact) {
+      const group = expected.get(`${row.outcome}|${row.enforced}|${row.region.code}`)!;
+      expect(row).toMatchObject({
+        policyVersion: { number: 1 },
+        attempts: group.length,
+        devices: new Set(group.map((a) => a.deviceId)).size,
+      });
+    }
+  });
+
+  it('refuses an unknown policy naming the argument', async () => {
+    const result = await client.execute(`{ policyImpact(policyKey: "nope") { attempts } }`);
+    expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'policyKey' });
+  });
+});
+
+describe('simulatePolicy', () => {
+  const SIMULATE = `query ($input: SimulatePolicyInput!) { simulatePolicy(input: $input) {
+    attempts skippedAttempts changedAttempts changedDevices
+    transitions { from to attempts devices } byRegion { region { code } from to attempts devices } sampleDevices { id }
+  } }`;
+  const window = { from: new Date(FIXED_UNTIL.getTime() - 30 * DAY), to: FIXED_UNTIL };
+
+  it('equals deciding the same attempts one by one with the draft in place, and writes nothing', async () => {
+    const before = await database.dataSource.getRepository(ActivationAttempt).count();
+    const draft = {
+      policyKey: 'simulated-turkey',
+      action: 'LOCK',
+      mode: 'ENFORCE',
+      priority: 50,
+      regionCodes: ['TR'],
+      effectiveFrom: '2020-01-01T00:00:00Z',
+    };
+    const data = await client.data(SIMULATE, { input: { policy: draft, ...window } });
+    // Independently: the seed rules with and without the draft, attempt by attempt.
+    const current = engineFromSeeds([compiledSeedPolicy()]);
+    const withDraft = engineFromSeeds([
+      compiledSeedPolicy(),
+      {
+        versionId: -1,
+        policyKey: 'simulated-turkey',
+        versionNumber: 1,
+        action: 'LOCK',
+        mode: 'ENFORCE',
+        priority: 50,
+        effectiveFrom: Date.parse(draft.effectiveFrom),
+        effectiveUntil: null,
+        regionCodes: new Set(['TR']),
+        modelCodes: null,
+      },
+    ]);
+    const effective = (decision: { outcome: string; enforced: boolean }) =>
+      decision.enforced ? decision.outcome : 'ALLOW';
+    const replayed = attempts.filter((attempt) => inWindow(attempt, window.from, window.to));
+    const changed = replayed.filter((attempt) => {
+      const device = devices.get(attempt.deviceId)!;
+      const facts = {
+        deviceId: device.id,
+        modelCode: models.get(device.modelId)!.code,
+        partnerId: device.partnerId,
+        locked: false,
+        lockedByVersionId: null,
+      };
+      return (
+        effective(current.decide(attempt.signals as never, facts, attempt.occurredAt)) !==
+        effective(withDraft.decide(attempt.signals as never, facts, attempt.occurredAt))
+      );
+    });
+    expect(changed.length).toBeGreaterThan(0);
+    expect(data.simulatePolicy).toMatchObject({
+      attempts: replayed.length,
+      skippedAttempts: 0,
+      changedAttempts: changed.length,
+      changedDevices: new Set(changed.map((attempt) => attempt.deviceId)).size,
+    });
+    // A Turkish SIM roaming elsewhere now disagrees with its GPS about a restricted region: REVIEW.
+    const transitionOf = (attempt: ActivationAttempt) => {
+      const device = devices.get(attempt.deviceId)!;
+      const facts = {
+        deviceId: device.id,
+        modelCode: models.get(device.modelId)!.code,
+        partnerId: device.partnerId,
+        locked: false,
+        lockedByVersionId: null,
+      };
+      const decision = withDraft.decide(attempt.signals as never, facts, attempt.occurredAt);
+      return {
+        key: `${effective(current.decide(attempt.signals as never, facts, attempt.occurredAt))}>${effective(decision)}`,
+        region: decision.regionCode,
+      };
+    };
+    const byTransition = groupBy(changed, (attempt) => transitionOf(attempt).key);
+    const sortRows = <T extends { from: string; to: string }>(rows: T[]) =>
+      [...rows].sort((a, b) => `${a.from}${a.to}`.localeCompare(`${b.from}${b.to}`));
+    expect(sortRows(data.simulatePolicy.transitions)).toEqual(
+      sortRows(
+        [...byTransition].map(([key, group]) => ({
+          from: key.split('>')[0],
+          to: key.split('>')[1],
+          attempts: group.length,
+          devices: new Set(group.map((attempt) => attempt.deviceId)).size,
+        })),
+      ),
+    );
+    const regionsChanged = new Set(changed.map((attempt) => transitionOf(attempt).region));
+    expect(new Set(data.simulatePolicy.byRegion.map((row: any) => row.region?.code ?? null))).toEqual(regionsChanged);
+    expect(data.simulatePolicy.sampleDevices.length).toBe(Math.min(20, new Set(changed.map((a) => a.deviceId)).size));
+    expect(await database.dataSource.getRepository(ActivationAttempt).count()).toBe(before);
+  });
+
+  it('switching the export policy to MONITOR would release every lock it makes', async () => {
+    const data = await client.data(SIMULATE, {
+      input: { policy: { policyKey: 'export-restricted-territories', mode: 'MONITOR' }, ...window },
+    });
+    const transitions = data.simulatePolicy.transitions;
+    expect(transitions.every((transition: any) => transition.to === 'ALLOW')).toBe(true);
+    expect(transitions.find((transition: any) => transition.from === 'LOCK').attempts).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [{ action: 'LOCK', mode: 'ENFORCE', regionCodes: ['TR'] }, 'input.policy.effectiveFrom'],
+    [
+      { action: 'LOCK', mode: 'ENFORCE', regionCodes: ['XX'], effectiveFrom: '2020-01-01T00:00:00Z' },
+      'input.policy.regionCodes[0]',
+    ],
+    [
+      {
+        action: 'LOCK',
+        mode: 'ENFORCE',
+        regionCodes: ['TR'],
+        productScope: ['NOPE'],
+        effectiveFrom: '2020-01-01T00:00:00Z',
+      },
+      'input.policy.productScope[0]',
+    ],
+  ])('refuses a bad draft naming the field: %j', async (policy, field) => {
+    const result = await client.execute(SIMULATE, { input: { policy, ...window } });
+    expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  });
+});
