@@ -16,6 +16,7 @@ import { healthRoutes } from './ops/health';
 import { Logger, createLogger } from './ops/logger';
 import { registry } from './ops/metrics';
 import { errorResponses, observationPlugin, observeRequests } from './ops/observe';
+import { csvReports } from './reports/report.csv';
 import { buildAppSchema } from './schema';
 
 /**
@@ -88,6 +89,8 @@ export async function createApp(
   });
   app.get('/', (_request, response) => response.redirect('/graphql'));
   app.use(serveIdeAssets);
+  app.use('/reports', authenticate(dataSource, settings), rateLimit(settings));
+  app.use(csvReports(dataSource, settings));
   app.use(
     '/graphql',
     // Outside production, the IDE served to this machine comes with the admin key in its headers.

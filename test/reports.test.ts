@@ -2,7 +2,10 @@
  * Reports checked against counts computed here from the raw rows; time buckets across DST changes;
  * empty windows; partner scoping; the what-if simulation against deciding the attempts one by one.
  */
+import { AddressInfo } from 'node:net';
 import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
+import { createApp } from '../src/app';
+import { csvField } from '../src/reports/report.csv';
 import { Role } from '../src/auth/roles';
 import { rowIdOf } from '../src/common/global-id';
 import { Device } from '../src/devices/device.entity';
@@ -384,5 +387,111 @@ describe('simulatePolicy', () => {
   ])('refuses a bad draft naming the field: %j', async (policy, field) => {
     const result = await client.execute(SIMULATE, { input: { policy, ...window } });
     expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  });
+});
+
+describe('CSV export over HTTP', () => {
+  const ADMIN_KEY = 'cgk_reports-test-admin-key-0123456789abcdef';
+  let app: Awaited<ReturnType<typeof createApp>>;
+  let origin: string;
+  beforeAll(async () => {
+    app = await createApp(database.dataSource, { ...database.settings, adminKey: ADMIN_KEY });
+    const server = app.httpServer.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => app.apollo.stop());
+  const get = (path: string, key: string | null = ADMIN_KEY) =>
+    fetch(`${origin}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  const parse = (text: string) =>
+    text
+      .trimEnd()
+      .split('\r\n')
+      .map((line) => line.split(','));
+
+  it('streams the stats report with the same figures as the query', async () => {
+    const query = `from=${from.toISOString()}&to=${to.toISOString()}&groupBy=REGION,OUTCOME&interval=WEEK&timeZone=Europe/Berlin`;
+    const response = await get(`/reports/activation-stats.csv?${query}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const [header, ...lines] = parse(await response.text());
+    expect(header).toEqual([
+      'bucketStart',
+      'region',
+      'country',
+      'outcome',
+      'model',
+      'partner',
+      'policy',
+      'attempts',
+      'devices',
+      'locks',
+      'reviews',
+      'monitorWouldLocks',
+    ]);
+    const data = await client.data(STATS, {
+      filter: { from, to },
+      groupBy: ['REGION', 'OUTCOME'],
+      interval: 'WEEK',
+      timeZone: 'Europe/Berlin',
+    });
+    expect(lines).toHaveLength(data.activationStats.rows.length);
+    expect(lines.map((line) => [line[0], line[1], line[3], Number(line[7])])).toEqual(
+      data.activationStats.rows.map((row: any) => [row.bucketStart, row.region?.code ?? '', row.outcome, row.attempts]),
+    );
+  });
+
+  it('streams every attempt of the window, page after page', async () => {
+    const response = await get(`/reports/activation-attempts.csv?from=${from.toISOString()}&to=${to.toISOString()}`);
+    const [header, ...lines] = parse(await response.text());
+    expect(header[0]).toBe('occurredAt');
+    expect(lines).toHaveLength(attempts.filter((attempt) => inWindow(attempt, from, to)).length);
+    expect(lines.length).toBeGreaterThan(2000); // more than one page
+  });
+
+  it('refuses without a key, without the right, and with a bad parameter named', async () => {
+    const path = `/reports/activation-stats.csv?from=${from.toISOString()}&to=${to.toISOString()}`;
+    expect((await get(path, null)).status).toBe(401);
+    const support = await client.data(
+      `mutation { createApiKey(input: { name: "support-csv", role: SUPPORT }) { secret } }`,
+    );
+    const forbidden = await get(path, support.createApiKey.secret);
+    expect(forbidden.status).toBe(403);
+    expect(((await forbidden.json()) as any).errors[0].extensions.code).toBe('FORBIDDEN');
+    const bad = await get(`/reports/activation-stats.csv?from=yesterday&to=${to.toISOString()}`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
+    const badGroup = await get(`${path}&groupBy=PLANET`);
+    expect(((await badGroup.json()) as any).errors[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'groupBy',
+    });
+  });
+
+  it("gives a partner key its own devices' attempts only", async () => {
+    const partnerId = [...devices.values()][0].partnerId;
+    const created = await client.data(
+      `mutation ($p: ID!) { createApiKey(input: { name: "partner-csv", role: PARTNER, partnerId: $p }) { secret } }`,
+      {
+        p: Buffer.from(`Partner:${partnerId}`).toString('base64url'),
+      },
+    );
+    const response = await get(
+      `/reports/activation-attempts.csv?from=${from.toISOString()}&to=${to.toISOString()}`,
+      created.createApiKey.secret,
+    );
+    const [, ...lines] = parse(await response.text());
+    const own = attempts.filter(
+      (attempt) => inWindow(attempt, from, to) && devices.get(attempt.deviceId)!.partnerId === partnerId,
+    );
+    expect(lines).toHaveLength(own.length);
+  });
+
+  it('quotes what needs quoting and defuses spreadsheet formulas', () => {
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(csvField(-5)).toBe('-5');
+    expect(csvField(null)).toBe('');
   });
 });
