@@ -11,18 +11,31 @@ registerEnumType(StatsInterval, {
   description: 'Length of the time buckets of a report, in the report time zone (weeks start on Monday).',
 });
 
+/** Making a formatter costs far more than using one: one per zone, kept. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterOf(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
 /** The UTC offset of a time zone at an instant, in minutes (e.g. 60 for Berlin in winter). */
 export function offsetMinutes(timeZone: string, at: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(at));
+  if (timeZone === 'UTC') return 0;
+  const parts = formatterOf(timeZone).formatToParts(new Date(at));
   const value = (type: string) => Number(parts.find((part) => part.type === type)!.value);
   const wall = Date.UTC(
     value('year'),
