@@ -6,6 +6,7 @@
  * in the same run (median of 5 after a warm-up).
  */
 import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,11 @@ import { createTemporaryDatabase } from '../src/db/temporary-database';
 import { generateDemoData } from '../src/seeding/demo-data';
 
 const { values } = parseArgs({
-  options: { devices: { type: 'string', default: '200000' }, attempts: { type: 'string', default: '1000000' } },
+  options: {
+    devices: { type: 'string', default: '200000' },
+    attempts: { type: 'string', default: '1000000' },
+    child: { type: 'string' },
+  },
 });
 const UNTIL = new Date('2026-11-01T00:00:00Z');
 const DAY = 86_400_000;
@@ -200,22 +205,31 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
   await dataSource.destroy();
 }
 
+/** Column types follow DATABASE_URL per process, so each database is measured in a child process. */
+function runChild(label: string, env: NodeJS.ProcessEnv): void {
+  execFileSync(
+    process.execPath,
+    [__filename, '--child', label, '--devices', values.devices!, '--attempts', values.attempts!],
+    {
+      env: { ...process.env, ...env },
+      stdio: 'inherit',
+    },
+  );
+}
+
 async function main(): Promise<void> {
+  if (values.child) return benchOn(values.child, { ...readSettings(), logLevel: 'silent' });
   console.log(`machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}`);
-  const base = { ...readSettings(), logLevel: 'silent' as const };
   const directory = mkdtempSync(join(tmpdir(), 'reporting-bench-'));
   try {
-    await benchOn('SQLite', {
-      ...base,
-      database: { ...base.database, kind: 'sqlite', url: undefined, sqlitePath: join(directory, 'bench.sqlite') },
-    });
+    runChild('SQLite', { DATABASE_URL: '', SQLITE_PATH: join(directory, 'bench.sqlite') });
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
   if (!process.env.DATABASE_URL) return;
   const database = await createTemporaryDatabase(process.env.DATABASE_URL, 'cg_reporting_bench');
   try {
-    await benchOn('PostgreSQL', { ...base, database: { ...base.database, url: database.url } });
+    runChild('PostgreSQL', { DATABASE_URL: database.url });
   } finally {
     await database.drop();
   }

@@ -30,10 +30,15 @@ async function post(query: string, variables?: object) {
   return (await response.json()) as { data: any };
 }
 
-async function memory(): Promise<{ rss: number; heap: number }> {
+async function memory(): Promise<{ rss: number; heap: number; heapTotal: number; external: number }> {
   const text = await (await fetch(`http://127.0.0.1:${PORT}/metrics`)).text();
-  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)![1]);
-  return { rss: read('process_resident_memory_bytes') / 1e6, heap: read('nodejs_heap_size_used_bytes') / 1e6 };
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)![1]) / 1e6;
+  return {
+    rss: read('process_resident_memory_bytes'),
+    heap: read('nodejs_heap_size_used_bytes'),
+    heapTotal: read('nodejs_heap_size_total_bytes'),
+    external: read('nodejs_external_memory_bytes'),
+  };
 }
 
 /** Least-squares slope, in units per minute. */
@@ -112,7 +117,7 @@ async function soak(env: NodeJS.ProcessEnv): Promise<void> {
       ),
     ]);
     const started = Date.now();
-    const samples: { at: number; rss: number; heap: number }[] = [];
+    const samples: { at: number; rss: number; heap: number; heapTotal: number; external: number }[] = [];
     while (Date.now() - started < SECONDS * 1000) {
       samples.push({ at: Date.now() - started, ...(await memory()) });
       const last = samples[samples.length - 1];
@@ -125,10 +130,12 @@ async function soak(env: NodeJS.ProcessEnv): Promise<void> {
     const requests = results.reduce((sum, result) => sum + result.requests.total, 0);
     const errors = results.reduce((sum, result) => sum + result.errors + result.non2xx, 0);
     const secondHalf = samples.slice(Math.floor(samples.length / 2));
-    const trend = (key: 'rss' | 'heap') => slopePerMinute(secondHalf.map((s) => ({ at: s.at, value: s[key] })));
+    const trend = (key: 'rss' | 'heap' | 'heapTotal' | 'external') =>
+      slopePerMinute(secondHalf.map((s) => ({ at: s.at, value: s[key] })));
     console.log(
       `${requests.toLocaleString('en')} requests (decisions, lookups, report queries), ${errors} errors in ${SECONDS} s; ` +
-        `trend over the second half: heap ${trend('heap').toFixed(2)} MB/min, rss ${trend('rss').toFixed(2)} MB/min`,
+        `trend over the second half: heap used ${trend('heap').toFixed(2)} MB/min, heap total ${trend('heapTotal').toFixed(2)} MB/min, ` +
+        `external ${trend('external').toFixed(2)} MB/min, rss ${trend('rss').toFixed(2)} MB/min`,
     );
   } finally {
     server.kill('SIGTERM');
