@@ -97,6 +97,15 @@ registerEnumType(ReviewStatus, {
 @Index('activation_attempt_region_idx', ['resolvedRegionId', 'occurredAt'])
 @Index('activation_attempt_outcome_idx', ['outcome', 'occurredAt'])
 @Index('activation_attempt_occurred_at_idx', ['occurredAt', 'id'])
+// Covers the reports: a window of attempts is read from this index alone, not from the wide rows.
+@Index('activation_attempt_report_idx', [
+  'occurredAt',
+  'resolvedRegionId',
+  'outcome',
+  'enforced',
+  'deviceId',
+  'policyVersionId',
+])
 @ObjectType({
   implements: Node,
   description: 'One activation of a device as the gateway reported it, with the decision taken.',

@@ -221,12 +221,12 @@ export async function policyImpact(
   const versions = await dataSource.getRepository(PolicyVersion).findBy({ policyId: policy.id });
   if (versions.length === 0) return [];
   const parameters = new SqlParameters(new EntityStatements(dataSource, ActivationAttempt));
-  const sinceEffective = versions
-    .map(
-      (version) =>
-        `(a."policyVersionId" = ${parameters.add(version.id)} AND a."occurredAt" >= ${parameters.instant(version.effectiveFrom)})`,
-    )
-    .join(' OR ');
+  // One IN list and a per-version lower bound: a plain condition the database can scan for once.
+  const versionIds = parameters.list(versions.map((version) => version.id));
+  const effectiveFrom = versions
+    .map((version) => `WHEN ${parameters.add(version.id)} THEN ${parameters.instant(version.effectiveFrom)}`)
+    .join(' ');
+  const sinceEffective = `a."policyVersionId" IN (${versionIds}) AND a."occurredAt" >= CASE a."policyVersionId" ${effectiveFrom} END`;
   const scope = partnerScopeOf(context.viewer);
   const sql =
     `SELECT a."policyVersionId" AS "policyVersionId", a."outcome" AS "outcome", a."enforced" AS "enforced", a."resolvedRegionId" AS "regionId", ` +

@@ -147,9 +147,10 @@ export async function simulatePolicy(context: GraphQLContext, input: SimulatePol
         locked: false,
         lockedByVersionId: null,
       };
-      const signals = row.signals as Signals;
-      const before = effectiveOutcome(rules.engine.decide(signals, device, row.occurredAt!));
-      const decision = withDraft.decide(signals, device, row.occurredAt!);
+      // Both engines share the reference data: the signals are read once.
+      const readings = rules.engine.readSignals(row.signals as Signals);
+      const before = effectiveOutcome(rules.engine.decideFromReadings(readings, device, row.occurredAt!));
+      const decision = withDraft.decideFromReadings(readings, device, row.occurredAt!);
       const after_ = effectiveOutcome(decision);
       if (before === after_) continue;
       result.changedAttempts += 1;

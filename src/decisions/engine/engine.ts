@@ -58,7 +58,15 @@ export class DecisionEngine {
   }
 
   decide(signals: Signals, device: DeviceFacts, occurredAt: Date): Decision {
-    const readings = this.readSignals(signals);
+    return this.decideFromReadings(this.readSignals(signals), device, occurredAt);
+  }
+
+  /**
+   * The decision on signals already read. Reading (point in polygon) is most of a decision's
+   * cost: a what-if that decides one attempt under two rule sets on the same reference data reads
+   * it once.
+   */
+  decideFromReadings(readings: SignalReading[], device: DeviceFacts, occurredAt: Date): Decision {
     const usable = (source: string) => readings.find((reading) => reading.source === source && reading.usable);
     const gps = usable('GPS');
     const sim = usable('SIM');
