@@ -212,11 +212,7 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
         if (filter.outcomes) conditions.push(`a."outcome" IN (${parameters.list(filter.outcomes)})`);
         if (filter.modelIds) conditions.push(`d."modelId" IN (${parameters.list(filter.modelIds)})`);
         if (filter.partnerId !== undefined) conditions.push(`d."partnerId" = ${parameters.add(filter.partnerId)}`);
-        if (after) {
-          conditions.push(
-            `(a."occurredAt" > ${parameters.add(after.occurredAt)} OR (a."occurredAt" = ${parameters.add(after.occurredAt)} AND a."id" > ${parameters.add(after.id)}))`,
-          );
-        }
+        if (after) conditions.push(parameters.after(after));
         const rows: Record<string, unknown>[] = await dataSource.query(
           `SELECT a."id" AS "id", a."occurredAt" AS "occurredAt", d."imei" AS "imei", m."code" AS "model", p."name" AS "partner", r."code" AS "region", ` +
             `a."regionSource" AS "regionSource", a."outcome" AS "outcome", a."enforced" AS "enforced", pol."key" AS "policy", v."number" AS "policyVersion", a."reasonCodes" AS "reasonCodes" ` +

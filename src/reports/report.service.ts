@@ -36,7 +36,19 @@ export class SqlParameters {
 
   /** An instant compared with `occurredAt`, in the form that column stores. */
   instant(value: Date): string {
-    return this.add(this.statements.persisted('occurredAt', value));
+    const placeholder = this.add(this.statements.persisted('occurredAt', value));
+    // Typed, so PostgreSQL can compare it wherever it stands (inside a CASE, too).
+    return this.statements.postgres ? `${placeholder}::timestamptz` : placeholder;
+  }
+
+  /**
+   * Attempts after a keyset position in (occurredAt, id) order. PostgreSQL reads a row-value
+   * comparison as one index range (an OR of two conditions would make it sort every page again).
+   */
+  after(position: { occurredAt: unknown; id: number }): string {
+    if (this.statements.postgres)
+      return `(a."occurredAt", a."id") > (${this.add(position.occurredAt)}, ${this.add(position.id)})`;
+    return `(a."occurredAt" > ${this.add(position.occurredAt)} OR (a."occurredAt" = ${this.add(position.occurredAt)} AND a."id" > ${this.add(position.id)}))`;
   }
 
   list(values: readonly unknown[]): string {

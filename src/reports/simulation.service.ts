@@ -116,12 +116,7 @@ export async function simulatePolicy(context: GraphQLContext, input: SimulatePol
       `a."occurredAt" >= ${parameters.instant(input.from)}`,
       `a."occurredAt" < ${parameters.instant(input.to)}`,
     ];
-    if (after) {
-      const at = parameters.add(after.occurredAt);
-      conditions.push(
-        `(a."occurredAt" > ${at} OR (a."occurredAt" = ${parameters.add(after.occurredAt)} AND a."id" > ${parameters.add(after.id)}))`,
-      );
-    }
+    if (after) conditions.push(parameters.after(after));
     const rows: Record<string, unknown>[] = await context.dataSource.query(
       `SELECT a."id" AS "id", a."deviceId" AS "deviceId", a."occurredAt" AS "occurredAt", a."signals" AS "signals", ` +
         `a."signalsPurgedAt" AS "signalsPurgedAt", d."modelId" AS "modelId", d."partnerId" AS "partnerId" ` +
