@@ -19,7 +19,10 @@ const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 
     const database = await createTemporaryDatabase(readDatabaseSettings().url!, 'cg_scale');
     drop = database.drop;
     // Started together: one migrates and loads the reference data while the other waits its turn.
-    [a, b] = await Promise.all([startServer({ DATABASE_URL: database.url }), startServer({ DATABASE_URL: database.url })]);
+    [a, b] = await Promise.all([
+      startServer({ DATABASE_URL: database.url }),
+      startServer({ DATABASE_URL: database.url }),
+    ]);
     const partner = await graphql(
       a.url,
       `

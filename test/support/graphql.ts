@@ -2,6 +2,8 @@ import { ApolloServer } from '@apollo/server';
 import { GraphQLFormattedError } from 'graphql';
 import { createApolloServer } from '../../src/app';
 import { GraphQLContext, createContext } from '../../src/context';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/ops/logger';
 import { TestDatabase } from './database';
 import { Viewer, internalViewer } from '../../src/auth/viewer';
 
@@ -21,7 +23,24 @@ export class GraphQLClient {
 
   /** The same server, acting as another caller (null: no API key). */
   as(viewer: Viewer | null): GraphQLClient {
-    return new GraphQLClient(this.apollo, this.database, viewer);
+    const client = new GraphQLClient(this.apollo, this.database, viewer);
+    client.logLines = this.logLines;
+    return client;
+  }
+
+  /** What the server logged for this client's operations, as parsed JSON lines. */
+  logLines: Record<string, unknown>[] = [];
+  private get logger() {
+    const lines = this.logLines;
+    return createLogger(
+      'info',
+      new Writable({
+        write(chunk, _encoding, done) {
+          for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+          done();
+        },
+      }),
+    );
   }
 
   static async create(database: TestDatabase): Promise<GraphQLClient> {
@@ -31,7 +50,14 @@ export class GraphQLClient {
   }
 
   async execute<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>> {
-    const contextValue = createContext(this.database.dataSource, this.database.settings, 'test-request', this.viewer);
+    const observation = { requestId: 'test-request', log: this.logger.child({ requestId: 'test-request' }) };
+    const contextValue = createContext(
+      this.database.dataSource,
+      this.database.settings,
+      'test-request',
+      this.viewer,
+      observation,
+    );
     const response = await this.apollo.executeOperation<T>({ query, variables }, { contextValue });
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not used');
     return response.body.singleResult as GraphQLResult<T>;
