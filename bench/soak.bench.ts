@@ -122,7 +122,8 @@ async function soak(env: NodeJS.ProcessEnv): Promise<void> {
       samples.push({ at: Date.now() - started, ...(await memory()) });
       const last = samples[samples.length - 1];
       console.log(
-        `${String(Math.round(last.at / 1000)).padStart(5)} s  rss ${last.rss.toFixed(0).padStart(4)} MB  heap used ${last.heap.toFixed(0).padStart(4)} MB`,
+        `${String(Math.round(last.at / 1000)).padStart(5)} s  rss ${last.rss.toFixed(0).padStart(4)} MB  heap used ${last.heap.toFixed(0).padStart(4)} MB  ` +
+          `heap total ${last.heapTotal.toFixed(0).padStart(4)} MB  external ${last.external.toFixed(0).padStart(4)} MB`,
       );
       await new Promise((resolve) => setTimeout(resolve, SAMPLE_EVERY_MS));
     }
