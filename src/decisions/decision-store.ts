@@ -23,10 +23,10 @@ export interface DeviceForDecision {
 
 export type AttemptRow = Omit<ActivationAttempt, 'id' | 'globalId'>;
 
-/** What recording a decision writes besides the attempt, once the attempt's id is known. */
+/** What recording a decision writes besides the attempt, given the attempt's id. */
 export interface Consequences {
-  deviceChanges: Partial<Device> | null;
-  audit: AuditEventRow | null;
+  deviceChanges(attemptId: number): Partial<Device>;
+  audit(attemptId: number): AuditEventRow | null;
 }
 
 /** Rows per multi-row INSERT: 13 parameters each, far below PostgreSQL's 65,535. */
@@ -129,12 +129,12 @@ export class DecisionStore {
    * Inserts the attempt and applies its consequences atomically; returns the attempt's id. A
    * repeated idempotency key fails with the database's unique violation, and nothing is written.
    */
-  async record(attempt: AttemptRow, consequencesOf: (attemptId: number) => Consequences): Promise<number> {
+  async record(attempt: AttemptRow, consequences: Consequences | null): Promise<number> {
     const attemptParameters = this.insertAttempt.parameters(attempt);
     if (!this.attempts.postgres) {
       return new Promise<number>((resolve, reject) => {
         this.pendingCommits.push({
-          write: () => this.writeOnSqlite(attempt, attemptParameters, consequencesOf),
+          write: () => this.writeOnSqlite(attempt, attemptParameters, consequences),
           resolve,
           reject,
         });
@@ -143,8 +143,7 @@ export class DecisionStore {
     }
     // PostgreSQL: the common case (an active device allowed again) changes nothing but the attempt;
     // those are inserted together, one auto-committed INSERT per turn of the event loop.
-    const probe = consequencesOf(0);
-    if (!probe.deviceChanges && !probe.audit) {
+    if (!consequences) {
       return new Promise<number>((resolve, reject) => {
         this.pendingInserts.push({ parameters: attemptParameters, resolve, reject });
         if (this.pendingInserts.length === 1) setImmediate(() => void this.insertPending());
@@ -159,17 +158,8 @@ export class DecisionStore {
         values: attemptParameters,
       });
       const id = Number(inserted.rows[0].id);
-      const { deviceChanges, audit } = consequencesOf(id);
-      if (deviceChanges) {
-        const update = this.devices.update(attempt.deviceId, deviceChanges);
-        await client.query(update.sql, update.parameters);
-      }
-      if (audit) {
-        await client.query({
-          name: 'decision_insert_audit',
-          text: this.insertAudit.sql,
-          values: this.insertAudit.parameters(audit),
-        });
+      for (const statement of this.consequenceStatements(attempt.deviceId, id, consequences)) {
+        await client.query(statement.sql, statement.parameters);
       }
       await client.query('COMMIT');
       return id;
@@ -219,19 +209,22 @@ export class DecisionStore {
     });
   }
 
-  private writeOnSqlite(
-    attempt: AttemptRow,
-    attemptParameters: unknown[],
-    consequencesOf: (attemptId: number) => Consequences,
-  ): number {
+  private writeOnSqlite(attempt: AttemptRow, attemptParameters: unknown[], consequences: Consequences | null): number {
     const { id } = this.sqlite(this.insertAttempt.sql).get(...attemptParameters) as { id: number };
-    const { deviceChanges, audit } = consequencesOf(id);
-    if (deviceChanges) {
-      const update = this.devices.update(attempt.deviceId, deviceChanges);
-      this.sqlite(update.sql).run(...update.parameters);
+    if (consequences) {
+      for (const statement of this.consequenceStatements(attempt.deviceId, id, consequences)) {
+        this.sqlite(statement.sql).run(...statement.parameters);
+      }
     }
-    if (audit) this.sqlite(this.insertAudit.sql).run(...this.insertAudit.parameters(audit));
     return id;
+  }
+
+  /** The device update and audit insert that follow an attempt, for either database. */
+  private consequenceStatements(deviceId: number, attemptId: number, consequences: Consequences) {
+    const statements = [this.devices.update(deviceId, consequences.deviceChanges(attemptId))];
+    const audit = consequences.audit(attemptId);
+    if (audit) statements.push({ sql: this.insertAudit.sql, parameters: this.insertAudit.parameters(audit) });
+    return statements;
   }
 
   private readonly pendingInserts: {

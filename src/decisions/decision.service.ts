@@ -170,24 +170,24 @@ export function attemptRow(
 }
 
 /**
- * What recording a decision does to the device: only an enforced outcome changes it — LOCK locks
- * it, REVIEW puts it under review — and an activation that is allowed (or only monitored) makes a
- * NEW device ACTIVE. A status change is audited.
+ * What recording a decision does to the device, or null when nothing (the common case: an active
+ * device allowed again). Only an enforced outcome changes it — LOCK locks it, REVIEW puts it under
+ * review — and an activation that is allowed (or only monitored) makes a NEW device ACTIVE. A
+ * status change is audited. Decided once, before the write; the attempt's id is filled in there.
  */
 export function consequencesOf(
   context: GraphQLContext,
   work: DecisionWork,
   row: ReturnType<typeof attemptRow>,
-  attemptId: number,
-): Consequences {
+): Consequences | null {
   const { device, decision } = work;
   const changes: Partial<Device> = {};
-  if (decision.enforced && decision.outcome === 'LOCK' && device.status !== DeviceStatus.LOCKED) {
+  const locks = decision.enforced && decision.outcome === 'LOCK' && device.status !== DeviceStatus.LOCKED;
+  if (locks) {
     Object.assign(changes, {
       status: DeviceStatus.LOCKED,
       lockedAt: row.receivedAt,
       lockReason: decision.reasonCodes.join(',').slice(0, 500),
-      lockedByAttemptId: attemptId,
     });
   } else if (decision.enforced && decision.outcome === 'REVIEW' && device.status !== DeviceStatus.LOCKED) {
     if (device.status !== DeviceStatus.UNDER_REVIEW) changes.status = DeviceStatus.UNDER_REVIEW;
@@ -200,18 +200,22 @@ export function consequencesOf(
   ) {
     changes.activatedAt = work.occurredAt;
   }
+  if (Object.keys(changes).length === 0) return null;
+  const withAttempt = (attemptId: number): Partial<Device> =>
+    locks ? { ...changes, lockedByAttemptId: attemptId } : changes;
   const statusChanged = changes.status !== undefined && changes.status !== device.status;
   return {
-    deviceChanges: Object.keys(changes).length > 0 ? changes : null,
-    audit: statusChanged
-      ? auditEventRow(context, {
-          action: `device.${changes.status!.toLowerCase()}`,
-          targetType: 'Device',
-          targetRowId: device.id,
-          before: { status: device.status },
-          after: { ...changes, attemptId },
-        })
-      : null,
+    deviceChanges: withAttempt,
+    audit: (attemptId) =>
+      statusChanged
+        ? auditEventRow(context, {
+            action: `device.${changes.status!.toLowerCase()}`,
+            targetType: 'Device',
+            targetRowId: device.id,
+            before: { status: device.status },
+            after: { ...withAttempt(attemptId), attemptId },
+          })
+        : null,
   };
 }
 
@@ -223,7 +227,7 @@ export async function recordDecision(
 ): Promise<ActivationAttempt> {
   const attemptId = await decisionStoreFor(context.dataSource).record(
     { ...row, signalsPurgedAt: null, reviewedAt: null, reviewedBy: null, reviewNote: null } as AttemptRow,
-    (id) => consequencesOf(context, work, row, id),
+    consequencesOf(context, work, row),
   );
   return Object.assign(new ActivationAttempt(), row, { id: attemptId });
 }

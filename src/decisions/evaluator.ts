@@ -36,8 +36,6 @@ export interface CompiledRules {
   engine: DecisionEngine;
   /** What the engine was built from: a what-if simulation builds another with changed policies. */
   engineData: EngineData;
-  /** Every policy key by row id (retired ones too). */
-  policyIdByKey: ReadonlyMap<string, number>;
   regionIdByCode: ReadonlyMap<string, number>;
   modelCodeById: ReadonlyMap<number, string>;
 }
@@ -215,7 +213,6 @@ export class Evaluator {
     return {
       engine: new DecisionEngine(engineData),
       engineData,
-      policyIdByKey: new Map(allPolicies.map((policy) => [policy.key, policy.id])),
       regionIdByCode: new Map(regions.map((region) => [region.code, region.id])),
       modelCodeById,
     };
