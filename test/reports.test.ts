@@ -461,6 +461,12 @@ describe('CSV export over HTTP', () => {
     const bad = await get(`/reports/activation-stats.csv?from=yesterday&to=${to.toISOString()}`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
+    const tooMany = await get(`${path}&regionCodes=${Array.from({ length: 101 }, () => 'DE').join(',')}`);
+    expect(tooMany.status).toBe(400);
+    expect(((await tooMany.json()) as any).errors[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'filter.regionCodes',
+    });
     const badGroup = await get(`${path}&groupBy=PLANET`);
     expect(((await badGroup.json()) as any).errors[0].extensions).toMatchObject({
       code: 'BAD_USER_INPUT',

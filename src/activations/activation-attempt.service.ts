@@ -1,17 +1,12 @@
 import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { BadUserInputError } from '../common/errors';
+import { checkTimeRange } from '../common/filter-bounds';
 import { rowIdOf } from '../common/global-id';
 import { partnerScopeOf } from '../auth/viewer';
 import { GraphQLContext } from '../context';
-import { Region } from '../regions/region.entity';
+import { regionIdsWithSubdivisions } from '../regions/region.service';
 import { ActivationAttempt } from './activation-attempt.entity';
 import { ActivationAttemptFilter, ResolvedAttemptFilter } from './activation-attempt.types';
-
-export function checkTimeRange(field: string, from?: Date | null, before?: Date | null): void {
-  if (from && before && before.getTime() <= from.getTime()) {
-    throw new BadUserInputError(field, 'occurredBefore must be later than occurredFrom');
-  }
-}
 
 /** Resolves codes and IDs to row ids; a region code stands for the region and its subdivisions. */
 export async function resolveAttemptFilter(
@@ -20,7 +15,7 @@ export async function resolveAttemptFilter(
 ): Promise<ResolvedAttemptFilter> {
   const partnerScope = partnerScopeOf(context.viewer) ?? undefined;
   if (!filter) return { partnerScope };
-  checkTimeRange('filter.occurredBefore', filter.occurredFrom, filter.occurredBefore);
+  checkTimeRange('filter.occurredBefore', 'occurredFrom', filter.occurredFrom, filter.occurredBefore);
   const resolved: ResolvedAttemptFilter = {
     partnerScope,
     outcomes: filter.outcomes ?? undefined,
@@ -34,21 +29,8 @@ export async function resolveAttemptFilter(
       return rowId;
     });
   }
-  if (filter.regionCodes) {
-    const regions = await context.loaders.regionByCode.loadMany(filter.regionCodes.map((code) => code.toUpperCase()));
-    const regionIds = new Set<number>();
-    for (const [index, region] of regions.entries()) {
-      if (!(region instanceof Region)) {
-        throw new BadUserInputError(
-          `filter.regionCodes[${index}]`,
-          `unknown region code "${filter.regionCodes[index]}"`,
-        );
-      }
-      regionIds.add(region.id);
-      for (const child of await context.loaders.regionChildren.load(region.id)) regionIds.add(child.id);
-    }
-    resolved.regionIds = [...regionIds];
-  }
+  if (filter.regionCodes)
+    resolved.regionIds = await regionIdsWithSubdivisions(context, filter.regionCodes, 'filter.regionCodes');
   return resolved;
 }
 

@@ -2,7 +2,7 @@ import { Arg, Args, Authorized, Ctx, Field, ID, InputType, Query, Resolver } fro
 import { access } from '../auth/roles';
 import { ConnectionArgs } from '../common/connection-args';
 import { ConnectionType, SortDirection, defineOrder } from '../common/connection';
-import { BadUserInputError } from '../common/errors';
+import { checkTimeRange } from '../common/filter-bounds';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
 import { AuditEvent } from './audit-event.entity';
@@ -63,9 +63,7 @@ export class AuditEventResolver {
     if (filter?.actions)
       qb.andWhere('event.action IN (:...actions)', { actions: filter.actions.length ? filter.actions : [''] });
     if (filter?.targetId) qb.andWhere('event.targetId = :targetId', { targetId: filter.targetId });
-    if (filter?.occurredFrom && filter.occurredBefore && filter.occurredBefore <= filter.occurredFrom) {
-      throw new BadUserInputError('filter.occurredBefore', 'must be later than occurredFrom');
-    }
+    checkTimeRange('filter.occurredBefore', 'occurredFrom', filter?.occurredFrom, filter?.occurredBefore);
     if (filter?.occurredFrom) qb.andWhere('event.occurredAt >= :from', { from: filter.occurredFrom });
     if (filter?.occurredBefore) qb.andWhere('event.occurredAt < :before', { before: filter.occurredBefore });
     return paginateQuery(qb, auditSort(orderBy), window);

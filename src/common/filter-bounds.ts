@@ -13,13 +13,24 @@ const MAX_FILTER_TEXT = 200;
  */
 export function boundFilterArguments(argValue: unknown, _argType: unknown, resolverData: ResolverData<object>): void {
   if (argValue === null || typeof argValue !== 'object' || !argValue.constructor.name.endsWith('Filter')) return;
-  const { maxPageSize } = (resolverData.context as GraphQLContext).settings;
-  for (const [key, value] of Object.entries(argValue)) {
+  checkFilterBounds(argValue, (resolverData.context as GraphQLContext).settings.maxPageSize);
+}
+
+/** The bounds of a filter, for filters that arrive another way too (CSV query strings). */
+export function checkFilterBounds(filter: object, maxPageSize: number): void {
+  for (const [key, value] of Object.entries(filter)) {
     if (Array.isArray(value) && value.length > maxPageSize) {
       throw new BadUserInputError(`filter.${key}`, `at most ${maxPageSize} values; got ${value.length}`);
     }
     if (typeof value === 'string' && value.length > MAX_FILTER_TEXT) {
       throw new BadUserInputError(`filter.${key}`, `at most ${MAX_FILTER_TEXT} characters; got ${value.length}`);
     }
+  }
+}
+
+/** A time range whose end (`endField`) is not after its start (`startName`) is a client error. */
+export function checkTimeRange(endField: string, startName: string, from?: Date | null, before?: Date | null): void {
+  if (from && before && before.getTime() <= from.getTime()) {
+    throw new BadUserInputError(endField, `must be later than ${startName}`);
   }
 }

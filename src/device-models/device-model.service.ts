@@ -1,7 +1,7 @@
 import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import { recordAuditEvent } from '../audit/audit.service';
 import { saveOrReportTaken } from '../common/db-errors';
-import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
+import { BadUserInputError, UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { containsPattern } from '../common/like';
 import { abortOnUserErrors } from '../common/mutation';
 import { GraphQLContext } from '../context';
@@ -98,4 +98,14 @@ export async function updateDeviceModel(
     after: saved,
   });
   return saved;
+}
+
+/** Row ids of the device models a filter names; an unknown code is a client error naming `field[index]`. */
+export async function deviceModelIds(context: GraphQLContext, codes: string[], field: string): Promise<number[]> {
+  const models = await context.loaders.deviceModelByCode.loadMany(codes);
+  return models.map((model, index) => {
+    if (!(model instanceof DeviceModel))
+      throw new BadUserInputError(`${field}[${index}]`, `no device model has code "${codes[index]}"`);
+    return model.id;
+  });
 }

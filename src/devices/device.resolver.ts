@@ -7,7 +7,7 @@ import {
   DeviceActivationAttemptFilter,
   attemptOrder,
 } from '../activations/activation-attempt.types';
-import { checkTimeRange } from '../activations/activation-attempt.service';
+import { checkTimeRange } from '../common/filter-bounds';
 import { ConnectionArgs } from '../common/connection-args';
 import { BadUserInputError } from '../common/errors';
 import { runMutation } from '../common/mutation';
@@ -117,7 +117,7 @@ export class DeviceResolver {
     orderBy: ActivationAttemptOrder | null,
     @Ctx() context: GraphQLContext,
   ) {
-    checkTimeRange('filter.occurredBefore', filter?.occurredFrom, filter?.occurredBefore);
+    checkTimeRange('filter.occurredBefore', 'occurredFrom', filter?.occurredFrom, filter?.occurredBefore);
     return context.loaders.attemptsByDevice.load({
       parentId: device.id,
       window: context.pageWindow(page),

@@ -7,6 +7,7 @@ import { abortOnUserErrors } from '../common/mutation';
 import { partnerScopeOf } from '../auth/viewer';
 import { GraphQLContext } from '../context';
 import { DeviceModel } from '../device-models/device-model.entity';
+import { deviceModelIds } from '../device-models/device-model.service';
 import { Partner } from '../partners/partner.entity';
 import { Region } from '../regions/region.entity';
 import { Device, DeviceStatus } from './device.entity';
@@ -31,18 +32,7 @@ export async function resolveDeviceFilter(
   const resolved: ResolvedDeviceFilter = { partnerScope: partnerScopeOf(context.viewer) ?? undefined };
   if (!filter) return resolved;
   if (filter.statuses) resolved.statuses = filter.statuses;
-  if (filter.modelCodes) {
-    const models = await context.loaders.deviceModelByCode.loadMany(filter.modelCodes);
-    resolved.modelIds = models.map((model, index) => {
-      if (!(model instanceof DeviceModel)) {
-        throw new BadUserInputError(
-          `filter.modelCodes[${index}]`,
-          `no device model has code "${filter.modelCodes![index]}"`,
-        );
-      }
-      return model.id;
-    });
-  }
+  if (filter.modelCodes) resolved.modelIds = await deviceModelIds(context, filter.modelCodes, 'filter.modelCodes');
   if (filter.marketRegionCodes) {
     const regions = await context.loaders.regionByCode.loadMany(
       filter.marketRegionCodes.map((code) => code.toUpperCase()),

@@ -1,5 +1,7 @@
 import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { containsPattern } from '../common/like';
+import { BadUserInputError } from '../common/errors';
+import { GraphQLContext } from '../context';
 import { Region } from './region.entity';
 import { RegionFilter } from './region.types';
 
@@ -24,4 +26,24 @@ export function queryRegions(dataSource: DataSource, filter?: RegionFilter | nul
     });
   }
   return qb;
+}
+
+/**
+ * Row ids of the regions a filter names, each with its subdivisions (UA covers UA-43); an unknown
+ * code is a client error naming `field[index]`.
+ */
+export async function regionIdsWithSubdivisions(
+  context: GraphQLContext,
+  codes: string[],
+  field: string,
+): Promise<number[]> {
+  const regions = await context.loaders.regionByCode.loadMany(codes.map((code) => code.toUpperCase()));
+  const ids = new Set<number>();
+  for (const [index, region] of regions.entries()) {
+    if (!(region instanceof Region))
+      throw new BadUserInputError(`${field}[${index}]`, `unknown region code "${codes[index]}"`);
+    ids.add(region.id);
+    for (const child of await context.loaders.regionChildren.load(region.id)) ids.add(child.id);
+  }
+  return [...ids];
 }

@@ -7,7 +7,9 @@ import { Settings } from '../config';
 import { GraphQLContext, createContext } from '../context';
 import { EntityStatements } from '../db/prepared';
 import { DataSource } from 'typeorm';
-import { activationStats, resolveStatsFilter, SqlParameters } from './report.service';
+import { BadUserInputError } from '../common/errors';
+import { checkFilterBounds } from '../common/filter-bounds';
+import { activationStats, filterConditions, resolveStatsFilter, SqlParameters } from './report.service';
 import { ActivationStatsFilter, StatsGroupBy, StatsInterval } from './report.types';
 
 /** One CSV field: quoted when it holds a comma, quote or line break; formulas defused for spreadsheets. */
@@ -37,10 +39,7 @@ function list(request: Request, name: string): string[] | undefined {
 function instant(request: Request, name: string): Date {
   const raw = request.query[name];
   const value = typeof raw === 'string' ? new Date(raw) : new Date(NaN);
-  if (Number.isNaN(value.getTime()))
-    throw new GraphQLError(`${name}: an ISO 8601 instant is required`, {
-      extensions: { code: 'BAD_USER_INPUT', field: name },
-    });
+  if (Number.isNaN(value.getTime())) throw new BadUserInputError(name, 'an ISO 8601 instant is required');
   return value;
 }
 
@@ -51,15 +50,13 @@ function oneOf<T extends string>(
 ): T[] | undefined {
   return values?.map((value) => {
     if (!(value in allowed))
-      throw new GraphQLError(`${name}: "${value}" is not one of ${Object.keys(allowed).join(', ')}`, {
-        extensions: { code: 'BAD_USER_INPUT', field: name },
-      });
+      throw new BadUserInputError(name, `"${value}" is not one of ${Object.keys(allowed).join(', ')}`);
     return allowed[value];
   });
 }
 
-function filterOf(request: Request): ActivationStatsFilter {
-  return Object.assign(new ActivationStatsFilter(), {
+function filterOf(request: Request, settings: Settings): ActivationStatsFilter {
+  const filter = Object.assign(new ActivationStatsFilter(), {
     from: instant(request, 'from'),
     to: instant(request, 'to'),
     regionCodes: list(request, 'regionCodes'),
@@ -67,6 +64,9 @@ function filterOf(request: Request): ActivationStatsFilter {
     modelCodes: list(request, 'modelCodes'),
     partnerId: typeof request.query.partnerId === 'string' ? request.query.partnerId : undefined,
   });
+  // The same bounds as the GraphQL filter: a long list must not reach the database.
+  checkFilterBounds(filter, settings.maxPageSize);
+  return filter;
 }
 
 /**
@@ -105,7 +105,7 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
       const groupBy = oneOf(list(request, 'groupBy'), StatsGroupBy, 'groupBy') ?? [];
       const [interval] = oneOf(list(request, 'interval'), StatsInterval, 'interval') ?? [null];
       const timeZone = typeof request.query.timeZone === 'string' ? request.query.timeZone : 'UTC';
-      const stats = await activationStats(context, filterOf(request), groupBy, interval, timeZone);
+      const stats = await activationStats(context, filterOf(request, settings), groupBy, interval, timeZone);
       const labels = async <T extends { id: number }>(
         ids: (number | null)[],
         loader: { loadMany(keys: number[]): Promise<(T | null | Error)[]> },
@@ -186,7 +186,7 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
   router.get('/reports/activation-attempts.csv', async (request, response, next) => {
     try {
       const context = contextOf(request);
-      const filter = await resolveStatsFilter(context, filterOf(request));
+      const filter = await resolveStatsFilter(context, filterOf(request, settings));
       const statements = new EntityStatements(dataSource, ActivationAttempt);
       start(response, 'activation-attempts.csv', [
         'occurredAt',
@@ -204,14 +204,7 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
       let after: { occurredAt: unknown; id: number } | null = null;
       for (;;) {
         const parameters = new SqlParameters(statements);
-        const conditions = [
-          `a."occurredAt" >= ${parameters.instant(filter.from)}`,
-          `a."occurredAt" < ${parameters.instant(filter.to)}`,
-        ];
-        if (filter.regionIds) conditions.push(`a."resolvedRegionId" IN (${parameters.list(filter.regionIds)})`);
-        if (filter.outcomes) conditions.push(`a."outcome" IN (${parameters.list(filter.outcomes)})`);
-        if (filter.modelIds) conditions.push(`d."modelId" IN (${parameters.list(filter.modelIds)})`);
-        if (filter.partnerId !== undefined) conditions.push(`d."partnerId" = ${parameters.add(filter.partnerId)}`);
+        const conditions = filterConditions(filter, parameters);
         if (after) conditions.push(parameters.after(after));
         const rows: Record<string, unknown>[] = await dataSource.query(
           `SELECT a."id" AS "id", a."occurredAt" AS "occurredAt", d."imei" AS "imei", m."code" AS "model", p."name" AS "partner", r."code" AS "region", ` +

@@ -4,10 +4,11 @@ import { BadUserInputError } from '../common/errors';
 import { rowIdOf } from '../common/global-id';
 import { GraphQLContext } from '../context';
 import { EntityStatements } from '../db/prepared';
-import { DeviceModel } from '../device-models/device-model.entity';
+import { checkTimeRange } from '../common/filter-bounds';
+import { deviceModelIds } from '../device-models/device-model.service';
 import { Policy } from '../policies/policy.entity';
 import { PolicyVersion } from '../policies/policy-version.entity';
-import { Region } from '../regions/region.entity';
+import { regionIdsWithSubdivisions } from '../regions/region.service';
 import {
   ActivationCounts,
   ActivationStats,
@@ -70,37 +71,15 @@ export async function resolveStatsFilter(
   context: GraphQLContext,
   filter: ActivationStatsFilter,
 ): Promise<ResolvedStatsFilter> {
-  if (filter.to <= filter.from) throw new BadUserInputError('filter.to', 'must be later than from');
+  checkTimeRange('filter.to', 'from', filter.from, filter.to);
   if (filter.to.getTime() - filter.from.getTime() > MAX_WINDOW_DAYS * 86_400_000) {
     throw new BadUserInputError('filter.to', `the window may span at most ${MAX_WINDOW_DAYS} days`);
   }
   const resolved: ResolvedStatsFilter = { from: filter.from, to: filter.to };
-  if (filter.regionCodes) {
-    const regions = await context.loaders.regionByCode.loadMany(filter.regionCodes.map((code) => code.toUpperCase()));
-    const ids = new Set<number>();
-    for (const [index, region] of regions.entries()) {
-      if (!(region instanceof Region))
-        throw new BadUserInputError(
-          `filter.regionCodes[${index}]`,
-          `unknown region code "${filter.regionCodes[index]}"`,
-        );
-      ids.add(region.id);
-      for (const child of await context.loaders.regionChildren.load(region.id)) ids.add(child.id);
-    }
-    resolved.regionIds = [...ids];
-  }
+  if (filter.regionCodes)
+    resolved.regionIds = await regionIdsWithSubdivisions(context, filter.regionCodes, 'filter.regionCodes');
   if (filter.outcomes) resolved.outcomes = filter.outcomes;
-  if (filter.modelCodes) {
-    const models = await context.loaders.deviceModelByCode.loadMany(filter.modelCodes);
-    resolved.modelIds = models.map((model, index) => {
-      if (!(model instanceof DeviceModel))
-        throw new BadUserInputError(
-          `filter.modelCodes[${index}]`,
-          `no device model has code "${filter.modelCodes![index]}"`,
-        );
-      return model.id;
-    });
-  }
+  if (filter.modelCodes) resolved.modelIds = await deviceModelIds(context, filter.modelCodes, 'filter.modelCodes');
   if (filter.partnerId) {
     const partnerId = rowIdOf(filter.partnerId, 'Partner');
     if (partnerId === null) throw new BadUserInputError('filter.partnerId', 'is not a partner ID');
@@ -128,13 +107,8 @@ function countsOf(row: Record<string, unknown>): ActivationCounts {
   };
 }
 
-/** FROM and WHERE for the attempts a filter selects (joining devices and regions only when needed). */
-function selection(
-  filter: ResolvedStatsFilter,
-  parameters: SqlParameters,
-  joins: { device: boolean; region: boolean; version: boolean },
-) {
-  const needsDevice = joins.device || filter.modelIds !== undefined || filter.partnerId !== undefined;
+/** The WHERE conditions of a resolved filter over attempts `a` (and devices `d`, when it names models or a partner). */
+export function filterConditions(filter: ResolvedStatsFilter, parameters: SqlParameters): string[] {
   const conditions = [
     `a."occurredAt" >= ${parameters.instant(filter.from)}`,
     `a."occurredAt" < ${parameters.instant(filter.to)}`,
@@ -143,6 +117,17 @@ function selection(
   if (filter.outcomes) conditions.push(`a."outcome" IN (${parameters.list(filter.outcomes)})`);
   if (filter.modelIds) conditions.push(`d."modelId" IN (${parameters.list(filter.modelIds)})`);
   if (filter.partnerId !== undefined) conditions.push(`d."partnerId" = ${parameters.add(filter.partnerId)}`);
+  return conditions;
+}
+
+/** FROM and WHERE for the attempts a filter selects (joining devices and regions only when needed). */
+function selection(
+  filter: ResolvedStatsFilter,
+  parameters: SqlParameters,
+  joins: { device: boolean; region: boolean; version: boolean },
+) {
+  const needsDevice = joins.device || filter.modelIds !== undefined || filter.partnerId !== undefined;
+  const conditions = filterConditions(filter, parameters);
   return (
     `FROM "activation_attempt" a` +
     (needsDevice ? ` JOIN "device" d ON d."id" = a."deviceId"` : '') +

@@ -2,6 +2,7 @@ import { In } from 'typeorm';
 import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
 import { Device } from '../devices/device.entity';
 import { BadUserInputError } from '../common/errors';
+import { checkTimeRange } from '../common/filter-bounds';
 import { GraphQLContext } from '../context';
 import { EntityStatements } from '../db/prepared';
 import { DecisionEngine } from '../decisions/engine/engine';
@@ -73,7 +74,7 @@ function simulatedPolicy(
  * say what the rules decide, not what history did.
  */
 export async function simulatePolicy(context: GraphQLContext, input: SimulatePolicyInput): Promise<PolicySimulation> {
-  if (input.to <= input.from) throw new BadUserInputError('input.to', 'must be later than from');
+  checkTimeRange('input.to', 'from', input.from, input.to);
   if (input.to.getTime() - input.from.getTime() > MAX_WINDOW_DAYS * 86_400_000) {
     throw new BadUserInputError('input.to', `the window may span at most ${MAX_WINDOW_DAYS} days`);
   }
