@@ -7,6 +7,7 @@ import { generateSecret } from './auth/api-key.service';
 import { schedulePurge } from './activations/signal-retention';
 import { createLogger } from './ops/logger';
 import { watchDatabase } from './ops/metrics';
+import { postgresPoolOf } from './db/pool';
 
 /** How long a SIGTERM waits for requests in flight before closing anyway. */
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -25,9 +26,7 @@ async function main(): Promise<void> {
   await Promise.all([evaluator.current(), evaluator.listen()]);
   const stopWatching = watchDatabase({
     pool: (): Record<string, number> => {
-      const pool = (
-        dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }
-      ).master;
+      const pool = postgresPoolOf(dataSource);
       return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : { total: 1 };
     },
     rebuilds: () => evaluator.rebuilds,

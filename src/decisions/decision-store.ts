@@ -6,6 +6,7 @@ import { orderByKeys } from '../common/loaders';
 import { ActivationAttempt } from '../activations/activation-attempt.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { AuditEventRow } from '../audit/audit.service';
+import { postgresPoolOf } from '../db/pool';
 import { EntityStatements } from '../db/prepared';
 import { onSqliteConnection } from '../db/transactions';
 import { Device, DeviceStatus } from '../devices/device.entity';
@@ -266,7 +267,7 @@ export class DecisionStore {
   }
 
   private get pool(): Pool {
-    return (this.dataSource.driver as unknown as { master: Pool }).master;
+    return postgresPoolOf(this.dataSource)!;
   }
 
   private get sqliteDatabase(): BetterSqlite3.Database {
