@@ -50,6 +50,18 @@ describe('seed data', () => {
     });
   });
 
+  it('leaves the connection cache as it found it (a server that seeds on start keeps serving)', async () => {
+    if (first.dataSource.options.type !== 'better-sqlite3') return;
+    const [{ cache_size: cacheSize }] = await first.dataSource.query('PRAGMA cache_size');
+    const fresh = await openTestDatabase();
+    try {
+      const [{ cache_size: defaultSize }] = await fresh.dataSource.query('PRAGMA cache_size');
+      expect(cacheSize).toBe(defaultSize);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('is deterministic for a seed', async () => {
     expect(await snapshot(first)).toEqual(await snapshot(second));
   });

@@ -274,76 +274,83 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
   const windowStart = options.until.getTime() - options.days * 86_400_000;
   // Attempts arrive in random device and time order, so every index page is touched again and
   // again: a page cache big enough for the indexes saves most of the rewriting (SQLite only; the
-  // setting lasts for this connection).
-  if (dataSource.options.type === 'better-sqlite3') await dataSource.query('PRAGMA cache_size = -262144');
-  const attemptSeed = `${options.seed}:attempts`;
-  // Pass 1: each device's first activation, first enforced lock and open reviews.
-  if (devices.length > 0) {
-    const random: Random = seedrandom(attemptSeed);
-    for (let index = 0; index < options.attempts; index += 1) {
-      const attempt = generateAttempt(random, world, generated, windowStart, options.days);
-      const device = devices[attempt.deviceIndex];
-      if (!device.activatedAt || device.activatedAt > attempt.occurredAt) device.activatedAt = attempt.occurredAt;
-      if (attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced) device.underReview = true;
-      const enforcedLock = attempt.outcome === DecisionOutcome.LOCK && attempt.enforced;
-      if (enforcedLock && (!device.lock || device.lock.at > attempt.occurredAt)) {
-        device.lock = {
-          at: attempt.occurredAt,
-          attemptId: firstAttemptId + index,
-          reason: attempt.reasonCodes.join(','),
-        };
-      }
-    }
-  }
-  const deviceRows: ColumnValue[][] = devices.map((device, index) => [
-    firstDeviceId + index,
-    device.imei,
-    device.serialNumber,
-    device.modelId,
-    deviceMarkets[index],
-    device.partnerId,
-    device.lock
-      ? DeviceStatus.LOCKED
-      : device.underReview
-        ? DeviceStatus.UNDER_REVIEW
-        : device.activatedAt
-          ? DeviceStatus.ACTIVE
-          : DeviceStatus.NEW,
-    device.activatedAt,
-    device.lock?.at ?? null,
-    device.lock?.reason ?? null,
-    // No foreign key on this column, so it can name an attempt written just after the device.
-    device.lock?.attemptId ?? null,
-    createdAt,
-  ]);
-  await inTransaction(dataSource, (manager) => insertRows(manager, 'device', DEVICE_COLUMNS, deviceRows));
-  await advanceSequence(dataSource, 'device');
-
-  // Pass 2: the same attempts again, written in batches.
-  if (devices.length > 0) {
-    const random: Random = seedrandom(attemptSeed);
-    for (let index = 0; index < options.attempts;) {
-      const batch: ColumnValue[][] = [];
-      for (; batch.length < 20_000 && index < options.attempts; index += 1) {
+  // setting lasts for the connection, so it is put back afterwards: a server that seeded on start
+  // would otherwise keep a 256 MB cache filling up for the rest of its life).
+  const isSqlite = dataSource.options.type === 'better-sqlite3';
+  const [{ cache_size: previousCacheSize }] = isSqlite ? await dataSource.query('PRAGMA cache_size') : [{}];
+  if (isSqlite) await dataSource.query('PRAGMA cache_size = -262144');
+  try {
+    const attemptSeed = `${options.seed}:attempts`;
+    // Pass 1: each device's first activation, first enforced lock and open reviews.
+    if (devices.length > 0) {
+      const random: Random = seedrandom(attemptSeed);
+      for (let index = 0; index < options.attempts; index += 1) {
         const attempt = generateAttempt(random, world, generated, windowStart, options.days);
-        batch.push([
-          firstAttemptId + index,
-          firstDeviceId + attempt.deviceIndex,
-          attempt.occurredAt,
-          attempt.receivedAt,
-          attempt.signals,
-          attempt.resolvedRegionId,
-          attempt.source,
-          attempt.outcome,
-          attempt.enforced,
-          attempt.policyVersionId,
-          attempt.reasonCodes,
-          attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced ? ReviewStatus.OPEN : null,
-        ]);
+        const device = devices[attempt.deviceIndex];
+        if (!device.activatedAt || device.activatedAt > attempt.occurredAt) device.activatedAt = attempt.occurredAt;
+        if (attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced) device.underReview = true;
+        const enforcedLock = attempt.outcome === DecisionOutcome.LOCK && attempt.enforced;
+        if (enforcedLock && (!device.lock || device.lock.at > attempt.occurredAt)) {
+          device.lock = {
+            at: attempt.occurredAt,
+            attemptId: firstAttemptId + index,
+            reason: attempt.reasonCodes.join(','),
+          };
+        }
       }
-      await inTransaction(dataSource, (manager) => insertRows(manager, 'activation_attempt', ATTEMPT_COLUMNS, batch));
     }
-    await advanceSequence(dataSource, 'activation_attempt');
+    const deviceRows: ColumnValue[][] = devices.map((device, index) => [
+      firstDeviceId + index,
+      device.imei,
+      device.serialNumber,
+      device.modelId,
+      deviceMarkets[index],
+      device.partnerId,
+      device.lock
+        ? DeviceStatus.LOCKED
+        : device.underReview
+          ? DeviceStatus.UNDER_REVIEW
+          : device.activatedAt
+            ? DeviceStatus.ACTIVE
+            : DeviceStatus.NEW,
+      device.activatedAt,
+      device.lock?.at ?? null,
+      device.lock?.reason ?? null,
+      // No foreign key on this column, so it can name an attempt written just after the device.
+      device.lock?.attemptId ?? null,
+      createdAt,
+    ]);
+    await inTransaction(dataSource, (manager) => insertRows(manager, 'device', DEVICE_COLUMNS, deviceRows));
+    await advanceSequence(dataSource, 'device');
+
+    // Pass 2: the same attempts again, written in batches.
+    if (devices.length > 0) {
+      const random: Random = seedrandom(attemptSeed);
+      for (let index = 0; index < options.attempts;) {
+        const batch: ColumnValue[][] = [];
+        for (; batch.length < 20_000 && index < options.attempts; index += 1) {
+          const attempt = generateAttempt(random, world, generated, windowStart, options.days);
+          batch.push([
+            firstAttemptId + index,
+            firstDeviceId + attempt.deviceIndex,
+            attempt.occurredAt,
+            attempt.receivedAt,
+            attempt.signals,
+            attempt.resolvedRegionId,
+            attempt.source,
+            attempt.outcome,
+            attempt.enforced,
+            attempt.policyVersionId,
+            attempt.reasonCodes,
+            attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced ? ReviewStatus.OPEN : null,
+          ]);
+        }
+        await inTransaction(dataSource, (manager) => insertRows(manager, 'activation_attempt', ATTEMPT_COLUMNS, batch));
+      }
+      await advanceSequence(dataSource, 'activation_attempt');
+    }
+  } finally {
+    if (isSqlite) await dataSource.query(`PRAGMA cache_size = ${Number(previousCacheSize)}`);
   }
   return {
     partners: missingPartners.length,
