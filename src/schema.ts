@@ -20,6 +20,7 @@ import { DeviceModelDevicesResolver, DeviceResolver, PartnerDevicesResolver } fr
 import { ExemptionResolver } from './exemptions/exemption.resolver';
 import { NodeResolver } from './nodes/node.resolver';
 import { PartnerResolver } from './partners/partner.resolver';
+import { policyChangeResolvers } from './policies/policy-change.resolver';
 import { policyResolvers } from './policies/policy.resolver';
 import { RegionResolver } from './regions/region.resolver';
 
@@ -37,6 +38,7 @@ export const resolvers = [
   AttemptExplanationResolver,
   ReviewResolver,
   ...policyResolvers,
+  ...policyChangeResolvers,
   ExemptionResolver,
   AuditEventResolver,
   ApiKeyResolver,

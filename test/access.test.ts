@@ -122,8 +122,25 @@ const matrix: Record<string, { document: string; roles: Role[] }> = {
     roles: [ADMIN, POLICY_AUTHOR, ANALYST],
   },
 
+  policyChangeRequests: {
+    document: '{ policyChangeRequests(first: 1) { totalCount } }',
+    roles: [ADMIN, POLICY_AUTHOR, ANALYST],
+  },
+
   activatePolicy: {
     document: 'mutation { activatePolicy(input: { id: "x" }) { userErrors { code } } }',
+    roles: [ADMIN, POLICY_AUTHOR],
+  },
+  approvePolicyChange: {
+    document: 'mutation { approvePolicyChange(input: { id: "x" }) { userErrors { code } } }',
+    roles: [ADMIN, POLICY_AUTHOR],
+  },
+  rejectPolicyChange: {
+    document: 'mutation { rejectPolicyChange(input: { id: "x", comment: "no" }) { userErrors { code } } }',
+    roles: [ADMIN, POLICY_AUTHOR],
+  },
+  withdrawPolicyChange: {
+    document: 'mutation { withdrawPolicyChange(input: { id: "x", comment: "no" }) { userErrors { code } } }',
     roles: [ADMIN, POLICY_AUTHOR],
   },
   createApiKey: {

@@ -27,19 +27,31 @@ afterAll(async () => {
   await database.close();
 });
 
+/** A second policy author: change requests are approved or rejected by someone besides their author. */
+const SECOND = { keyId: KEY_ROW_ID + 1, name: 'second', role: Role.POLICY_AUTHOR, partnerId: null };
+
 /** Runs a mutation that must succeed and returns its payload; checks the audit events it wrote. */
-async function mutate(mutation: string, document: string, variables: Record<string, unknown>, actions: string[]) {
+async function mutate(
+  mutation: string,
+  document: string,
+  variables: Record<string, unknown>,
+  actions: string[],
+  caller: { keyId: number; name: string; role: Role } = { keyId: KEY_ROW_ID, name: 'ops', role: Role.ADMIN },
+) {
   const before = await database.dataSource.getRepository(AuditEvent).count();
-  const data = await client.data(document, variables);
+  const data = await (caller.keyId === KEY_ROW_ID ? client : client.as({ ...caller, partnerId: null })).data(
+    document,
+    variables,
+  );
   const payload = data[mutation];
   expect(payload.userErrors).toEqual([]);
   const events = await database.dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' }, skip: before });
   expect(events.map((event) => event.action)).toEqual(actions);
   for (const event of events) {
     expect(event).toMatchObject({
-      actor: 'ops (ADMIN)',
-      actorRole: 'ADMIN',
-      actorKeyId: encodeGlobalId('ApiKey', KEY_ROW_ID),
+      actor: `${caller.name} (${caller.role})`,
+      actorRole: caller.role,
+      actorKeyId: encodeGlobalId('ApiKey', caller.keyId),
       requestId: 'test-request',
     });
     expect(event.after).not.toBeNull();
@@ -109,6 +121,30 @@ it('audits every mutation', async () => {
     `mutation ($id: ID!) { activatePolicy(input: { id: $id }) { policy { id } userErrors { message } } }`,
     { id: policyId },
     ['policy.activate'],
+  );
+  const ENFORCE = `mutation ($id: ID!) { updatePolicy(input: { id: $id, mode: ENFORCE, note: "now for real" }) { changeRequest { id } userErrors { message } } }`;
+  const rejected = await mutate('updatePolicy', ENFORCE, { id: policyId }, ['policy.change.request']);
+  await mutate(
+    'rejectPolicyChange',
+    `mutation ($id: ID!) { rejectPolicyChange(input: { id: $id, comment: "not yet" }) { changeRequest { id } userErrors { message } } }`,
+    { id: rejected.changeRequest.id },
+    ['policy.change.reject'],
+    SECOND,
+  );
+  const withdrawn = await mutate('updatePolicy', ENFORCE, { id: policyId }, ['policy.change.request']);
+  await mutate(
+    'withdrawPolicyChange',
+    `mutation ($id: ID!) { withdrawPolicyChange(input: { id: $id, comment: "wrong" }) { changeRequest { id } userErrors { message } } }`,
+    { id: withdrawn.changeRequest.id },
+    ['policy.change.withdraw'],
+  );
+  const approved = await mutate('updatePolicy', ENFORCE, { id: policyId }, ['policy.change.request']);
+  await mutate(
+    'approvePolicyChange',
+    `mutation ($id: ID!) { approvePolicyChange(input: { id: $id }) { changeRequest { id } userErrors { message } } }`,
+    { id: approved.changeRequest.id },
+    ['policy.update', 'policy.change.approve'],
+    SECOND,
   );
   await mutate(
     'retirePolicy',

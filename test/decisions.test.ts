@@ -1,3 +1,4 @@
+import { applyWithApproval } from './support/policies';
 import { Like } from 'typeorm';
 import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
 import { AuditEvent } from '../src/audit/audit-event.entity';
@@ -322,9 +323,7 @@ describe('rules in force', () => {
         },
       },
     );
-    await client.data(`mutation ($id: ID!) { activatePolicy(input: { id: $id }) { userErrors { message } } }`, {
-      id: created.createPolicy.policy.id,
-    });
+    await applyWithApproval(client, 'activatePolicy', { id: created.createPolicy.policy.id });
     const paris = { gps: { latitude: 48.8566, longitude: 2.3522, accuracyMeters: 5 } };
     const before = await client.data(PREVIEW, {
       input: { imei: imei(13), occurredAt: '2026-09-30T23:59:59Z', signals: paris },
@@ -353,12 +352,7 @@ describe('rules in force', () => {
     });
     expect(result.decision.reasonCodes[0]).toBe('MONITOR_ONLY');
     expect(result.attempt.device.status).toBe('ACTIVE');
-    await client.data(
-      `mutation ($id: ID!) { updatePolicy(input: { id: $id, mode: ENFORCE }) { userErrors { message } } }`,
-      {
-        id: policy.policy.id,
-      },
-    );
+    await applyWithApproval(client, 'updatePolicy', { id: policy.policy.id, mode: 'ENFORCE' });
     expect((await decide({ imei: imei(15), signals: HAVANA })).decision).toMatchObject({
       outcome: 'LOCK',
       enforced: true,
@@ -425,9 +419,7 @@ describe('rules in force', () => {
         },
       },
     );
-    await client.data(`mutation ($id: ID!) { activatePolicy(input: { id: $id }) { userErrors { message } } }`, {
-      id: created.createPolicy.policy.id,
-    });
+    await applyWithApproval(client, 'activatePolicy', { id: created.createPolicy.policy.id });
     const scoped = await client.data(PREVIEW, { input: { imei: scopedImei, signals: BERLIN } });
     expect(scoped.previewDecision).toMatchObject({ outcome: 'LOCK', lockMessage: 'Not for this market' });
     const other = await client.data(PREVIEW, { input: { imei: imei(17), signals: BERLIN } });

@@ -1,3 +1,4 @@
+import { approveAsSecondPerson } from './support/policies';
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import { Device } from '../src/devices/device.entity';
 import { withCheckDigit } from '../src/devices/imei';
@@ -149,11 +150,10 @@ const CREATE_POLICY = `mutation ($input: CreatePolicyInput!) {
     userErrors { field message code }
   }
 }`;
+const POLICY_FIELDS =
+  'id status currentVersion { id number title mode effectiveUntil regions { nodes { code } } } versions { totalCount nodes { number title } }';
 const UPDATE_POLICY = `mutation ($input: UpdatePolicyInput!) {
-  updatePolicy(input: $input) {
-    policy { id status currentVersion { id number title mode effectiveUntil regions { nodes { code } } } versions { totalCount nodes { number title } } }
-    userErrors { field message code }
-  }
+  updatePolicy(input: $input) { policy { ${POLICY_FIELDS} } userErrors { field message code } }
 }`;
 const ACTIVATE_POLICY = `mutation ($id: ID!) { activatePolicy(input: { id: $id }) { policy { status activatedAt } userErrors { field message code } } }`;
 const RETIRE_POLICY = `mutation ($id: ID!, $reason: String!) {
@@ -266,11 +266,21 @@ describe('policies', () => {
     const versionOne = await database.dataSource
       .getRepository(PolicyVersion)
       .findOneByOrFail({ number: 1, title: 'Review South Sudan activations' });
-    const data = await client.data(UPDATE_POLICY, {
-      input: { id: policyId, mode: 'ENFORCE', regionCodes: ['SS', 'SD'], effectiveUntil: '2027-01-01T00:00:00Z' },
+    // Enforcing and covering more can hold devices: a change request, applied once a second person approves.
+    const proposal = await client.data(
+      `mutation ($input: UpdatePolicyInput!) { updatePolicy(input: $input) { policy { versions { totalCount } } changeRequest { id status reasons } userErrors { field } } }`,
+      { input: { id: policyId, mode: 'ENFORCE', regionCodes: ['SS', 'SD'], effectiveUntil: '2027-01-01T00:00:00Z' } },
+    );
+    expect(proposal.updatePolicy).toMatchObject({
+      policy: { versions: { totalCount: 1 } },
+      changeRequest: { status: 'PENDING', reasons: ['MODE_TO_ENFORCE', 'WIDER_REGIONS'] },
+      userErrors: [],
     });
-    expect(data.updatePolicy.userErrors).toEqual([]);
-    const policy = data.updatePolicy.policy;
+    await approveAsSecondPerson(client, proposal.updatePolicy.changeRequest.id);
+    const data = await client.data(`query ($id: ID!) { node(id: $id) { ... on Policy { ${POLICY_FIELDS} } } }`, {
+      id: policyId,
+    });
+    const policy = data.node;
     expect(policy.currentVersion).toMatchObject({
       number: 2,
       mode: 'ENFORCE',
@@ -285,8 +295,12 @@ describe('policies', () => {
     const unchanged = await client.data(UPDATE_POLICY, { input: { id: policyId, mode: 'ENFORCE' } });
     expect(unchanged.updatePolicy.policy.versions.totalCount).toBe(2);
 
-    const cleared = await client.data(UPDATE_POLICY, { input: { id: policyId, clearEffectiveUntil: true } });
-    expect(cleared.updatePolicy.policy.currentVersion).toMatchObject({ number: 3, effectiveUntil: null });
+    // A narrower change applies at once.
+    const narrowed = await client.data(UPDATE_POLICY, { input: { id: policyId, regionCodes: ['SS'] } });
+    expect(narrowed.updatePolicy.policy.currentVersion).toMatchObject({
+      number: 3,
+      regions: { nodes: [{ code: 'SS' }] },
+    });
   });
 
   it('rejects an update that would end before it starts, naming the field', async () => {

@@ -51,6 +51,7 @@ describe('schema', () => {
         'Exemption',
         'Partner',
         'Policy',
+        'PolicyChangeRequest',
         'PolicyVersion',
         'Region',
       ].sort(),

@@ -48,6 +48,9 @@ export const access = {
   simulatePolicies: [ADMIN, POLICY_AUTHOR, ANALYST],
   decideActivation: [ADMIN, GATEWAY],
   writePolicies: [ADMIN, POLICY_AUTHOR],
+  /** Change requests that wait for a second person, and their simulated impact. */
+  readPolicyChanges: [ADMIN, POLICY_AUTHOR, ANALYST],
+  reviewPolicyChanges: [ADMIN, POLICY_AUTHOR],
   writeExemptions: [ADMIN, POLICY_AUTHOR],
   writePartners: [ADMIN],
   writeDeviceModels: [ADMIN],

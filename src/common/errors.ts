@@ -21,6 +21,7 @@ export enum UserErrorCode {
   INVALID_CHECKSUM = 'INVALID_CHECKSUM',
   INVALID_STATE = 'INVALID_STATE',
   TOO_MANY = 'TOO_MANY',
+  FORBIDDEN = 'FORBIDDEN',
 }
 registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Machine-readable reason of a user error.' });
 

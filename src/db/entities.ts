@@ -6,6 +6,7 @@ import { Device } from '../devices/device.entity';
 import { Exemption } from '../exemptions/exemption.entity';
 import { Partner } from '../partners/partner.entity';
 import { Policy } from '../policies/policy.entity';
+import { PolicyChangeRequest } from '../policies/policy-change-request.entity';
 import { PolicyVersion, PolicyVersionDeviceModel, PolicyVersionRegion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
 
@@ -18,6 +19,7 @@ export const entities = [
   PolicyVersion,
   PolicyVersionRegion,
   PolicyVersionDeviceModel,
+  PolicyChangeRequest,
   ActivationAttempt,
   Exemption,
   AuditEvent,

@@ -1,3 +1,4 @@
+import { evaluatorFor } from './evaluator';
 import { access } from '../auth/roles';
 import { Authorized, Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ActivationAttempt } from '../activations/activation-attempt.entity';
@@ -74,18 +75,33 @@ export class DecisionResolver {
 
   @Authorized(access.previewDecision)
   @Query(() => ActivationDecision, {
-    description: 'The decision decideActivation would take for this input, now; writes nothing.',
+    description:
+      'The decision decideActivation would take for this input, now (or with the rules of `asOf`); writes nothing.',
   })
   async previewDecision(
     @Arg('input', () => DecideActivationInput, { description: 'The activation to decide.' })
     input: DecideActivationInput,
+    @Arg('asOf', () => Date, {
+      nullable: true,
+      description:
+        'Decide with the rules of this instant (past or future: the versions in force then, retired policies and ' +
+        'exemptions as they stood) for an activation occurring then (unless input.occurredAt says otherwise).',
+    })
+    asOf: Date | null,
     @Ctx() context: GraphQLContext,
   ): Promise<ActivationDecision> {
     const now = new Date();
-    const [problem] = checkDecideInput(input, now);
+    const [problem] = checkDecideInput(input, asOf ?? now);
     if (problem) throw new BadUserInputError(problem.field.join('.'), problem.message);
     try {
-      const work = await decideFor(context, input, now);
+      const work = asOf
+        ? await decideFor(
+            context,
+            { ...input, occurredAt: input.occurredAt ?? asOf },
+            asOf,
+            evaluatorFor(context.dataSource).compile(asOf),
+          )
+        : await decideFor(context, input, now);
       return decisionOfAttempt(context, attemptRow(work, input, now, context.settings.privacy), input.locale);
     } catch (error) {
       if (error instanceof UserErrorsAbort) {

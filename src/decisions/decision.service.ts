@@ -15,7 +15,7 @@ import { imeiProblem, imeiProblemMessages } from '../devices/imei';
 import { lockMessageFor } from '../policies/lock-message';
 import { Decision } from './engine/types';
 import { AttemptRow, Consequences, DeviceForDecision, decisionStoreFor } from './decision-store';
-import { evaluatorFor } from './evaluator';
+import { CompiledRules, evaluatorFor } from './evaluator';
 import { explanationForClients, toStoredExplanation } from './explanation';
 import { ActivationDecision, DecideActivationInput } from './decision.types';
 
@@ -82,10 +82,11 @@ export async function decideFor(
   context: GraphQLContext,
   input: DecideActivationInput,
   now: Date,
+  compiledRules?: Promise<CompiledRules>,
 ): Promise<DecisionWork> {
   const [device, rules] = await Promise.all([
     decisionStoreFor(context.dataSource).findDevice(input.imei),
-    evaluatorFor(context.dataSource).current(),
+    compiledRules ?? evaluatorFor(context.dataSource).current(),
   ]);
   if (!device)
     throw new UserErrorsAbort([

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { DataSource, EntityManager, In, IsNull } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, Not } from 'typeorm';
+import { windowsOf } from '../policies/policy-history';
 import { Exemption } from '../exemptions/exemption.entity';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Policy, PolicyStatus } from '../policies/policy.entity';
@@ -143,21 +144,38 @@ export class Evaluator {
     await listener?.end();
   }
 
-  private async compile(): Promise<CompiledRules> {
-    this.rebuilds += 1;
+  /**
+   * The rules of one database compiled for the engine. Live (no `asOf`): every approved version of
+   * each ACTIVE policy, each bounded to the window in which it is in force, so a scheduled version
+   * takes over by itself; exemptions not revoked. As of an instant: RETIRED policies too (up to their
+   * retirement) and the exemptions that stood then — the rules an attempt at that instant met.
+   */
+  async compile(asOf?: Date): Promise<CompiledRules> {
+    if (!asOf) this.rebuilds += 1;
     const { locator, networks } = loadStaticData();
     const regions = await this.dataSource
       .getRepository(Region)
       .find({ select: { id: true, code: true, parentId: true } });
     const codeById = new Map(regions.map((region) => [region.id, region.code]));
-    // All policies: the active ones are compiled, and exemptions of any policy need its key.
+    // All policies: the applied ones are compiled, and exemptions of any policy need its key.
     const allPolicies = await this.dataSource.getRepository(Policy).find();
-    const policies = allPolicies.filter((policy) => policy.status === PolicyStatus.ACTIVE);
+    const applied = new Set<PolicyStatus>(asOf ? [PolicyStatus.ACTIVE, PolicyStatus.RETIRED] : [PolicyStatus.ACTIVE]);
+    const policies = allPolicies.filter((policy) => applied.has(policy.status));
     const policyKeyById = new Map(allPolicies.map((policy) => [policy.id, policy.key]));
-    const versionIds = policies.map((policy) => policy.currentVersionId!).filter((id) => id !== null);
-    const versions = versionIds.length
-      ? await this.dataSource.getRepository(PolicyVersion).findBy({ id: In(versionIds) })
+    const allVersions = policies.length
+      ? await this.dataSource.getRepository(PolicyVersion).findBy({
+          policyId: In(policies.map((policy) => policy.id)),
+          approvedAt: Not(IsNull()),
+        })
       : [];
+    const windows = policies.flatMap((policy) =>
+      windowsOf(
+        policy,
+        allVersions.filter((version) => version.policyId === policy.id),
+      ),
+    );
+    const versionIds = windows.map((window) => window.versionId);
+    const versionById = new Map(allVersions.map((version) => [version.id, version]));
     const coverage = versionIds.length
       ? await this.dataSource.getRepository(PolicyVersionRegion).findBy({ policyVersionId: In(versionIds) })
       : [];
@@ -170,7 +188,8 @@ export class Evaluator {
         model.code,
       ]),
     );
-    const compiled: CompiledPolicy[] = versions.map((version) => {
+    const compiled: CompiledPolicy[] = windows.map((window) => {
+      const version = versionById.get(window.versionId)!;
       const models = scope
         .filter((row) => row.policyVersionId === version.id)
         .map((row) => modelCodeById.get(row.deviceModelId)!);
@@ -181,15 +200,21 @@ export class Evaluator {
         action: version.action,
         mode: version.mode,
         priority: version.priority,
-        effectiveFrom: version.effectiveFrom.getTime(),
-        effectiveUntil: version.effectiveUntil?.getTime() ?? null,
+        effectiveFrom: window.from,
+        effectiveUntil: window.until,
         regionCodes: new Set(
           coverage.filter((row) => row.policyVersionId === version.id).map((row) => codeById.get(row.regionId)!),
         ),
         modelCodes: models.length ? new Set(models) : null,
       };
     });
-    const exemptions = await this.dataSource.getRepository(Exemption).findBy({ revokedAt: IsNull() });
+    const exemptions = asOf
+      ? (await this.dataSource.getRepository(Exemption).find()).filter(
+          (exemption) =>
+            exemption.createdAt.getTime() <= asOf.getTime() &&
+            (exemption.revokedAt === null || exemption.revokedAt.getTime() > asOf.getTime()),
+        )
+      : await this.dataSource.getRepository(Exemption).findBy({ revokedAt: IsNull() });
     const compiledExemptions: CompiledExemption[] = exemptions.map((exemption) => ({
       exemptionId: exemption.id,
       policyKey: policyKeyById.get(exemption.policyId)!,

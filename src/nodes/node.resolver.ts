@@ -25,6 +25,7 @@ const nodeTypes: Record<string, NodeType> = {
   DeviceModel: { loader: (loaders) => loaders.deviceModelById, readers: access.readReferenceData },
   Policy: { loader: (loaders) => loaders.policyById, readers: access.readReferenceData },
   PolicyVersion: { loader: (loaders) => loaders.policyVersionById, readers: access.readReferenceData },
+  PolicyChangeRequest: { loader: (loaders) => loaders.policyChangeRequestById, readers: access.readPolicyChanges },
   Partner: {
     loader: (loaders) => loaders.partnerById,
     readers: access.readPartners,

@@ -105,6 +105,27 @@ export class PolicyVersion extends Node {
   @Column({ type: jsonType })
   lockMessageTranslations: Record<string, string>;
 
+  @Column({ type: timestampType, nullable: true })
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'Timestamp when the version became part of the policy: when its change was approved, or applied at once when it ' +
+      "could lock no one; null for a DRAFT policy's version.",
+  })
+  approvedAt: Date | null;
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Who made it part of the policy: the second person who approved a change request, or the author of a change ' +
+      'that applied at once.',
+  })
+  approvedBy: string | null;
+
+  @Column({ type: 'integer', nullable: true })
+  changeRequestId: number | null;
+
   @CreateDateColumn({ type: timestampType })
   @Field({ description: 'Timestamp when the version was created.' })
   createdAt: Date;

@@ -70,4 +70,7 @@ export class Policy extends Node {
   @UpdateDateColumn({ type: timestampType })
   @Field({ description: 'Timestamp when the policy was last changed.' })
   updatedAt: Date;
+
+  /** Set on a copy read through `policies(asOf:)` or `region(asOf:)`: its fields then describe that instant. */
+  asOf?: Date;
 }

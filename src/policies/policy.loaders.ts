@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { DataSource, In } from 'typeorm';
 import { createEntityLoader } from '../common/loaders';
 import { Policy } from './policy.entity';
+import { PolicyChangeRequest } from './policy-change-request.entity';
 import { PolicyVersion, PolicyVersionDeviceModel, PolicyVersionRegion } from './policy-version.entity';
 
 /** Groups join rows by one of their columns, answering every key (an empty list when none). */
@@ -20,6 +21,7 @@ export function createPolicyLoaders(dataSource: DataSource) {
   return {
     policyById: createEntityLoader<Policy, number>(dataSource, Policy),
     policyByKey: createEntityLoader<Policy, string>(dataSource, Policy, 'key'),
+    policyChangeRequestById: createEntityLoader<PolicyChangeRequest, number>(dataSource, PolicyChangeRequest),
     policyVersionById: createEntityLoader<PolicyVersion, number>(dataSource, PolicyVersion),
     policyVersionsByPolicy: new DataLoader<number, PolicyVersion[]>(async (policyIds) => {
       const rows = await dataSource.getRepository(PolicyVersion).findBy({ policyId: In([...policyIds]) });

@@ -12,7 +12,19 @@ import { RegionConnection, regionSort } from '../regions/region.types';
 import { Policy, PolicyStatus } from './policy.entity';
 import { LocalizedMessage, PolicyAction, PolicyMode, PolicyVersion } from './policy-version.entity';
 import { lockMessageFor } from './lock-message';
-import { activatePolicy, createPolicy, queryPolicies, retirePolicy, updatePolicy } from './policy.service';
+import {
+  PolicyChangeOutcome,
+  activatePolicy,
+  createPolicy,
+  queryPolicies,
+  retirePolicy,
+  updatePolicy,
+} from './policy.service';
+import { MutationOutcome } from '../common/mutation';
+import { BadUserInputError } from '../common/errors';
+import { asOfCopy, describedVersion, scheduledVersion, versionInForceAt } from './policy-history';
+import { PolicyChangeStatus } from './policy-change-request.entity';
+import { queryChangeRequests } from './policy-change.service';
 import {
   ActivatePolicyInput,
   ActivatePolicyPayload,
@@ -21,14 +33,32 @@ import {
   PolicyConnection,
   PolicyFilter,
   PolicyOrder,
+  PolicyChangeRequestConnection,
   PolicyVersionConnection,
   RetirePolicyInput,
+  changeRequestSort,
   RetirePolicyPayload,
   UpdatePolicyInput,
   UpdatePolicyPayload,
   policySort,
   versionSort,
 } from './policy.types';
+
+function changePayload(outcome: MutationOutcome<PolicyChangeOutcome>) {
+  return {
+    policy: outcome.result?.policy ?? null,
+    changeRequest: outcome.result?.changeRequest ?? null,
+    userErrors: outcome.userErrors,
+  };
+}
+
+/** Whether a version covers a region code, directly or through the region's country. */
+async function coversRegion(context: GraphQLContext, version: PolicyVersion, code: string): Promise<boolean> {
+  const region = await context.loaders.regionByCode.load(code.trim().toUpperCase());
+  if (!region) throw new BadUserInputError('filter.coversRegionCode', `unknown region code "${code}"`);
+  const regionIds = await context.loaders.regionIdsByVersion.load(version.id);
+  return regionIds.includes(region.id) || (region.parentId !== null && regionIds.includes(region.parentId));
+}
 
 async function regionsOfVersion(context: GraphQLContext, version: PolicyVersion) {
   const regionIds = await context.loaders.regionIdsByVersion.load(version.id);
@@ -54,10 +84,30 @@ export class PolicyResolver {
     filter: PolicyFilter | null,
     @Arg('orderBy', () => PolicyOrder, { nullable: true, description: 'Order of the list; by key by default.' })
     orderBy: PolicyOrder | null,
+    @Arg('asOf', () => Date, {
+      nullable: true,
+      description:
+        'An instant (past or future): only policies with a version in force then, each described by that version. ' +
+        'The filter applies to that version; statuses are those of today.',
+    })
+    asOf: Date | null,
     @Ctx() context: GraphQLContext,
   ) {
     const window = context.pageWindow(page);
-    return paginateQuery(await queryPolicies(context, filter), policySort(orderBy), window);
+    const query = await queryPolicies(context, asOf ? { statuses: filter?.statuses } : filter);
+    if (!asOf) return paginateQuery(query, policySort(orderBy), window);
+    // As of an instant the versions in force decide, which SQL cannot see cheaply: policies are few.
+    const candidates = await query.andWhere('policy.status <> :draft', { draft: PolicyStatus.DRAFT }).getMany();
+    const inForce = await Promise.all(candidates.map((policy) => versionInForceAt(context, policy, asOf)));
+    const matching: Policy[] = [];
+    for (const [index, version] of inForce.entries()) {
+      if (!version) continue;
+      if (filter?.actions && !filter.actions.includes(version.action)) continue;
+      if (filter?.modes && !filter.modes.includes(version.mode)) continue;
+      if (filter?.coversRegionCode && !(await coversRegion(context, version, filter.coversRegionCode))) continue;
+      matching.push(asOfCopy(candidates[index], asOf));
+    }
+    return paginateArray(matching, policySort(orderBy), window);
   }
 
   @Authorized(access.readReferenceData)
@@ -77,24 +127,29 @@ export class PolicyResolver {
 
   @Authorized(access.writePolicies)
   @Mutation(() => UpdatePolicyPayload, {
-    description: 'Changes a policy: a DRAFT in place; an ACTIVE policy through a new immutable version.',
+    description:
+      'Changes a policy: a DRAFT in place; an ACTIVE policy through a new immutable version — at once when the ' +
+      'change can lock no one (it narrows, or touches texts), otherwise as a change request a second ' +
+      'POLICY_AUTHOR or ADMIN must approve.',
   })
-  updatePolicy(
+  async updatePolicy(
     @Arg('input', () => UpdatePolicyInput, { description: 'The changes.' }) input: UpdatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runRuleChange(context, input, (manager) => updatePolicy(manager, context, input));
+    return changePayload(await runRuleChange(context, input, (manager) => updatePolicy(manager, context, input)));
   }
 
   @Authorized(access.writePolicies)
   @Mutation(() => ActivatePolicyPayload, {
-    description: 'Makes a DRAFT policy ACTIVE: it applies to decisions from now on.',
+    description:
+      'Makes a DRAFT policy ACTIVE: at once in MONITOR mode; in ENFORCE mode through a change request a second ' +
+      'POLICY_AUTHOR or ADMIN must approve.',
   })
-  activatePolicy(
+  async activatePolicy(
     @Arg('input', () => ActivatePolicyInput, { description: 'The policy.' }) input: ActivatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runRuleChange(context, input, (manager) => activatePolicy(manager, context, input));
+    return changePayload(await runRuleChange(context, input, (manager) => activatePolicy(manager, context, input)));
   }
 
   @Authorized(access.writePolicies)
@@ -108,9 +163,37 @@ export class PolicyResolver {
     return runRuleChange(context, input, (manager) => retirePolicy(manager, context, input));
   }
 
-  @FieldResolver(() => PolicyVersion, { description: 'The version in force (the draft, for a DRAFT policy).' })
+  @FieldResolver(() => PolicyVersion, {
+    description:
+      'The version in force now — or at the as-of instant the policy was read for. For a DRAFT, and for a policy ' +
+      'not in force now, its latest version.',
+  })
   currentVersion(@Root() policy: Policy, @Ctx() context: GraphQLContext) {
-    return context.loaders.policyVersionById.load(policy.currentVersionId!);
+    return describedVersion(context, policy);
+  }
+
+  @FieldResolver(() => PolicyVersion, {
+    nullable: true,
+    description: 'An approved version that takes over later by itself, at its effectiveFrom; null when none.',
+  })
+  scheduledVersion(@Root() policy: Policy, @Ctx() context: GraphQLContext) {
+    return scheduledVersion(context, policy);
+  }
+
+  @Authorized(access.readPolicyChanges)
+  @FieldResolver(() => PolicyChangeRequestConnection, { description: "The policy's change requests, newest first." })
+  changeRequests(
+    @Root() policy: Policy,
+    @Args() page: ConnectionArgs,
+    @Arg('statuses', () => [PolicyChangeStatus], { nullable: true, description: 'Only requests in these states.' })
+    statuses: PolicyChangeStatus[] | null,
+    @Ctx() context: GraphQLContext,
+  ) {
+    const query = queryChangeRequests(context.dataSource.manager, { statuses }).andWhere(
+      'request.policyId = :policyId',
+      { policyId: policy.id },
+    );
+    return paginateQuery(query, changeRequestSort, context.pageWindow(page));
   }
 
   @FieldResolver(() => String, { description: 'Title of the current version.' })
@@ -188,7 +271,9 @@ export class PolicyVersionResolver {
 @Resolver(() => Region)
 export class RegionPoliciesResolver {
   @FieldResolver(() => PolicyConnection, {
-    description: 'Policies whose current version covers this region, directly or through its country.',
+    description:
+      'Policies whose current version covers this region, directly or through its country; for a region read as ' +
+      'of an instant, those whose version in force then covers it.',
   })
   async policies(
     @Root() region: Region,
@@ -205,13 +290,18 @@ export class RegionPoliciesResolver {
     const versions = (await context.loaders.policyVersionById.loadMany([...versionIds])).filter(
       (version): version is PolicyVersion => version instanceof PolicyVersion,
     );
-    const policies = (await context.loaders.policyById.loadMany(versions.map((version) => version.policyId))).filter(
-      (policy): policy is Policy =>
-        policy instanceof Policy &&
-        versionIds.has(policy.currentVersionId!) &&
-        (!statuses || statuses.includes(policy.status)),
+    const candidates = (await context.loaders.policyById.loadMany(versions.map((version) => version.policyId))).filter(
+      (policy): policy is Policy => policy instanceof Policy && (!statuses || statuses.includes(policy.status)),
     );
-    return paginateArray([...new Map(policies.map((policy) => [policy.id, policy])).values()], policySort(), window);
+    const unique = [...new Map(candidates.map((policy) => [policy.id, policy])).values()];
+    const read = region.asOf ? unique.map((policy) => asOfCopy(policy, region.asOf!)) : unique;
+    const described = await Promise.all(
+      read.map((policy) =>
+        policy.asOf ? versionInForceAt(context, policy, policy.asOf) : describedVersion(context, policy),
+      ),
+    );
+    const covering = read.filter((_policy, index) => described[index] && versionIds.has(described[index]!.id));
+    return paginateArray(covering, policySort(), window);
   }
 }
 

@@ -8,6 +8,9 @@ import { GraphQLContext } from '../context';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Region } from '../regions/region.entity';
 import { Policy, PolicyStatus } from './policy.entity';
+import { PolicyChangeKind, PolicyChangeRequest } from './policy-change-request.entity';
+import { requestChange, supersedePendingRequests } from './policy-change.service';
+import { restrictionReasons } from './restriction';
 import {
   PolicyAction,
   PolicyMode,
@@ -87,10 +90,16 @@ interface ResolvedRules {
   rules: PolicyRules;
   regionIds: number[];
   modelIds: number[];
+  /** The country of each covered subdivision: covering it adds nothing when the country was covered. */
+  parentCodeOf: (regionCode: string) => string | null;
 }
 
 /** Checks references and time bounds; every problem becomes a user error naming its field. */
-async function resolveRules(manager: EntityManager, rules: PolicyRules, errors: UserError[]): Promise<ResolvedRules> {
+export async function resolveRules(
+  manager: EntityManager,
+  rules: PolicyRules,
+  errors: UserError[],
+): Promise<ResolvedRules> {
   const regionCodes = rules.regionCodes.map((code) => code.trim().toUpperCase());
   const regions = await manager.findBy(Region, { code: In(regionCodes) });
   const regionByCode = new Map(regions.map((region) => [region.code, region]));
@@ -113,10 +122,17 @@ async function resolveRules(manager: EntityManager, rules: PolicyRules, errors: 
       userError(['effectiveUntil'], UserErrorCode.INVALID, 'effectiveUntil must be later than effectiveFrom'),
     );
   }
+  const parentIds = regions.flatMap((region) => (region.parentId === null ? [] : [region.parentId]));
+  const parents = parentIds.length ? await manager.findBy(Region, { id: In(parentIds) }) : [];
+  const codeById = new Map(parents.map((parent) => [parent.id, parent.code]));
   return {
     rules: { ...rules, regionCodes: [...seenRegions].sort(), productScope: [...new Set(rules.productScope)].sort() },
     regionIds: [...new Set(regions.map((region) => region.id))],
     modelIds: [...new Set(models.map((model) => model.id))],
+    parentCodeOf: (code) => {
+      const parentId = regionByCode.get(code)?.parentId;
+      return parentId == null ? null : (codeById.get(parentId) ?? null);
+    },
   };
 }
 
@@ -140,9 +156,29 @@ function versionColumns(rules: PolicyRules) {
   return columns;
 }
 
-async function insertVersion(manager: EntityManager, policyId: number, number: number, resolved: ResolvedRules) {
+/** Who made a version part of its policy, and when. */
+export interface Approval {
+  approvedAt: Date;
+  approvedBy: string;
+  changeRequestId: number | null;
+}
+
+export async function insertVersion(
+  manager: EntityManager,
+  policyId: number,
+  number: number,
+  resolved: ResolvedRules,
+  approval: Approval | null,
+) {
   const version = await manager.save(
-    manager.create(PolicyVersion, { policyId, number, ...versionColumns(resolved.rules) }),
+    manager.create(PolicyVersion, {
+      policyId,
+      number,
+      ...versionColumns(resolved.rules),
+      approvedAt: approval?.approvedAt ?? null,
+      approvedBy: approval?.approvedBy ?? null,
+      changeRequestId: approval?.changeRequestId ?? null,
+    }),
   );
   await writeCoverage(manager, version.id, resolved);
   return version;
@@ -176,7 +212,7 @@ export async function readRules(manager: EntityManager, version: PolicyVersion):
   };
 }
 
-async function findPolicyForChange(
+export async function findPolicyForChange(
   manager: EntityManager,
   globalId: string,
 ): Promise<{ policy: Policy; version: PolicyVersion }> {
@@ -191,7 +227,7 @@ async function findPolicyForChange(
   return { policy, version };
 }
 
-async function auditPolicy(
+export async function auditPolicy(
   manager: EntityManager,
   context: GraphQLContext,
   action: string,
@@ -237,20 +273,41 @@ export async function createPolicy(manager: EntityManager, context: GraphQLConte
       throw new UserErrorsAbort([userError(['key'], UserErrorCode.TAKEN, `a policy with key ${input.key} exists`)]);
     throw error;
   }
-  const version = await insertVersion(manager, policy.id, 1, resolved);
+  const version = await insertVersion(manager, policy.id, 1, resolved, null);
   policy.currentVersionId = version.id;
   await manager.update(Policy, { id: policy.id }, { currentVersionId: version.id });
   await auditPolicy(manager, context, 'policy.create', policy, null, { ...policy, version: 1, rules: resolved.rules });
   return policy;
 }
 
-/** A DRAFT is edited in place (no decision can point at it); an ACTIVE policy gets version n+1. */
-export async function updatePolicy(manager: EntityManager, context: GraphQLContext, input: UpdatePolicyInput) {
+/** What a policy change did: applied at once, or opened a change request for a second person. */
+export interface PolicyChangeOutcome {
+  policy: Policy;
+  changeRequest: PolicyChangeRequest | null;
+}
+
+/** The current (latest approved) version's effectiveFrom or now, whichever is later: a change applies from now on. */
+function fromNowOn(before: PolicyRules, now: Date): Date {
+  return new Date(Math.max(before.effectiveFrom.getTime(), now.getTime()));
+}
+
+/**
+ * A DRAFT is edited in place (no decision can point at it). An ACTIVE policy gets version n+1: at
+ * once when the change can lock no one, otherwise through a change request. Without an explicit
+ * effectiveFrom the new version applies from now on, so the history of what was in force stays true.
+ */
+export async function updatePolicy(
+  manager: EntityManager,
+  context: GraphQLContext,
+  input: UpdatePolicyInput,
+): Promise<PolicyChangeOutcome> {
   const { policy, version } = await findPolicyForChange(manager, input.id);
   if (policy.status === PolicyStatus.RETIRED) {
     throw new UserErrorsAbort([userError(['id'], UserErrorCode.INVALID_STATE, 'a retired policy cannot be changed')]);
   }
   const before = await readRules(manager, version);
+  const now = new Date();
+  const isDraft = policy.status === PolicyStatus.DRAFT;
   const errors: UserError[] = [];
   const effectiveUntil = input.clearEffectiveUntil ? null : (input.effectiveUntil ?? before.effectiveUntil);
   const resolved = await resolveRules(
@@ -262,7 +319,7 @@ export async function updatePolicy(manager: EntityManager, context: GraphQLConte
       action: input.action ?? before.action,
       mode: input.mode ?? before.mode,
       priority: input.priority ?? before.priority,
-      effectiveFrom: input.effectiveFrom ?? before.effectiveFrom,
+      effectiveFrom: input.effectiveFrom ?? (isDraft ? before.effectiveFrom : fromNowOn(before, now)),
       effectiveUntil,
       lockMessage: input.lockMessage?.trim() ?? before.lockMessage,
       lockMessageTranslations: input.lockMessageTranslations
@@ -279,15 +336,41 @@ export async function updatePolicy(manager: EntityManager, context: GraphQLConte
     );
   }
   abortOnUserErrors(errors);
-  if (JSON.stringify(resolved.rules) === JSON.stringify(before)) return policy;
+  const unchanged = (rules: PolicyRules) =>
+    JSON.stringify({ ...rules, effectiveFrom: null }) === JSON.stringify({ ...before, effectiveFrom: null }) &&
+    (!input.effectiveFrom || input.effectiveFrom.getTime() === before.effectiveFrom.getTime());
+  if (unchanged(resolved.rules)) return { policy, changeRequest: null };
 
-  if (policy.status === PolicyStatus.DRAFT) {
+  if (isDraft) {
     await manager.update(PolicyVersion, { id: version.id }, versionColumns(resolved.rules));
     await writeCoverage(manager, version.id, resolved);
+    // A pending activation was asked for the draft as it was.
+    await supersedePendingRequests(manager, context, policy, 'the draft was edited');
   } else {
-    const next = await insertVersion(manager, policy.id, version.number + 1, resolved);
+    const reasons = restrictionReasons(
+      before,
+      { ...resolved.rules, effectiveFrom: input.effectiveFrom ?? null },
+      resolved.parentCodeOf,
+    );
+    if (reasons.length > 0) {
+      const changeRequest = await requestChange(manager, context, {
+        policy,
+        kind: PolicyChangeKind.UPDATE,
+        baseVersionId: version.id,
+        rules: { ...resolved.rules, effectiveFrom: input.effectiveFrom ?? null },
+        reasons,
+        note: input.note,
+      });
+      return { policy, changeRequest };
+    }
+    const next = await insertVersion(manager, policy.id, version.number + 1, resolved, {
+      approvedAt: now,
+      approvedBy: context.actor,
+      changeRequestId: null,
+    });
     policy.currentVersionId = next.id;
-    await manager.update(Policy, { id: policy.id }, { currentVersionId: next.id, updatedAt: new Date() });
+    await manager.update(Policy, { id: policy.id }, { currentVersionId: next.id, updatedAt: now });
+    await supersedePendingRequests(manager, context, policy, `version ${next.number} applied first`);
   }
   await auditPolicy(
     manager,
@@ -295,30 +378,68 @@ export async function updatePolicy(manager: EntityManager, context: GraphQLConte
     'policy.update',
     policy,
     { status: policy.status, version: version.number, rules: before },
-    {
-      status: policy.status,
-      version: policy.status === PolicyStatus.DRAFT ? version.number : version.number + 1,
-      rules: resolved.rules,
-    },
+    { status: policy.status, version: isDraft ? version.number : version.number + 1, rules: resolved.rules },
   );
-  return manager.findOneByOrFail(Policy, { id: policy.id });
+  return { policy: await manager.findOneByOrFail(Policy, { id: policy.id }), changeRequest: null };
 }
 
-export async function activatePolicy(manager: EntityManager, context: GraphQLContext, input: ActivatePolicyInput) {
-  const { policy } = await findPolicyForChange(manager, input.id);
+/** Makes a DRAFT ACTIVE: at once in MONITOR mode; in ENFORCE mode through a change request. */
+export async function activatePolicy(
+  manager: EntityManager,
+  context: GraphQLContext,
+  input: ActivatePolicyInput,
+): Promise<PolicyChangeOutcome> {
+  const { policy, version } = await findPolicyForChange(manager, input.id);
   if (policy.status !== PolicyStatus.DRAFT) {
     throw new UserErrorsAbort([
       userError(['id'], UserErrorCode.INVALID_STATE, `only a DRAFT policy can be activated; it is ${policy.status}`),
     ]);
   }
+  const rules = await readRules(manager, version);
+  const reasons = restrictionReasons(null, rules, () => null);
+  if (reasons.length > 0) {
+    const changeRequest = await requestChange(manager, context, {
+      policy,
+      kind: PolicyChangeKind.ACTIVATE,
+      baseVersionId: version.id,
+      rules,
+      reasons,
+      note: input.note,
+    });
+    return { policy, changeRequest };
+  }
+  return {
+    policy: await activateApproved(manager, context, policy, version, {
+      approvedAt: new Date(),
+      approvedBy: context.actor,
+      changeRequestId: null,
+    }),
+    changeRequest: null,
+  };
+}
+
+/** Activation once nobody (or a second person) stands in the way; also how the shipped policy is seeded. */
+export async function activateApproved(
+  manager: EntityManager,
+  context: GraphQLContext,
+  policy: Policy,
+  version: PolicyVersion,
+  approval: Approval,
+): Promise<Policy> {
+  await manager.update(PolicyVersion, { id: version.id }, approval);
   const before = { ...policy };
   policy.status = PolicyStatus.ACTIVE;
-  policy.activatedAt = new Date();
+  policy.activatedAt = approval.approvedAt;
   const saved = await manager.save(policy);
-  await auditPolicy(manager, context, 'policy.activate', saved, before, saved);
+  await auditPolicy(manager, context, 'policy.activate', saved, before, {
+    ...saved,
+    approvedBy: approval.approvedBy,
+    changeRequestId: approval.changeRequestId,
+  });
   return saved;
 }
 
+/** Retiring can only release devices: it applies at once, and pending requests lapse. */
 export async function retirePolicy(manager: EntityManager, context: GraphQLContext, input: RetirePolicyInput) {
   const { policy } = await findPolicyForChange(manager, input.id);
   if (policy.status === PolicyStatus.RETIRED) {
@@ -328,6 +449,7 @@ export async function retirePolicy(manager: EntityManager, context: GraphQLConte
   policy.status = PolicyStatus.RETIRED;
   policy.retiredAt = new Date();
   const saved = await manager.save(policy);
+  await supersedePendingRequests(manager, context, policy, 'the policy was retired');
   await auditPolicy(manager, context, 'policy.retire', saved, before, { ...saved, reason: input.reason.trim() });
   return saved;
 }

@@ -9,9 +9,11 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { Field, ID, InputType, Int } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ConnectionType, SortDirection, SortSpec, defineOrder } from '../common/connection';
+import { UserError } from '../common/errors';
 import { MutationPayload } from '../common/payload';
+import { PolicyChangeRequest, PolicyChangeStatus } from './policy-change-request.entity';
 import { Policy, PolicyStatus } from './policy.entity';
 import { PolicyAction, PolicyMode, PolicyVersion } from './policy-version.entity';
 
@@ -144,6 +146,14 @@ export class UpdatePolicyInput {
   id: string;
 
   @IsOptional()
+  @Length(1, 1000, { message: 'note must be 1 to 1000 characters' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why: kept with the change request when the change needs approval.',
+  })
+  note?: string | null;
+
+  @IsOptional()
   @Length(1, 200, { message: 'title must be 1 to 200 characters' })
   @Field(() => String, { nullable: true, description: 'New title.' })
   title?: string | null;
@@ -175,7 +185,13 @@ export class UpdatePolicyInput {
   @Field(() => [String], { nullable: true, description: 'New full product scope; empty means every model.' })
   productScope?: string[] | null;
 
-  @Field(() => Date, { nullable: true, description: 'New effective-from timestamp.' })
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'When the change takes effect (for attempts by their occurredAt). Omitted: from the moment it applies — now, or ' +
+      'when its change request is approved; a later instant schedules it; an earlier one than the current ' +
+      "version's needs approval.",
+  })
   effectiveFrom?: Date | null;
 
   @Field(() => Date, { nullable: true, description: 'New effective-until timestamp.' })
@@ -207,6 +223,14 @@ export class UpdatePolicyInput {
 export class ActivatePolicyInput {
   @Field(() => ID, { description: 'Global ID of a DRAFT policy.' })
   id: string;
+
+  @IsOptional()
+  @Length(1, 1000, { message: 'note must be 1 to 1000 characters' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why: kept with the change request when the activation needs approval.',
+  })
+  note?: string | null;
 }
 
 @InputType({ description: 'The policy to retire.' })
@@ -220,6 +244,85 @@ export class RetirePolicyInput {
 }
 
 export const CreatePolicyPayload = MutationPayload(Policy, 'policy', 'createPolicy');
-export const UpdatePolicyPayload = MutationPayload(Policy, 'policy', 'updatePolicy');
-export const ActivatePolicyPayload = MutationPayload(Policy, 'policy', 'activatePolicy');
+
+/** A change that may need approval: the policy as it now is, and the request when one was opened. */
+function PolicyChangePayload(mutationName: string) {
+  @ObjectType(`${mutationName[0].toUpperCase()}${mutationName.slice(1)}Payload`, {
+    description: `Result of ${mutationName}: applied at once, or a change request waiting for a second person.`,
+  })
+  class Payload {
+    @Field(() => Policy, {
+      nullable: true,
+      description:
+        'The policy after the call (unchanged while a change request waits); null when there are user errors.',
+    })
+    policy: Policy | null;
+
+    @Field(() => PolicyChangeRequest, {
+      nullable: true,
+      description:
+        'The change request opened because the change could lock devices; null when the change applied at once.',
+    })
+    changeRequest: PolicyChangeRequest | null;
+
+    @Field(() => [UserError], {
+      description: 'What was wrong with the input; empty on success. Nothing is written when any exists.',
+    })
+    userErrors: UserError[];
+  }
+  return Payload;
+}
+
+export const UpdatePolicyPayload = PolicyChangePayload('updatePolicy');
+export const ActivatePolicyPayload = PolicyChangePayload('activatePolicy');
+
+export const PolicyChangeRequestConnection = ConnectionType(
+  PolicyChangeRequest,
+  'PolicyChangeRequest',
+  'A page of policy change requests.',
+);
+/** Newest first. */
+export const changeRequestSort: SortSpec<PolicyChangeRequest> = {
+  property: 'id',
+  direction: SortDirection.DESC,
+  valueOf: (request) => request.id,
+};
+
+@InputType({ description: 'Conditions on policy change requests.' })
+export class PolicyChangeRequestFilter {
+  @Field(() => [PolicyChangeStatus], { nullable: true, description: 'Only requests in one of these states.' })
+  statuses?: PolicyChangeStatus[] | null;
+
+  @Field(() => String, { nullable: true, description: 'Only requests for the policy with this key.' })
+  policyKey?: string | null;
+}
+
+@InputType({ description: 'A change request to approve.' })
+export class ApprovePolicyChangeInput {
+  @Field(() => ID, { description: 'Global ID of a PENDING change request; not one you made.' })
+  id: string;
+
+  @IsOptional()
+  @Length(1, 1000, { message: 'comment must be 1 to 1000 characters' })
+  @Field(() => String, { nullable: true, description: "The reviewer's words, kept with the request." })
+  comment?: string | null;
+}
+
+@InputType({ description: 'A change request to turn down or take back.' })
+export class ClosePolicyChangeInput {
+  @Field(() => ID, { description: 'Global ID of a PENDING change request.' })
+  id: string;
+
+  @Length(1, 1000, { message: 'comment must be 1 to 1000 characters' })
+  @Field({ description: 'Why (kept with the request and in the audit trail).' })
+  comment: string;
+}
+
+export const ApprovePolicyChangePayload = MutationPayload(PolicyChangeRequest, 'changeRequest', 'approvePolicyChange');
+export const RejectPolicyChangePayload = MutationPayload(PolicyChangeRequest, 'changeRequest', 'rejectPolicyChange');
+export const WithdrawPolicyChangePayload = MutationPayload(
+  PolicyChangeRequest,
+  'changeRequest',
+  'withdrawPolicyChange',
+);
 export const RetirePolicyPayload = MutationPayload(Policy, 'policy', 'retirePolicy');

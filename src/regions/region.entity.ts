@@ -51,4 +51,7 @@ export class Region extends Node {
   @CreateDateColumn({ type: timestampType })
   @Field({ description: 'Timestamp when the region was loaded.' })
   createdAt: Date;
+
+  /** Set on a copy read through `region(code:, asOf:)`: its policies are then those in force at that instant. */
+  asOf?: Date;
 }

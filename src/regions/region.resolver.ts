@@ -1,3 +1,4 @@
+import { asOfCopy } from '../policies/policy-history';
 import { access } from '../auth/roles';
 import { Arg, Args, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import { paginateArray } from '../common/connection';
@@ -25,11 +26,17 @@ export class RegionResolver {
 
   @Authorized(access.readReferenceData)
   @Query(() => Region, { nullable: true, description: 'The region with this ISO code, e.g. `CU` or `UA-43`.' })
-  region(
+  async region(
     @Arg('code', { description: 'ISO 3166-1 alpha-2 or ISO 3166-2 code.' }) code: string,
+    @Arg('asOf', () => Date, {
+      nullable: true,
+      description: "An instant: the region's `policies` are then the versions in force at that instant.",
+    })
+    asOf: Date | null,
     @Ctx() context: GraphQLContext,
   ) {
-    return context.loaders.regionByCode.load(code.trim().toUpperCase());
+    const region = await context.loaders.regionByCode.load(code.trim().toUpperCase());
+    return region && asOf ? asOfCopy(region, asOf) : region;
   }
 
   @FieldResolver(() => Region, {

@@ -80,8 +80,9 @@ export async function simulatePolicy(context: GraphQLContext, input: SimulatePol
   }
   const rules = await evaluatorFor(context.dataSource).current();
   const current = rules.engineData.policies;
+  // A policy is compiled once per version window; the latest version is what a change starts from.
   const base = input.policy.policyKey
-    ? current.find((policy) => policy.policyKey === input.policy.policyKey)
+    ? current.filter((policy) => policy.policyKey === input.policy.policyKey).pop()
     : undefined;
   const simulated = simulatedPolicy(input.policy, base, {
     regions: rules.regionIdByCode,

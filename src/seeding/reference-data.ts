@@ -5,7 +5,8 @@ import { Settings, projectRoot } from '../config';
 import { createContext } from '../context';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Policy } from '../policies/policy.entity';
-import { activatePolicy, createPolicy } from '../policies/policy.service';
+import { PolicyVersion } from '../policies/policy-version.entity';
+import { activateApproved, createPolicy } from '../policies/policy.service';
 import { CreatePolicyInput } from '../policies/policy.types';
 import { Region, RegionKind } from '../regions/region.entity';
 import { inTransaction } from '../db/transactions';
@@ -61,7 +62,11 @@ async function loadDeviceModels(dataSource: DataSource): Promise<number> {
   return missing.length;
 }
 
-/** The seed policies are created and activated through the same service as the API, audited as `system`. */
+/**
+ * The seed policies are created and activated through the same service as the API, audited as
+ * `system`. They are the maker's reviewed rule set shipped with the product, so they are active
+ * without a change request (the one place that may skip a second person).
+ */
 async function loadPolicies(dataSource: DataSource, settings: Settings): Promise<number> {
   if ((await dataSource.getRepository(Policy).count()) > 0) return 0;
   const seeds = readSeed<{
@@ -79,7 +84,12 @@ async function loadPolicies(dataSource: DataSource, settings: Settings): Promise
         effectiveUntil: seed.effectiveUntil ? new Date(seed.effectiveUntil) : null,
       });
       const policy = await createPolicy(manager, context, input);
-      await activatePolicy(manager, context, { id: policy.globalId });
+      const draft = await manager.findOneByOrFail(PolicyVersion, { id: policy.currentVersionId! });
+      await activateApproved(manager, context, policy, draft, {
+        approvedAt: new Date(),
+        approvedBy: 'system (shipped seed policy)',
+        changeRequestId: null,
+      });
     }
   });
   return seeds.length;

@@ -2,6 +2,7 @@ import { InitialSchema1764100000000 } from './1764100000000-InitialSchema';
 import { DecisionEvidenceAndReviews1764200000000 } from './1764200000000-DecisionEvidenceAndReviews';
 import { ApiKeysAndPrivacy1764300000000 } from './1764300000000-ApiKeysAndPrivacy';
 import { ReportIndex1764400000000 } from './1764400000000-ReportIndex';
+import { PolicyApprovals1764500000000 } from './1764500000000-PolicyApprovals';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   DecisionEvidenceAndReviews1764200000000,
   ApiKeysAndPrivacy1764300000000,
   ReportIndex1764400000000,
+  PolicyApprovals1764500000000,
 ];
