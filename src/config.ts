@@ -44,6 +44,17 @@ export interface Settings {
   introspection: boolean;
   privacy: PrivacySettings;
   logLevel: LogLevel;
+  sweeps: SweepSettings;
+}
+
+/** How re-screening sweeps work through devices. */
+export interface SweepSettings {
+  /** Devices per batch (one transaction each). */
+  batchSize: number;
+  /** How long an instance's claim on a running sweep holds without progress; another takes over after. */
+  leaseMs: number;
+  /** Rest between batches, so decisions keep their share of the database. */
+  batchPauseMs: number;
 }
 
 export interface QueryLimits {
@@ -169,5 +180,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       signalRetentionDays: integer('SIGNAL_RETENTION_DAYS', 365, 0, 36_500),
     },
     logLevel: readLogLevel(env),
+    sweeps: {
+      batchSize: integer('SWEEP_BATCH_SIZE', 200, 1, 10_000),
+      leaseMs: integer('SWEEP_LEASE_MS', 30_000, 500, 3_600_000),
+      batchPauseMs: integer('SWEEP_BATCH_PAUSE_MS', 20, 0, 60_000),
+    },
   };
 }

@@ -8,6 +8,7 @@ import { createExemptionLoaders } from './exemptions/exemption.loaders';
 import { createPartnerLoaders } from './partners/partner.loaders';
 import { createPolicyLoaders } from './policies/policy.loaders';
 import { createRegionLoaders } from './regions/region.loaders';
+import { createSweepLoaders } from './sweeps/sweep.loaders';
 
 /** Every module's loader factories. */
 const modules = {
@@ -20,6 +21,7 @@ const modules = {
   exemptions: createExemptionLoaders,
   audit: createAuditLoaders,
   apiKeys: createApiKeyLoaders,
+  sweeps: createSweepLoaders,
 };
 type ModuleLoaders = { [M in keyof typeof modules]: ReturnType<(typeof modules)[M]> };
 export type Loaders = ModuleLoaders[keyof ModuleLoaders] extends infer U
@@ -61,7 +63,7 @@ function defineLazyLoaders(dataSource: DataSource): new (dataSource: DataSource)
 
 /**
  * Every module's loaders for one request. A module's loaders are made on first use: most requests
- * (a decision, a lookup) touch two or three modules of nine.
+ * (a decision, a lookup) touch two or three modules of ten.
  */
 export function createLoaders(dataSource: DataSource): Loaders {
   LazyLoaders ??= defineLazyLoaders(dataSource);

@@ -5,6 +5,7 @@ import { openDatabase } from './database';
 import { evaluatorFor } from './decisions/evaluator';
 import { generateSecret } from './auth/api-key.service';
 import { schedulePurge } from './activations/signal-retention';
+import { sweepRunnerFor } from './sweeps/sweep-runner';
 import { createLogger } from './ops/logger';
 import { watchDatabase } from './ops/metrics';
 import { postgresPoolOf } from './db/pool';
@@ -33,6 +34,9 @@ async function main(): Promise<void> {
   });
   const { httpServer: server, apollo } = await createApp(dataSource, settings, logger);
   const stopPurging = schedulePurge(dataSource, settings.privacy.signalRetentionDays, logger);
+  // Sweeps left RUNNING by a restart (or by an instance that died) carry on here.
+  const sweeps = sweepRunnerFor(dataSource, settings, logger);
+  sweeps.startPolling();
 
   server.on('error', (error: NodeJS.ErrnoException) => {
     logger.fatal(
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
     force.unref();
     await apollo.stop(); // drains the HTTP server: requests in flight finish first
     await stopPurging();
+    await sweeps.stop();
     stopWatching();
     await evaluator.close();
     await dataSource.destroy();

@@ -21,6 +21,8 @@ import { ExemptionResolver } from './exemptions/exemption.resolver';
 import { NodeResolver } from './nodes/node.resolver';
 import { PartnerResolver } from './partners/partner.resolver';
 import { policyChangeResolvers } from './policies/policy-change.resolver';
+import { sweepResolvers } from './sweeps/sweep.resolver';
+import { DeviceStatusChangeResolver } from './devices/device-status-change.resolver';
 import { policyResolvers } from './policies/policy.resolver';
 import { RegionResolver } from './regions/region.resolver';
 
@@ -39,6 +41,8 @@ export const resolvers = [
   ReviewResolver,
   ...policyResolvers,
   ...policyChangeResolvers,
+  ...sweepResolvers,
+  DeviceStatusChangeResolver,
   ExemptionResolver,
   AuditEventResolver,
   ApiKeyResolver,

@@ -122,6 +122,8 @@ const matrix: Record<string, { document: string; roles: Role[] }> = {
     roles: [ADMIN, POLICY_AUTHOR, ANALYST],
   },
 
+  sweep: { document: '{ sweep(id: "x") { status } }', roles: [ADMIN, POLICY_AUTHOR, ANALYST] },
+  sweeps: { document: '{ sweeps(first: 1) { totalCount } }', roles: [ADMIN, POLICY_AUTHOR, ANALYST] },
   policyChangeRequests: {
     document: '{ policyChangeRequests(first: 1) { totalCount } }',
     roles: [ADMIN, POLICY_AUTHOR, ANALYST],
@@ -129,6 +131,23 @@ const matrix: Record<string, { document: string; roles: Role[] }> = {
 
   activatePolicy: {
     document: 'mutation { activatePolicy(input: { id: "x" }) { userErrors { code } } }',
+    roles: [ADMIN, POLICY_AUTHOR],
+  },
+  startSweep: {
+    document:
+      'mutation { startSweep(input: { policyKey: "x", action: LOCK_ACTIVE_DEVICES, dryRun: true }) { userErrors { code } } }',
+    roles: [ADMIN, POLICY_AUTHOR],
+  },
+  pauseSweep: {
+    document: 'mutation { pauseSweep(input: { id: "x" }) { userErrors { code } } }',
+    roles: [ADMIN, POLICY_AUTHOR],
+  },
+  resumeSweep: {
+    document: 'mutation { resumeSweep(input: { id: "x" }) { userErrors { code } } }',
+    roles: [ADMIN, POLICY_AUTHOR],
+  },
+  cancelSweep: {
+    document: 'mutation { cancelSweep(input: { id: "x" }) { userErrors { code } } }',
     roles: [ADMIN, POLICY_AUTHOR],
   },
   approvePolicyChange: {

@@ -4,6 +4,7 @@ import { Role } from '../src/auth/roles';
 import { encodeGlobalId } from '../src/common/global-id';
 import { withCheckDigit } from '../src/devices/imei';
 import { printAppSchema } from '../src/schema';
+import { sweepRunnerFor } from '../src/sweeps/sweep-runner';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 
@@ -165,6 +166,65 @@ it('audits every mutation', async () => {
     ['exemption.revoke'],
   );
   const DECIDE = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { attempt { id } userErrors { message } } }`;
+
+  // A sweep with devices to examine but, the partner being exempt, none to change: its batches
+  // write no audit events of their own while it is steered.
+  await client.data(
+    `mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { userErrors { message } } }`,
+    {
+      input: {
+        partnerId,
+        devices: [3, 4, 5].map((serial) => ({
+          imei: imei(serial),
+          serialNumber: `A${serial}`,
+          modelCode: 'AR-5',
+          marketRegionCode: 'DE',
+        })),
+      },
+    },
+  );
+  for (const serial of [3, 4, 5])
+    await client.data(DECIDE, {
+      input: { imei: imei(serial), signals: { gps: { latitude: 59.9139, longitude: 10.7522 } } },
+    });
+  const norway = await client.data(
+    `mutation { createPolicy(input: { key: "audit-sweep", title: "Norway", description: "d", legalBasis: "l", action: LOCK, mode: ENFORCE,
+      effectiveFrom: "2026-01-01T00:00:00Z", regionCodes: ["NO"], lockMessage: "m" }) { policy { id } } }`,
+  );
+  const norwayRequest = await client.data(
+    `mutation ($id: ID!) { activatePolicy(input: { id: $id }) { changeRequest { id } } }`,
+    { id: norway.createPolicy.policy.id },
+  );
+  await client
+    .as({ ...SECOND, partnerId: null })
+    .data(`mutation ($id: ID!) { approvePolicyChange(input: { id: $id }) { userErrors { message } } }`, {
+      id: norwayRequest.activatePolicy.changeRequest.id,
+    });
+  await client.data(
+    `mutation ($id: ID!) { createExemption(input: { policyKey: "audit-sweep", partnerId: $id, reason: "r" }) { userErrors { message } } }`,
+    { id: partnerId },
+  );
+  database.settings.sweeps = { batchSize: 1, leaseMs: 30_000, batchPauseMs: 2_000 };
+  const sweep = await mutate(
+    'startSweep',
+    `mutation { startSweep(input: { policyKey: "audit-sweep", action: LOCK_ACTIVE_DEVICES, dryRun: false }) { sweep { id } userErrors { message } } }`,
+    {},
+    ['sweep.start'],
+  );
+  for (const [mutation, action] of [
+    ['pauseSweep', 'sweep.pause'],
+    ['resumeSweep', 'sweep.resume'],
+    ['cancelSweep', 'sweep.cancel'],
+  ]) {
+    await mutate(
+      mutation,
+      `mutation ($id: ID!) { ${mutation}(input: { id: $id }) { sweep { id } userErrors { message } } }`,
+      { id: sweep.sweep.id },
+      [action],
+    );
+  }
+  await sweepRunnerFor(database.dataSource, database.settings).idle();
+
   await mutate(
     'decideActivation',
     DECIDE,

@@ -240,3 +240,155 @@ describe('a running server', () => {
     }
   });
 });
+
+describe('sweeps survive a restart', () => {
+  it('carries a sweep interrupted by kill -9 to its end after a restart, changing each device exactly once', async () => {
+    const database = await freshDatabase();
+    const env = { ...database.env, SWEEP_BATCH_SIZE: '3', SWEEP_BATCH_PAUSE_MS: '200', SWEEP_LEASE_MS: '1000' };
+    let server = await startServer(env);
+    try {
+      const devices = 30;
+      await registerDevices(server.url, devices);
+      const DECIDE = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } } }`;
+      const paris = { gps: { latitude: 48.8566, longitude: 2.3522, accuracyMeters: 5 } };
+      for (let serial = 1; serial <= devices; serial += 1) {
+        const decided = await graphql(server.url, DECIDE, { input: { imei: imei(serial), signals: paris } });
+        expect(decided.body.data.decideActivation.decision.outcome).toBe('ALLOW');
+      }
+      const created = await graphql(
+        server.url,
+        `
+          mutation {
+            createPolicy(
+              input: {
+                key: "france"
+                title: "t"
+                description: "d"
+                legalBasis: "l"
+                action: LOCK
+                mode: ENFORCE
+                effectiveFrom: "2025-01-01T00:00:00Z"
+                regionCodes: ["FR"]
+                lockMessage: "No"
+              }
+            ) {
+              policy {
+                id
+              }
+            }
+          }
+        `,
+      );
+      const asked = await graphql(
+        server.url,
+        `
+          mutation ($id: ID!) {
+            activatePolicy(input: { id: $id }) {
+              changeRequest {
+                id
+              }
+            }
+          }
+        `,
+        { id: created.body.data.createPolicy.policy.id },
+      );
+      const reviewer = await graphql(
+        server.url,
+        `
+          mutation {
+            createApiKey(input: { name: "second author", role: POLICY_AUTHOR }) {
+              secret
+            }
+          }
+        `,
+      );
+      const approved = await graphql(
+        server.url,
+        `
+          mutation ($id: ID!) {
+            approvePolicyChange(input: { id: $id }) {
+              userErrors {
+                message
+              }
+            }
+          }
+        `,
+        { id: asked.body.data.activatePolicy.changeRequest.id },
+        reviewer.body.data.createApiKey.secret,
+      );
+      expect(approved.body.data.approvePolicyChange.userErrors).toEqual([]);
+      const started = await graphql(
+        server.url,
+        `
+          mutation {
+            startSweep(input: { policyKey: "france", action: LOCK_ACTIVE_DEVICES, dryRun: false }) {
+              sweep {
+                id
+                total
+              }
+            }
+          }
+        `,
+      );
+      const { id, total } = started.body.data.startSweep.sweep;
+      expect(total).toBe(devices);
+      const SWEEP = `query ($id: ID!) { sweep(id: $id) { status processed changed failed } }`;
+      const progress = async () => (await graphql(server.url, SWEEP, { id })).body.data.sweep;
+      while ((await progress()).processed < 6) await new Promise((resolve) => setTimeout(resolve, 50));
+
+      server.child.kill('SIGKILL');
+      await server.exited;
+      const interrupted = { processed: 0 };
+      server = await startServer(env);
+      interrupted.processed = (await progress()).processed;
+      expect(interrupted.processed).toBeLessThan(devices);
+      const deadline = Date.now() + 60_000;
+      while ((await progress()).status !== 'COMPLETED' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await progress()).toEqual({ status: 'COMPLETED', processed: devices, changed: devices, failed: 0 });
+      const locked = await graphql(
+        server.url,
+        `
+          {
+            devices(first: 50) {
+              nodes {
+                status
+                statusHistory(first: 10) {
+                  nodes {
+                    cause
+                    sweep {
+                      id
+                    }
+                  }
+                }
+              }
+            }
+          }
+        `,
+      );
+      for (const device of locked.body.data.devices.nodes) {
+        expect(device.status).toBe('LOCKED');
+        // The activation, then one lock by the sweep: none lost, none twice.
+        expect(device.statusHistory.nodes).toEqual([
+          { cause: 'SWEEP', sweep: { id } },
+          { cause: 'DECISION', sweep: null },
+        ]);
+      }
+      const audited = await graphql(
+        server.url,
+        `
+          {
+            auditEvents(first: 100, filter: { actions: ["device.locked"] }) {
+              totalCount
+            }
+          }
+        `,
+      );
+      expect(audited.body.data.auditEvents.totalCount).toBe(devices);
+    } finally {
+      server.child.kill('SIGKILL');
+      await database.drop();
+    }
+  });
+});

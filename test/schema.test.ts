@@ -48,12 +48,14 @@ describe('schema', () => {
         'AuditEvent',
         'Device',
         'DeviceModel',
+        'DeviceStatusChange',
         'Exemption',
         'Partner',
         'Policy',
         'PolicyChangeRequest',
         'PolicyVersion',
         'Region',
+        'Sweep',
       ].sort(),
     );
   });

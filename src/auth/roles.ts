@@ -51,6 +51,9 @@ export const access = {
   /** Change requests that wait for a second person, and their simulated impact. */
   readPolicyChanges: [ADMIN, POLICY_AUTHOR, ANALYST],
   reviewPolicyChanges: [ADMIN, POLICY_AUTHOR],
+  /** Re-screening sweeps: reading their progress, and starting or steering them. */
+  readSweeps: [ADMIN, POLICY_AUTHOR, ANALYST],
+  runSweeps: [ADMIN, POLICY_AUTHOR],
   writeExemptions: [ADMIN, POLICY_AUTHOR],
   writePartners: [ADMIN],
   writeDeviceModels: [ADMIN],

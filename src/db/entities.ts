@@ -3,6 +3,8 @@ import { AuditEvent } from '../audit/audit-event.entity';
 import { ApiKey } from '../auth/api-key.entity';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Device } from '../devices/device.entity';
+import { DeviceStatusChange } from '../devices/device-status-change.entity';
+import { Sweep } from '../sweeps/sweep.entity';
 import { Exemption } from '../exemptions/exemption.entity';
 import { Partner } from '../partners/partner.entity';
 import { Policy } from '../policies/policy.entity';
@@ -24,4 +26,6 @@ export const entities = [
   Exemption,
   AuditEvent,
   ApiKey,
+  DeviceStatusChange,
+  Sweep,
 ];

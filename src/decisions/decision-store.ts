@@ -10,6 +10,7 @@ import { postgresPoolOf } from '../db/pool';
 import { EntityStatements } from '../db/prepared';
 import { onSqliteConnection } from '../db/transactions';
 import { Device, DeviceStatus } from '../devices/device.entity';
+import { DeviceStatusChange, DeviceStatusChangeRow } from '../devices/device-status-change.entity';
 
 /** What a decision needs to know about the device. */
 export interface DeviceForDecision {
@@ -28,6 +29,8 @@ export type AttemptRow = Omit<ActivationAttempt, 'id' | 'globalId'>;
 export interface Consequences {
   deviceChanges(attemptId: number): Partial<Device>;
   audit(attemptId: number): AuditEventRow | null;
+  /** The device's history entry, when its status changes. */
+  statusChange(attemptId: number): DeviceStatusChangeRow | null;
 }
 
 /** Rows per multi-row INSERT: 13 parameters each, far below PostgreSQL's 65,535. */
@@ -48,6 +51,17 @@ const ATTEMPT_PROPERTIES = [
   'explanation',
   'reviewStatus',
   'idempotencyKey',
+] as const;
+const STATUS_CHANGE_PROPERTIES = [
+  'deviceId',
+  'occurredAt',
+  'fromStatus',
+  'toStatus',
+  'cause',
+  'attemptId',
+  'sweepId',
+  'actor',
+  'reason',
 ] as const;
 const AUDIT_PROPERTIES = [
   'occurredAt',
@@ -75,6 +89,7 @@ export class DecisionStore {
   private readonly findDevicesSql: string;
   private readonly insertAttempt: ReturnType<EntityStatements<ActivationAttempt>['insert']>;
   private readonly insertAudit: ReturnType<EntityStatements<AuditEvent>['insert']>;
+  private readonly insertStatusChange: ReturnType<EntityStatements<DeviceStatusChange>['insert']>;
   private readonly sqliteStatements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(private readonly dataSource: DataSource) {
@@ -91,6 +106,7 @@ export class DecisionStore {
       .replace(/= \$1$/, '= ANY($1)');
     this.insertAttempt = this.attempts.insert(ATTEMPT_PROPERTIES);
     this.insertAudit = this.auditEvents.insert(AUDIT_PROPERTIES);
+    this.insertStatusChange = new EntityStatements(dataSource, DeviceStatusChange).insert(STATUS_CHANGE_PROPERTIES);
   }
 
   async findDevice(imei: string): Promise<DeviceForDecision | null> {
@@ -220,11 +236,18 @@ export class DecisionStore {
     return id;
   }
 
-  /** The device update and audit insert that follow an attempt, for either database. */
+  /** The device update, audit and history inserts that follow an attempt, for either database. */
   private consequenceStatements(deviceId: number, attemptId: number, consequences: Consequences) {
     const statements = [this.devices.update(deviceId, consequences.deviceChanges(attemptId))];
     const audit = consequences.audit(attemptId);
     if (audit) statements.push({ sql: this.insertAudit.sql, parameters: this.insertAudit.parameters(audit) });
+    const statusChange = consequences.statusChange(attemptId);
+    if (statusChange) {
+      statements.push({
+        sql: this.insertStatusChange.sql,
+        parameters: this.insertStatusChange.parameters(statusChange),
+      });
+    }
     return statements;
   }
 

@@ -12,6 +12,8 @@ import { PrivacySettings } from '../config';
 import { GraphQLContext } from '../context';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { imeiProblem, imeiProblemMessages } from '../devices/imei';
+import { statusChangeRow } from '../devices/device-status';
+import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { lockMessageFor } from '../policies/lock-message';
 import { Decision } from './engine/types';
 import { AttemptRow, Consequences, DeviceForDecision, decisionStoreFor } from './decision-store';
@@ -207,6 +209,17 @@ export function consequencesOf(
   const statusChanged = changes.status !== undefined && changes.status !== device.status;
   return {
     deviceChanges: withAttempt,
+    statusChange: (attemptId) =>
+      statusChanged
+        ? statusChangeRow(context, {
+            deviceId: device.id,
+            from: device.status,
+            to: changes.status!,
+            cause: StatusChangeCause.DECISION,
+            attemptId,
+            reason: decision.reasonCodes.join(','),
+          })
+        : null,
     audit: (attemptId) =>
       statusChanged
         ? auditEventRow(context, {

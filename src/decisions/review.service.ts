@@ -4,6 +4,8 @@ import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { GraphQLContext } from '../context';
 import { Device, DeviceStatus } from '../devices/device.entity';
+import { recordStatusChange } from '../devices/device-status';
+import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { ResolveReviewInput, UnlockDeviceInput } from './decision.types';
 import { findOrAbort } from '../common/find-by-global-id';
 
@@ -51,6 +53,14 @@ export async function resolveReview(manager: EntityManager, context: GraphQLCont
         ? {}
         : { status: DeviceStatus.ACTIVE, activatedAt: device.activatedAt ?? attempt.occurredAt };
   if (Object.keys(deviceChanges).length) await manager.update(Device, { id: device.id }, deviceChanges);
+  await recordStatusChange(manager, context, {
+    deviceId: device.id,
+    from: device.status,
+    to: deviceChanges.status ?? device.status,
+    cause: StatusChangeCause.REVIEW,
+    attemptId: attempt.id,
+    reason: `review resolved: ${input.resolution}: ${note}`,
+  });
   await recordAuditEvent(manager, context, {
     action: 'review.resolve',
     targetType: 'ActivationAttempt',
@@ -78,6 +88,13 @@ export async function unlockDevice(manager: EntityManager, context: GraphQLConte
   };
   const changes = { status: DeviceStatus.ACTIVE, lockedAt: null, lockReason: null, lockedByAttemptId: null };
   await manager.update(Device, { id: device.id }, changes);
+  await recordStatusChange(manager, context, {
+    deviceId: device.id,
+    from: device.status,
+    to: DeviceStatus.ACTIVE,
+    cause: StatusChangeCause.UNLOCK,
+    reason,
+  });
   await recordAuditEvent(manager, context, {
     action: 'device.unlock',
     targetType: 'Device',

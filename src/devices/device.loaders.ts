@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { createChildConnectionLoader, createEntityLoader } from '../common/loaders';
 import { Device, DeviceStatus } from './device.entity';
-import { DeviceOrder, deviceSort } from './device.types';
+import { DeviceStatusChange } from './device-status-change.entity';
+import { DeviceOrder, deviceSort, statusChangeSort } from './device.types';
 
 export interface ChildDevicesFilter {
   /** A PARTNER caller's own partner (a model's devices span partners). */
@@ -30,5 +31,11 @@ export function createDeviceLoaders(dataSource: DataSource) {
     deviceByImei: createEntityLoader<Device, string>(dataSource, Device, 'imei'),
     devicesByPartner: childDevicesLoader(dataSource, 'partnerId'),
     devicesByModel: childDevicesLoader(dataSource, 'modelId'),
+    statusChangesByDevice: createChildConnectionLoader<DeviceStatusChange>(dataSource, {
+      entity: DeviceStatusChange,
+      parentProperty: 'deviceId',
+      sortFor: () => statusChangeSort,
+    }),
+    deviceStatusChangeById: createEntityLoader<DeviceStatusChange, number>(dataSource, DeviceStatusChange),
   };
 }

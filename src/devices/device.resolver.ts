@@ -27,6 +27,7 @@ import {
   RegisterDevicesPayload,
   deviceOrder,
   deviceSort,
+  DeviceStatusChangeConnection,
 } from './device.types';
 import { imeiProblem, imeiProblemMessages } from './imei';
 
@@ -96,6 +97,13 @@ export class DeviceResolver {
     return device.lockedByAttemptId === null
       ? null
       : context.loaders.activationAttemptById.load(device.lockedByAttemptId);
+  }
+
+  @FieldResolver(() => DeviceStatusChangeConnection, {
+    description: "The device's status changes with their causes, newest first.",
+  })
+  statusHistory(@Root() device: Device, @Args() page: ConnectionArgs, @Ctx() context: GraphQLContext) {
+    return context.loaders.statusChangesByDevice.load({ parentId: device.id, window: context.pageWindow(page) });
   }
 
   @Authorized(access.readAttempts)

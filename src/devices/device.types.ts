@@ -1,8 +1,9 @@
 import { ArrayMaxSize, ArrayMinSize } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { ConnectionType, defineOrder } from '../common/connection';
+import { ConnectionType, SortDirection, SortSpec, defineOrder } from '../common/connection';
 import { UserError } from '../common/errors';
 import { Device, DeviceStatus } from './device.entity';
+import { DeviceStatusChange } from './device-status-change.entity';
 
 export const DeviceConnection = ConnectionType(Device, 'Device', 'A page of devices.');
 
@@ -93,3 +94,16 @@ export class RegisterDevicesPayload {
   @Field(() => [UserError], { description: 'Every bad row and field; nothing is registered when any exists.' })
   userErrors: UserError[];
 }
+
+export const DeviceStatusChangeConnection = ConnectionType(
+  DeviceStatusChange,
+  'DeviceStatusChange',
+  "A page of a device's status changes.",
+);
+
+/** Newest first. */
+export const statusChangeSort: SortSpec<DeviceStatusChange> = {
+  property: 'id',
+  direction: SortDirection.DESC,
+  valueOf: (change) => change.id,
+};

@@ -10,6 +10,7 @@ import { ActivationAttempt } from '../activations/activation-attempt.entity';
 import { Role } from '../auth/roles';
 import { ForbiddenError, partnerScopeOf } from '../auth/viewer';
 import { Device } from '../devices/device.entity';
+import { DeviceStatusChange } from '../devices/device-status-change.entity';
 
 interface NodeType {
   loader: (loaders: Loaders) => DataLoader<number, Node | null>;
@@ -41,6 +42,13 @@ const nodeTypes: Record<string, NodeType> = {
     readers: access.readAttempts,
     ownedBy: async (context, node, partnerId) =>
       (await context.loaders.deviceById.load((node as ActivationAttempt).deviceId))?.partnerId === partnerId,
+  },
+  Sweep: { loader: (loaders) => loaders.sweepById, readers: access.readSweeps },
+  DeviceStatusChange: {
+    loader: (loaders) => loaders.deviceStatusChangeById,
+    readers: access.readDevices,
+    ownedBy: async (context, node, partnerId) =>
+      (await context.loaders.deviceById.load((node as DeviceStatusChange).deviceId))?.partnerId === partnerId,
   },
   Exemption: { loader: (loaders) => loaders.exemptionById, readers: access.readExemptions },
   AuditEvent: { loader: (loaders) => loaders.auditEventById, readers: access.readAudit },

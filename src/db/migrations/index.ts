@@ -3,6 +3,7 @@ import { DecisionEvidenceAndReviews1764200000000 } from './1764200000000-Decisio
 import { ApiKeysAndPrivacy1764300000000 } from './1764300000000-ApiKeysAndPrivacy';
 import { ReportIndex1764400000000 } from './1764400000000-ReportIndex';
 import { PolicyApprovals1764500000000 } from './1764500000000-PolicyApprovals';
+import { SweepsAndStatusHistory1764600000000 } from './1764600000000-SweepsAndStatusHistory';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   ApiKeysAndPrivacy1764300000000,
   ReportIndex1764400000000,
   PolicyApprovals1764500000000,
+  SweepsAndStatusHistory1764600000000,
 ];

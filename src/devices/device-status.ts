@@ -1,0 +1,35 @@
+import { EntityManager } from 'typeorm';
+import { GraphQLContext } from '../context';
+import { DeviceStatus } from './device.entity';
+import { DeviceStatusChange, DeviceStatusChangeRow, StatusChangeCause } from './device-status-change.entity';
+
+export interface StatusChange {
+  deviceId: number;
+  from: DeviceStatus;
+  to: DeviceStatus;
+  cause: StatusChangeCause;
+  reason: string;
+  attemptId?: number | null;
+  sweepId?: number | null;
+}
+
+/** The history row of a status change by the context's caller. */
+export function statusChangeRow(context: GraphQLContext, change: StatusChange): DeviceStatusChangeRow {
+  return {
+    deviceId: change.deviceId,
+    occurredAt: new Date(),
+    fromStatus: change.from,
+    toStatus: change.to,
+    cause: change.cause,
+    attemptId: change.attemptId ?? null,
+    sweepId: change.sweepId ?? null,
+    actor: context.actor,
+    reason: change.reason.slice(0, 1000),
+  };
+}
+
+/** Writes a status change to the device's history inside the change's own transaction. */
+export async function recordStatusChange(manager: EntityManager, context: GraphQLContext, change: StatusChange) {
+  if (change.from === change.to) return;
+  await manager.insert(DeviceStatusChange, statusChangeRow(context, change) as never);
+}

@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { DataSource, EntityManager } from 'typeorm';
+import { Logger } from 'pino';
+import { recordAuditEvent } from '../audit/audit.service';
+import { internalViewer } from '../auth/viewer';
+import { UserErrorsAbort } from '../common/errors';
+import { SweepSettings } from '../config';
+import { GraphQLContext, createContext } from '../context';
+import { Settings } from '../config';
+import { inTransaction } from '../db/transactions';
+import { Policy } from '../policies/policy.entity';
+import { Sweep, SweepStatus } from './sweep.entity';
+import { applyChanges, candidateIds, countChange, plannedChanges, sweepScope } from './sweep.service';
+
+type BatchOutcome = 'continue' | 'done' | 'lost';
+
+/** Reads a sweep for a change, locking its row on PostgreSQL (SQLite serialises writers anyway). */
+export async function lockSweep(manager: EntityManager, id: number): Promise<Sweep | null> {
+  const query = manager.createQueryBuilder(Sweep, 'sweep').where('sweep.id = :id', { id });
+  if (manager.connection.driver.options.type === 'postgres') query.setLock('pessimistic_write');
+  return query.getOne();
+}
+
+/**
+ * Works through RUNNING sweeps, one batch per transaction. An instance claims a sweep with a lease
+ * that each batch renews; a sweep whose instance died (or was restarted) is claimed again once the
+ * lease lapses, and carries on after its last committed batch.
+ */
+export class SweepRunner {
+  /** This instance, as it signs its leases. */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly settings: Settings,
+    private readonly logger?: Logger,
+  ) {}
+
+  private get sweeps(): SweepSettings {
+    return this.settings.sweeps;
+  }
+
+  /** Starts work if there is any and none is under way (after a sweep is started or resumed). */
+  wake(): void {
+    if (this.stopped || this.running) return;
+    this.running = this.work()
+      .catch((error) => this.logger?.error({ err: error }, 'sweep runner failed; it retries on its next round'))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  /** Resolves once no batch is under way (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Looks for sweeps to carry on now and then: ones left RUNNING by a restart or another instance. */
+  startPolling(): void {
+    this.timer = setInterval(() => this.wake(), Math.max(1_000, Math.floor(this.sweeps.leaseMs / 2)));
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Stops after the batch in flight and gives up the lease, so another instance may carry on at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.idle();
+    await inTransaction(this.dataSource, (manager) =>
+      manager
+        .createQueryBuilder()
+        .update(Sweep)
+        .set({ leaseOwner: null, leaseUntil: null })
+        .where('leaseOwner = :owner', { owner: this.owner })
+        .execute(),
+    );
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const sweep = await this.claim();
+      if (!sweep) return;
+      await this.run(sweep);
+    }
+  }
+
+  private leaseFrom(now: Date): Date {
+    return new Date(now.getTime() + this.sweeps.leaseMs);
+  }
+
+  /** Claims the oldest RUNNING sweep nobody holds (or whose holder's lease has lapsed). */
+  private async claim(): Promise<Sweep | null> {
+    const running = await this.dataSource.getRepository(Sweep).find({
+      select: { id: true },
+      where: { status: SweepStatus.RUNNING },
+      order: { id: 'ASC' },
+    });
+    for (const { id } of running) {
+      const claimed = await inTransaction(this.dataSource, async (manager) => {
+        const sweep = await lockSweep(manager, id);
+        const now = new Date();
+        const heldByOther =
+          sweep?.leaseOwner && sweep.leaseOwner !== this.owner && sweep.leaseUntil && sweep.leaseUntil > now;
+        if (!sweep || sweep.status !== SweepStatus.RUNNING || heldByOther) return null;
+        await manager.update(Sweep, { id }, { leaseOwner: this.owner, leaseUntil: this.leaseFrom(now) });
+        return sweep;
+      });
+      if (claimed) return claimed;
+    }
+    return null;
+  }
+
+  private contextFor(sweep: Sweep): GraphQLContext {
+    return createContext(
+      this.dataSource,
+      this.settings,
+      `sweep-${sweep.id}`,
+      internalViewer(`sweep ${sweep.globalId} started by ${sweep.startedBy}`),
+    );
+  }
+
+  private async run(sweep: Sweep): Promise<void> {
+    const context = this.contextFor(sweep);
+    for (;;) {
+      if (this.stopped) return;
+      let outcome: BatchOutcome;
+      try {
+        outcome = await this.batch(sweep.id, context, this.sweeps.batchSize);
+      } catch (error) {
+        if (error instanceof UserErrorsAbort) {
+          // The policy no longer allows the sweep (retired or changed mid-way): it stops.
+          await this.finish(sweep.id, context, SweepStatus.CANCELLED, error.userErrors[0].message);
+          return;
+        }
+        this.logger?.warn({ err: error, sweepId: sweep.globalId }, 'sweep batch failed; retrying device by device');
+        outcome = await this.deviceByDevice(sweep.id, context);
+      }
+      if (outcome !== 'continue') return;
+      if (this.sweeps.batchPauseMs) await new Promise((resolve) => setTimeout(resolve, this.sweeps.batchPauseMs));
+    }
+  }
+
+  /**
+   * One batch in one transaction: the next devices after the cursor, judged and changed, and the
+   * sweep's progress with them — so a crash loses the batch whole or keeps it whole.
+   */
+  private async batch(sweepId: number, context: GraphQLContext, limit: number): Promise<BatchOutcome> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const sweep = await lockSweep(manager, sweepId);
+      if (!sweep || sweep.status !== SweepStatus.RUNNING || sweep.leaseOwner !== this.owner) return 'lost';
+      const policy = await manager.findOneByOrFail(Policy, { id: sweep.policyId });
+      const scope = await sweepScope(manager, policy.key, sweep.action);
+      const ids = await candidateIds(manager, scope, sweep.cursor, limit);
+      const now = new Date();
+      if (ids.length === 0) {
+        await this.close(manager, context, sweep, SweepStatus.COMPLETED, null, now);
+        return 'done';
+      }
+      const applied = await applyChanges(manager, context, sweep, await plannedChanges(manager, scope, ids, now));
+      const breakdown = sweep.breakdown;
+      applied.forEach((change) => countChange(breakdown, change));
+      await manager.update(
+        Sweep,
+        { id: sweep.id },
+        {
+          cursor: ids[ids.length - 1],
+          processed: sweep.processed + ids.length,
+          changed: sweep.changed + applied.length,
+          breakdown,
+          updatedAt: now,
+          leaseUntil: this.leaseFrom(now),
+        },
+      );
+      return 'continue';
+    });
+  }
+
+  /** After a failed batch: each device alone, and one that still fails is counted and skipped. */
+  private async deviceByDevice(sweepId: number, context: GraphQLContext): Promise<BatchOutcome> {
+    for (let index = 0; index < this.sweeps.batchSize; index += 1) {
+      try {
+        const outcome = await this.batch(sweepId, context, 1);
+        if (outcome !== 'continue') return outcome;
+      } catch (error) {
+        this.logger?.error({ err: error, sweepId }, 'a device failed in a sweep; it is skipped and counted');
+        const skipped = await inTransaction(this.dataSource, async (manager) => {
+          const sweep = await lockSweep(manager, sweepId);
+          if (!sweep || sweep.status !== SweepStatus.RUNNING || sweep.leaseOwner !== this.owner) return false;
+          const policy = await manager.findOneByOrFail(Policy, { id: sweep.policyId });
+          const [failing] = await candidateIds(
+            manager,
+            await sweepScope(manager, policy.key, sweep.action),
+            sweep.cursor,
+            1,
+          );
+          if (failing === undefined) return false;
+          await manager.update(
+            Sweep,
+            { id: sweep.id },
+            { cursor: failing, processed: sweep.processed + 1, failed: sweep.failed + 1, updatedAt: new Date() },
+          );
+          return true;
+        });
+        if (!skipped) return 'lost';
+      }
+    }
+    return 'continue';
+  }
+
+  private async finish(sweepId: number, context: GraphQLContext, status: SweepStatus, why: string): Promise<void> {
+    await inTransaction(this.dataSource, async (manager) => {
+      const sweep = await lockSweep(manager, sweepId);
+      if (sweep && sweep.status === SweepStatus.RUNNING)
+        await this.close(manager, context, sweep, status, why, new Date());
+    });
+  }
+
+  private async close(
+    manager: EntityManager,
+    context: GraphQLContext,
+    sweep: Sweep,
+    status: SweepStatus,
+    why: string | null,
+    now: Date,
+  ): Promise<void> {
+    await manager.update(
+      Sweep,
+      { id: sweep.id },
+      { status, finishedAt: now, updatedAt: now, leaseOwner: null, leaseUntil: null },
+    );
+    await recordAuditEvent(manager, context, {
+      action: status === SweepStatus.COMPLETED ? 'sweep.complete' : 'sweep.cancel',
+      targetType: 'Sweep',
+      targetRowId: sweep.id,
+      before: { status: sweep.status },
+      after: { status, processed: sweep.processed, changed: sweep.changed, failed: sweep.failed, why },
+    });
+  }
+}
+
+const runners = new WeakMap<DataSource, SweepRunner>();
+
+/** The one sweep runner of a data source (one per server instance). */
+export function sweepRunnerFor(dataSource: DataSource, settings: Settings, logger?: Logger): SweepRunner {
+  let runner = runners.get(dataSource);
+  if (!runner) {
+    runner = new SweepRunner(dataSource, settings, logger);
+    runners.set(dataSource, runner);
+  }
+  return runner;
+}

@@ -1,0 +1,279 @@
+import { EntityManager, In } from 'typeorm';
+import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
+import { recordAuditEvent } from '../audit/audit.service';
+import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
+import { GraphQLContext } from '../context';
+import { CompiledRules, evaluatorFor } from '../decisions/evaluator';
+import { evaluatePolicies } from '../decisions/engine/policy-evaluator';
+import { CompiledPolicy } from '../decisions/engine/types';
+import { recordStatusChange } from '../devices/device-status';
+import { StatusChangeCause } from '../devices/device-status-change.entity';
+import { Device, DeviceStatus } from '../devices/device.entity';
+import { Policy } from '../policies/policy.entity';
+import { PolicyAction, PolicyMode, PolicyVersion } from '../policies/policy-version.entity';
+import { Sweep, SweepAction, SweepBreakdown, SweepStatus } from './sweep.entity';
+
+/** What one device would become, and why. */
+export interface SweepChange {
+  device: Pick<Device, 'id' | 'status' | 'modelId' | 'partnerId'>;
+  to: DeviceStatus;
+  regionId: number;
+  attemptId: number;
+  reason: string;
+}
+
+/** A policy to sweep for, with the compiled rules every device is judged by. */
+export interface SweepScope {
+  policy: Policy;
+  action: SweepAction;
+  rules: CompiledRules;
+  /** Regions (with their subdivisions) the policy's version in force now covers: where LOCK candidates were activated. */
+  coveredRegionIds: number[];
+  /** Compiled versions of the policy, any window: an UNLOCK candidate was locked by one. */
+  versionIds: number[];
+}
+
+/** An attempt that let the device work: allowed, or decided by a policy only monitoring. */
+const ACCEPTED = `(a."outcome" = '${DecisionOutcome.ALLOW}' OR NOT a."enforced")`;
+
+/** The policy and its rules, checked for the action; a user error names the field otherwise. */
+export async function sweepScope(manager: EntityManager, policyKey: string, action: SweepAction): Promise<SweepScope> {
+  const policy = await manager.findOneBy(Policy, { key: policyKey.trim() });
+  if (!policy) throw new UserErrorsAbort([userError(['policyKey'], UserErrorCode.NOT_FOUND, 'no policy has this key')]);
+  const rules = await evaluatorFor(manager.connection).current();
+  const now = Date.now();
+  const own = rules.engineData.policies.filter((compiled) => compiled.policyKey === policy.key);
+  const inForce = own.find(
+    (compiled) => compiled.effectiveFrom <= now && (compiled.effectiveUntil === null || now < compiled.effectiveUntil),
+  );
+  if (action === SweepAction.LOCK_ACTIVE_DEVICES && !isEnforcedLock(inForce)) {
+    throw new UserErrorsAbort([
+      userError(
+        ['policyKey'],
+        UserErrorCode.INVALID_STATE,
+        'only a policy whose version in force now LOCKs in ENFORCE mode can lock devices',
+      ),
+    ]);
+  }
+  const coveredCodes = inForce ? [...inForce.regionCodes] : [];
+  const regionIds = [...rules.regionIdByCode.entries()]
+    .filter(([code]) => coveredCodes.some((covered) => code === covered || code.startsWith(`${covered}-`)))
+    .map(([, id]) => id);
+  const versions = await manager.find(PolicyVersion, { select: { id: true }, where: { policyId: policy.id } });
+  return {
+    policy,
+    action,
+    rules,
+    coveredRegionIds: regionIds,
+    versionIds: versions.map((version) => version.id),
+  };
+}
+
+function isEnforcedLock(policy: CompiledPolicy | null | undefined): boolean {
+  return !!policy && policy.action === PolicyAction.LOCK && policy.mode === PolicyMode.ENFORCE;
+}
+
+/** Device ids after `afterId` that the sweep must examine, in id order. */
+export async function candidateIds(
+  manager: EntityManager,
+  scope: SweepScope,
+  afterId: number,
+  limit: number,
+): Promise<number[]> {
+  const query = manager
+    .createQueryBuilder(Device, 'd')
+    .select('d.id', 'id')
+    .where('d.id > :afterId', { afterId })
+    .orderBy('d.id', 'ASC')
+    .limit(limit);
+  if (scope.action === SweepAction.LOCK_ACTIVE_DEVICES) {
+    if (scope.coveredRegionIds.length === 0) return [];
+    query
+      .andWhere('d.status = :active', { active: DeviceStatus.ACTIVE })
+      .andWhere(
+        `EXISTS (SELECT 1 FROM "activation_attempt" a WHERE a."deviceId" = d.id AND a."resolvedRegionId" IN (:...regionIds) AND ${ACCEPTED})`,
+        { regionIds: scope.coveredRegionIds },
+      );
+  } else {
+    // Locked by a decision of one of the policy's versions, or by one of its sweeps — not by a person.
+    query
+      .leftJoin(ActivationAttempt, 'lock', 'lock.id = d.lockedByAttemptId')
+      .andWhere('d.status = :locked', { locked: DeviceStatus.LOCKED })
+      .andWhere(
+        `((lock.policyVersionId IN (:...versionIds) AND (d.lockReason IS NULL OR d.lockReason NOT LIKE 'REVIEW_RESOLVED%')) OR d.lockReason LIKE :sweepLock)`,
+        {
+          versionIds: scope.versionIds.length ? scope.versionIds : [-1],
+          sweepLock: `SWEEP:%,POLICY:${scope.policy.key},%`,
+        },
+      );
+  }
+  const rows: { id: number }[] = await query.getRawMany();
+  return rows.map((row) => Number(row.id));
+}
+
+/** How many devices the sweep would examine now. */
+export async function countCandidates(manager: EntityManager, scope: SweepScope): Promise<number> {
+  let total = 0;
+  for (let after = 0; ;) {
+    const ids = await candidateIds(manager, scope, after, 10_000);
+    total += ids.length;
+    if (ids.length < 10_000) return total;
+    after = ids[ids.length - 1];
+  }
+}
+
+/**
+ * What the sweep does to each of these devices, judged by the live rules as of `now`: the
+ * engine's own policy evaluation for the region the device was activated (or locked) in. A LOCK
+ * sweep locks where its policy wins with an enforced LOCK; an UNLOCK sweep unlocks where no enforced
+ * policy applies any more (one that only reviews keeps it locked: a person decides then).
+ */
+export async function plannedChanges(
+  manager: EntityManager,
+  scope: SweepScope,
+  deviceIds: number[],
+  now: Date,
+): Promise<SweepChange[]> {
+  if (deviceIds.length === 0) return [];
+  const devices = await manager.findBy(Device, { id: In(deviceIds) });
+  const evidence = new Map<number, { attemptId: number; regionId: number }>();
+  if (scope.action === SweepAction.LOCK_ACTIVE_DEVICES) {
+    const rows: { id: number; deviceId: number; resolvedRegionId: number | null }[] = await manager
+      .createQueryBuilder(ActivationAttempt, 'a')
+      .select(['a.id AS "id"', 'a.deviceId AS "deviceId"', 'a.resolvedRegionId AS "resolvedRegionId"'])
+      .where('a.deviceId IN (:...deviceIds)', { deviceIds })
+      .andWhere(ACCEPTED)
+      .orderBy('a.deviceId', 'ASC')
+      .addOrderBy('a.occurredAt', 'DESC')
+      .addOrderBy('a.id', 'DESC')
+      .getRawMany();
+    for (const row of rows) {
+      const deviceId = Number(row.deviceId);
+      // The latest accepted attempt says where the device was activated.
+      if (!evidence.has(deviceId) && row.resolvedRegionId !== null)
+        evidence.set(deviceId, { attemptId: Number(row.id), regionId: Number(row.resolvedRegionId) });
+      else if (!evidence.has(deviceId)) evidence.set(deviceId, { attemptId: Number(row.id), regionId: -1 });
+    }
+  } else {
+    const lockIds = devices.flatMap((device) => (device.lockedByAttemptId === null ? [] : [device.lockedByAttemptId]));
+    const locks = lockIds.length ? await manager.findBy(ActivationAttempt, { id: In(lockIds) }) : [];
+    const lockById = new Map(locks.map((lock) => [lock.id, lock]));
+    for (const device of devices) {
+      const lock = device.lockedByAttemptId === null ? undefined : lockById.get(device.lockedByAttemptId);
+      if (lock?.resolvedRegionId != null)
+        evidence.set(device.id, { attemptId: lock.id, regionId: lock.resolvedRegionId });
+    }
+  }
+  const codeById = new Map([...scope.rules.regionIdByCode].map(([code, id]) => [id, code]));
+  const changes: SweepChange[] = [];
+  for (const device of devices) {
+    const found = evidence.get(device.id);
+    const regionCode = found && codeById.get(found.regionId);
+    if (!found || !regionCode) continue;
+    const evaluation = evaluatePolicies(
+      scope.rules.engineData.policies,
+      scope.rules.engineData.exemptions,
+      scope.rules.engineData.regions,
+      regionCode,
+      now.getTime(),
+      {
+        deviceId: device.id,
+        modelCode: scope.rules.modelCodeById.get(device.modelId) ?? '',
+        partnerId: device.partnerId,
+        locked: device.status === DeviceStatus.LOCKED,
+        lockedByVersionId: null,
+      },
+    );
+    const winner = evaluation.winner;
+    if (scope.action === SweepAction.LOCK_ACTIVE_DEVICES) {
+      if (device.status !== DeviceStatus.ACTIVE || !isEnforcedLock(winner) || winner!.policyKey !== scope.policy.key)
+        continue;
+      changes.push({
+        device,
+        to: DeviceStatus.LOCKED,
+        regionId: found.regionId,
+        attemptId: found.attemptId,
+        reason: `POLICY:${winner!.policyKey},VERSION:${winner!.versionNumber},REGION:${regionCode}`,
+      });
+    } else {
+      if (device.status !== DeviceStatus.LOCKED || (winner && winner.mode === PolicyMode.ENFORCE)) continue;
+      changes.push({
+        device,
+        to: DeviceStatus.ACTIVE,
+        regionId: found.regionId,
+        attemptId: found.attemptId,
+        reason: winner ? `ONLY_MONITORED_BY:${winner.policyKey}` : `NO_POLICY_APPLIES:${regionCode}`,
+      });
+    }
+  }
+  return changes;
+}
+
+export function emptyBreakdown(): SweepBreakdown {
+  return { byRegion: {}, byModel: {}, byPartner: {} };
+}
+
+export function countChange(breakdown: SweepBreakdown, change: SweepChange): void {
+  const add = (counts: Record<string, number>, key: number) => (counts[key] = (counts[key] ?? 0) + 1);
+  add(breakdown.byRegion, change.regionId);
+  add(breakdown.byModel, change.device.modelId);
+  add(breakdown.byPartner, change.device.partnerId);
+}
+
+/**
+ * Applies planned changes inside a batch's transaction. Each device is updated only if it is
+ * still in the state it was judged in (a decision may have changed it meanwhile); returns those
+ * changed. Every change gets an audit event and a history entry naming the sweep.
+ */
+export async function applyChanges(
+  manager: EntityManager,
+  context: GraphQLContext,
+  sweep: Sweep,
+  changes: SweepChange[],
+): Promise<SweepChange[]> {
+  const applied: SweepChange[] = [];
+  const now = new Date();
+  for (const change of changes) {
+    const values: Partial<Device> =
+      change.to === DeviceStatus.LOCKED
+        ? {
+            status: DeviceStatus.LOCKED,
+            lockedAt: now,
+            lockReason: `SWEEP:${sweep.id},${change.reason}`.slice(0, 500),
+            lockedByAttemptId: change.attemptId,
+          }
+        : { status: DeviceStatus.ACTIVE, lockedAt: null, lockReason: null, lockedByAttemptId: null };
+    const result = await manager
+      .createQueryBuilder()
+      .update(Device)
+      .set(values)
+      .where('id = :id AND status = :status', { id: change.device.id, status: change.device.status })
+      .execute();
+    if (!result.affected) continue;
+    applied.push(change);
+    await recordStatusChange(manager, context, {
+      deviceId: change.device.id,
+      from: change.device.status,
+      to: change.to,
+      cause: StatusChangeCause.SWEEP,
+      attemptId: change.attemptId,
+      sweepId: sweep.id,
+      reason: change.reason,
+    });
+    await recordAuditEvent(manager, context, {
+      action: change.to === DeviceStatus.LOCKED ? 'device.locked' : 'device.unlock',
+      targetType: 'Device',
+      targetRowId: change.device.id,
+      before: { status: change.device.status },
+      after: { ...values, sweepId: sweep.globalId, evidenceAttemptId: change.attemptId },
+    });
+  }
+  return applied;
+}
+
+/** State changes a person may ask of a sweep, and where each is allowed from. */
+export const sweepTransitions: Record<'pause' | 'resume' | 'cancel', { from: SweepStatus[]; to: SweepStatus }> = {
+  pause: { from: [SweepStatus.RUNNING], to: SweepStatus.PAUSED },
+  resume: { from: [SweepStatus.PAUSED], to: SweepStatus.RUNNING },
+  cancel: { from: [SweepStatus.RUNNING, SweepStatus.PAUSED], to: SweepStatus.CANCELLED },
+};
