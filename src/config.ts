@@ -2,7 +2,7 @@
  * Settings read from the environment once, at start. Every value has a documented default so that
  * `npm start` works on a fresh clone with no configuration at all.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LOG_LEVELS, LogLevel } from './ops/logger';
 
@@ -45,6 +45,22 @@ export interface Settings {
   privacy: PrivacySettings;
   logLevel: LogLevel;
   sweeps: SweepSettings;
+  webhooks: WebhookSettings;
+}
+
+/** How partner webhooks are delivered. */
+export interface WebhookSettings {
+  /** Tries per delivery before it is FAILED (it can be redelivered). */
+  maxAttempts: number;
+  /** Wait before the second try; doubled for each further one, up to `retryMaxMs`. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How long a try may take before it counts as failed. */
+  timeoutMs: number;
+  /** A PEM file of certificate authorities trusted besides the system's (a private CA, tests). */
+  caFile: string | null;
+  /** Endpoints on loopback or private addresses are refused unless this is set (tests, closed networks). */
+  allowPrivateAddresses: boolean;
 }
 
 /** How re-screening sweeps work through devices. */
@@ -132,6 +148,17 @@ export function readDatabaseSettings(env: NodeJS.ProcessEnv = process.env): Data
   };
 }
 
+function readableFile(name: string, env: NodeJS.ProcessEnv): string | null {
+  const path = env[name];
+  if (!path) return null;
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    throw new ConfigurationError(`${name} names no readable file: "${path}"`);
+  }
+  return path;
+}
+
 function readBoolean(name: string, fallback: boolean, env: NodeJS.ProcessEnv): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -184,6 +211,14 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       batchSize: integer('SWEEP_BATCH_SIZE', 200, 1, 10_000),
       leaseMs: integer('SWEEP_LEASE_MS', 30_000, 500, 3_600_000),
       batchPauseMs: integer('SWEEP_BATCH_PAUSE_MS', 20, 0, 60_000),
+    },
+    webhooks: {
+      maxAttempts: integer('WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
+      retryBaseMs: integer('WEBHOOK_RETRY_BASE_MS', 30_000, 10, 86_400_000),
+      retryMaxMs: integer('WEBHOOK_RETRY_MAX_MS', 6 * 3_600_000, 10, 7 * 86_400_000),
+      timeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+      caFile: readableFile('WEBHOOK_CA_FILE', env),
+      allowPrivateAddresses: readBoolean('WEBHOOK_ALLOW_PRIVATE_ADDRESSES', false, env),
     },
   };
 }

@@ -9,6 +9,7 @@ import { createPartnerLoaders } from './partners/partner.loaders';
 import { createPolicyLoaders } from './policies/policy.loaders';
 import { createRegionLoaders } from './regions/region.loaders';
 import { createSweepLoaders } from './sweeps/sweep.loaders';
+import { createWebhookLoaders } from './webhooks/webhook.loaders';
 
 /** Every module's loader factories. */
 const modules = {
@@ -22,6 +23,7 @@ const modules = {
   audit: createAuditLoaders,
   apiKeys: createApiKeyLoaders,
   sweeps: createSweepLoaders,
+  webhooks: createWebhookLoaders,
 };
 type ModuleLoaders = { [M in keyof typeof modules]: ReturnType<(typeof modules)[M]> };
 export type Loaders = ModuleLoaders[keyof ModuleLoaders] extends infer U
@@ -63,7 +65,7 @@ function defineLazyLoaders(dataSource: DataSource): new (dataSource: DataSource)
 
 /**
  * Every module's loaders for one request. A module's loaders are made on first use: most requests
- * (a decision, a lookup) touch two or three modules of ten.
+ * (a decision, a lookup) touch two or three modules of eleven.
  */
 export function createLoaders(dataSource: DataSource): Loaders {
   LazyLoaders ??= defineLazyLoaders(dataSource);

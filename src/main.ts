@@ -6,6 +6,7 @@ import { evaluatorFor } from './decisions/evaluator';
 import { generateSecret } from './auth/api-key.service';
 import { schedulePurge } from './activations/signal-retention';
 import { sweepRunnerFor } from './sweeps/sweep-runner';
+import { webhookDispatcherFor } from './webhooks/webhook-dispatcher';
 import { createLogger } from './ops/logger';
 import { watchDatabase } from './ops/metrics';
 import { postgresPoolOf } from './db/pool';
@@ -37,6 +38,9 @@ async function main(): Promise<void> {
   // Sweeps left RUNNING by a restart (or by an instance that died) carry on here.
   const sweeps = sweepRunnerFor(dataSource, settings, logger);
   sweeps.startPolling();
+  // Partner events waiting in the outbox (from any instance) are delivered from here.
+  const webhooks = webhookDispatcherFor(dataSource, settings, logger);
+  webhooks.startPolling();
 
   server.on('error', (error: NodeJS.ErrnoException) => {
     logger.fatal(
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
     await apollo.stop(); // drains the HTTP server: requests in flight finish first
     await stopPurging();
     await sweeps.stop();
+    await webhooks.stop();
     stopWatching();
     await evaluator.close();
     await dataSource.destroy();

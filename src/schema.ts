@@ -23,6 +23,7 @@ import { PartnerResolver } from './partners/partner.resolver';
 import { policyChangeResolvers } from './policies/policy-change.resolver';
 import { sweepResolvers } from './sweeps/sweep.resolver';
 import { DeviceStatusChangeResolver } from './devices/device-status-change.resolver';
+import { webhookResolvers } from './webhooks/webhook.resolver';
 import { policyResolvers } from './policies/policy.resolver';
 import { RegionResolver } from './regions/region.resolver';
 
@@ -43,6 +44,7 @@ export const resolvers = [
   ...policyChangeResolvers,
   ...sweepResolvers,
   DeviceStatusChangeResolver,
+  ...webhookResolvers,
   ExemptionResolver,
   AuditEventResolver,
   ApiKeyResolver,

@@ -122,6 +122,14 @@ const matrix: Record<string, { document: string; roles: Role[] }> = {
     roles: [ADMIN, POLICY_AUTHOR, ANALYST],
   },
 
+  webhookEndpoints: {
+    document: '{ webhookEndpoints(first: 1) { totalCount } }',
+    roles: [ADMIN, SUPPORT, PARTNER],
+  },
+  webhookDeliveries: {
+    document: '{ webhookDeliveries(first: 1) { totalCount } }',
+    roles: [ADMIN, SUPPORT, PARTNER],
+  },
   sweep: { document: '{ sweep(id: "x") { status } }', roles: [ADMIN, POLICY_AUTHOR, ANALYST] },
   sweeps: { document: '{ sweeps(first: 1) { totalCount } }', roles: [ADMIN, POLICY_AUTHOR, ANALYST] },
   policyChangeRequests: {
@@ -132,6 +140,19 @@ const matrix: Record<string, { document: string; roles: Role[] }> = {
   activatePolicy: {
     document: 'mutation { activatePolicy(input: { id: "x" }) { userErrors { code } } }',
     roles: [ADMIN, POLICY_AUTHOR],
+  },
+  createWebhookEndpoint: {
+    document:
+      'mutation { createWebhookEndpoint(input: { url: "http://x", eventTypes: [DEVICE_LOCKED] }) { userErrors { code } } }',
+    roles: [ADMIN, PARTNER],
+  },
+  disableWebhookEndpoint: {
+    document: 'mutation { disableWebhookEndpoint(input: { id: "x" }) { userErrors { code } } }',
+    roles: [ADMIN, PARTNER],
+  },
+  redeliverWebhook: {
+    document: 'mutation { redeliverWebhook(input: { deliveryId: "x" }) { userErrors { code } } }',
+    roles: [ADMIN, PARTNER],
   },
   startSweep: {
     document:

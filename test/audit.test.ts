@@ -5,6 +5,8 @@ import { encodeGlobalId } from '../src/common/global-id';
 import { withCheckDigit } from '../src/devices/imei';
 import { printAppSchema } from '../src/schema';
 import { sweepRunnerFor } from '../src/sweeps/sweep-runner';
+import { WebhookDelivery } from '../src/webhooks/webhook-delivery.entity';
+import { webhookDispatcherFor } from '../src/webhooks/webhook-dispatcher';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 
@@ -254,6 +256,34 @@ it('audits every mutation', async () => {
     { id: review.attempt.id },
     ['review.resolve'],
   );
+  // A partner's webhook endpoint: registered, a delivery of the lock above sent again, disabled.
+  database.settings.webhooks.allowPrivateAddresses = true;
+  const endpoint = await mutate(
+    'createWebhookEndpoint',
+    `mutation ($partnerId: ID!) { createWebhookEndpoint(input: { partnerId: $partnerId, url: "https://127.0.0.1:9/hooks", eventTypes: [DEVICE_LOCKED] }) { endpoint { id } secret userErrors { message } } }`,
+    { partnerId },
+    ['webhookEndpoint.create'],
+  );
+  const [created] = await database.dataSource
+    .getRepository(AuditEvent)
+    .find({ where: { action: 'webhookEndpoint.create' } });
+  expect(JSON.stringify(created)).not.toContain(endpoint.secret);
+  const dispatcher = webhookDispatcherFor(database.dataSource, database.settings);
+  await dispatcher.fanOut();
+  const [delivery] = await database.dataSource.getRepository(WebhookDelivery).find();
+  await mutate(
+    'redeliverWebhook',
+    `mutation ($id: ID!) { redeliverWebhook(input: { deliveryId: $id }) { delivery { id } userErrors { message } } }`,
+    { id: delivery.globalId },
+    ['webhookDelivery.redeliver'],
+  );
+  await mutate(
+    'disableWebhookEndpoint',
+    `mutation ($id: ID!) { disableWebhookEndpoint(input: { id: $id }) { endpoint { id } userErrors { message } } }`,
+    { id: endpoint.endpoint.id },
+    ['webhookEndpoint.disable'],
+  );
+  await dispatcher.stop();
   const key = await mutate(
     'createApiKey',
     `mutation { createApiKey(input: { name: "audited", role: SUPPORT }) { apiKey { id } secret userErrors { message } } }`,

@@ -51,11 +51,15 @@ describe('schema', () => {
         'DeviceStatusChange',
         'Exemption',
         'Partner',
+        'PartnerEvent',
         'Policy',
         'PolicyChangeRequest',
         'PolicyVersion',
         'Region',
         'Sweep',
+        'WebhookDelivery',
+        'WebhookDeliveryAttempt',
+        'WebhookEndpoint',
       ].sort(),
     );
   });

@@ -54,6 +54,9 @@ export const access = {
   /** Re-screening sweeps: reading their progress, and starting or steering them. */
   readSweeps: [ADMIN, POLICY_AUTHOR, ANALYST],
   runSweeps: [ADMIN, POLICY_AUTHOR],
+  /** Webhook endpoints and deliveries; a partner's own only. */
+  readWebhooks: [ADMIN, SUPPORT, PARTNER],
+  manageWebhooks: [ADMIN, PARTNER],
   writeExemptions: [ADMIN, POLICY_AUTHOR],
   writePartners: [ADMIN],
   writeDeviceModels: [ADMIN],

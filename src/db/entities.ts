@@ -5,6 +5,9 @@ import { DeviceModel } from '../device-models/device-model.entity';
 import { Device } from '../devices/device.entity';
 import { DeviceStatusChange } from '../devices/device-status-change.entity';
 import { Sweep } from '../sweeps/sweep.entity';
+import { PartnerEvent } from '../webhooks/partner-event.entity';
+import { WebhookDelivery, WebhookDeliveryAttempt } from '../webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
 import { Exemption } from '../exemptions/exemption.entity';
 import { Partner } from '../partners/partner.entity';
 import { Policy } from '../policies/policy.entity';
@@ -28,4 +31,8 @@ export const entities = [
   ApiKey,
   DeviceStatusChange,
   Sweep,
+  PartnerEvent,
+  WebhookEndpoint,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
 ];

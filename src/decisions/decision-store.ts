@@ -11,6 +11,7 @@ import { EntityStatements } from '../db/prepared';
 import { onSqliteConnection } from '../db/transactions';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { DeviceStatusChange, DeviceStatusChangeRow } from '../devices/device-status-change.entity';
+import { PartnerEvent, PartnerEventRow } from '../webhooks/partner-event.entity';
 
 /** What a decision needs to know about the device. */
 export interface DeviceForDecision {
@@ -31,6 +32,8 @@ export interface Consequences {
   audit(attemptId: number): AuditEventRow | null;
   /** The device's history entry, when its status changes. */
   statusChange(attemptId: number): DeviceStatusChangeRow | null;
+  /** Events for the device's partner (the webhook outbox), in the same transaction. */
+  events(attemptId: number): PartnerEventRow[];
 }
 
 /** Rows per multi-row INSERT: 13 parameters each, far below PostgreSQL's 65,535. */
@@ -63,6 +66,7 @@ const STATUS_CHANGE_PROPERTIES = [
   'actor',
   'reason',
 ] as const;
+const EVENT_PROPERTIES = ['partnerId', 'deviceId', 'type', 'occurredAt', 'data', 'fannedOutAt'] as const;
 const AUDIT_PROPERTIES = [
   'occurredAt',
   'actor',
@@ -90,6 +94,7 @@ export class DecisionStore {
   private readonly insertAttempt: ReturnType<EntityStatements<ActivationAttempt>['insert']>;
   private readonly insertAudit: ReturnType<EntityStatements<AuditEvent>['insert']>;
   private readonly insertStatusChange: ReturnType<EntityStatements<DeviceStatusChange>['insert']>;
+  private readonly insertEvent: ReturnType<EntityStatements<PartnerEvent>['insert']>;
   private readonly sqliteStatements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(private readonly dataSource: DataSource) {
@@ -107,6 +112,7 @@ export class DecisionStore {
     this.insertAttempt = this.attempts.insert(ATTEMPT_PROPERTIES);
     this.insertAudit = this.auditEvents.insert(AUDIT_PROPERTIES);
     this.insertStatusChange = new EntityStatements(dataSource, DeviceStatusChange).insert(STATUS_CHANGE_PROPERTIES);
+    this.insertEvent = new EntityStatements(dataSource, PartnerEvent).insert(EVENT_PROPERTIES);
   }
 
   async findDevice(imei: string): Promise<DeviceForDecision | null> {
@@ -236,9 +242,10 @@ export class DecisionStore {
     return id;
   }
 
-  /** The device update, audit and history inserts that follow an attempt, for either database. */
+  /** The device update, audit, history and outbox inserts that follow an attempt, for either database. */
   private consequenceStatements(deviceId: number, attemptId: number, consequences: Consequences) {
-    const statements = [this.devices.update(deviceId, consequences.deviceChanges(attemptId))];
+    const changes = consequences.deviceChanges(attemptId);
+    const statements = Object.keys(changes).length ? [this.devices.update(deviceId, changes)] : [];
     const audit = consequences.audit(attemptId);
     if (audit) statements.push({ sql: this.insertAudit.sql, parameters: this.insertAudit.parameters(audit) });
     const statusChange = consequences.statusChange(attemptId);
@@ -247,6 +254,9 @@ export class DecisionStore {
         sql: this.insertStatusChange.sql,
         parameters: this.insertStatusChange.parameters(statusChange),
       });
+    }
+    for (const event of consequences.events(attemptId)) {
+      statements.push({ sql: this.insertEvent.sql, parameters: this.insertEvent.parameters(event) });
     }
     return statements;
   }

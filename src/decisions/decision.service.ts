@@ -14,6 +14,8 @@ import { Device, DeviceStatus } from '../devices/device.entity';
 import { imeiProblem, imeiProblemMessages } from '../devices/imei';
 import { statusChangeRow } from '../devices/device-status';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
+import { PartnerEventType } from '../webhooks/partner-event.entity';
+import { partnerEventRow } from '../webhooks/partner-events';
 import { lockMessageFor } from '../policies/lock-message';
 import { Decision } from './engine/types';
 import { AttemptRow, Consequences, DeviceForDecision, decisionStoreFor } from './decision-store';
@@ -73,6 +75,7 @@ export function checkDecideInput(input: DecideActivationInput, now: Date): UserE
 }
 
 export interface DecisionWork {
+  imei: string;
   device: DeviceForDecision;
   decision: Decision;
   regionId: number | null;
@@ -108,7 +111,7 @@ export async function decideFor(
     occurredAt,
   );
   const regionId = decision.regionCode ? (rules.regionIdByCode.get(decision.regionCode) ?? null) : null;
-  return { device, decision, regionId, occurredAt };
+  return { imei: input.imei, device, decision, regionId, occurredAt };
 }
 
 /** The answer as clients see it, from a stored attempt (a fresh one, or the original of a retry). */
@@ -203,12 +206,30 @@ export function consequencesOf(
   ) {
     changes.activatedAt = work.occurredAt;
   }
-  if (Object.keys(changes).length === 0) return null;
+  // Partners hear of a lock and of every review opened (one per attempt, even on a device already waiting).
+  const eventType = locks
+    ? PartnerEventType.DEVICE_LOCKED
+    : row.reviewStatus === ReviewStatus.OPEN
+      ? PartnerEventType.REVIEW_OPENED
+      : null;
+  if (Object.keys(changes).length === 0 && eventType === null) return null;
   const withAttempt = (attemptId: number): Partial<Device> =>
     locks ? { ...changes, lockedByAttemptId: attemptId } : changes;
   const statusChanged = changes.status !== undefined && changes.status !== device.status;
   return {
     deviceChanges: withAttempt,
+    events: (attemptId) =>
+      eventType === null
+        ? []
+        : [
+            partnerEventRow({
+              type: eventType,
+              device: { id: device.id, partnerId: device.partnerId, imei: work.imei },
+              status: changes.status ?? device.status,
+              attemptId,
+              reason: decision.reasonCodes.join(','),
+            }),
+          ],
     statusChange: (attemptId) =>
       statusChanged
         ? statusChangeRow(context, {

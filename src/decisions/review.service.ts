@@ -6,6 +6,8 @@ import { GraphQLContext } from '../context';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { recordStatusChange } from '../devices/device-status';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
+import { PartnerEventType } from '../webhooks/partner-event.entity';
+import { recordPartnerEvents } from '../webhooks/partner-events';
 import { ResolveReviewInput, UnlockDeviceInput } from './decision.types';
 import { findOrAbort } from '../common/find-by-global-id';
 
@@ -53,10 +55,25 @@ export async function resolveReview(manager: EntityManager, context: GraphQLCont
         ? {}
         : { status: DeviceStatus.ACTIVE, activatedAt: device.activatedAt ?? attempt.occurredAt };
   if (Object.keys(deviceChanges).length) await manager.update(Device, { id: device.id }, deviceChanges);
+  const after = deviceChanges.status ?? device.status;
+  await recordPartnerEvents(manager, [
+    { type: PartnerEventType.REVIEW_RESOLVED, device, status: after, attemptId: attempt.id, reason: input.resolution },
+    ...(reviewStatus === ReviewStatus.LOCKED && device.status !== DeviceStatus.LOCKED
+      ? [
+          {
+            type: PartnerEventType.DEVICE_LOCKED,
+            device,
+            status: after,
+            attemptId: attempt.id,
+            reason: 'REVIEW_RESOLVED',
+          },
+        ]
+      : []),
+  ]);
   await recordStatusChange(manager, context, {
     deviceId: device.id,
     from: device.status,
-    to: deviceChanges.status ?? device.status,
+    to: after,
     cause: StatusChangeCause.REVIEW,
     attemptId: attempt.id,
     reason: `review resolved: ${input.resolution}: ${note}`,
@@ -95,6 +112,9 @@ export async function unlockDevice(manager: EntityManager, context: GraphQLConte
     cause: StatusChangeCause.UNLOCK,
     reason,
   });
+  await recordPartnerEvents(manager, [
+    { type: PartnerEventType.DEVICE_UNLOCKED, device, status: DeviceStatus.ACTIVE, reason },
+  ]);
   await recordAuditEvent(manager, context, {
     action: 'device.unlock',
     targetType: 'Device',

@@ -10,6 +10,9 @@ import { ActivationAttempt } from '../activations/activation-attempt.entity';
 import { Role } from '../auth/roles';
 import { ForbiddenError, partnerScopeOf } from '../auth/viewer';
 import { Device } from '../devices/device.entity';
+import { PartnerEvent } from '../webhooks/partner-event.entity';
+import { WebhookDelivery, WebhookDeliveryAttempt } from '../webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
 import { DeviceStatusChange } from '../devices/device-status-change.entity';
 
 interface NodeType {
@@ -49,6 +52,32 @@ const nodeTypes: Record<string, NodeType> = {
     readers: access.readDevices,
     ownedBy: async (context, node, partnerId) =>
       (await context.loaders.deviceById.load((node as DeviceStatusChange).deviceId))?.partnerId === partnerId,
+  },
+  WebhookEndpoint: {
+    loader: (loaders) => loaders.webhookEndpointById,
+    readers: access.readWebhooks,
+    ownedBy: async (_context, node, partnerId) => (node as WebhookEndpoint).partnerId === partnerId,
+  },
+  WebhookDelivery: {
+    loader: (loaders) => loaders.webhookDeliveryById,
+    readers: access.readWebhooks,
+    ownedBy: async (context, node, partnerId) =>
+      (await context.loaders.webhookEndpointById.load((node as WebhookDelivery).endpointId))?.partnerId === partnerId,
+  },
+  WebhookDeliveryAttempt: {
+    loader: (loaders) => loaders.webhookDeliveryAttemptById,
+    readers: access.readWebhooks,
+    ownedBy: async (context, node, partnerId) => {
+      const delivery = await context.loaders.webhookDeliveryById.load((node as WebhookDeliveryAttempt).deliveryId);
+      return (
+        !!delivery && (await context.loaders.webhookEndpointById.load(delivery.endpointId))?.partnerId === partnerId
+      );
+    },
+  },
+  PartnerEvent: {
+    loader: (loaders) => loaders.partnerEventById,
+    readers: access.readWebhooks,
+    ownedBy: async (_context, node, partnerId) => (node as PartnerEvent).partnerId === partnerId,
   },
   Exemption: { loader: (loaders) => loaders.exemptionById, readers: access.readExemptions },
   AuditEvent: { loader: (loaders) => loaders.auditEventById, readers: access.readAudit },

@@ -9,13 +9,15 @@ import { CompiledPolicy } from '../decisions/engine/types';
 import { recordStatusChange } from '../devices/device-status';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { Device, DeviceStatus } from '../devices/device.entity';
+import { PartnerEventType } from '../webhooks/partner-event.entity';
+import { recordPartnerEvents } from '../webhooks/partner-events';
 import { Policy } from '../policies/policy.entity';
 import { PolicyAction, PolicyMode, PolicyVersion } from '../policies/policy-version.entity';
 import { Sweep, SweepAction, SweepBreakdown, SweepStatus } from './sweep.entity';
 
 /** What one device would become, and why. */
 export interface SweepChange {
-  device: Pick<Device, 'id' | 'status' | 'modelId' | 'partnerId'>;
+  device: Pick<Device, 'id' | 'imei' | 'status' | 'modelId' | 'partnerId'>;
   to: DeviceStatus;
   regionId: number;
   attemptId: number;
@@ -260,6 +262,16 @@ export async function applyChanges(
       sweepId: sweep.id,
       reason: change.reason,
     });
+    await recordPartnerEvents(manager, [
+      {
+        type: change.to === DeviceStatus.LOCKED ? PartnerEventType.DEVICE_LOCKED : PartnerEventType.DEVICE_UNLOCKED,
+        device: change.device,
+        status: change.to,
+        attemptId: change.attemptId,
+        sweepId: sweep.id,
+        reason: change.reason,
+      },
+    ]);
     await recordAuditEvent(manager, context, {
       action: change.to === DeviceStatus.LOCKED ? 'device.locked' : 'device.unlock',
       targetType: 'Device',

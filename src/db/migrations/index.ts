@@ -4,6 +4,7 @@ import { ApiKeysAndPrivacy1764300000000 } from './1764300000000-ApiKeysAndPrivac
 import { ReportIndex1764400000000 } from './1764400000000-ReportIndex';
 import { PolicyApprovals1764500000000 } from './1764500000000-PolicyApprovals';
 import { SweepsAndStatusHistory1764600000000 } from './1764600000000-SweepsAndStatusHistory';
+import { PartnerWebhooks1764700000000 } from './1764700000000-PartnerWebhooks';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   ReportIndex1764400000000,
   PolicyApprovals1764500000000,
   SweepsAndStatusHistory1764600000000,
+  PartnerWebhooks1764700000000,
 ];

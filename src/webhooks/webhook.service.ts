@@ -1,0 +1,161 @@
+import { EntityManager, SelectQueryBuilder } from 'typeorm';
+import { recordAuditEvent } from '../audit/audit.service';
+import { partnerScopeOf } from '../auth/viewer';
+import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
+import { findByGlobalId } from '../common/find-by-global-id';
+import { rowIdOf } from '../common/global-id';
+import { GraphQLContext } from '../context';
+import { Partner } from '../partners/partner.entity';
+import { DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
+import { generateWebhookSecret } from './webhook-signature';
+import { endpointUrlProblem } from './webhook-transport';
+import {
+  CreateWebhookEndpointInput,
+  RedeliverWebhookInput,
+  WebhookDeliveryFilter,
+  WebhookEndpointInput,
+} from './webhook.types';
+
+/** Whether the caller may see rows of this partner: a PARTNER key only its own. */
+function visibleTo(context: GraphQLContext, partnerId: number): boolean {
+  const scope = partnerScopeOf(context.viewer);
+  return scope === null || scope === partnerId;
+}
+
+/** An endpoint the caller may change; another partner's reads as missing, like a wrong ID. */
+async function ownEndpoint(manager: EntityManager, context: GraphQLContext, id: string, field: string) {
+  const endpoint = await findByGlobalId(manager, WebhookEndpoint, id);
+  if (!endpoint || !visibleTo(context, endpoint.partnerId))
+    throw new UserErrorsAbort([userError([field], UserErrorCode.NOT_FOUND, 'no webhook endpoint has this ID')]);
+  return endpoint;
+}
+
+export async function createWebhookEndpoint(
+  manager: EntityManager,
+  context: GraphQLContext,
+  input: CreateWebhookEndpointInput,
+): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  const errors = [];
+  const scope = partnerScopeOf(context.viewer);
+  let partnerId: number | null = scope;
+  if (input.partnerId) {
+    const rowId = rowIdOf(input.partnerId, 'Partner');
+    const partner = rowId === null ? null : await manager.findOneBy(Partner, { id: rowId });
+    if (!partner || (scope !== null && partner.id !== scope))
+      errors.push(userError(['partnerId'], UserErrorCode.NOT_FOUND, 'no partner has this ID'));
+    else partnerId = partner.id;
+  } else if (partnerId === null) {
+    errors.push(userError(['partnerId'], UserErrorCode.REQUIRED, 'partnerId is required for a key of no partner'));
+  }
+  const problem = endpointUrlProblem(input.url.trim(), context.settings.webhooks);
+  if (problem) errors.push(userError(['url'], UserErrorCode.INVALID, problem));
+  input.eventTypes.forEach((type, index) => {
+    if (input.eventTypes.indexOf(type) !== index)
+      errors.push(userError(['eventTypes', index], UserErrorCode.DUPLICATE, `${type} is listed twice`));
+  });
+  if (errors.length) throw new UserErrorsAbort(errors);
+  const secret = generateWebhookSecret();
+  const endpoint = await manager.save(
+    manager.create(WebhookEndpoint, {
+      partnerId: partnerId!,
+      url: input.url.trim(),
+      eventTypes: input.eventTypes,
+      description: input.description?.trim() ?? '',
+      secret,
+      createdBy: context.actor,
+      disabledAt: null,
+    }),
+  );
+  const { secret: _secret, ...shown } = endpoint;
+  await recordAuditEvent(manager, context, {
+    action: 'webhookEndpoint.create',
+    targetType: 'WebhookEndpoint',
+    targetRowId: endpoint.id,
+    before: null,
+    after: shown,
+  });
+  return { endpoint, secret };
+}
+
+export async function disableWebhookEndpoint(
+  manager: EntityManager,
+  context: GraphQLContext,
+  input: WebhookEndpointInput,
+) {
+  const endpoint = await ownEndpoint(manager, context, input.id, 'id');
+  if (endpoint.disabledAt)
+    throw new UserErrorsAbort([userError(['id'], UserErrorCode.INVALID_STATE, 'the endpoint is already disabled')]);
+  endpoint.disabledAt = new Date();
+  await manager.update(WebhookEndpoint, { id: endpoint.id }, { disabledAt: endpoint.disabledAt });
+  await recordAuditEvent(manager, context, {
+    action: 'webhookEndpoint.disable',
+    targetType: 'WebhookEndpoint',
+    targetRowId: endpoint.id,
+    before: { disabledAt: null },
+    after: { disabledAt: endpoint.disabledAt },
+  });
+  return endpoint;
+}
+
+/** The same event to the same endpoint once more, as a new delivery with tries of its own. */
+export async function redeliverWebhook(manager: EntityManager, context: GraphQLContext, input: RedeliverWebhookInput) {
+  const original = await findByGlobalId(manager, WebhookDelivery, input.deliveryId);
+  const endpoint = original && (await manager.findOneBy(WebhookEndpoint, { id: original.endpointId }));
+  if (!original || !endpoint || !visibleTo(context, endpoint.partnerId))
+    throw new UserErrorsAbort([userError(['deliveryId'], UserErrorCode.NOT_FOUND, 'no webhook delivery has this ID')]);
+  if (endpoint.disabledAt)
+    throw new UserErrorsAbort([
+      userError(['deliveryId'], UserErrorCode.INVALID_STATE, 'its endpoint is disabled: nothing would be sent'),
+    ]);
+  const delivery = await manager.save(
+    manager.create(WebhookDelivery, {
+      eventId: original.eventId,
+      endpointId: original.endpointId,
+      status: DeliveryStatus.PENDING,
+      attempts: 0,
+      nextAttemptAt: new Date(),
+      deliveredAt: null,
+      redeliveryOf: original.id,
+    }),
+  );
+  await recordAuditEvent(manager, context, {
+    action: 'webhookDelivery.redeliver',
+    targetType: 'WebhookDelivery',
+    targetRowId: delivery.id,
+    before: null,
+    after: { redeliveryOf: original.globalId, endpointId: endpoint.globalId },
+  });
+  return delivery;
+}
+
+export function queryEndpoints(manager: EntityManager, context: GraphQLContext): SelectQueryBuilder<WebhookEndpoint> {
+  const query = manager.createQueryBuilder(WebhookEndpoint, 'endpoint');
+  const scope = partnerScopeOf(context.viewer);
+  if (scope !== null) query.andWhere('endpoint.partnerId = :scope', { scope });
+  return query;
+}
+
+export function queryDeliveries(
+  manager: EntityManager,
+  context: GraphQLContext,
+  filter: WebhookDeliveryFilter | null,
+): SelectQueryBuilder<WebhookDelivery> {
+  const query = manager.createQueryBuilder(WebhookDelivery, 'delivery');
+  const scope = partnerScopeOf(context.viewer);
+  if (scope !== null)
+    query
+      .innerJoin(WebhookEndpoint, 'endpoint', 'endpoint.id = delivery.endpointId')
+      .andWhere('endpoint.partnerId = :scope', {
+        scope,
+      });
+  if (filter?.endpointId)
+    query.andWhere('delivery.endpointId = :endpointId', {
+      endpointId: rowIdOf(filter.endpointId, 'WebhookEndpoint') ?? -1,
+    });
+  if (filter?.statuses)
+    query.andWhere('delivery.status IN (:...statuses)', { statuses: filter.statuses.length ? filter.statuses : [''] });
+  return query;
+}
+
+export { visibleTo };
