@@ -4,6 +4,7 @@
  * can be paused, resumed and cancelled; every change is audited and in the device's history.
  */
 import { AuditEvent } from '../src/audit/audit-event.entity';
+import { registry } from '../src/ops/metrics';
 import { DeviceStatusChange } from '../src/devices/device-status-change.entity';
 import { withCheckDigit } from '../src/devices/imei';
 import { sweepRunnerFor } from '../src/sweeps/sweep-runner';
@@ -200,6 +201,9 @@ describe('LOCK_ACTIVE_DEVICES', () => {
       expect(device.statusHistory.nodes[0].reason).toMatch(/^POLICY:benelux-france,VERSION:2,REGION:(FR|BE)$/);
     }
     for (const name of ['moved-to-berlin', 'berlin', 'exempt']) expect((await statusOf(name)).status).toBe('ACTIVE');
+    expect(await registry.metrics()).toMatch(
+      /sweep_devices_total\{action="LOCK_ACTIVE_DEVICES",changed="true"\} [4-9]/,
+    );
     const audits = await database.dataSource.getRepository(AuditEvent).findBy({ action: 'device.locked' });
     const bySweep = audits.filter((event) => (event.after as { sweepId?: string }).sweepId === sweepId);
     expect(bySweep).toHaveLength(4);

@@ -4,6 +4,7 @@
  * redelivers one.
  */
 import { Role } from '../src/auth/roles';
+import { registry } from '../src/ops/metrics';
 import { decodeGlobalId } from '../src/common/global-id';
 import { withCheckDigit } from '../src/devices/imei';
 import { PartnerEvent } from '../src/webhooks/partner-event.entity';
@@ -217,6 +218,9 @@ describe('deliveries', () => {
     // Waits of at least 50 and 100 ms: the base, doubled.
     expect(times[1] - times[0]).toBeGreaterThanOrEqual(50);
     expect(times[2] - times[1]).toBeGreaterThanOrEqual(100);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/webhook_delivery_tries_total\{result="retry"\} [1-9]/);
+    expect(metrics).toMatch(/webhook_delivery_tries_total\{result="delivered"\} [1-9]/);
     expect(unlocked).toMatchObject({
       status: 'DELIVERED',
       attempts: 3,

@@ -35,6 +35,20 @@ export const httpRequests = new Counter({
   registers: [registry],
 });
 
+export const webhookTries = new Counter({
+  name: 'webhook_delivery_tries_total',
+  help: 'Tries of webhook deliveries by result: delivered, retry (it will be tried again) or failed (given up).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+export const sweepDevices = new Counter({
+  name: 'sweep_devices_total',
+  help: 'Devices examined by re-screening sweeps, by action and whether they were changed.',
+  labelNames: ['action', 'changed'] as const,
+  registers: [registry],
+});
+
 /** The databases this process serves; their pools and evaluators are read when scraped. */
 const watched = new Set<{ pool(): Record<string, number>; rebuilds(): number }>();
 

@@ -9,6 +9,7 @@ import { SweepSettings } from '../config';
 import { GraphQLContext, createContext } from '../context';
 import { Settings } from '../config';
 import { inTransaction } from '../db/transactions';
+import { sweepDevices } from '../ops/metrics';
 import { Policy } from '../policies/policy.entity';
 import { Sweep, SweepStatus } from './sweep.entity';
 import { applyChanges, candidateIds, countChange, plannedChanges, sweepScope } from './sweep.service';
@@ -151,7 +152,9 @@ export class SweepRunner {
    * sweep's progress with them — so a crash loses the batch whole or keeps it whole.
    */
   private async batch(sweepId: number, context: GraphQLContext, limit: number): Promise<BatchOutcome> {
-    return inTransaction(this.dataSource, async (manager) => {
+    // Counted once the batch has committed.
+    const counts = { action: '', examined: 0, changed: 0 };
+    const outcome = await inTransaction(this.dataSource, async (manager): Promise<BatchOutcome> => {
       const sweep = await lockSweep(manager, sweepId);
       if (!sweep || sweep.status !== SweepStatus.RUNNING || sweep.leaseOwner !== this.owner) return 'lost';
       const policy = await manager.findOneByOrFail(Policy, { id: sweep.policyId });
@@ -163,6 +166,7 @@ export class SweepRunner {
         return 'done';
       }
       const applied = await applyChanges(manager, context, sweep, await plannedChanges(manager, scope, ids, now));
+      Object.assign(counts, { action: sweep.action, examined: ids.length, changed: applied.length });
       const breakdown = sweep.breakdown;
       applied.forEach((change) => countChange(breakdown, change));
       await manager.update(
@@ -179,6 +183,11 @@ export class SweepRunner {
       );
       return 'continue';
     });
+    if (counts.examined) {
+      sweepDevices.inc({ action: counts.action, changed: 'true' }, counts.changed);
+      sweepDevices.inc({ action: counts.action, changed: 'false' }, counts.examined - counts.changed);
+    }
+    return outcome;
   }
 
   /** After a failed batch: each device alone, and one that still fails is counted and skipped. */

@@ -3,6 +3,7 @@ import { Logger } from 'pino';
 import { encodeGlobalId } from '../common/global-id';
 import { Settings } from '../config';
 import { EntityStatements } from '../db/prepared';
+import { webhookTries } from '../ops/metrics';
 import { inTransaction } from '../db/transactions';
 import { PartnerEvent } from './partner-event.entity';
 import { DeliveryStatus, WebhookDelivery, WebhookDeliveryAttempt } from './webhook-delivery.entity';
@@ -207,6 +208,7 @@ export class WebhookDispatcher {
             : { attempts, nextAttemptAt: new Date(now.getTime() + wait) },
       );
     });
+    webhookTries.inc({ result: delivered ? 'delivered' : exhausted ? 'failed' : 'retry' });
     if (!delivered)
       this.logger?.warn(
         { deliveryId: encodeGlobalId('WebhookDelivery', delivery.id), attempts, error: result.error },
