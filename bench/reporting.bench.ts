@@ -68,6 +68,11 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
     : `strftime('%Y-%m-%d', a."occurredAt")`;
   const counts = `COUNT(*), COUNT(DISTINCT a."deviceId"), SUM(CASE WHEN a."outcome" = 'LOCK' AND a."enforced" THEN 1 ELSE 0 END)`;
   const rows: [string, number, number][] = [];
+  const plainByRegionAndDay = () =>
+    dataSource.query(
+      `SELECT ${day}, a."resolvedRegionId", ${counts} FROM "activation_attempt" a WHERE a."occurredAt" >= ${p(1)} AND a."occurredAt" < ${p(2)} GROUP BY 1, 2`,
+      [stored(from90), stored(UNTIL)],
+    );
   const measure = async (name: string, report: () => Promise<unknown>, plain: () => Promise<unknown>) => {
     rows.push([name, await median(report), await median(plain)]);
   };
@@ -99,11 +104,34 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
         `,
         { from: from90, to: UNTIL },
       ),
+    plainByRegionAndDay,
+  );
+  await measure(
+    'the same without distinct devices (from the hourly rollup)',
     () =>
-      dataSource.query(
-        `SELECT ${day}, a."resolvedRegionId", ${counts} FROM "activation_attempt" a WHERE a."occurredAt" >= ${p(1)} AND a."occurredAt" < ${p(2)} GROUP BY 1, 2`,
-        [stored(from90), stored(UNTIL)],
+      graphql(
+        `
+          query ($from: DateTime!, $to: DateTime!) {
+            activationStats(filter: { from: $from, to: $to }, groupBy: [REGION], interval: DAY) {
+              rows {
+                bucketStart
+                region {
+                  code
+                }
+                attempts
+                locks
+                reviews
+                monitorWouldLocks
+              }
+              totals {
+                attempts
+              }
+            }
+          }
+        `,
+        { from: from90, to: UNTIL },
       ),
+    plainByRegionAndDay,
   );
   await measure(
     'activationStats by model and partner, 90 days, in Europe/Berlin weeks',

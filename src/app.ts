@@ -4,7 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { Express } from 'express';
-import { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { authenticate, capBatches, rateLimit } from './auth/http';
 import { queryLimits } from './common/query-limits';
@@ -28,6 +28,13 @@ export function formatError(settings: Settings) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = (formatted.extensions?.code as string | undefined) ?? 'INTERNAL_SERVER_ERROR';
     if (code === 'INTERNAL_SERVER_ERROR') {
+      // graphql-js coerces arguments while executing (an explicit null for a non-null argument):
+      // the client's mistake, not a fault.
+      const argument = /^Argument "([^"]+)" (?:of non-null type|has invalid value)/.exec(formatted.message);
+      const original = (error as { originalError?: Error }).originalError;
+      if (argument && (!original || (original instanceof GraphQLError && !original.originalError))) {
+        return { ...formatted, extensions: { code: 'BAD_USER_INPUT', field: argument[1] } };
+      }
       const cause = (error as { originalError?: Error }).originalError ?? error;
       if (isDatabaseUnavailable(cause)) {
         return {

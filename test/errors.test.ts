@@ -45,4 +45,17 @@ describe('error masking', () => {
     ]);
     expect(result.errors?.[0].extensions).not.toHaveProperty('stacktrace');
   });
+
+  it('names an argument given an explicit null where it may not be null, in production too', async () => {
+    const result = await production.execute(
+      'query ($zone: String) { activationStats(filter: { from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z" }, timeZone: $zone) { totals { attempts } } }',
+      { zone: null },
+    );
+    expect(result.errors).toMatchObject([
+      {
+        message: 'Argument "timeZone" of non-null type "String!" must not be null.',
+        extensions: { code: 'BAD_USER_INPUT', field: 'timeZone' },
+      },
+    ]);
+  });
 });

@@ -501,3 +501,98 @@ describe('CSV export over HTTP', () => {
     expect(csvField(null)).toBe('');
   });
 });
+
+describe('the hourly rollup', () => {
+  it('equals a GROUP BY over the raw attempts, kept in the transaction of every insert', async () => {
+    // Decisions after the seed insert attempts one by one and in batches: the trigger counts them all.
+    const partner = await client.data(`{ partners(first: 1) { nodes { id } } devices(first: 5) { nodes { imei } } }`);
+    for (const [index, device] of partner.devices.nodes.entries()) {
+      await client.data(
+        `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { userErrors { message } } }`,
+        { input: { imei: device.imei, signals: { ipCountry: index % 2 ? 'DE' : 'CU' } } },
+      );
+    }
+    const hour =
+      database.dataSource.options.type === 'postgres'
+        ? `date_trunc('hour', "occurredAt", 'UTC')`
+        : `substr("occurredAt", 1, 13) || ':00:00.000'`;
+    const normalise = (rows: Record<string, unknown>[]) =>
+      rows
+        .map((row) => ({
+          hour:
+            new Date(String(row.hour).replace(' ', 'T') + (String(row.hour).includes('Z') ? '' : 'Z')).getTime() ||
+            String(row.hour),
+          region: Number(row.region),
+          outcome: String(row.outcome),
+          enforced: row.enforced === true || row.enforced === 1,
+          attempts: Number(row.attempts),
+        }))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    const raw = await database.dataSource.query(
+      `SELECT ${hour} AS "hour", COALESCE("resolvedRegionId", 0) AS "region", "outcome", "enforced", COUNT(*) AS "attempts" FROM "activation_attempt" GROUP BY 1, 2, 3, 4`,
+    );
+    const rollup = await database.dataSource.query(
+      `SELECT "hourStart" AS "hour", "regionKey" AS "region", "outcome", "enforced", "attempts" FROM "activation_hourly_rollup"`,
+    );
+    expect(rollup.length).toBeGreaterThan(100);
+    expect(normalise(rollup)).toEqual(normalise(raw));
+  });
+
+  it.each([
+    ['region by day', { groupBy: ['REGION'], interval: 'DAY' }],
+    [
+      'country and outcome by week in Berlin',
+      { groupBy: ['COUNTRY', 'OUTCOME'], interval: 'WEEK', timeZone: 'Europe/Berlin' },
+    ],
+    ['outcome by hour in New York', { groupBy: ['OUTCOME'], interval: 'HOUR', timeZone: 'America/New_York' }],
+    [
+      'filtered regions and outcomes by month',
+      { groupBy: ['REGION'], interval: 'MONTH', filter: { regionCodes: ['UA', 'CU'], outcomes: ['LOCK', 'REVIEW'] } },
+    ],
+  ])('answers %s from the rollup with the figures of the raw scan', async (_name, shape: Record<string, any>) => {
+    const variables = {
+      groupBy: shape.groupBy,
+      interval: shape.interval,
+      timeZone: shape.timeZone ?? 'UTC',
+      filter: { from, to, ...shape.filter },
+    };
+    const FIGURES = 'attempts locks reviews monitorWouldLocks';
+    const query = (
+      counts: string,
+    ) => `query ($filter: ActivationStatsFilter!, $groupBy: [StatsGroupBy!], $interval: StatsInterval, $timeZone: String) {
+      activationStats(filter: $filter, groupBy: $groupBy, interval: $interval, timeZone: $timeZone) {
+        totals { ${counts} } rows { bucketStart outcome region { code } country { code } ${counts} }
+      }
+    }`;
+    const counter = database.statements;
+    const fast = await counter.measure(() => client.data(query(FIGURES), variables));
+    expect(fast.statements.some((sql) => sql.includes('activation_hourly_rollup'))).toBe(true);
+    expect(fast.statements.some((sql) => sql.includes('FROM "activation_attempt"'))).toBe(false);
+    const exact = await counter.measure(() => client.data(query(`${FIGURES} devices`), variables));
+    expect(exact.statements.some((sql) => sql.includes('activation_hourly_rollup'))).toBe(false);
+    const withoutDevices = ({ devices: _devices, ...rest }: Record<string, unknown>) => rest;
+    expect(fast.result.activationStats.totals).toEqual(withoutDevices(exact.result.activationStats.totals));
+    expect(fast.result.activationStats.rows).toEqual(exact.result.activationStats.rows.map(withoutDevices));
+    expect(fast.result.activationStats.rows.length).toBeGreaterThan(0);
+  });
+
+  it('reads the raw attempts for windows off the hour, half-hour zones, models and partners', async () => {
+    const FIGURES = 'totals { attempts } rows { attempts }';
+    const counter = database.statements;
+    for (const variables of [
+      { filter: { from: new Date(from.getTime() + 60_000), to }, groupBy: ['REGION'] },
+      { filter: { from, to }, groupBy: ['REGION'], interval: 'DAY', timeZone: 'Asia/Kolkata' },
+      { filter: { from, to }, groupBy: ['MODEL'] },
+      { filter: { from, to, modelCodes: ['AR-5'] }, groupBy: ['REGION'] },
+    ]) {
+      const measured = await counter.measure(() =>
+        client.data(
+          `query ($filter: ActivationStatsFilter!, $groupBy: [StatsGroupBy!], $interval: StatsInterval, $timeZone: String) {
+            activationStats(filter: $filter, groupBy: $groupBy, interval: $interval, timeZone: $timeZone) { ${FIGURES} } }`,
+          variables,
+        ),
+      );
+      expect(measured.statements.some((sql) => sql.includes('activation_hourly_rollup'))).toBe(false);
+    }
+  });
+});

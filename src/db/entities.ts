@@ -14,6 +14,7 @@ import { Policy } from '../policies/policy.entity';
 import { PolicyChangeRequest } from '../policies/policy-change-request.entity';
 import { PolicyVersion, PolicyVersionDeviceModel, PolicyVersionRegion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
+import { ActivationRollup } from '../reports/activation-rollup.entity';
 
 export const entities = [
   Region,
@@ -35,4 +36,5 @@ export const entities = [
   WebhookEndpoint,
   WebhookDelivery,
   WebhookDeliveryAttempt,
+  ActivationRollup,
 ];

@@ -18,7 +18,7 @@ import {
   StatsGroupBy,
   StatsInterval,
 } from './report.types';
-import { bucketSql, isTimeZone, localToInstant, offsetSegments } from './time-buckets';
+import { OffsetSegment, bucketSql, isTimeZone, localToInstant, offsetSegments } from './time-buckets';
 
 /** A report answers in one piece; a larger one must be narrowed (or fetched as CSV). */
 export const MAX_REPORT_ROWS = 10_000;
@@ -137,12 +137,62 @@ function selection(
   );
 }
 
+const HOUR_MS = 3_600_000;
+const ROLLUP_GROUPS = new Set([StatsGroupBy.REGION, StatsGroupBy.COUNTRY, StatsGroupBy.OUTCOME]);
+
+/**
+ * Whether the hourly rollup answers exactly: no distinct devices asked for (they do not add up
+ * across hours), only region, country and outcome groupings and filters, a window on whole UTC
+ * hours, and local buckets that start on whole UTC hours (zones with whole-hour offsets).
+ */
+function rollupAnswers(
+  resolved: ResolvedStatsFilter,
+  groups: Set<StatsGroupBy>,
+  segments: OffsetSegment[] | null,
+  needsDevices: boolean,
+): boolean {
+  return (
+    !needsDevices &&
+    [...groups].every((group) => ROLLUP_GROUPS.has(group)) &&
+    resolved.modelIds === undefined &&
+    resolved.partnerId === undefined &&
+    resolved.from.getTime() % HOUR_MS === 0 &&
+    resolved.to.getTime() % HOUR_MS === 0 &&
+    (segments ?? []).every((segment) => segment.offsetMinutes % 60 === 0 && segment.from % HOUR_MS === 0)
+  );
+}
+
+const ROLLUP_COUNTS = `SUM(u."attempts") AS "attempts", 0 AS "devices",
+  SUM(CASE WHEN u."outcome" = 'LOCK' AND u."enforced" THEN u."attempts" ELSE 0 END) AS "locks",
+  SUM(CASE WHEN u."outcome" = 'REVIEW' AND u."enforced" THEN u."attempts" ELSE 0 END) AS "reviews",
+  SUM(CASE WHEN u."outcome" = 'LOCK' AND NOT u."enforced" THEN u."attempts" ELSE 0 END) AS "monitorWouldLocks"`;
+
+/** FROM and WHERE over the hourly rollup `u` for a filter the rollup answers. */
+function rollupSelection(filter: ResolvedStatsFilter, parameters: SqlParameters, joinRegion: boolean) {
+  const conditions = [
+    `u."hourStart" >= ${parameters.instant(filter.from)}`,
+    `u."hourStart" < ${parameters.instant(filter.to)}`,
+  ];
+  if (filter.regionIds) conditions.push(`u."regionKey" IN (${parameters.list(filter.regionIds)})`);
+  if (filter.outcomes) conditions.push(`u."outcome" IN (${parameters.list(filter.outcomes)})`);
+  return (
+    `FROM "activation_hourly_rollup" u` +
+    (joinRegion ? ` LEFT JOIN "region" r ON r."id" = NULLIF(u."regionKey", 0)` : '') +
+    ` WHERE ${conditions.join(' AND ')}`
+  );
+}
+
+/**
+ * The report. `needsDevices: false` (the caller asked for no distinct-device figure) lets the
+ * hourly rollup answer when it can; the device figures are then 0 and must not be shown.
+ */
 export async function activationStats(
   context: GraphQLContext,
   filter: ActivationStatsFilter,
   groupBy: StatsGroupBy[],
   interval: StatsInterval | null,
   timeZone: string,
+  needsDevices = true,
 ): Promise<ActivationStats> {
   if (!isTimeZone(timeZone))
     throw new BadUserInputError('timeZone', `"${timeZone}" is not an IANA time zone, e.g. "Europe/Berlin"`);
@@ -151,19 +201,19 @@ export async function activationStats(
   const dialect = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
   const statements = new EntityStatements(dataSource, ActivationAttempt);
   const groups = new Set(groupBy);
+  const segments = interval ? offsetSegments(timeZone, resolved.from.getTime(), resolved.to.getTime()) : null;
+  const fromRollup = rollupAnswers(resolved, groups, segments, needsDevices);
+  const time = fromRollup ? 'u."hourStart"' : 'a."occurredAt"';
   // Parameters are numbered in the order they appear: the bucket's come first, in the SELECT.
   const parameters = new SqlParameters(statements);
   const columns: [string, string][] = [];
-  if (interval) {
-    const segments = offsetSegments(timeZone, resolved.from.getTime(), resolved.to.getTime());
-    columns.push([
-      'bucket',
-      bucketSql(dialect, 'a."occurredAt"', interval, segments, (value) => parameters.instant(value)),
-    ]);
+  if (interval && segments) {
+    columns.push(['bucket', bucketSql(dialect, time, interval, segments, (value) => parameters.instant(value))]);
   }
-  if (groups.has(StatsGroupBy.REGION)) columns.push(['regionId', 'a."resolvedRegionId"']);
+  if (groups.has(StatsGroupBy.REGION))
+    columns.push(['regionId', fromRollup ? 'NULLIF(u."regionKey", 0)' : 'a."resolvedRegionId"']);
   if (groups.has(StatsGroupBy.COUNTRY)) columns.push(['countryId', 'COALESCE(r."parentId", r."id")']);
-  if (groups.has(StatsGroupBy.OUTCOME)) columns.push(['outcome', 'a."outcome"']);
+  if (groups.has(StatsGroupBy.OUTCOME)) columns.push(['outcome', fromRollup ? 'u."outcome"' : 'a."outcome"']);
   if (groups.has(StatsGroupBy.MODEL)) columns.push(['modelId', 'd."modelId"']);
   if (groups.has(StatsGroupBy.PARTNER)) columns.push(['partnerId', 'd."partnerId"']);
   if (groups.has(StatsGroupBy.POLICY)) columns.push(['policyId', 'v."policyId"']);
@@ -174,11 +224,14 @@ export async function activationStats(
     version: groups.has(StatsGroupBy.POLICY),
   };
   const selectSql = select.length ? `${select.join(', ')}, ` : '';
-  const from = selection(resolved, parameters, joins);
+  const from = fromRollup
+    ? rollupSelection(resolved, parameters, joins.region)
+    : selection(resolved, parameters, joins);
   const groupSql = columns.length
     ? ` GROUP BY ${columns.map((_, index) => index + 1).join(', ')} ORDER BY ${columns.map((_, index) => index + 1).join(', ')}`
     : '';
-  const sql = `SELECT ${selectSql}${COUNTS} ${from}${groupSql} LIMIT ${MAX_REPORT_ROWS + 1}`;
+  const counts = fromRollup ? ROLLUP_COUNTS : COUNTS;
+  const sql = `SELECT ${selectSql}${counts} ${from}${groupSql} LIMIT ${MAX_REPORT_ROWS + 1}`;
   const rows: Record<string, unknown>[] = await dataSource.query(sql, parameters.values);
   if (rows.length > MAX_REPORT_ROWS) {
     throw new BadUserInputError(
@@ -187,7 +240,9 @@ export async function activationStats(
     );
   }
   const totalParameters = new SqlParameters(statements);
-  const totalsSql = `SELECT ${COUNTS} ${selection(resolved, totalParameters, { device: false, region: false, version: false })}`;
+  const totalsSql = fromRollup
+    ? `SELECT ${ROLLUP_COUNTS} ${rollupSelection(resolved, totalParameters, false)}`
+    : `SELECT ${COUNTS} ${selection(resolved, totalParameters, { device: false, region: false, version: false })}`;
   const [totals] = await dataSource.query(totalsSql, totalParameters.values);
   return {
     timeZone,

@@ -130,7 +130,13 @@ export function bucketSql(
     const unit = { HOUR: 'hour', DAY: 'day', WEEK: 'week', MONTH: 'month' }[interval];
     return `to_char(date_trunc('${unit}', ${local}), 'YYYY-MM-DD"T"HH24:MI:SS')`;
   }
-  const local = `datetime(${column}, (${offset}) || ' minutes')`;
+  // In UTC the stored text is already local: cut it instead of parsing every row (SQLite keeps
+  // 'YYYY-MM-DD HH:MM:SS.SSS').
+  const utc = segments.length === 1 && segments[0].offsetMinutes === 0;
+  if (utc && interval === StatsInterval.DAY) return `substr(${column}, 1, 10) || 'T00:00:00'`;
+  if (utc && interval === StatsInterval.HOUR)
+    return `substr(${column}, 1, 10) || 'T' || substr(${column}, 12, 2) || ':00:00'`;
+  const local = utc ? column : `datetime(${column}, (${offset}) || ' minutes')`;
   switch (interval) {
     case StatsInterval.HOUR:
       return `strftime('%Y-%m-%dT%H:00:00', ${local})`;

@@ -5,6 +5,7 @@ import { ReportIndex1764400000000 } from './1764400000000-ReportIndex';
 import { PolicyApprovals1764500000000 } from './1764500000000-PolicyApprovals';
 import { SweepsAndStatusHistory1764600000000 } from './1764600000000-SweepsAndStatusHistory';
 import { PartnerWebhooks1764700000000 } from './1764700000000-PartnerWebhooks';
+import { ActivationRollup1764800000000 } from './1764800000000-ActivationRollup';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   PolicyApprovals1764500000000,
   SweepsAndStatusHistory1764600000000,
   PartnerWebhooks1764700000000,
+  ActivationRollup1764800000000,
 ];

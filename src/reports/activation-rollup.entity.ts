@@ -1,0 +1,26 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { timestampType } from '../db/column-types';
+
+/**
+ * Attempts counted per UTC hour, resolved region (0: none), outcome and enforcement. Kept by a
+ * database trigger on activation_attempt (migration 8), so it changes in the same transaction as
+ * the attempts it counts, whichever code inserts them. Counts add up across hours and regions;
+ * distinct devices do not, so they are never read from here.
+ */
+@Entity('activation_hourly_rollup')
+export class ActivationRollup {
+  @PrimaryColumn({ type: timestampType })
+  hourStart: Date;
+
+  @PrimaryColumn({ type: 'integer' })
+  regionKey: number;
+
+  @PrimaryColumn({ type: 'varchar', length: 10 })
+  outcome: string;
+
+  @PrimaryColumn({ type: 'boolean' })
+  enforced: boolean;
+
+  @Column({ type: 'integer' })
+  attempts: number;
+}
