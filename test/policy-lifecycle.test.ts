@@ -313,6 +313,9 @@ describe('scheduled versions and history', () => {
       policyVersion: { number: 2 },
     });
     expect((await preview(deviceImei, ROME)).outcome).toBe('REVIEW');
+    const LOCKING = `{ policies(first: 50, filter: { actions: [LOCK], coversRegionCode: "IT" }) { nodes { key } } }`;
+    // Filters look at the version in force now, like currentVersion.
+    expect((await client.data(LOCKING)).policies.nodes).toEqual([]);
 
     // When the instant comes, the live rules switch without any change or rebuild.
     const rebuilds = evaluatorFor(database.dataSource).rebuilds;
@@ -323,6 +326,9 @@ describe('scheduled versions and history', () => {
       `{ policy(key: "scheduled-italy") { currentVersion { number } scheduledVersion { number } } }`,
     );
     expect(now.policy).toEqual({ currentVersion: { number: 2 }, scheduledVersion: null });
+    expect((await client.data(LOCKING)).policies.nodes).toEqual([{ key: 'scheduled-italy' }]);
+    const unknown = await client.execute(`{ policies(filter: { coversRegionCode: "XX" }) { totalCount } }`);
+    expect(unknown.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.coversRegionCode' });
   });
 
   it('answers region(asOf:) and previewDecision(asOf:) with retired policies and revoked exemptions as they stood', async () => {

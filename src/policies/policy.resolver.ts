@@ -52,10 +52,14 @@ function changePayload(outcome: MutationOutcome<PolicyChangeOutcome>) {
   };
 }
 
-/** Whether a version covers a region code, directly or through the region's country. */
-async function coversRegion(context: GraphQLContext, version: PolicyVersion, code: string): Promise<boolean> {
+async function regionNamed(context: GraphQLContext, code: string): Promise<Region> {
   const region = await context.loaders.regionByCode.load(code.trim().toUpperCase());
   if (!region) throw new BadUserInputError('filter.coversRegionCode', `unknown region code "${code}"`);
+  return region;
+}
+
+/** Whether a version covers a region, directly or through the region's country. */
+async function coversRegion(context: GraphQLContext, version: PolicyVersion, region: Region): Promise<boolean> {
   const regionIds = await context.loaders.regionIdsByVersion.load(version.id);
   return regionIds.includes(region.id) || (region.parentId !== null && regionIds.includes(region.parentId));
 }
@@ -88,24 +92,31 @@ export class PolicyResolver {
       nullable: true,
       description:
         'An instant (past or future): only policies with a version in force then, each described by that version. ' +
-        'The filter applies to that version; statuses are those of today.',
+        'The filter applies to that version; statuses are those of today. Without it, the filter applies to the ' +
+        'version in force now (`currentVersion`).',
     })
     asOf: Date | null,
     @Ctx() context: GraphQLContext,
   ) {
     const window = context.pageWindow(page);
-    const query = await queryPolicies(context, asOf ? { statuses: filter?.statuses } : filter);
-    if (!asOf) return paginateQuery(query, policySort(orderBy), window);
-    // As of an instant the versions in force decide, which SQL cannot see cheaply: policies are few.
-    const candidates = await query.andWhere('policy.status <> :draft', { draft: PolicyStatus.DRAFT }).getMany();
-    const inForce = await Promise.all(candidates.map((policy) => versionInForceAt(context, policy, asOf)));
+    const query = queryPolicies(context, filter);
+    const onVersions = filter?.actions || filter?.modes || filter?.coversRegionCode;
+    if (!asOf && !onVersions) return paginateQuery(query, policySort(orderBy), window);
+    // Conditions on what a policy says apply to the version its fields describe — in force now, or
+    // at the as-of instant — which SQL cannot pick cheaply; policies are few.
+    const region = filter?.coversRegionCode ? await regionNamed(context, filter.coversRegionCode) : null;
+    if (asOf) query.andWhere('policy.status <> :draft', { draft: PolicyStatus.DRAFT });
+    const candidates = await query.getMany();
+    const versions = await Promise.all(
+      candidates.map((policy) => (asOf ? versionInForceAt(context, policy, asOf) : describedVersion(context, policy))),
+    );
     const matching: Policy[] = [];
-    for (const [index, version] of inForce.entries()) {
+    for (const [index, version] of versions.entries()) {
       if (!version) continue;
       if (filter?.actions && !filter.actions.includes(version.action)) continue;
       if (filter?.modes && !filter.modes.includes(version.mode)) continue;
-      if (filter?.coversRegionCode && !(await coversRegion(context, version, filter.coversRegionCode))) continue;
-      matching.push(asOfCopy(candidates[index], asOf));
+      if (region && !(await coversRegion(context, version, region))) continue;
+      matching.push(asOf ? asOfCopy(candidates[index], asOf) : candidates[index]);
     }
     return paginateArray(matching, policySort(orderBy), window);
   }

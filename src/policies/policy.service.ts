@@ -1,7 +1,7 @@
 import { EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import { recordAuditEvent } from '../audit/audit.service';
 import { isUniqueViolation } from '../common/db-errors';
-import { BadUserInputError, UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
+import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { rowIdOf } from '../common/global-id';
 import { abortOnUserErrors } from '../common/mutation';
 import { GraphQLContext } from '../context';
@@ -43,29 +43,11 @@ export interface PolicyRules {
   productScope: string[];
 }
 
-export async function queryPolicies(context: GraphQLContext, filter?: PolicyFilter | null) {
+/** Policies by status; conditions on what they say are applied to the version in force by the resolver. */
+export function queryPolicies(context: GraphQLContext, filter?: PolicyFilter | null): SelectQueryBuilder<Policy> {
   const qb: SelectQueryBuilder<Policy> = context.dataSource.getRepository(Policy).createQueryBuilder('policy');
   if (filter?.statuses)
     qb.andWhere('policy.status IN (:...statuses)', { statuses: filter.statuses.length ? filter.statuses : [''] });
-  if (filter?.actions || filter?.modes) {
-    qb.innerJoin(PolicyVersion, 'current', 'current.id = policy.currentVersionId');
-    if (filter.actions)
-      qb.andWhere('current.action IN (:...actions)', { actions: filter.actions.length ? filter.actions : [''] });
-    if (filter.modes) qb.andWhere('current.mode IN (:...modes)', { modes: filter.modes.length ? filter.modes : [''] });
-  }
-  if (filter?.coversRegionCode) {
-    const region = await context.loaders.regionByCode.load(filter.coversRegionCode.toUpperCase());
-    if (!region)
-      throw new BadUserInputError('filter.coversRegionCode', `unknown region code "${filter.coversRegionCode}"`);
-    const coveringIds = region.parentId === null ? [region.id] : [region.id, region.parentId];
-    const coveringVersions = qb
-      .subQuery()
-      .select('covered.policyVersionId')
-      .from(PolicyVersionRegion, 'covered')
-      .where('covered.regionId IN (:...coveringIds)')
-      .getQuery();
-    qb.andWhere(`policy.currentVersionId IN ${coveringVersions}`, { coveringIds });
-  }
   return qb;
 }
 
