@@ -87,6 +87,12 @@ export class WebhookDispatcher {
 
   /** New events become one PENDING delivery per subscribed, enabled endpoint of the event's partner. */
   async fanOut(): Promise<number> {
+    // Most rounds find nothing: a plain read first keeps idle instances from opening transactions.
+    const waiting = await this.dataSource
+      .createQueryBuilder(PartnerEvent, 'event')
+      .where('event.fannedOutAt IS NULL')
+      .getExists();
+    if (!waiting) return 0;
     return inTransaction(this.dataSource, async (manager) => {
       const events = await lockSkippingHeld(
         manager
@@ -127,6 +133,12 @@ export class WebhookDispatcher {
   /** Claims the due deliveries, tries each, and records every try. */
   async sendDue(): Promise<number> {
     const webhooks = this.settings.webhooks;
+    const anyDue = await this.dataSource
+      .createQueryBuilder(WebhookDelivery, 'delivery')
+      .where('delivery.status = :pending', { pending: DeliveryStatus.PENDING })
+      .andWhere('delivery.nextAttemptAt <= :now', { now: this.deliveries.persisted('nextAttemptAt', new Date()) })
+      .getExists();
+    if (!anyDue) return 0;
     const claimed = await inTransaction(this.dataSource, async (manager) => {
       const now = new Date();
       const due = await lockSkippingHeld(
