@@ -5,6 +5,7 @@
  */
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import { registry } from '../src/ops/metrics';
+import { PartnerEvent, PartnerEventType } from '../src/webhooks/partner-event.entity';
 import { DeviceStatusChange } from '../src/devices/device-status-change.entity';
 import { withCheckDigit } from '../src/devices/imei';
 import { sweepRunnerFor } from '../src/sweeps/sweep-runner';
@@ -207,6 +208,11 @@ describe('LOCK_ACTIVE_DEVICES', () => {
     const audits = await database.dataSource.getRepository(AuditEvent).findBy({ action: 'device.locked' });
     const bySweep = audits.filter((event) => (event.after as { sweepId?: string }).sweepId === sweepId);
     expect(bySweep).toHaveLength(4);
+    // Their partners hear of it through the webhook outbox, written with each change.
+    const events = await database.dataSource
+      .getRepository(PartnerEvent)
+      .findBy({ type: PartnerEventType.DEVICE_LOCKED });
+    expect(events.filter((event) => event.data.sweepId === sweepId)).toHaveLength(4);
 
     // Nothing is left to do: a second dry run changes nothing; a locked device stays locked when it asks again.
     const again = await client.data(START, {
