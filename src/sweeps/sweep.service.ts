@@ -5,7 +5,7 @@ import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { GraphQLContext } from '../context';
 import { CompiledRules, evaluatorFor } from '../decisions/evaluator';
 import { evaluatePolicies } from '../decisions/engine/policy-evaluator';
-import { CompiledPolicy } from '../decisions/engine/types';
+import { CompiledPolicy, isInForceAt } from '../decisions/engine/types';
 import { recordStatusChange } from '../devices/device-status';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { Device, DeviceStatus } from '../devices/device.entity';
@@ -44,10 +44,8 @@ export async function sweepScope(manager: EntityManager, policyKey: string, acti
   if (!policy) throw new UserErrorsAbort([userError(['policyKey'], UserErrorCode.NOT_FOUND, 'no policy has this key')]);
   const rules = await evaluatorFor(manager.connection).current();
   const now = Date.now();
-  const own = rules.engineData.policies.filter((compiled) => compiled.policyKey === policy.key);
-  const inForce = own.find(
-    (compiled) => compiled.effectiveFrom <= now && (compiled.effectiveUntil === null || now < compiled.effectiveUntil),
-  );
+  const speaking = rules.engine.policiesAt(now).find((compiled) => compiled.policyKey === policy.key);
+  const inForce = speaking && isInForceAt(speaking, now) ? speaking : undefined;
   if (action === SweepAction.LOCK_ACTIVE_DEVICES && !isEnforcedLock(inForce)) {
     throw new UserErrorsAbort([
       userError(
@@ -57,10 +55,12 @@ export async function sweepScope(manager: EntityManager, policyKey: string, acti
       ),
     ]);
   }
-  const coveredCodes = inForce ? [...inForce.regionCodes] : [];
-  const regionIds = [...rules.regionIdByCode.entries()]
-    .filter(([code]) => coveredCodes.some((covered) => code === covered || code.startsWith(`${covered}-`)))
-    .map(([, id]) => id);
+  // Where it covers, as the engine reads coverage: a region or one of its ancestors named.
+  const regionIds = inForce
+    ? [...rules.regionIdByCode].flatMap(([code, id]) =>
+        rules.engineData.regions.lineage(code).some((covering) => inForce.regionCodes.has(covering)) ? [id] : [],
+      )
+    : [];
   const versions = await manager.find(PolicyVersion, { select: { id: true }, where: { policyId: policy.id } });
   return {
     policy,
@@ -167,13 +167,14 @@ export async function plannedChanges(
     }
   }
   const codeById = new Map([...scope.rules.regionIdByCode].map(([code, id]) => [id, code]));
+  const policiesNow = scope.rules.engine.policiesAt(now.getTime());
   const changes: SweepChange[] = [];
   for (const device of devices) {
     const found = evidence.get(device.id);
     const regionCode = found && codeById.get(found.regionId);
     if (!found || !regionCode) continue;
     const evaluation = evaluatePolicies(
-      scope.rules.engineData.policies,
+      policiesNow,
       scope.rules.engineData.exemptions,
       scope.rules.engineData.regions,
       regionCode,

@@ -1,5 +1,6 @@
 import { versionInForce, versionWindows } from '../../src/policies/policy-timeline';
 import { restrictionReasons, RestrictingRules } from '../../src/policies/restriction';
+import { CompiledPolicy, versionsAt } from '../../src/decisions/engine/types';
 
 const day = (n: number) => Date.UTC(2026, 0, n);
 const version = (id: number, from: number, until: number | null = null) => ({
@@ -86,5 +87,29 @@ describe('restrictionReasons', () => {
     expect(restrictionReasons(null, base, parentOf)).toEqual(['NEW_ENFORCING_POLICY']);
     expect(restrictionReasons(null, { ...base, mode: 'MONITOR' }, parentOf)).toEqual([]);
     expect(restrictionReasons({ ...base, mode: 'MONITOR' }, base, parentOf)).toEqual(['MODE_TO_ENFORCE']);
+  });
+});
+
+describe('versionsAt', () => {
+  const compiled = (versionId: number, from: number, until: number | null, policyKey = 'p'): CompiledPolicy => ({
+    versionId,
+    policyKey,
+    versionNumber: versionId,
+    action: 'LOCK',
+    mode: 'ENFORCE',
+    priority: 0,
+    effectiveFrom: from,
+    effectiveUntil: until,
+    regionCodes: new Set(['CU']),
+    modelCodes: null,
+  });
+  const versions = [compiled(1, day(1), day(10)), compiled(2, day(10), day(20)), compiled(3, day(30), null, 'q')];
+
+  it('weighs one version per policy: the one in force, else the latest, never past and future side by side', () => {
+    expect(versionsAt(versions, day(5)).map((policy) => policy.versionId)).toEqual([1, 3]);
+    expect(versionsAt(versions, day(15)).map((policy) => policy.versionId)).toEqual([2, 3]);
+    // Between windows (after the last ended) the latest explains why nothing applies.
+    expect(versionsAt(versions, day(25)).map((policy) => policy.versionId)).toEqual([2, 3]);
+    expect(versionsAt(versions, day(0)).map((policy) => policy.versionId)).toEqual([2, 3]);
   });
 });

@@ -29,7 +29,7 @@ import { RegionDirectory } from './regions';
 import { readGps, readIp, readSim } from './signal-readers';
 import { GeoLocator } from './geo-locator';
 import { MobileNetworkTable } from './mobile-networks';
-import { CompiledExemption, CompiledPolicy, Decision, DeviceFacts, SignalReading, Signals } from './types';
+import { CompiledExemption, CompiledPolicy, Decision, DeviceFacts, SignalReading, Signals, versionsAt } from './types';
 
 export interface EngineData {
   regions: RegionDirectory;
@@ -41,12 +41,22 @@ export interface EngineData {
 }
 
 export class DecisionEngine {
-  constructor(private readonly data: EngineData) {}
+  /** Whether some policy has more than one version compiled (else every decision weighs them all as they are). */
+  private readonly versioned: boolean;
 
-  /** True when some policy in force names the region or one of its ancestors. */
-  private isRestricted(regionCode: string): boolean {
+  constructor(private readonly data: EngineData) {
+    this.versioned = new Set(data.policies.map((policy) => policy.policyKey)).size < data.policies.length;
+  }
+
+  /** The version of each policy that speaks for it at an instant. */
+  policiesAt(at: number): readonly CompiledPolicy[] {
+    return this.versioned ? versionsAt(this.data.policies, at) : this.data.policies;
+  }
+
+  /** True when one of the policies names the region or one of its ancestors. */
+  private isRestricted(policies: readonly CompiledPolicy[], regionCode: string): boolean {
     const lineage = this.data.regions.lineage(regionCode);
-    return this.data.policies.some((policy) => lineage.some((code) => policy.regionCodes.has(code)));
+    return policies.some((policy) => lineage.some((code) => policy.regionCodes.has(code)));
   }
 
   readSignals(signals: Signals): SignalReading[] {
@@ -76,11 +86,12 @@ export class DecisionEngine {
       regionSource: deciding?.source ?? ('NONE' as const),
       readings,
     };
+    const policies = this.policiesAt(occurredAt.getTime());
     const evaluation =
       base.regionCode === null
         ? { considered: [], winner: null, exemptionIds: [] }
         : evaluatePolicies(
-            this.data.policies,
+            policies,
             this.data.exemptions,
             this.data.regions,
             base.regionCode,
@@ -119,7 +130,7 @@ export class DecisionEngine {
       gps.regionCode !== null &&
       sim.regionCode !== null &&
       !this.data.regions.related(gps.regionCode, sim.regionCode) &&
-      (this.isRestricted(gps.regionCode) || this.isRestricted(sim.regionCode))
+      (this.isRestricted(policies, gps.regionCode) || this.isRestricted(policies, sim.regionCode))
     ) {
       return {
         ...base,

@@ -33,7 +33,10 @@ export interface SignalReading {
   detail: string;
 }
 
-/** The current version of an ACTIVE policy, compiled for fast lookups. */
+/**
+ * One version of a policy, compiled for fast lookups, with the window in which it is in force
+ * (`effectiveFrom`/`effectiveUntil`); a policy has one entry per version that is ever in force.
+ */
 export interface CompiledPolicy {
   versionId: number;
   policyKey: string;
@@ -87,4 +90,28 @@ export interface Decision {
   reasonCodes: string[];
   readings: SignalReading[];
   considered: PolicyConsideration[];
+}
+
+/**
+ * The version of each policy that speaks for it at an instant: the one whose window holds the
+ * instant, else its latest (which then explains why it does not apply). Versions past or to come
+ * are never weighed beside it.
+ */
+export function versionsAt(policies: readonly CompiledPolicy[], at: number): CompiledPolicy[] {
+  const chosen = new Map<string, CompiledPolicy>();
+  for (const policy of policies) {
+    const current = chosen.get(policy.policyKey);
+    if (
+      !current ||
+      isInForceAt(policy, at) ||
+      (!isInForceAt(current, at) && policy.effectiveFrom > current.effectiveFrom)
+    )
+      chosen.set(policy.policyKey, policy);
+  }
+  return [...chosen.values()];
+}
+
+/** Whether a compiled version is in force at an instant. */
+export function isInForceAt(policy: CompiledPolicy, at: number): boolean {
+  return policy.effectiveFrom <= at && (policy.effectiveUntil === null || at < policy.effectiveUntil);
 }
