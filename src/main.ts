@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   sweeps.startPolling();
   // Partner events waiting in the outbox (from any instance) are delivered from here.
   const webhooks = webhookDispatcherFor(dataSource, settings, logger);
-  webhooks.startPolling();
+  webhooks.startPolling(1_000);
 
   server.on('error', (error: NodeJS.ErrnoException) => {
     logger.fatal(

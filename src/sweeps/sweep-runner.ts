@@ -9,6 +9,7 @@ import { SweepSettings } from '../config';
 import { GraphQLContext, createContext } from '../context';
 import { Settings } from '../config';
 import { inTransaction } from '../db/transactions';
+import { BackgroundWorker } from '../ops/background-worker';
 import { sweepDevices } from '../ops/metrics';
 import { Policy } from '../policies/policy.entity';
 import { Sweep, SweepStatus } from './sweep.entity';
@@ -28,50 +29,30 @@ export async function lockSweep(manager: EntityManager, id: number): Promise<Swe
  * that each batch renews; a sweep whose instance died (or was restarted) is claimed again once the
  * lease lapses, and carries on after its last committed batch.
  */
-export class SweepRunner {
+export class SweepRunner extends BackgroundWorker {
   /** This instance, as it signs its leases. */
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  private running: Promise<void> | null = null;
-  private stopped = false;
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly settings: Settings,
-    private readonly logger?: Logger,
-  ) {}
+    logger?: Logger,
+  ) {
+    super(logger, 'sweep runner');
+  }
 
   private get sweeps(): SweepSettings {
     return this.settings.sweeps;
   }
 
-  /** Starts work if there is any and none is under way (after a sweep is started or resumed). */
-  wake(): void {
-    if (this.stopped || this.running) return;
-    this.running = this.work()
-      .catch((error) => this.logger?.error({ err: error }, 'sweep runner failed; it retries on its next round'))
-      .finally(() => {
-        this.running = null;
-      });
-  }
-
-  /** Resolves once no batch is under way (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  /** Looks for sweeps to carry on now and then: ones left RUNNING by a restart or another instance. */
-  startPolling(): void {
-    this.timer = setInterval(() => this.wake(), Math.max(1_000, Math.floor(this.sweeps.leaseMs / 2)));
-    this.timer.unref();
-    this.wake();
+  /** Polls at half the lease: a sweep left by a dead instance is taken over soon after its lease lapses. */
+  override startPolling(): void {
+    super.startPolling(Math.max(1_000, Math.floor(this.sweeps.leaseMs / 2)));
   }
 
   /** Stops after the batch in flight and gives up the lease, so another instance may carry on at once. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.idle();
+  override async stop(): Promise<void> {
+    await super.stop();
     await inTransaction(this.dataSource, (manager) =>
       manager
         .createQueryBuilder()
@@ -82,7 +63,7 @@ export class SweepRunner {
     );
   }
 
-  private async work(): Promise<void> {
+  protected async work(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
       const sweep = await this.claim();

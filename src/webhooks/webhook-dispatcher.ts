@@ -3,6 +3,7 @@ import { Logger } from 'pino';
 import { encodeGlobalId } from '../common/global-id';
 import { Settings } from '../config';
 import { EntityStatements } from '../db/prepared';
+import { BackgroundWorker } from '../ops/background-worker';
 import { webhookTries } from '../ops/metrics';
 import { inTransaction } from '../db/transactions';
 import { PartnerEvent } from './partner-event.entity';
@@ -36,47 +37,20 @@ export function deliveryBody(event: PartnerEvent): string {
  * pushing its next try past the time a try can take, so an instance that dies mid-send leaves it
  * due again for any instance. Receivers tell repeats apart by the event id.
  */
-export class WebhookDispatcher {
-  private running: Promise<void> | null = null;
-  private stopped = false;
-  private timer: NodeJS.Timeout | null = null;
+export class WebhookDispatcher extends BackgroundWorker {
   private transport: WebhookTransport | null = null;
   private readonly deliveries: EntityStatements<WebhookDelivery>;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly settings: Settings,
-    private readonly logger?: Logger,
+    logger?: Logger,
   ) {
+    super(logger, 'webhook dispatch');
     this.deliveries = new EntityStatements(dataSource, WebhookDelivery);
   }
 
-  wake(): void {
-    if (this.stopped || this.running) return;
-    this.running = this.work()
-      .catch((error) => this.logger?.error({ err: error }, 'webhook dispatch failed; it retries on its next round'))
-      .finally(() => {
-        this.running = null;
-      });
-  }
-
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  startPolling(intervalMs = 1_000): void {
-    this.timer = setInterval(() => this.wake(), intervalMs);
-    this.timer.unref();
-    this.wake();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.idle();
-  }
-
-  private async work(): Promise<void> {
+  protected async work(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
       const fannedOut = await this.fanOut();
