@@ -40,8 +40,8 @@ export function internalViewer(name: string): Viewer {
   return { keyId: null, name, role: Role.ADMIN, partnerId: null, internal: true };
 }
 
-/** Whether the caller may see this device: always, unless it is a PARTNER and the device another's. */
-export function isVisibleDevice(viewer: Viewer | null, device: { partnerId: number }): boolean {
+/** Whether the caller may see a partner's row (a device, an endpoint): always, unless it is a PARTNER and the row another's. */
+export function isVisiblePartnerRow(viewer: Viewer | null, row: { partnerId: number }): boolean {
   const scope = partnerScopeOf(viewer);
-  return scope === null || device.partnerId === scope;
+  return scope === null || row.partnerId === scope;
 }

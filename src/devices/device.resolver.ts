@@ -12,7 +12,7 @@ import { ConnectionArgs } from '../common/connection-args';
 import { BadUserInputError } from '../common/errors';
 import { runMutation } from '../common/mutation';
 import { paginateQuery } from '../common/sql-pagination';
-import { isVisibleDevice, partnerScopeOf } from '../auth/viewer';
+import { isVisiblePartnerRow, partnerScopeOf } from '../auth/viewer';
 import { GraphQLContext } from '../context';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Partner } from '../partners/partner.entity';
@@ -55,7 +55,7 @@ export class DeviceResolver {
     if (problem) throw new BadUserInputError('imei', imeiProblemMessages[problem]);
     const device = await context.loaders.deviceByImei.load(imei.trim());
     // Another partner's device reads as not registered.
-    return device && isVisibleDevice(context.viewer, device) ? device : null;
+    return device && isVisiblePartnerRow(context.viewer, device) ? device : null;
   }
 
   @Authorized(access.registerDevices)

@@ -8,12 +8,11 @@ import { partnerScopeOf } from '../auth/viewer';
 import { GraphQLContext } from '../context';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { deviceModelIds } from '../device-models/device-model.service';
-import { Partner } from '../partners/partner.entity';
+import { partnerInScope } from '../partners/partner.service';
 import { Region } from '../regions/region.entity';
 import { Device, DeviceStatus } from './device.entity';
 import { DeviceFilter, RegisterDevicesInput, ResolvedDeviceFilter } from './device.types';
 import { imeiProblem, imeiProblemMessages, typeAllocationCode } from './imei';
-import { findByGlobalId } from '../common/find-by-global-id';
 
 /** Rows per INSERT and per IN (…) list: well under both databases' bound-parameter limits. */
 const CHUNK_SIZE = 500;
@@ -96,12 +95,8 @@ export function queryDevices(dataSource: DataSource, filter: ResolvedDeviceFilte
  * the first), so a partner can fix a file in one round trip.
  */
 export async function registerDevices(manager: EntityManager, context: GraphQLContext, input: RegisterDevicesInput) {
-  const scope = partnerScopeOf(context.viewer);
-  // A PARTNER key registers for its own partner only; another partner's ID reads as unknown.
-  const partner =
-    scope === null || rowIdOf(input.partnerId, 'Partner') === scope
-      ? await findByGlobalId(manager, Partner, input.partnerId)
-      : null;
+  // A PARTNER key registers for its own partner only.
+  const partner = await partnerInScope(manager, context, input.partnerId);
   const errors: UserError[] = [];
   if (!partner) errors.push(userError(['partnerId'], UserErrorCode.NOT_FOUND, 'no partner has this ID'));
 

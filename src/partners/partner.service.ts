@@ -6,7 +6,9 @@ import { containsPattern } from '../common/like';
 import { GraphQLContext } from '../context';
 import { Partner } from './partner.entity';
 import { CreatePartnerInput, PartnerFilter, UpdatePartnerInput } from './partner.types';
-import { findOrAbort } from '../common/find-by-global-id';
+import { findByGlobalId, findOrAbort } from '../common/find-by-global-id';
+import { rowIdOf } from '../common/global-id';
+import { partnerScopeOf } from '../auth/viewer';
 
 /** Partners matching the filter; a PARTNER caller (`partnerScope`) sees only itself. */
 export function queryPartners(
@@ -65,4 +67,18 @@ export async function updatePartner(manager: EntityManager, context: GraphQLCont
     after: saved,
   });
   return saved;
+}
+
+/**
+ * The partner a global ID names, as the caller may act for it: a PARTNER key only for its own —
+ * another partner's ID reads as unknown, like a wrong one. Null when there is none.
+ */
+export async function partnerInScope(
+  manager: EntityManager,
+  context: GraphQLContext,
+  globalId: string,
+): Promise<Partner | null> {
+  const scope = partnerScopeOf(context.viewer);
+  if (scope !== null && rowIdOf(globalId, 'Partner') !== scope) return null;
+  return findByGlobalId(manager, Partner, globalId);
 }

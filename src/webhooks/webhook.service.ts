@@ -1,11 +1,11 @@
 import { EntityManager, SelectQueryBuilder } from 'typeorm';
 import { recordAuditEvent } from '../audit/audit.service';
-import { partnerScopeOf } from '../auth/viewer';
+import { isVisiblePartnerRow, partnerScopeOf } from '../auth/viewer';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { findByGlobalId } from '../common/find-by-global-id';
 import { rowIdOf } from '../common/global-id';
 import { GraphQLContext } from '../context';
-import { Partner } from '../partners/partner.entity';
+import { partnerInScope } from '../partners/partner.service';
 import { DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { generateWebhookSecret } from './webhook-signature';
@@ -17,16 +17,10 @@ import {
   WebhookEndpointInput,
 } from './webhook.types';
 
-/** Whether the caller may see rows of this partner: a PARTNER key only its own. */
-function visibleTo(context: GraphQLContext, partnerId: number): boolean {
-  const scope = partnerScopeOf(context.viewer);
-  return scope === null || scope === partnerId;
-}
-
 /** An endpoint the caller may change; another partner's reads as missing, like a wrong ID. */
 async function ownEndpoint(manager: EntityManager, context: GraphQLContext, id: string, field: string) {
   const endpoint = await findByGlobalId(manager, WebhookEndpoint, id);
-  if (!endpoint || !visibleTo(context, endpoint.partnerId))
+  if (!endpoint || !isVisiblePartnerRow(context.viewer, endpoint))
     throw new UserErrorsAbort([userError([field], UserErrorCode.NOT_FOUND, 'no webhook endpoint has this ID')]);
   return endpoint;
 }
@@ -37,13 +31,10 @@ export async function createWebhookEndpoint(
   input: CreateWebhookEndpointInput,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   const errors = [];
-  const scope = partnerScopeOf(context.viewer);
-  let partnerId: number | null = scope;
+  let partnerId: number | null = partnerScopeOf(context.viewer);
   if (input.partnerId) {
-    const rowId = rowIdOf(input.partnerId, 'Partner');
-    const partner = rowId === null ? null : await manager.findOneBy(Partner, { id: rowId });
-    if (!partner || (scope !== null && partner.id !== scope))
-      errors.push(userError(['partnerId'], UserErrorCode.NOT_FOUND, 'no partner has this ID'));
+    const partner = await partnerInScope(manager, context, input.partnerId);
+    if (!partner) errors.push(userError(['partnerId'], UserErrorCode.NOT_FOUND, 'no partner has this ID'));
     else partnerId = partner.id;
   } else if (partnerId === null) {
     errors.push(userError(['partnerId'], UserErrorCode.REQUIRED, 'partnerId is required for a key of no partner'));
@@ -102,7 +93,7 @@ export async function disableWebhookEndpoint(
 export async function redeliverWebhook(manager: EntityManager, context: GraphQLContext, input: RedeliverWebhookInput) {
   const original = await findByGlobalId(manager, WebhookDelivery, input.deliveryId);
   const endpoint = original && (await manager.findOneBy(WebhookEndpoint, { id: original.endpointId }));
-  if (!original || !endpoint || !visibleTo(context, endpoint.partnerId))
+  if (!original || !endpoint || !isVisiblePartnerRow(context.viewer, endpoint))
     throw new UserErrorsAbort([userError(['deliveryId'], UserErrorCode.NOT_FOUND, 'no webhook delivery has this ID')]);
   if (endpoint.disabledAt)
     throw new UserErrorsAbort([
@@ -157,5 +148,3 @@ export function queryDeliveries(
     query.andWhere('delivery.status IN (:...statuses)', { statuses: filter.statuses.length ? filter.statuses : [''] });
   return query;
 }
-
-export { visibleTo };
