@@ -220,6 +220,24 @@ describe('approvals', () => {
     );
   });
 
+  it('refuses an approval whose proposal no longer holds: its end passed while it waited', async () => {
+    const id = await createPolicy('ends-soon', { mode: 'MONITOR', regionCodes: ['NL'] });
+    await client.data(ACTIVATE, { input: { id } });
+    const endsAt = new Date(Date.now() + 300).toISOString();
+    const asked = await client.data(UPDATE, { input: { id, mode: 'ENFORCE', effectiveUntil: endsAt } });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const before = await rowCounts(database.dataSource);
+    const late = await client.as(SECOND_REVIEWER).data(APPROVE, { id: asked.updatePolicy.changeRequest.id });
+    expect(late.approvePolicyChange.userErrors).toEqual([
+      {
+        field: ['input', 'id'],
+        code: 'INVALID',
+        message: 'the proposal no longer holds (effectiveUntil): effectiveUntil must be later than effectiveFrom',
+      },
+    ]);
+    expect(await rowCounts(database.dataSource)).toEqual(before);
+  });
+
   it('shows a request its simulated impact over recorded attempts, and keeps what the approver saw', async () => {
     for (const [index, signals] of [PARIS, LYON, PARIS].entries()) {
       await client.data(

@@ -17,7 +17,7 @@ import {
   activateApproved,
   auditPolicy,
   findPolicyForChange,
-  insertVersion,
+  applyNewVersion,
   readRules,
   resolveRules,
 } from './policy.service';
@@ -208,17 +208,18 @@ export async function approvePolicyChange(
     const errors: ReturnType<typeof userError>[] = [];
     // References are checked again: a region or model may have gone since the request.
     const resolved = await resolveRules(manager, rulesOfRequest(request, base, now), errors);
-    if (errors.length) throw new UserErrorsAbort(errors.map((error) => ({ ...error, field: ['id', ...error.field] })));
-    const next = await insertVersion(manager, policy.id, version.number + 1, resolved, approval);
-    await manager.update(Policy, { id: policy.id }, { currentVersionId: next.id, updatedAt: now });
-    await auditPolicy(
-      manager,
-      context,
-      'policy.update',
-      policy,
-      { status: policy.status, version: version.number, rules: base },
-      { status: policy.status, version: next.number, rules: resolved.rules, changeRequestId: request.globalId },
-    );
+    if (errors.length) {
+      throw new UserErrorsAbort(
+        errors.map((error) =>
+          userError(
+            ['id'],
+            error.code,
+            `the proposal no longer holds (${error.field.slice(1).join('.')}): ${error.message}`,
+          ),
+        ),
+      );
+    }
+    const next = await applyNewVersion(manager, context, policy, version, base, resolved, approval);
     resultingVersionId = next.id;
   }
   const approved = await close(manager, context, request, PolicyChangeStatus.APPROVED, input.comment?.trim() ?? null, {

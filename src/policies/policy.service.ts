@@ -2,7 +2,7 @@ import { EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import { recordAuditEvent } from '../audit/audit.service';
 import { isUniqueViolation } from '../common/db-errors';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
-import { rowIdOf } from '../common/global-id';
+import { encodeGlobalId, rowIdOf } from '../common/global-id';
 import { abortOnUserErrors } from '../common/mutation';
 import { GraphQLContext } from '../context';
 import { DeviceModel } from '../device-models/device-model.entity';
@@ -68,7 +68,7 @@ function translationsOf(messages: LocalizedMessageInput[], errors: UserError[]):
   return translations;
 }
 
-interface ResolvedRules {
+export interface ResolvedRules {
   rules: PolicyRules;
   regionIds: number[];
   modelIds: number[];
@@ -145,7 +145,7 @@ export interface Approval {
   changeRequestId: number | null;
 }
 
-export async function insertVersion(
+async function insertVersion(
   manager: EntityManager,
   policyId: number,
   number: number,
@@ -345,14 +345,13 @@ export async function updatePolicy(
       });
       return { policy, changeRequest };
     }
-    const next = await insertVersion(manager, policy.id, version.number + 1, resolved, {
+    const next = await applyNewVersion(manager, context, policy, version, before, resolved, {
       approvedAt: now,
       approvedBy: context.actor,
       changeRequestId: null,
     });
-    policy.currentVersionId = next.id;
-    await manager.update(Policy, { id: policy.id }, { currentVersionId: next.id, updatedAt: now });
     await supersedePendingRequests(manager, context, policy, `version ${next.number} applied first`);
+    return { policy: await manager.findOneByOrFail(Policy, { id: policy.id }), changeRequest: null };
   }
   await auditPolicy(
     manager,
@@ -360,9 +359,40 @@ export async function updatePolicy(
     'policy.update',
     policy,
     { status: policy.status, version: version.number, rules: before },
-    { status: policy.status, version: isDraft ? version.number : version.number + 1, rules: resolved.rules },
+    { status: policy.status, version: version.number, rules: resolved.rules },
   );
   return { policy: await manager.findOneByOrFail(Policy, { id: policy.id }), changeRequest: null };
+}
+
+/**
+ * Version n+1 of an ACTIVE policy becomes its latest: applied at once, or on approval of a change
+ * request. Audited as `policy.update` with the rules before and after.
+ */
+export async function applyNewVersion(
+  manager: EntityManager,
+  context: GraphQLContext,
+  policy: Policy,
+  current: PolicyVersion,
+  before: PolicyRules,
+  resolved: ResolvedRules,
+  approval: Approval,
+): Promise<PolicyVersion> {
+  const next = await insertVersion(manager, policy.id, current.number + 1, resolved, approval);
+  policy.currentVersionId = next.id;
+  await manager.update(Policy, { id: policy.id }, { currentVersionId: next.id, updatedAt: approval.approvedAt });
+  const changeRequestId =
+    approval.changeRequestId === null
+      ? {}
+      : { changeRequestId: encodeGlobalId('PolicyChangeRequest', approval.changeRequestId) };
+  await auditPolicy(
+    manager,
+    context,
+    'policy.update',
+    policy,
+    { status: policy.status, version: current.number, rules: before },
+    { status: policy.status, version: next.number, rules: resolved.rules, ...changeRequestId },
+  );
+  return next;
 }
 
 /** Makes a DRAFT ACTIVE: at once in MONITOR mode; in ENFORCE mode through a change request. */
