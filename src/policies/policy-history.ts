@@ -1,10 +1,10 @@
 import { GraphQLContext } from '../context';
 import { Policy, PolicyStatus } from './policy.entity';
 import { PolicyVersion } from './policy-version.entity';
-import { versionWindows } from './policy-timeline';
+import { versionInForce, versionWindows } from './policy-timeline';
 
-/** The windows in which a policy's approved versions are in force (see policy-timeline). */
-export function windowsOf(policy: Policy, versions: readonly PolicyVersion[]) {
+/** A policy's approved versions and retirement, as the timeline reads them. */
+function timelineOf(policy: Policy, versions: readonly PolicyVersion[]) {
   const approved = versions
     .filter((version) => version.approvedAt !== null)
     .map((version) => ({
@@ -14,6 +14,12 @@ export function windowsOf(policy: Policy, versions: readonly PolicyVersion[]) {
       effectiveUntil: version.effectiveUntil?.getTime() ?? null,
     }));
   const retiredAt = policy.status === PolicyStatus.RETIRED && policy.retiredAt ? policy.retiredAt.getTime() : null;
+  return { approved, retiredAt };
+}
+
+/** The windows in which a policy's approved versions are in force (see policy-timeline). */
+export function windowsOf(policy: Policy, versions: readonly PolicyVersion[]) {
+  const { approved, retiredAt } = timelineOf(policy, versions);
   return versionWindows(approved, retiredAt);
 }
 
@@ -24,11 +30,9 @@ export async function versionInForceAt(
   instant: Date,
 ): Promise<PolicyVersion | null> {
   const versions = await context.loaders.policyVersionsByPolicy.load(policy.id);
-  const at = instant.getTime();
-  const window = windowsOf(policy, versions).find(
-    (candidate) => candidate.from <= at && (candidate.until === null || at < candidate.until),
-  );
-  return window ? versions.find((version) => version.id === window.versionId)! : null;
+  const { approved, retiredAt } = timelineOf(policy, versions);
+  const versionId = versionInForce(approved, retiredAt, instant.getTime());
+  return versions.find((version) => version.id === versionId) ?? null;
 }
 
 /**

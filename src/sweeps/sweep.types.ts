@@ -16,6 +16,7 @@ export const sweepSort: SortSpec<Sweep> = {
 
 @InputType({ description: 'A re-screening sweep to start, or to try as a dry run.' })
 export class StartSweepInput {
+  @Length(1, 100, { message: 'policyKey must be 1 to 100 characters' })
   @Field({ description: 'Key of the policy whose change the sweep carries out.' })
   policyKey: string;
 
