@@ -6,12 +6,18 @@
 import { createServer, Server, Socket, connect } from 'node:net';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
 import { readDatabaseSettings } from '../src/config';
-import { withCheckDigit } from '../src/devices/imei';
 import { usingPostgres } from './support/database';
-import { freePort, graphql, startServer } from './support/server-process';
+import {
+  freePort,
+  graphql,
+  startServer,
+  createPartnerOver,
+  processImei,
+  registerDevicesOver,
+} from './support/server-process';
 
 jest.setTimeout(120_000);
-const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+const imei = processImei;
 
 /** Forwards a local port to PostgreSQL; `cut()` drops every connection and refuses new ones. */
 class Proxy {
@@ -75,41 +81,7 @@ class Proxy {
       );
     try {
       server = await startServer({ DATABASE_URL: viaProxy.toString(), DATABASE_TIMEOUT_MS: '1000' });
-      const partner = await graphql(
-        server!.url,
-        `
-          mutation {
-            createPartner(input: { name: "Outage", kind: CARRIER }) {
-              partner {
-                id
-              }
-            }
-          }
-        `,
-      );
-      await graphql(
-        server!.url,
-        `
-          mutation ($input: RegisterDevicesInput!) {
-            registerDevices(input: $input) {
-              userErrors {
-                message
-              }
-            }
-          }
-        `,
-        {
-          input: {
-            partnerId: partner.body.data.createPartner.partner.id,
-            devices: Array.from({ length: 20 }, (_, index) => ({
-              imei: imei(index + 1),
-              serialNumber: `O${index}`,
-              modelCode: 'AR-5',
-              marketRegionCode: 'DE',
-            })),
-          },
-        },
-      );
+      await registerDevicesOver(server!.url, await createPartnerOver(server!.url, 'Outage'), 20);
       expect((await decide(1)).body.data.decideActivation.decision.outcome).toBe('ALLOW');
 
       await proxy.cut();

@@ -7,13 +7,20 @@ import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
-import { withCheckDigit } from '../src/devices/imei';
 import { readDatabaseSettings } from '../src/config';
-import { freePort, graphql, spawnServer, startServer } from './support/server-process';
+import {
+  createPartnerOver,
+  freePort,
+  graphql,
+  processImei,
+  registerDevicesOver,
+  spawnServer,
+  startServer,
+} from './support/server-process';
 import { usingPostgres } from './support/database';
 
 jest.setTimeout(120_000);
-const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+const imei = processImei;
 
 /** A fresh database for one server process: a temporary SQLite file or PostgreSQL database. */
 async function freshDatabase(): Promise<{ env: NodeJS.ProcessEnv; drop(): Promise<void> }> {
@@ -23,38 +30,6 @@ async function freshDatabase(): Promise<{ env: NodeJS.ProcessEnv; drop(): Promis
   }
   const directory = mkdtempSync(join(tmpdir(), 'process-test-'));
   return { env: { DATABASE_URL: '', SQLITE_PATH: join(directory, 'db.sqlite') }, drop: async () => undefined };
-}
-
-async function registerDevices(url: string, count: number, first = 1) {
-  const partner = await graphql(
-    url,
-    `mutation { createPartner(input: { name: "P${first}", kind: CARRIER }) { partner { id } } }`,
-  );
-  const result = await graphql(
-    url,
-    `
-      mutation ($input: RegisterDevicesInput!) {
-        registerDevices(input: $input) {
-          registeredCount
-          userErrors {
-            message
-          }
-        }
-      }
-    `,
-    {
-      input: {
-        partnerId: partner.body.data.createPartner.partner.id,
-        devices: Array.from({ length: count }, (_, index) => ({
-          imei: imei(first + index),
-          serialNumber: `S${first + index}`,
-          modelCode: 'AR-5',
-          marketRegionCode: 'DE',
-        })),
-      },
-    },
-  );
-  return result.body.data.registerDevices;
 }
 
 describe('start-up failures are one clear line and a non-zero exit', () => {
@@ -86,47 +61,13 @@ describe('a running server', () => {
     const database = await freshDatabase();
     const server = await startServer(database.env);
     try {
-      const partner = await graphql(
-        server.url,
-        `
-          mutation {
-            createPartner(input: { name: "Big", kind: CARRIER }) {
-              partner {
-                id
-              }
-            }
-          }
-        `,
-      );
+      const partnerId = await createPartnerOver(server.url, 'Big');
       // A large manifest keeps the server busy for a while.
-      const inFlight = graphql(
-        server.url,
-        `
-          mutation ($input: RegisterDevicesInput!) {
-            registerDevices(input: $input) {
-              registeredCount
-              userErrors {
-                message
-              }
-            }
-          }
-        `,
-        {
-          input: {
-            partnerId: partner.body.data.createPartner.partner.id,
-            devices: Array.from({ length: 5000 }, (_, index) => ({
-              imei: imei(10_000 + index),
-              serialNumber: `B${index}`,
-              modelCode: 'AR-5',
-              marketRegionCode: 'DE',
-            })),
-          },
-        },
-      );
+      const inFlight = registerDevicesOver(server.url, partnerId, 5000, 10_000);
       await new Promise((resolve) => setTimeout(resolve, 50));
       server.child.kill('SIGTERM');
       const answer = await inFlight;
-      expect(answer.body.data.registerDevices).toEqual({ registeredCount: 5000, userErrors: [] });
+      expect(answer).toEqual({ registeredCount: 5000, userErrors: [] });
       expect(await server.exited).toBe(0);
       expect(server.stdout.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
     } finally {
@@ -139,7 +80,7 @@ describe('a running server', () => {
     const database = await freshDatabase();
     let server = await startServer(database.env);
     try {
-      await registerDevices(server.url, 50);
+      await registerDevicesOver(server.url, await createPartnerOver(server.url, 'Load'), 50);
       const answered = new Map<string, string>();
       let sequence = 0;
       let running = true;
@@ -248,7 +189,7 @@ describe('sweeps survive a restart', () => {
     let server = await startServer(env);
     try {
       const devices = 30;
-      await registerDevices(server.url, devices);
+      await registerDevicesOver(server.url, await createPartnerOver(server.url, 'Sweep'), devices);
       const DECIDE = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } } }`;
       const paris = { gps: { latitude: 48.8566, longitude: 2.3522, accuracyMeters: 5 } };
       for (let serial = 1; serial <= devices; serial += 1) {

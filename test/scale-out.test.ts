@@ -1,12 +1,18 @@
 /** Two server processes on one PostgreSQL, as behind a load balancer. */
 import { createTemporaryDatabase } from '../src/db/temporary-database';
 import { readDatabaseSettings } from '../src/config';
-import { withCheckDigit } from '../src/devices/imei';
 import { usingPostgres } from './support/database';
-import { graphql, ServerProcess, startServer } from './support/server-process';
+import {
+  graphql,
+  ServerProcess,
+  startServer,
+  createPartnerOver,
+  processImei,
+  registerDevicesOver,
+} from './support/server-process';
 
 jest.setTimeout(120_000);
-const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+const imei = processImei;
 const DECIDE = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } attempt { id } userErrors { code } } }`;
 const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 10 } };
 
@@ -23,41 +29,7 @@ const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 
       startServer({ DATABASE_URL: database.url }),
       startServer({ DATABASE_URL: database.url }),
     ]);
-    const partner = await graphql(
-      a.url,
-      `
-        mutation {
-          createPartner(input: { name: "Scale", kind: CARRIER }) {
-            partner {
-              id
-            }
-          }
-        }
-      `,
-    );
-    await graphql(
-      a.url,
-      `
-        mutation ($input: RegisterDevicesInput!) {
-          registerDevices(input: $input) {
-            userErrors {
-              message
-            }
-          }
-        }
-      `,
-      {
-        input: {
-          partnerId: partner.body.data.createPartner.partner.id,
-          devices: Array.from({ length: 10 }, (_, index) => ({
-            imei: imei(index + 1),
-            serialNumber: `S${index}`,
-            modelCode: 'AR-5',
-            marketRegionCode: 'DE',
-          })),
-        },
-      },
-    );
+    await registerDevicesOver(a.url, await createPartnerOver(a.url, 'Scale'), 10);
   });
   afterAll(async () => {
     a?.child.kill('SIGKILL');

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { withCheckDigit } from '../../src/devices/imei';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -92,4 +93,37 @@ export async function graphql(url: string, query: string, variables?: unknown, k
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, body: (await response.json()) as any };
+}
+
+/** A valid IMEI of the seed model AR-5 for a serial number. */
+export const processImei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+
+/** Creates a partner on a server process; resolves with its global ID. */
+export async function createPartnerOver(url: string, name: string): Promise<string> {
+  const partner = await graphql(
+    url,
+    'mutation ($name: String!) { createPartner(input: { name: $name, kind: CARRIER }) { partner { id } } }',
+    { name },
+  );
+  return partner.body.data.createPartner.partner.id;
+}
+
+/** Registers `count` AR-5 devices (IMEIs from serial `first`) for a partner on a server process. */
+export async function registerDevicesOver(url: string, partnerId: string, count: number, first = 1) {
+  const result = await graphql(
+    url,
+    'mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { registeredCount userErrors { message } } }',
+    {
+      input: {
+        partnerId,
+        devices: Array.from({ length: count }, (_, index) => ({
+          imei: processImei(first + index),
+          serialNumber: `S${first + index}`,
+          modelCode: 'AR-5',
+          marketRegionCode: 'DE',
+        })),
+      },
+    },
+  );
+  return result.body.data.registerDevices as { registeredCount: number; userErrors: { message: string }[] };
 }
