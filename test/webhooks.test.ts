@@ -12,7 +12,7 @@ import { webhookDispatcherFor } from '../src/webhooks/webhook-dispatcher';
 import { verifyWebhookSignature } from '../src/webhooks/webhook-signature';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
-import { HttpsReceiver } from './support/https-receiver';
+import { HANG, HttpsReceiver } from './support/https-receiver';
 import { rowCounts } from './support/row-counts';
 
 let database: TestDatabase;
@@ -282,6 +282,39 @@ describe('deliveries', () => {
     expect((await decide(3, HAVANA)).decision.outcome).toBe('LOCK');
     await deliverAll();
     expect(receiver.received.length).toBe(sentBefore + 1);
+  });
+});
+
+describe('endpoints that cannot be reached', () => {
+  it('counts a try that gets no answer in time as failed, and refuses a private address at sending time', async () => {
+    const created = await asPartner(1).data(CREATE, { input: { url: receiver.url, eventTypes: ['DEVICE_LOCKED'] } });
+    expect(created.createWebhookEndpoint.userErrors).toEqual([]);
+    database.settings.webhooks.timeoutMs = 200;
+    receiver.answers = [HANG, HANG, HANG, HANG];
+    expect((await decide(12, HAVANA)).decision.outcome).toBe('LOCK');
+    await deliverAll();
+    const hung = await asPartner(1).data(DELIVERIES, { filter: { statuses: ['FAILED'] } });
+    expect(hung.webhookDeliveries.nodes[0]).toMatchObject({
+      attempts: 4,
+      attemptLog: { nodes: Array(4).fill({ statusCode: null, error: 'no answer within 200 ms' }) },
+    });
+
+    // Registered while private addresses were allowed; a try after they are not is refused before connecting.
+    database.settings.webhooks.allowPrivateAddresses = false;
+    try {
+      const sentBefore = receiver.received.length;
+      expect((await decide(13, HAVANA)).decision.outcome).toBe('LOCK');
+      await deliverAll();
+      expect(receiver.received.length).toBe(sentBefore);
+      const refused = await asPartner(1).data(DELIVERIES, { filter: { statuses: ['FAILED'] } });
+      expect(refused.webhookDeliveries.nodes[0].attemptLog.nodes[0]).toMatchObject({
+        statusCode: null,
+        error: 'url must not point to a loopback or private address',
+      });
+    } finally {
+      database.settings.webhooks.allowPrivateAddresses = true;
+      database.settings.webhooks.timeoutMs = 2_000;
+    }
   });
 });
 

@@ -5,6 +5,9 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** An answer that never comes. */
+export const HANG = -1;
+
 export interface ReceivedRequest {
   headers: Record<string, string | string[] | undefined>;
   body: string;
@@ -55,7 +58,8 @@ export class HttpsReceiver {
       request.on('end', () => {
         const answered = this.answers.shift() ?? 200;
         this.received.push({ headers: request.headers, body: Buffer.concat(chunks).toString(), answered });
-        response.writeHead(answered).end();
+        // HANG: no answer at all, as an endpoint that has stopped responding.
+        if (answered !== HANG) response.writeHead(answered).end();
       });
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -63,6 +67,7 @@ export class HttpsReceiver {
   }
 
   stop(): Promise<void> {
+    this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
