@@ -3,7 +3,6 @@ import { recordAuditEvent } from '../audit/audit.service';
 import { access } from '../auth/roles';
 import { ConnectionArgs } from '../common/connection-args';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
-import { findOrAbort } from '../common/find-by-global-id';
 import { rowIdOf } from '../common/global-id';
 import { runMutation, validateInput } from '../common/mutation';
 import { paginateQuery } from '../common/sql-pagination';
@@ -198,8 +197,10 @@ export class SweepResolver {
 
   private control(context: GraphQLContext, input: SweepControlInput, change: keyof typeof sweepTransitions) {
     return runMutation(context, input, async (manager) => {
-      const found = await findOrAbort(manager, Sweep, input.id, 'id', 'sweep');
-      const sweep = (await lockSweep(manager, found.id))!;
+      // Read once, with the row lock the runner's batches take too.
+      const rowId = rowIdOf(input.id, 'Sweep');
+      const sweep = rowId === null ? null : await lockSweep(manager, rowId);
+      if (!sweep) throw new UserErrorsAbort([userError(['id'], UserErrorCode.NOT_FOUND, 'no sweep has this ID')]);
       const { from, to } = sweepTransitions[change];
       if (!from.includes(sweep.status)) {
         throw new UserErrorsAbort([
