@@ -15,6 +15,12 @@ import { PolicyChangeRequest } from '../policies/policy-change-request.entity';
 import { PolicyVersion, PolicyVersionDeviceModel, PolicyVersionRegion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
 import { ActivationRollup } from '../reports/activation-rollup.entity';
+import {
+  ActivationDailyDevices,
+  ActivationDeviceDay,
+  ActivationDeviceDayLink,
+  ActivationGroupDeviceDay,
+} from '../reports/device-day.entity';
 
 export const entities = [
   Region,
@@ -37,4 +43,8 @@ export const entities = [
   WebhookDelivery,
   WebhookDeliveryAttempt,
   ActivationRollup,
+  ActivationDeviceDay,
+  ActivationDeviceDayLink,
+  ActivationGroupDeviceDay,
+  ActivationDailyDevices,
 ];

@@ -105,7 +105,11 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
       const groupBy = oneOf(list(request, 'groupBy'), StatsGroupBy, 'groupBy') ?? [];
       const [interval] = oneOf(list(request, 'interval'), StatsInterval, 'interval') ?? [null];
       const timeZone = typeof request.query.timeZone === 'string' ? request.query.timeZone : 'UTC';
-      const stats = await activationStats(context, filterOf(request, settings), groupBy, interval, timeZone);
+      // The file has the rows only.
+      const stats = await activationStats(context, filterOf(request, settings), groupBy, interval, timeZone, {
+        rows: true,
+        totals: false,
+      });
       const labels = async <T extends { id: number }>(
         ids: (number | null)[],
         loader: { loadMany(keys: number[]): Promise<(T | null | Error)[]> },

@@ -28,7 +28,7 @@ export class ActivationStatsResolver {
   @Authorized(access.readReports)
   @Query(() => ActivationStats, {
     description:
-      'Activation attempts counted by the chosen groupings and time buckets: attempts, distinct devices, locks, reviews and MONITOR-mode would-locks. A partner sees its own devices only. Distinct devices cost a pass over the attempts; without them, reports by region, country and outcome on whole hours are read from hourly counts.',
+      'Activation attempts counted by the chosen groupings and time buckets: attempts, distinct devices, locks, reviews and MONITOR-mode would-locks. A partner sees its own devices only. Reports by region, country and outcome on whole hours are read from hourly counts; distinct devices are read from daily counts for UTC days by region or country (and for the totals of a window of whole UTC days), otherwise they cost a pass over the attempts.',
   })
   activationStats(
     @Arg('filter', () => ActivationStatsFilter, {
@@ -44,9 +44,11 @@ export class ActivationStatsResolver {
     @Ctx() context: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ) {
-    // Distinct devices need the raw attempts; the other figures come from the hourly rollup when it can.
-    const needsDevices = isSelected(info, ['rows', 'devices']) || isSelected(info, ['totals', 'devices']);
-    return activationStats(context, filter, groupBy, interval, timeZone, needsDevices);
+    // Distinct devices not asked for are not counted: some can only be counted in a pass over the attempts.
+    return activationStats(context, filter, groupBy, interval, timeZone, {
+      rows: isSelected(info, ['rows', 'devices']),
+      totals: isSelected(info, ['totals', 'devices']),
+    });
   }
 
   @FieldResolver(() => Region, {

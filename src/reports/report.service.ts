@@ -18,6 +18,13 @@ import {
   StatsGroupBy,
   StatsInterval,
 } from './report.types';
+import {
+  dailyDevicesAnswerRows,
+  dailyDevicesByRow,
+  dailyRowKey,
+  dayChainsAnswerTotals,
+  devicesInWindow,
+} from './daily-devices';
 import { OffsetSegment, bucketSql, isTimeZone, localToInstant, offsetSegments } from './time-buckets';
 
 /** A report answers in one piece; a larger one must be narrowed (or fetched as CSV). */
@@ -182,9 +189,15 @@ function rollupSelection(filter: ResolvedStatsFilter, parameters: SqlParameters,
   );
 }
 
+/** Which distinct-device figures the caller shows: those not asked for may be left 0 to save a pass over the attempts. */
+export interface DeviceFiguresWanted {
+  rows: boolean;
+  totals: boolean;
+}
+
 /**
- * The report. `needsDevices: false` (the caller asked for no distinct-device figure) lets the
- * hourly rollup answer when it can; the device figures are then 0 and must not be shown.
+ * The report. Counts come from the hourly rollup when it can answer; distinct devices from the
+ * daily device counts when they can, else from the attempts (device figures not wanted are 0).
  */
 export async function activationStats(
   context: GraphQLContext,
@@ -192,7 +205,7 @@ export async function activationStats(
   groupBy: StatsGroupBy[],
   interval: StatsInterval | null,
   timeZone: string,
-  needsDevices = true,
+  devicesWanted: DeviceFiguresWanted = { rows: true, totals: true },
 ): Promise<ActivationStats> {
   if (!isTimeZone(timeZone))
     throw new BadUserInputError('timeZone', `"${timeZone}" is not an IANA time zone, e.g. "Europe/Berlin"`);
@@ -202,7 +215,8 @@ export async function activationStats(
   const statements = new EntityStatements(dataSource, ActivationAttempt);
   const groups = new Set(groupBy);
   const segments = interval ? offsetSegments(timeZone, resolved.from.getTime(), resolved.to.getTime()) : null;
-  const fromRollup = rollupAnswers(resolved, groups, segments, needsDevices);
+  const rowDevicesDaily = devicesWanted.rows && dailyDevicesAnswerRows(resolved, groups, interval, segments);
+  const fromRollup = rollupAnswers(resolved, groups, segments, devicesWanted.rows && !rowDevicesDaily);
   const time = fromRollup ? 'u."hourStart"' : 'a."occurredAt"';
   // Parameters are numbered in the order they appear: the bucket's come first, in the SELECT.
   const parameters = new SqlParameters(statements);
@@ -239,6 +253,15 @@ export async function activationStats(
       `the report has more than ${MAX_REPORT_ROWS} rows: narrow the filter, group by less or use a longer interval`,
     );
   }
+  if (rowDevicesDaily) {
+    const devices = await dailyDevicesByRow(dataSource, resolved, groups);
+    for (const row of rows) row.devices = devices.get(dailyRowKey(row.bucket, row.regionId, row.countryId)) ?? 0;
+  }
+  const totalsFrom = (counts: string) => {
+    const totalParameters = new SqlParameters(statements);
+    const sql = `SELECT ${counts} ${selection(resolved, totalParameters, { device: false, region: false, version: false })}`;
+    return dataSource.query(sql, totalParameters.values).then((result: Record<string, unknown>[]) => result[0]);
+  };
   let totals: ActivationCounts;
   if (fromRollup) {
     // Every counted hour falls in exactly one row, and the counts add up: the totals are the rows' sum.
@@ -249,10 +272,14 @@ export async function activationStats(
       totals.reviews += row.reviews;
       totals.monitorWouldLocks += row.monitorWouldLocks;
     }
+    // Distinct devices do not add up across rows.
+    if (devicesWanted.totals) {
+      totals.devices = dayChainsAnswerTotals(resolved)
+        ? await devicesInWindow(dataSource, resolved)
+        : Number((await totalsFrom(`COUNT(DISTINCT a."deviceId") AS "devices"`)).devices);
+    }
   } else {
-    const totalParameters = new SqlParameters(statements);
-    const totalsSql = `SELECT ${COUNTS} ${selection(resolved, totalParameters, { device: false, region: false, version: false })}`;
-    totals = countsOf((await dataSource.query(totalsSql, totalParameters.values))[0]);
+    totals = countsOf(await totalsFrom(COUNTS));
   }
   return {
     timeZone,

@@ -1,0 +1,130 @@
+import { DataSource } from 'typeorm';
+import { ResolvedStatsFilter } from './report.service';
+import { StatsGroupBy, StatsInterval } from './report.types';
+import { OffsetSegment } from './time-buckets';
+
+/*
+ * Distinct devices read from the per-day counts the attempt triggers keep (device-day.entity.ts)
+ * instead of a pass over the attempts. They answer for whole UTC days only, and only at the levels
+ * kept: per day by region or country, per day in all, and over a window of whole days in all.
+ */
+
+const DAY_MS = 86_400_000;
+
+/** Whether the window starts and ends on UTC midnights and its buckets, if any, are UTC days. */
+function onUtcDays(filter: ResolvedStatsFilter, segments: OffsetSegment[] | null): boolean {
+  return (
+    filter.from.getTime() % DAY_MS === 0 &&
+    filter.to.getTime() % DAY_MS === 0 &&
+    (segments ?? []).every((segment) => segment.offsetMinutes === 0)
+  );
+}
+
+/** Only a time window: no condition that would pick some of a device's attempts and not others. */
+function windowOnly(filter: ResolvedStatsFilter): boolean {
+  return (
+    filter.regionIds === undefined &&
+    filter.outcomes === undefined &&
+    filter.modelIds === undefined &&
+    filter.partnerId === undefined
+  );
+}
+
+/**
+ * Whether the rows' distinct devices can be read per day: daily buckets in UTC, grouped by region
+ * and/or country or not at all, and filtered by the window (and by regions when rows are regions).
+ */
+export function dailyDevicesAnswerRows(
+  filter: ResolvedStatsFilter,
+  groups: Set<StatsGroupBy>,
+  interval: StatsInterval | null,
+  segments: OffsetSegment[] | null,
+): boolean {
+  const byRegion = groups.has(StatsGroupBy.REGION);
+  return (
+    interval === StatsInterval.DAY &&
+    onUtcDays(filter, segments) &&
+    [...groups].every((group) => group === StatsGroupBy.REGION || group === StatsGroupBy.COUNTRY) &&
+    windowOnly({ ...filter, regionIds: byRegion ? undefined : filter.regionIds })
+  );
+}
+
+/** Whether the totals' distinct devices can be read from the day chains: a plain window of whole UTC days. */
+export function dayChainsAnswerTotals(filter: ResolvedStatsFilter): boolean {
+  return onUtcDays(filter, null) && windowOnly(filter);
+}
+
+/** A row key shared with the report's own rows: UTC day bucket, region, country. */
+export function dailyRowKey(bucket: unknown, regionId: unknown, countryId: unknown): string {
+  return `${String(bucket)}|${regionId ?? ''}|${countryId ?? ''}`;
+}
+
+const utcDay = (instant: Date) => instant.toISOString().slice(0, 10);
+
+/**
+ * Distinct devices per UTC day (bucket labels as the report writes them) and region and/or
+ * country, by `dailyRowKey`.
+ */
+export async function dailyDevicesByRow(
+  dataSource: DataSource,
+  filter: ResolvedStatsFilter,
+  groups: Set<StatsGroupBy>,
+): Promise<Map<string, number>> {
+  const postgres = dataSource.options.type === 'postgres';
+  const values: unknown[] = [];
+  const add = (value: unknown, cast = '') => (values.push(value), postgres ? `$${values.length}${cast}` : '?');
+  const window = (column: string) =>
+    `${column} >= ${add(utcDay(filter.from), '::date')} AND ${column} < ${add(utcDay(filter.to), '::date')}`;
+  const dayLabel = (column: string) =>
+    postgres ? `to_char(${column}, 'YYYY-MM-DD"T00:00:00"')` : `${column} || 'T00:00:00'`;
+  let sql: string;
+  if (groups.size === 0) {
+    // Every device active on a day has exactly one link into that day.
+    sql =
+      `SELECT ${dayLabel('l."day"')} AS "bucket", NULL AS "regionId", NULL AS "countryId", SUM(l."devices") AS "devices" ` +
+      `FROM "activation_device_day_link" l WHERE ${window('l."day"')} GROUP BY l."day"`;
+  } else {
+    const byRegion = groups.has(StatsGroupBy.REGION);
+    const key = 'NULLIF(c."groupKey", 0)';
+    const conditions = [`c."grouping" = '${byRegion ? 'R' : 'C'}'`, window('c."day"')];
+    if (byRegion && filter.regionIds)
+      conditions.push(`c."groupKey" IN (${filter.regionIds.map((id) => add(id)).join(', ') || 'NULL'})`);
+    sql =
+      `SELECT ${dayLabel('c."day"')} AS "bucket", ` +
+      (byRegion ? `${key} AS "regionId", ` : 'NULL AS "regionId", ') +
+      (groups.has(StatsGroupBy.COUNTRY)
+        ? byRegion
+          ? 'COALESCE(r."parentId", r."id") AS "countryId", '
+          : `${key} AS "countryId", `
+        : 'NULL AS "countryId", ') +
+      `c."devices" AS "devices" FROM "activation_daily_devices" c` +
+      (byRegion && groups.has(StatsGroupBy.COUNTRY) ? ` LEFT JOIN "region" r ON r."id" = ${key}` : '') +
+      ` WHERE ${conditions.join(' AND ')}`;
+  }
+  const rows: Record<string, unknown>[] = await dataSource.query(sql, values);
+  return new Map(
+    rows.map((row) => [
+      dailyRowKey(
+        row.bucket,
+        row.regionId == null ? null : Number(row.regionId),
+        row.countryId == null ? null : Number(row.countryId),
+      ),
+      Number(row.devices),
+    ]),
+  );
+}
+
+/**
+ * Distinct devices with an attempt in a window of whole UTC days: each is counted once, on its
+ * first active day in the window, the one whose previous active day lies before the window.
+ */
+export async function devicesInWindow(dataSource: DataSource, filter: ResolvedStatsFilter): Promise<number> {
+  const postgres = dataSource.options.type === 'postgres';
+  const parameter = (index: number) => (postgres ? `$${index}::date` : '?');
+  const [row] = await dataSource.query(
+    `SELECT COALESCE(SUM(l."devices"), 0) AS "devices" FROM "activation_device_day_link" l ` +
+      `WHERE l."day" >= ${parameter(1)} AND l."day" < ${parameter(2)} AND l."previousDay" < ${parameter(3)}`,
+    [utcDay(filter.from), utcDay(filter.to), utcDay(filter.from)],
+  );
+  return Number(row.devices);
+}

@@ -1,0 +1,293 @@
+/**
+ * Distinct devices per UTC day and over windows of whole days, kept by the attempt triggers: the
+ * kept counts equal what the raw attempts give — after seeding, decisions, attempts reported late
+ * into the middle of a device's days, several days of one device in one statement and (on
+ * PostgreSQL) two transactions adding days to one device at once — and the reports that read them
+ * give the figures counted here from the raw rows, without a pass over the attempts.
+ */
+import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
+import { Region } from '../src/regions/region.entity';
+import { NO_PREVIOUS_DAY } from '../src/reports/device-day.entity';
+import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
+import { FIXED_UNTIL, seedDemo } from './support/fixtures';
+import { GraphQLClient } from './support/graphql';
+
+let database: TestDatabase;
+let client: GraphQLClient;
+let regions: Map<number, Region>;
+const DAY = 86_400_000;
+const utcDay = (instant: Date) => instant.toISOString().slice(0, 10);
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  client = await GraphQLClient.create(database);
+  await seedDemo(database.dataSource, 300, 4000);
+  regions = new Map((await database.dataSource.getRepository(Region).find()).map((region) => [region.id, region]));
+});
+afterAll(async () => {
+  await client.stop();
+  await database.close();
+});
+
+const allAttempts = () => database.dataSource.getRepository(ActivationAttempt).find({ order: { id: 'ASC' } });
+const countryOf = (regionId: number | null) => (regionId === null ? 0 : (regions.get(regionId)!.parentId ?? regionId));
+
+/** A copy of a stored attempt at another instant (a late report of another activation). */
+function copyAt(attempt: ActivationAttempt, occurredAt: Date, key: string): Partial<ActivationAttempt> {
+  const { id: _id, ...rest } = attempt;
+  return { ...rest, occurredAt, receivedAt: new Date(), idempotencyKey: key };
+}
+
+/** The kept tables as the raw attempts say they must be. */
+function expectedFrom(attempts: ActivationAttempt[]) {
+  const presence = new Set<string>();
+  const daily = new Map<string, number>();
+  const daysOfDevice = new Map<number, Set<string>>();
+  for (const attempt of attempts) {
+    const day = utcDay(attempt.occurredAt);
+    for (const [grouping, key] of [
+      ['R', attempt.resolvedRegionId ?? 0],
+      ['C', countryOf(attempt.resolvedRegionId)],
+    ] as const) {
+      const present = `${grouping}|${day}|${key}|${attempt.deviceId}`;
+      if (presence.has(present)) continue;
+      presence.add(present);
+      daily.set(`${grouping}|${day}|${key}`, (daily.get(`${grouping}|${day}|${key}`) ?? 0) + 1);
+    }
+    daysOfDevice.set(attempt.deviceId, (daysOfDevice.get(attempt.deviceId) ?? new Set()).add(day));
+  }
+  const links = new Map<string, number>();
+  for (const days of daysOfDevice.values()) {
+    const sorted = [...days].sort();
+    sorted.forEach((day, index) => {
+      const key = `${day}|${index === 0 ? NO_PREVIOUS_DAY : sorted[index - 1]}`;
+      links.set(key, (links.get(key) ?? 0) + 1);
+    });
+  }
+  return { daily, links, deviceDays: [...daysOfDevice.values()].reduce((sum, days) => sum + days.size, 0) };
+}
+
+async function keptTables() {
+  const text = (column: string) => (usingPostgres ? `to_char(${column}, 'YYYY-MM-DD')` : column);
+  const query = (sql: string) => database.dataSource.query(sql) as Promise<Record<string, unknown>[]>;
+  const daily = await query(
+    `SELECT "grouping", ${text('"day"')} AS "day", "groupKey", "devices" FROM "activation_daily_devices"`,
+  );
+  const links = await query(
+    `SELECT ${text('"day"')} AS "day", ${text('"previousDay"')} AS "previousDay", "devices" FROM "activation_device_day_link" WHERE "devices" <> 0`,
+  );
+  const [deviceDays] = await query(`SELECT COUNT(*) AS "count" FROM "activation_device_day"`);
+  return {
+    daily: new Map(daily.map((row) => [`${row.grouping}|${row.day}|${row.groupKey}`, Number(row.devices)])),
+    links: new Map(links.map((row) => [`${row.day}|${row.previousDay}`, Number(row.devices)])),
+    deviceDays: Number(deviceDays.count),
+  };
+}
+
+describe('the daily device counts', () => {
+  it('equal the raw attempts after seeding', async () => {
+    expect(await keptTables()).toEqual(expectedFrom(await allAttempts()));
+  });
+
+  it('stay equal after decisions, late reports into the middle of a chain and several days in one statement', async () => {
+    const attempts = await allAttempts();
+    // A device with active days apart: report an activation between them, one before the first and one on a known day.
+    const byDevice = new Map<number, ActivationAttempt[]>();
+    for (const attempt of attempts)
+      byDevice.set(attempt.deviceId, [...(byDevice.get(attempt.deviceId) ?? []), attempt]);
+    const spread = [...byDevice.values()].filter((own) => {
+      const days = new Set(own.map((attempt) => utcDay(attempt.occurredAt)));
+      return days.size >= 2 && own.length >= 2;
+    });
+    expect(spread.length).toBeGreaterThan(10);
+    const [first, second] = spread;
+    const firstDays = first.map((attempt) => attempt.occurredAt.getTime()).sort((a, b) => a - b);
+    const between = new Date(Math.floor((firstDays[0] + firstDays[firstDays.length - 1]) / 2 / DAY) * DAY + 3_600_000);
+    const { imei } = (await database.dataSource.getRepository('device').findOneByOrFail({ id: first[0].deviceId })) as {
+      imei: string;
+    };
+    for (const [index, occurredAt] of [
+      between,
+      new Date(firstDays[0] - 20 * DAY),
+      new Date(firstDays[0] + 60_000),
+      new Date(),
+    ].entries()) {
+      const result = await client.data(
+        `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { userErrors { message } } }`,
+        {
+          input: { imei, occurredAt, idempotencyKey: `late-${index}`, signals: { ipCountry: index % 2 ? 'CU' : 'DE' } },
+        },
+      );
+      expect(result.decideActivation.userErrors).toEqual([]);
+    }
+    // One statement with several days of one device, out of order, two on one day.
+    const base = second[0].occurredAt.getTime();
+    await database.dataSource
+      .getRepository(ActivationAttempt)
+      .insert(
+        [base + 9 * DAY, base - 9 * DAY, base + 3 * DAY, base + 3 * DAY + 60_000, base - 40 * DAY].map(
+          (at, index) => copyAt(second[0], new Date(at), `batch-${index}`) as ActivationAttempt,
+        ),
+      );
+    expect(await keptTables()).toEqual(expectedFrom(await allAttempts()));
+  });
+
+  (usingPostgres ? it : it.skip)(
+    'stay equal when two transactions add days to one device at once (PostgreSQL)',
+    async () => {
+      const [attempt] = await allAttempts();
+      // Two days after the device's last one: each transaction's day is new, and the later links to the earlier.
+      const start = Math.max(
+        ...(await allAttempts())
+          .filter((other) => other.deviceId === attempt.deviceId)
+          .map((other) => other.occurredAt.getTime()),
+      );
+      const first = database.dataSource.createQueryRunner();
+      const second = database.dataSource.createQueryRunner();
+      try {
+        await first.startTransaction();
+        await second.startTransaction();
+        await first.manager.insert(ActivationAttempt, copyAt(attempt, new Date(start + 5 * DAY), 'concurrent-1'));
+        // Without the device lock this would read the chain without the first transaction's day.
+        const secondInsert = second.manager.insert(
+          ActivationAttempt,
+          copyAt(attempt, new Date(start + 2 * DAY), 'concurrent-2'),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await first.commitTransaction();
+        await secondInsert;
+        await second.commitTransaction();
+      } finally {
+        await first.release();
+        await second.release();
+      }
+      expect(await keptTables()).toEqual(expectedFrom(await allAttempts()));
+    },
+  );
+});
+
+const STATS = `query ($filter: ActivationStatsFilter!, $groupBy: [StatsGroupBy!], $interval: StatsInterval, $timeZone: String) {
+  activationStats(filter: $filter, groupBy: $groupBy, interval: $interval, timeZone: $timeZone) {
+    totals { attempts devices } rows { bucketStart region { id code } country { code } attempts devices }
+  }
+}`;
+
+describe('reports reading them', () => {
+  const until = FIXED_UNTIL;
+  const windows: [string, Date, Date][] = [
+    ['90 days', new Date(until.getTime() - 90 * DAY), until],
+    ['a week in the middle', new Date(until.getTime() - 30 * DAY), new Date(until.getTime() - 23 * DAY)],
+    ['one day', new Date(until.getTime() - 10 * DAY), new Date(until.getTime() - 9 * DAY)],
+  ];
+  const shapes: [string, string[], string[] | undefined][] = [
+    ['all', [], undefined],
+    ['region', ['REGION'], undefined],
+    ['country', ['COUNTRY'], undefined],
+    ['region and country', ['REGION', 'COUNTRY'], undefined],
+    ['filtered regions', ['REGION'], ['UA', 'CU', 'DE']],
+  ];
+
+  it.each(
+    windows.flatMap(([name, from, to]) =>
+      shapes.map(([shape, groupBy, regionCodes]) => [name, shape, from, to, groupBy, regionCodes] as const),
+    ),
+  )(
+    '%s by %s and UTC day: distinct devices as the raw rows give them, without reading the attempts',
+    async (_name, _shape, from, to, groupBy, regionCodes) => {
+      const measured = await database.statements.measure(() =>
+        client.data(STATS, { filter: { from, to, regionCodes }, groupBy, interval: 'DAY' }),
+      );
+      const reading = measured.statements.filter((sql) => sql.includes('"activation_attempt"'));
+      // Devices across some regions over the whole window are not kept: the totals count them over the attempts.
+      if (regionCodes)
+        expect(reading.map((sql) => sql.split(' FROM ')[0])).toEqual([
+          'SELECT COUNT(DISTINCT a."deviceId") AS "devices"',
+        ]);
+      else expect(reading).toEqual([]);
+      const wanted = regionCodes
+        ? new Set(
+            [...regions.values()]
+              .filter((region) =>
+                regionCodes.some((code) => region.code === code || region.code.startsWith(`${code}-`)),
+              )
+              .map((region) => region.id),
+          )
+        : null;
+      const selected = (await allAttempts()).filter(
+        (attempt) =>
+          attempt.occurredAt >= from &&
+          attempt.occurredAt < to &&
+          (!wanted || (attempt.resolvedRegionId !== null && wanted.has(attempt.resolvedRegionId))),
+      );
+      expect(selected.length).toBeGreaterThan(0);
+      const keyOf = (day: string, regionId: number | null) =>
+        [
+          day,
+          groupBy.includes('REGION') ? (regionId === null ? null : regions.get(regionId)!.code) : '',
+          groupBy.includes('COUNTRY') ? (regionId === null ? null : regions.get(countryOf(regionId))!.code) : '',
+        ].join('|');
+      const expected = new Map<string, Set<number>>();
+      for (const attempt of selected) {
+        const key = keyOf(`${utcDay(attempt.occurredAt)}T00:00:00.000Z`, attempt.resolvedRegionId);
+        expected.set(key, (expected.get(key) ?? new Set()).add(attempt.deviceId));
+      }
+      const rows = measured.result.activationStats.rows as any[];
+      const actual = new Map(
+        rows.map((row) => [
+          [
+            row.bucketStart,
+            groupBy.includes('REGION') ? (row.region?.code ?? null) : '',
+            groupBy.includes('COUNTRY') ? (row.country?.code ?? null) : '',
+          ].join('|'),
+          row.devices,
+        ]),
+      );
+      expect(actual).toEqual(new Map([...expected].map(([key, devices]) => [key, devices.size])));
+      expect(measured.result.activationStats.totals).toEqual({
+        attempts: selected.length,
+        devices: new Set(selected.map((attempt) => attempt.deviceId)).size,
+      });
+    },
+  );
+
+  it.each([
+    ['an outcome filter', { groupBy: ['REGION'], interval: 'DAY', filter: { outcomes: ['LOCK'] } }],
+    ['days in Berlin', { groupBy: ['REGION'], interval: 'DAY', timeZone: 'Europe/Berlin' }],
+    ['a window off midnight', { groupBy: ['REGION'], interval: 'DAY', shift: 3_600_000 }],
+    ['weeks', { groupBy: ['REGION'], interval: 'WEEK' }],
+    ['no buckets, by region', { groupBy: ['REGION'] }],
+    ['by outcome', { groupBy: ['OUTCOME'], interval: 'DAY' }],
+    [
+      'regions filtered without grouping by region',
+      { groupBy: ['COUNTRY'], interval: 'DAY', filter: { regionCodes: ['UA-43'] } },
+    ],
+  ])(
+    'counts distinct devices over the attempts for %s, with the same totals as the raw rows',
+    async (_name, shape: any) => {
+      const from = new Date(until.getTime() - 30 * DAY + (shape.shift ?? 0));
+      const to = until;
+      const measured = await database.statements.measure(() =>
+        client.data(STATS, {
+          filter: { from, to, ...shape.filter },
+          groupBy: shape.groupBy,
+          interval: shape.interval,
+          timeZone: shape.timeZone ?? 'UTC',
+        }),
+      );
+      expect(measured.statements.some((sql) => sql.includes('FROM "activation_attempt"'))).toBe(true);
+      const selected = (await allAttempts()).filter(
+        (attempt) =>
+          attempt.occurredAt >= from &&
+          attempt.occurredAt < to &&
+          (!shape.filter?.outcomes || shape.filter.outcomes.includes(attempt.outcome)) &&
+          (!shape.filter?.regionCodes ||
+            (attempt.resolvedRegionId !== null &&
+              shape.filter.regionCodes.includes(regions.get(attempt.resolvedRegionId)!.code))),
+      );
+      expect(measured.result.activationStats.totals).toEqual({
+        attempts: selected.length,
+        devices: new Set(selected.map((attempt) => attempt.deviceId)).size,
+      });
+    },
+  );
+});
