@@ -89,6 +89,18 @@ describe('the daily device counts', () => {
     expect(await keptTables()).toEqual(expectedFrom(await allAttempts()));
   });
 
+  it('are filled by their migration from the attempts already stored', async () => {
+    const { dataSource } = database;
+    const names = dataSource.migrations.map((migration) => migration.name);
+    const later = names.length - names.indexOf('DailyDistinctDevices1764900000000');
+    for (let step = 0; step < later; step += 1) await dataSource.undoLastMigration({ transaction: 'each' });
+    const runner = dataSource.createQueryRunner();
+    expect(await runner.hasTable('activation_device_day')).toBe(false);
+    await runner.release();
+    await dataSource.runMigrations({ transaction: 'each' });
+    expect(await keptTables()).toEqual(expectedFrom(await allAttempts()));
+  });
+
   it('stay equal after decisions, late reports into the middle of a chain and several days in one statement', async () => {
     const attempts = await allAttempts();
     // A device with active days apart: report an activation between them, one before the first and one on a known day.

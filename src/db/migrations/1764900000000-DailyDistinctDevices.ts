@@ -27,10 +27,10 @@ export class DailyDistinctDevices1764900000000 implements MigrationInterface {
           'CREATE TABLE "activation_daily_devices" ("grouping" character varying(1) NOT NULL, "day" date NOT NULL, "groupKey" integer NOT NULL, "devices" integer NOT NULL, CONSTRAINT "PK_2b3970b86ad7c0a5e36d8ef0d7a" PRIMARY KEY ("grouping", "day", "groupKey"))',
         ]
       : [
-          'CREATE TABLE "activation_device_day" ("deviceId" integer NOT NULL, "day" date NOT NULL, PRIMARY KEY ("deviceId", "day"))',
-          'CREATE TABLE "activation_device_day_link" ("day" date NOT NULL, "previousDay" date NOT NULL, "devices" integer NOT NULL, PRIMARY KEY ("day", "previousDay"))',
-          'CREATE TABLE "activation_group_device_day" ("grouping" varchar(1) NOT NULL, "day" date NOT NULL, "groupKey" integer NOT NULL, "deviceId" integer NOT NULL, PRIMARY KEY ("grouping", "day", "groupKey", "deviceId"))',
-          'CREATE TABLE "activation_daily_devices" ("grouping" varchar(1) NOT NULL, "day" date NOT NULL, "groupKey" integer NOT NULL, "devices" integer NOT NULL, PRIMARY KEY ("grouping", "day", "groupKey"))',
+          'CREATE TABLE "activation_device_day" ("deviceId" integer NOT NULL, "day" date NOT NULL, PRIMARY KEY ("deviceId", "day")) WITHOUT ROWID',
+          'CREATE TABLE "activation_device_day_link" ("day" date NOT NULL, "previousDay" date NOT NULL, "devices" integer NOT NULL, PRIMARY KEY ("day", "previousDay")) WITHOUT ROWID',
+          'CREATE TABLE "activation_group_device_day" ("grouping" varchar(1) NOT NULL, "day" date NOT NULL, "groupKey" integer NOT NULL, "deviceId" integer NOT NULL, PRIMARY KEY ("grouping", "day", "groupKey", "deviceId")) WITHOUT ROWID',
+          'CREATE TABLE "activation_daily_devices" ("grouping" varchar(1) NOT NULL, "day" date NOT NULL, "groupKey" integer NOT NULL, "devices" integer NOT NULL, PRIMARY KEY ("grouping", "day", "groupKey")) WITHOUT ROWID',
         ]) {
       await queryRunner.query(ddl);
     }
@@ -113,37 +113,41 @@ export class DailyDistinctDevices1764900000000 implements MigrationInterface {
         'CREATE TRIGGER activation_device_days_insert AFTER INSERT ON "activation_attempt" REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION activation_device_days_add()',
       );
     } else {
+      // One writer at a time: each row reads what the rows before it left. A trigger per level, each
+      // firing only when the attempt is its device's first there that day.
       const today = `substr(NEW."occurredAt", 1, 10)`;
-      const groups = [
+      for (const [grouping, key] of [
         ['R', `COALESCE(NEW."resolvedRegionId", 0)`],
         ['C', `COALESCE((SELECT COALESCE(r."parentId", r."id") FROM "region" r WHERE r."id" = NEW."resolvedRegionId"), 0)`],
-      ];
-      // One writer at a time: each row reads the counts the rows before it left.
-      const groupStatements = groups.map(
-        ([grouping, key]) => `
-          INSERT INTO "activation_daily_devices" ("grouping", "day", "groupKey", "devices")
-          SELECT '${grouping}', ${today}, ${key}, 1 WHERE NOT EXISTS (
+      ]) {
+        await queryRunner.query(`
+          CREATE TRIGGER "activation_daily_devices_${grouping}" AFTER INSERT ON "activation_attempt"
+          WHEN NOT EXISTS (
             SELECT 1 FROM "activation_group_device_day" p
             WHERE p."grouping" = '${grouping}' AND p."day" = ${today} AND p."groupKey" = ${key} AND p."deviceId" = NEW."deviceId")
-          ON CONFLICT ("grouping", "day", "groupKey") DO UPDATE SET "devices" = "devices" + 1;
-          INSERT OR IGNORE INTO "activation_group_device_day" ("grouping", "day", "groupKey", "deviceId")
-          VALUES ('${grouping}', ${today}, ${key}, NEW."deviceId");`,
-      );
-      const isNewDay = `NOT EXISTS (SELECT 1 FROM "activation_device_day" d WHERE d."deviceId" = NEW."deviceId" AND d."day" = ${today})`;
+          BEGIN
+            INSERT INTO "activation_group_device_day" ("grouping", "day", "groupKey", "deviceId")
+            VALUES ('${grouping}', ${today}, ${key}, NEW."deviceId");
+            INSERT INTO "activation_daily_devices" ("grouping", "day", "groupKey", "devices")
+            VALUES ('${grouping}', ${today}, ${key}, 1)
+            ON CONFLICT ("grouping", "day", "groupKey") DO UPDATE SET "devices" = "devices" + 1;
+          END`);
+      }
       const nextDay = `(SELECT MIN(d."day") FROM "activation_device_day" d WHERE d."deviceId" = NEW."deviceId" AND d."day" > ${today})`;
       const previousDay = `COALESCE((SELECT MAX(d."day") FROM "activation_device_day" d WHERE d."deviceId" = NEW."deviceId" AND d."day" < ${today}), ${NO_PREVIOUS_DAY})`;
       await queryRunner.query(`
-        CREATE TRIGGER "activation_device_days_insert" AFTER INSERT ON "activation_attempt" BEGIN
-          ${groupStatements.join('\n')}
+        CREATE TRIGGER "activation_device_days_insert" AFTER INSERT ON "activation_attempt"
+        WHEN NOT EXISTS (SELECT 1 FROM "activation_device_day" d WHERE d."deviceId" = NEW."deviceId" AND d."day" = ${today})
+        BEGIN
           INSERT INTO "activation_device_day_link" ("day", "previousDay", "devices")
-          SELECT ${nextDay}, ${today}, 1 WHERE ${isNewDay} AND ${nextDay} IS NOT NULL
+          SELECT ${nextDay}, ${today}, 1 WHERE ${nextDay} IS NOT NULL
           ON CONFLICT ("day", "previousDay") DO UPDATE SET "devices" = "devices" + 1;
           UPDATE "activation_device_day_link" SET "devices" = "devices" - 1
-          WHERE ${isNewDay} AND "day" = ${nextDay} AND "previousDay" = ${previousDay};
+          WHERE "day" = ${nextDay} AND "previousDay" = ${previousDay};
           INSERT INTO "activation_device_day_link" ("day", "previousDay", "devices")
-          SELECT ${today}, ${previousDay}, 1 WHERE ${isNewDay}
+          VALUES (${today}, ${previousDay}, 1)
           ON CONFLICT ("day", "previousDay") DO UPDATE SET "devices" = "devices" + 1;
-          INSERT OR IGNORE INTO "activation_device_day" ("deviceId", "day") VALUES (NEW."deviceId", ${today});
+          INSERT INTO "activation_device_day" ("deviceId", "day") VALUES (NEW."deviceId", ${today});
         END`);
     }
   }
@@ -152,6 +156,7 @@ export class DailyDistinctDevices1764900000000 implements MigrationInterface {
     const postgres = queryRunner.connection.driver.options.type === 'postgres';
     await queryRunner.query(`DROP TRIGGER "activation_device_days_insert"${postgres ? ' ON "activation_attempt"' : ''}`);
     if (postgres) await queryRunner.query('DROP FUNCTION activation_device_days_add()');
+    else for (const grouping of ['R', 'C']) await queryRunner.query(`DROP TRIGGER "activation_daily_devices_${grouping}"`);
     for (const table of [
       'activation_daily_devices',
       'activation_group_device_day',
