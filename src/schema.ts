@@ -11,6 +11,7 @@ import {
   PolicySimulationResolver,
   RegionTransitionResolver,
 } from './reports/report.resolver';
+import { LockedDeviceStatsResolver, ReviewQueueStatsResolver } from './reports/current-state.resolver';
 import { ActivationAttemptResolver } from './activations/activation-attempt.resolver';
 import { AuditEventResolver } from './audit/audit.resolver';
 import { AttemptExplanationResolver, DecisionResolver, PolicyEvidenceResolver } from './decisions/decision.resolver';
@@ -49,6 +50,8 @@ export const resolvers = [
   AuditEventResolver,
   ApiKeyResolver,
   ActivationStatsResolver,
+  LockedDeviceStatsResolver,
+  ReviewQueueStatsResolver,
   PolicyImpactResolver,
   PolicySimulationResolver,
   RegionTransitionResolver,

@@ -112,6 +112,14 @@ const matrix: Record<string, { document: string; roles: Role[] }> = {
       '{ activationStats(filter: { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" }) { totals { attempts } } }',
     roles: [ADMIN, POLICY_AUTHOR, ANALYST, PARTNER],
   },
+  lockedDeviceStats: {
+    document: '{ lockedDeviceStats(groupBy: [REGION]) { totals { devices } } }',
+    roles: [ADMIN, POLICY_AUTHOR, ANALYST, PARTNER],
+  },
+  reviewQueueStats: {
+    document: '{ reviewQueueStats { totals { waiting } } }',
+    roles: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT],
+  },
   policyImpact: {
     document: '{ policyImpact(policyKey: "export-restricted-territories") { attempts } }',
     roles: [ADMIN, POLICY_AUTHOR, ANALYST, PARTNER],

@@ -4,7 +4,7 @@ import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { GraphQLContext } from '../context';
 import { Device, DeviceStatus } from '../devices/device.entity';
-import { recordStatusChange } from '../devices/device-status';
+import { LOCK_REASON_PREFIX, recordStatusChange } from '../devices/device-status';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { PartnerEventType } from '../webhooks/partner-event.entity';
 import { recordPartnerEvents } from '../webhooks/partner-events';
@@ -48,7 +48,7 @@ export async function resolveReview(manager: EntityManager, context: GraphQLCont
       ? {
           status: DeviceStatus.LOCKED,
           lockedAt: new Date(),
-          lockReason: `REVIEW_RESOLVED: ${note}`.slice(0, 500),
+          lockReason: `${LOCK_REASON_PREFIX.review}: ${note}`.slice(0, 500),
           lockedByAttemptId: attempt.id,
         }
       : device.status === DeviceStatus.LOCKED

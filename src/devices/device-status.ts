@@ -3,6 +3,12 @@ import { GraphQLContext } from '../context';
 import { DeviceStatus } from './device.entity';
 import { DeviceStatusChange, DeviceStatusChangeRow, StatusChangeCause } from './device-status-change.entity';
 
+/**
+ * How a device's lockReason starts when no decision locked it: a person resolving a review, or a
+ * sweep (`SWEEP:<sweep id>,POLICY:<policy key>,…`). Decisions write their reason codes.
+ */
+export const LOCK_REASON_PREFIX = { review: 'REVIEW_RESOLVED', sweep: 'SWEEP:' } as const;
+
 export interface StatusChange {
   deviceId: number;
   from: DeviceStatus;

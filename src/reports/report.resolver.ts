@@ -4,9 +4,6 @@ import { isSelected } from '../common/selection';
 import { access } from '../auth/roles';
 import { GraphQLContext } from '../context';
 import { Device } from '../devices/device.entity';
-import { DeviceModel } from '../device-models/device-model.entity';
-import { Partner } from '../partners/partner.entity';
-import { Policy } from '../policies/policy.entity';
 import { PolicyVersion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
 import { activationStats, policyImpact } from './report.service';
@@ -22,9 +19,13 @@ import {
   StatsInterval,
 } from './report.types';
 import { simulatePolicy } from './simulation.service';
+import { ReportGroupsResolver } from './report-groups.resolver';
 
 @Resolver(() => ActivationStatsRow)
-export class ActivationStatsResolver {
+export class ActivationStatsResolver extends ReportGroupsResolver(
+  ActivationStatsRow,
+  'The deciding policy, when grouped by POLICY (null: none applied).',
+) {
   @Authorized(access.readReports)
   @Query(() => ActivationStats, {
     description:
@@ -49,37 +50,6 @@ export class ActivationStatsResolver {
       rows: isSelected(info, ['rows', 'devices']),
       totals: isSelected(info, ['totals', 'devices']),
     });
-  }
-
-  @FieldResolver(() => Region, {
-    nullable: true,
-    description: 'The region, when grouped by REGION (null: none resolved).',
-  })
-  region(@Root() row: ActivationStatsRow, @Ctx() context: GraphQLContext) {
-    return row.regionId === null ? null : context.loaders.regionById.load(row.regionId);
-  }
-
-  @FieldResolver(() => Region, { nullable: true, description: 'The country, when grouped by COUNTRY.' })
-  country(@Root() row: ActivationStatsRow, @Ctx() context: GraphQLContext) {
-    return row.countryId === null ? null : context.loaders.regionById.load(row.countryId);
-  }
-
-  @FieldResolver(() => DeviceModel, { nullable: true, description: 'The device model, when grouped by MODEL.' })
-  model(@Root() row: ActivationStatsRow, @Ctx() context: GraphQLContext) {
-    return row.modelId === null ? null : context.loaders.deviceModelById.load(row.modelId);
-  }
-
-  @FieldResolver(() => Partner, { nullable: true, description: 'The partner, when grouped by PARTNER.' })
-  partner(@Root() row: ActivationStatsRow, @Ctx() context: GraphQLContext) {
-    return row.partnerId === null ? null : context.loaders.partnerById.load(row.partnerId);
-  }
-
-  @FieldResolver(() => Policy, {
-    nullable: true,
-    description: 'The deciding policy, when grouped by POLICY (null: none applied).',
-  })
-  policy(@Root() row: ActivationStatsRow, @Ctx() context: GraphQLContext) {
-    return row.policyId === null ? null : context.loaders.policyById.load(row.policyId);
   }
 }
 

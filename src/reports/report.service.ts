@@ -64,13 +64,42 @@ export class SqlParameters {
   }
 }
 
-export interface ResolvedStatsFilter {
-  from: Date;
-  to: Date;
+/** Which devices (and where) a report covers, beside its window: codes and IDs resolved, partner scope applied. */
+export interface ResolvedScope {
   regionIds?: number[];
-  outcomes?: DecisionOutcome[];
   modelIds?: number[];
   partnerId?: number;
+}
+
+export interface ResolvedStatsFilter extends ResolvedScope {
+  from: Date;
+  to: Date;
+  outcomes?: DecisionOutcome[];
+}
+
+/**
+ * Resolves the region, model and partner conditions of a report filter (a bad one is an error
+ * naming the field under `prefix`) and narrows a partner's reports to its own devices.
+ */
+export async function resolveScope(
+  context: GraphQLContext,
+  filter: { regionCodes?: string[] | null; modelCodes?: string[] | null; partnerId?: string | null },
+  prefix = 'filter',
+): Promise<ResolvedScope> {
+  const resolved: ResolvedScope = {};
+  if (filter.regionCodes)
+    resolved.regionIds = await regionIdsWithSubdivisions(context, filter.regionCodes, `${prefix}.regionCodes`);
+  if (filter.modelCodes) resolved.modelIds = await deviceModelIds(context, filter.modelCodes, `${prefix}.modelCodes`);
+  if (filter.partnerId) {
+    const partnerId = rowIdOf(filter.partnerId, 'Partner');
+    if (partnerId === null) throw new BadUserInputError(`${prefix}.partnerId`, 'is not a partner ID');
+    resolved.partnerId = partnerId;
+  }
+  // A partner's figures cover its own devices only, whatever the filter says.
+  const scope = partnerScopeOf(context.viewer);
+  if (scope !== null)
+    resolved.partnerId = resolved.partnerId === undefined || resolved.partnerId === scope ? scope : -1;
+  return resolved;
 }
 
 /** Checks a report filter and resolves its codes and IDs; a bad one is an error naming the field. */
@@ -82,20 +111,8 @@ export async function resolveStatsFilter(
   if (filter.to.getTime() - filter.from.getTime() > MAX_WINDOW_DAYS * 86_400_000) {
     throw new BadUserInputError('filter.to', `the window may span at most ${MAX_WINDOW_DAYS} days`);
   }
-  const resolved: ResolvedStatsFilter = { from: filter.from, to: filter.to };
-  if (filter.regionCodes)
-    resolved.regionIds = await regionIdsWithSubdivisions(context, filter.regionCodes, 'filter.regionCodes');
+  const resolved: ResolvedStatsFilter = { from: filter.from, to: filter.to, ...(await resolveScope(context, filter)) };
   if (filter.outcomes) resolved.outcomes = filter.outcomes;
-  if (filter.modelCodes) resolved.modelIds = await deviceModelIds(context, filter.modelCodes, 'filter.modelCodes');
-  if (filter.partnerId) {
-    const partnerId = rowIdOf(filter.partnerId, 'Partner');
-    if (partnerId === null) throw new BadUserInputError('filter.partnerId', 'is not a partner ID');
-    resolved.partnerId = partnerId;
-  }
-  // A partner's figures cover its own devices only, whatever the filter says.
-  const scope = partnerScopeOf(context.viewer);
-  if (scope !== null)
-    resolved.partnerId = resolved.partnerId === undefined || resolved.partnerId === scope ? scope : -1;
   return resolved;
 }
 

@@ -6,7 +6,7 @@ import { GraphQLContext } from '../context';
 import { CompiledRules, evaluatorFor } from '../decisions/evaluator';
 import { evaluatePolicies } from '../decisions/engine/policy-evaluator';
 import { CompiledPolicy, isInForceAt } from '../decisions/engine/types';
-import { recordStatusChange } from '../devices/device-status';
+import { LOCK_REASON_PREFIX, recordStatusChange } from '../devices/device-status';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { PartnerEventType } from '../webhooks/partner-event.entity';
@@ -102,10 +102,11 @@ export async function candidateIds(
       .leftJoin(ActivationAttempt, 'lock', 'lock.id = d.lockedByAttemptId')
       .andWhere('d.status = :locked', { locked: DeviceStatus.LOCKED })
       .andWhere(
-        `((lock.policyVersionId IN (:...versionIds) AND (d.lockReason IS NULL OR d.lockReason NOT LIKE 'REVIEW_RESOLVED%')) OR d.lockReason LIKE :sweepLock)`,
+        `((lock.policyVersionId IN (:...versionIds) AND (d.lockReason IS NULL OR d.lockReason NOT LIKE :reviewLock)) OR d.lockReason LIKE :sweepLock)`,
         {
           versionIds: scope.versionIds.length ? scope.versionIds : [-1],
-          sweepLock: `SWEEP:%,POLICY:${scope.policy.key},%`,
+          reviewLock: `${LOCK_REASON_PREFIX.review}%`,
+          sweepLock: `${LOCK_REASON_PREFIX.sweep}%,POLICY:${scope.policy.key},%`,
         },
       );
   }
@@ -242,7 +243,7 @@ export async function applyChanges(
         ? {
             status: DeviceStatus.LOCKED,
             lockedAt: now,
-            lockReason: `SWEEP:${sweep.id},${change.reason}`.slice(0, 500),
+            lockReason: `${LOCK_REASON_PREFIX.sweep}${sweep.id},${change.reason}`.slice(0, 500),
             lockedByAttemptId: change.attemptId,
           }
         : { status: DeviceStatus.ACTIVE, lockedAt: null, lockReason: null, lockedByAttemptId: null };

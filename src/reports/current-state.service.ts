@@ -1,0 +1,205 @@
+import { ActivationAttempt, ReviewStatus } from '../activations/activation-attempt.entity';
+import { BadUserInputError } from '../common/errors';
+import { GraphQLContext } from '../context';
+import { EntityStatements } from '../db/prepared';
+import { DeviceStatus } from '../devices/device.entity';
+import { LOCK_REASON_PREFIX } from '../devices/device-status';
+import { StatusChangeCause } from '../devices/device-status-change.entity';
+import {
+  DeviceScopeFilter,
+  LockCause,
+  LockedDeviceCounts,
+  LockedDevicesGroupBy,
+  LockedDevicesRow,
+  LockedDeviceStats,
+  ReviewQueueCounts,
+  ReviewQueueGroupBy,
+  ReviewQueueRow,
+  ReviewQueueStats,
+} from './current-state.types';
+import { MAX_REPORT_ROWS, ResolvedScope, SqlParameters, resolveScope } from './report.service';
+
+/*
+ * Reports on the state things are in now (locked devices, the open review queue) rather than on
+ * the attempts of a window. Both are small sets read through their indexes; grouped in SQL.
+ */
+
+const HOUR_MS = 3_600_000;
+
+/** SQL per grouping: the column's expression and the row field it fills. */
+interface Grouping {
+  alias: 'regionId' | 'countryId' | 'policyId' | 'modelId' | 'partnerId' | 'cause';
+  expression: string;
+}
+
+/** The scope's conditions over devices `d` and the attempt `a` that located them. */
+function scopeConditions(scope: ResolvedScope, parameters: SqlParameters): string[] {
+  const conditions: string[] = [];
+  if (scope.regionIds) conditions.push(`a."resolvedRegionId" IN (${parameters.list(scope.regionIds)})`);
+  if (scope.modelIds) conditions.push(`d."modelId" IN (${parameters.list(scope.modelIds)})`);
+  if (scope.partnerId !== undefined) conditions.push(`d."partnerId" = ${parameters.add(scope.partnerId)}`);
+  return conditions;
+}
+
+/** GROUP BY and ORDER BY over the first `count` columns, and the SELECT list. */
+function grouped(groupings: Grouping[], counts: string) {
+  const select = [...groupings.map((grouping) => `${grouping.expression} AS "${grouping.alias}"`), counts].join(', ');
+  const positions = groupings.map((_, index) => index + 1).join(', ');
+  return { select, groupBy: groupings.length ? ` GROUP BY ${positions} ORDER BY ${positions}` : '' };
+}
+
+async function rowsOf(context: GraphQLContext, sql: string, parameters: SqlParameters, field: string) {
+  const rows: Record<string, unknown>[] = await context.dataSource.query(
+    `${sql} LIMIT ${MAX_REPORT_ROWS + 1}`,
+    parameters.values,
+  );
+  // Without groupings the database answers one row even when nothing matches: a report has none then.
+  const counted = rows.filter((row) => Number(row.counted) > 0);
+  if (rows.length > MAX_REPORT_ROWS)
+    throw new BadUserInputError(
+      field,
+      `the report has more than ${MAX_REPORT_ROWS} rows: narrow the filter or group by less`,
+    );
+  return counted;
+}
+
+/** A constant of ours as an SQL string literal. */
+const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+const idOrNull = (value: unknown) => (value == null ? null : Number(value));
+const dateOrNull = (value: unknown) =>
+  value == null ? null : value instanceof Date ? value : new Date(`${String(value).replace(' ', 'T')}Z`);
+
+function groupFields(row: Record<string, unknown>) {
+  return {
+    regionId: idOrNull(row.regionId),
+    countryId: idOrNull(row.countryId),
+    policyId: idOrNull(row.policyId),
+    modelId: idOrNull(row.modelId),
+    partnerId: idOrNull(row.partnerId),
+  };
+}
+
+/**
+ * Devices locked now, by where and by which policy they were locked. The region is that of the
+ * attempt the lock names; the policy is the one whose version decided that attempt, or for a
+ * sweep's lock the sweep's policy (the latest sweep that locked the device).
+ */
+export async function lockedDeviceStats(
+  context: GraphQLContext,
+  filter: DeviceScopeFilter,
+  groupBy: LockedDevicesGroupBy[],
+): Promise<LockedDeviceStats> {
+  const scope = await resolveScope(context, filter);
+  const parameters = new SqlParameters(new EntityStatements(context.dataSource, ActivationAttempt));
+  const groups = new Set(groupBy);
+  // Constants of ours, written into the SQL: SQLite's parameters are positional, and these recur.
+  const sweepLock = `d."lockReason" LIKE ${literal(`${LOCK_REASON_PREFIX.sweep}%`)}`;
+  const reviewLock = `d."lockReason" LIKE ${literal(`${LOCK_REASON_PREFIX.review}%`)}`;
+  const groupings: Grouping[] = [];
+  if (groups.has(LockedDevicesGroupBy.REGION))
+    groupings.push({ alias: 'regionId', expression: 'a."resolvedRegionId"' });
+  if (groups.has(LockedDevicesGroupBy.COUNTRY))
+    groupings.push({ alias: 'countryId', expression: 'COALESCE(r."parentId", r."id")' });
+  if (groups.has(LockedDevicesGroupBy.POLICY))
+    groupings.push({ alias: 'policyId', expression: 'COALESCE(s."policyId", v."policyId")' });
+  if (groups.has(LockedDevicesGroupBy.CAUSE))
+    groupings.push({
+      alias: 'cause',
+      expression: `CASE WHEN ${sweepLock} THEN '${LockCause.SWEEP}' WHEN ${reviewLock} THEN '${LockCause.REVIEW}' ELSE '${LockCause.DECISION}' END`,
+    });
+  if (groups.has(LockedDevicesGroupBy.MODEL)) groupings.push({ alias: 'modelId', expression: 'd."modelId"' });
+  if (groups.has(LockedDevicesGroupBy.PARTNER)) groupings.push({ alias: 'partnerId', expression: 'd."partnerId"' });
+  const { select, groupBy: groupSql } = grouped(
+    groupings,
+    'COUNT(*) AS "counted", MIN(d."lockedAt") AS "oldestLockedAt"',
+  );
+  const latestSweepLock =
+    `SELECT MAX(c."sweepId") FROM "device_status_change" c WHERE c."deviceId" = d."id" ` +
+    `AND c."cause" = ${literal(StatusChangeCause.SWEEP)} AND c."toStatus" = ${literal(DeviceStatus.LOCKED)}`;
+  const conditions = [`d."status" = ${literal(DeviceStatus.LOCKED)}`, ...scopeConditions(scope, parameters)];
+  const sql =
+    `SELECT ${select} FROM "device" d LEFT JOIN "activation_attempt" a ON a."id" = d."lockedByAttemptId"` +
+    (groups.has(LockedDevicesGroupBy.COUNTRY) ? ` LEFT JOIN "region" r ON r."id" = a."resolvedRegionId"` : '') +
+    (groups.has(LockedDevicesGroupBy.POLICY)
+      ? ` LEFT JOIN "policy_version" v ON v."id" = a."policyVersionId" LEFT JOIN "sweep" s ON ${sweepLock} AND s."id" = (${latestSweepLock})`
+      : '') +
+    ` WHERE ${conditions.join(' AND ')}${groupSql}`;
+  const rows = (await rowsOf(context, sql, parameters, 'groupBy')).map((row) =>
+    Object.assign(new LockedDevicesRow(), groupFields(row), {
+      cause: (row.cause as LockCause | undefined) ?? null,
+      devices: Number(row.counted),
+      oldestLockedAt: dateOrNull(row.oldestLockedAt),
+    }),
+  );
+  const totals: LockedDeviceCounts = { devices: 0, oldestLockedAt: null };
+  for (const row of rows) {
+    totals.devices += row.devices;
+    if (row.oldestLockedAt && (!totals.oldestLockedAt || row.oldestLockedAt < totals.oldestLockedAt))
+      totals.oldestLockedAt = row.oldestLockedAt;
+  }
+  return { rows, totals };
+}
+
+/** The open review queue now: how many wait, how long, where and for which policy. */
+export async function reviewQueueStats(
+  context: GraphQLContext,
+  filter: DeviceScopeFilter,
+  groupBy: ReviewQueueGroupBy[],
+  now = new Date(),
+): Promise<ReviewQueueStats> {
+  const scope = await resolveScope(context, filter);
+  const parameters = new SqlParameters(new EntityStatements(context.dataSource, ActivationAttempt));
+  const groups = new Set(groupBy);
+  const groupings: Grouping[] = [];
+  if (groups.has(ReviewQueueGroupBy.REGION)) groupings.push({ alias: 'regionId', expression: 'a."resolvedRegionId"' });
+  if (groups.has(ReviewQueueGroupBy.COUNTRY))
+    groupings.push({ alias: 'countryId', expression: 'COALESCE(r."parentId", r."id")' });
+  if (groups.has(ReviewQueueGroupBy.POLICY)) groupings.push({ alias: 'policyId', expression: 'v."policyId"' });
+  if (groups.has(ReviewQueueGroupBy.MODEL)) groupings.push({ alias: 'modelId', expression: 'd."modelId"' });
+  if (groups.has(ReviewQueueGroupBy.PARTNER)) groupings.push({ alias: 'partnerId', expression: 'd."partnerId"' });
+  const waitedSince = (milliseconds: number) =>
+    `SUM(CASE WHEN a."receivedAt" < ${parameters.instant(new Date(now.getTime() - milliseconds))} THEN 1 ELSE 0 END)`;
+  const { select, groupBy: groupSql } = grouped(
+    groupings,
+    `COUNT(*) AS "counted", ${waitedSince(HOUR_MS)} AS "overHour", ${waitedSince(24 * HOUR_MS)} AS "overDay", ` +
+      `${waitedSince(7 * 24 * HOUR_MS)} AS "overWeek", MIN(a."receivedAt") AS "oldestReceivedAt"`,
+  );
+  const needsDevice =
+    groups.has(ReviewQueueGroupBy.MODEL) ||
+    groups.has(ReviewQueueGroupBy.PARTNER) ||
+    scope.modelIds ||
+    scope.partnerId !== undefined;
+  const conditions = [`a."reviewStatus" = ${parameters.add(ReviewStatus.OPEN)}`, ...scopeConditions(scope, parameters)];
+  const sql =
+    `SELECT ${select} FROM "activation_attempt" a` +
+    (needsDevice ? ` JOIN "device" d ON d."id" = a."deviceId"` : '') +
+    (groups.has(ReviewQueueGroupBy.COUNTRY) ? ` LEFT JOIN "region" r ON r."id" = a."resolvedRegionId"` : '') +
+    (groups.has(ReviewQueueGroupBy.POLICY) ? ` LEFT JOIN "policy_version" v ON v."id" = a."policyVersionId"` : '') +
+    ` WHERE ${conditions.join(' AND ')}${groupSql}`;
+  const rows = (await rowsOf(context, sql, parameters, 'groupBy')).map((row) =>
+    Object.assign(new ReviewQueueRow(), groupFields(row), {
+      waiting: Number(row.counted),
+      waitingOverHour: Number(row.overHour ?? 0),
+      waitingOverDay: Number(row.overDay ?? 0),
+      waitingOverWeek: Number(row.overWeek ?? 0),
+      oldestReceivedAt: dateOrNull(row.oldestReceivedAt),
+    }),
+  );
+  const totals: ReviewQueueCounts = {
+    waiting: 0,
+    waitingOverHour: 0,
+    waitingOverDay: 0,
+    waitingOverWeek: 0,
+    oldestReceivedAt: null,
+  };
+  for (const row of rows) {
+    totals.waiting += row.waiting;
+    totals.waitingOverHour += row.waitingOverHour;
+    totals.waitingOverDay += row.waitingOverDay;
+    totals.waitingOverWeek += row.waitingOverWeek;
+    if (row.oldestReceivedAt && (!totals.oldestReceivedAt || row.oldestReceivedAt < totals.oldestReceivedAt))
+      totals.oldestReceivedAt = row.oldestReceivedAt;
+  }
+  return { asOf: now, rows, totals };
+}
