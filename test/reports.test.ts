@@ -449,6 +449,86 @@ describe('CSV export over HTTP', () => {
     expect(lines.length).toBeGreaterThan(2000); // more than one page
   });
 
+  it('streams the locked devices, the review queue and a policy impact with the figures of their queries', async () => {
+    const locked = parse(
+      await (await get('/reports/locked-devices.csv?groupBy=REGION,POLICY,CAUSE&regionCodes=UA,CU')).text(),
+    );
+    expect(locked[0]).toEqual([
+      'region',
+      'country',
+      'policy',
+      'cause',
+      'model',
+      'partner',
+      'devices',
+      'oldestLockedAt',
+    ]);
+    const lockedQuery = await client.data(
+      `{ lockedDeviceStats(filter: { regionCodes: ["UA", "CU"] }, groupBy: [REGION, POLICY, CAUSE]) { rows { region { code } policy { key } cause devices oldestLockedAt } } }`,
+    );
+    expect(lockedQuery.lockedDeviceStats.rows.length).toBeGreaterThan(1);
+    expect(locked.slice(1)).toEqual(
+      lockedQuery.lockedDeviceStats.rows.map((row: any) => [
+        row.region?.code ?? '',
+        '',
+        row.policy?.key ?? '',
+        row.cause,
+        '',
+        '',
+        String(row.devices),
+        row.oldestLockedAt,
+      ]),
+    );
+
+    const queue = parse(await (await get('/reports/review-queue.csv?groupBy=COUNTRY')).text());
+    const queueQuery = await client.data(
+      `{ reviewQueueStats(groupBy: [COUNTRY]) { rows { country { code } waiting } } }`,
+    );
+    expect(queue[0][1]).toBe('country');
+    expect(queue.slice(1).map((line) => [line[1], Number(line[5])])).toEqual(
+      queueQuery.reviewQueueStats.rows.map((row: any) => [row.country?.code ?? '', row.waiting]),
+    );
+
+    const impact = parse(
+      await (await get('/reports/policy-impact.csv?policyKey=export-restricted-territories')).text(),
+    );
+    const impactQuery = await client.data(
+      `{ policyImpact(policyKey: "export-restricted-territories") { policyVersion { number } region { code } outcome enforced attempts devices } }`,
+    );
+    expect(impact[0]).toEqual(['policy', 'version', 'region', 'outcome', 'enforced', 'attempts', 'devices']);
+    expect(impact.slice(1)).toEqual(
+      impactQuery.policyImpact.map((row: any) => [
+        'export-restricted-territories',
+        String(row.policyVersion.number),
+        row.region?.code ?? '',
+        row.outcome,
+        String(row.enforced),
+        String(row.attempts),
+        String(row.devices),
+      ]),
+    );
+  });
+
+  it('refuses the other reports without the right or with a bad parameter named', async () => {
+    const partner = await client.data(
+      `mutation ($p: ID!) { createApiKey(input: { name: "partner-queue-csv", role: PARTNER, partnerId: $p }) { secret } }`,
+      { p: Buffer.from(`Partner:${[...devices.values()][0].partnerId}`).toString('base64url') },
+    );
+    expect((await get('/reports/review-queue.csv', partner.createApiKey.secret)).status).toBe(403);
+    for (const [path, field] of [
+      ['/reports/locked-devices.csv?groupBy=PLANET', 'groupBy'],
+      ['/reports/locked-devices.csv?modelCodes=NOPE', 'filter.modelCodes[0]'],
+      ['/reports/review-queue.csv?regionCodes=XX', 'filter.regionCodes[0]'],
+      ['/reports/policy-impact.csv', 'policyKey'],
+      ['/reports/policy-impact.csv?policyKey=nope', 'policyKey'],
+      ['/reports/policy-impact.csv?policyKey=export-restricted-territories&to=soon', 'to'],
+    ]) {
+      const response = await get(path);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as any).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+  });
+
   it('refuses without a key, without the right, and with a bad parameter named', async () => {
     const path = `/reports/activation-stats.csv?from=${from.toISOString()}&to=${to.toISOString()}`;
     expect((await get(path, null)).status).toBe(401);

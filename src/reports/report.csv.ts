@@ -9,7 +9,11 @@ import { EntityStatements } from '../db/prepared';
 import { DataSource } from 'typeorm';
 import { BadUserInputError } from '../common/errors';
 import { checkFilterBounds } from '../common/filter-bounds';
-import { activationStats, filterConditions, resolveStatsFilter, SqlParameters } from './report.service';
+import { PolicyVersion } from '../policies/policy-version.entity';
+import { lockedDeviceStats, reviewQueueStats } from './current-state.service';
+import { DeviceScopeFilter, LockedDevicesGroupBy, ReviewQueueGroupBy } from './current-state.types';
+import { GroupedRow } from './report-groups.resolver';
+import { activationStats, filterConditions, policyImpact, resolveStatsFilter, SqlParameters } from './report.service';
 import { ActivationStatsFilter, StatsGroupBy, StatsInterval } from './report.types';
 
 /** One CSV field: quoted when it holds a comma, quote or line break; formulas defused for spreadsheets. */
@@ -69,22 +73,81 @@ function filterOf(request: Request, settings: Settings): ActivationStatsFilter {
   return filter;
 }
 
+/** The labels of report rows' groupings (region and country codes, model code, partner name, policy key), loaded in one batch each. */
+async function groupLabels(context: GraphQLContext, rows: Partial<GroupedRow>[]) {
+  const labels = async <T extends { id: number }>(
+    ids: (number | null | undefined)[],
+    loader: { loadMany(keys: number[]): Promise<(T | null | Error)[]> },
+    label: (value: T) => string,
+  ) => {
+    const found = await loader.loadMany([...new Set(ids.filter((id): id is number => typeof id === 'number'))]);
+    return new Map(
+      found
+        .filter((value): value is T => !!value && !(value instanceof Error))
+        .map((value) => [value.id, label(value)]),
+    );
+  };
+  const { loaders } = context;
+  const [regions, models, partners, policies] = await Promise.all([
+    labels(
+      rows.flatMap((row) => [row.regionId, row.countryId]),
+      loaders.regionById,
+      (region) => region.code,
+    ),
+    labels(
+      rows.map((row) => row.modelId),
+      loaders.deviceModelById,
+      (model) => model.code,
+    ),
+    labels(
+      rows.map((row) => row.partnerId),
+      loaders.partnerById,
+      (partner) => partner.name,
+    ),
+    labels(
+      rows.map((row) => row.policyId),
+      loaders.policyById,
+      (policy) => policy.key,
+    ),
+  ]);
+  const of = (map: Map<number, string>, id: number | null | undefined) =>
+    typeof id === 'number' ? (map.get(id) ?? null) : null;
+  return (row: Partial<GroupedRow>) => ({
+    region: of(regions, row.regionId),
+    country: of(regions, row.countryId),
+    model: of(models, row.modelId),
+    partner: of(partners, row.partnerId),
+    policy: of(policies, row.policyId),
+  });
+}
+
+function scopeFilterOf(request: Request, settings: Settings): DeviceScopeFilter {
+  const filter = Object.assign(new DeviceScopeFilter(), {
+    regionCodes: list(request, 'regionCodes'),
+    modelCodes: list(request, 'modelCodes'),
+    partnerId: typeof request.query.partnerId === 'string' ? request.query.partnerId : undefined,
+  });
+  checkFilterBounds(filter, settings.maxPageSize);
+  return filter;
+}
+
 /**
- * Reports as CSV over HTTP, for spreadsheets: GET /reports/activation-stats.csv and
- * /reports/activation-attempts.csv with the report's arguments as query parameters (lists
+ * Reports as CSV over HTTP, for spreadsheets: GET /reports/activation-stats.csv,
+ * /reports/activation-attempts.csv, /reports/locked-devices.csv, /reports/review-queue.csv and
+ * /reports/policy-impact.csv with the report's arguments as query parameters (lists
  * comma-separated). Same roles and partner scoping as the GraphQL reports; the attempts export is
  * written page by page as it is read, never held whole.
  */
 export function csvReports(dataSource: DataSource, settings: Settings): Router {
   const router = Router();
-  const contextOf = (request: Request): GraphQLContext => {
+  const contextOf = (request: Request, rights: readonly Role[]): GraphQLContext => {
     const viewer = request.viewer as Viewer | null;
     if (!viewer)
       throw new GraphQLError('this report needs an API key: send `Authorization: Bearer <key>`', {
         extensions: { code: 'UNAUTHENTICATED' },
       });
-    if (!(access.readReports as readonly Role[]).includes(viewer.role))
-      throw new GraphQLError(`a ${viewer.role} key may not read reports`, { extensions: { code: 'FORBIDDEN' } });
+    if (!rights.includes(viewer.role))
+      throw new GraphQLError(`a ${viewer.role} key may not read this report`, { extensions: { code: 'FORBIDDEN' } });
     return createContext(dataSource, settings, request.observation?.requestId ?? 'csv', viewer, request.observation);
   };
   const fail = (response: Response, error: unknown) => {
@@ -93,161 +156,215 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
     const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403 }[code] ?? 400;
     response.status(status).json({ errors: [{ message: error.message, extensions: error.extensions }] });
   };
+  /** A report's route: its rights checked first, and a client error answered as JSON until the CSV has begun. */
+  const route = (
+    path: string,
+    rights: readonly Role[],
+    handler: (request: Request, response: Response, context: GraphQLContext) => Promise<void>,
+  ) =>
+    router.get(path, async (request, response, next) => {
+      try {
+        await handler(request, response, contextOf(request, rights));
+        response.end();
+      } catch (error) {
+        try {
+          fail(response, error);
+        } catch (fault) {
+          next(fault);
+        }
+      }
+    });
   const start = (response: Response, name: string, header: string[]) => {
     response.setHeader('Content-Type', 'text/csv; charset=utf-8');
     response.setHeader('Content-Disposition', `attachment; filename="${name}"`);
     response.write(csvLine(header));
   };
 
-  router.get('/reports/activation-stats.csv', async (request, response, next) => {
-    try {
-      const context = contextOf(request);
-      const groupBy = oneOf(list(request, 'groupBy'), StatsGroupBy, 'groupBy') ?? [];
-      const [interval] = oneOf(list(request, 'interval'), StatsInterval, 'interval') ?? [null];
-      const timeZone = typeof request.query.timeZone === 'string' ? request.query.timeZone : 'UTC';
-      // The file has the rows only.
-      const stats = await activationStats(context, filterOf(request, settings), groupBy, interval, timeZone, {
-        rows: true,
-        totals: false,
-      });
-      const labels = async <T extends { id: number }>(
-        ids: (number | null)[],
-        loader: { loadMany(keys: number[]): Promise<(T | null | Error)[]> },
-        label: (value: T) => string,
-      ) => {
-        const found = await loader.loadMany([...new Set(ids.filter((id): id is number => id !== null))]);
-        return new Map(
-          found
-            .filter((value): value is T => !!value && !(value instanceof Error))
-            .map((value) => [value.id, label(value)]),
-        );
-      };
-      const { loaders } = context;
-      const regions = await labels(
-        [...stats.rows.map((row) => row.regionId), ...stats.rows.map((row) => row.countryId)],
-        loaders.regionById,
-        (region) => region.code,
+  route('/reports/activation-stats.csv', access.readReports, async (request, response, context) => {
+    const groupBy = oneOf(list(request, 'groupBy'), StatsGroupBy, 'groupBy') ?? [];
+    const [interval] = oneOf(list(request, 'interval'), StatsInterval, 'interval') ?? [null];
+    const timeZone = typeof request.query.timeZone === 'string' ? request.query.timeZone : 'UTC';
+    // The file has the rows only.
+    const stats = await activationStats(context, filterOf(request, settings), groupBy, interval, timeZone, {
+      rows: true,
+      totals: false,
+    });
+    const label = await groupLabels(context, stats.rows);
+    start(response, 'activation-stats.csv', [
+      'bucketStart',
+      'region',
+      'country',
+      'outcome',
+      'model',
+      'partner',
+      'policy',
+      'attempts',
+      'devices',
+      'locks',
+      'reviews',
+      'monitorWouldLocks',
+    ]);
+    for (const row of stats.rows) {
+      const { region, country, model, partner, policy } = label(row);
+      await write(
+        response,
+        csvLine([
+          row.bucketStart,
+          region,
+          country,
+          row.outcome,
+          model,
+          partner,
+          policy,
+          row.attempts,
+          row.devices,
+          row.locks,
+          row.reviews,
+          row.monitorWouldLocks,
+        ]),
       );
-      const models = await labels(
-        stats.rows.map((row) => row.modelId),
-        loaders.deviceModelById,
-        (model) => model.code,
-      );
-      const partners = await labels(
-        stats.rows.map((row) => row.partnerId),
-        loaders.partnerById,
-        (partner) => partner.name,
-      );
-      const policies = await labels(
-        stats.rows.map((row) => row.policyId),
-        loaders.policyById,
-        (policy) => policy.key,
-      );
-      start(response, 'activation-stats.csv', [
-        'bucketStart',
-        'region',
-        'country',
-        'outcome',
-        'model',
-        'partner',
-        'policy',
-        'attempts',
-        'devices',
-        'locks',
-        'reviews',
-        'monitorWouldLocks',
-      ]);
-      for (const row of stats.rows) {
-        const label = (map: Map<number, string>, id: number | null) => (id === null ? null : (map.get(id) ?? null));
-        await write(
-          response,
-          csvLine([
-            row.bucketStart,
-            label(regions, row.regionId),
-            label(regions, row.countryId),
-            row.outcome,
-            label(models, row.modelId),
-            label(partners, row.partnerId),
-            label(policies, row.policyId),
-            row.attempts,
-            row.devices,
-            row.locks,
-            row.reviews,
-            row.monitorWouldLocks,
-          ]),
-        );
-      }
-      response.end();
-    } catch (error) {
-      try {
-        fail(response, error);
-      } catch (fault) {
-        next(fault);
-      }
     }
   });
 
-  router.get('/reports/activation-attempts.csv', async (request, response, next) => {
-    try {
-      const context = contextOf(request);
-      const filter = await resolveStatsFilter(context, filterOf(request, settings));
-      const statements = new EntityStatements(dataSource, ActivationAttempt);
-      start(response, 'activation-attempts.csv', [
-        'occurredAt',
-        'imei',
-        'model',
-        'partner',
-        'region',
-        'regionSource',
-        'outcome',
-        'enforced',
-        'policy',
-        'policyVersion',
-        'reasonCodes',
-      ]);
-      let after: { occurredAt: unknown; id: number } | null = null;
-      for (;;) {
-        const parameters = new SqlParameters(statements);
-        const conditions = filterConditions(filter, parameters);
-        if (after) conditions.push(parameters.after(after));
-        const rows: Record<string, unknown>[] = await dataSource.query(
-          `SELECT a."id" AS "id", a."occurredAt" AS "occurredAt", d."imei" AS "imei", m."code" AS "model", p."name" AS "partner", r."code" AS "region", ` +
-            `a."regionSource" AS "regionSource", a."outcome" AS "outcome", a."enforced" AS "enforced", pol."key" AS "policy", v."number" AS "policyVersion", a."reasonCodes" AS "reasonCodes" ` +
-            `FROM "activation_attempt" a JOIN "device" d ON d."id" = a."deviceId" JOIN "device_model" m ON m."id" = d."modelId" JOIN "partner" p ON p."id" = d."partnerId" ` +
-            `LEFT JOIN "region" r ON r."id" = a."resolvedRegionId" LEFT JOIN "policy_version" v ON v."id" = a."policyVersionId" LEFT JOIN "policy" pol ON pol."id" = v."policyId" ` +
-            `WHERE ${conditions.join(' AND ')} ORDER BY a."occurredAt", a."id" LIMIT 2000`,
-          parameters.values,
+  route('/reports/locked-devices.csv', access.readReports, async (request, response, context) => {
+    const groupBy = oneOf(list(request, 'groupBy'), LockedDevicesGroupBy, 'groupBy') ?? [];
+    const stats = await lockedDeviceStats(context, scopeFilterOf(request, settings), groupBy);
+    const label = await groupLabels(context, stats.rows);
+    start(response, 'locked-devices.csv', [
+      'region',
+      'country',
+      'policy',
+      'cause',
+      'model',
+      'partner',
+      'devices',
+      'oldestLockedAt',
+    ]);
+    for (const row of stats.rows) {
+      const { region, country, model, partner, policy } = label(row);
+      await write(
+        response,
+        csvLine([region, country, policy, row.cause, model, partner, row.devices, row.oldestLockedAt]),
+      );
+    }
+  });
+
+  route('/reports/review-queue.csv', access.readReviews, async (request, response, context) => {
+    const groupBy = oneOf(list(request, 'groupBy'), ReviewQueueGroupBy, 'groupBy') ?? [];
+    const stats = await reviewQueueStats(context, scopeFilterOf(request, settings), groupBy);
+    const label = await groupLabels(context, stats.rows);
+    start(response, 'review-queue.csv', [
+      'region',
+      'country',
+      'policy',
+      'model',
+      'partner',
+      'waiting',
+      'waitingOverHour',
+      'waitingOverDay',
+      'waitingOverWeek',
+      'oldestReceivedAt',
+    ]);
+    for (const row of stats.rows) {
+      const { region, country, model, partner, policy } = label(row);
+      await write(
+        response,
+        csvLine([
+          region,
+          country,
+          policy,
+          model,
+          partner,
+          row.waiting,
+          row.waitingOverHour,
+          row.waitingOverDay,
+          row.waitingOverWeek,
+          row.oldestReceivedAt,
+        ]),
+      );
+    }
+  });
+
+  route('/reports/policy-impact.csv', access.readReports, async (request, response, context) => {
+    const policyKey = typeof request.query.policyKey === 'string' ? request.query.policyKey : '';
+    if (!policyKey) throw new BadUserInputError('policyKey', 'the policy key is required');
+    const to = request.query.to === undefined ? null : instant(request, 'to');
+    const rows = await policyImpact(context, policyKey, to);
+    const versions = await context.loaders.policyVersionById.loadMany(rows.map((row) => row.policyVersionId));
+    const versionNumbers = new Map(
+      versions
+        .filter((version): version is PolicyVersion => version instanceof PolicyVersion)
+        .map((v) => [v.id, v.number]),
+    );
+    const label = await groupLabels(context, rows);
+    start(response, 'policy-impact.csv', ['policy', 'version', 'region', 'outcome', 'enforced', 'attempts', 'devices']);
+    for (const row of rows) {
+      await write(
+        response,
+        csvLine([
+          policyKey,
+          versionNumbers.get(row.policyVersionId),
+          label(row).region,
+          row.outcome,
+          row.enforced,
+          row.attempts,
+          row.devices,
+        ]),
+      );
+    }
+  });
+
+  route('/reports/activation-attempts.csv', access.readReports, async (request, response, context) => {
+    const filter = await resolveStatsFilter(context, filterOf(request, settings));
+    const statements = new EntityStatements(dataSource, ActivationAttempt);
+    start(response, 'activation-attempts.csv', [
+      'occurredAt',
+      'imei',
+      'model',
+      'partner',
+      'region',
+      'regionSource',
+      'outcome',
+      'enforced',
+      'policy',
+      'policyVersion',
+      'reasonCodes',
+    ]);
+    let after: { occurredAt: unknown; id: number } | null = null;
+    for (;;) {
+      const parameters = new SqlParameters(statements);
+      const conditions = filterConditions(filter, parameters);
+      if (after) conditions.push(parameters.after(after));
+      const rows: Record<string, unknown>[] = await dataSource.query(
+        `SELECT a."id" AS "id", a."occurredAt" AS "occurredAt", d."imei" AS "imei", m."code" AS "model", p."name" AS "partner", r."code" AS "region", ` +
+          `a."regionSource" AS "regionSource", a."outcome" AS "outcome", a."enforced" AS "enforced", pol."key" AS "policy", v."number" AS "policyVersion", a."reasonCodes" AS "reasonCodes" ` +
+          `FROM "activation_attempt" a JOIN "device" d ON d."id" = a."deviceId" JOIN "device_model" m ON m."id" = d."modelId" JOIN "partner" p ON p."id" = d."partnerId" ` +
+          `LEFT JOIN "region" r ON r."id" = a."resolvedRegionId" LEFT JOIN "policy_version" v ON v."id" = a."policyVersionId" LEFT JOIN "policy" pol ON pol."id" = v."policyId" ` +
+          `WHERE ${conditions.join(' AND ')} ORDER BY a."occurredAt", a."id" LIMIT 2000`,
+        parameters.values,
+      );
+      for (const raw of rows) {
+        const row = statements.hydrate(raw, ['occurredAt', 'enforced', 'reasonCodes']);
+        await write(
+          response,
+          csvLine([
+            row.occurredAt,
+            raw.imei,
+            raw.model,
+            raw.partner,
+            raw.region,
+            raw.regionSource,
+            raw.outcome,
+            row.enforced,
+            raw.policy,
+            raw.policyVersion,
+            (row.reasonCodes ?? []).join(' '),
+          ]),
         );
-        for (const raw of rows) {
-          const row = statements.hydrate(raw, ['occurredAt', 'enforced', 'reasonCodes']);
-          await write(
-            response,
-            csvLine([
-              row.occurredAt,
-              raw.imei,
-              raw.model,
-              raw.partner,
-              raw.region,
-              raw.regionSource,
-              raw.outcome,
-              row.enforced,
-              raw.policy,
-              raw.policyVersion,
-              (row.reasonCodes ?? []).join(' '),
-            ]),
-          );
-        }
-        if (rows.length < 2000) break;
-        const last = rows[rows.length - 1];
-        after = { occurredAt: last.occurredAt, id: Number(last.id) };
       }
-      response.end();
-    } catch (error) {
-      try {
-        fail(response, error);
-      } catch (fault) {
-        next(fault);
-      }
+      if (rows.length < 2000) break;
+      const last = rows[rows.length - 1];
+      after = { occurredAt: last.occurredAt, id: Number(last.id) };
     }
   });
   return router;
