@@ -138,6 +138,53 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
         `SELECT a."policyVersionId", a."outcome", a."resolvedRegionId", COUNT(*), COUNT(DISTINCT a."deviceId") FROM "activation_attempt" a WHERE a."policyVersionId" IS NOT NULL GROUP BY 1, 2, 3`,
       ),
   );
+  await measure(
+    'lockedDeviceStats by region, policy and cause',
+    () =>
+      graphql(`
+        {
+          lockedDeviceStats(groupBy: [REGION, POLICY, CAUSE]) {
+            rows {
+              region {
+                code
+              }
+              policy {
+                key
+              }
+              cause
+              devices
+              oldestLockedAt
+            }
+          }
+        }
+      `),
+    () =>
+      dataSource.query(
+        `SELECT a."resolvedRegionId", v."policyId", COUNT(*), MIN(d."lockedAt") FROM "device" d LEFT JOIN "activation_attempt" a ON a."id" = d."lockedByAttemptId" LEFT JOIN "policy_version" v ON v."id" = a."policyVersionId" WHERE d."status" = 'LOCKED' GROUP BY 1, 2`,
+      ),
+  );
+  await measure(
+    'reviewQueueStats by country',
+    () =>
+      graphql(`
+        {
+          reviewQueueStats(groupBy: [COUNTRY]) {
+            rows {
+              country {
+                code
+              }
+              waiting
+              waitingOverDay
+              oldestReceivedAt
+            }
+          }
+        }
+      `),
+    () =>
+      dataSource.query(
+        `SELECT COALESCE(r."parentId", r."id"), COUNT(*), MIN(a."receivedAt") FROM "activation_attempt" a LEFT JOIN "region" r ON r."id" = a."resolvedRegionId" WHERE a."reviewStatus" = 'OPEN' GROUP BY 1`,
+      ),
+  );
   const simulation = await median(
     () =>
       graphql(
