@@ -7,10 +7,10 @@
  */
 import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
 import { Region } from '../src/regions/region.entity';
-import { NO_PREVIOUS_DAY } from '../src/reports/device-day.entity';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { FIXED_UNTIL, seedDemo } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
+import { expectedFrom, keptTables } from './support/device-days';
 
 let database: TestDatabase;
 let client: GraphQLClient;
@@ -38,55 +38,9 @@ function copyAt(attempt: ActivationAttempt, occurredAt: Date, key: string): Part
   return { ...rest, occurredAt, receivedAt: new Date(), idempotencyKey: key };
 }
 
-/** The kept tables as the raw attempts say they must be. */
-function expectedFrom(attempts: ActivationAttempt[]) {
-  const presence = new Set<string>();
-  const daily = new Map<string, number>();
-  const daysOfDevice = new Map<number, Set<string>>();
-  for (const attempt of attempts) {
-    const day = utcDay(attempt.occurredAt);
-    for (const [grouping, key] of [
-      ['R', attempt.resolvedRegionId ?? 0],
-      ['C', countryOf(attempt.resolvedRegionId)],
-    ] as const) {
-      const present = `${grouping}|${day}|${key}|${attempt.deviceId}`;
-      if (presence.has(present)) continue;
-      presence.add(present);
-      daily.set(`${grouping}|${day}|${key}`, (daily.get(`${grouping}|${day}|${key}`) ?? 0) + 1);
-    }
-    daysOfDevice.set(attempt.deviceId, (daysOfDevice.get(attempt.deviceId) ?? new Set()).add(day));
-  }
-  const links = new Map<string, number>();
-  for (const days of daysOfDevice.values()) {
-    const sorted = [...days].sort();
-    sorted.forEach((day, index) => {
-      const key = `${day}|${index === 0 ? NO_PREVIOUS_DAY : sorted[index - 1]}`;
-      links.set(key, (links.get(key) ?? 0) + 1);
-    });
-  }
-  return { daily, links, deviceDays: [...daysOfDevice.values()].reduce((sum, days) => sum + days.size, 0) };
-}
-
-async function keptTables() {
-  const text = (column: string) => (usingPostgres ? `to_char(${column}, 'YYYY-MM-DD')` : column);
-  const query = (sql: string) => database.dataSource.query(sql) as Promise<Record<string, unknown>[]>;
-  const daily = await query(
-    `SELECT "grouping", ${text('"day"')} AS "day", "groupKey", "devices" FROM "activation_daily_devices"`,
-  );
-  const links = await query(
-    `SELECT ${text('"day"')} AS "day", ${text('"previousDay"')} AS "previousDay", "devices" FROM "activation_device_day_link" WHERE "devices" <> 0`,
-  );
-  const [deviceDays] = await query(`SELECT COUNT(*) AS "count" FROM "activation_device_day"`);
-  return {
-    daily: new Map(daily.map((row) => [`${row.grouping}|${row.day}|${row.groupKey}`, Number(row.devices)])),
-    links: new Map(links.map((row) => [`${row.day}|${row.previousDay}`, Number(row.devices)])),
-    deviceDays: Number(deviceDays.count),
-  };
-}
-
 describe('the daily device counts', () => {
   it('equal the raw attempts after seeding', async () => {
-    expect(await keptTables()).toEqual(expectedFrom(await allAttempts()));
+    expect(await keptTables(database.dataSource)).toEqual(expectedFrom(await allAttempts(), regions));
   });
 
   it('are filled by their migration from the attempts already stored', async () => {
@@ -98,7 +52,7 @@ describe('the daily device counts', () => {
     expect(await runner.hasTable('activation_device_day')).toBe(false);
     await runner.release();
     await dataSource.runMigrations({ transaction: 'each' });
-    expect(await keptTables()).toEqual(expectedFrom(await allAttempts()));
+    expect(await keptTables(database.dataSource)).toEqual(expectedFrom(await allAttempts(), regions));
   });
 
   it('stay equal after decisions, late reports into the middle of a chain and several days in one statement', async () => {
@@ -141,7 +95,7 @@ describe('the daily device counts', () => {
           (at, index) => copyAt(second[0], new Date(at), `batch-${index}`) as ActivationAttempt,
         ),
       );
-    expect(await keptTables()).toEqual(expectedFrom(await allAttempts()));
+    expect(await keptTables(database.dataSource)).toEqual(expectedFrom(await allAttempts(), regions));
   });
 
   (usingPostgres ? it : it.skip)(
@@ -173,7 +127,7 @@ describe('the daily device counts', () => {
         await first.release();
         await second.release();
       }
-      expect(await keptTables()).toEqual(expectedFrom(await allAttempts()));
+      expect(await keptTables(database.dataSource)).toEqual(expectedFrom(await allAttempts(), regions));
     },
   );
 });

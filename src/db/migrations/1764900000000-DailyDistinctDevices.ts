@@ -8,10 +8,13 @@ const NO_PREVIOUS_DAY = `'0001-01-01'`;
  *
  * Each device's active days form a chain counted by (day, previous day). A day inserted into the
  * middle of a chain (an attempt reported late) relinks the next one. On PostgreSQL concurrent
- * statements could each read a chain without the other's new day, so a statement locks the
- * devices whose chains it changes (their rows, FOR NO KEY UPDATE: attempts' foreign-key checks
- * still pass) before reading the chains; the group presence rows need no lock, as a second insert
- * of the same key waits for the first and then counts nothing.
+ * statements could each read a chain without the other's new day, so a statement locks its
+ * attempts' devices (their rows, FOR NO KEY UPDATE: attempts' foreign-key checks still pass)
+ * before anything else, in id order. Before anything else, because a decision that locks a device
+ * updates the device row later in its transaction: had the lock been taken after these triggers'
+ * counter rows, that update and another statement's trigger could wait for each other (a test
+ * with two instances deadlocked that way). The group presence rows need no lock, as a second
+ * insert of the same key waits for the first and then counts nothing.
  */
 export class DailyDistinctDevices1764900000000 implements MigrationInterface {
   name = 'DailyDistinctDevices1764900000000';
@@ -61,6 +64,8 @@ export class DailyDistinctDevices1764900000000 implements MigrationInterface {
           new_devices integer[];
           new_days date[];
         BEGIN
+          -- The statement's devices first, in id order: see the note above.
+          PERFORM 1 FROM "device" WHERE "id" IN (SELECT "deviceId" FROM inserted) ORDER BY "id" FOR NO KEY UPDATE;
           WITH added AS (
             INSERT INTO "activation_group_device_day" ("grouping", "day", "groupKey", "deviceId")
             SELECT DISTINCT g."grouping", ${day('a."occurredAt"')}, g."groupKey", a."deviceId"
@@ -81,8 +86,7 @@ export class DailyDistinctDevices1764900000000 implements MigrationInterface {
           IF new_devices IS NULL THEN
             RETURN NULL;
           END IF;
-          PERFORM 1 FROM "device" WHERE "id" = ANY(new_devices) ORDER BY "id" FOR NO KEY UPDATE;
-          -- A fresh snapshot: the chains as committed by the statements that held these locks before.
+          -- A fresh snapshot (the lock above was waited for): the chains as the statements that held it before left them.
           WITH fresh AS (SELECT * FROM unnest(new_devices, new_days) AS f("deviceId", "day")),
           chain AS (
             SELECT dd."deviceId", dd."day", f."day" IS NOT NULL AS "isNew"
