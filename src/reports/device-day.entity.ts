@@ -39,9 +39,8 @@ export class ActivationDeviceDayLink {
 /** Groupings whose distinct devices per day are kept: R by resolved region, C by country (0: none resolved). */
 export type DeviceDayGrouping = 'R' | 'C';
 
-/** That a device made at least one attempt in a region (or country) on a UTC day. */
-@Entity('activation_group_device_day')
-export class ActivationGroupDeviceDay {
+/** The key of one group's day: which grouping, which UTC day, which region or country. */
+abstract class GroupDay {
   @PrimaryColumn({ type: 'varchar', length: 1 })
   grouping: DeviceDayGrouping;
 
@@ -50,23 +49,18 @@ export class ActivationGroupDeviceDay {
 
   @PrimaryColumn({ type: 'integer' })
   groupKey: number;
+}
 
+/** That a device made at least one attempt in a region (or country) on a UTC day. */
+@Entity('activation_group_device_day')
+export class ActivationGroupDeviceDay extends GroupDay {
   @PrimaryColumn({ type: 'integer' })
   deviceId: number;
 }
 
 /** Distinct devices per UTC day and region (or country): the presence rows above, counted. */
 @Entity('activation_daily_devices')
-export class ActivationDailyDevices {
-  @PrimaryColumn({ type: 'varchar', length: 1 })
-  grouping: DeviceDayGrouping;
-
-  @PrimaryColumn({ type: 'date' })
-  day: string;
-
-  @PrimaryColumn({ type: 'integer' })
-  groupKey: number;
-
+export class ActivationDailyDevices extends GroupDay {
   @Column({ type: 'integer' })
   devices: number;
 }

@@ -180,6 +180,30 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
     response.write(csvLine(header));
   };
 
+  /** Writes a report's rows as a file: each column's header beside the value it takes from a row. */
+  const writeTable = async <T>(
+    response: Response,
+    name: string,
+    rows: T[],
+    columns: [string, (row: T) => unknown][],
+  ) => {
+    start(
+      response,
+      name,
+      columns.map(([header]) => header),
+    );
+    for (const row of rows) await write(response, csvLine(columns.map(([, value]) => value(row))));
+  };
+  /** The grouping columns of a report row, labelled. */
+  const groupColumns = async <T extends Partial<GroupedRow>>(
+    context: GraphQLContext,
+    rows: T[],
+    names: ('region' | 'country' | 'model' | 'partner' | 'policy')[],
+  ): Promise<[string, (row: T) => unknown][]> => {
+    const label = await groupLabels(context, rows);
+    return names.map((name) => [name, (row: T) => label(row)[name]]);
+  };
+
   route('/reports/activation-stats.csv', access.readReports, async (request, response, context) => {
     const groupBy = oneOf(list(request, 'groupBy'), StatsGroupBy, 'groupBy') ?? [];
     const [interval] = oneOf(list(request, 'interval'), StatsInterval, 'interval') ?? [null];
@@ -189,100 +213,62 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
       rows: true,
       totals: false,
     });
-    const label = await groupLabels(context, stats.rows);
-    start(response, 'activation-stats.csv', [
-      'bucketStart',
+    const [region, country, model, partner, policy] = await groupColumns(context, stats.rows, [
       'region',
       'country',
-      'outcome',
       'model',
       'partner',
       'policy',
-      'attempts',
-      'devices',
-      'locks',
-      'reviews',
-      'monitorWouldLocks',
     ]);
-    for (const row of stats.rows) {
-      const { region, country, model, partner, policy } = label(row);
-      await write(
-        response,
-        csvLine([
-          row.bucketStart,
-          region,
-          country,
-          row.outcome,
-          model,
-          partner,
-          policy,
-          row.attempts,
-          row.devices,
-          row.locks,
-          row.reviews,
-          row.monitorWouldLocks,
-        ]),
-      );
-    }
+    await writeTable(response, 'activation-stats.csv', stats.rows, [
+      ['bucketStart', (row) => row.bucketStart],
+      region,
+      country,
+      ['outcome', (row) => row.outcome],
+      model,
+      partner,
+      policy,
+      ['attempts', (row) => row.attempts],
+      ['devices', (row) => row.devices],
+      ['locks', (row) => row.locks],
+      ['reviews', (row) => row.reviews],
+      ['monitorWouldLocks', (row) => row.monitorWouldLocks],
+    ]);
   });
 
   route('/reports/locked-devices.csv', access.readReports, async (request, response, context) => {
     const groupBy = oneOf(list(request, 'groupBy'), LockedDevicesGroupBy, 'groupBy') ?? [];
     const stats = await lockedDeviceStats(context, scopeFilterOf(request, settings), groupBy);
-    const label = await groupLabels(context, stats.rows);
-    start(response, 'locked-devices.csv', [
+    const [region, country, policy, model, partner] = await groupColumns(context, stats.rows, [
       'region',
       'country',
       'policy',
-      'cause',
       'model',
       'partner',
-      'devices',
-      'oldestLockedAt',
     ]);
-    for (const row of stats.rows) {
-      const { region, country, model, partner, policy } = label(row);
-      await write(
-        response,
-        csvLine([region, country, policy, row.cause, model, partner, row.devices, row.oldestLockedAt]),
-      );
-    }
+    await writeTable(response, 'locked-devices.csv', stats.rows, [
+      region,
+      country,
+      policy,
+      ['cause', (row) => row.cause],
+      model,
+      partner,
+      ['devices', (row) => row.devices],
+      ['oldestLockedAt', (row) => row.oldestLockedAt],
+    ]);
   });
 
   route('/reports/review-queue.csv', access.readReviews, async (request, response, context) => {
     const groupBy = oneOf(list(request, 'groupBy'), ReviewQueueGroupBy, 'groupBy') ?? [];
     const stats = await reviewQueueStats(context, scopeFilterOf(request, settings), groupBy);
-    const label = await groupLabels(context, stats.rows);
-    start(response, 'review-queue.csv', [
-      'region',
-      'country',
-      'policy',
-      'model',
-      'partner',
-      'waiting',
-      'waitingOverHour',
-      'waitingOverDay',
-      'waitingOverWeek',
-      'oldestReceivedAt',
+    await writeTable(response, 'review-queue.csv', stats.rows, [
+      ...(await groupColumns(context, stats.rows, ['region', 'country', 'policy', 'model', 'partner'])),
+      ['waiting', (row) => row.waiting],
+      ['waitingOverHour', (row) => row.waitingOverHour],
+      ['waitingOverDay', (row) => row.waitingOverDay],
+      ['waitingOverWeek', (row) => row.waitingOverWeek],
+      ['oldestReceivedAt', (row) => row.oldestReceivedAt],
     ]);
-    for (const row of stats.rows) {
-      const { region, country, model, partner, policy } = label(row);
-      await write(
-        response,
-        csvLine([
-          region,
-          country,
-          policy,
-          model,
-          partner,
-          row.waiting,
-          row.waitingOverHour,
-          row.waitingOverDay,
-          row.waitingOverWeek,
-          row.oldestReceivedAt,
-        ]),
-      );
-    }
   });
 
   route('/reports/policy-impact.csv', access.readReports, async (request, response, context) => {
@@ -294,24 +280,17 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
     const versionNumbers = new Map(
       versions
         .filter((version): version is PolicyVersion => version instanceof PolicyVersion)
-        .map((v) => [v.id, v.number]),
+        .map((version) => [version.id, version.number]),
     );
-    const label = await groupLabels(context, rows);
-    start(response, 'policy-impact.csv', ['policy', 'version', 'region', 'outcome', 'enforced', 'attempts', 'devices']);
-    for (const row of rows) {
-      await write(
-        response,
-        csvLine([
-          policyKey,
-          versionNumbers.get(row.policyVersionId),
-          label(row).region,
-          row.outcome,
-          row.enforced,
-          row.attempts,
-          row.devices,
-        ]),
-      );
-    }
+    await writeTable(response, 'policy-impact.csv', rows, [
+      ['policy', () => policyKey],
+      ['version', (row) => versionNumbers.get(row.policyVersionId)],
+      ...(await groupColumns(context, rows, ['region'])),
+      ['outcome', (row) => row.outcome],
+      ['enforced', (row) => row.enforced],
+      ['attempts', (row) => row.attempts],
+      ['devices', (row) => row.devices],
+    ]);
   });
 
   route('/reports/activation-attempts.csv', access.readReports, async (request, response, context) => {
