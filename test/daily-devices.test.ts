@@ -46,7 +46,7 @@ describe('the daily device counts', () => {
   it('are filled by their migration from the attempts already stored', async () => {
     const { dataSource } = database;
     const names = dataSource.migrations.map((migration) => migration.name);
-    const later = names.length - names.indexOf('DailyDistinctDevices1764900000000');
+    const later = names.length - names.indexOf('DailyCounts1764900000000');
     for (let step = 0; step < later; step += 1) await dataSource.undoLastMigration({ transaction: 'each' });
     const runner = dataSource.createQueryRunner();
     expect(await runner.hasTable('activation_device_day')).toBe(false);

@@ -582,8 +582,8 @@ describe('CSV export over HTTP', () => {
   });
 });
 
-describe('the hourly rollup', () => {
-  it('equals a GROUP BY over the raw attempts, kept in the transaction of every insert', async () => {
+describe('the hourly and daily rollups', () => {
+  it('equal a GROUP BY over the raw attempts, kept in the transaction of every insert', async () => {
     // Decisions after the seed insert attempts one by one and in batches: the trigger counts them all.
     const partner = await client.data(`{ partners(first: 1) { nodes { id } } devices(first: 5) { nodes { imei } } }`);
     for (const [index, device] of partner.devices.nodes.entries()) {
@@ -592,10 +592,19 @@ describe('the hourly rollup', () => {
         { input: { imei: device.imei, signals: { ipCountry: index % 2 ? 'DE' : 'CU' } } },
       );
     }
-    const hour =
-      database.dataSource.options.type === 'postgres'
-        ? `date_trunc('hour', "occurredAt", 'UTC')`
-        : `substr("occurredAt", 1, 13) || ':00:00.000'`;
+    const postgres = database.dataSource.options.type === 'postgres';
+    const periods = [
+      [
+        'hourly',
+        'hourStart',
+        postgres ? `date_trunc('hour', "occurredAt", 'UTC')` : `substr("occurredAt", 1, 13) || ':00:00.000'`,
+      ],
+      [
+        'daily',
+        'dayStart',
+        postgres ? `date_trunc('day', "occurredAt", 'UTC')` : `substr("occurredAt", 1, 10) || ' 00:00:00.000'`,
+      ],
+    ];
     const normalise = (rows: Record<string, unknown>[]) =>
       rows
         .map((row) => ({
@@ -608,57 +617,66 @@ describe('the hourly rollup', () => {
           attempts: Number(row.attempts),
         }))
         .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-    const raw = await database.dataSource.query(
-      `SELECT ${hour} AS "hour", COALESCE("resolvedRegionId", 0) AS "region", "outcome", "enforced", COUNT(*) AS "attempts" FROM "activation_attempt" GROUP BY 1, 2, 3, 4`,
-    );
-    const rollup = await database.dataSource.query(
-      `SELECT "hourStart" AS "hour", "regionKey" AS "region", "outcome", "enforced", "attempts" FROM "activation_hourly_rollup"`,
-    );
-    expect(rollup.length).toBeGreaterThan(100);
-    expect(normalise(rollup)).toEqual(normalise(raw));
+    for (const [name, start, period] of periods) {
+      const raw = await database.dataSource.query(
+        `SELECT ${period} AS "hour", COALESCE("resolvedRegionId", 0) AS "region", "outcome", "enforced", COUNT(*) AS "attempts" FROM "activation_attempt" GROUP BY 1, 2, 3, 4`,
+      );
+      const rollup = await database.dataSource.query(
+        `SELECT "${start}" AS "hour", "regionKey" AS "region", "outcome", "enforced", "attempts" FROM "activation_${name}_rollup"`,
+      );
+      expect(rollup.length).toBeGreaterThan(100);
+      expect(normalise(rollup)).toEqual(normalise(raw));
+    }
   });
 
   it.each([
-    ['region by day', { groupBy: ['REGION'], interval: 'DAY' }],
+    ['region by day', 'daily', { groupBy: ['REGION'], interval: 'DAY' }],
     [
       'country and outcome by week in Berlin',
+      'hourly',
       { groupBy: ['COUNTRY', 'OUTCOME'], interval: 'WEEK', timeZone: 'Europe/Berlin' },
     ],
-    ['outcome by hour in New York', { groupBy: ['OUTCOME'], interval: 'HOUR', timeZone: 'America/New_York' }],
+    ['outcome by hour in New York', 'hourly', { groupBy: ['OUTCOME'], interval: 'HOUR', timeZone: 'America/New_York' }],
+    ['region by day in Tokyo', 'hourly', { groupBy: ['REGION'], interval: 'DAY', timeZone: 'Asia/Tokyo' }],
     [
       'filtered regions and outcomes by month',
+      'daily',
       { groupBy: ['REGION'], interval: 'MONTH', filter: { regionCodes: ['UA', 'CU'], outcomes: ['LOCK', 'REVIEW'] } },
     ],
-  ])('answers %s from the rollup with the figures of the raw scan', async (_name, shape: Record<string, any>) => {
-    const variables = {
-      groupBy: shape.groupBy,
-      interval: shape.interval,
-      timeZone: shape.timeZone ?? 'UTC',
-      filter: { from, to, ...shape.filter },
-    };
-    const FIGURES = 'attempts locks reviews monitorWouldLocks';
-    const query = (
-      counts: string,
-    ) => `query ($filter: ActivationStatsFilter!, $groupBy: [StatsGroupBy!], $interval: StatsInterval, $timeZone: String) {
+    ['country over the whole window', 'daily', { groupBy: ['COUNTRY'] }],
+  ])(
+    'answers %s from the %s rollup with the figures of the raw scan',
+    async (_name, rollup, shape: Record<string, any>) => {
+      const variables = {
+        groupBy: shape.groupBy,
+        interval: shape.interval,
+        timeZone: shape.timeZone ?? 'UTC',
+        filter: { from, to, ...shape.filter },
+      };
+      const FIGURES = 'attempts locks reviews monitorWouldLocks';
+      const query = (
+        counts: string,
+      ) => `query ($filter: ActivationStatsFilter!, $groupBy: [StatsGroupBy!], $interval: StatsInterval, $timeZone: String) {
       activationStats(filter: $filter, groupBy: $groupBy, interval: $interval, timeZone: $timeZone) {
         totals { ${counts} } rows { bucketStart outcome region { code } country { code } ${counts} }
       }
     }`;
-    const counter = database.statements;
-    const fast = await counter.measure(() => client.data(query(FIGURES), variables));
-    expect(fast.statements.some((sql) => sql.includes('activation_hourly_rollup'))).toBe(true);
-    expect(fast.statements.some((sql) => sql.includes('FROM "activation_attempt"'))).toBe(false);
-    // With distinct devices the report counts over the attempts, except for UTC days by region, whose
-    // devices are kept per day (test/daily-devices.test.ts checks those against the raw rows).
-    const exact = await counter.measure(() => client.data(query(`${FIGURES} devices`), variables));
-    const utcDaysByRegion = shape.interval === 'DAY' && !shape.timeZone;
-    expect(exact.statements.some((sql) => sql.includes('activation_hourly_rollup'))).toBe(utcDaysByRegion);
-    expect(exact.statements.some((sql) => sql.includes('FROM "activation_attempt"'))).toBe(!utcDaysByRegion);
-    const withoutDevices = ({ devices: _devices, ...rest }: Record<string, unknown>) => rest;
-    expect(fast.result.activationStats.totals).toEqual(withoutDevices(exact.result.activationStats.totals));
-    expect(fast.result.activationStats.rows).toEqual(exact.result.activationStats.rows.map(withoutDevices));
-    expect(fast.result.activationStats.rows.length).toBeGreaterThan(0);
-  });
+      const counter = database.statements;
+      const fast = await counter.measure(() => client.data(query(FIGURES), variables));
+      expect(fast.statements.some((sql) => sql.includes(`activation_${rollup}_rollup`))).toBe(true);
+      expect(fast.statements.some((sql) => sql.includes('FROM "activation_attempt"'))).toBe(false);
+      // With distinct devices the report counts over the attempts, except for UTC days by region, whose
+      // devices are kept per day (test/daily-devices.test.ts checks those against the raw rows).
+      const exact = await counter.measure(() => client.data(query(`${FIGURES} devices`), variables));
+      const utcDaysByRegion = shape.interval === 'DAY' && !shape.timeZone;
+      expect(exact.statements.some((sql) => sql.includes('_rollup"'))).toBe(utcDaysByRegion);
+      expect(exact.statements.some((sql) => sql.includes('FROM "activation_attempt"'))).toBe(!utcDaysByRegion);
+      const withoutDevices = ({ devices: _devices, ...rest }: Record<string, unknown>) => rest;
+      expect(fast.result.activationStats.totals).toEqual(withoutDevices(exact.result.activationStats.totals));
+      expect(fast.result.activationStats.rows).toEqual(exact.result.activationStats.rows.map(withoutDevices));
+      expect(fast.result.activationStats.rows.length).toBeGreaterThan(0);
+    },
+  );
 
   it('reads the raw attempts for windows off the hour, half-hour zones, models and partners', async () => {
     const FIGURES = 'totals { attempts } rows { attempts }';
@@ -676,7 +694,7 @@ describe('the hourly rollup', () => {
           variables,
         ),
       );
-      expect(measured.statements.some((sql) => sql.includes('activation_hourly_rollup'))).toBe(false);
+      expect(measured.statements.some((sql) => sql.includes('_rollup"'))).toBe(false);
     }
   });
 });

@@ -14,7 +14,7 @@ import { Policy } from '../policies/policy.entity';
 import { PolicyChangeRequest } from '../policies/policy-change-request.entity';
 import { PolicyVersion, PolicyVersionDeviceModel, PolicyVersionRegion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
-import { ActivationRollup } from '../reports/activation-rollup.entity';
+import { ActivationDailyRollup, ActivationRollup } from '../reports/activation-rollup.entity';
 import {
   ActivationDailyDevices,
   ActivationDeviceDay,
@@ -43,6 +43,7 @@ export const entities = [
   WebhookDelivery,
   WebhookDeliveryAttempt,
   ActivationRollup,
+  ActivationDailyRollup,
   ActivationDeviceDay,
   ActivationDeviceDayLink,
   ActivationGroupDeviceDay,

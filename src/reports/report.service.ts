@@ -162,28 +162,47 @@ function selection(
 }
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 const ROLLUP_GROUPS = new Set([StatsGroupBy.REGION, StatsGroupBy.COUNTRY, StatsGroupBy.OUTCOME]);
 
+/** A rollup table: attempts counted per period (its start in `start`), region, outcome and enforcement. */
+interface Rollup {
+  table: string;
+  start: string;
+}
+const HOURLY: Rollup = { table: 'activation_hourly_rollup', start: 'hourStart' };
+const DAILY: Rollup = { table: 'activation_daily_rollup', start: 'dayStart' };
+
 /**
- * Whether the hourly rollup answers exactly: no distinct devices asked for (they do not add up
- * across hours), only region, country and outcome groupings and filters, a window on whole UTC
- * hours, and local buckets that start on whole UTC hours (zones with whole-hour offsets).
+ * The rollup that answers exactly, if any: no distinct devices asked for of it (they do not add up
+ * across periods), only region, country and outcome groupings and filters, a window on whole
+ * periods, and buckets that start on whole periods — days, weeks and months at UTC offset 0 for the
+ * daily one, zones with whole-hour offsets for the hourly one.
  */
-function rollupAnswers(
+function rollupFor(
   resolved: ResolvedStatsFilter,
   groups: Set<StatsGroupBy>,
+  interval: StatsInterval | null,
   segments: OffsetSegment[] | null,
   needsDevices: boolean,
-): boolean {
-  return (
+): Rollup | null {
+  const answers =
     !needsDevices &&
     [...groups].every((group) => ROLLUP_GROUPS.has(group)) &&
     resolved.modelIds === undefined &&
-    resolved.partnerId === undefined &&
-    resolved.from.getTime() % HOUR_MS === 0 &&
-    resolved.to.getTime() % HOUR_MS === 0 &&
-    (segments ?? []).every((segment) => segment.offsetMinutes % 60 === 0 && segment.from % HOUR_MS === 0)
-  );
+    resolved.partnerId === undefined;
+  if (!answers) return null;
+  const onWhole = (period: number) => resolved.from.getTime() % period === 0 && resolved.to.getTime() % period === 0;
+  if (
+    interval !== StatsInterval.HOUR &&
+    onWhole(DAY_MS) &&
+    (segments ?? []).every((segment) => segment.offsetMinutes === 0)
+  )
+    return DAILY;
+  const hourly =
+    onWhole(HOUR_MS) &&
+    (segments ?? []).every((segment) => segment.offsetMinutes % 60 === 0 && segment.from % HOUR_MS === 0);
+  return hourly ? HOURLY : null;
 }
 
 const ROLLUP_COUNTS = `SUM(u."attempts") AS "attempts", 0 AS "devices",
@@ -191,16 +210,16 @@ const ROLLUP_COUNTS = `SUM(u."attempts") AS "attempts", 0 AS "devices",
   SUM(CASE WHEN u."outcome" = 'REVIEW' AND u."enforced" THEN u."attempts" ELSE 0 END) AS "reviews",
   SUM(CASE WHEN u."outcome" = 'LOCK' AND NOT u."enforced" THEN u."attempts" ELSE 0 END) AS "monitorWouldLocks"`;
 
-/** FROM and WHERE over the hourly rollup `u` for a filter the rollup answers. */
-function rollupSelection(filter: ResolvedStatsFilter, parameters: SqlParameters, joinRegion: boolean) {
+/** FROM and WHERE over a rollup `u` for a filter it answers. */
+function rollupSelection(rollup: Rollup, filter: ResolvedStatsFilter, parameters: SqlParameters, joinRegion: boolean) {
   const conditions = [
-    `u."hourStart" >= ${parameters.instant(filter.from)}`,
-    `u."hourStart" < ${parameters.instant(filter.to)}`,
+    `u."${rollup.start}" >= ${parameters.instant(filter.from)}`,
+    `u."${rollup.start}" < ${parameters.instant(filter.to)}`,
   ];
   if (filter.regionIds) conditions.push(`u."regionKey" IN (${parameters.list(filter.regionIds)})`);
   if (filter.outcomes) conditions.push(`u."outcome" IN (${parameters.list(filter.outcomes)})`);
   return (
-    `FROM "activation_hourly_rollup" u` +
+    `FROM "${rollup.table}" u` +
     (joinRegion ? ` LEFT JOIN "region" r ON r."id" = NULLIF(u."regionKey", 0)` : '') +
     ` WHERE ${conditions.join(' AND ')}`
   );
@@ -233,8 +252,9 @@ export async function activationStats(
   const groups = new Set(groupBy);
   const segments = interval ? offsetSegments(timeZone, resolved.from.getTime(), resolved.to.getTime()) : null;
   const rowDevicesDaily = devicesWanted.rows && dailyDevicesAnswerRows(resolved, groups, interval, segments);
-  const fromRollup = rollupAnswers(resolved, groups, segments, devicesWanted.rows && !rowDevicesDaily);
-  const time = fromRollup ? 'u."hourStart"' : 'a."occurredAt"';
+  const rollup = rollupFor(resolved, groups, interval, segments, devicesWanted.rows && !rowDevicesDaily);
+  const fromRollup = rollup !== null;
+  const time = rollup ? `u."${rollup.start}"` : 'a."occurredAt"';
   // Parameters are numbered in the order they appear: the bucket's come first, in the SELECT.
   const parameters = new SqlParameters(statements);
   const columns: [string, string][] = [];
@@ -255,8 +275,8 @@ export async function activationStats(
     version: groups.has(StatsGroupBy.POLICY),
   };
   const selectSql = select.length ? `${select.join(', ')}, ` : '';
-  const from = fromRollup
-    ? rollupSelection(resolved, parameters, joins.region)
+  const from = rollup
+    ? rollupSelection(rollup, resolved, parameters, joins.region)
     : selection(resolved, parameters, joins);
   const groupSql = columns.length
     ? ` GROUP BY ${columns.map((_, index) => index + 1).join(', ')} ORDER BY ${columns.map((_, index) => index + 1).join(', ')}`

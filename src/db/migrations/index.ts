@@ -6,7 +6,7 @@ import { PolicyApprovals1764500000000 } from './1764500000000-PolicyApprovals';
 import { SweepsAndStatusHistory1764600000000 } from './1764600000000-SweepsAndStatusHistory';
 import { PartnerWebhooks1764700000000 } from './1764700000000-PartnerWebhooks';
 import { ActivationRollup1764800000000 } from './1764800000000-ActivationRollup';
-import { DailyDistinctDevices1764900000000 } from './1764900000000-DailyDistinctDevices';
+import { DailyCounts1764900000000 } from './1764900000000-DailyCounts';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -18,5 +18,5 @@ export const migrations = [
   SweepsAndStatusHistory1764600000000,
   PartnerWebhooks1764700000000,
   ActivationRollup1764800000000,
-  DailyDistinctDevices1764900000000,
+  DailyCounts1764900000000,
 ];

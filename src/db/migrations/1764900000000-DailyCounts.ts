@@ -3,8 +3,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 const NO_PREVIOUS_DAY = `'0001-01-01'`;
 
 /**
- * Distinct devices per UTC day (by region and by country) and over any window of whole days, kept
- * exact by triggers in the transaction of the attempts they count (see device-day.entity.ts).
+ * Counts per UTC day, kept exact by triggers in the transaction of the attempts they count: the
+ * hourly rollup's counts per day (activation_daily_rollup), and distinct devices per day by region
+ * and by country and over any window of whole days (see device-day.entity.ts).
  *
  * Each device's active days form a chain counted by (day, previous day). A day inserted into the
  * middle of a chain (an attempt reported late) relinks the next one. On PostgreSQL concurrent
@@ -16,8 +17,8 @@ const NO_PREVIOUS_DAY = `'0001-01-01'`;
  * with two instances deadlocked that way). The group presence rows need no lock, as a second
  * insert of the same key waits for the first and then counts nothing.
  */
-export class DailyDistinctDevices1764900000000 implements MigrationInterface {
-  name = 'DailyDistinctDevices1764900000000';
+export class DailyCounts1764900000000 implements MigrationInterface {
+  name = 'DailyCounts1764900000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const postgres = queryRunner.connection.driver.options.type === 'postgres';
@@ -28,12 +29,14 @@ export class DailyDistinctDevices1764900000000 implements MigrationInterface {
           'CREATE TABLE "activation_device_day_link" ("day" date NOT NULL, "previousDay" date NOT NULL, "devices" integer NOT NULL, CONSTRAINT "PK_ba1168f27d53a1ba73e4318879c" PRIMARY KEY ("day", "previousDay"))',
           'CREATE TABLE "activation_group_device_day" ("grouping" character varying(1) NOT NULL, "day" date NOT NULL, "groupKey" integer NOT NULL, "deviceId" integer NOT NULL, CONSTRAINT "PK_075d7367db47eee589f5ade563b" PRIMARY KEY ("grouping", "day", "groupKey", "deviceId"))',
           'CREATE TABLE "activation_daily_devices" ("grouping" character varying(1) NOT NULL, "day" date NOT NULL, "groupKey" integer NOT NULL, "devices" integer NOT NULL, CONSTRAINT "PK_2b3970b86ad7c0a5e36d8ef0d7a" PRIMARY KEY ("grouping", "day", "groupKey"))',
+          'CREATE TABLE "activation_daily_rollup" ("dayStart" TIMESTAMP WITH TIME ZONE NOT NULL, "regionKey" integer NOT NULL, "outcome" character varying(10) NOT NULL, "enforced" boolean NOT NULL, "attempts" integer NOT NULL, CONSTRAINT "PK_0f45da4bd602f807489106dfef5" PRIMARY KEY ("dayStart", "regionKey", "outcome", "enforced"))',
         ]
       : [
           'CREATE TABLE "activation_device_day" ("deviceId" integer NOT NULL, "day" date NOT NULL, PRIMARY KEY ("deviceId", "day")) WITHOUT ROWID',
           'CREATE TABLE "activation_device_day_link" ("day" date NOT NULL, "previousDay" date NOT NULL, "devices" integer NOT NULL, PRIMARY KEY ("day", "previousDay")) WITHOUT ROWID',
           'CREATE TABLE "activation_group_device_day" ("grouping" varchar(1) NOT NULL, "day" date NOT NULL, "groupKey" integer NOT NULL, "deviceId" integer NOT NULL, PRIMARY KEY ("grouping", "day", "groupKey", "deviceId")) WITHOUT ROWID',
           'CREATE TABLE "activation_daily_devices" ("grouping" varchar(1) NOT NULL, "day" date NOT NULL, "groupKey" integer NOT NULL, "devices" integer NOT NULL, PRIMARY KEY ("grouping", "day", "groupKey")) WITHOUT ROWID',
+          'CREATE TABLE "activation_daily_rollup" ("dayStart" datetime NOT NULL, "regionKey" integer NOT NULL, "outcome" varchar(10) NOT NULL, "enforced" boolean NOT NULL, "attempts" integer NOT NULL, PRIMARY KEY ("dayStart", "regionKey", "outcome", "enforced")) WITHOUT ROWID',
         ]) {
       await queryRunner.query(ddl);
     }
@@ -56,10 +59,16 @@ export class DailyDistinctDevices1764900000000 implements MigrationInterface {
       `INSERT INTO "activation_daily_devices" ("grouping", "day", "groupKey", "devices") ` +
         `SELECT "grouping", "day", "groupKey", COUNT(*) FROM "activation_group_device_day" GROUP BY 1, 2, 3`,
     );
+    const dayStart = (column: string) =>
+      postgres ? `date_trunc('day', ${column}, 'UTC')` : `substr(${column}, 1, 10) || ' 00:00:00.000'`;
+    await queryRunner.query(
+      `INSERT INTO "activation_daily_rollup" ("dayStart", "regionKey", "outcome", "enforced", "attempts") ` +
+        `SELECT ${dayStart('a."occurredAt"')}, COALESCE(a."resolvedRegionId", 0), a."outcome", a."enforced", COUNT(*) FROM "activation_attempt" a GROUP BY 1, 2, 3, 4`,
+    );
 
     if (postgres) {
       await queryRunner.query(`
-        CREATE FUNCTION activation_device_days_add() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION activation_daily_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
           new_devices integer[];
           new_days date[];
@@ -77,6 +86,12 @@ export class DailyDistinctDevices1764900000000 implements MigrationInterface {
           SELECT "grouping", "day", "groupKey", COUNT(*) FROM added GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
           ON CONFLICT ("grouping", "day", "groupKey")
           DO UPDATE SET "devices" = "activation_daily_devices"."devices" + EXCLUDED."devices";
+
+          INSERT INTO "activation_daily_rollup" ("dayStart", "regionKey", "outcome", "enforced", "attempts")
+          SELECT ${dayStart('a."occurredAt"')}, COALESCE(a."resolvedRegionId", 0), a."outcome", a."enforced", COUNT(*)
+          FROM inserted a GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+          ON CONFLICT ("dayStart", "regionKey", "outcome", "enforced")
+          DO UPDATE SET "attempts" = "activation_daily_rollup"."attempts" + EXCLUDED."attempts";
 
           WITH added AS (
             INSERT INTO "activation_device_day" ("deviceId", "day")
@@ -114,7 +129,7 @@ export class DailyDistinctDevices1764900000000 implements MigrationInterface {
           RETURN NULL;
         END $$`);
       await queryRunner.query(
-        'CREATE TRIGGER activation_device_days_insert AFTER INSERT ON "activation_attempt" REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION activation_device_days_add()',
+        'CREATE TRIGGER activation_daily_counts_insert AFTER INSERT ON "activation_attempt" REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION activation_daily_counts_add()',
       );
     } else {
       // One writer at a time: each row reads what the rows before it left. A trigger per level, each
@@ -137,10 +152,16 @@ export class DailyDistinctDevices1764900000000 implements MigrationInterface {
             ON CONFLICT ("grouping", "day", "groupKey") DO UPDATE SET "devices" = "devices" + 1;
           END`);
       }
+      await queryRunner.query(`
+        CREATE TRIGGER "activation_daily_rollup_insert" AFTER INSERT ON "activation_attempt" BEGIN
+          INSERT INTO "activation_daily_rollup" ("dayStart", "regionKey", "outcome", "enforced", "attempts")
+          VALUES (${dayStart('NEW."occurredAt"')}, COALESCE(NEW."resolvedRegionId", 0), NEW."outcome", NEW."enforced", 1)
+          ON CONFLICT ("dayStart", "regionKey", "outcome", "enforced") DO UPDATE SET "attempts" = "attempts" + 1;
+        END`);
       const nextDay = `(SELECT MIN(d."day") FROM "activation_device_day" d WHERE d."deviceId" = NEW."deviceId" AND d."day" > ${today})`;
       const previousDay = `COALESCE((SELECT MAX(d."day") FROM "activation_device_day" d WHERE d."deviceId" = NEW."deviceId" AND d."day" < ${today}), ${NO_PREVIOUS_DAY})`;
       await queryRunner.query(`
-        CREATE TRIGGER "activation_device_days_insert" AFTER INSERT ON "activation_attempt"
+        CREATE TRIGGER "activation_daily_counts_insert" AFTER INSERT ON "activation_attempt"
         WHEN NOT EXISTS (SELECT 1 FROM "activation_device_day" d WHERE d."deviceId" = NEW."deviceId" AND d."day" = ${today})
         BEGIN
           INSERT INTO "activation_device_day_link" ("day", "previousDay", "devices")
@@ -158,10 +179,14 @@ export class DailyDistinctDevices1764900000000 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     const postgres = queryRunner.connection.driver.options.type === 'postgres';
-    await queryRunner.query(`DROP TRIGGER "activation_device_days_insert"${postgres ? ' ON "activation_attempt"' : ''}`);
-    if (postgres) await queryRunner.query('DROP FUNCTION activation_device_days_add()');
-    else for (const grouping of ['R', 'C']) await queryRunner.query(`DROP TRIGGER "activation_daily_devices_${grouping}"`);
+    await queryRunner.query(`DROP TRIGGER "activation_daily_counts_insert"${postgres ? ' ON "activation_attempt"' : ''}`);
+    if (postgres) await queryRunner.query('DROP FUNCTION activation_daily_counts_add()');
+    else {
+      for (const grouping of ['R', 'C']) await queryRunner.query(`DROP TRIGGER "activation_daily_devices_${grouping}"`);
+      await queryRunner.query('DROP TRIGGER "activation_daily_rollup_insert"');
+    }
     for (const table of [
+      'activation_daily_rollup',
       'activation_daily_devices',
       'activation_group_device_day',
       'activation_device_day_link',
