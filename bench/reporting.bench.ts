@@ -89,7 +89,7 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
       { from: from90, to: UNTIL },
     );
   await measure('activationStats by region and day, 90 days', byRegionAndDay('devices'), plainByRegionAndDay);
-  await measure('the same without distinct devices (from the hourly rollup)', byRegionAndDay(''), plainByRegionAndDay);
+  await measure('the same without distinct devices (from the daily rollup)', byRegionAndDay(''), plainByRegionAndDay);
   await measure(
     'activationStats by model and partner, 90 days, in Europe/Berlin weeks',
     () =>
