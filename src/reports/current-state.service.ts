@@ -168,7 +168,7 @@ export async function reviewQueueStats(
   const needsDevice =
     groups.has(ReviewQueueGroupBy.MODEL) ||
     groups.has(ReviewQueueGroupBy.PARTNER) ||
-    scope.modelIds ||
+    scope.modelIds !== undefined ||
     scope.partnerId !== undefined;
   const conditions = [`a."reviewStatus" = ${parameters.add(ReviewStatus.OPEN)}`, ...scopeConditions(scope, parameters)];
   const sql =
