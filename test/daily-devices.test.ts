@@ -145,23 +145,35 @@ describe('reports reading them', () => {
     ['a week in the middle', new Date(until.getTime() - 30 * DAY), new Date(until.getTime() - 23 * DAY)],
     ['one day', new Date(until.getTime() - 10 * DAY), new Date(until.getTime() - 9 * DAY)],
   ];
-  const shapes: [string, string[], string[] | undefined][] = [
-    ['all', [], undefined],
-    ['region', ['REGION'], undefined],
-    ['country', ['COUNTRY'], undefined],
-    ['region and country', ['REGION', 'COUNTRY'], undefined],
-    ['filtered regions', ['REGION'], ['UA', 'CU', 'DE']],
+  const shapes: [string, string[], string[] | undefined, string][] = [
+    ['UTC day', [], undefined, 'DAY'],
+    ['region and UTC day', ['REGION'], undefined, 'DAY'],
+    ['country and UTC day', ['COUNTRY'], undefined, 'DAY'],
+    ['region, country and UTC day', ['REGION', 'COUNTRY'], undefined, 'DAY'],
+    ['filtered regions and UTC day', ['REGION'], ['UA', 'CU', 'DE'], 'DAY'],
+    // Weeks start on Monday: the week and the day windows start inside one.
+    ['UTC week', [], undefined, 'WEEK'],
+    ['UTC month', [], undefined, 'MONTH'],
   ];
+  /** The UTC bucket an instant falls in, as the report labels it. */
+  const bucketOf = (instant: Date, interval: string) => {
+    const day = new Date(`${utcDay(instant)}T00:00:00.000Z`);
+    if (interval === 'WEEK') day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7));
+    if (interval === 'MONTH') day.setUTCDate(1);
+    return day.toISOString();
+  };
 
   it.each(
     windows.flatMap(([name, from, to]) =>
-      shapes.map(([shape, groupBy, regionCodes]) => [name, shape, from, to, groupBy, regionCodes] as const),
+      shapes.map(
+        ([shape, groupBy, regionCodes, interval]) => [name, shape, from, to, groupBy, regionCodes, interval] as const,
+      ),
     ),
   )(
-    '%s by %s and UTC day: distinct devices as the raw rows give them, without reading the attempts',
-    async (_name, _shape, from, to, groupBy, regionCodes) => {
+    '%s by %s: distinct devices as the raw rows give them, without reading the attempts',
+    async (_name, _shape, from, to, groupBy, regionCodes, interval) => {
       const measured = await database.statements.measure(() =>
-        client.data(STATS, { filter: { from, to, regionCodes }, groupBy, interval: 'DAY' }),
+        client.data(STATS, { filter: { from, to, regionCodes }, groupBy, interval }),
       );
       const reading = measured.statements.filter((sql) => sql.includes('"activation_attempt"'));
       // Devices across some regions over the whole window are not kept: the totals count them over the attempts.
@@ -194,7 +206,7 @@ describe('reports reading them', () => {
         ].join('|');
       const expected = new Map<string, Set<number>>();
       for (const attempt of selected) {
-        const key = keyOf(`${utcDay(attempt.occurredAt)}T00:00:00.000Z`, attempt.resolvedRegionId);
+        const key = keyOf(bucketOf(attempt.occurredAt, interval), attempt.resolvedRegionId);
         expected.set(key, (expected.get(key) ?? new Set()).add(attempt.deviceId));
       }
       const rows = measured.result.activationStats.rows as any[];

@@ -31,8 +31,10 @@ function windowOnly(filter: ResolvedStatsFilter): boolean {
 }
 
 /**
- * Whether the rows' distinct devices can be read per day: daily buckets in UTC, grouped by region
- * and/or country or not at all, and filtered by the window (and by regions when rows are regions).
+ * Whether the rows' distinct devices can be read from the kept counts: buckets of whole UTC days,
+ * filtered by the window only (and by regions when rows are regions), and either daily buckets
+ * grouped by region and/or country or not at all, or weeks and months with no grouping (from the
+ * day chains).
  */
 export function dailyDevicesAnswerRows(
   filter: ResolvedStatsFilter,
@@ -41,10 +43,13 @@ export function dailyDevicesAnswerRows(
   segments: OffsetSegment[] | null,
 ): boolean {
   const byRegion = groups.has(StatsGroupBy.REGION);
+  const shape =
+    interval === StatsInterval.DAY
+      ? [...groups].every((group) => group === StatsGroupBy.REGION || group === StatsGroupBy.COUNTRY)
+      : (interval === StatsInterval.WEEK || interval === StatsInterval.MONTH) && groups.size === 0;
   return (
-    interval === StatsInterval.DAY &&
+    shape &&
     onUtcDays(filter, segments) &&
-    [...groups].every((group) => group === StatsGroupBy.REGION || group === StatsGroupBy.COUNTRY) &&
     windowOnly({ ...filter, regionIds: byRegion ? undefined : filter.regionIds })
   );
 }
@@ -61,14 +66,29 @@ export function dailyRowKey(bucket: unknown, regionId: unknown, countryId: unkno
 
 const utcDay = (instant: Date) => instant.toISOString().slice(0, 10);
 
+/** The first day of the UTC bucket a chain link's day `l."day"` falls in (weeks start on Monday). */
+function chainBucketStart(interval: StatsInterval, postgres: boolean): string {
+  switch (interval) {
+    case StatsInterval.WEEK:
+      return postgres ? `date_trunc('week', l."day")::date` : `date(l."day", 'weekday 0', '-6 days')`;
+    case StatsInterval.MONTH:
+      return postgres ? `date_trunc('month', l."day")::date` : `date(l."day", 'start of month')`;
+    default:
+      return 'l."day"';
+  }
+}
+
 /**
- * Distinct devices per UTC day (bucket labels as the report writes them) and region and/or
- * country, by `dailyRowKey`.
+ * Distinct devices per bucket (labels as the report writes them) and region and/or country, by
+ * `dailyRowKey`: per UTC day from the presence counts, or with no grouping from the day chains —
+ * a device counts in a bucket on its first active day there, the one whose previous active day
+ * lies before the bucket (or before the window, for a bucket the window starts inside).
  */
 export async function dailyDevicesByRow(
   dataSource: DataSource,
   filter: ResolvedStatsFilter,
   groups: Set<StatsGroupBy>,
+  interval: StatsInterval,
 ): Promise<Map<string, number>> {
   const postgres = dataSource.options.type === 'postgres';
   const values: unknown[] = [];
@@ -79,10 +99,13 @@ export async function dailyDevicesByRow(
     postgres ? `to_char(${column}, 'YYYY-MM-DD"T00:00:00"')` : `${column} || 'T00:00:00'`;
   let sql: string;
   if (groups.size === 0) {
-    // Every device active on a day has exactly one link into that day.
+    const bucketStart = chainBucketStart(interval, postgres);
+    // Parameters in the order they stand: the SELECT's bucket has none, the window's come first.
+    const inWindow = window('l."day"');
+    const counted = `${postgres ? 'GREATEST' : 'MAX'}(${bucketStart}, ${add(utcDay(filter.from), '::date')})`;
     sql =
-      `SELECT ${dayLabel('l."day"')} AS "bucket", NULL AS "regionId", NULL AS "countryId", SUM(l."devices") AS "devices" ` +
-      `FROM "activation_device_day_link" l WHERE ${window('l."day"')} GROUP BY l."day"`;
+      `SELECT ${dayLabel(bucketStart)} AS "bucket", NULL AS "regionId", NULL AS "countryId", SUM(l."devices") AS "devices" ` +
+      `FROM "activation_device_day_link" l WHERE ${inWindow} AND l."previousDay" < ${counted} GROUP BY 1`;
   } else {
     const byRegion = groups.has(StatsGroupBy.REGION);
     const key = 'NULLIF(c."groupKey", 0)';

@@ -29,7 +29,7 @@ export class ActivationStatsResolver extends ReportGroupsResolver(
   @Authorized(access.readReports)
   @Query(() => ActivationStats, {
     description:
-      'Activation attempts counted by the chosen groupings and time buckets: attempts, distinct devices, locks, reviews and MONITOR-mode would-locks. A partner sees its own devices only. Reports by region, country and outcome on whole hours are read from hourly counts (on whole UTC days, daily counts); distinct devices are read from daily counts for UTC days by region or country (and for the totals of a window of whole UTC days), otherwise they cost a pass over the attempts.',
+      'Activation attempts counted by the chosen groupings and time buckets: attempts, distinct devices, locks, reviews and MONITOR-mode would-locks. A partner sees its own devices only. Reports by region, country and outcome on whole hours are read from hourly counts (on whole UTC days, daily counts); distinct devices are read from daily counts for UTC days by region or country, for UTC days, weeks and months in all, and for the totals of a window of whole UTC days, otherwise they cost a pass over the attempts.',
   })
   activationStats(
     @Arg('filter', () => ActivationStatsFilter, {

@@ -290,8 +290,8 @@ export async function activationStats(
       `the report has more than ${MAX_REPORT_ROWS} rows: narrow the filter, group by less or use a longer interval`,
     );
   }
-  if (rowDevicesDaily) {
-    const devices = await dailyDevicesByRow(dataSource, resolved, groups);
+  if (rowDevicesDaily && interval) {
+    const devices = await dailyDevicesByRow(dataSource, resolved, groups, interval);
     for (const row of rows) row.devices = devices.get(dailyRowKey(row.bucket, row.regionId, row.countryId)) ?? 0;
   }
   const totalsFrom = (counts: string) => {
