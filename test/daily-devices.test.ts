@@ -6,6 +6,8 @@
  * give the figures counted here from the raw rows, without a pass over the attempts.
  */
 import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
+import { Role } from '../src/auth/roles';
+import { Device } from '../src/devices/device.entity';
 import { Region } from '../src/regions/region.entity';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { FIXED_UNTIL, seedDemo } from './support/fixtures';
@@ -227,6 +229,39 @@ describe('reports reading them', () => {
       });
     },
   );
+
+  it('answers an empty window with no rows and zero devices, from the kept counts', async () => {
+    const measured = await database.statements.measure(() =>
+      client.data(STATS, {
+        filter: { from: new Date('2020-01-01T00:00:00Z'), to: new Date('2020-02-01T00:00:00Z') },
+        groupBy: ['REGION'],
+        interval: 'DAY',
+      }),
+    );
+    expect(measured.result.activationStats).toEqual({ totals: { attempts: 0, devices: 0 }, rows: [] });
+    expect(measured.statements.some((sql) => sql.includes('"activation_attempt"'))).toBe(false);
+  });
+
+  it("gives a partner key its own devices' figures, counted over the attempts", async () => {
+    const attempts = await allAttempts();
+    const devices = await database.dataSource.getRepository(Device).find();
+    const partnerId = devices[0].partnerId;
+    const own = new Set(devices.filter((device) => device.partnerId === partnerId).map((device) => device.id));
+    const from = new Date(FIXED_UNTIL.getTime() - 30 * DAY);
+    const partner = client.as({ keyId: null, name: 'partner', role: Role.PARTNER, partnerId });
+    const measured = await database.statements.measure(() =>
+      partner.data(STATS, { filter: { from, to: FIXED_UNTIL }, groupBy: ['REGION'], interval: 'DAY' }),
+    );
+    expect(measured.statements.some((sql) => sql.includes('FROM "activation_attempt"'))).toBe(true);
+    const selected = attempts.filter(
+      (attempt) => own.has(attempt.deviceId) && attempt.occurredAt >= from && attempt.occurredAt < FIXED_UNTIL,
+    );
+    expect(selected.length).toBeGreaterThan(0);
+    expect(measured.result.activationStats.totals).toEqual({
+      attempts: selected.length,
+      devices: new Set(selected.map((attempt) => attempt.deviceId)).size,
+    });
+  });
 
   it.each([
     ['an outcome filter', { groupBy: ['REGION'], interval: 'DAY', filter: { outcomes: ['LOCK'] } }],
