@@ -71,9 +71,7 @@ describe('the daily device counts', () => {
     const [first, second] = spread;
     const firstDays = first.map((attempt) => attempt.occurredAt.getTime()).sort((a, b) => a - b);
     const between = new Date(Math.floor((firstDays[0] + firstDays[firstDays.length - 1]) / 2 / DAY) * DAY + 3_600_000);
-    const { imei } = (await database.dataSource.getRepository('device').findOneByOrFail({ id: first[0].deviceId })) as {
-      imei: string;
-    };
+    const { imei } = await database.dataSource.getRepository(Device).findOneByOrFail({ id: first[0].deviceId });
     for (const [index, occurredAt] of [
       between,
       new Date(firstDays[0] - 20 * DAY),
