@@ -90,6 +90,34 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
     );
   await measure('activationStats by region and day, 90 days', byRegionAndDay('devices'), plainByRegionAndDay);
   await measure('the same without distinct devices (from the daily rollup)', byRegionAndDay(''), plainByRegionAndDay);
+  const month = postgres
+    ? `date_trunc('month', a."occurredAt" AT TIME ZONE 'UTC')`
+    : `strftime('%Y-%m', a."occurredAt")`;
+  await measure(
+    'monthly active devices, 90 days (from the day chains)',
+    () =>
+      graphql(
+        `
+          query ($from: DateTime!, $to: DateTime!) {
+            activationStats(filter: { from: $from, to: $to }, interval: MONTH) {
+              rows {
+                bucketStart
+                devices
+              }
+              totals {
+                devices
+              }
+            }
+          }
+        `,
+        { from: from90, to: UNTIL },
+      ),
+    () =>
+      dataSource.query(
+        `SELECT ${month}, COUNT(DISTINCT a."deviceId") FROM "activation_attempt" a WHERE a."occurredAt" >= ${p(1)} AND a."occurredAt" < ${p(2)} GROUP BY 1`,
+        [stored(from90), stored(UNTIL)],
+      ),
+  );
   await measure(
     'activationStats by model and partner, 90 days, in Europe/Berlin weeks',
     () =>
