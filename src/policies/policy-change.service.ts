@@ -123,16 +123,33 @@ export async function requestChange(
   return request;
 }
 
+const CLOSING_ACTIONS = {
+  [PolicyChangeStatus.SUPERSEDED]: 'policy.change.supersede',
+  [PolicyChangeStatus.APPROVED]: 'policy.change.approve',
+  [PolicyChangeStatus.REJECTED]: 'policy.change.reject',
+  [PolicyChangeStatus.WITHDRAWN]: 'policy.change.withdraw',
+} as const;
+
+/** Decides a pending request (who, when, why) and audits it: every way a request ends goes through here. */
 async function close(
   manager: EntityManager,
   context: GraphQLContext,
+  policy: Policy,
   request: PolicyChangeRequest,
-  status: PolicyChangeStatus,
+  status: keyof typeof CLOSING_ACTIONS,
   comment: string | null,
   extra: Partial<PolicyChangeRequest> = {},
 ) {
   const changes = { status, decidedBy: context.actor, decidedAt: new Date(), decisionComment: comment, ...extra };
   await manager.update(PolicyChangeRequest, { id: request.id }, changes);
+  await auditPolicy(
+    manager,
+    context,
+    CLOSING_ACTIONS[status],
+    policy,
+    { changeRequestId: request.globalId, status: PolicyChangeStatus.PENDING },
+    { changeRequestId: request.globalId, status, comment },
+  );
   return Object.assign(request, changes);
 }
 
@@ -147,17 +164,7 @@ export async function supersedePendingRequests(
     policyId: policy.id,
     status: PolicyChangeStatus.PENDING,
   });
-  for (const request of pending) {
-    await close(manager, context, request, PolicyChangeStatus.SUPERSEDED, why);
-    await auditPolicy(
-      manager,
-      context,
-      'policy.change.supersede',
-      policy,
-      { changeRequestId: request.globalId, status: PolicyChangeStatus.PENDING },
-      { changeRequestId: request.globalId, status: PolicyChangeStatus.SUPERSEDED, why },
-    );
-  }
+  for (const request of pending) await close(manager, context, policy, request, PolicyChangeStatus.SUPERSEDED, why);
 }
 
 async function findPending(manager: EntityManager, id: string) {
@@ -222,19 +229,10 @@ export async function approvePolicyChange(
     const next = await applyNewVersion(manager, context, policy, version, base, resolved, approval);
     resultingVersionId = next.id;
   }
-  const approved = await close(manager, context, request, PolicyChangeStatus.APPROVED, input.comment?.trim() ?? null, {
+  return close(manager, context, policy, request, PolicyChangeStatus.APPROVED, input.comment?.trim() ?? null, {
     impactAtApproval: impact,
     resultingVersionId,
   });
-  await auditPolicy(
-    manager,
-    context,
-    'policy.change.approve',
-    policy,
-    { changeRequestId: request.globalId, status: PolicyChangeStatus.PENDING },
-    { changeRequestId: request.globalId, status: PolicyChangeStatus.APPROVED, comment: approved.decisionComment },
-  );
-  return approved;
 }
 
 /** A reviewer turns a request down, or its author (or an ADMIN) takes it back; nothing else changes. */
@@ -256,16 +254,7 @@ export async function closePolicyChange(
     ]);
   }
   const policy = await manager.findOneByOrFail(Policy, { id: request.policyId });
-  const closed = await close(manager, context, request, status, input.comment.trim());
-  await auditPolicy(
-    manager,
-    context,
-    status === PolicyChangeStatus.REJECTED ? 'policy.change.reject' : 'policy.change.withdraw',
-    policy,
-    { changeRequestId: request.globalId, status: PolicyChangeStatus.PENDING },
-    { changeRequestId: request.globalId, status, comment: closed.decisionComment },
-  );
-  return closed;
+  return close(manager, context, policy, request, status, input.comment.trim());
 }
 
 export function queryChangeRequests(
