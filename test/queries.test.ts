@@ -233,6 +233,24 @@ describe('devices', () => {
     expect(justUnder.errors).toBeUndefined();
   });
 
+  it('bounds plain text arguments (keys, codes, IDs, cursors), naming the argument, and counts nothing', async () => {
+    const long = 'x'.repeat(1_001);
+    for (const [query, field] of [
+      ['query ($v: String!) { policy(key: $v) { id } }', 'key'],
+      ['query ($v: String!) { policyImpact(policyKey: $v) { attempts } }', 'policyKey'],
+      ['query ($v: String!) { region(code: $v) { id } }', 'code'],
+      ['query ($v: String) { devices(after: $v) { totalCount } }', 'after'],
+    ]) {
+      const measured = await database.statements.measure(() => client.execute(query, { v: long }));
+      expect(measured.result.errors).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT', field } }]);
+      expect(measured.statements).toEqual([]);
+    }
+    const ids = await client.execute('query ($v: [ID!]!) { nodes(ids: $v) { id } }', { v: ['a', long] });
+    expect(ids.errors).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT', field: 'ids' } }]);
+    const justUnder = await client.execute('query ($v: String!) { policy(key: $v) { id } }', { v: long.slice(1) });
+    expect(justUnder.errors).toBeUndefined();
+  });
+
   it.each([
     ['{ modelCodes: ["NOPE"] }', 'filter.modelCodes[0]: no device model has code "NOPE"'],
     ['{ marketRegionCodes: ["US", "ZZ"] }', 'filter.marketRegionCodes[1]: unknown region code "ZZ"'],

@@ -521,6 +521,7 @@ describe('CSV export over HTTP', () => {
       ['/reports/review-queue.csv?regionCodes=XX', 'filter.regionCodes[0]'],
       ['/reports/policy-impact.csv', 'policyKey'],
       ['/reports/policy-impact.csv?policyKey=nope', 'policyKey'],
+      [`/reports/policy-impact.csv?policyKey=${'k'.repeat(101)}`, 'policyKey'],
       ['/reports/policy-impact.csv?policyKey=export-restricted-territories&to=soon', 'to'],
     ]) {
       const response = await get(path);

@@ -342,6 +342,8 @@ export async function policyImpact(
   to: Date | null,
 ): Promise<PolicyImpactRow[]> {
   const dataSource = context.dataSource;
+  // Keys are at most 100 characters: a longer one (a CSV query string is not bounded by the schema) names none.
+  if (policyKey.length > 100) throw new BadUserInputError('policyKey', 'a policy key has at most 100 characters');
   const policy = await dataSource.getRepository(Policy).findOneBy({ key: policyKey });
   if (!policy) throw new BadUserInputError('policyKey', `no policy has key "${policyKey}"`);
   const versions = await dataSource.getRepository(PolicyVersion).findBy({ policyId: policy.id });
