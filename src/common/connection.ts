@@ -32,6 +32,11 @@ export interface SortSpec<T> {
   valueOf(row: T): SortValue;
 }
 
+/** Rows in the order they were created (`ASC`, the order things happened) or newest first (`DESC`). */
+export function byId<T extends { id: number }>(direction: SortDirection): SortSpec<T> {
+  return { property: 'id', direction, valueOf: (row: T) => row.id };
+}
+
 export interface Cursor {
   value: SortValue;
   id: number;

@@ -1,6 +1,6 @@
 import { ArrayMaxSize, ArrayMinSize } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { ConnectionType, SortDirection, SortSpec, defineOrder } from '../common/connection';
+import { ConnectionType, SortDirection, byId, defineOrder } from '../common/connection';
 import { UserError } from '../common/errors';
 import { Device, DeviceStatus } from './device.entity';
 import { DeviceStatusChange } from './device-status-change.entity';
@@ -102,8 +102,4 @@ export const DeviceStatusChangeConnection = ConnectionType(
 );
 
 /** Newest first. */
-export const statusChangeSort: SortSpec<DeviceStatusChange> = {
-  property: 'id',
-  direction: SortDirection.DESC,
-  valueOf: (change) => change.id,
-};
+export const statusChangeSort = byId<DeviceStatusChange>(SortDirection.DESC);

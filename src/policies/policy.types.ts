@@ -10,7 +10,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { ConnectionType, SortDirection, SortSpec, defineOrder } from '../common/connection';
+import { ConnectionType, SortDirection, SortSpec, byId, defineOrder } from '../common/connection';
 import { UserError } from '../common/errors';
 import { MutationPayload } from '../common/payload';
 import { PolicyChangeRequest, PolicyChangeStatus } from './policy-change-request.entity';
@@ -282,11 +282,7 @@ export const PolicyChangeRequestConnection = ConnectionType(
   'A page of policy change requests.',
 );
 /** Newest first. */
-export const changeRequestSort: SortSpec<PolicyChangeRequest> = {
-  property: 'id',
-  direction: SortDirection.DESC,
-  valueOf: (request) => request.id,
-};
+export const changeRequestSort = byId<PolicyChangeRequest>(SortDirection.DESC);
 
 @InputType({ description: 'Conditions on policy change requests.' })
 export class PolicyChangeRequestFilter {

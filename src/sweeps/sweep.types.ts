@@ -1,6 +1,6 @@
 import { IsOptional, Length } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { ConnectionType, SortDirection, SortSpec } from '../common/connection';
+import { ConnectionType, SortDirection, byId } from '../common/connection';
 import { MutationPayload } from '../common/payload';
 import { UserError } from '../common/errors';
 import { Sweep, SweepAction, SweepStatus } from './sweep.entity';
@@ -8,11 +8,7 @@ import { Sweep, SweepAction, SweepStatus } from './sweep.entity';
 export const SweepConnection = ConnectionType(Sweep, 'Sweep', 'A page of sweeps.');
 
 /** Newest first. */
-export const sweepSort: SortSpec<Sweep> = {
-  property: 'id',
-  direction: SortDirection.DESC,
-  valueOf: (sweep) => sweep.id,
-};
+export const sweepSort = byId<Sweep>(SortDirection.DESC);
 
 @InputType({ description: 'A re-screening sweep to start, or to try as a dry run.' })
 export class StartSweepInput {

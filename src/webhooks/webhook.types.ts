@@ -1,6 +1,6 @@
 import { ArrayMaxSize, ArrayMinSize, IsOptional, Length } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { ConnectionType, SortDirection, SortSpec } from '../common/connection';
+import { ConnectionType, SortDirection, byId } from '../common/connection';
 import { UserError } from '../common/errors';
 import { MutationPayload } from '../common/payload';
 import { PartnerEventType } from './partner-event.entity';
@@ -23,19 +23,10 @@ export const WebhookDeliveryAttemptConnection = ConnectionType(
   'A page of tries of a webhook delivery.',
 );
 
-const newestFirst = <T extends { id: number }>(): SortSpec<T> => ({
-  property: 'id' as keyof T & string,
-  direction: SortDirection.DESC,
-  valueOf: (row: T) => row.id,
-});
-export const endpointSort = newestFirst<WebhookEndpoint>();
-export const deliverySort = newestFirst<WebhookDelivery>();
+export const endpointSort = byId<WebhookEndpoint>(SortDirection.DESC);
+export const deliverySort = byId<WebhookDelivery>(SortDirection.DESC);
 /** Tries in the order they happened. */
-export const attemptLogSort: SortSpec<WebhookDeliveryAttempt> = {
-  property: 'id',
-  direction: SortDirection.ASC,
-  valueOf: (attempt) => attempt.id,
-};
+export const attemptLogSort = byId<WebhookDeliveryAttempt>(SortDirection.ASC);
 
 @InputType({ description: 'An HTTPS endpoint to receive events about a partner’s devices.' })
 export class CreateWebhookEndpointInput {
