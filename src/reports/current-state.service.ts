@@ -2,7 +2,7 @@ import { ActivationAttempt, ReviewStatus } from '../activations/activation-attem
 import { BadUserInputError } from '../common/errors';
 import { GraphQLContext } from '../context';
 import { EntityStatements } from '../db/prepared';
-import { DeviceStatus } from '../devices/device.entity';
+import { Device, DeviceStatus } from '../devices/device.entity';
 import { LOCK_REASON_PREFIX } from '../devices/device-status';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import {
@@ -67,8 +67,8 @@ async function rowsOf(context: GraphQLContext, sql: string, parameters: SqlParam
 const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 const idOrNull = (value: unknown) => (value == null ? null : Number(value));
-const dateOrNull = (value: unknown) =>
-  value == null ? null : value instanceof Date ? value : new Date(`${String(value).replace(' ', 'T')}Z`);
+/** The earlier of two instants, either of them missing. */
+const earlier = (a: Date | null, b: Date | null) => (a && (!b || a < b) ? a : b);
 
 function groupFields(row: Record<string, unknown>) {
   return {
@@ -92,6 +92,7 @@ export async function lockedDeviceStats(
 ): Promise<LockedDeviceStats> {
   const scope = await resolveScope(context, filter);
   const parameters = new SqlParameters(new EntityStatements(context.dataSource, ActivationAttempt));
+  const devices = new EntityStatements(context.dataSource, Device);
   const groups = new Set(groupBy);
   // Constants of ours, written into the SQL: SQLite's parameters are positional, and these recur.
   const sweepLock = `d."lockReason" LIKE ${literal(`${LOCK_REASON_PREFIX.sweep}%`)}`;
@@ -110,10 +111,7 @@ export async function lockedDeviceStats(
     });
   if (groups.has(LockedDevicesGroupBy.MODEL)) groupings.push({ alias: 'modelId', expression: 'd."modelId"' });
   if (groups.has(LockedDevicesGroupBy.PARTNER)) groupings.push({ alias: 'partnerId', expression: 'd."partnerId"' });
-  const { select, groupBy: groupSql } = grouped(
-    groupings,
-    'COUNT(*) AS "counted", MIN(d."lockedAt") AS "oldestLockedAt"',
-  );
+  const { select, groupBy: groupSql } = grouped(groupings, 'COUNT(*) AS "counted", MIN(d."lockedAt") AS "lockedAt"');
   const latestSweepLock =
     `SELECT MAX(c."sweepId") FROM "device_status_change" c WHERE c."deviceId" = d."id" ` +
     `AND c."cause" = ${literal(StatusChangeCause.SWEEP)} AND c."toStatus" = ${literal(DeviceStatus.LOCKED)}`;
@@ -129,14 +127,13 @@ export async function lockedDeviceStats(
     Object.assign(new LockedDevicesRow(), groupFields(row), {
       cause: (row.cause as LockCause | undefined) ?? null,
       devices: Number(row.counted),
-      oldestLockedAt: dateOrNull(row.oldestLockedAt),
+      oldestLockedAt: devices.hydrate(row, ['lockedAt']).lockedAt ?? null,
     }),
   );
   const totals: LockedDeviceCounts = { devices: 0, oldestLockedAt: null };
   for (const row of rows) {
     totals.devices += row.devices;
-    if (row.oldestLockedAt && (!totals.oldestLockedAt || row.oldestLockedAt < totals.oldestLockedAt))
-      totals.oldestLockedAt = row.oldestLockedAt;
+    totals.oldestLockedAt = earlier(row.oldestLockedAt, totals.oldestLockedAt);
   }
   return { rows, totals };
 }
@@ -149,7 +146,8 @@ export async function reviewQueueStats(
   now = new Date(),
 ): Promise<ReviewQueueStats> {
   const scope = await resolveScope(context, filter);
-  const parameters = new SqlParameters(new EntityStatements(context.dataSource, ActivationAttempt));
+  const attempts = new EntityStatements(context.dataSource, ActivationAttempt);
+  const parameters = new SqlParameters(attempts);
   const groups = new Set(groupBy);
   const groupings: Grouping[] = [];
   if (groups.has(ReviewQueueGroupBy.REGION)) groupings.push({ alias: 'regionId', expression: 'a."resolvedRegionId"' });
@@ -163,7 +161,7 @@ export async function reviewQueueStats(
   const { select, groupBy: groupSql } = grouped(
     groupings,
     `COUNT(*) AS "counted", ${waitedSince(HOUR_MS)} AS "overHour", ${waitedSince(24 * HOUR_MS)} AS "overDay", ` +
-      `${waitedSince(7 * 24 * HOUR_MS)} AS "overWeek", MIN(a."receivedAt") AS "oldestReceivedAt"`,
+      `${waitedSince(7 * 24 * HOUR_MS)} AS "overWeek", MIN(a."receivedAt") AS "receivedAt"`,
   );
   const needsDevice =
     groups.has(ReviewQueueGroupBy.MODEL) ||
@@ -183,7 +181,7 @@ export async function reviewQueueStats(
       waitingOverHour: Number(row.overHour ?? 0),
       waitingOverDay: Number(row.overDay ?? 0),
       waitingOverWeek: Number(row.overWeek ?? 0),
-      oldestReceivedAt: dateOrNull(row.oldestReceivedAt),
+      oldestReceivedAt: attempts.hydrate(row, ['receivedAt']).receivedAt ?? null,
     }),
   );
   const totals: ReviewQueueCounts = {
@@ -198,8 +196,7 @@ export async function reviewQueueStats(
     totals.waitingOverHour += row.waitingOverHour;
     totals.waitingOverDay += row.waitingOverDay;
     totals.waitingOverWeek += row.waitingOverWeek;
-    if (row.oldestReceivedAt && (!totals.oldestReceivedAt || row.oldestReceivedAt < totals.oldestReceivedAt))
-      totals.oldestReceivedAt = row.oldestReceivedAt;
+    totals.oldestReceivedAt = earlier(row.oldestReceivedAt, totals.oldestReceivedAt);
   }
   return { asOf: now, rows, totals };
 }
