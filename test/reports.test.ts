@@ -217,6 +217,7 @@ describe('activationStats', () => {
     [{ from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z', modelCodes: ['NOPE'] }, {}, 'filter.modelCodes[0]'],
     [{ from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z', partnerId: 'bm9wZQ' }, {}, 'filter.partnerId'],
     [{ from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' }, { timeZone: 'Mars/Olympus' }, 'timeZone'],
+    [{ from: '2010-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' }, {}, 'filter.to'],
   ])('refuses a bad argument naming it: %j %j', async (filter, extra, field) => {
     const result = await client.execute(STATS, { filter, ...extra });
     expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
@@ -387,6 +388,17 @@ describe('simulatePolicy', () => {
   ])('refuses a bad draft naming the field: %j', async (policy, field) => {
     const result = await client.execute(SIMULATE, { input: { policy, ...window } });
     expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  });
+
+  it('refuses a window backwards or longer than a year, naming its end', async () => {
+    const policy = { policyKey: 'export-restricted-territories', mode: 'MONITOR' };
+    for (const [start, end] of [
+      ['2026-02-01T00:00:00Z', '2026-01-01T00:00:00Z'],
+      ['2025-01-01T00:00:00Z', '2026-02-01T00:00:00Z'],
+    ]) {
+      const result = await client.execute(SIMULATE, { input: { policy, from: start, to: end } });
+      expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.to' });
+    }
   });
 });
 

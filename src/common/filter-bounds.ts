@@ -49,9 +49,21 @@ export function checkFilterBounds(filter: object, maxPageSize: number): void {
   }
 }
 
-/** A time range whose end (`endField`) is not after its start (`startName`) is a client error. */
-export function checkTimeRange(endField: string, startName: string, from?: Date | null, before?: Date | null): void {
+/**
+ * A time range whose end (`endField`) is not after its start (`startName`), or spans more than
+ * `maxDays`, is a client error.
+ */
+export function checkTimeRange(
+  endField: string,
+  startName: string,
+  from?: Date | null,
+  before?: Date | null,
+  maxDays = Infinity,
+): void {
   if (from && before && before.getTime() <= from.getTime()) {
     throw new BadUserInputError(endField, `must be later than ${startName}`);
+  }
+  if (from && before && before.getTime() - from.getTime() > maxDays * 86_400_000) {
+    throw new BadUserInputError(endField, `the window may span at most ${maxDays} days`);
   }
 }

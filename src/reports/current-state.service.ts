@@ -17,14 +17,13 @@ import {
   ReviewQueueRow,
   ReviewQueueStats,
 } from './current-state.types';
+import { DAY_MS, HOUR_MS } from './time-buckets';
 import { MAX_REPORT_ROWS, ResolvedScope, SqlParameters, resolveScope } from './report.service';
 
 /*
  * Reports on the state things are in now (locked devices, the open review queue) rather than on
  * the attempts of a window. Both are small sets read through their indexes; grouped in SQL.
  */
-
-const HOUR_MS = 3_600_000;
 
 /** SQL per grouping: the column's expression and the row field it fills. */
 interface Grouping {
@@ -160,8 +159,8 @@ export async function reviewQueueStats(
     `SUM(CASE WHEN a."receivedAt" < ${parameters.instant(new Date(now.getTime() - milliseconds))} THEN 1 ELSE 0 END)`;
   const { select, groupBy: groupSql } = grouped(
     groupings,
-    `COUNT(*) AS "counted", ${waitedSince(HOUR_MS)} AS "overHour", ${waitedSince(24 * HOUR_MS)} AS "overDay", ` +
-      `${waitedSince(7 * 24 * HOUR_MS)} AS "overWeek", MIN(a."receivedAt") AS "receivedAt"`,
+    `COUNT(*) AS "counted", ${waitedSince(HOUR_MS)} AS "overHour", ${waitedSince(DAY_MS)} AS "overDay", ` +
+      `${waitedSince(7 * DAY_MS)} AS "overWeek", MIN(a."receivedAt") AS "receivedAt"`,
   );
   const needsDevice =
     groups.has(ReviewQueueGroupBy.MODEL) ||

@@ -1,15 +1,13 @@
 import { DataSource } from 'typeorm';
 import { ResolvedStatsFilter } from './report.service';
 import { StatsGroupBy, StatsInterval } from './report.types';
-import { OffsetSegment } from './time-buckets';
+import { DAY_MS, OffsetSegment } from './time-buckets';
 
 /*
  * Distinct devices read from the per-day counts the attempt triggers keep (device-day.entity.ts)
  * instead of a pass over the attempts. They answer for whole UTC days only, and only at the levels
  * kept: per day by region or country, per day in all, and over a window of whole days in all.
  */
-
-const DAY_MS = 86_400_000;
 
 /** Whether the window starts and ends on UTC midnights and its buckets, if any, are UTC days. */
 function onUtcDays(filter: ResolvedStatsFilter, segments: OffsetSegment[] | null): boolean {

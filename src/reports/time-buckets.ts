@@ -11,6 +11,9 @@ registerEnumType(StatsInterval, {
   description: 'Length of the time buckets of a report, in the report time zone (weeks start on Monday).',
 });
 
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
 /** Making a formatter costs far more than using one: one per zone, kept. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -69,10 +72,9 @@ export interface OffsetSegment {
  * by sampling hourly and then bisecting to the minute (no zone changes offset twice in an hour).
  */
 export function offsetSegments(timeZone: string, from: number, to: number): OffsetSegment[] {
-  const HOUR = 3_600_000;
   const segments: OffsetSegment[] = [{ from, offsetMinutes: offsetMinutes(timeZone, from) }];
   let previous = from;
-  for (let at = from + HOUR; at < to + HOUR; at += HOUR) {
+  for (let at = from + HOUR_MS; at < to + HOUR_MS; at += HOUR_MS) {
     const probe = Math.min(at, to);
     const offset = offsetMinutes(timeZone, probe);
     const current = segments[segments.length - 1].offsetMinutes;
