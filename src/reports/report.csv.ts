@@ -59,18 +59,34 @@ function oneOf<T extends string>(
   });
 }
 
-function filterOf(request: Request, settings: Settings): ActivationStatsFilter {
-  const filter = Object.assign(new ActivationStatsFilter(), {
-    from: instant(request, 'from'),
-    to: instant(request, 'to'),
-    regionCodes: list(request, 'regionCodes'),
-    outcomes: oneOf(list(request, 'outcomes'), DecisionOutcome, 'outcomes'),
-    modelCodes: list(request, 'modelCodes'),
-    partnerId: typeof request.query.partnerId === 'string' ? request.query.partnerId : undefined,
-  });
-  // The same bounds as the GraphQL filter: a long list must not reach the database.
+/** A filter from the query string, with the same bounds as the GraphQL filter: a long list must not reach the database. */
+function boundedFilter<T extends object>(filter: T, settings: Settings): T {
   checkFilterBounds(filter, settings.maxPageSize);
   return filter;
+}
+
+/** Which devices (and where) a report covers, from the query string. */
+function scopeOf(request: Request) {
+  return {
+    regionCodes: list(request, 'regionCodes'),
+    modelCodes: list(request, 'modelCodes'),
+    partnerId: typeof request.query.partnerId === 'string' ? request.query.partnerId : undefined,
+  };
+}
+
+function filterOf(request: Request, settings: Settings): ActivationStatsFilter {
+  return boundedFilter(
+    Object.assign(new ActivationStatsFilter(), scopeOf(request), {
+      from: instant(request, 'from'),
+      to: instant(request, 'to'),
+      outcomes: oneOf(list(request, 'outcomes'), DecisionOutcome, 'outcomes'),
+    }),
+    settings,
+  );
+}
+
+function scopeFilterOf(request: Request, settings: Settings): DeviceScopeFilter {
+  return boundedFilter(Object.assign(new DeviceScopeFilter(), scopeOf(request)), settings);
 }
 
 /** The labels of report rows' groupings (region and country codes, model code, partner name, policy key), loaded in one batch each. */
@@ -119,16 +135,6 @@ async function groupLabels(context: GraphQLContext, rows: Partial<GroupedRow>[])
     partner: of(partners, row.partnerId),
     policy: of(policies, row.policyId),
   });
-}
-
-function scopeFilterOf(request: Request, settings: Settings): DeviceScopeFilter {
-  const filter = Object.assign(new DeviceScopeFilter(), {
-    regionCodes: list(request, 'regionCodes'),
-    modelCodes: list(request, 'modelCodes'),
-    partnerId: typeof request.query.partnerId === 'string' ? request.query.partnerId : undefined,
-  });
-  checkFilterBounds(filter, settings.maxPageSize);
-  return filter;
 }
 
 /**
