@@ -374,7 +374,17 @@ describe('rules in force', () => {
     const exemptionId = created.createExemption.exemption.id;
     const exempt = await client.data(PREVIEW, { input: { imei: imei(16), signals: HAVANA } });
     expect(exempt.previewDecision.outcome).toBe('ALLOW');
-    expect(exempt.previewDecision.reasonCodes[0]).toBe('EXEMPT');
+    // The reasons name the exemption by the ID the API gave it and the policy it set aside.
+    expect(exempt.previewDecision.reasonCodes).toEqual([
+      'EXEMPT',
+      'EXEMPT_FROM:export-restricted-territories',
+      `EXEMPTION:${exemptionId}`,
+      'REGION:CU',
+      'SOURCE:GPS',
+    ]);
+    expect((await client.data(`query ($id: ID!) { node(id: $id) { id } }`, { id: exemptionId })).node).toEqual({
+      id: exemptionId,
+    });
     await client.data(
       `mutation ($id: ID!) { revokeExemption(input: { id: $id, reason: "Mission ended" }) { userErrors { code } } }`,
       {

@@ -99,7 +99,9 @@ export class ActivationDecision {
   regionSource: RegionSource;
 
   @Field(() => [String], {
-    description: 'Machine-readable reasons, e.g. `POLICY_APPLIES`, `REGION:UA-43`, `SIGNALS_DISAGREE`.',
+    description:
+      'Machine-readable reasons, e.g. `POLICY_APPLIES`, `REGION:UA-43`, `SIGNALS_DISAGREE`. Objects are named by public ' +
+      'identifiers only: `POLICY:<policy key>`, `EXEMPT_FROM:<policy key>` and `EXEMPTION:<the exemption global ID>`.',
   })
   reasonCodes: string[];
 

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { DataSource, EntityManager, In, IsNull, Not } from 'typeorm';
 import { windowsOf } from '../policies/policy-history';
 import { Exemption } from '../exemptions/exemption.entity';
+import { encodeGlobalId } from '../common/global-id';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Policy, PolicyStatus } from '../policies/policy.entity';
 import { PolicyVersion, PolicyVersionDeviceModel, PolicyVersionRegion } from '../policies/policy-version.entity';
@@ -216,7 +217,7 @@ export class Evaluator {
         )
       : await this.dataSource.getRepository(Exemption).findBy({ revokedAt: IsNull() });
     const compiledExemptions: CompiledExemption[] = exemptions.map((exemption) => ({
-      exemptionId: exemption.id,
+      reference: encodeGlobalId('Exemption', exemption.id),
       policyKey: policyKeyById.get(exemption.policyId)!,
       deviceId: exemption.deviceId,
       partnerId: exemption.partnerId,

@@ -231,7 +231,7 @@ describe('policy evaluation', () => {
   it('allows an exempted device or partner until the exemption expires', () => {
     const expiresAt = Date.parse('2026-12-01T00:00:00Z');
     const deviceExemption = {
-      exemptionId: 11,
+      reference: 'RXhlbXB0aW9uOjEx',
       policyKey: exportPolicy.policyKey,
       deviceId: 7,
       partnerId: null,
@@ -240,13 +240,19 @@ describe('policy evaluation', () => {
     const exempted = engineWith([exportPolicy], [deviceExemption]);
     expect(exempted.decide(inHavana, device, NOW)).toMatchObject({
       outcome: 'ALLOW',
-      reasonCodes: ['EXEMPT', 'EXEMPTION:11', 'REGION:CU', 'SOURCE:GPS'],
+      reasonCodes: [
+        'EXEMPT',
+        `EXEMPT_FROM:${exportPolicy.policyKey}`,
+        'EXEMPTION:RXhlbXB0aW9uOjEx',
+        'REGION:CU',
+        'SOURCE:GPS',
+      ],
     });
     expect(exempted.decide(inHavana, device, new Date(expiresAt)).outcome).toBe('LOCK');
     expect(exempted.decide(inHavana, { ...device, deviceId: 8 }, NOW).outcome).toBe('LOCK');
-    const partnerExemption = { ...deviceExemption, exemptionId: 12, deviceId: null, partnerId: 3 };
+    const partnerExemption = { ...deviceExemption, reference: 'RXhlbXB0aW9uOjEy', deviceId: null, partnerId: 3 };
     expect(engineWith([exportPolicy], [partnerExemption]).decide(inHavana, device, NOW).reasonCodes).toContain(
-      'EXEMPTION:12',
+      'EXEMPTION:RXhlbXB0aW9uOjEy',
     );
   });
 

@@ -89,7 +89,7 @@ export class DecisionEngine {
     const policies = this.policiesAt(occurredAt.getTime());
     const evaluation =
       base.regionCode === null
-        ? { considered: [], winner: null, exemptionIds: [] }
+        ? { considered: [], winner: null, exemptions: [] }
         : evaluatePolicies(
             policies,
             this.data.exemptions,
@@ -102,7 +102,12 @@ export class DecisionEngine {
     const winner = evaluation.winner;
     const regionReason = base.regionCode ? [`REGION:${base.regionCode}`, `SOURCE:${base.regionSource}`] : [];
     const policyReason = winner ? [`POLICY:${winner.policyKey}`, `VERSION:${winner.versionNumber}`] : [];
-    const exemptionReasons = evaluation.exemptionIds.map((id) => `EXEMPTION:${id}`);
+    // Each exemption names the policy it set aside and itself by public ID, so a client can match
+    // both without decoding anything.
+    const exemptionReasons = evaluation.exemptions.flatMap((exemption) => [
+      `EXEMPT_FROM:${exemption.policyKey}`,
+      `EXEMPTION:${exemption.reference}`,
+    ]);
 
     if (device.locked) {
       return {

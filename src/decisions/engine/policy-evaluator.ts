@@ -7,8 +7,8 @@ export interface PolicyEvaluation {
   considered: PolicyConsideration[];
   /** The policy that decides: highest priority among those that apply; LOCK beats REVIEW at equal priority. */
   winner: CompiledPolicy | null;
-  /** Exemptions that set an applicable policy aside. */
-  exemptionIds: number[];
+  /** Exemptions that set an applicable policy aside: the policy's key and the exemption's public reference. */
+  exemptions: { policyKey: string; reference: string }[];
 }
 
 /**
@@ -54,8 +54,8 @@ export function evaluatePolicies(
       return {
         policy,
         finding: 'EXEMPTED',
-        exemptionId: exemption.exemptionId,
-        detail: `exempt by exemption ${exemption.exemptionId} (${exemption.deviceId !== null ? 'device' : 'partner'})`,
+        exemptionReference: exemption.reference,
+        detail: `exempt by exemption ${exemption.reference} (${exemption.deviceId !== null ? 'device' : 'partner'})`,
       };
     }
     return { policy, finding: 'APPLIES', detail: `${regionCode} is covered through ${coveredBy}` };
@@ -71,6 +71,10 @@ export function evaluatePolicies(
   return {
     considered,
     winner: applicable[0] ?? null,
-    exemptionIds: considered.flatMap((entry) => (entry.exemptionId === undefined ? [] : [entry.exemptionId])),
+    exemptions: considered.flatMap((entry) =>
+      entry.exemptionReference === undefined
+        ? []
+        : [{ policyKey: entry.policy.policyKey, reference: entry.exemptionReference }],
+    ),
   };
 }

@@ -53,7 +53,11 @@ export interface CompiledPolicy {
 }
 
 export interface CompiledExemption {
-  exemptionId: number;
+  /**
+   * How reasons and explanations name the exemption: its public (global) ID, never the row number,
+   * which no part of the API exposes.
+   */
+  reference: string;
   policyKey: string;
   deviceId: number | null;
   partnerId: number | null;
@@ -77,7 +81,8 @@ export interface PolicyConsideration {
   policy: CompiledPolicy;
   finding: PolicyFinding;
   detail: string;
-  exemptionId?: number;
+  /** The exemption's public reference (see CompiledExemption.reference), when the finding is EXEMPTED. */
+  exemptionReference?: string;
 }
 
 export interface Decision {
