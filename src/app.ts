@@ -10,6 +10,7 @@ import express, { Express } from 'express';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { authenticate, capBatches, rateLimit } from './auth/http';
+import { RequestLimiter, createRequestLimiter } from './auth/rate-limit';
 import { queryLimits } from './common/query-limits';
 import { Settings } from './config';
 import { GraphQLContext, createContext } from './context';
@@ -83,6 +84,8 @@ export interface App {
   express: Express;
   httpServer: Server;
   apollo: ApolloServer<GraphQLContext>;
+  /** Request budgets of /graphql and /reports together (one budget per key, not one per route). */
+  limiter: RequestLimiter;
 }
 
 export async function createApp(
@@ -102,14 +105,15 @@ export async function createApp(
   });
   app.get('/', (_request, response) => response.redirect('/graphql'));
   app.use(serveIdeAssets);
-  app.use('/reports', authenticate(dataSource, settings), rateLimit(settings));
+  const limiter = createRequestLimiter(settings, logger);
+  app.use('/reports', authenticate(dataSource, settings), rateLimit(limiter));
   app.use(csvReports(dataSource, settings));
   app.use(
     '/graphql',
     // Outside production, the IDE served to this machine comes with the admin key in its headers.
     ideForBrowsers('/graphql', settings.production ? undefined : settings.adminKey),
     authenticate(dataSource, settings),
-    rateLimit(settings),
+    rateLimit(limiter),
     express.json({ limit: '5mb' }),
     capBatches(settings),
     expressMiddleware(apollo, {
@@ -118,5 +122,5 @@ export async function createApp(
     }),
   );
   app.use(errorResponses(logger));
-  return { express: app, httpServer, apollo };
+  return { express: app, httpServer, apollo, limiter };
 }

@@ -40,6 +40,8 @@ export interface Settings {
   /** Documents costlier than these are refused before they run. */
   limits: QueryLimits;
   rateLimits: RateLimits;
+  /** REDIS_URL: rate limits (and nothing else) shared by every instance through this Redis; unset: per process. */
+  redisUrl?: string;
   /** Whether the schema can be introspected (the IDE needs it). */
   introspection: boolean;
   privacy: PrivacySettings;
@@ -84,7 +86,7 @@ export interface QueryLimits {
   maxBatchSize: number;
 }
 
-/** Requests per second per API key (per client address without one), per instance. */
+/** Requests per second per API key (per client address without one): per instance, or shared through Redis. */
 export interface RateLimits {
   perSecond: number;
   gatewayPerSecond: number;
@@ -174,6 +176,16 @@ function readLogLevel(env: NodeJS.ProcessEnv): LogLevel {
   return raw as LogLevel;
 }
 
+function readRedisUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const url = env.REDIS_URL || undefined;
+  if (url === undefined) return undefined;
+  const shown = url.split('@').pop();
+  if (!/^rediss?:\/\/[^/]/.test(url)) {
+    throw new ConfigurationError(`REDIS_URL must start with redis:// or rediss:// and name a host; got "…${shown}"`);
+  }
+  return url;
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const integer = (name: string, fallback: number, min: number, max: number) =>
     readInteger(name, fallback, min, max, env);
@@ -201,6 +213,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       gatewayPerSecond: integer('RATE_LIMIT_GATEWAY_PER_SECOND', 5_000, 1, 1_000_000),
       anonymousPerSecond: integer('RATE_LIMIT_ANONYMOUS_PER_SECOND', 10, 1, 1_000_000),
     },
+    redisUrl: readRedisUrl(env),
     introspection: readBoolean('GRAPHQL_INTROSPECTION', true, env),
     privacy: {
       storedCoordinateDecimals: integer('GPS_STORED_DECIMALS', 4, 0, 7),

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     },
     rebuilds: () => evaluator.rebuilds,
   });
-  const { httpServer: server, apollo } = await createApp(dataSource, settings, logger);
+  const { httpServer: server, apollo, limiter } = await createApp(dataSource, settings, logger);
   const stopPurging = schedulePurge(dataSource, settings.privacy.signalRetentionDays, logger);
   // Sweeps left RUNNING by a restart (or by an instance that died) carry on here.
   const sweeps = sweepRunnerFor(dataSource, settings, logger);
@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     await sweeps.stop();
     await webhooks.stop();
     stopWatching();
+    await limiter.close();
     await evaluator.close();
     await dataSource.destroy();
     logger.info('stopped');

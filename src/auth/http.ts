@@ -1,16 +1,17 @@
-import { Request, RequestHandler, Response } from 'express';
+import { RequestHandler, Response } from 'express';
 import { GraphQLError } from 'graphql';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { DataSource } from 'typeorm';
 import { Settings } from '../config';
 import { authenticatorFor } from './api-key.service';
-import { Role } from './roles';
+import { RateLimitResult, RequestLimiter, bucketOf } from './rate-limit';
 import { Viewer } from './viewer';
 
 declare module 'express-serve-static-core' {
   interface Request {
     /** Set by `authenticate`: the caller, or null when the request carried no key. */
     viewer?: Viewer | null;
+    /** Set by `rateLimit`: this request's count against its budget. */
+    rateLimit?: RateLimitResult;
   }
 }
 
@@ -48,44 +49,35 @@ export function authenticate(dataSource: DataSource, settings: Settings): Reques
 }
 
 /**
- * Per-key request budgets (per client address for anonymous requests), counted per instance:
- * behind a load balancer, divide the budget you want by the number of instances.
+ * Per-key request budgets (per client address for anonymous requests), counted by the instance's
+ * limiter (shared through Redis when REDIS_URL is set). The result is left on the request for
+ * whoever reports it to the client.
  */
-export function rateLimit(settings: Settings): RequestHandler {
-  const { perSecond, gatewayPerSecond, anonymousPerSecond } = settings.rateLimits;
-  const limiters = {
-    key: new RateLimiterMemory({ points: perSecond, duration: 1 }),
-    gateway: new RateLimiterMemory({ points: gatewayPerSecond, duration: 1 }),
-    anonymous: new RateLimiterMemory({ points: anonymousPerSecond, duration: 1 }),
-  };
-  const bucketOf = (request: Request) => {
-    const viewer = request.viewer;
-    if (!viewer) return { limiter: limiters.anonymous, key: `ip:${request.ip}` };
-    const key = viewer.keyId === null ? `name:${viewer.name}` : `key:${viewer.keyId}`;
-    return { limiter: viewer.role === Role.GATEWAY ? limiters.gateway : limiters.key, key };
-  };
+export function rateLimit(limiter: RequestLimiter): RequestHandler {
   return async (request, response, next) => {
-    const { limiter, key } = bucketOf(request);
+    let result: RateLimitResult;
     try {
-      await limiter.consume(key);
-      next();
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) {
-        next(rejection);
-        return;
-      }
-      const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      response.setHeader('Retry-After', String(retryAfterSeconds));
-      refuse(
-        response,
-        429,
-        `rate limit of ${limiter.points} requests per second exceeded; retry in ${retryAfterSeconds} s`,
-        {
-          code: 'RATE_LIMITED',
-          retryAfterSeconds,
-        },
-      );
+      result = await limiter.consume(bucketOf(request.viewer ?? null, request.ip));
+    } catch (error) {
+      next(error);
+      return;
     }
+    request.rateLimit = result;
+    if (result.allowed) {
+      next();
+      return;
+    }
+    const retryAfterSeconds = Math.max(1, Math.ceil((result.resetAt.getTime() - Date.now()) / 1000));
+    response.setHeader('Retry-After', String(retryAfterSeconds));
+    refuse(
+      response,
+      429,
+      `rate limit of ${result.limit} requests per second exceeded; retry in ${retryAfterSeconds} s`,
+      {
+        code: 'RATE_LIMITED',
+        retryAfterSeconds,
+      },
+    );
   };
 }
 

@@ -49,6 +49,12 @@ export const sweepDevices = new Counter({
   registers: [registry],
 });
 
+export const rateLimitInsurance = new Counter({
+  name: 'rate_limit_insurance_total',
+  help: "Requests whose rate limit was counted in this instance's memory because Redis (REDIS_URL) was unreachable.",
+  registers: [registry],
+});
+
 /** The databases this process serves; their pools and evaluators are read when scraped. */
 const watched = new Set<{ pool(): Record<string, number>; rebuilds(): number }>();
 
