@@ -11,7 +11,7 @@ import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { authenticate, capBatches, rateLimit } from './auth/http';
 import { RequestLimiter, createRequestLimiter } from './auth/rate-limit';
-import { queryLimits } from './common/query-limits';
+import { QueryLimitHooks, queryLimits } from './common/query-limits';
 import { Settings } from './config';
 import { GraphQLContext, createContext } from './context';
 import { ideForBrowsers, serveIdeAssets } from './ide';
@@ -56,8 +56,8 @@ export function formatError(settings: Settings) {
 export async function createApolloServer(
   settings: Settings,
   httpServer?: Server,
+  limits: QueryLimitHooks = queryLimits(settings),
 ): Promise<ApolloServer<GraphQLContext>> {
-  const limits = queryLimits(settings);
   return new ApolloServer<GraphQLContext>({
     schema: await buildAppSchema(),
     formatError: formatError(settings),
@@ -95,7 +95,8 @@ export async function createApp(
 ): Promise<App> {
   const app = express();
   const httpServer = createServer(app);
-  const apollo = await createApolloServer(settings, httpServer);
+  const limits = queryLimits(settings);
+  const apollo = await createApolloServer(settings, httpServer, limits);
   await apollo.start();
   app.disable('x-powered-by');
   app.use(observeRequests(logger));
@@ -116,6 +117,7 @@ export async function createApp(
     rateLimit(limiter),
     express.json({ limit: '5mb' }),
     capBatches(settings),
+    limits.batchBudget,
     expressMiddleware(apollo, {
       context: async ({ req }) =>
         createContext(dataSource, settings, req.observation!.requestId, req.viewer ?? null, req.observation),

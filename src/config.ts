@@ -79,6 +79,11 @@ export interface QueryLimits {
   maxDepth: number;
   /** Estimated fields resolved: a list multiplies its children by its page size. */
   maxCost: number;
+  /**
+   * Selections the cost estimator visits (fragments counted at every spread) before it gives up;
+   * a document it gives up on is refused, never let through unmeasured.
+   */
+  maxCostNodes: number;
   maxAliases: number;
   maxDirectives: number;
   maxTokens: number;
@@ -203,6 +208,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     limits: {
       maxDepth: integer('MAX_QUERY_DEPTH', 12, 2, 100),
       maxCost: integer('MAX_QUERY_COST', 25_000, 10, 10_000_000),
+      maxCostNodes: integer('MAX_QUERY_COST_NODES', 10_000, 100, 1_000_000),
       maxAliases: integer('MAX_QUERY_ALIASES', 20, 0, 1000),
       maxDirectives: integer('MAX_QUERY_DIRECTIVES', 20, 0, 1000),
       maxTokens: integer('MAX_QUERY_TOKENS', 5_000, 100, 1_000_000),

@@ -202,7 +202,15 @@ describe('limits on documents', () => {
   let server: Running;
   beforeAll(async () => {
     server = await start({
-      limits: { maxDepth: 5, maxCost: 1_000, maxAliases: 3, maxDirectives: 2, maxTokens: 60, maxBatchSize: 2 },
+      limits: {
+        maxDepth: 5,
+        maxCost: 1_000,
+        maxAliases: 3,
+        maxDirectives: 2,
+        maxTokens: 60,
+        maxBatchSize: 2,
+        maxCostNodes: 10_000,
+      },
     });
   });
   afterAll(() => server.close());
@@ -258,10 +266,98 @@ describe('limits on documents', () => {
     expect(codesOf(three.body)).toEqual(['BATCH_TOO_LARGE']);
   });
 
+  it('batches: the operations share one budget, and a batch over it is refused whole before anything runs', async () => {
+    // 471 and 501 each (see above): two of the first fit in 1,000, two of the second do not.
+    const query = `query ($outer: Int!, $inner: Int!) { devices(first: $outer) { nodes { attempts(first: $inner) { nodes { id outcome } } } } }`;
+    const fits = await post(
+      server.origin,
+      [15, 15].map((inner) => ({ query, variables: { outer: 10, inner } })),
+      ADMIN_KEY,
+    );
+    expect(fits.status).toBe(200);
+    expect(fits.body.map((result: any) => result.errors)).toEqual([undefined, undefined]);
+    const over = await post(
+      server.origin,
+      [16, 16].map((inner) => ({ query, variables: { outer: 10, inner } })),
+      ADMIN_KEY,
+    );
+    expect(over.status).toBe(400);
+    expect(codesOf(over.body)).toEqual(['QUERY_TOO_COSTLY']);
+    expect(over.body.errors[0].extensions).toMatchObject({ cost: 1002, maxCost: 1000 });
+  });
+
   it('page size: over the maximum names the argument', async () => {
     const over = await run('{ regions(first: 101) { totalCount } }');
     expect(codesOf(over.body)).toEqual(['BAD_USER_INPUT']);
     expect(over.body.errors[0].message).toMatch(/first/);
+  });
+});
+
+describe('the cost limit fails closed', () => {
+  let server: Running;
+  beforeAll(async () => {
+    server = await start({ limits: { ...database.settings.limits, maxBatchSize: 10 } });
+  });
+  afterAll(() => server.close());
+
+  /**
+   * Pages of 100 × 100 × 100 attempts whose innermost selection spreads a fragment of 300 fields
+   * `spreads` times: a few hundred tokens that the estimator visits spreads × 300 times.
+   */
+  const nestedSpreads = (spreads: number) =>
+    `{ devices(first: 100) { nodes { attempts(first: 100) { nodes { device { attempts(first: 100) { nodes { ${'...F '.repeat(spreads)} } } } } } } } }` +
+    ` fragment F on ActivationAttempt { ${'id '.repeat(300)} }`;
+
+  it('refuses a document the estimator gives up on (nested fragment spreads), with 400 and QUERY_TOO_COSTLY', async () => {
+    const refused = await post(server.origin, { query: nestedSpreads(40) }, ADMIN_KEY);
+    expect(refused.status).toBe(400);
+    expect(refused.body.data).toBeUndefined();
+    expect(codesOf(refused.body)).toEqual(['QUERY_TOO_COSTLY']);
+    expect(refused.body.errors[0].extensions).toMatchObject({ maxCostNodes: 10_000 });
+    // Under the node cap the same shape is measured, and its pages of 100 × 100 × 100 are over the cost.
+    const measured = await post(server.origin, { query: nestedSpreads(1) }, ADMIN_KEY);
+    expect(measured.status).toBe(400);
+    expect(codesOf(measured.body)).toEqual(['QUERY_TOO_COSTLY']);
+    expect(measured.body.errors[0].extensions.cost).toBeGreaterThan(1_000_000);
+  });
+
+  it('takes the node cap from the configuration', async () => {
+    const small = await start({ limits: { ...database.settings.limits, maxCostNodes: 100 } });
+    try {
+      const fields = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `a${i}: __typename`).join(' ')} }`;
+      expect((await post(small.origin, { query: fields(19) }, ADMIN_KEY)).body.errors).toBeUndefined();
+      const wide = `{ devices(first: 1) { nodes { ${Array.from({ length: 120 }, () => 'imei').join(' ')} } } }`;
+      const refused = await post(small.origin, { query: wide }, ADMIN_KEY);
+      expect(codesOf(refused.body)).toEqual(['QUERY_TOO_COSTLY']);
+      expect(refused.body.errors[0].extensions).toMatchObject({ maxCostNodes: 100 });
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('gives a batch of ten one budget, not ten; a batch hiding a document the estimator gives up on is refused', async () => {
+    // 1 + 100 × (1 + (1 + 12 × 2)) = 2,601 each: nine fit in 25,000, ten do not.
+    const operation = { query: '{ devices(first: 100) { nodes { attempts(first: 12) { nodes { id } } } } }' };
+    const nine = await post(server.origin, Array(9).fill(operation), ADMIN_KEY);
+    expect(nine.status).toBe(200);
+    expect(nine.body).toHaveLength(9);
+    const ten = await post(server.origin, Array(10).fill(operation), ADMIN_KEY);
+    expect(ten.status).toBe(400);
+    expect(codesOf(ten.body)).toEqual(['QUERY_TOO_COSTLY']);
+    expect(ten.body.errors[0].extensions).toMatchObject({ cost: 26_010, maxCost: 25_000 });
+    const hidden = await post(server.origin, [{ query: '{ __typename }' }, { query: nestedSpreads(40) }], ADMIN_KEY);
+    expect(hidden.status).toBe(400);
+    expect(codesOf(hidden.body)).toEqual(['QUERY_TOO_COSTLY']);
+  });
+
+  it('leaves variables that do not fit their types to execution, which names them and runs nothing', async () => {
+    const result = await post(
+      server.origin,
+      { query: 'query ($first: Int!) { devices(first: $first) { totalCount } }', variables: { first: 'many' } },
+      ADMIN_KEY,
+    );
+    expect(codesOf(result.body)).toEqual(['BAD_USER_INPUT']);
+    expect(result.body.errors[0].message).toMatch(/\$first/);
   });
 });
 

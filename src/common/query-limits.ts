@@ -1,6 +1,16 @@
 import { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { DocumentNode, GraphQLError, Kind, OperationDefinitionNode } from 'graphql';
+import { RequestHandler } from 'express';
+import {
+  DocumentNode,
+  GraphQLError,
+  GraphQLSchema,
+  Kind,
+  OperationDefinitionNode,
+  getOperationAST,
+  getVariableValues,
+  parse,
+} from 'graphql';
 import { ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { Settings } from '../config';
 import { DEFAULT_PAGE_SIZE } from './connection';
@@ -37,13 +47,64 @@ function costDependsOnVariables(operation: OperationDefinitionNode): boolean {
   });
 }
 
+function tooCostly(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COSTLY', ...extensions, http: { status: 400 } } });
+}
+
+/**
+ * The estimated cost of one operation, or `undefined` when its variables do not fit their types
+ * (execution then refuses the operation, naming the variable, before any resolver runs: the same
+ * `getVariableValues` decides both). Any other failure to estimate — the node cap reached by nested
+ * fragment spreads, an estimator fault — is a refusal: a limit that cannot be evaluated fails closed.
+ */
+export function estimateCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown>,
+  settings: Settings,
+  estimator: ComplexityEstimator = pagedListEstimator(settings.maxPageSize),
+): number | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (operation) {
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 1 });
+    if (coerced.errors) return undefined;
+  }
+  try {
+    return getComplexity({
+      schema,
+      query: document,
+      operationName,
+      variables,
+      estimators: [estimator],
+      maxQueryNodes: settings.limits.maxCostNodes,
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw tooCostly(`the cost of the query could not be estimated (${reason}); it is refused: simplify it`, {
+      maxCost: settings.limits.maxCost,
+      maxCostNodes: settings.limits.maxCostNodes,
+    });
+  }
+}
+
+function refuseOverBudget(cost: number, maxCost: number, what = 'the query'): GraphQLError {
+  return tooCostly(
+    `${what} would cost ${cost}, more than the limit of ${maxCost}: ask for smaller pages or fewer nested lists`,
+    { cost, maxCost },
+  );
+}
+
 /** Refuses, before execution, documents whose estimated cost exceeds the limit. */
-function costLimit(settings: Settings): ApolloServerPlugin {
+function costLimit(settings: Settings, schemaReady: (schema: GraphQLSchema) => void): ApolloServerPlugin {
   const estimator = pagedListEstimator(settings.maxPageSize);
   // Apollo reuses the parsed document of a repeated query string: a cost that does not depend on
   // the variables is computed once per document and operation, not once per request.
   const fixedCosts = new WeakMap<DocumentNode, Map<string, number>>();
   return {
+    async serverWillStart({ schema }) {
+      schemaReady(schema);
+    },
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema, operation }) {
@@ -51,39 +112,82 @@ function costLimit(settings: Settings): ApolloServerPlugin {
           const fixed = operation !== undefined && !costDependsOnVariables(operation);
           let cost = fixed ? fixedCosts.get(document)?.get(operationKey) : undefined;
           if (cost === undefined) {
-            try {
-              cost = getComplexity({
-                schema,
-                query: document,
-                operationName: request.operationName ?? undefined,
-                variables: request.variables ?? {},
-                estimators: [estimator],
-              });
-            } catch {
-              // Variables that do not fit their types: execution refuses them next, naming the field.
-              return;
-            }
+            cost = estimateCost(
+              schema,
+              document,
+              request.operationName ?? undefined,
+              request.variables ?? {},
+              settings,
+              estimator,
+            );
+            if (cost === undefined) return;
             if (fixed) {
               const costs = fixedCosts.get(document) ?? new Map<string, number>();
               costs.set(operationKey, cost);
               fixedCosts.set(document, costs);
             }
           }
-          if (cost > settings.limits.maxCost) {
-            throw new GraphQLError(
-              `the query would cost ${cost}, more than the limit of ${settings.limits.maxCost}: ask for smaller pages or fewer nested lists`,
-              {
-                extensions: { code: 'QUERY_TOO_COSTLY', cost, maxCost: settings.limits.maxCost, http: { status: 400 } },
-              },
-            );
-          }
+          if (cost > settings.limits.maxCost) throw refuseOverBudget(cost, settings.limits.maxCost);
         },
       };
     },
   };
 }
 
+/**
+ * One budget for all the operations of a batched request: their estimates are added up before any
+ * of them runs, and a batch over the limit is refused whole (otherwise a batch of ten would get ten
+ * budgets). An operation that does not parse is left to Apollo, which refuses it without running it.
+ */
+function batchCostLimit(settings: Settings, schemaOf: () => GraphQLSchema | undefined): RequestHandler {
+  const estimator = pagedListEstimator(settings.maxPageSize);
+  return (request, response, next) => {
+    const schema = schemaOf();
+    if (!Array.isArray(request.body) || request.body.length < 2 || !schema) {
+      next();
+      return;
+    }
+    let total = 0;
+    try {
+      for (const piece of request.body as unknown[]) {
+        const { query, operationName, variables } = (piece ?? {}) as Record<string, unknown>;
+        if (typeof query !== 'string') continue;
+        let document: DocumentNode;
+        try {
+          document = parse(query, { maxTokens: settings.limits.maxTokens });
+        } catch {
+          continue;
+        }
+        const cost = estimateCost(
+          schema,
+          document,
+          typeof operationName === 'string' ? operationName : undefined,
+          variables !== null && typeof variables === 'object' ? (variables as Record<string, unknown>) : {},
+          settings,
+          estimator,
+        );
+        total += cost ?? 0;
+      }
+      if (total > settings.limits.maxCost) {
+        throw refuseOverBudget(
+          total,
+          settings.limits.maxCost,
+          `the ${request.body.length} operations of the batch together`,
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      const { http: _http, ...extensions } = error.extensions;
+      response.status(400).json({ errors: [{ message: error.message, extensions }] });
+      return;
+    }
+    next();
+  };
+}
+
 /** Depth, aliases, directives and tokens through graphql-armor; cost through our estimator. */
+export type QueryLimitHooks = ReturnType<typeof queryLimits>;
+
 export function queryLimits(settings: Settings) {
   const { limits } = settings;
   const armor = new ApolloArmor({
@@ -96,5 +200,11 @@ export function queryLimits(settings: Settings) {
     // "Did you mean …" would describe the schema to a caller that may not introspect it.
     blockFieldSuggestion: { enabled: settings.production },
   }).protect();
-  return { plugins: [...armor.plugins, costLimit(settings)], validationRules: armor.validationRules };
+  let schema: GraphQLSchema | undefined;
+  return {
+    plugins: [...armor.plugins, costLimit(settings, (started) => (schema = started))],
+    validationRules: armor.validationRules,
+    /** Express middleware for the GraphQL route, after the body is parsed: one budget per batch. */
+    batchBudget: batchCostLimit(settings, () => schema),
+  };
 }
