@@ -63,6 +63,10 @@ export async function createApolloServer(
     formatError: formatError(settings),
     includeStacktraceInErrorResponses: !settings.production,
     introspection: settings.introspection,
+    // The stop is ours (main.ts: drain, stop the workers, close the database, exit 0). Left on, Apollo
+    // catches SIGTERM and SIGINT itself outside NODE_ENV=test and re-raises them after its own stop,
+    // killing the process with 143 before the database is closed.
+    stopOnTerminationSignals: false,
     // Batches are accepted, up to MAX_BATCH_SIZE operations (capBatches).
     allowBatchedHttpRequests: true,
     validationRules: limits.validationRules,

@@ -84,8 +84,11 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: under `npm start` a Ctrl-C reaches the server twice (from the terminal to the
+  // whole process group, and forwarded by npm), and a second signal without a listener would kill
+  // the process in the middle of its stop. Repeats are ignored; the grace period bounds the stop.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((error) => {

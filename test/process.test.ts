@@ -2,7 +2,7 @@
  * The server as its own process: bad settings, a port in use, a graceful stop, and a kill -9 in
  * the middle of a decision load with nothing answered lost.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,6 +180,55 @@ describe('a running server', () => {
       await database.drop();
     }
   });
+});
+
+describe('started exactly as `npm start` starts it (no NODE_ENV=test)', () => {
+  // The first start may compile (when the sources changed since the last build): minutes on a busy machine.
+  const START_TIMEOUT_MS = 240_000;
+  const killGroup = (server: { child: { pid?: number } }, signal: NodeJS.Signals) => {
+    try {
+      process.kill(-server.child.pid!, signal);
+    } catch {
+      // The group is gone already.
+    }
+  };
+
+  it('stops on SIGTERM and on Ctrl-C by its own path: drains, closes the database, logs stopped, exits 0', async () => {
+    const database = await freshDatabase();
+    const started = await startServer(database.env, START_TIMEOUT_MS, { asNpmStart: true });
+    try {
+      const answer = await graphql(started.url, '{ viewer { role } }');
+      expect(answer.body.data.viewer.role).toBe('ADMIN');
+      // A service manager signals the main process; a terminal's Ctrl-C signals the whole group.
+      killGroup(started, 'SIGTERM');
+      expect(await started.exited).toBe(0);
+      expect(started.stdout.filter((line) => line.includes('"msg":"stopped"'))).toHaveLength(1);
+      if (!usingPostgres) {
+        // The last connection closed: SQLite merged its write-ahead log into the database and removed it.
+        expect(existsSync(`${database.env.SQLITE_PATH}-wal`)).toBe(false);
+      }
+
+      // A second start with unchanged sources does not compile again.
+      const again = await startServer(database.env, START_TIMEOUT_MS, { asNpmStart: true });
+      try {
+        expect(again.stderr.join('\n')).not.toContain('building');
+        killGroup(again, 'SIGINT');
+        expect(await again.exited).toBe(0);
+        expect(again.stdout.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
+      } finally {
+        killGroup(again, 'SIGKILL');
+      }
+
+      // With the build current a bad setting is reported at once, before anything compiles.
+      const badPort = spawnServer({ ...database.env, PORT: 'forty' }, { asNpmStart: true });
+      expect(await badPort.exited).toBe(1);
+      expect(badPort.stderr.join('\n')).toContain('configuration error: PORT');
+      expect(badPort.stderr.join('\n')).not.toContain('building');
+    } finally {
+      killGroup(started, 'SIGKILL');
+      await database.drop();
+    }
+  }, 600_000);
 });
 
 describe('sweeps survive a restart', () => {

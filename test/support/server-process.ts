@@ -27,26 +27,42 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** The real server as its own process (src/main.ts through ts-node), as `npm start` runs it. */
-export function spawnServer(env: NodeJS.ProcessEnv): {
+export interface SpawnOptions {
+  /**
+   * Start it exactly as a user does: `npm start` (the build step, then the compiled server) in its
+   * own process group, with neither Jest's NODE_ENV=test nor its NODE_OPTIONS. Otherwise src/main.ts
+   * runs through ts-node, which is quicker to start.
+   */
+  asNpmStart?: boolean;
+}
+
+/** The real server as its own process (src/main.ts through ts-node, or `npm start` itself). */
+export function spawnServer(
+  env: NodeJS.ProcessEnv,
+  options: SpawnOptions = {},
+): {
   child: ChildProcess;
   stdout: string[];
   stderr: string[];
   exited: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_OPTIONS: '',
-      SEED_DEMO_DATA: 'false',
-      COMPLIANCE_ADMIN_KEY: PROCESS_ADMIN_KEY,
-      // These tests load the server on purpose; rate limits have their own tests.
-      RATE_LIMIT_PER_SECOND: '1000000',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const environment: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_OPTIONS: '',
+    SEED_DEMO_DATA: 'false',
+    COMPLIANCE_ADMIN_KEY: PROCESS_ADMIN_KEY,
+    // These tests load the server on purpose; rate limits have their own tests.
+    RATE_LIMIT_PER_SECOND: '1000000',
+    ...env,
+  };
+  if (options.asNpmStart) delete environment.NODE_ENV;
+  const child = options.asNpmStart
+    ? spawn('npm', ['start'], { cwd: ROOT, env: environment, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    : spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')], {
+        cwd: ROOT,
+        env: environment,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
   const stdout: string[] = [];
   const stderr: string[] = [];
   child.stdout!.on('data', (chunk: Buffer) => stdout.push(...chunk.toString().split('\n').filter(Boolean)));
@@ -55,9 +71,13 @@ export function spawnServer(env: NodeJS.ProcessEnv): {
   return { child, stdout, stderr, exited };
 }
 
-export async function startServer(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ServerProcess> {
+export async function startServer(
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
   const port = await freePort();
-  const spawned = spawnServer({ ...env, PORT: String(port) });
+  const spawned = spawnServer({ ...env, PORT: String(port) }, options);
   let settled = false;
   await new Promise<void>((resolve, reject) => {
     const finish = (error?: Error) => {
