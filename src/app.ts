@@ -14,6 +14,7 @@ import { RequestLimiter, createRequestLimiter } from './auth/rate-limit';
 import { QueryLimitHooks, queryLimits } from './common/query-limits';
 import { Settings } from './config';
 import { GraphQLContext, createContext } from './context';
+import { evaluatorFor } from './decisions/evaluator';
 import { ideForBrowsers, serveIdeAssets } from './ide';
 import { isDatabaseUnavailable } from './ops/database-errors';
 import { healthRoutes } from './ops/health';
@@ -104,7 +105,7 @@ export async function createApp(
   await apollo.start();
   app.disable('x-powered-by');
   app.use(observeRequests(logger));
-  app.use(healthRoutes(dataSource));
+  app.use(healthRoutes(dataSource, evaluatorFor(dataSource)));
   app.get('/metrics', async (_request, response) => {
     response.type(registry.contentType).send(await registry.metrics());
   });

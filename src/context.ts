@@ -1,23 +1,18 @@
 import { DataSource } from 'typeorm';
-import { Viewer, actorOf } from './auth/viewer';
-import { PageArgs, PageWindow, resolvePageWindow } from './common/connection';
+import { Viewer } from './auth/viewer';
+import { RequestScope, createRequestScope } from './common/request-scope';
 import { Settings } from './config';
 import { Loaders, createLoaders } from './loaders';
 import { RequestObservation } from './ops/observe';
 
-/** Everything a resolver may use for one request. Loaders are per request: caches never outlive it. */
-export interface GraphQLContext {
-  dataSource: DataSource;
-  settings: Settings;
+/**
+ * The transport edge's request: the scope services take, plus every module's loaders (per request:
+ * caches never outlive it) and the request's log line.
+ */
+export interface GraphQLContext extends RequestScope {
   loaders: Loaders;
-  requestId: string;
-  /** The authenticated caller; null when the request carried no API key. */
-  viewer: Viewer | null;
-  /** How the audit trail names the caller. */
-  actor: string;
   /** The request's log line in the making (HTTP requests only). */
   observation?: RequestObservation;
-  pageWindow(args: PageArgs): PageWindow;
 }
 
 export function createContext(
@@ -28,13 +23,8 @@ export function createContext(
   observation?: RequestObservation,
 ): GraphQLContext {
   return {
-    dataSource,
-    settings,
+    ...createRequestScope(dataSource, settings, requestId, viewer),
     loaders: createLoaders(dataSource),
-    requestId,
-    viewer,
-    actor: viewer ? actorOf(viewer) : 'anonymous',
     observation,
-    pageWindow: (args) => resolvePageWindow(args, settings.maxPageSize),
   };
 }

@@ -5,9 +5,13 @@ import { Device } from '../devices/device.entity';
 import { Region } from '../regions/region.entity';
 import { PolicyVersion } from '../policies/policy-version.entity';
 import { Node } from '../common/node';
-import type { StoredExplanation } from '../decisions/explanation';
 import { jsonType, timestampType } from '../db/column-types';
 
+/** The evidence of a decision as stored with its attempt (plain JSON, stable field names). */
+export interface StoredExplanation {
+  signals: { source: string; regionCode: string | null; usable: boolean; finding: string; detail: string }[];
+  policies: { policyVersionId: number; policyKey: string; finding: string; detail: string }[];
+}
 export enum DecisionOutcome {
   ALLOW = 'ALLOW',
   LOCK = 'LOCK',

@@ -3,14 +3,15 @@ import { BadUserInputError } from '../common/errors';
 import { checkTimeRange } from '../common/filter-bounds';
 import { rowIdOf } from '../common/global-id';
 import { partnerScopeOf } from '../auth/viewer';
-import { GraphQLContext } from '../context';
+import { ScopeWithLoaders } from '../common/request-scope';
+import type { RegionLoaders } from '../regions/region.loaders';
 import { regionIdsWithSubdivisions } from '../regions/region.service';
 import { ActivationAttempt } from './activation-attempt.entity';
 import { ActivationAttemptFilter, ResolvedAttemptFilter } from './activation-attempt.types';
 
 /** Resolves codes and IDs to row ids; a region code stands for the region and its subdivisions. */
 export async function resolveAttemptFilter(
-  context: GraphQLContext,
+  context: ScopeWithLoaders<RegionLoaders>,
   filter?: ActivationAttemptFilter | null,
 ): Promise<ResolvedAttemptFilter> {
   const partnerScope = partnerScopeOf(context.viewer) ?? undefined;

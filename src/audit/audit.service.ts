@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { encodeGlobalId } from '../common/global-id';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
 import { AuditEvent } from './audit-event.entity';
 
 export interface AuditedChange {
@@ -14,7 +14,7 @@ export interface AuditedChange {
 export type AuditEventRow = Omit<AuditEvent, 'id' | 'globalId'>;
 
 /** The audit entry of a change by the context's caller. */
-export function auditEventRow(context: GraphQLContext, change: AuditedChange): AuditEventRow {
+export function auditEventRow(context: RequestScope, change: AuditedChange): AuditEventRow {
   return {
     occurredAt: new Date(),
     actor: context.actor,
@@ -30,7 +30,7 @@ export function auditEventRow(context: GraphQLContext, change: AuditedChange): A
 }
 
 /** Writes the audit entry of a change inside the change's own transaction (`manager`). */
-export async function recordAuditEvent(manager: EntityManager, context: GraphQLContext, change: AuditedChange) {
+export async function recordAuditEvent(manager: EntityManager, context: RequestScope, change: AuditedChange) {
   // insert, not save: one statement and no read-back; the trail is never read in the same transaction.
   await manager.insert(AuditEvent, auditEventRow(context, change) as never);
 }

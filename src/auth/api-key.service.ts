@@ -4,7 +4,7 @@ import { recordAuditEvent } from '../audit/audit.service';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { findByGlobalId, findOrAbort } from '../common/find-by-global-id';
 import { abortOnUserErrors } from '../common/mutation';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
 import { Partner } from '../partners/partner.entity';
 import { ApiKey } from './api-key.entity';
 import { ApiKeyFilter, CreateApiKeyInput, RevokeApiKeyInput } from './api-key.types';
@@ -102,7 +102,7 @@ function auditView(key: ApiKey) {
 
 export async function createApiKey(
   manager: EntityManager,
-  context: GraphQLContext,
+  context: RequestScope,
   input: CreateApiKeyInput,
 ): Promise<{ apiKey: ApiKey; secret: string }> {
   const errors: UserError[] = [];
@@ -141,7 +141,7 @@ export async function createApiKey(
   return { apiKey, secret };
 }
 
-export async function revokeApiKey(manager: EntityManager, context: GraphQLContext, input: RevokeApiKeyInput) {
+export async function revokeApiKey(manager: EntityManager, context: RequestScope, input: RevokeApiKeyInput) {
   const apiKey = await findOrAbort(manager, ApiKey, input.id, 'id', 'API key');
   if (apiKey.revokedAt)
     throw new UserErrorsAbort([userError(['id'], UserErrorCode.INVALID_STATE, 'the API key is already revoked')]);

@@ -1,5 +1,5 @@
 import { ResolverData } from 'type-graphql';
-import { GraphQLContext } from '../context';
+import { RequestScope } from './request-scope';
 import { BadUserInputError } from './errors';
 
 /** Longest text a filter accepts (a search term, a code); longer is a client error, not a query. */
@@ -15,7 +15,7 @@ const MAX_FILTER_TEXT = 200;
 export function boundFilterArguments(argValue: unknown, _argType: unknown, resolverData: ResolverData<object>): void {
   if (typeof argValue === 'string' || Array.isArray(argValue)) return checkPlainArgument(argValue, resolverData.args);
   if (argValue === null || typeof argValue !== 'object' || !argValue.constructor.name.endsWith('Filter')) return;
-  checkFilterBounds(argValue, (resolverData.context as GraphQLContext).settings.maxPageSize);
+  checkFilterBounds(argValue, (resolverData.context as RequestScope).settings.maxPageSize);
 }
 
 /** Longest plain text argument (a key, a code, an ID, a cursor, a time zone). */

@@ -1,6 +1,6 @@
 import { ValidationError, validate } from 'class-validator';
 import { EntityManager } from 'typeorm';
-import { GraphQLContext } from '../context';
+import { RequestScope } from './request-scope';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from './errors';
 import { inTransaction } from '../db/transactions';
 
@@ -38,7 +38,7 @@ export interface MutationOutcome<T> {
  * `userErrors`; any other error is a fault and propagates as a top-level error.
  */
 export async function runMutation<T>(
-  context: GraphQLContext,
+  context: RequestScope,
   input: object,
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<MutationOutcome<T>> {

@@ -9,7 +9,9 @@ import {
 import { auditEventRow } from '../audit/audit.service';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { PrivacySettings } from '../config';
-import { GraphQLContext } from '../context';
+import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
+import type { DeviceModelLoaders } from '../device-models/device-model.loaders';
+import type { PolicyLoaders } from '../policies/policy.loaders';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { imeiProblem, imeiProblemMessages } from '../devices/imei';
 import { statusChangeRow } from '../devices/device-status';
@@ -84,7 +86,7 @@ export interface DecisionWork {
 
 /** Decides without writing: shared by previewDecision and decideActivation. */
 export async function decideFor(
-  context: GraphQLContext,
+  context: ScopeWithLoaders<DeviceModelLoaders>,
   input: DecideActivationInput,
   now: Date,
   compiledRules?: Promise<CompiledRules>,
@@ -116,7 +118,7 @@ export async function decideFor(
 
 /** The answer as clients see it, from a stored attempt (a fresh one, or the original of a retry). */
 export async function decisionOfAttempt(
-  context: GraphQLContext,
+  context: ScopeWithLoaders<PolicyLoaders>,
   attempt: Pick<
     ActivationAttempt,
     'outcome' | 'enforced' | 'resolvedRegionId' | 'regionSource' | 'policyVersionId' | 'reasonCodes' | 'explanation'
@@ -182,7 +184,7 @@ export function attemptRow(
  * status change is audited. Decided once, before the write; the attempt's id is filled in there.
  */
 export function consequencesOf(
-  context: GraphQLContext,
+  context: RequestScope,
   work: DecisionWork,
   row: ReturnType<typeof attemptRow>,
 ): Consequences | null {
@@ -256,7 +258,7 @@ export function consequencesOf(
 
 /** Records the attempt and its consequences in one short transaction. */
 export async function recordDecision(
-  context: GraphQLContext,
+  context: RequestScope,
   work: DecisionWork,
   row: ReturnType<typeof attemptRow>,
 ): Promise<ActivationAttempt> {

@@ -1,11 +1,5 @@
-import { RegionSource } from '../activations/activation-attempt.entity';
+import { RegionSource, StoredExplanation } from '../activations/activation-attempt.entity';
 import { Decision } from './engine/types';
-
-/** The evidence of a decision as stored with its attempt (plain JSON, stable field names). */
-export interface StoredExplanation {
-  signals: { source: string; regionCode: string | null; usable: boolean; finding: string; detail: string }[];
-  policies: { policyVersionId: number; policyKey: string; finding: string; detail: string }[];
-}
 
 export function toStoredExplanation(decision: Decision): StoredExplanation {
   return {

@@ -2,7 +2,7 @@ import { EntityManager } from 'typeorm';
 import { ActivationAttempt, DecisionOutcome, ReviewStatus } from '../activations/activation-attempt.entity';
 import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { LOCK_REASON_PREFIX, recordStatusChange } from '../devices/device-status';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
@@ -20,7 +20,7 @@ function requireText(field: string, text: string): string {
 }
 
 /** A person decides a REVIEW: ALLOW lets the device activate, LOCK locks it with the attempt as evidence. */
-export async function resolveReview(manager: EntityManager, context: GraphQLContext, input: ResolveReviewInput) {
+export async function resolveReview(manager: EntityManager, context: RequestScope, input: ResolveReviewInput) {
   const note = requireText('note', input.note);
   if (input.resolution === DecisionOutcome.REVIEW) {
     throw new UserErrorsAbort([userError(['resolution'], UserErrorCode.INVALID, 'resolution must be ALLOW or LOCK')]);
@@ -89,7 +89,7 @@ export async function resolveReview(manager: EntityManager, context: GraphQLCont
 }
 
 /** The audited way out of a lock. */
-export async function unlockDevice(manager: EntityManager, context: GraphQLContext, input: UnlockDeviceInput) {
+export async function unlockDevice(manager: EntityManager, context: RequestScope, input: UnlockDeviceInput) {
   const reason = requireText('reason', input.reason);
   const device = await findOrAbort(manager, Device, input.deviceId, 'deviceId', 'device');
   if (device.status !== DeviceStatus.LOCKED) {

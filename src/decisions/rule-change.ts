@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { MutationOutcome, runMutation } from '../common/mutation';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
 import { announceRuleChange, evaluatorFor } from './evaluator';
 
 /**
@@ -9,7 +9,7 @@ import { announceRuleChange, evaluatorFor } from './evaluator';
  * PostgreSQL notification sent inside the transaction.
  */
 export async function runRuleChange<T>(
-  context: GraphQLContext,
+  context: RequestScope,
   input: object,
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<MutationOutcome<T>> {

@@ -8,3 +8,6 @@ export function createDeviceModelLoaders(dataSource: DataSource) {
     deviceModelByCode: createEntityLoader<DeviceModel, string>(dataSource, DeviceModel, 'code'),
   };
 }
+
+/** The loaders a service takes with its scope when it batches reads of this module. */
+export type DeviceModelLoaders = ReturnType<typeof createDeviceModelLoaders>;

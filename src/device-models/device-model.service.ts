@@ -4,7 +4,8 @@ import { saveOrReportTaken } from '../common/db-errors';
 import { BadUserInputError, UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { containsPattern } from '../common/like';
 import { abortOnUserErrors } from '../common/mutation';
-import { GraphQLContext } from '../context';
+import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
+import type { DeviceModelLoaders } from './device-model.loaders';
 import { DeviceModel } from './device-model.entity';
 import { CreateDeviceModelInput, DeviceModelFilter, UpdateDeviceModelInput } from './device-model.types';
 import { findOrAbort } from '../common/find-by-global-id';
@@ -50,11 +51,7 @@ function saveDeviceModel(manager: EntityManager, model: DeviceModel): Promise<De
   );
 }
 
-export async function createDeviceModel(
-  manager: EntityManager,
-  context: GraphQLContext,
-  input: CreateDeviceModelInput,
-) {
+export async function createDeviceModel(manager: EntityManager, context: RequestScope, input: CreateDeviceModelInput) {
   await checkTacPrefixes(manager, input.tacPrefixes, null);
   if (await manager.existsBy(DeviceModel, { code: input.code })) {
     throw new UserErrorsAbort([userError(['code'], UserErrorCode.TAKEN, `a model with code ${input.code} exists`)]);
@@ -77,11 +74,7 @@ export async function createDeviceModel(
   return saved;
 }
 
-export async function updateDeviceModel(
-  manager: EntityManager,
-  context: GraphQLContext,
-  input: UpdateDeviceModelInput,
-) {
+export async function updateDeviceModel(manager: EntityManager, context: RequestScope, input: UpdateDeviceModelInput) {
   const model = await findOrAbort(manager, DeviceModel, input.id, 'id', 'device model');
   const before = { ...model };
   if (input.tacPrefixes != null) {
@@ -101,7 +94,11 @@ export async function updateDeviceModel(
 }
 
 /** Row ids of the device models a filter names; an unknown code is a client error naming `field[index]`. */
-export async function deviceModelIds(context: GraphQLContext, codes: string[], field: string): Promise<number[]> {
+export async function deviceModelIds(
+  context: ScopeWithLoaders<DeviceModelLoaders>,
+  codes: string[],
+  field: string,
+): Promise<number[]> {
   const models = await context.loaders.deviceModelByCode.loadMany(codes);
   return models.map((model, index) => {
     if (!(model instanceof DeviceModel))

@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
 import { DeviceStatus } from './device.entity';
 import { DeviceStatusChange, DeviceStatusChangeRow, StatusChangeCause } from './device-status-change.entity';
 
@@ -20,7 +20,7 @@ export interface StatusChange {
 }
 
 /** The history row of a status change by the context's caller. */
-export function statusChangeRow(context: GraphQLContext, change: StatusChange): DeviceStatusChangeRow {
+export function statusChangeRow(context: RequestScope, change: StatusChange): DeviceStatusChangeRow {
   return {
     deviceId: change.deviceId,
     occurredAt: new Date(),
@@ -35,7 +35,7 @@ export function statusChangeRow(context: GraphQLContext, change: StatusChange): 
 }
 
 /** Writes a status change to the device's history inside the change's own transaction. */
-export async function recordStatusChange(manager: EntityManager, context: GraphQLContext, change: StatusChange) {
+export async function recordStatusChange(manager: EntityManager, context: RequestScope, change: StatusChange) {
   if (change.from === change.to) return;
   await manager.insert(DeviceStatusChange, statusChangeRow(context, change) as never);
 }

@@ -5,7 +5,9 @@ import { BadUserInputError, UserError, UserErrorCode, UserErrorsAbort, userError
 import { rowIdOf } from '../common/global-id';
 import { abortOnUserErrors } from '../common/mutation';
 import { partnerScopeOf } from '../auth/viewer';
-import { GraphQLContext } from '../context';
+import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
+import type { DeviceModelLoaders } from '../device-models/device-model.loaders';
+import type { RegionLoaders } from '../regions/region.loaders';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { deviceModelIds } from '../device-models/device-model.service';
 import { partnerInScope } from '../partners/partner.service';
@@ -25,7 +27,7 @@ function chunks<T>(items: readonly T[], size = CHUNK_SIZE): T[][] {
 
 /** Resolves the filter's codes and global IDs to row ids; an unknown one is a client error naming it. */
 export async function resolveDeviceFilter(
-  context: GraphQLContext,
+  context: ScopeWithLoaders<DeviceModelLoaders & RegionLoaders>,
   filter?: DeviceFilter | null,
 ): Promise<ResolvedDeviceFilter> {
   const resolved: ResolvedDeviceFilter = { partnerScope: partnerScopeOf(context.viewer) ?? undefined };
@@ -94,7 +96,7 @@ export function queryDevices(dataSource: DataSource, filter: ResolvedDeviceFilte
  * Registers a manifest all-or-nothing. Every row is checked and every problem reported (not just
  * the first), so a partner can fix a file in one round trip.
  */
-export async function registerDevices(manager: EntityManager, context: GraphQLContext, input: RegisterDevicesInput) {
+export async function registerDevices(manager: EntityManager, context: RequestScope, input: RegisterDevicesInput) {
   // A PARTNER key registers for its own partner only.
   const partner = await partnerInScope(manager, context, input.partnerId);
   const errors: UserError[] = [];

@@ -2,7 +2,7 @@ import { EntityManager } from 'typeorm';
 import { recordAuditEvent } from '../audit/audit.service';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { abortOnUserErrors } from '../common/mutation';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
 import { Device } from '../devices/device.entity';
 import { Partner } from '../partners/partner.entity';
 import { Policy } from '../policies/policy.entity';
@@ -10,7 +10,7 @@ import { Exemption } from './exemption.entity';
 import { CreateExemptionInput, RevokeExemptionInput } from './exemption.types';
 import { findByGlobalId, findOrAbort } from '../common/find-by-global-id';
 
-export async function createExemption(manager: EntityManager, context: GraphQLContext, input: CreateExemptionInput) {
+export async function createExemption(manager: EntityManager, context: RequestScope, input: CreateExemptionInput) {
   const errors: UserError[] = [];
   const policy = await manager.findOneBy(Policy, { key: input.policyKey });
   if (!policy) errors.push(userError(['policyKey'], UserErrorCode.NOT_FOUND, `no policy has key "${input.policyKey}"`));
@@ -49,7 +49,7 @@ export async function createExemption(manager: EntityManager, context: GraphQLCo
   return exemption;
 }
 
-export async function revokeExemption(manager: EntityManager, context: GraphQLContext, input: RevokeExemptionInput) {
+export async function revokeExemption(manager: EntityManager, context: RequestScope, input: RevokeExemptionInput) {
   const exemption = await findOrAbort(manager, Exemption, input.id, 'id', 'exemption');
   if (exemption.revokedAt)
     throw new UserErrorsAbort([userError(['id'], UserErrorCode.INVALID_STATE, 'the exemption is already revoked')]);

@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import { DataSource } from 'typeorm';
-import { evaluatorFor } from '../decisions/evaluator';
 
 /** A check that takes longer than this counts as failed: /readyz must answer quickly. */
 const CHECK_TIMEOUT_MS = 2_000;
@@ -14,13 +13,21 @@ function withTimeout<T>(work: Promise<T>, milliseconds: number): Promise<T> {
   ]);
 }
 
+/** What readiness asks of the rules cache (the evaluator, handed in by the composition root). */
+export interface RulesStatus {
+  /** Indicates the rules are compiled. */
+  readonly loaded: boolean;
+  /** Indicates changes made by other instances are followed (PostgreSQL LISTEN). */
+  readonly following: boolean;
+}
+
 export interface Readiness {
   ready: boolean;
   checks: Record<string, { ok: boolean; detail?: string }>;
 }
 
 /** Database reachable, migrations current, rules compiled (and, on PostgreSQL, followed). */
-export async function readiness(dataSource: DataSource): Promise<Readiness> {
+export async function readiness(dataSource: DataSource, evaluator: RulesStatus): Promise<Readiness> {
   const checks: Readiness['checks'] = {};
   try {
     await withTimeout(dataSource.query('SELECT 1'), CHECK_TIMEOUT_MS);
@@ -38,7 +45,6 @@ export async function readiness(dataSource: DataSource): Promise<Readiness> {
   } else {
     checks.migrations = { ok: false, detail: 'database unreachable' };
   }
-  const evaluator = evaluatorFor(dataSource);
   checks.evaluator = evaluator.loaded
     ? { ok: true, ...(evaluator.following ? {} : { detail: 'not following rule changes; rebuilding every second' }) }
     : { ok: false, detail: 'rules not compiled yet' };
@@ -46,13 +52,13 @@ export async function readiness(dataSource: DataSource): Promise<Readiness> {
 }
 
 /** GET /healthz: the process answers. GET /readyz: it can serve (a load balancer's routing signal). */
-export function healthRoutes(dataSource: DataSource): Router {
+export function healthRoutes(dataSource: DataSource, evaluator: RulesStatus): Router {
   const router = Router();
   router.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
   });
   router.get('/readyz', async (_request, response) => {
-    const result = await readiness(dataSource);
+    const result = await readiness(dataSource, evaluator);
     response
       .status(result.ready ? 200 : 503)
       .json({ status: result.ready ? 'ready' : 'not ready', checks: result.checks });

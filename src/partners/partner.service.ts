@@ -3,7 +3,7 @@ import { recordAuditEvent } from '../audit/audit.service';
 import { saveOrReportTaken } from '../common/db-errors';
 import { UserErrorCode, userError } from '../common/errors';
 import { containsPattern } from '../common/like';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
 import { Partner } from './partner.entity';
 import { CreatePartnerInput, PartnerFilter, UpdatePartnerInput } from './partner.types';
 import { findByGlobalId, findOrAbort } from '../common/find-by-global-id';
@@ -35,7 +35,7 @@ function savePartner(manager: EntityManager, partner: Partner): Promise<Partner>
   );
 }
 
-export async function createPartner(manager: EntityManager, context: GraphQLContext, input: CreatePartnerInput) {
+export async function createPartner(manager: EntityManager, context: RequestScope, input: CreatePartnerInput) {
   const partner = manager.create(Partner, {
     name: input.name.trim(),
     kind: input.kind,
@@ -52,7 +52,7 @@ export async function createPartner(manager: EntityManager, context: GraphQLCont
   return saved;
 }
 
-export async function updatePartner(manager: EntityManager, context: GraphQLContext, input: UpdatePartnerInput) {
+export async function updatePartner(manager: EntityManager, context: RequestScope, input: UpdatePartnerInput) {
   const partner = await findOrAbort(manager, Partner, input.id, 'id', 'partner');
   const before = { ...partner };
   if (input.name != null) partner.name = input.name.trim();
@@ -75,7 +75,7 @@ export async function updatePartner(manager: EntityManager, context: GraphQLCont
  */
 export async function partnerInScope(
   manager: EntityManager,
-  context: GraphQLContext,
+  context: RequestScope,
   globalId: string,
 ): Promise<Partner | null> {
   const scope = partnerScopeOf(context.viewer);

@@ -24,12 +24,8 @@ import { simulatePolicy } from '../reports/simulation.service';
 import { Policy } from './policy.entity';
 import { PolicyChangeRequest, PolicyChangeStatus } from './policy-change-request.entity';
 import { PolicyAction, PolicyMode, PolicyVersion } from './policy-version.entity';
-import {
-  approvePolicyChange,
-  closePolicyChange,
-  queryChangeRequests,
-  simulationOfRequest,
-} from './policy-change.service';
+import { approvePolicyChange, closePolicyChange, simulationOfRequest } from './policy-change.service';
+import { queryChangeRequests } from './policy-change-request.service';
 import {
   ApprovePolicyChangeInput,
   ApprovePolicyChangePayload,

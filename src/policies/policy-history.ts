@@ -1,4 +1,5 @@
-import { GraphQLContext } from '../context';
+import { ScopeWithLoaders } from '../common/request-scope';
+import type { PolicyLoaders } from './policy.loaders';
 import { Policy, PolicyStatus } from './policy.entity';
 import { PolicyVersion } from './policy-version.entity';
 import { versionInForce, versionWindows } from './policy-timeline';
@@ -25,7 +26,7 @@ export function windowsOf(policy: Policy, versions: readonly PolicyVersion[]) {
 
 /** The version of a policy in force at an instant, or null (a DRAFT, or not yet, no longer or never in force then). */
 export async function versionInForceAt(
-  context: GraphQLContext,
+  context: ScopeWithLoaders<PolicyLoaders>,
   policy: Policy,
   instant: Date,
 ): Promise<PolicyVersion | null> {
@@ -40,7 +41,10 @@ export async function versionInForceAt(
  * was read as of one; otherwise the one in force now, or — for a DRAFT, or a policy not in force
  * now — its latest version.
  */
-export async function describedVersion(context: GraphQLContext, policy: Policy): Promise<PolicyVersion> {
+export async function describedVersion(
+  context: ScopeWithLoaders<PolicyLoaders>,
+  policy: Policy,
+): Promise<PolicyVersion> {
   if (policy.asOf) return (await versionInForceAt(context, policy, policy.asOf))!;
   if (policy.status !== PolicyStatus.DRAFT) {
     const inForce = await versionInForceAt(context, policy, new Date());
@@ -50,7 +54,10 @@ export async function describedVersion(context: GraphQLContext, policy: Policy):
 }
 
 /** An approved version that takes over later by itself, or null. */
-export async function scheduledVersion(context: GraphQLContext, policy: Policy): Promise<PolicyVersion | null> {
+export async function scheduledVersion(
+  context: ScopeWithLoaders<PolicyLoaders>,
+  policy: Policy,
+): Promise<PolicyVersion | null> {
   const versions = await context.loaders.policyVersionsByPolicy.load(policy.id);
   const now = (policy.asOf ?? new Date()).getTime();
   const next = windowsOf(policy, versions).find((window) => window.from > now);

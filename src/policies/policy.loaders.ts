@@ -45,3 +45,6 @@ export function createPolicyLoaders(dataSource: DataSource) {
     ),
   };
 }
+
+/** The loaders a service takes with its scope when it batches reads of this module. */
+export type PolicyLoaders = ReturnType<typeof createPolicyLoaders>;

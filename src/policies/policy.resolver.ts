@@ -24,7 +24,7 @@ import { MutationOutcome } from '../common/mutation';
 import { BadUserInputError } from '../common/errors';
 import { asOfCopy, describedVersion, scheduledVersion, versionInForceAt } from './policy-history';
 import { PolicyChangeStatus } from './policy-change-request.entity';
-import { queryChangeRequests } from './policy-change.service';
+import { queryChangeRequests } from './policy-change-request.service';
 import {
   ActivatePolicyInput,
   ActivatePolicyPayload,

@@ -1,15 +1,14 @@
 import { EntityManager, In, SelectQueryBuilder } from 'typeorm';
-import { recordAuditEvent } from '../audit/audit.service';
 import { isUniqueViolation } from '../common/db-errors';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { encodeGlobalId, rowIdOf } from '../common/global-id';
 import { abortOnUserErrors } from '../common/mutation';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Region } from '../regions/region.entity';
 import { Policy, PolicyStatus } from './policy.entity';
 import { PolicyChangeKind, PolicyChangeRequest } from './policy-change-request.entity';
-import { requestChange, supersedePendingRequests } from './policy-change.service';
+import { auditPolicy, requestChange, supersedePendingRequests } from './policy-change-request.service';
 import { restrictionReasons } from './restriction';
 import {
   PolicyAction,
@@ -44,7 +43,7 @@ export interface PolicyRules {
 }
 
 /** Policies by status; conditions on what they say are applied to the version in force by the resolver. */
-export function queryPolicies(context: GraphQLContext, filter?: PolicyFilter | null): SelectQueryBuilder<Policy> {
+export function queryPolicies(context: RequestScope, filter?: PolicyFilter | null): SelectQueryBuilder<Policy> {
   const qb: SelectQueryBuilder<Policy> = context.dataSource.getRepository(Policy).createQueryBuilder('policy');
   if (filter?.statuses)
     qb.andWhere('policy.status IN (:...statuses)', { statuses: filter.statuses.length ? filter.statuses : [''] });
@@ -209,18 +208,7 @@ export async function findPolicyForChange(
   return { policy, version };
 }
 
-export async function auditPolicy(
-  manager: EntityManager,
-  context: GraphQLContext,
-  action: string,
-  policy: Policy,
-  before: object | null,
-  after: object,
-) {
-  await recordAuditEvent(manager, context, { action, targetType: 'Policy', targetRowId: policy.id, before, after });
-}
-
-export async function createPolicy(manager: EntityManager, context: GraphQLContext, input: CreatePolicyInput) {
+export async function createPolicy(manager: EntityManager, context: RequestScope, input: CreatePolicyInput) {
   const errors: UserError[] = [];
   const resolved = await resolveRules(
     manager,
@@ -280,7 +268,7 @@ function fromNowOn(before: PolicyRules, now: Date): Date {
  */
 export async function updatePolicy(
   manager: EntityManager,
-  context: GraphQLContext,
+  context: RequestScope,
   input: UpdatePolicyInput,
 ): Promise<PolicyChangeOutcome> {
   const { policy, version } = await findPolicyForChange(manager, input.id);
@@ -370,7 +358,7 @@ export async function updatePolicy(
  */
 export async function applyNewVersion(
   manager: EntityManager,
-  context: GraphQLContext,
+  context: RequestScope,
   policy: Policy,
   current: PolicyVersion,
   before: PolicyRules,
@@ -398,7 +386,7 @@ export async function applyNewVersion(
 /** Makes a DRAFT ACTIVE: at once in MONITOR mode; in ENFORCE mode through a change request. */
 export async function activatePolicy(
   manager: EntityManager,
-  context: GraphQLContext,
+  context: RequestScope,
   input: ActivatePolicyInput,
 ): Promise<PolicyChangeOutcome> {
   const { policy, version } = await findPolicyForChange(manager, input.id);
@@ -433,7 +421,7 @@ export async function activatePolicy(
 /** Activation once nobody (or a second person) stands in the way; also how the shipped policy is seeded. */
 export async function activateApproved(
   manager: EntityManager,
-  context: GraphQLContext,
+  context: RequestScope,
   policy: Policy,
   version: PolicyVersion,
   approval: Approval,
@@ -452,7 +440,7 @@ export async function activateApproved(
 }
 
 /** Retiring can only release devices: it applies at once, and pending requests lapse. */
-export async function retirePolicy(manager: EntityManager, context: GraphQLContext, input: RetirePolicyInput) {
+export async function retirePolicy(manager: EntityManager, context: RequestScope, input: RetirePolicyInput) {
   const { policy } = await findPolicyForChange(manager, input.id);
   if (policy.status === PolicyStatus.RETIRED) {
     throw new UserErrorsAbort([userError(['id'], UserErrorCode.INVALID_STATE, 'the policy is already retired')]);

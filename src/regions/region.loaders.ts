@@ -14,3 +14,6 @@ export function createRegionLoaders(dataSource: DataSource) {
     }),
   };
 }
+
+/** The loaders a service takes with its scope when it batches reads of this module. */
+export type RegionLoaders = ReturnType<typeof createRegionLoaders>;

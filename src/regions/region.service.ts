@@ -1,7 +1,8 @@
 import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { containsPattern } from '../common/like';
 import { BadUserInputError } from '../common/errors';
-import { GraphQLContext } from '../context';
+import { ScopeWithLoaders } from '../common/request-scope';
+import type { RegionLoaders } from './region.loaders';
 import { Region } from './region.entity';
 import { RegionFilter } from './region.types';
 
@@ -33,7 +34,7 @@ export function queryRegions(dataSource: DataSource, filter?: RegionFilter | nul
  * code is a client error naming `field[index]`.
  */
 export async function regionIdsWithSubdivisions(
-  context: GraphQLContext,
+  context: ScopeWithLoaders<RegionLoaders>,
   codes: string[],
   field: string,
 ): Promise<number[]> {

@@ -1,6 +1,7 @@
 import { ActivationAttempt, ReviewStatus } from '../activations/activation-attempt.entity';
 import { BadUserInputError } from '../common/errors';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
+import type { ReportScope } from './report.service';
 import { EntityStatements } from '../db/prepared';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { LOCK_REASON_PREFIX } from '../devices/device-status';
@@ -47,7 +48,7 @@ function grouped(groupings: Grouping[], counts: string) {
   return { select, groupBy: groupings.length ? ` GROUP BY ${positions} ORDER BY ${positions}` : '' };
 }
 
-async function rowsOf(context: GraphQLContext, sql: string, parameters: SqlParameters, field: string) {
+async function rowsOf(context: RequestScope, sql: string, parameters: SqlParameters, field: string) {
   const rows: Record<string, unknown>[] = await context.dataSource.query(
     `${sql} LIMIT ${MAX_REPORT_ROWS + 1}`,
     parameters.values,
@@ -85,7 +86,7 @@ function groupFields(row: Record<string, unknown>) {
  * sweep's lock the sweep's policy (the latest sweep that locked the device).
  */
 export async function lockedDeviceStats(
-  context: GraphQLContext,
+  context: ReportScope,
   filter: DeviceScopeFilter,
   groupBy: LockedDevicesGroupBy[],
 ): Promise<LockedDeviceStats> {
@@ -139,7 +140,7 @@ export async function lockedDeviceStats(
 
 /** The open review queue now: how many wait, how long, where and for which policy. */
 export async function reviewQueueStats(
-  context: GraphQLContext,
+  context: ReportScope,
   filter: DeviceScopeFilter,
   groupBy: ReviewQueueGroupBy[],
   now = new Date(),

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { ResolvedStatsFilter } from './report.service';
+import type { ResolvedStatsFilter } from './report.service';
 import { StatsGroupBy, StatsInterval } from './report.types';
 import { DAY_MS, OffsetSegment } from './time-buckets';
 

@@ -4,7 +4,11 @@ import { ActivationAttempt, DecisionOutcome } from '../activations/activation-at
 import { Role, access } from '../auth/roles';
 import { Viewer } from '../auth/viewer';
 import { Settings } from '../config';
-import { GraphQLContext, createContext } from '../context';
+import { ScopeWithLoaders, createRequestScope } from '../common/request-scope';
+import { DeviceModelLoaders, createDeviceModelLoaders } from '../device-models/device-model.loaders';
+import { PartnerLoaders, createPartnerLoaders } from '../partners/partner.loaders';
+import { PolicyLoaders, createPolicyLoaders } from '../policies/policy.loaders';
+import { RegionLoaders, createRegionLoaders } from '../regions/region.loaders';
 import { EntityStatements } from '../db/prepared';
 import { DataSource } from 'typeorm';
 import { BadUserInputError } from '../common/errors';
@@ -15,6 +19,9 @@ import { DeviceScopeFilter, LockedDevicesGroupBy, ReviewQueueGroupBy } from './c
 import { GroupedRow } from './report-groups.resolver';
 import { activationStats, filterConditions, policyImpact, resolveStatsFilter, SqlParameters } from './report.service';
 import { ActivationStatsFilter, StatsGroupBy, StatsInterval } from './report.types';
+
+/** A CSV request's scope: the reports' filters and the rows' labels read through these modules' loaders. */
+type CsvScope = ScopeWithLoaders<RegionLoaders & DeviceModelLoaders & PartnerLoaders & PolicyLoaders>;
 
 /** One CSV field: quoted when it holds a comma, quote or line break; formulas defused for spreadsheets. */
 export function csvField(value: unknown): string {
@@ -90,7 +97,7 @@ function scopeFilterOf(request: Request, settings: Settings): DeviceScopeFilter 
 }
 
 /** The labels of report rows' groupings (region and country codes, model code, partner name, policy key), loaded in one batch each. */
-async function groupLabels(context: GraphQLContext, rows: Partial<GroupedRow>[]) {
+async function groupLabels(context: CsvScope, rows: Partial<GroupedRow>[]) {
   const labels = async <T extends { id: number }>(
     ids: (number | null | undefined)[],
     loader: { loadMany(keys: number[]): Promise<(T | null | Error)[]> },
@@ -146,7 +153,7 @@ async function groupLabels(context: GraphQLContext, rows: Partial<GroupedRow>[])
  */
 export function csvReports(dataSource: DataSource, settings: Settings): Router {
   const router = Router();
-  const contextOf = (request: Request, rights: readonly Role[]): GraphQLContext => {
+  const contextOf = (request: Request, rights: readonly Role[]): CsvScope => {
     const viewer = request.viewer as Viewer | null;
     if (!viewer)
       throw new GraphQLError('this report needs an API key: send `Authorization: Bearer <key>`', {
@@ -154,7 +161,14 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
       });
     if (!rights.includes(viewer.role))
       throw new GraphQLError(`a ${viewer.role} key may not read this report`, { extensions: { code: 'FORBIDDEN' } });
-    return createContext(dataSource, settings, request.observation?.requestId ?? 'csv', viewer, request.observation);
+    const scope = createRequestScope(dataSource, settings, request.observation?.requestId ?? 'csv', viewer);
+    const loaders = {
+      ...createRegionLoaders(dataSource),
+      ...createDeviceModelLoaders(dataSource),
+      ...createPartnerLoaders(dataSource),
+      ...createPolicyLoaders(dataSource),
+    };
+    return { ...scope, loaders };
   };
   const fail = (response: Response, error: unknown) => {
     if (!(error instanceof GraphQLError) || response.headersSent) throw error;
@@ -166,7 +180,7 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
   const route = (
     path: string,
     rights: readonly Role[],
-    handler: (request: Request, response: Response, context: GraphQLContext) => Promise<void>,
+    handler: (request: Request, response: Response, context: CsvScope) => Promise<void>,
   ) =>
     router.get(path, async (request, response, next) => {
       try {
@@ -202,7 +216,7 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
   };
   /** The grouping columns of a report row, labelled. */
   const groupColumns = async <T extends Partial<GroupedRow>>(
-    context: GraphQLContext,
+    context: CsvScope,
     rows: T[],
     names: ('region' | 'country' | 'model' | 'partner' | 'policy')[],
   ): Promise<[string, (row: T) => unknown][]> => {

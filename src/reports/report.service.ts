@@ -2,7 +2,9 @@ import { ActivationAttempt, DecisionOutcome } from '../activations/activation-at
 import { partnerScopeOf } from '../auth/viewer';
 import { BadUserInputError } from '../common/errors';
 import { rowIdOf } from '../common/global-id';
-import { GraphQLContext } from '../context';
+import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
+import type { DeviceModelLoaders } from '../device-models/device-model.loaders';
+import type { RegionLoaders } from '../regions/region.loaders';
 import { EntityStatements } from '../db/prepared';
 import { checkTimeRange } from '../common/filter-bounds';
 import { deviceModelIds } from '../device-models/device-model.service';
@@ -81,8 +83,11 @@ export interface ResolvedStatsFilter extends ResolvedScope {
  * Resolves the region, model and partner conditions of a report filter (a bad one is an error
  * naming the field under `prefix`) and narrows a partner's reports to its own devices.
  */
+/** Reports resolve region and model codes through the request's loaders. */
+export type ReportScope = ScopeWithLoaders<RegionLoaders & DeviceModelLoaders>;
+
 export async function resolveScope(
-  context: GraphQLContext,
+  context: ReportScope,
   filter: { regionCodes?: string[] | null; modelCodes?: string[] | null; partnerId?: string | null },
   prefix = 'filter',
 ): Promise<ResolvedScope> {
@@ -104,7 +109,7 @@ export async function resolveScope(
 
 /** Checks a report filter and resolves its codes and IDs; a bad one is an error naming the field. */
 export async function resolveStatsFilter(
-  context: GraphQLContext,
+  context: ReportScope,
   filter: ActivationStatsFilter,
 ): Promise<ResolvedStatsFilter> {
   checkTimeRange('filter.to', 'from', filter.from, filter.to, MAX_WINDOW_DAYS);
@@ -231,7 +236,7 @@ export interface DeviceFiguresWanted {
  * daily device counts when they can, else from the attempts (device figures not wanted are 0).
  */
 export async function activationStats(
-  context: GraphQLContext,
+  context: ReportScope,
   filter: ActivationStatsFilter,
   groupBy: StatsGroupBy[],
   interval: StatsInterval | null,
@@ -332,7 +337,7 @@ export async function activationStats(
 
 /** What each version of a policy decided since it became effective (up to `to`), by outcome and region. */
 export async function policyImpact(
-  context: GraphQLContext,
+  context: RequestScope,
   policyKey: string,
   to: Date | null,
 ): Promise<PolicyImpactRow[]> {

@@ -1,7 +1,7 @@
 import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
 import { BadUserInputError } from '../common/errors';
 import { checkTimeRange } from '../common/filter-bounds';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
 import { EntityStatements } from '../db/prepared';
 import { DecisionEngine } from '../decisions/engine/engine';
 import { CompiledPolicy, Decision, Signals } from '../decisions/engine/types';
@@ -71,7 +71,7 @@ function simulatedPolicy(
  * judged on its own (a device locked by an earlier attempt is not assumed locked), so the figures
  * say what the rules decide, not what history did.
  */
-export async function simulatePolicy(context: GraphQLContext, input: SimulatePolicyInput): Promise<PolicySimulation> {
+export async function simulatePolicy(context: RequestScope, input: SimulatePolicyInput): Promise<PolicySimulation> {
   checkTimeRange('input.to', 'from', input.from, input.to, MAX_WINDOW_DAYS);
   const rules = await evaluatorFor(context.dataSource).current();
   const current = rules.engineData.policies;

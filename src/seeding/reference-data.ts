@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource, In } from 'typeorm';
 import { Settings, projectRoot } from '../config';
-import { createContext } from '../context';
+import { internalScope } from '../common/request-scope';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Policy } from '../policies/policy.entity';
 import { PolicyVersion } from '../policies/policy-version.entity';
@@ -10,7 +10,6 @@ import { activateApproved, createPolicy } from '../policies/policy.service';
 import { CreatePolicyInput } from '../policies/policy.types';
 import { Region, RegionKind } from '../regions/region.entity';
 import { inTransaction } from '../db/transactions';
-import { internalViewer } from '../auth/viewer';
 
 const seedsDirectory = join(projectRoot(), 'seeds');
 
@@ -75,7 +74,7 @@ async function loadPolicies(dataSource: DataSource, settings: Settings): Promise
       effectiveUntil: string | null;
     })[];
   }>('policies.json').policies;
-  const context = createContext(dataSource, settings, 'seed', internalViewer('system'));
+  const context = internalScope(dataSource, settings, 'system', 'seed');
   await inTransaction(dataSource, async (manager) => {
     for (const seed of seeds) {
       const input = Object.assign(new CreatePolicyInput(), {

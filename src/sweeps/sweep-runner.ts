@@ -3,10 +3,9 @@ import { hostname } from 'node:os';
 import { DataSource, EntityManager } from 'typeorm';
 import { Logger } from 'pino';
 import { recordAuditEvent } from '../audit/audit.service';
-import { internalViewer } from '../auth/viewer';
 import { UserErrorsAbort } from '../common/errors';
 import { SweepSettings } from '../config';
-import { GraphQLContext, createContext } from '../context';
+import { RequestScope, internalScope } from '../common/request-scope';
 import { Settings } from '../config';
 import { inTransaction } from '../db/transactions';
 import { BackgroundWorker } from '../ops/background-worker';
@@ -98,17 +97,17 @@ export class SweepRunner extends BackgroundWorker {
     return null;
   }
 
-  private contextFor(sweep: Sweep): GraphQLContext {
-    return createContext(
+  private scopeOf(sweep: Sweep): RequestScope {
+    return internalScope(
       this.dataSource,
       this.settings,
+      `sweep ${sweep.globalId} started by ${sweep.startedBy}`,
       `sweep-${sweep.id}`,
-      internalViewer(`sweep ${sweep.globalId} started by ${sweep.startedBy}`),
     );
   }
 
   private async run(sweep: Sweep): Promise<void> {
-    const context = this.contextFor(sweep);
+    const context = this.scopeOf(sweep);
     for (;;) {
       if (this.stopped) return;
       let outcome: BatchOutcome;
@@ -132,7 +131,7 @@ export class SweepRunner extends BackgroundWorker {
    * One batch in one transaction: the next devices after the cursor, judged and changed, and the
    * sweep's progress with them — so a crash loses the batch whole or keeps it whole.
    */
-  private async batch(sweepId: number, context: GraphQLContext, limit: number): Promise<BatchOutcome> {
+  private async batch(sweepId: number, context: RequestScope, limit: number): Promise<BatchOutcome> {
     // Counted once the batch has committed.
     const counts = { action: '', examined: 0, changed: 0 };
     const outcome = await inTransaction(this.dataSource, async (manager): Promise<BatchOutcome> => {
@@ -172,7 +171,7 @@ export class SweepRunner extends BackgroundWorker {
   }
 
   /** After a failed batch: each device alone, and one that still fails is counted and skipped. */
-  private async deviceByDevice(sweepId: number, context: GraphQLContext): Promise<BatchOutcome> {
+  private async deviceByDevice(sweepId: number, context: RequestScope): Promise<BatchOutcome> {
     for (let index = 0; index < this.sweeps.batchSize; index += 1) {
       try {
         const outcome = await this.batch(sweepId, context, 1);
@@ -203,7 +202,7 @@ export class SweepRunner extends BackgroundWorker {
     return 'continue';
   }
 
-  private async finish(sweepId: number, context: GraphQLContext, status: SweepStatus, why: string): Promise<void> {
+  private async finish(sweepId: number, context: RequestScope, status: SweepStatus, why: string): Promise<void> {
     await inTransaction(this.dataSource, async (manager) => {
       const sweep = await lockSweep(manager, sweepId);
       if (sweep && sweep.status === SweepStatus.RUNNING)
@@ -213,7 +212,7 @@ export class SweepRunner extends BackgroundWorker {
 
   private async close(
     manager: EntityManager,
-    context: GraphQLContext,
+    context: RequestScope,
     sweep: Sweep,
     status: SweepStatus,
     why: string | null,

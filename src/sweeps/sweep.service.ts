@@ -2,7 +2,7 @@ import { EntityManager, In } from 'typeorm';
 import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
 import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
 import { CompiledRules, evaluatorFor } from '../decisions/evaluator';
 import { evaluatePolicies } from '../decisions/engine/policy-evaluator';
 import { CompiledPolicy, isInForceAt } from '../decisions/engine/types';
@@ -231,7 +231,7 @@ export function countChange(breakdown: SweepBreakdown, change: SweepChange): voi
  */
 export async function applyChanges(
   manager: EntityManager,
-  context: GraphQLContext,
+  context: RequestScope,
   sweep: Sweep,
   changes: SweepChange[],
 ): Promise<SweepChange[]> {

@@ -4,7 +4,7 @@ import { isVisiblePartnerRow, partnerScopeOf } from '../auth/viewer';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { findByGlobalId } from '../common/find-by-global-id';
 import { rowIdOf } from '../common/global-id';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
 import { partnerInScope } from '../partners/partner.service';
 import { DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
@@ -18,7 +18,7 @@ import {
 } from './webhook.types';
 
 /** An endpoint the caller may change; another partner's reads as missing, like a wrong ID. */
-async function ownEndpoint(manager: EntityManager, context: GraphQLContext, id: string, field: string) {
+async function ownEndpoint(manager: EntityManager, context: RequestScope, id: string, field: string) {
   const endpoint = await findByGlobalId(manager, WebhookEndpoint, id);
   if (!endpoint || !isVisiblePartnerRow(context.viewer, endpoint))
     throw new UserErrorsAbort([userError([field], UserErrorCode.NOT_FOUND, 'no webhook endpoint has this ID')]);
@@ -27,7 +27,7 @@ async function ownEndpoint(manager: EntityManager, context: GraphQLContext, id: 
 
 export async function createWebhookEndpoint(
   manager: EntityManager,
-  context: GraphQLContext,
+  context: RequestScope,
   input: CreateWebhookEndpointInput,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   const errors = [];
@@ -71,7 +71,7 @@ export async function createWebhookEndpoint(
 
 export async function disableWebhookEndpoint(
   manager: EntityManager,
-  context: GraphQLContext,
+  context: RequestScope,
   input: WebhookEndpointInput,
 ) {
   const endpoint = await ownEndpoint(manager, context, input.id, 'id');
@@ -90,7 +90,7 @@ export async function disableWebhookEndpoint(
 }
 
 /** The same event to the same endpoint once more, as a new delivery with tries of its own. */
-export async function redeliverWebhook(manager: EntityManager, context: GraphQLContext, input: RedeliverWebhookInput) {
+export async function redeliverWebhook(manager: EntityManager, context: RequestScope, input: RedeliverWebhookInput) {
   const original = await findByGlobalId(manager, WebhookDelivery, input.deliveryId);
   const endpoint = original && (await manager.findOneBy(WebhookEndpoint, { id: original.endpointId }));
   if (!original || !endpoint || !isVisiblePartnerRow(context.viewer, endpoint))
@@ -120,7 +120,7 @@ export async function redeliverWebhook(manager: EntityManager, context: GraphQLC
   return delivery;
 }
 
-export function queryEndpoints(manager: EntityManager, context: GraphQLContext): SelectQueryBuilder<WebhookEndpoint> {
+export function queryEndpoints(manager: EntityManager, context: RequestScope): SelectQueryBuilder<WebhookEndpoint> {
   const query = manager.createQueryBuilder(WebhookEndpoint, 'endpoint');
   const scope = partnerScopeOf(context.viewer);
   if (scope !== null) query.andWhere('endpoint.partnerId = :scope', { scope });
@@ -129,7 +129,7 @@ export function queryEndpoints(manager: EntityManager, context: GraphQLContext):
 
 export function queryDeliveries(
   manager: EntityManager,
-  context: GraphQLContext,
+  context: RequestScope,
   filter: WebhookDeliveryFilter | null,
 ): SelectQueryBuilder<WebhookDelivery> {
   const query = manager.createQueryBuilder(WebhookDelivery, 'delivery');
