@@ -1,6 +1,7 @@
-import { Request, RequestHandler } from 'express';
+import { RequestHandler } from 'express';
 import { ruruHTML } from 'ruru/server';
 import { serveStatic } from 'ruru/static';
+import { isLocalDevelopmentRequest } from './auth/local-development';
 
 /** The query the IDE opens with: it runs as is on the demo data. */
 export const EXAMPLE_QUERY = `# Where are devices being locked, and by which policy version?
@@ -52,17 +53,10 @@ function idePage(endpoint: string, apiKey?: string): string {
   });
 }
 
-/** A request made on this machine, not relayed by a proxy (which would make every client look local). */
-function fromThisMachine(request: Request): boolean {
-  const address = request.socket.remoteAddress ?? '';
-  const loopback = address === '::1' || address === '127.0.0.1' || address === '::ffff:127.0.0.1';
-  return loopback && !request.headers['x-forwarded-for'] && !request.headers.forwarded;
-}
-
 /**
  * GET /graphql from a browser (Accept: text/html) gets the IDE; everything else goes to Apollo.
- * With `localApiKey`, the page served to this machine has it in its headers, so the first query
- * runs as is; other clients get the page without it.
+ * With `localApiKey`, the page served to this machine (`isLocalDevelopmentRequest`) has it in its
+ * headers, so the first query runs as is; other clients get the page without it.
  */
 export function ideForBrowsers(endpoint: string, localApiKey?: string): RequestHandler {
   const page = idePage(endpoint);
@@ -75,7 +69,7 @@ export function ideForBrowsers(endpoint: string, localApiKey?: string): RequestH
     ) {
       // The local page holds a secret: no shared cache may keep it.
       response.setHeader('Cache-Control', 'no-store');
-      response.type('html').send(fromThisMachine(request) ? localPage : page);
+      response.type('html').send(isLocalDevelopmentRequest(request) ? localPage : page);
       return;
     }
     next();

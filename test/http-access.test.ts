@@ -1,5 +1,5 @@
 /** API keys, limits and the IDE's prefilled key, through real HTTP requests. */
-import { Server } from 'node:http';
+import { Server, request as httpRequest } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { App, createApp } from '../src/app';
 import { ApiKey } from '../src/auth/api-key.entity';
@@ -445,6 +445,44 @@ describe('the IDE page outside production', () => {
       headers: { accept: 'text/html', 'x-forwarded-for': '203.0.113.9' },
     });
     expect(await proxied.text()).not.toContain(ADMIN_KEY);
+  });
+
+  /** GET /graphql for a browser with a Host header of our choosing (fetch may not set one). */
+  function pageWithHost(host: string | null): Promise<string> {
+    const { port } = new URL(server.origin);
+    return new Promise((resolve, reject) => {
+      const request = httpRequest(
+        { host: '127.0.0.1', port, path: '/graphql', headers: { accept: 'text/html' }, setHost: host !== null },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk) => (body += chunk));
+          response.on('end', () => resolve(body));
+        },
+      );
+      if (host !== null) request.setHeader('host', host);
+      request.on('error', reject);
+      request.end();
+    });
+  }
+
+  it('keeps the key from pages whose Host is not this machine at this port (DNS rebinding)', async () => {
+    const { port } = new URL(server.origin);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
+      expect([host, (await pageWithHost(host)).includes(ADMIN_KEY)]).toEqual([host, true]);
+    }
+    const foreign = [
+      `attacker.example:${port}`,
+      `localhost.attacker.example:${port}`,
+      `127.0.0.1.nip.io:${port}`,
+      `127.0.0.1:${Number(port) + 1}`,
+      `localhost:${Number(port) + 1}`,
+      'localhost',
+      '127.0.0.1:',
+      `127.0.0.1:${port}@attacker.example`,
+    ];
+    for (const host of foreign) {
+      expect([host, (await pageWithHost(host)).includes(ADMIN_KEY)]).toEqual([host, false]);
+    }
   });
 
   it('shows field suggestions to developers', async () => {
