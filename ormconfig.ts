@@ -17,7 +17,7 @@ export function createDataSource(settings: DatabaseSettings = readDatabaseSettin
     migrations,
     migrationsTableName: 'schema_migration',
     synchronize: false,
-    logger: new StatementCounter(),
+    logger: new StatementCounter(settings.sqlLog),
     logging: ['query', 'error', 'warn'],
   } satisfies Partial<DataSourceOptions>;
 

@@ -25,6 +25,8 @@ export interface DatabaseSettings {
   timeoutMs: number;
   /** PostgreSQL connections per instance. */
   poolSize: number;
+  /** SQL_LOG: print every statement with its parameters (a debugging switch: parameters hold personal data). */
+  sqlLog: boolean;
 }
 
 export interface Settings {
@@ -33,6 +35,8 @@ export interface Settings {
   database: DatabaseSettings;
   /** Largest `first`/`last` a connection accepts (GitHub's public API uses 100). */
   maxPageSize: number;
+  /** A GPS fix less accurate than this (its radius in metres) is not used to decide a region. */
+  maxGpsAccuracyMeters: number;
   /** Seed the demo data set (partners, devices, attempts) when the database has no devices. */
   seedDemoData: boolean;
   /** COMPLIANCE_ADMIN_KEY: accepted as an ADMIN key so that a fresh install can create the others. */
@@ -152,6 +156,7 @@ export function readDatabaseSettings(env: NodeJS.ProcessEnv = process.env): Data
     sqliteSynchronous: synchronous as DatabaseSettings['sqliteSynchronous'],
     timeoutMs: readInteger('DATABASE_TIMEOUT_MS', 5_000, 100, 600_000, env),
     poolSize: readInteger('DATABASE_POOL_SIZE', 10, 1, 1_000, env),
+    sqlLog: readBoolean('SQL_LOG', false, env),
   };
 }
 
@@ -203,6 +208,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     production: env.NODE_ENV === 'production',
     database: readDatabaseSettings(env),
     maxPageSize: integer('MAX_PAGE_SIZE', 100, 1, 1000),
+    maxGpsAccuracyMeters: integer('MAX_GPS_ACCURACY_METERS', 5_000, 1, 100_000),
     seedDemoData: readBoolean('SEED_DEMO_DATA', true, env),
     adminKey,
     limits: {

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   if (localAdminKey) settings.adminKey = generateSecret();
 
   const dataSource = await openDatabase(settings, (line) => logger.info(line));
-  const evaluator = evaluatorFor(dataSource);
+  const evaluator = evaluatorFor(dataSource, settings);
   // Compile the rules before the first activation arrives, and follow changes made by other instances.
   await Promise.all([evaluator.current(), evaluator.listen()]);
   const stopWatching = watchDatabase({

@@ -3,11 +3,12 @@ import { Writable } from 'node:stream';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, createApp } from '../src/app';
 import { readSettings } from '../src/config';
+import { Evaluator } from '../src/decisions/evaluator';
 import { backupSqlite } from '../src/db/backup';
 import { withCheckDigit } from '../src/devices/imei';
 import { createLogger } from '../src/ops/logger';
@@ -122,8 +123,58 @@ describe('configuration', () => {
     [{ COMPLIANCE_ADMIN_KEY: 'short' }, /COMPLIANCE_ADMIN_KEY must be at least 32 characters/],
     [{ SEED_DEMO_DATA: 'yes' }, /SEED_DEMO_DATA must be true or false/],
     [{ DATABASE_TIMEOUT_MS: '10' }, /DATABASE_TIMEOUT_MS must be an integer from 100/],
+    [{ MAX_GPS_ACCURACY_METERS: '5km' }, /MAX_GPS_ACCURACY_METERS must be an integer from 1 to 100000; got "5km"/],
+    [{ MAX_GPS_ACCURACY_METERS: '0' }, /MAX_GPS_ACCURACY_METERS must be an integer/],
+    [{ SQL_LOG: 'yes' }, /SQL_LOG must be true or false/],
+    [{ MAX_QUERY_COST_NODES: '10' }, /MAX_QUERY_COST_NODES must be an integer from 100/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
+  });
+
+  it('reads every variable of the README through the validated settings: a bad value of any names it', () => {
+    const table = readFileSync(join(__dirname, '..', 'README.md'), 'utf8').split('## Configuration')[1];
+    const names = [
+      ...new Set(
+        [...table.split('\n## ')[0].matchAll(/^\| [^|]*/gm)].flatMap(
+          (cell) => cell[0].match(/[A-Z][A-Z0-9_]{2,}/g) ?? [],
+        ),
+      ),
+    ];
+    // Free text: any value is a valid path or mode.
+    const freeText = new Set(['SQLITE_PATH', 'NODE_ENV']);
+    expect(names.length).toBeGreaterThan(25);
+    for (const name of names.filter((candidate) => !freeText.has(candidate))) {
+      expect(() => readSettings({ [name]: 'no:such value' })).toThrow(new RegExp(`\\b${name}\\b`));
+    }
+  });
+
+  it('reads nothing from the environment outside the settings module', () => {
+    const sources = (directory: string): string[] =>
+      readdirSync(directory, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory()
+          ? sources(join(directory, entry.name))
+          : entry.name.endsWith('.ts')
+            ? [join(directory, entry.name)]
+            : [],
+      );
+    const root = join(__dirname, '..');
+    const readers = [...sources(join(root, 'src')), join(root, 'ormconfig.ts')]
+      .filter((file) => !file.endsWith(join('src', 'config.ts')))
+      .filter((file) => /process\.env/.test(readFileSync(file, 'utf8')))
+      .map((file) => file.slice(root.length + 1));
+    expect(readers).toEqual([]);
+  });
+
+  it('decides with the configured GPS accuracy', async () => {
+    const crimea = { gps: { latitude: 44.9521, longitude: 34.1024, accuracyMeters: 800 } };
+    const facts = { deviceId: 1, modelCode: 'X', partnerId: 1, locked: false, lockedByVersionId: null };
+    const strict = await new Evaluator(database.dataSource, { maxGpsAccuracyMeters: 500 }).compile();
+    const lenient = await new Evaluator(database.dataSource, { maxGpsAccuracyMeters: 1_000 }).compile();
+    expect(strict.engine.decide(crimea, facts, new Date()).regionSource).not.toBe('GPS');
+    expect(lenient.engine.decide(crimea, facts, new Date())).toMatchObject({
+      regionSource: 'GPS',
+      regionCode: 'UA-43',
+    });
   });
 
   it('never echoes a database password', () => {

@@ -8,9 +8,13 @@ import { AbstractLogger, LogLevel, LogMessage } from 'typeorm';
 export class StatementCounter extends AbstractLogger {
   count = 0;
   readonly statements: string[] = [];
-  private readonly print = process.env.SQL_LOG === 'true';
   /** Keep statement texts only while a test is recording, to bound memory in long runs. */
   recording = false;
+
+  /** `print`: the SQL_LOG setting. */
+  constructor(private readonly print = false) {
+    super();
+  }
 
   logQuery(query: string): void {
     this.count += 1;

@@ -99,7 +99,7 @@ export class DecisionResolver {
             context,
             { ...input, occurredAt: input.occurredAt ?? asOf },
             asOf,
-            evaluatorFor(context.dataSource).compile(asOf),
+            evaluatorFor(context.dataSource, context.settings).compile(asOf),
           )
         : await decideFor(context, input, now);
       return decisionOfAttempt(context, attemptRow(work, input, now, context.settings.privacy), input.locale);

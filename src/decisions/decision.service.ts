@@ -93,7 +93,7 @@ export async function decideFor(
 ): Promise<DecisionWork> {
   const [device, rules] = await Promise.all([
     decisionStoreFor(context.dataSource).findDevice(input.imei),
-    compiledRules ?? evaluatorFor(context.dataSource).current(),
+    compiledRules ?? evaluatorFor(context.dataSource, context.settings).current(),
   ]);
   if (!device)
     throw new UserErrorsAbort([

@@ -46,6 +46,11 @@ export interface CompiledRules {
 const UNLISTENED_RULES_MAX_AGE_MS = 1_000;
 const LISTENER_RETRY_MAX_MS = 30_000;
 
+/** The settings rules are compiled with. */
+export interface EvaluatorOptions {
+  maxGpsAccuracyMeters: number;
+}
+
 export class Evaluator {
   private engine: Promise<CompiledRules> | null = null;
   private builtAt = 0;
@@ -59,7 +64,14 @@ export class Evaluator {
   /** How many times the engine was compiled (for tests and metrics). */
   rebuilds = 0;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: EvaluatorOptions = { maxGpsAccuracyMeters: DEFAULT_MAX_GPS_ACCURACY_METERS },
+  ) {}
+
+  get maxGpsAccuracyMeters(): number {
+    return this.options.maxGpsAccuracyMeters;
+  }
 
   /** Whether other instances' rule changes reach this one (always true on SQLite, which has no others). */
   get following(): boolean {
@@ -234,7 +246,7 @@ export class Evaluator {
       networks,
       policies: compiled,
       exemptions: compiledExemptions,
-      maxGpsAccuracyMeters: Number(process.env.MAX_GPS_ACCURACY_METERS || DEFAULT_MAX_GPS_ACCURACY_METERS),
+      maxGpsAccuracyMeters: this.options.maxGpsAccuracyMeters,
     };
     return {
       engine: new DecisionEngine(engineData),
@@ -247,12 +259,22 @@ export class Evaluator {
 
 const evaluators = new WeakMap<DataSource, Evaluator>();
 
-/** The one evaluator of a data source (one per server instance). */
-export function evaluatorFor(dataSource: DataSource): Evaluator {
+/**
+ * The one evaluator of a data source (one per server instance), built with the first settings
+ * given. Callers that hold the settings pass them: a data source is never served with two different
+ * ones, and a call that would is a fault rather than a silent choice between them.
+ */
+export function evaluatorFor(dataSource: DataSource, settings?: EvaluatorOptions): Evaluator {
   let evaluator = evaluators.get(dataSource);
   if (!evaluator) {
-    evaluator = new Evaluator(dataSource);
+    evaluator = new Evaluator(dataSource, {
+      maxGpsAccuracyMeters: settings?.maxGpsAccuracyMeters ?? DEFAULT_MAX_GPS_ACCURACY_METERS,
+    });
     evaluators.set(dataSource, evaluator);
+  } else if (settings && settings.maxGpsAccuracyMeters !== evaluator.maxGpsAccuracyMeters) {
+    throw new Error(
+      `the evaluator of this data source decides with MAX_GPS_ACCURACY_METERS=${evaluator.maxGpsAccuracyMeters}, not ${settings.maxGpsAccuracyMeters}`,
+    );
   }
   return evaluator;
 }

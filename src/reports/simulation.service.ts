@@ -73,7 +73,7 @@ function simulatedPolicy(
  */
 export async function simulatePolicy(context: RequestScope, input: SimulatePolicyInput): Promise<PolicySimulation> {
   checkTimeRange('input.to', 'from', input.from, input.to, MAX_WINDOW_DAYS);
-  const rules = await evaluatorFor(context.dataSource).current();
+  const rules = await evaluatorFor(context.dataSource, context.settings).current();
   const current = rules.engineData.policies;
   // A policy is compiled once per version window; the latest version is what a change starts from.
   const base = input.policy.policyKey
