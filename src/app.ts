@@ -105,7 +105,7 @@ export async function createApp(
   await apollo.start();
   app.disable('x-powered-by');
   app.use(observeRequests(logger));
-  app.use(healthRoutes(dataSource, evaluatorFor(dataSource)));
+  app.use(healthRoutes(dataSource, evaluatorFor(dataSource, settings)));
   app.get('/metrics', async (_request, response) => {
     response.type(registry.contentType).send(await registry.metrics());
   });
