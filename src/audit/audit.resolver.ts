@@ -1,5 +1,5 @@
 import { Arg, Args, Authorized, Ctx, Field, ID, InputType, Query, Resolver } from 'type-graphql';
-import { access } from '../auth/roles';
+import { Role, access } from '../auth/roles';
 import { ConnectionArgs } from '../common/connection-args';
 import { ConnectionType, SortDirection, defineOrder } from '../common/connection';
 import { checkTimeRange } from '../common/filter-bounds';
@@ -28,8 +28,17 @@ export class AuditEventFilter {
   @Field(() => ID, { nullable: true, description: 'Only changes made with the API key of this global ID.' })
   actorKeyId?: string | null;
 
+  @Field(() => [Role], { nullable: true, description: "Only changes made with these roles' keys." })
+  actorRoles?: Role[] | null;
+
   @Field(() => [String], { nullable: true, description: 'Only these actions, e.g. `policy.update`.' })
   actions?: string[] | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Only changes to objects of these GraphQL types, e.g. `Device`, `Policy`.',
+  })
+  targetTypes?: string[] | null;
 
   @Field(() => ID, { nullable: true, description: 'Only changes to the object with this global ID.' })
   targetId?: string | null;
@@ -62,6 +71,14 @@ export class AuditEventResolver {
     if (filter?.actorKeyId) qb.andWhere('event.actorKeyId = :actorKeyId', { actorKeyId: filter.actorKeyId });
     if (filter?.actions)
       qb.andWhere('event.action IN (:...actions)', { actions: filter.actions.length ? filter.actions : [''] });
+    if (filter?.actorRoles)
+      qb.andWhere('event.actorRole IN (:...actorRoles)', {
+        actorRoles: filter.actorRoles.length ? filter.actorRoles : [''],
+      });
+    if (filter?.targetTypes)
+      qb.andWhere('event.targetType IN (:...targetTypes)', {
+        targetTypes: filter.targetTypes.length ? filter.targetTypes : [''],
+      });
     if (filter?.targetId) qb.andWhere('event.targetId = :targetId', { targetId: filter.targetId });
     checkTimeRange('filter.occurredBefore', 'occurredFrom', filter?.occurredFrom, filter?.occurredBefore);
     if (filter?.occurredFrom) qb.andWhere('event.occurredAt >= :from', { from: filter.occurredFrom });

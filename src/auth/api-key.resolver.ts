@@ -1,9 +1,10 @@
-import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ConnectionArgs } from '../common/connection-args';
 import { encodeGlobalId } from '../common/global-id';
 import { runMutation } from '../common/mutation';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
+import { Partner } from '../partners/partner.entity';
 import { ApiKey } from './api-key.entity';
 import { authenticatorFor, createApiKey, queryApiKeys, revokeApiKey } from './api-key.service';
 import {
@@ -44,6 +45,14 @@ export class ApiKeyResolver {
     @Ctx() context: GraphQLContext,
   ) {
     return paginateQuery(queryApiKeys(context.dataSource, filter), apiKeySort(orderBy), context.pageWindow(page));
+  }
+
+  @FieldResolver(() => Partner, {
+    nullable: true,
+    description: 'The partner a PARTNER key acts for; null for the other roles.',
+  })
+  partner(@Root() apiKey: ApiKey, @Ctx() context: GraphQLContext) {
+    return apiKey.partnerId === null ? null : context.loaders.partnerById.load(apiKey.partnerId);
   }
 
   @Authorized(access.manageApiKeys)

@@ -152,3 +152,27 @@ export class UnlockDeviceInput {
   @Field({ description: 'Why it is unlocked (kept in the audit trail).' })
   reason: string;
 }
+
+@InputType({ description: 'Narrows the review queue; all given conditions must hold.' })
+export class ReviewQueueFilter {
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Only activations resolved to these regions or any of their subdivisions (ISO codes).',
+  })
+  regionCodes?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Only reviews opened by a version of these policies (keys).' })
+  policyKeys?: string[] | null;
+
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Only devices distributed by these partners (global IDs).',
+  })
+  partnerIds?: string[] | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Only activations received before this instant: those waiting longer than since then.',
+  })
+  receivedBefore?: Date | null;
+}

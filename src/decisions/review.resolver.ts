@@ -9,8 +9,8 @@ import { MutationPayload } from '../common/payload';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
 import { Device } from '../devices/device.entity';
-import { ResolveReviewInput, UnlockDeviceInput } from './decision.types';
-import { resolveReview, unlockDevice } from './review.service';
+import { ResolveReviewInput, ReviewQueueFilter, UnlockDeviceInput } from './decision.types';
+import { filterReviewQueue, resolveReview, unlockDevice } from './review.service';
 
 export const ResolveReviewPayload = MutationPayload(ActivationAttempt, 'attempt', 'resolveReview');
 export const UnlockDevicePayload = MutationPayload(Device, 'device', 'unlockDevice');
@@ -19,12 +19,18 @@ export const UnlockDevicePayload = MutationPayload(Device, 'device', 'unlockDevi
 export class ReviewResolver {
   @Authorized(access.readReviews)
   @Query(() => ActivationAttemptConnection, { description: 'Attempts waiting for a person to decide, oldest first.' })
-  reviewQueue(@Args() page: ConnectionArgs, @Ctx() context: GraphQLContext) {
+  async reviewQueue(
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => ReviewQueueFilter, { nullable: true, description: 'Conditions the reviews must meet.' })
+    filter: ReviewQueueFilter | null,
+    @Ctx() context: GraphQLContext,
+  ) {
     const window = context.pageWindow(page);
     const qb = context.dataSource
       .getRepository(ActivationAttempt)
       .createQueryBuilder('attempt')
       .where('attempt.reviewStatus = :open', { open: ReviewStatus.OPEN });
+    if (filter) await filterReviewQueue(context, qb, filter);
     return paginateQuery(
       qb,
       { property: 'occurredAt', direction: SortDirection.ASC, valueOf: (attempt) => attempt.occurredAt },

@@ -1,4 +1,4 @@
-import { EntityManager } from 'typeorm';
+import { EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import { ActivationAttempt, DecisionOutcome, ReviewStatus } from '../activations/activation-attempt.entity';
 import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
@@ -8,8 +8,48 @@ import { LOCK_REASON_PREFIX, recordStatusChange } from '../devices/device-status
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { PartnerEventType } from '../webhooks/partner-event.entity';
 import { recordPartnerEvents } from '../webhooks/partner-events';
-import { ResolveReviewInput, UnlockDeviceInput } from './decision.types';
+import { ResolveReviewInput, ReviewQueueFilter, UnlockDeviceInput } from './decision.types';
+import { BadUserInputError } from '../common/errors';
+import { rowIdOf } from '../common/global-id';
+import { Policy } from '../policies/policy.entity';
+import { regionIdsWithSubdivisions } from '../regions/region.service';
 import { findOrAbort } from '../common/find-by-global-id';
+
+/** Narrows the open reviews; a region stands for its subdivisions too, unknown keys and IDs name their field. */
+export async function filterReviewQueue(
+  context: GraphQLContext,
+  qb: SelectQueryBuilder<ActivationAttempt>,
+  filter: ReviewQueueFilter,
+): Promise<void> {
+  const anyOf = (values: number[]) => (values.length ? values : [-1]);
+  if (filter.regionCodes) {
+    const regionIds = await regionIdsWithSubdivisions(context, filter.regionCodes, 'filter.regionCodes');
+    qb.andWhere('attempt.resolvedRegionId IN (:...regionIds)', { regionIds: anyOf(regionIds) });
+  }
+  if (filter.policyKeys) {
+    const policies = await context.dataSource.getRepository(Policy).findBy({ key: In(filter.policyKeys) });
+    filter.policyKeys.forEach((key, index) => {
+      if (!policies.some((policy) => policy.key === key))
+        throw new BadUserInputError(`filter.policyKeys[${index}]`, `no policy has the key ${JSON.stringify(key)}`);
+    });
+    qb.andWhere(
+      'attempt.policyVersionId IN (SELECT version.id FROM policy_version version WHERE version."policyId" IN (:...policyIds))',
+      { policyIds: anyOf(policies.map((policy) => policy.id)) },
+    );
+  }
+  if (filter.partnerIds) {
+    const partnerIds = filter.partnerIds.map((globalId, index) => {
+      const rowId = rowIdOf(globalId, 'Partner');
+      if (rowId === null) throw new BadUserInputError(`filter.partnerIds[${index}]`, 'is not a partner ID');
+      return rowId;
+    });
+    qb.andWhere('attempt.deviceId IN (SELECT owned.id FROM device owned WHERE owned."partnerId" IN (:...partnerIds))', {
+      partnerIds: anyOf(partnerIds),
+    });
+  }
+  if (filter.receivedBefore)
+    qb.andWhere('attempt.receivedAt < :receivedBefore', { receivedBefore: filter.receivedBefore });
+}
 
 function requireText(field: string, text: string): string {
   const trimmed = text.trim();

@@ -1,0 +1,119 @@
+/** Public fields the console reads: the review queue's filter, the audit trail's role and type filters, a key's partner. */
+import { Role } from '../src/auth/roles';
+import { openTestDatabase, TestDatabase } from './support/database';
+import { seedDemo } from './support/fixtures';
+import { GraphQLClient } from './support/graphql';
+
+let database: TestDatabase;
+let client: GraphQLClient;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  await seedDemo(database.dataSource, 120, 1500);
+  client = await GraphQLClient.create(database);
+});
+afterAll(async () => {
+  await client.stop();
+  await database.close();
+});
+
+const QUEUE = `query Queue($filter: ReviewQueueFilter) {
+  reviewQueue(first: 100, filter: $filter) {
+    totalCount
+    nodes { id receivedAt resolvedRegion { code parent { code } } policyVersion { policy { key } } device { partner { id } } }
+  }
+}`;
+
+interface QueueNode {
+  id: string;
+  receivedAt: string;
+  resolvedRegion: { code: string; parent: { code: string } | null } | null;
+  policyVersion: { policy: { key: string } } | null;
+  device: { partner: { id: string } };
+}
+
+async function queue(filter?: Record<string, unknown>): Promise<{ totalCount: number; nodes: QueueNode[] }> {
+  return (await client.data(QUEUE, { filter })).reviewQueue;
+}
+
+describe('reviewQueue(filter:)', () => {
+  it('narrows the open reviews by region (with subdivisions), policy, partner and waiting time', async () => {
+    const all = await queue();
+    expect(all.totalCount).toBeGreaterThan(3);
+    expect(all.totalCount).toBeLessThanOrEqual(100);
+
+    const someRegion = all.nodes.find((node) => node.resolvedRegion)!.resolvedRegion!;
+    const country = someRegion.parent?.code ?? someRegion.code;
+    const inCountry = await queue({ regionCodes: [country] });
+    const expected = all.nodes.filter((node) =>
+      [node.resolvedRegion?.code, node.resolvedRegion?.parent?.code].includes(country),
+    );
+    expect(inCountry.nodes.map((node) => node.id)).toEqual(expected.map((node) => node.id));
+    expect(inCountry.totalCount).toBe(expected.length);
+
+    const policyKey = all.nodes.find((node) => node.policyVersion)!.policyVersion!.policy.key;
+    const byPolicy = await queue({ policyKeys: [policyKey] });
+    expect(byPolicy.nodes.map((node) => node.id)).toEqual(
+      all.nodes.filter((node) => node.policyVersion?.policy.key === policyKey).map((node) => node.id),
+    );
+
+    const partnerId = all.nodes[0]!.device.partner.id;
+    const byPartner = await queue({ partnerIds: [partnerId] });
+    expect(byPartner.nodes.length).toBeGreaterThan(0);
+    expect(byPartner.nodes.map((node) => node.id)).toEqual(
+      all.nodes.filter((node) => node.device.partner.id === partnerId).map((node) => node.id),
+    );
+
+    const sorted = all.nodes.map((node) => node.receivedAt).sort();
+    const middle = sorted[Math.floor(sorted.length / 2)]!;
+    const waitingLonger = await queue({ receivedBefore: middle });
+    expect(waitingLonger.nodes.map((node) => node.id).sort()).toEqual(
+      all.nodes
+        .filter((node) => node.receivedAt < middle)
+        .map((node) => node.id)
+        .sort(),
+    );
+    expect((await queue({ partnerIds: [] })).totalCount).toBe(0);
+  });
+
+  it('names the field of an unknown policy key, partner ID or region code', async () => {
+    for (const [filter, field] of [
+      [{ policyKeys: ['no-such-policy'] }, 'filter.policyKeys[0]'],
+      [{ partnerIds: ['not-an-id'] }, 'filter.partnerIds[0]'],
+      [{ regionCodes: ['XX-99'] }, 'filter.regionCodes'],
+    ] as const) {
+      const result = await client.execute(QUEUE, { filter });
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+      expect(String(result.errors?.[0]?.extensions?.field)).toContain(field);
+    }
+  });
+});
+
+describe('auditEvents(filter: { actorRoles, targetTypes }) and ApiKey.partner', () => {
+  it('lists the changes of a role and of a type, and the partner a PARTNER key acts for', async () => {
+    const partner = (await client.data('{ partners(first: 1) { nodes { id name } } }')).partners.nodes[0];
+    const admin = client.as({ keyId: 7, name: 'desk admin', role: Role.ADMIN, partnerId: null });
+    const created = await admin.data(
+      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) {
+        apiKey { id role partner { id name } } userErrors { field message } } }`,
+      { input: { name: 'partner-desk', role: 'PARTNER', partnerId: partner.id } },
+    );
+    expect(created.createApiKey.userErrors).toEqual([]);
+    expect(created.createApiKey.apiKey.partner).toEqual(partner);
+    const keys = await client.data('{ apiKeys(first: 100) { nodes { role partner { id } } } }');
+    for (const key of keys.apiKeys.nodes) expect(key.partner === null).toBe(key.role !== 'PARTNER');
+
+    const events = `query($filter: AuditEventFilter) { auditEvents(first: 100, filter: $filter) { nodes { action actorRole targetType } } }`;
+    const byRole = (await client.data(events, { filter: { actorRoles: ['ADMIN'] } })).auditEvents.nodes;
+    expect(byRole.map((event: any) => event.action)).toContain('apiKey.create');
+    expect(byRole.every((event: any) => event.actorRole === 'ADMIN')).toBe(true);
+    const noneByAnalyst = (await client.data(events, { filter: { actorRoles: ['ANALYST'] } })).auditEvents.nodes;
+    expect(noneByAnalyst).toEqual([]);
+    const byType = (await client.data(events, { filter: { targetTypes: ['ApiKey'] } })).auditEvents.nodes;
+    expect(byType.length).toBeGreaterThan(0);
+    expect(byType.every((event: any) => event.targetType === 'ApiKey')).toBe(true);
+    expect(
+      (await client.data(events, { filter: { targetTypes: ['Policy'], actorRoles: ['ADMIN'] } })).auditEvents.nodes,
+    ).toEqual([]);
+  });
+});
