@@ -13,6 +13,7 @@ import { authenticate, capBatches, rateLimit } from './auth/http';
 import { RequestLimiter, createRequestLimiter } from './auth/rate-limit';
 import { QueryLimitHooks, queryLimits } from './common/query-limits';
 import { Settings } from './config';
+import { serveConsole } from './console';
 import { GraphQLContext, createContext } from './context';
 import { evaluatorFor } from './decisions/evaluator';
 import { ideForBrowsers, serveIdeAssets } from './ide';
@@ -111,6 +112,7 @@ export async function createApp(
   });
   app.get('/', (_request, response) => response.redirect('/graphql'));
   app.use(serveIdeAssets);
+  app.use(serveConsole(settings));
   const limiter = createRequestLimiter(settings, logger);
   app.use('/reports', authenticate(dataSource, settings), rateLimit(limiter));
   app.use(csvReports(dataSource, settings));

@@ -2,7 +2,7 @@ import { EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import { ActivationAttempt, DecisionOutcome, ReviewStatus } from '../activations/activation-attempt.entity';
 import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
-import { RequestScope } from '../common/request-scope';
+import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { LOCK_REASON_PREFIX, recordStatusChange } from '../devices/device-status';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
@@ -12,12 +12,13 @@ import { ResolveReviewInput, ReviewQueueFilter, UnlockDeviceInput } from './deci
 import { BadUserInputError } from '../common/errors';
 import { rowIdOf } from '../common/global-id';
 import { Policy } from '../policies/policy.entity';
+import type { RegionLoaders } from '../regions/region.loaders';
 import { regionIdsWithSubdivisions } from '../regions/region.service';
 import { findOrAbort } from '../common/find-by-global-id';
 
 /** Narrows the open reviews; a region stands for its subdivisions too, unknown keys and IDs name their field. */
 export async function filterReviewQueue(
-  context: GraphQLContext,
+  context: ScopeWithLoaders<RegionLoaders>,
   qb: SelectQueryBuilder<ActivationAttempt>,
   filter: ReviewQueueFilter,
 ): Promise<void> {
@@ -27,7 +28,7 @@ export async function filterReviewQueue(
     qb.andWhere('attempt.resolvedRegionId IN (:...regionIds)', { regionIds: anyOf(regionIds) });
   }
   if (filter.policyKeys) {
-    const policies = await context.dataSource.getRepository(Policy).findBy({ key: In(filter.policyKeys) });
+    const policies: Policy[] = await context.dataSource.getRepository(Policy).findBy({ key: In(filter.policyKeys) });
     filter.policyKeys.forEach((key, index) => {
       if (!policies.some((policy) => policy.key === key))
         throw new BadUserInputError(`filter.policyKeys[${index}]`, `no policy has the key ${JSON.stringify(key)}`);

@@ -1,0 +1,165 @@
+import { FormEvent, useCallback, useEffect, useMemo, useState } from 'react';
+import { Provider, useQuery } from 'urql';
+import { createConsoleClient } from './client';
+import { graphql } from './gql';
+import { ReviewQueuePage } from './pages/review-queue';
+import { can } from './roles';
+import { Link, navigate, useLocation } from './router';
+import { developmentKey, forgetKey, signedOutReason, storedKey, storeKey } from './session';
+import { Field, Loading, RequestError } from './ui';
+import { ViewerContext, ViewerInfo } from './viewer';
+import { isUnauthenticated } from './client';
+
+export function App() {
+  const [apiKey, setApiKey] = useState(storedKey);
+  const signOut = useCallback((reason?: string) => {
+    forgetKey(reason);
+    setApiKey(null);
+  }, []);
+  const client = useMemo(() => (apiKey ? createConsoleClient(apiKey, signOut) : null), [apiKey, signOut]);
+  if (!client) {
+    return (
+      <SignIn
+        onSignIn={(key) => {
+          storeKey(key);
+          setApiKey(key);
+        }}
+      />
+    );
+  }
+  return (
+    <Provider value={client}>
+      <SignedIn signOut={signOut} />
+    </Provider>
+  );
+}
+
+function SignIn({ onSignIn }: { onSignIn: (key: string) => void }) {
+  const [key, setKey] = useState(developmentKey);
+  const [error, setError] = useState<string[]>([]);
+  const reason = signedOutReason();
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const trimmed = key.trim();
+    if (!trimmed) setError(['Enter an API key.']);
+    else onSignIn(trimmed);
+  };
+  return (
+    <main className="sign-in">
+      <h1>compliance-graph console</h1>
+      {reason && (
+        <p role="alert" className="request-error">
+          You were signed out: {reason}.
+        </p>
+      )}
+      <form onSubmit={submit} aria-label="Sign in">
+        <Field label="API key" errors={error} hint="Kept in this tab only, sent as Authorization: Bearer.">
+          {(props) => (
+            <input
+              {...props}
+              type="password"
+              autoComplete="off"
+              spellCheck={false}
+              value={key}
+              onChange={(event) => setKey(event.target.value)}
+            />
+          )}
+        </Field>
+        <button type="submit">Sign in</button>
+      </form>
+    </main>
+  );
+}
+
+const ViewerQuery = graphql(`
+  query ConsoleViewer {
+    viewer {
+      name
+      role
+      partnerId
+    }
+  }
+`);
+
+function SignedIn({ signOut }: { signOut: (reason?: string) => void }) {
+  const [{ data, error, fetching }, refetch] = useQuery({ query: ViewerQuery });
+  const viewer: ViewerInfo | null = useMemo(
+    () => (data ? { ...data.viewer, signOut: () => signOut() } : null),
+    [data, signOut],
+  );
+  if (error && !isUnauthenticated(error)) {
+    return (
+      <main>
+        <RequestError error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />
+      </main>
+    );
+  }
+  if (fetching || !viewer) return <Loading what="your key" />;
+  return (
+    <ViewerContext.Provider value={viewer}>
+      <Shell viewer={viewer} />
+    </ViewerContext.Provider>
+  );
+}
+
+interface NavItem {
+  path: string;
+  label: string;
+  allowed: boolean;
+}
+
+function Shell({ viewer }: { viewer: ViewerInfo }) {
+  const location = useLocation();
+  const items: NavItem[] = [{ path: '/reviews', label: 'Review queue', allowed: can.readReviews(viewer.role) }].filter(
+    (item) => item.allowed,
+  );
+  const section = '/' + (location.path.split('/')[1] ?? '');
+  const home = items[0]?.path;
+  useEffect(() => {
+    if (section === '/' && home) navigate(home, { replace: true });
+  }, [section, home]);
+  return (
+    <>
+      <header className="top">
+        <nav aria-label="Console">
+          <span className="brand">compliance-graph</span>
+          <ul>
+            {items.map((item) => (
+              <li key={item.path}>
+                <Link to={item.path} aria-current={section === item.path ? 'page' : undefined}>
+                  {item.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="who">
+          <span>
+            {viewer.name} · <strong>{viewer.role}</strong>
+          </span>
+          <button type="button" onClick={viewer.signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main>
+        <Page section={section} items={items} />
+      </main>
+    </>
+  );
+}
+
+function Page({ section, items }: { section: string; items: NavItem[] }) {
+  const location = useLocation();
+  if (!items.some((item) => item.path === section)) {
+    return items.length ? (
+      <p role="alert">This page is not available to your key&apos;s role.</p>
+    ) : (
+      <p role="alert">Your key&apos;s role has no console pages.</p>
+    );
+  }
+  switch (section) {
+    default:
+      return <ReviewQueuePage key={location.path} />;
+  }
+}

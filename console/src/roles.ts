@@ -1,0 +1,13 @@
+import type { Role } from './gql/graphql';
+
+/** What each role may see and do in the console (the server still checks every right: src/auth/roles.ts). */
+export const can = {
+  readReviews: (role: Role) => ['ADMIN', 'POLICY_AUTHOR', 'ANALYST', 'SUPPORT'].includes(role),
+  resolve: (role: Role) => ['ADMIN', 'SUPPORT'].includes(role),
+  readDevices: (role: Role) => ['ADMIN', 'POLICY_AUTHOR', 'ANALYST', 'SUPPORT', 'PARTNER'].includes(role),
+  readLocation: (role: Role) => ['ADMIN', 'POLICY_AUTHOR', 'ANALYST', 'SUPPORT'].includes(role),
+  readExemptions: (role: Role) => ['ADMIN', 'POLICY_AUTHOR', 'ANALYST', 'SUPPORT'].includes(role),
+  writeExemptions: (role: Role) => ['ADMIN', 'POLICY_AUTHOR'].includes(role),
+  readAudit: (role: Role) => ['ADMIN', 'ANALYST'].includes(role),
+  manageKeys: (role: Role) => role === 'ADMIN',
+};

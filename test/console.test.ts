@@ -1,0 +1,357 @@
+/**
+ * The operations console as people use it: a real server on a test database with the demo data, the
+ * production build of console/, headless Chromium. Each test reads what is on screen (roles, labels,
+ * text) and fails on a request that leaves the server, an error in the browser's console, or a
+ * serious accessibility violation (axe-core) on a page or dialog it opens.
+ */
+import AxeBuilder from '@axe-core/playwright';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { Server, get } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Browser, Locator, Page, chromium } from 'playwright-core';
+import { App, createApp } from '../src/app';
+import { projectRoot } from '../src/config';
+import { openTestDatabase, TestDatabase } from './support/database';
+import { seedDemo } from './support/fixtures';
+
+const LOCAL_ADMIN_KEY = 'cgk_local-admin-key-for-the-console-test-0123456789';
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(chromiumPath);
+if (!haveChromium && process.env.CI)
+  throw new Error(`CI needs Chromium at ${chromiumPath} (apt-get install -y chromium)`);
+if (!haveChromium) console.warn(`console test skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`);
+
+/** `npm run screenshots` keeps them in console/screenshots (linked from the README); other runs in /tmp. */
+const screenshotDir = resolve(
+  projectRoot(),
+  process.env.CONSOLE_SCREENSHOTS ?? join(tmpdir(), 'compliance-console-screenshots'),
+);
+
+let database: TestDatabase;
+let app: App;
+let server: Server;
+let browser: Browser;
+let origin: string;
+const keys: Record<string, { id: string; secret: string }> = {};
+let heldImei: string;
+let heldAttemptId: string;
+const timings: Record<string, Record<string, number>> = {};
+
+async function graphql(query: string, variables: Record<string, unknown> = {}, key = LOCAL_ADMIN_KEY) {
+  const response = await fetch(`${origin}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as any;
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+async function createKey(name: string, role: string, partnerId?: string) {
+  const data = await graphql(
+    `
+      mutation ($input: CreateApiKeyInput!) {
+        createApiKey(input: $input) {
+          apiKey {
+            id
+          }
+          secret
+          userErrors {
+            message
+          }
+        }
+      }
+    `,
+    { input: { name, role, ...(partnerId ? { partnerId } : {}) } },
+  );
+  expect(data.createApiKey.userErrors).toEqual([]);
+  return { id: data.createApiKey.apiKey.id, secret: data.createApiKey.secret };
+}
+
+/** Retries an assertion until it holds (what is on screen settles after requests), for up to 15 s. */
+async function eventually(assertion: () => unknown | Promise<unknown>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await assertion();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+const visible = (locator: Locator) => locator.first().waitFor({ timeout: 15_000 });
+const textOf = (locator: Locator) => locator.first().innerText();
+
+interface Session {
+  page: Page;
+  /** Requests outside the server, errors in the page, console errors: what must stay empty. */
+  problems: () => { outside: string[]; errors: string[] };
+  close: () => Promise<void>;
+}
+
+/** A fresh tab (its own sessionStorage), watched for requests elsewhere and console errors. */
+async function openTab(allowedConsoleErrors: RegExp[] = []): Promise<Session> {
+  const context = await browser.newContext({
+    viewport: { width: 1360, height: 900 },
+    locale: 'en-GB',
+    timezoneId: 'Europe/Berlin',
+  });
+  const page = await context.newPage();
+  const outside: string[] = [];
+  const errors: string[] = [];
+  page.on('request', (request) => {
+    const url = request.url();
+    if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) outside.push(url);
+  });
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !allowedConsoleErrors.some((allowed) => allowed.test(message.text())))
+      errors.push(`console: ${message.text()}`);
+  });
+  return { page, problems: () => ({ outside, errors }), close: () => context.close() };
+}
+
+async function signIn(page: Page, secret: string) {
+  await page.goto(`${origin}/console`);
+  const field = page.getByLabel('API key');
+  await field.fill(secret);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/** axe-core on what is on screen: no serious or critical violation. */
+async function expectAccessible(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map(
+      (violation) =>
+        `${what}: ${violation.id} (${violation.impact}) ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+    );
+  expect(serious).toEqual([]);
+}
+
+async function screenshot(page: Page, name: string) {
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/** The browser's navigation timing and the moment the page's data showed, in ms from navigation start. */
+async function measure(page: Page, name: string, dataShown: () => Promise<unknown>) {
+  await dataShown();
+  const figures = await page.evaluate(() => {
+    const performance = (globalThis as any).performance;
+    const navigation = performance.getEntriesByType('navigation')[0];
+    return {
+      domInteractive: Math.round(navigation.domInteractive),
+      domContentLoaded: Math.round(navigation.domContentLoadedEventEnd),
+      load: Math.round(navigation.loadEventEnd),
+      dataShown: Math.round(performance.now()),
+      graphqlRequests: performance
+        .getEntriesByType('resource')
+        .filter((entry: { name: string }) => entry.name.endsWith('/graphql')).length,
+    };
+  });
+  timings[name] = figures;
+  return figures;
+}
+
+function expectNoProblems(session: Session) {
+  expect(session.problems()).toEqual({ outside: [], errors: [] });
+}
+
+(haveChromium ? describe : describe.skip)('the operations console in a browser', () => {
+  beforeAll(async () => {
+    // The production build, made once (and again only when console/ or the schema changed).
+    execFileSync(process.execPath, [join(projectRoot(), 'scripts', 'build-if-stale.mjs'), 'console'], {
+      stdio: 'inherit',
+    });
+    database = await openTestDatabase();
+    await seedDemo(database.dataSource, 200, 3000);
+    app = await createApp(database.dataSource, { ...database.settings, adminKey: LOCAL_ADMIN_KEY });
+    server = app.httpServer.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+    keys.support = await createKey('desk agent', 'SUPPORT');
+    // A held activation with a GPS fix: in Cuba by GPS, a Spanish SIM — the signals disagree, a person decides.
+    const device = await graphql('{ devices(first: 1, filter: { statuses: [ACTIVE] }) { nodes { imei } } }');
+    heldImei = device.devices.nodes[0].imei;
+    const decided = await graphql(
+      `
+        mutation ($input: DecideActivationInput!) {
+          decideActivation(input: $input) {
+            decision {
+              outcome
+            }
+            attempt {
+              id
+            }
+          }
+        }
+      `,
+      {
+        input: {
+          imei: heldImei,
+          signals: {
+            gps: { latitude: 23.11, longitude: -82.37, accuracyMeters: 1500 },
+            sim: { mcc: '214', mnc: '07' },
+          },
+        },
+      },
+    );
+    expect(decided.decideActivation.decision.outcome).toBe('REVIEW');
+    heldAttemptId = decided.decideActivation.attempt.id;
+    keys.analyst = await createKey('auditor', 'ANALYST');
+  });
+  afterAll(async () => {
+    if (Object.keys(timings).length)
+      console.log(`console navigation timings (ms): ${JSON.stringify(timings, null, 1)}`);
+    await browser?.close();
+    await app?.apollo.stop();
+    await database?.close();
+  });
+
+  it('a support agent works the review queue: a lock needs a reason, the review leaves the queue, the next opens', async () => {
+    const tab = await openTab();
+    const { page } = tab;
+    await signIn(page, keys.support!.secret);
+    await visible(page.getByRole('heading', { name: 'Review queue' }));
+    // A shared link: the queue filtered to Cuba, one review open.
+    await page.goto(`${origin}/console/reviews?region=CU&review=${encodeURIComponent(heldAttemptId)}`);
+    const summary = page.locator('p.summary');
+    await eventually(async () => expect(await textOf(summary)).toContain('open reviews'));
+    const before = Number(await summary.locator('strong').first().innerText());
+    expect(before).toBeGreaterThanOrEqual(2);
+    await eventually(async () => expect(await textOf(summary)).toContain('oldest waiting'));
+
+    // The review shows its evidence: the map with the fix, the signals, the policies considered.
+    const review = page.getByRole('region', { name: /Review of/ });
+    await visible(review);
+    const imei = heldImei;
+    await eventually(async () => expect(await textOf(review.getByRole('heading'))).toBe(`Review of ${imei}`));
+    await visible(review.getByText('214-07 is Movistar'));
+    await visible(review.getByText('Policies considered'));
+    await visible(review.getByRole('img', { name: /Map: GPS fix/ }));
+    await expectAccessible(page, 'review queue');
+    await screenshot(page, 'review-queue');
+
+    // Keyboard: k opens the previous review, j the next one.
+    const heading = review.getByRole('heading').first();
+    await page.keyboard.press('k');
+    await eventually(async () => expect(await textOf(heading)).not.toBe(`Review of ${imei}`));
+    await page.keyboard.press('j');
+    await eventually(async () => expect(await textOf(heading)).toBe(`Review of ${imei}`));
+
+    // No reason, no lock: the error stands beside the field.
+    await review.getByRole('button', { name: 'Lock device' }).click();
+    await visible(review.getByText('A reason is required'));
+    await review.getByLabel('Reason (required)').fill('GPS fix in Havana; the customer confirmed the phone is there');
+    await review.getByRole('button', { name: 'Lock device' }).click();
+    await visible(page.getByRole('status').filter({ hasText: `Resolved: device ${imei} is now LOCKED` }));
+    // The next review is open and the queue lost one.
+    await eventually(async () => expect(await textOf(summary.locator('strong').first())).toBe(String(before - 1)));
+    const nextHeading = page
+      .getByRole('region', { name: /Review of/ })
+      .getByRole('heading')
+      .first();
+    await eventually(async () => expect(await textOf(nextHeading)).not.toBe(`Review of ${imei}`));
+    await eventually(async () =>
+      expect(
+        await page
+          .getByRole('table', { name: /Open reviews/ })
+          .getByText(imei)
+          .count(),
+      ).toBe(0),
+    );
+
+    // The device is locked now, as the server says.
+    const device = await graphql(`{ device(imei: "${imei}") { status lockReason } }`);
+    expect(device.device.status).toBe('LOCKED');
+
+    // Filters live in the URL: a reload keeps them.
+    await page.getByLabel('Waiting').selectOption('1d');
+    await eventually(() => expect(page.url()).toMatch(/olderThan=1d/));
+    await page.reload();
+    await eventually(async () => expect(await page.getByLabel('Waiting').inputValue()).toBe('1d'));
+    await eventually(async () => expect(await textOf(page.locator('p.summary'))).toContain('open'));
+
+    // A fresh load of the queue: navigation timing, and the moment the queue's rows show.
+    await page.goto(`${origin}/console/reviews`);
+    const figures = await measure(page, 'review queue', () =>
+      page
+        .getByRole('region', { name: /Review of/ })
+        .getByText('Reason codes')
+        .waitFor(),
+    );
+    expect(figures.dataShown).toBeLessThan(10_000);
+    expect(figures.graphqlRequests).toBeLessThanOrEqual(3);
+    expectNoProblems(tab);
+    await tab.close();
+  });
+
+  it('a revoked key is sent back to sign-in with the reason', async () => {
+    const revoked = await createKey('soon revoked', 'SUPPORT');
+    // The refused requests themselves show up in the browser's console as failed loads (401).
+    const tab = await openTab([/status of 401/]);
+    const { page } = tab;
+    await signIn(page, revoked.secret);
+    await visible(page.getByRole('heading', { name: 'Review queue' }));
+    await graphql(
+      `
+        mutation ($input: RevokeApiKeyInput!) {
+          revokeApiKey(input: $input) {
+            userErrors {
+              message
+            }
+          }
+        }
+      `,
+      {
+        input: { id: revoked.id },
+      },
+    );
+    await page.reload();
+    await visible(page.getByRole('alert').filter({ hasText: 'You were signed out: the API key was revoked' }));
+    await visible(page.getByRole('button', { name: 'Sign in' }));
+    await expectAccessible(page, 'sign-in');
+    await screenshot(page, 'sign-in');
+    expectNoProblems(tab);
+    await tab.close();
+  });
+
+  it('on this machine the sign-in form comes with the local key; elsewhere it does not', async () => {
+    const tab = await openTab();
+    await tab.page.goto(`${origin}/console`);
+    await eventually(async () => expect(await tab.page.getByLabel('API key').inputValue()).toBe(LOCAL_ADMIN_KEY));
+    // Another name for this server (as a DNS-rebinding page would use) gets no key.
+    const elsewhere = await new Promise<string>((resolve, reject) => {
+      const port = (server.address() as AddressInfo).port;
+      get({ host: '127.0.0.1', port, path: '/console', headers: { host: `console.example:${port}` } }, (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+    expect(elsewhere).toContain('<div id="root">');
+    expect(elsewhere).not.toContain(LOCAL_ADMIN_KEY);
+    expectNoProblems(tab);
+    await tab.close();
+  });
+});
