@@ -16,6 +16,7 @@ import { createApolloServer } from '../src/app';
 import { internalViewer } from '../src/auth/viewer';
 import { readSettings, Settings } from '../src/config';
 import { createContext } from '../src/context';
+import { createServices } from '../src/services';
 import { openDatabase } from '../src/database';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
 import { generateDemoData } from '../src/seeding/demo-data';
@@ -54,8 +55,9 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
   });
   const apollo = await createApolloServer(settings);
   await apollo.start();
+  const services = createServices(dataSource, settings);
   const graphql = async (query: string, variables?: Record<string, unknown>) => {
-    const contextValue = createContext(dataSource, settings, 'bench', internalViewer('bench'));
+    const contextValue = createContext(services, 'bench', internalViewer('bench'));
     const response = await apollo.executeOperation({ query, variables }, { contextValue });
     const result = response.body.kind === 'single' ? response.body.singleResult : null;
     if (result?.errors) throw new Error(JSON.stringify(result.errors));
@@ -262,6 +264,7 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
     `  ${'simulatePolicy over 30 days (a LOCK policy on TR)'.padEnd(72)} ${simulation.toFixed(0).padStart(6)} ms   reading the window's signals ${plainScan.toFixed(0).padStart(6)} ms`,
   );
   await apollo.stop();
+  await services.close();
   await dataSource.destroy();
 }
 

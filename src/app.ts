@@ -10,12 +10,12 @@ import express, { Express } from 'express';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { authenticate, capBatches, rateLimit } from './auth/http';
-import { RequestLimiter, createRequestLimiter } from './auth/rate-limit';
+import { RequestLimiter } from './auth/rate-limit';
 import { QueryLimitHooks, queryLimits } from './common/query-limits';
 import { Settings } from './config';
 import { serveConsole } from './console';
-import { GraphQLContext, createContext } from './context';
-import { evaluatorFor } from './decisions/evaluator';
+import { GraphQLContext, Services, createContext } from './context';
+import { createServices } from './services';
 import { ideForBrowsers, serveIdeAssets } from './ide';
 import { isDatabaseUnavailable } from './ops/database-errors';
 import { healthRoutes } from './ops/health';
@@ -92,12 +92,15 @@ export interface App {
   apollo: ApolloServer<GraphQLContext>;
   /** Request budgets of /graphql and /reports together (one budget per key, not one per route). */
   limiter: RequestLimiter;
+  /** The instance's long-lived services (the ones handed in, or built for this app). */
+  services: Services;
 }
 
 export async function createApp(
   dataSource: DataSource,
   settings: Settings,
   logger: Logger = createLogger(settings.logLevel),
+  services: Services = createServices(dataSource, settings, logger),
 ): Promise<App> {
   const app = express();
   const httpServer = createServer(app);
@@ -106,30 +109,30 @@ export async function createApp(
   await apollo.start();
   app.disable('x-powered-by');
   app.use(observeRequests(logger));
-  app.use(healthRoutes(dataSource, evaluatorFor(dataSource, settings)));
+  app.use(healthRoutes(dataSource, services.evaluator));
   app.get('/metrics', async (_request, response) => {
     response.type(registry.contentType).send(await registry.metrics());
   });
   app.get('/', (_request, response) => response.redirect('/graphql'));
   app.use(serveIdeAssets);
   app.use(serveConsole(settings));
-  const limiter = createRequestLimiter(settings, logger);
-  app.use('/reports', authenticate(dataSource, settings), rateLimit(limiter));
+  const { limiter } = services;
+  app.use('/reports', authenticate(services.authenticator), rateLimit(limiter));
   app.use(csvReports(dataSource, settings));
   app.use(
     '/graphql',
     // Outside production, the IDE served to this machine comes with the admin key in its headers.
     ideForBrowsers('/graphql', settings.production ? undefined : settings.adminKey),
-    authenticate(dataSource, settings),
+    authenticate(services.authenticator),
     rateLimit(limiter),
     express.json({ limit: '5mb' }),
     capBatches(settings),
     limits.batchBudget,
     expressMiddleware(apollo, {
       context: async ({ req }) =>
-        createContext(dataSource, settings, req.observation!.requestId, req.viewer ?? null, req.observation),
+        createContext(services, req.observation!.requestId, req.viewer ?? null, req.observation),
     }),
   );
   app.use(errorResponses(logger));
-  return { express: app, httpServer, apollo, limiter };
+  return { express: app, httpServer, apollo, limiter, services };
 }

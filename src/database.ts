@@ -1,7 +1,6 @@
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../ormconfig';
 import { Settings } from './config';
-import { evaluatorFor } from './decisions/evaluator';
 import { generateDemoData } from './seeding/demo-data';
 import { loadReferenceData } from './seeding/reference-data';
 import { Device } from './devices/device.entity';
@@ -44,8 +43,6 @@ async function prepare(dataSource: DataSource, settings: Settings, log: (line: s
       `loaded reference data: ${loaded.regions} regions, ${loaded.deviceModels} device models, ${loaded.policies} policies`,
     );
   }
-  // The rules are compiled with these settings, before the demo data asks for them.
-  evaluatorFor(dataSource, settings);
   if (settings.seedDemoData && (await dataSource.getRepository(Device).count()) === 0) {
     const report = await generateDemoData(dataSource, {
       devices: 500,
@@ -53,6 +50,7 @@ async function prepare(dataSource: DataSource, settings: Settings, log: (line: s
       seed: 'demo',
       until: new Date(),
       days: 90,
+      maxGpsAccuracyMeters: settings.maxGpsAccuracyMeters,
     });
     log(
       `generated demo data: ${report.devices} devices, ${report.attempts} activation attempts (${report.milliseconds} ms)`,

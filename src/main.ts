@@ -2,11 +2,9 @@ import 'reflect-metadata';
 import { ConfigurationError, readSettings } from './config';
 import { createApp } from './app';
 import { openDatabase } from './database';
-import { evaluatorFor } from './decisions/evaluator';
 import { generateSecret } from './auth/api-key.service';
 import { schedulePurge } from './activations/signal-retention';
-import { sweepRunnerFor } from './sweeps/sweep-runner';
-import { webhookDispatcherFor } from './webhooks/webhook-dispatcher';
+import { createServices } from './services';
 import { createLogger } from './ops/logger';
 import { watchDatabase } from './ops/metrics';
 import { postgresPoolOf } from './db/pool';
@@ -23,7 +21,8 @@ async function main(): Promise<void> {
   if (localAdminKey) settings.adminKey = generateSecret();
 
   const dataSource = await openDatabase(settings, (line) => logger.info(line));
-  const evaluator = evaluatorFor(dataSource, settings);
+  const services = createServices(dataSource, settings, logger);
+  const { evaluator, sweeps, webhooks } = services;
   // Compile the rules before the first activation arrives, and follow changes made by other instances.
   await Promise.all([evaluator.current(), evaluator.listen()]);
   const stopWatching = watchDatabase({
@@ -33,13 +32,11 @@ async function main(): Promise<void> {
     },
     rebuilds: () => evaluator.rebuilds,
   });
-  const { httpServer: server, apollo, limiter } = await createApp(dataSource, settings, logger);
+  const { httpServer: server, apollo } = await createApp(dataSource, settings, logger, services);
   const stopPurging = schedulePurge(dataSource, settings.privacy.signalRetentionDays, logger);
   // Sweeps left RUNNING by a restart (or by an instance that died) carry on here.
-  const sweeps = sweepRunnerFor(dataSource, settings, logger);
   sweeps.startPolling();
   // Partner events waiting in the outbox (from any instance) are delivered from here.
-  const webhooks = webhookDispatcherFor(dataSource, settings, logger);
   webhooks.startPolling(1_000);
 
   server.on('error', (error: NodeJS.ErrnoException) => {
@@ -74,11 +71,8 @@ async function main(): Promise<void> {
     force.unref();
     await apollo.stop(); // drains the HTTP server: requests in flight finish first
     await stopPurging();
-    await sweeps.stop();
-    await webhooks.stop();
     stopWatching();
-    await limiter.close();
-    await evaluator.close();
+    await services.close(); // sweeps and deliveries stop after their batch in flight
     await dataSource.destroy();
     logger.info('stopped');
     await new Promise<void>((resolve) => logger.flush(() => resolve()));

@@ -4,9 +4,7 @@ import { Role } from '../src/auth/roles';
 import { encodeGlobalId } from '../src/common/global-id';
 import { withCheckDigit } from '../src/devices/imei';
 import { printAppSchema } from '../src/schema';
-import { sweepRunnerFor } from '../src/sweeps/sweep-runner';
 import { WebhookDelivery } from '../src/webhooks/webhook-delivery.entity';
-import { webhookDispatcherFor } from '../src/webhooks/webhook-dispatcher';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 
@@ -225,7 +223,7 @@ it('audits every mutation', async () => {
       [action],
     );
   }
-  await sweepRunnerFor(database.dataSource, database.settings).idle();
+  await database.services.sweeps.idle();
 
   await mutate(
     'decideActivation',
@@ -268,7 +266,7 @@ it('audits every mutation', async () => {
     .getRepository(AuditEvent)
     .find({ where: { action: 'webhookEndpoint.create' } });
   expect(JSON.stringify(created)).not.toContain(endpoint.secret);
-  const dispatcher = webhookDispatcherFor(database.dataSource, database.settings);
+  const dispatcher = database.services.webhooks;
   await dispatcher.fanOut();
   const [delivery] = await database.dataSource.getRepository(WebhookDelivery).find();
   await mutate(

@@ -14,7 +14,6 @@ import { PolicyVersion } from '../src/policies/policy-version.entity';
 import { Policy } from '../src/policies/policy.entity';
 import { Region } from '../src/regions/region.entity';
 import { Sweep } from '../src/sweeps/sweep.entity';
-import { sweepRunnerFor } from '../src/sweeps/sweep-runner';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { seedDemo, testImei } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
@@ -80,7 +79,7 @@ beforeAll(async () => {
     `mutation { startSweep(input: { policyKey: "france", action: LOCK_ACTIVE_DEVICES, dryRun: false }) { userErrors { message } } }`,
   );
   expect(started.startSweep.userErrors).toEqual([]);
-  await sweepRunnerFor(database.dataSource, database.settings).idle();
+  await database.services.sweeps.idle();
   // A decision under the French policy, one under the export policy, one unlocked again.
   expect((await decide(imeis[2], PARIS, 'paris-2')).decision.outcome).toBe('LOCK');
   expect((await decide(imeis[3], HAVANA, 'havana-3')).decision.outcome).toBe('LOCK');

@@ -4,7 +4,6 @@ import { ActivationAttempt } from '../src/activations/activation-attempt.entity'
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import { Device } from '../src/devices/device.entity';
 import { withCheckDigit } from '../src/devices/imei';
-import { evaluatorFor } from '../src/decisions/evaluator';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 import { rowCounts } from './support/row-counts';
@@ -335,7 +334,7 @@ describe('rules in force', () => {
 
   it('in MONITOR mode records what would have happened and locks nothing', async () => {
     const policy = await client.data(`{ policy(key: "export-restricted-territories") { id } }`);
-    const rebuildsBefore = evaluatorFor(database.dataSource).rebuilds;
+    const rebuildsBefore = database.services.evaluator.rebuilds;
     await client.data(
       `mutation ($id: ID!) { updatePolicy(input: { id: $id, mode: MONITOR }) { userErrors { message } } }`,
       {
@@ -343,7 +342,7 @@ describe('rules in force', () => {
       },
     );
     const result = await decide({ imei: imei(14), signals: HAVANA });
-    expect(evaluatorFor(database.dataSource).rebuilds).toBe(rebuildsBefore + 1);
+    expect(database.services.evaluator.rebuilds).toBe(rebuildsBefore + 1);
     expect(result.decision).toMatchObject({
       outcome: 'LOCK',
       enforced: false,

@@ -1,5 +1,5 @@
 import { createDataSource } from '../ormconfig';
-import { evaluatorFor } from '../src/decisions/evaluator';
+import { Evaluator } from '../src/decisions/evaluator';
 import { DataSource } from 'typeorm';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { GraphQLClient } from './support/graphql';
@@ -11,24 +11,25 @@ const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 
 (usingPostgres ? describe : describe.skip)('evaluators of several instances', () => {
   let database: TestDatabase;
   let otherInstance: DataSource;
+  let other: Evaluator;
   let client: GraphQLClient;
 
   beforeAll(async () => {
     database = await openTestDatabase();
     otherInstance = createDataSource(database.settings.database);
     await otherInstance.initialize();
-    await evaluatorFor(otherInstance).listen();
+    other = new Evaluator(otherInstance);
+    await other.listen();
     client = await GraphQLClient.create(database);
   });
   afterAll(async () => {
-    await evaluatorFor(otherInstance).close();
+    await other.close();
     await otherInstance.destroy();
     await client.stop();
     await database.close();
   });
 
   it('rebuild within a second of a policy change committed elsewhere', async () => {
-    const other = evaluatorFor(otherInstance);
     expect((await other.current()).engine.decide(HAVANA, device, new Date()).outcome).toBe('LOCK');
     const policy = await client.data(`{ policy(key: "export-restricted-territories") { id } }`);
     const changed = Date.now();

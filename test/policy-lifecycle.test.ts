@@ -3,7 +3,6 @@
  * versions take effect by their effectiveFrom (a scheduled one by itself); history answers as of
  * any instant.
  */
-import { evaluatorFor } from '../src/decisions/evaluator';
 import { Role } from '../src/auth/roles';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
@@ -336,10 +335,10 @@ describe('scheduled versions and history', () => {
     expect((await client.data(LOCKING)).policies.nodes).toEqual([]);
 
     // When the instant comes, the live rules switch without any change or rebuild.
-    const rebuilds = evaluatorFor(database.dataSource).rebuilds;
+    const rebuilds = database.services.evaluator.rebuilds;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, switchAt.getTime() - Date.now() + 50)));
     expect(await preview(deviceImei, ROME)).toMatchObject({ outcome: 'LOCK', policyVersion: { number: 2 } });
-    expect(evaluatorFor(database.dataSource).rebuilds).toBe(rebuilds);
+    expect(database.services.evaluator.rebuilds).toBe(rebuilds);
     const now = await client.data(
       `{ policy(key: "scheduled-italy") { currentVersion { number } scheduledVersion { number } } }`,
     );

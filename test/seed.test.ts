@@ -3,7 +3,7 @@ import { Device, DeviceStatus } from '../src/devices/device.entity';
 import { imeiProblem } from '../src/devices/imei';
 import { Region } from '../src/regions/region.entity';
 import { loadReferenceData } from '../src/seeding/reference-data';
-import { evaluatorFor } from '../src/decisions/evaluator';
+import { Evaluator } from '../src/decisions/evaluator';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { seedDemo } from './support/fixtures';
 
@@ -87,7 +87,7 @@ describe('seed data', () => {
 
   it('decides generated attempts with the same engine as decideActivation', async () => {
     const attempts = await first.dataSource.getRepository(ActivationAttempt).find({ take: 200, order: { id: 'ASC' } });
-    const rules = await evaluatorFor(first.dataSource).current();
+    const rules = await new Evaluator(first.dataSource).current();
     const devices = new Map((await first.dataSource.getRepository(Device).find()).map((device) => [device.id, device]));
     for (const attempt of attempts) {
       const device = devices.get(attempt.deviceId)!;

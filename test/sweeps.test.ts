@@ -8,7 +8,6 @@ import { registry } from '../src/ops/metrics';
 import { PartnerEvent, PartnerEventType } from '../src/webhooks/partner-event.entity';
 import { DeviceStatusChange } from '../src/devices/device-status-change.entity';
 import { withCheckDigit } from '../src/devices/imei';
-import { sweepRunnerFor } from '../src/sweeps/sweep-runner';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 import { applyWithApproval } from './support/policies';
@@ -63,7 +62,7 @@ async function statusOf(name: string) {
 async function runSweep(input: Record<string, unknown>) {
   const started = await client.data(START, { input: { ...input, dryRun: false } });
   expect(started.startSweep.userErrors).toEqual([]);
-  await sweepRunnerFor(database.dataSource, database.settings).idle();
+  await database.services.sweeps.idle();
   return started.startSweep.sweep.id as string;
 }
 
@@ -246,7 +245,7 @@ describe('steering a sweep', () => {
     expect(twice.startSweep.userErrors).toMatchObject([{ field: ['input', 'policyKey'], code: 'INVALID_STATE' }]);
 
     expect((await client.data(CONTROL('pauseSweep'), { id })).pauseSweep.sweep.status).toBe('PAUSED');
-    await sweepRunnerFor(database.dataSource, database.settings).idle();
+    await database.services.sweeps.idle();
     const paused = (await client.data(SWEEP, { id })).sweep;
     expect(paused.status).toBe('PAUSED');
     expect(paused.processed).toBeLessThan(2);
@@ -256,7 +255,7 @@ describe('steering a sweep', () => {
 
     database.settings.sweeps = { batchSize: 1, leaseMs: 30_000, batchPauseMs: 0 };
     expect((await client.data(CONTROL('resumeSweep'), { id })).resumeSweep.sweep.status).toBe('RUNNING');
-    await sweepRunnerFor(database.dataSource, database.settings).idle();
+    await database.services.sweeps.idle();
     expect((await client.data(SWEEP, { id })).sweep).toMatchObject({ status: 'COMPLETED', processed: 2, changed: 2 });
     expect((await client.data(CONTROL('cancelSweep'), { id })).cancelSweep.userErrors).toMatchObject([
       { code: 'INVALID_STATE' },
@@ -285,7 +284,7 @@ describe('steering a sweep', () => {
       { id },
     );
     expect(cancelled.cancelSweep.sweep.status).toBe('CANCELLED');
-    await sweepRunnerFor(database.dataSource, database.settings).idle();
+    await database.services.sweeps.idle();
     const sweep = (await client.data(SWEEP, { id })).sweep;
     expect(sweep.status).toBe('CANCELLED');
     expect(sweep.processed).toBeLessThan(sweep.total);

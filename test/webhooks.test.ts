@@ -8,7 +8,6 @@ import { registry } from '../src/ops/metrics';
 import { decodeGlobalId } from '../src/common/global-id';
 import { withCheckDigit } from '../src/devices/imei';
 import { PartnerEvent } from '../src/webhooks/partner-event.entity';
-import { webhookDispatcherFor } from '../src/webhooks/webhook-dispatcher';
 import { verifyWebhookSignature } from '../src/webhooks/webhook-signature';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
@@ -52,7 +51,7 @@ async function decide(serial: number, signals: object) {
 
 /** Runs the dispatcher until nothing is pending (retries included), or fails after a while. */
 async function deliverAll(timeoutMs = 15_000) {
-  const dispatcher = webhookDispatcherFor(database.dataSource, database.settings);
+  const dispatcher = database.services.webhooks;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     dispatcher.wake();

@@ -6,7 +6,7 @@ import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
 import { Partner } from '../partners/partner.entity';
 import { ApiKey } from './api-key.entity';
-import { authenticatorFor, createApiKey, queryApiKeys, revokeApiKey } from './api-key.service';
+import { createApiKey, queryApiKeys, revokeApiKey } from './api-key.service';
 import {
   ApiKeyConnection,
   ApiKeyFilter,
@@ -74,7 +74,7 @@ export class ApiKeyResolver {
     @Ctx() context: GraphQLContext,
   ) {
     const outcome = await runMutation(context, input, (manager) => revokeApiKey(manager, context, input));
-    if (outcome.result) authenticatorFor(context.dataSource).forget(outcome.result.secretHash);
+    if (outcome.result) context.services.authenticator.forget(outcome.result.secretHash);
     return outcome;
   }
 }

@@ -82,18 +82,6 @@ export class ApiKeyAuthenticator {
   }
 }
 
-const authenticators = new WeakMap<DataSource, ApiKeyAuthenticator>();
-
-/** One authenticator (and cache) per database per process. */
-export function authenticatorFor(dataSource: DataSource, bootstrapAdminKey?: string): ApiKeyAuthenticator {
-  let authenticator = authenticators.get(dataSource);
-  if (!authenticator) {
-    authenticator = new ApiKeyAuthenticator(dataSource, bootstrapAdminKey);
-    authenticators.set(dataSource, authenticator);
-  }
-  return authenticator;
-}
-
 /** The key's audit snapshot: never the digest. */
 function auditView(key: ApiKey) {
   const { secretHash: _secretHash, ...rest } = key;

@@ -1,8 +1,7 @@
 import { RequestHandler, Response } from 'express';
 import { GraphQLError } from 'graphql';
-import { DataSource } from 'typeorm';
 import { Settings } from '../config';
-import { authenticatorFor } from './api-key.service';
+import { ApiKeyAuthenticator } from './api-key.service';
 import { RateLimitResult, RequestLimiter, bucketOf } from './rate-limit';
 import { Viewer } from './viewer';
 
@@ -24,8 +23,7 @@ function refuse(response: Response, status: number, message: string, extensions:
  * Reads `Authorization: Bearer <key>`. A missing header leaves the caller anonymous (the IDE page
  * and introspection work; everything else is refused field by field); a bad key is refused here.
  */
-export function authenticate(dataSource: DataSource, settings: Settings): RequestHandler {
-  const authenticator = authenticatorFor(dataSource, settings.adminKey);
+export function authenticate(authenticator: ApiKeyAuthenticator): RequestHandler {
   return async (request, response, next) => {
     const header = request.headers.authorization;
     if (!header) {

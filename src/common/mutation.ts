@@ -2,6 +2,7 @@ import { ValidationError, validate } from 'class-validator';
 import { EntityManager } from 'typeorm';
 import { RequestScope } from './request-scope';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from './errors';
+import { announceRuleChange } from '../db/rule-notifications';
 import { inTransaction } from '../db/transactions';
 
 /** class-validator's constraint names mapped to our user error codes. */
@@ -32,6 +33,15 @@ export interface MutationOutcome<T> {
   userErrors: UserError[];
 }
 
+export interface MutationOptions {
+  /**
+   * Indicates the change alters what decisions depend on (a policy, an exemption, a device model,
+   * a region): once it commits, every instance rebuilds its rules — this one through the scope's
+   * `onRulesChanged`, the others through the PostgreSQL notification sent inside the transaction.
+   */
+  changesRules?: boolean;
+}
+
 /**
  * The shape of every mutation: validate the input, then do the work in one transaction. A
  * `UserErrorsAbort` thrown by the work rolls everything back and becomes the payload's
@@ -41,11 +51,17 @@ export async function runMutation<T>(
   context: RequestScope,
   input: object,
   work: (manager: EntityManager) => Promise<T>,
+  options: MutationOptions = {},
 ): Promise<MutationOutcome<T>> {
   const inputErrors = await validateInput(input);
   if (inputErrors.length > 0) return { result: null, userErrors: inputErrors };
   try {
-    const result = await inTransaction(context.dataSource, work);
+    const result = await inTransaction(context.dataSource, async (manager) => {
+      const done = await work(manager);
+      if (options.changesRules) await announceRuleChange(manager);
+      return done;
+    });
+    if (options.changesRules) context.onRulesChanged?.();
     return { result, userErrors: [] };
   } catch (error) {
     if (error instanceof UserErrorsAbort) return { result: null, userErrors: error.userErrors };

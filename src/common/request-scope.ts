@@ -18,6 +18,8 @@ export interface RequestScope {
   /** How the audit trail names the caller. */
   actor: string;
   pageWindow(args: PageArgs): PageWindow;
+  /** Told after a committed change to what decisions depend on; the composition root rebuilds the rules. */
+  onRulesChanged?: () => void;
 }
 
 export function createRequestScope(

@@ -317,14 +317,3 @@ export class DecisionStore {
     return statement;
   }
 }
-
-const stores = new WeakMap<DataSource, DecisionStore>();
-
-export function decisionStoreFor(dataSource: DataSource): DecisionStore {
-  let store = stores.get(dataSource);
-  if (!store) {
-    store = new DecisionStore(dataSource);
-    stores.set(dataSource, store);
-  }
-  return store;
-}

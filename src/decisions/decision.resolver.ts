@@ -1,21 +1,10 @@
-import { evaluatorFor } from './evaluator';
 import { access } from '../auth/roles';
 import { Authorized, Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ActivationAttempt } from '../activations/activation-attempt.entity';
-import { isUniqueViolation } from '../common/db-errors';
-import { BadUserInputError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { GraphQLContext } from '../context';
-import { decisionLatency, decisions as decisionMetrics } from '../ops/metrics';
 import { PolicyVersion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
-import {
-  attemptRow,
-  attemptWithKey,
-  checkDecideInput,
-  decideFor,
-  decisionOfAttempt,
-  recordDecision,
-} from './decision.service';
+import { decideActivation, previewDecision } from './decision.service';
 import { explanationForClients } from './explanation';
 import {
   ActivationDecision,
@@ -36,41 +25,7 @@ export class DecisionResolver {
     @Arg('input', () => DecideActivationInput, { description: 'The activation.' }) input: DecideActivationInput,
     @Ctx() context: GraphQLContext,
   ): Promise<DecideActivationPayload> {
-    const now = new Date();
-    const inputErrors = checkDecideInput(input, now);
-    if (inputErrors.length) return { decision: null, attempt: null, userErrors: inputErrors };
-    try {
-      const work = await decideFor(context, input, now);
-      const row = attemptRow(work, input, now, context.settings.privacy);
-      try {
-        const attempt = await recordDecision(context, work, row);
-        decisionMetrics.inc({
-          outcome: attempt.outcome,
-          region: work.decision.regionCode ?? 'none',
-          enforced: String(attempt.enforced),
-        });
-        decisionLatency.observe((Date.now() - now.getTime()) / 1000);
-        return { decision: await decisionOfAttempt(context, attempt, input.locale), attempt, userErrors: [] };
-      } catch (error) {
-        // A retry raced the original (or came after it): answer with what the original recorded.
-        if (!input.idempotencyKey || !isUniqueViolation(error)) throw error;
-        const original = await attemptWithKey(context.dataSource.manager, input.idempotencyKey);
-        if (!original) throw error;
-        if (original.deviceId !== work.device.id) {
-          throw new UserErrorsAbort([
-            userError(['idempotencyKey'], UserErrorCode.TAKEN, 'this idempotencyKey was used for another device'),
-          ]);
-        }
-        return {
-          decision: await decisionOfAttempt(context, original, input.locale),
-          attempt: original,
-          userErrors: [],
-        };
-      }
-    } catch (error) {
-      if (error instanceof UserErrorsAbort) return { decision: null, attempt: null, userErrors: error.userErrors };
-      throw error;
-    }
+    return decideActivation(context, context.services, input);
   }
 
   @Authorized(access.previewDecision)
@@ -90,26 +45,7 @@ export class DecisionResolver {
     asOf: Date | null,
     @Ctx() context: GraphQLContext,
   ): Promise<ActivationDecision> {
-    const now = new Date();
-    const [problem] = checkDecideInput(input, asOf ?? now);
-    if (problem) throw new BadUserInputError(problem.field.join('.'), problem.message);
-    try {
-      const work = asOf
-        ? await decideFor(
-            context,
-            { ...input, occurredAt: input.occurredAt ?? asOf },
-            asOf,
-            evaluatorFor(context.dataSource, context.settings).compile(asOf),
-          )
-        : await decideFor(context, input, now);
-      return decisionOfAttempt(context, attemptRow(work, input, now, context.settings.privacy), input.locale);
-    } catch (error) {
-      if (error instanceof UserErrorsAbort) {
-        const [first] = error.userErrors;
-        throw new BadUserInputError(first.field.join('.'), first.message);
-      }
-      throw error;
-    }
+    return previewDecision(context, context.services, input, asOf);
   }
 
   @FieldResolver(() => Region, {

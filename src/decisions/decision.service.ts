@@ -7,7 +7,7 @@ import {
   ReviewStatus,
 } from '../activations/activation-attempt.entity';
 import { auditEventRow } from '../audit/audit.service';
-import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
+import { BadUserInputError, UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { PrivacySettings } from '../config';
 import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
 import type { DeviceModelLoaders } from '../device-models/device-model.loaders';
@@ -20,10 +20,21 @@ import { PartnerEventType } from '../webhooks/partner-event.entity';
 import { partnerEventRow } from '../webhooks/partner-events';
 import { lockMessageFor } from '../policies/lock-message';
 import { Decision } from './engine/types';
-import { AttemptRow, Consequences, DeviceForDecision, decisionStoreFor } from './decision-store';
-import { CompiledRules, evaluatorFor } from './evaluator';
+import { isUniqueViolation } from '../common/db-errors';
+import { decisionLatency, decisions as decisionMetrics } from '../ops/metrics';
+import { AttemptRow, Consequences, DecisionStore, DeviceForDecision } from './decision-store';
+import { CompiledRules, Evaluator } from './evaluator';
 import { explanationForClients, toStoredExplanation } from './explanation';
 import { ActivationDecision, DecideActivationInput } from './decision.types';
+
+/** What deciding takes from the composition root: the rules cache and the hot-path writer. */
+export interface DecisionServices {
+  evaluator: Evaluator;
+  decisionStore: DecisionStore;
+}
+
+/** Deciding reads device models (a model the rules do not know yet) and policy versions (lock messages). */
+export type DecisionScope = ScopeWithLoaders<DeviceModelLoaders & PolicyLoaders>;
 
 /** How far in the future an occurredAt may lie (clock skew between phone, gateway and server). */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -87,13 +98,14 @@ export interface DecisionWork {
 /** Decides without writing: shared by previewDecision and decideActivation. */
 export async function decideFor(
   context: ScopeWithLoaders<DeviceModelLoaders>,
+  services: DecisionServices,
   input: DecideActivationInput,
   now: Date,
   compiledRules?: Promise<CompiledRules>,
 ): Promise<DecisionWork> {
   const [device, rules] = await Promise.all([
-    decisionStoreFor(context.dataSource).findDevice(input.imei),
-    compiledRules ?? evaluatorFor(context.dataSource, context.settings).current(),
+    services.decisionStore.findDevice(input.imei),
+    compiledRules ?? services.evaluator.current(),
   ]);
   if (!device)
     throw new UserErrorsAbort([
@@ -259,10 +271,11 @@ export function consequencesOf(
 /** Records the attempt and its consequences in one short transaction. */
 export async function recordDecision(
   context: RequestScope,
+  decisionStore: DecisionStore,
   work: DecisionWork,
   row: ReturnType<typeof attemptRow>,
 ): Promise<ActivationAttempt> {
-  const attemptId = await decisionStoreFor(context.dataSource).record(
+  const attemptId = await decisionStore.record(
     { ...row, signalsPurgedAt: null, reviewedAt: null, reviewedBy: null, reviewNote: null } as AttemptRow,
     consequencesOf(context, work, row),
   );
@@ -272,4 +285,96 @@ export async function recordDecision(
 /** The attempt an idempotency key already recorded, or null. */
 export async function attemptWithKey(manager: EntityManager, key: string): Promise<ActivationAttempt | null> {
   return manager.findOneBy(ActivationAttempt, { idempotencyKey: key });
+}
+
+export interface DecideActivationOutcome {
+  decision: ActivationDecision | null;
+  attempt: ActivationAttempt | null;
+  userErrors: UserError[];
+}
+
+/**
+ * The decide workflow: check the input, decide, record the attempt with its consequences, answer.
+ * A retry with the same idempotencyKey — even one racing the original — answers with what the
+ * original recorded and writes nothing (the unique index decides who was first).
+ */
+export async function decideActivation(
+  context: DecisionScope,
+  services: DecisionServices,
+  input: DecideActivationInput,
+): Promise<DecideActivationOutcome> {
+  const now = new Date();
+  const inputErrors = checkDecideInput(input, now);
+  if (inputErrors.length) return { decision: null, attempt: null, userErrors: inputErrors };
+  try {
+    const work = await decideFor(context, services, input, now);
+    const row = attemptRow(work, input, now, context.settings.privacy);
+    let attempt: ActivationAttempt;
+    try {
+      attempt = await recordDecision(context, services.decisionStore, work, row);
+    } catch (error) {
+      if (!input.idempotencyKey || !isUniqueViolation(error)) throw error;
+      return await answerRetry(context, input, work, error);
+    }
+    decisionMetrics.inc({
+      outcome: attempt.outcome,
+      region: work.decision.regionCode ?? 'none',
+      enforced: String(attempt.enforced),
+    });
+    decisionLatency.observe((Date.now() - now.getTime()) / 1000);
+    return { decision: await decisionOfAttempt(context, attempt, input.locale), attempt, userErrors: [] };
+  } catch (error) {
+    if (error instanceof UserErrorsAbort) return { decision: null, attempt: null, userErrors: error.userErrors };
+    throw error;
+  }
+}
+
+/** A retry raced the original (or came after it): the answer is what the original recorded. */
+async function answerRetry(
+  context: DecisionScope,
+  input: DecideActivationInput,
+  work: DecisionWork,
+  violation: unknown,
+): Promise<DecideActivationOutcome> {
+  const original = await attemptWithKey(context.dataSource.manager, input.idempotencyKey!);
+  if (!original) throw violation;
+  if (original.deviceId !== work.device.id) {
+    throw new UserErrorsAbort([
+      userError(['idempotencyKey'], UserErrorCode.TAKEN, 'this idempotencyKey was used for another device'),
+    ]);
+  }
+  return { decision: await decisionOfAttempt(context, original, input.locale), attempt: original, userErrors: [] };
+}
+
+/**
+ * The decision decideActivation would take, now or with the rules of `asOf`; writes nothing. A
+ * query, so a bad input is a top-level BAD_USER_INPUT naming the field.
+ */
+export async function previewDecision(
+  context: DecisionScope,
+  services: DecisionServices,
+  input: DecideActivationInput,
+  asOf: Date | null,
+): Promise<ActivationDecision> {
+  const now = new Date();
+  const [problem] = checkDecideInput(input, asOf ?? now);
+  if (problem) throw new BadUserInputError(problem.field.join('.'), problem.message);
+  try {
+    const work = asOf
+      ? await decideFor(
+          context,
+          services,
+          { ...input, occurredAt: input.occurredAt ?? asOf },
+          asOf,
+          services.evaluator.compile(asOf),
+        )
+      : await decideFor(context, services, input, now);
+    return await decisionOfAttempt(context, attemptRow(work, input, now, context.settings.privacy), input.locale);
+  } catch (error) {
+    if (error instanceof UserErrorsAbort) {
+      const [first] = error.userErrors;
+      throw new BadUserInputError(first.field.join('.'), first.message);
+    }
+    throw error;
+  }
 }

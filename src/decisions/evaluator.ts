@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { DataSource, EntityManager, In, IsNull, Not } from 'typeorm';
+import { RULES_CHANNEL } from '../db/rule-notifications';
+import { DataSource, In, IsNull, Not } from 'typeorm';
 import { windowsOf } from '../policies/policy-history';
 import { Exemption } from '../exemptions/exemption.entity';
 import { encodeGlobalId } from '../common/global-id';
@@ -14,9 +15,6 @@ import { RegionDirectory } from './engine/regions';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from './engine/signal-readers';
 import { CompiledExemption, CompiledPolicy } from './engine/types';
 import { loadMobileNetworks, loadSubdivisionBoundaries } from './reference-data';
-
-/** PostgreSQL channel on which a committed rule change tells every instance to rebuild. */
-const RULES_CHANNEL = 'compliance_rules_changed';
 
 let staticData: { locator: GeoLocator; networks: MobileNetworkTable } | undefined;
 
@@ -102,7 +100,7 @@ export class Evaluator {
   }
 
   /**
-   * On PostgreSQL, rebuild when any instance commits a rule change (see announceRuleChange). A lost
+   * On PostgreSQL, rebuild when any instance commits a rule change (see db/rule-notifications.ts). A lost
    * listener (the database restarted) is reconnected with backoff; meanwhile rules are rebuilt at
    * most a second apart, so no change is missed for long.
    */
@@ -255,35 +253,4 @@ export class Evaluator {
       modelCodeById,
     };
   }
-}
-
-const evaluators = new WeakMap<DataSource, Evaluator>();
-
-/**
- * The one evaluator of a data source (one per server instance), built with the first settings
- * given. Callers that hold the settings pass them: a data source is never served with two different
- * ones, and a call that would is a fault rather than a silent choice between them.
- */
-export function evaluatorFor(dataSource: DataSource, settings?: EvaluatorOptions): Evaluator {
-  let evaluator = evaluators.get(dataSource);
-  if (!evaluator) {
-    evaluator = new Evaluator(dataSource, {
-      maxGpsAccuracyMeters: settings?.maxGpsAccuracyMeters ?? DEFAULT_MAX_GPS_ACCURACY_METERS,
-    });
-    evaluators.set(dataSource, evaluator);
-  } else if (settings && settings.maxGpsAccuracyMeters !== evaluator.maxGpsAccuracyMeters) {
-    throw new Error(
-      `the evaluator of this data source decides with MAX_GPS_ACCURACY_METERS=${evaluator.maxGpsAccuracyMeters}, not ${settings.maxGpsAccuracyMeters}`,
-    );
-  }
-  return evaluator;
-}
-
-/**
- * Inside the transaction of a rule change: on PostgreSQL the notification is delivered to every
- * instance when (and only if) the transaction commits. The local evaluator is invalidated by the
- * caller after the commit.
- */
-export async function announceRuleChange(manager: EntityManager): Promise<void> {
-  if (manager.connection.options.type === 'postgres') await manager.query(`NOTIFY ${RULES_CHANNEL}`);
 }

@@ -1,8 +1,8 @@
+import { runMutation } from '../common/mutation';
 import { access } from '../auth/roles';
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { ConnectionArgs } from '../common/connection-args';
 // Product scopes name models: a model change rebuilds the compiled rules like a policy change.
-import { runRuleChange } from '../decisions/rule-change';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
 import { DeviceModel } from './device-model.entity';
@@ -52,7 +52,7 @@ export class DeviceModelResolver {
     @Arg('input', () => CreateDeviceModelInput, { description: 'The new model.' }) input: CreateDeviceModelInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runRuleChange(context, input, (manager) => createDeviceModel(manager, context, input));
+    return runMutation(context, input, (manager) => createDeviceModel(manager, context, input), { changesRules: true });
   }
 
   @Authorized(access.writeDeviceModels)
@@ -61,6 +61,6 @@ export class DeviceModelResolver {
     @Arg('input', () => UpdateDeviceModelInput, { description: 'The changes.' }) input: UpdateDeviceModelInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runRuleChange(context, input, (manager) => updateDeviceModel(manager, context, input));
+    return runMutation(context, input, (manager) => updateDeviceModel(manager, context, input), { changesRules: true });
   }
 }

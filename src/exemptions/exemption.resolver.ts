@@ -1,6 +1,6 @@
+import { runMutation } from '../common/mutation';
 import { access } from '../auth/roles';
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { runRuleChange } from '../decisions/rule-change';
 import { createExemption, revokeExemption } from './exemption.service';
 import { ConnectionArgs } from '../common/connection-args';
 import { BadUserInputError } from '../common/errors';
@@ -74,7 +74,7 @@ export class ExemptionResolver {
     @Arg('input', () => CreateExemptionInput, { description: 'The exemption.' }) input: CreateExemptionInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runRuleChange(context, input, (manager) => createExemption(manager, context, input));
+    return runMutation(context, input, (manager) => createExemption(manager, context, input), { changesRules: true });
   }
 
   @Authorized(access.writeExemptions)
@@ -83,7 +83,7 @@ export class ExemptionResolver {
     @Arg('input', () => RevokeExemptionInput, { description: 'The exemption and why.' }) input: RevokeExemptionInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runRuleChange(context, input, (manager) => revokeExemption(manager, context, input));
+    return runMutation(context, input, (manager) => revokeExemption(manager, context, input), { changesRules: true });
   }
 
   @FieldResolver(() => Policy, { description: 'The policy the exemption is from.' })

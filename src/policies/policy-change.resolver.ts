@@ -18,7 +18,6 @@ import { findByGlobalId } from '../common/find-by-global-id';
 import { runMutation } from '../common/mutation';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
-import { runRuleChange } from '../decisions/rule-change';
 import { PolicySimulation } from '../reports/report.types';
 import { simulatePolicy } from '../reports/simulation.service';
 import { Policy } from './policy.entity';
@@ -79,7 +78,10 @@ function impactWindow(now: Date) {
 
 async function impactOf(context: GraphQLContext, request: PolicyChangeRequest, window: { from: Date; to: Date }) {
   const policy = (await context.loaders.policyById.load(request.policyId))!;
-  return simulatePolicy(context, { policy: simulationOfRequest(request, policy.key), ...window });
+  return simulatePolicy(context, await context.services.evaluator.current(), {
+    policy: simulationOfRequest(request, policy.key),
+    ...window,
+  });
 }
 
 @Resolver(() => PolicyChangeRequest)
@@ -118,7 +120,9 @@ export class PolicyChangeRequestResolver {
       request?.status === PolicyChangeStatus.PENDING
         ? await impactOf(context, request, impactWindow(new Date()))
         : null;
-    return runRuleChange(context, input, (manager) => approvePolicyChange(manager, context, input, impact));
+    return runMutation(context, input, (manager) => approvePolicyChange(manager, context, input, impact), {
+      changesRules: true,
+    });
   }
 
   @Authorized(access.reviewPolicyChanges)

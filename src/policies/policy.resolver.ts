@@ -2,7 +2,6 @@ import { access } from '../auth/roles';
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { paginateArray } from '../common/connection';
 import { ConnectionArgs } from '../common/connection-args';
-import { runRuleChange } from '../decisions/rule-change';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
 import { DeviceModel } from '../device-models/device-model.entity';
@@ -20,7 +19,7 @@ import {
   retirePolicy,
   updatePolicy,
 } from './policy.service';
-import { MutationOutcome } from '../common/mutation';
+import { MutationOutcome, runMutation } from '../common/mutation';
 import { BadUserInputError } from '../common/errors';
 import { asOfCopy, describedVersion, scheduledVersion, versionInForceAt } from './policy-history';
 import { PolicyChangeStatus } from './policy-change-request.entity';
@@ -133,7 +132,7 @@ export class PolicyResolver {
     @Arg('input', () => CreatePolicyInput, { description: 'The new policy.' }) input: CreatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runRuleChange(context, input, (manager) => createPolicy(manager, context, input));
+    return runMutation(context, input, (manager) => createPolicy(manager, context, input), { changesRules: true });
   }
 
   @Authorized(access.writePolicies)
@@ -147,7 +146,9 @@ export class PolicyResolver {
     @Arg('input', () => UpdatePolicyInput, { description: 'The changes.' }) input: UpdatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return changePayload(await runRuleChange(context, input, (manager) => updatePolicy(manager, context, input)));
+    return changePayload(
+      await runMutation(context, input, (manager) => updatePolicy(manager, context, input), { changesRules: true }),
+    );
   }
 
   @Authorized(access.writePolicies)
@@ -160,7 +161,9 @@ export class PolicyResolver {
     @Arg('input', () => ActivatePolicyInput, { description: 'The policy.' }) input: ActivatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return changePayload(await runRuleChange(context, input, (manager) => activatePolicy(manager, context, input)));
+    return changePayload(
+      await runMutation(context, input, (manager) => activatePolicy(manager, context, input), { changesRules: true }),
+    );
   }
 
   @Authorized(access.writePolicies)
@@ -171,7 +174,7 @@ export class PolicyResolver {
     @Arg('input', () => RetirePolicyInput, { description: 'The policy and why.' }) input: RetirePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return runRuleChange(context, input, (manager) => retirePolicy(manager, context, input));
+    return runMutation(context, input, (manager) => retirePolicy(manager, context, input), { changesRules: true });
   }
 
   @FieldResolver(() => PolicyVersion, {

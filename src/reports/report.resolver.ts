@@ -90,11 +90,11 @@ export class PolicySimulationResolver {
     description:
       'What-if: replays the recorded attempts of a window through the decision engine with a policy changed or added, and counts whose outcome would change. Writes nothing.',
   })
-  simulatePolicy(
+  async simulatePolicy(
     @Arg('input', () => SimulatePolicyInput, { description: 'The policy and the window.' }) input: SimulatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return simulatePolicy(context, input);
+    return simulatePolicy(context, await context.services.evaluator.current(), input);
   }
 
   @FieldResolver(() => [Device], { description: 'Up to 20 devices whose outcome would change.' })

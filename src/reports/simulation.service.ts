@@ -5,7 +5,7 @@ import { RequestScope } from '../common/request-scope';
 import { EntityStatements } from '../db/prepared';
 import { DecisionEngine } from '../decisions/engine/engine';
 import { CompiledPolicy, Decision, Signals } from '../decisions/engine/types';
-import { evaluatorFor } from '../decisions/evaluator';
+import type { CompiledRules } from '../decisions/evaluator';
 import { PolicySimulation, SimulatePolicyInput } from './report.types';
 import { SqlParameters } from './report.service';
 
@@ -71,9 +71,12 @@ function simulatedPolicy(
  * judged on its own (a device locked by an earlier attempt is not assumed locked), so the figures
  * say what the rules decide, not what history did.
  */
-export async function simulatePolicy(context: RequestScope, input: SimulatePolicyInput): Promise<PolicySimulation> {
+export async function simulatePolicy(
+  context: RequestScope,
+  rules: CompiledRules,
+  input: SimulatePolicyInput,
+): Promise<PolicySimulation> {
   checkTimeRange('input.to', 'from', input.from, input.to, MAX_WINDOW_DAYS);
-  const rules = await evaluatorFor(context.dataSource, context.settings).current();
   const current = rules.engineData.policies;
   // A policy is compiled once per version window; the latest version is what a change starts from.
   const base = input.policy.policyKey

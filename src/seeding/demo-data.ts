@@ -1,7 +1,8 @@
 import seedrandom from 'seedrandom';
 import { DataSource, In } from 'typeorm';
 import { DecisionOutcome, RegionSource, ReviewStatus } from '../activations/activation-attempt.entity';
-import { CompiledRules, evaluatorFor } from '../decisions/evaluator';
+import { CompiledRules, Evaluator } from '../decisions/evaluator';
+import { DEFAULT_MAX_GPS_ACCURACY_METERS } from '../decisions/engine/signal-readers';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { withCheckDigit } from '../devices/imei';
@@ -18,6 +19,8 @@ export interface GeneratorOptions {
   /** Attempts fall in the `days` days before this instant (fixed, so a seed gives the same data). */
   until: Date;
   days: number;
+  /** The decisions' GPS accuracy limit (MAX_GPS_ACCURACY_METERS); the default when left out. */
+  maxGpsAccuracyMeters?: number;
 }
 
 export interface GeneratorReport {
@@ -206,7 +209,10 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
     regions,
     regionById: new Map(regions.map((region) => [region.id, region])),
     regionByCode: new Map(regions.map((region) => [region.code, region])),
-    rules: await evaluatorFor(dataSource).current(),
+    // The rules as they stand before the server starts: compiled once here, for this run only.
+    rules: await new Evaluator(dataSource, {
+      maxGpsAccuracyMeters: options.maxGpsAccuracyMeters ?? DEFAULT_MAX_GPS_ACCURACY_METERS,
+    }).compile(),
     placesByMarket: new Map(
       markets.map((market) => [market.regionCode, places.filter((p) => p.regionCode === market.regionCode)]),
     ),

@@ -11,6 +11,7 @@ import { inTransaction } from '../db/transactions';
 import { BackgroundWorker } from '../ops/background-worker';
 import { sweepDevices } from '../ops/metrics';
 import { Policy } from '../policies/policy.entity';
+import type { Evaluator } from '../decisions/evaluator';
 import { Sweep, SweepStatus } from './sweep.entity';
 import { applyChanges, candidateIds, countChange, plannedChanges, sweepScope } from './sweep.service';
 
@@ -35,6 +36,7 @@ export class SweepRunner extends BackgroundWorker {
   constructor(
     private readonly dataSource: DataSource,
     private readonly settings: Settings,
+    private readonly evaluator: Evaluator,
     logger?: Logger,
   ) {
     super(logger, 'sweep runner');
@@ -138,7 +140,7 @@ export class SweepRunner extends BackgroundWorker {
       const sweep = await lockSweep(manager, sweepId);
       if (!sweep || sweep.status !== SweepStatus.RUNNING || sweep.leaseOwner !== this.owner) return 'lost';
       const policy = await manager.findOneByOrFail(Policy, { id: sweep.policyId });
-      const scope = await sweepScope(manager, policy.key, sweep.action);
+      const scope = await sweepScope(manager, await this.evaluator.current(), policy.key, sweep.action);
       const ids = await candidateIds(manager, scope, sweep.cursor, limit);
       const now = new Date();
       if (ids.length === 0) {
@@ -184,7 +186,7 @@ export class SweepRunner extends BackgroundWorker {
           const policy = await manager.findOneByOrFail(Policy, { id: sweep.policyId });
           const [failing] = await candidateIds(
             manager,
-            await sweepScope(manager, policy.key, sweep.action),
+            await sweepScope(manager, await this.evaluator.current(), policy.key, sweep.action),
             sweep.cursor,
             1,
           );
@@ -231,16 +233,4 @@ export class SweepRunner extends BackgroundWorker {
       after: { status, processed: sweep.processed, changed: sweep.changed, failed: sweep.failed, why },
     });
   }
-}
-
-const runners = new WeakMap<DataSource, SweepRunner>();
-
-/** The one sweep runner of a data source (one per server instance). */
-export function sweepRunnerFor(dataSource: DataSource, settings: Settings, logger?: Logger): SweepRunner {
-  let runner = runners.get(dataSource);
-  if (!runner) {
-    runner = new SweepRunner(dataSource, settings, logger);
-    runners.set(dataSource, runner);
-  }
-  return runner;
 }

@@ -13,7 +13,7 @@ import { Partner } from '../partners/partner.entity';
 import { Policy } from '../policies/policy.entity';
 import { Region } from '../regions/region.entity';
 import { Sweep, SweepBreakdown, SweepStatus } from './sweep.entity';
-import { lockSweep, sweepRunnerFor } from './sweep-runner';
+import { lockSweep } from './sweep-runner';
 import {
   candidateIds,
   countCandidates,
@@ -54,7 +54,7 @@ function countsOf(breakdown: SweepBreakdown): SweepBreakdownCounts {
 /** A dry run: every candidate judged exactly as a real run would judge it now, nothing written. */
 async function previewSweep(context: GraphQLContext, input: StartSweepInput): Promise<SweepPreview> {
   const manager = context.dataSource.manager;
-  const scope = await sweepScope(manager, input.policyKey, input.action);
+  const scope = await sweepScope(manager, await context.services.evaluator.current(), input.policyKey, input.action);
   const breakdown = emptyBreakdown();
   const preview: SweepPreview = {
     action: input.action,
@@ -125,7 +125,12 @@ export class SweepResolver {
       }
     }
     const outcome = await runMutation(context, input, async (manager) => {
-      const scope = await sweepScope(manager, input.policyKey, input.action);
+      const scope = await sweepScope(
+        manager,
+        await context.services.evaluator.current(),
+        input.policyKey,
+        input.action,
+      );
       const running = await manager.findOneBy(Sweep, { policyId: scope.policy.id, status: SweepStatus.RUNNING });
       if (running) {
         throw new UserErrorsAbort([
@@ -162,7 +167,7 @@ export class SweepResolver {
       });
       return sweep;
     });
-    if (outcome.result) sweepRunnerFor(context.dataSource, context.settings).wake();
+    if (outcome.result) context.services.sweeps.wake();
     return { sweep: outcome.result, preview: null, userErrors: outcome.userErrors };
   }
 
@@ -182,7 +187,7 @@ export class SweepResolver {
     @Ctx() context: GraphQLContext,
   ) {
     const outcome = await this.control(context, input, 'resume');
-    if (outcome.result) sweepRunnerFor(context.dataSource, context.settings).wake();
+    if (outcome.result) context.services.sweeps.wake();
     return outcome;
   }
 

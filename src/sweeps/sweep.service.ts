@@ -3,7 +3,7 @@ import { ActivationAttempt, DecisionOutcome } from '../activations/activation-at
 import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { RequestScope } from '../common/request-scope';
-import { CompiledRules, evaluatorFor } from '../decisions/evaluator';
+import { CompiledRules } from '../decisions/evaluator';
 import { evaluatePolicies } from '../decisions/engine/policy-evaluator';
 import { CompiledPolicy, isInForceAt } from '../decisions/engine/types';
 import { LOCK_REASON_PREFIX, recordStatusChange } from '../devices/device-status';
@@ -39,10 +39,14 @@ export interface SweepScope {
 const ACCEPTED = `(a."outcome" = '${DecisionOutcome.ALLOW}' OR NOT a."enforced")`;
 
 /** The policy and its rules, checked for the action; a user error names the field otherwise. */
-export async function sweepScope(manager: EntityManager, policyKey: string, action: SweepAction): Promise<SweepScope> {
+export async function sweepScope(
+  manager: EntityManager,
+  rules: CompiledRules,
+  policyKey: string,
+  action: SweepAction,
+): Promise<SweepScope> {
   const policy = await manager.findOneBy(Policy, { key: policyKey.trim() });
   if (!policy) throw new UserErrorsAbort([userError(['policyKey'], UserErrorCode.NOT_FOUND, 'no policy has this key')]);
-  const rules = await evaluatorFor(manager.connection).current();
   const now = Date.now();
   const speaking = rules.engine.policiesAt(now).find((compiled) => compiled.policyKey === policy.key);
   const inForce = speaking && isInForceAt(speaking, now) ? speaking : undefined;

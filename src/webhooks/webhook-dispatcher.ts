@@ -202,15 +202,3 @@ export class WebhookDispatcher extends BackgroundWorker {
       );
   }
 }
-
-const dispatchers = new WeakMap<DataSource, WebhookDispatcher>();
-
-/** The one dispatcher of a data source (one per server instance). */
-export function webhookDispatcherFor(dataSource: DataSource, settings: Settings, logger?: Logger): WebhookDispatcher {
-  let dispatcher = dispatchers.get(dataSource);
-  if (!dispatcher) {
-    dispatcher = new WebhookDispatcher(dataSource, settings, logger);
-    dispatchers.set(dataSource, dispatcher);
-  }
-  return dispatcher;
-}

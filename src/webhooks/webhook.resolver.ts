@@ -8,7 +8,7 @@ import { Device } from '../devices/device.entity';
 import { Partner } from '../partners/partner.entity';
 import { PartnerEvent } from './partner-event.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
-import { webhookDispatcherFor, deliveryBody } from './webhook-dispatcher';
+import { deliveryBody } from './webhook-dispatcher';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import {
   createWebhookEndpoint,
@@ -97,7 +97,7 @@ export class WebhookEndpointResolver {
     @Ctx() context: GraphQLContext,
   ) {
     const outcome = await runMutation(context, input, (manager) => redeliverWebhook(manager, context, input));
-    if (outcome.result) webhookDispatcherFor(context.dataSource, context.settings).wake();
+    if (outcome.result) context.services.webhooks.wake();
     return outcome;
   }
 

@@ -7,6 +7,8 @@ import { DatabaseSettings, Settings, readDatabaseSettings, readSettings } from '
 import { StatementCounter } from '../../src/db/statement-counter';
 import { createTemporaryDatabase } from '../../src/db/temporary-database';
 import { loadReferenceData } from '../../src/seeding/reference-data';
+import { Services } from '../../src/context';
+import { createServices } from '../../src/services';
 
 /**
  * A real, private database for one test file: a fresh SQLite file, or a fresh PostgreSQL database
@@ -16,6 +18,8 @@ export interface TestDatabase {
   dataSource: DataSource;
   settings: Settings;
   statements: StatementCounter;
+  /** The instance's long-lived services (made on first use, as main makes them), shared by the file's clients. */
+  readonly services: Services;
   close(): Promise<void>;
 }
 
@@ -44,11 +48,17 @@ export async function openTestDatabase(
   await dataSource.initialize();
   if (options.migrate !== false) await dataSource.runMigrations({ transaction: 'each' });
   if (options.migrate !== false && options.referenceData !== false) await loadReferenceData(dataSource, settings);
+  let services: Services | undefined;
   return {
     dataSource,
     settings,
     statements: statementCounterOf(dataSource),
+    get services() {
+      services ??= createServices(dataSource, settings);
+      return services;
+    },
     close: async () => {
+      await services?.close();
       if (dataSource.isInitialized) await dataSource.destroy();
       await cleanUp();
     },

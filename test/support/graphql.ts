@@ -51,13 +51,7 @@ export class GraphQLClient {
 
   async execute<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>> {
     const observation = { requestId: 'test-request', log: this.logger.child({ requestId: 'test-request' }) };
-    const contextValue = createContext(
-      this.database.dataSource,
-      this.database.settings,
-      'test-request',
-      this.viewer,
-      observation,
-    );
+    const contextValue = createContext(this.database.services, 'test-request', this.viewer, observation);
     const response = await this.apollo.executeOperation<T>({ query, variables }, { contextValue });
     if (response.body.kind !== 'single') throw new Error('incremental delivery is not used');
     return response.body.singleResult as GraphQLResult<T>;
