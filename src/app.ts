@@ -15,6 +15,7 @@ import { QueryLimitHooks, queryLimits } from './common/query-limits';
 import { Settings } from './config';
 import { serveConsole } from './console';
 import { GraphQLContext, Services, createContext } from './context';
+import { graphqlOverHttpPlugin } from './graphql-over-http';
 import { createServices } from './services';
 import { ideForBrowsers, serveIdeAssets } from './ide';
 import { isDatabaseUnavailable } from './ops/database-errors';
@@ -69,12 +70,23 @@ export async function createApolloServer(
     // catches SIGTERM and SIGINT itself outside NODE_ENV=test and re-raises them after its own stop,
     // killing the process with 143 before the database is closed.
     stopOnTerminationSignals: false,
+    // Queries over GET too (Apollo refuses mutations there), keeping Apollo's CSRF prevention: a
+    // request must carry a header a browser cannot send cross-site without a CORS preflight, which
+    // this server never grants. The API key's Authorization header is one (every request but
+    // introspection carries it), so GET works for clients with a key; a bare GET is refused (400).
+    // The first two are Apollo's recommended headers.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
+    // The token limit is graphql-js's own, so a document over it is a parse failure
+    // (GRAPHQL_PARSE_FAILED, 400) like a syntax error: graphql-armor's token plugin threw inside an
+    // Apollo hook and answered 500.
+    parseOptions: { maxTokens: settings.limits.maxTokens },
     // Batches are accepted, up to MAX_BATCH_SIZE operations (capBatches).
     allowBatchedHttpRequests: true,
     validationRules: limits.validationRules,
     // The IDE is our own page, served from node_modules; Apollo's landing page would load a CDN.
     plugins: [
       observationPlugin,
+      graphqlOverHttpPlugin,
       ...limits.plugins,
       ApolloServerPluginLandingPageDisabled(),
       // Responses depend on the caller's key and are never cached: the default cache-control plugin

@@ -185,7 +185,7 @@ function batchCostLimit(settings: Settings, schemaOf: () => GraphQLSchema | unde
   };
 }
 
-/** Depth, aliases, directives and tokens through graphql-armor; cost through our estimator. */
+/** Depth, aliases and directives through graphql-armor; cost through our estimator. */
 export type QueryLimitHooks = ReturnType<typeof queryLimits>;
 
 export function queryLimits(settings: Settings) {
@@ -194,7 +194,9 @@ export function queryLimits(settings: Settings) {
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, exposeLimits: true },
     maxAliases: { n: limits.maxAliases, exposeLimits: true },
     maxDirectives: { n: limits.maxDirectives, exposeLimits: true },
-    maxTokens: { n: limits.maxTokens, exposeLimits: true },
+    // Tokens are counted by graphql-js's parser (Apollo's parseOptions): graphql-armor's token plugin
+    // parses in an Apollo hook whose errors (syntax errors too) become HTTP 500.
+    maxTokens: { enabled: false },
     // graphql-armor's own cost limit ignores page sizes; ours multiplies by them.
     costLimit: { enabled: false },
     // "Did you mean …" would describe the schema to a caller that may not introspect it.

@@ -6,6 +6,7 @@ import { GraphQLContext } from '../context';
 import { isDatabaseUnavailable } from './database-errors';
 import { Logger } from './logger';
 import { graphqlRequests, httpRequests } from './metrics';
+import { APPLICATION_JSON, responseMediaType } from '../graphql-over-http';
 
 /** What one request did, filled in as it goes and logged as one line when it ends. */
 export interface RequestObservation {
@@ -106,21 +107,42 @@ export const observationPlugin: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
-/** Failures outside GraphQL (authentication reaching a database that is down): JSON with a code, never a stack. */
+/**
+ * Failures outside GraphQL, as JSON with a code and never a stack: a body the JSON parser refused
+ * (GRAPHQL_PARSE_FAILED, 400) and other requests refused before GraphQL (BAD_REQUEST) are the
+ * client's mistakes, logged at warn without a stack or the body; a database that is down is 503;
+ * anything else is a fault, logged with its stack.
+ */
 export function errorResponses(logger: Logger): ErrorRequestHandler {
   return (error, request, response, _next) => {
     const log = request.observation?.log ?? logger;
     const unavailable = isDatabaseUnavailable(error);
+    const status = unavailable ? 503 : ((error as { status?: number }).status ?? 500);
+    // body-parser's errors: `type` says what was wrong with the body.
+    const bodyError = (error as { type?: string }).type;
+    const clientError = !unavailable && status >= 400 && status < 500;
+    const code = unavailable
+      ? 'DATABASE_UNAVAILABLE'
+      : bodyError === 'entity.parse.failed'
+        ? 'GRAPHQL_PARSE_FAILED'
+        : clientError
+          ? 'BAD_REQUEST'
+          : 'INTERNAL_SERVER_ERROR';
     if (unavailable) log.warn({ error: (error as Error).message }, 'database unavailable');
+    // The parser's message can quote the body (coordinates, secrets): the log names the kind only.
+    else if (clientError) log.warn({ code, reason: bodyError ?? 'refused' }, 'request refused before GraphQL');
     else log.error({ error: error instanceof Error ? error.stack : String(error) }, 'unexpected error');
     if (response.headersSent) return;
-    const status = unavailable ? 503 : ((error as { status?: number }).status ?? 500);
-    const code = unavailable ? 'DATABASE_UNAVAILABLE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
     const message = unavailable
       ? 'the database is unavailable; retry shortly'
-      : status < 500
-        ? (error as Error).message
-        : 'Internal server error';
-    response.status(status).json({ errors: [{ message, extensions: { code } }] });
+      : code === 'GRAPHQL_PARSE_FAILED'
+        ? `the request body is not valid JSON: ${(error as Error).message}`
+        : clientError
+          ? (error as Error).message
+          : 'Internal server error';
+    response
+      .status(status)
+      .type(responseMediaType(request.headers.accept) ?? APPLICATION_JSON)
+      .send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
   };
 }
