@@ -1,38 +1,26 @@
 import { lookup } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { BlockList, LookupFunction, isIP } from 'node:net';
+import { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
+import ipaddr from 'ipaddr.js';
 import { WebhookSettings } from '../config';
 
-/** Addresses a partner's URL may not lead to: this service's own network (SSRF). */
-const privateAddresses = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-] as const) {
-  privateAddresses.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::1', 128],
-  ['::', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-] as const) {
-  privateAddresses.addSubnet(network, prefix, 'ipv6');
+/**
+ * Whether an address is public unicast, the only kind a partner's endpoint may have: everything else
+ * (loopback, private, carrier-grade NAT, link-local, multicast, broadcast, benchmarking 198.18.0.0/15,
+ * documentation and reserved blocks, unique-local, and IPv6 forms that carry or translate to another
+ * address — NAT64 64:ff9b::/96, 6to4 2002::/16, Teredo, SIIT) could reach this service's own network
+ * (SSRF). ipaddr.js keeps the IANA special-purpose registries; an IPv4-mapped IPv6 address is the
+ * IPv4 address it maps.
+ */
+export function isPublicUnicast(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  const parsed = ipaddr.process(address);
+  return parsed.range() === 'unicast';
 }
 
-export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  return family !== 0 && privateAddresses.check(address, family === 6 ? 'ipv6' : 'ipv4');
-}
-
-/** What is wrong with an endpoint URL, or null: HTTPS, a host, no credentials, no private literal address. */
+/** What is wrong with an endpoint URL, or null: HTTPS, a host, no credentials, no literal address that is not public. */
 export function endpointUrlProblem(url: string, settings: WebhookSettings): string | null {
   let parsed: URL;
   try {
@@ -42,9 +30,14 @@ export function endpointUrlProblem(url: string, settings: WebhookSettings): stri
   }
   if (parsed.protocol !== 'https:') return 'url must use https';
   if (parsed.username || parsed.password) return 'url must not carry credentials';
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (!settings.allowPrivateAddresses && (host === 'localhost' || isPrivateAddress(host)))
-    return 'url must not point to a loopback or private address';
+  // Brackets of an IPv6 literal and the root's trailing dot (`localhost.` is localhost) are not part of the name.
+  const host = parsed.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
+  if (settings.allowPrivateAddresses) return null;
+  if (host === 'localhost' || host.endsWith('.localhost')) return 'url must not point to a loopback or private address';
+  if (ipaddr.isValid(host) && !isPublicUnicast(host)) return 'url must not point to a loopback or private address';
   return null;
 }
 
@@ -61,12 +54,13 @@ export class WebhookTransport {
 
   constructor(private readonly settings: WebhookSettings) {
     this.ca = settings.caFile ? [...rootCertificates, readFileSync(settings.caFile, 'utf8')] : undefined;
-    // A name that resolves to a private address is refused at connection time too (DNS can change).
+    // A name that resolves to an address that is not public is refused at connection time too (DNS
+    // can change); a literal address is checked again by `post` before every try.
     this.lookup = (hostname, options, callback) =>
       lookup(hostname, options, (error, address, family) => {
         if (error) return callback(error, address, family);
         const addresses = Array.isArray(address) ? address.map((entry) => entry.address) : [address];
-        if (!settings.allowPrivateAddresses && addresses.some((entry) => isPrivateAddress(entry)))
+        if (!settings.allowPrivateAddresses && addresses.some((entry) => !isPublicUnicast(entry)))
           return callback(new Error(`${hostname} resolves to a private address`), address, family);
         callback(null, address, family);
       });
