@@ -49,6 +49,7 @@ export interface Settings {
   /** Whether the schema can be introspected (the IDE needs it). */
   introspection: boolean;
   privacy: PrivacySettings;
+  evidence: EvidenceSettings;
   logLevel: LogLevel;
   sweeps: SweepSettings;
   webhooks: WebhookSettings;
@@ -107,6 +108,14 @@ export interface PrivacySettings {
   storedCoordinateDecimals: number;
   /** Raw signals older than this many days are purged, keeping each decision; 0 keeps them for ever. */
   signalRetentionDays: number;
+}
+
+/** How far the decision trusts a fix (see the README's decision table). */
+export interface EvidenceSettings {
+  /** STALE_FIX_MINUTES: a fix taken longer than this before the attempt does not decide. */
+  staleFixMinutes: number;
+  /** IMPOSSIBLE_TRAVEL_KMH: a fix implying a faster speed from the device's neighbouring fix cannot ALLOW. */
+  impossibleTravelKmh: number;
 }
 
 export class ConfigurationError extends Error {}
@@ -196,6 +205,22 @@ function readRedisUrl(env: NodeJS.ProcessEnv): string | undefined {
   return url;
 }
 
+/** Read apart from the rest: the evaluator compiles the engine with them. */
+export function readEvidenceSettings(env: NodeJS.ProcessEnv = process.env): EvidenceSettings {
+  return {
+    staleFixMinutes: readInteger('STALE_FIX_MINUTES', 60, 1, 10_080, env),
+    impossibleTravelKmh: readInteger('IMPOSSIBLE_TRAVEL_KMH', 1_000, 100, 100_000, env),
+  };
+}
+
+/** Read apart from the rest: the decision store rounds and reads stored fixes with them. */
+export function readPrivacySettings(env: NodeJS.ProcessEnv = process.env): PrivacySettings {
+  return {
+    storedCoordinateDecimals: readInteger('GPS_STORED_DECIMALS', 4, 0, 7, env),
+    signalRetentionDays: readInteger('SIGNAL_RETENTION_DAYS', 365, 0, 36_500, env),
+  };
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const integer = (name: string, fallback: number, min: number, max: number) =>
     readInteger(name, fallback, min, max, env);
@@ -227,10 +252,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     redisUrl: readRedisUrl(env),
     introspection: readBoolean('GRAPHQL_INTROSPECTION', true, env),
-    privacy: {
-      storedCoordinateDecimals: integer('GPS_STORED_DECIMALS', 4, 0, 7),
-      signalRetentionDays: integer('SIGNAL_RETENTION_DAYS', 365, 0, 36_500),
-    },
+    privacy: readPrivacySettings(env),
+    evidence: readEvidenceSettings(env),
     logLevel: readLogLevel(env),
     sweeps: {
       batchSize: integer('SWEEP_BATCH_SIZE', 200, 1, 10_000),

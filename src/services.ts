@@ -19,7 +19,10 @@ export function createServices(
   settings: Settings,
   logger: Logger = createLogger(settings.logLevel),
 ): Services {
-  const evaluator = new Evaluator(dataSource, { maxGpsAccuracyMeters: settings.maxGpsAccuracyMeters });
+  const evaluator = new Evaluator(dataSource, {
+    maxGpsAccuracyMeters: settings.maxGpsAccuracyMeters,
+    evidence: settings.evidence,
+  });
   const sweeps = new SweepRunner(dataSource, settings, evaluator, logger);
   const webhooks = new WebhookDispatcher(dataSource, settings, logger);
   const limiter = createRequestLimiter(settings, logger);
@@ -27,7 +30,7 @@ export function createServices(
     dataSource,
     settings,
     evaluator,
-    decisionStore: new DecisionStore(dataSource),
+    decisionStore: new DecisionStore(dataSource, settings.privacy.storedCoordinateDecimals),
     authenticator: new ApiKeyAuthenticator(dataSource, settings.adminKey, (message) => logger.error(message)),
     limiter,
     sweeps,

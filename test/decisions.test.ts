@@ -100,7 +100,8 @@ describe('decideActivation', () => {
   });
 
   it('keeps a locked device locked on later attempts anywhere, and falls back to English', async () => {
-    const result = await decide({ imei: imei(1), locale: 'xx', signals: BERLIN });
+    // A German network, not a Berlin fix: a fix seconds after the Havana one would be impossible travel.
+    const result = await decide({ imei: imei(1), locale: 'xx', signals: { sim: { mcc: '262', mnc: '01' } } });
     expect(result.decision).toMatchObject({ outcome: 'LOCK', enforced: true, region: { code: 'DE' } });
     expect(result.decision.reasonCodes[0]).toBe('DEVICE_ALREADY_LOCKED');
     expect(result.decision.lockMessage).toMatch(/^The manufacturer's policy/);

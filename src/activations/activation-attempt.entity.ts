@@ -9,7 +9,15 @@ import { jsonType, timestampType } from '../db/column-types';
 
 /** The evidence of a decision as stored with its attempt (plain JSON, stable field names). */
 export interface StoredExplanation {
-  signals: { source: string; regionCode: string | null; usable: boolean; finding: string; detail: string }[];
+  signals: {
+    source: string;
+    regionCode: string | null;
+    usable: boolean;
+    finding: string;
+    detail: string;
+    /** How the signal was read (the engine's SignalAssessment); missing on attempts decided before fixes were judged. */
+    assessment?: string;
+  }[];
   policies: { policyVersionId: number; policyKey: string; finding: string; detail: string }[];
 }
 export enum DecisionOutcome {
@@ -29,11 +37,22 @@ registerEnumType(DecisionOutcome, {
 
 export enum RegionSource {
   GPS = 'GPS',
+  CELL = 'CELL',
   SIM = 'SIM',
   IP = 'IP',
   NONE = 'NONE',
 }
-registerEnumType(RegionSource, { name: 'RegionSource', description: 'Which signal the resolved region came from.' });
+registerEnumType(RegionSource, {
+  name: 'RegionSource',
+  description: 'Which signal the resolved region came from.',
+  valuesConfig: {
+    GPS: { description: 'A usable GPS fix (not mocked, not stale, accurate enough, no impossible travel).' },
+    CELL: { description: "The serving cell's network: where the radio is attached now." },
+    SIM: { description: "The SIM's home network: where the card was issued." },
+    IP: { description: 'The country of the client IP address; never locks on its own.' },
+    NONE: { description: 'No usable signal.' },
+  },
+});
 
 // Each signal class is both the output type and the input of decideActivation (`…Input`).
 @ObjectType({ description: 'A satellite position fix reported by the device.' })
@@ -47,6 +66,38 @@ export class GeoPoint {
 
   @Field(() => Float, { nullable: true, description: 'Horizontal accuracy radius in metres, when known.' })
   accuracyMeters?: number | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      "Timestamp when the fix was taken (the attempt's occurredAt when missing). A fix taken more than STALE_FIX_MINUTES (60 by default) before occurredAt is stale: kept as evidence, never deciding. May lie at most 5 minutes after occurredAt (clock skew).",
+  })
+  fixedAt?: Date | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Indicates the OS reported the fix as coming from a mock location provider (Android `Location.isMock()` / `isFromMockProvider()`). A mocked fix neither decides nor clears; the decision carries GPS_MOCKED.',
+  })
+  mock?: boolean | null;
+}
+
+@ObjectType({
+  description: 'The mobile network the radio was attached to (MCC and MNC only: no cell or tower identity).',
+})
+@InputType('CellInput', {
+  description:
+    "The serving network the radio is attached to: where the phone is now, unlike the SIM's home network. MCC and MNC only (no cell identity is accepted or kept).",
+})
+export class CellInfo {
+  @Field({ description: 'Mobile country code of the serving network (3 digits).' })
+  mcc: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Mobile network code of the serving network (2 or 3 digits), when known.',
+  })
+  mnc?: string | null;
 }
 
 @ObjectType({ description: "The SIM card's network identity." })
@@ -69,6 +120,13 @@ export class ActivationSignals {
     description: 'GPS fix, when the device had one, rounded to the stored precision. Not shown to partners.',
   })
   gps?: GeoPoint | null;
+
+  @Field(() => CellInfo, {
+    nullable: true,
+    description:
+      'The serving network (MCC and MNC), when the radio was attached to one. Ranks after a usable fix and before the SIM.',
+  })
+  cell?: CellInfo | null;
 
   @Field(() => SimInfo, { nullable: true, description: 'SIM network identity, when a SIM was present.' })
   sim?: SimInfo | null;
@@ -144,6 +202,17 @@ export class ActivationAttempt extends Node {
       'Timestamp when the raw signals were purged under the retention setting (the decision and its evidence stay); null while they are kept.',
   })
   signalsPurgedAt: Date | null;
+
+  /**
+   * When the attempt's fix was taken, if the fix was usable evidence (not mocked, stale, inaccurate
+   * or impossible travel): the travel rule compares later and earlier attempts with it.
+   */
+  @Column({ type: timestampType, nullable: true })
+  usableFixAt: Date | null;
+
+  /** The fastest speed (km/h) the fix implied from the device's neighbouring fixes when decided; null when none was near. */
+  @Column({ type: 'double precision', nullable: true })
+  fixSpeedKmh: number | null;
 
   @Column({ type: 'integer', nullable: true })
   resolvedRegionId: number | null;

@@ -7,7 +7,7 @@ const BATCH_SIZE = 2_000;
 const DAY_MILLISECONDS = 86_400_000;
 
 /**
- * Erases the raw signals (GPS fix, SIM network, IP country) of attempts older than the retention
+ * Erases the raw signals (GPS fix, serving network, SIM network, IP country) of attempts older than the retention
  * period. What the decision was stays: resolved region, source, outcome, policy version, reason
  * codes and the evidence, which names regions and findings but no coordinates. Returns how many
  * attempts were purged. Safe to run on several instances at once: each row is purged once.
@@ -32,7 +32,7 @@ export async function purgeExpiredSignals(
     const result = await repository
       .createQueryBuilder()
       .update(ActivationAttempt)
-      .set({ signals: { gps: null, sim: null, ipCountry: null }, signalsPurgedAt: now })
+      .set({ signals: { gps: null, cell: null, sim: null, ipCountry: null }, signalsPurgedAt: now })
       .whereInIds(batch.map((row) => row.id))
       .andWhere({ signalsPurgedAt: IsNull() })
       .execute();

@@ -2,7 +2,6 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Pool, PoolClient } from 'pg';
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import { orderByKeys } from '../common/loaders';
 import { ActivationAttempt } from '../activations/activation-attempt.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { AuditEventRow } from '../audit/audit.service';
@@ -12,6 +11,9 @@ import { onSqliteConnection } from '../db/transactions';
 import { Device, DeviceStatus } from '../devices/device.entity';
 import { DeviceStatusChange, DeviceStatusChangeRow } from '../devices/device-status-change.entity';
 import { PartnerEvent, PartnerEventRow } from '../webhooks/partner-event.entity';
+import { readPrivacySettings } from '../config';
+import { TRAVEL_WINDOW_MS } from './engine/travel';
+import { NeighbourFix } from './engine/types';
 
 /** What a decision needs to know about the device. */
 export interface DeviceForDecision {
@@ -22,6 +24,19 @@ export interface DeviceForDecision {
   activatedAt: Date | null;
   /** The policy version of the attempt that locked the device, when it is locked. */
   lockedByVersionId: number | null;
+  /** The usable fixes of the attempts just before and just after the one being decided, in occurredAt order. */
+  neighbourFixes: NeighbourFix[];
+}
+
+/** Neighbours further than this from the attempt (in occurredAt) are not read: the travel rule looks back and ahead one day. */
+const NEIGHBOUR_WINDOW_MS = TRAVEL_WINDOW_MS;
+
+/**
+ * How far a stored coordinate may lie from the fix it was rounded from: half a unit of the last
+ * kept decimal on each axis, at most about 111 km per degree, as a diagonal.
+ */
+export function roundingUncertaintyMeters(decimals: number): number {
+  return 0.5 * 10 ** -decimals * 111_320 * Math.SQRT2;
 }
 
 export type AttemptRow = Omit<ActivationAttempt, 'id' | 'globalId'>;
@@ -43,6 +58,8 @@ const DEVICE_PROPERTIES = ['id', 'status', 'modelId', 'partnerId', 'activatedAt'
 const ATTEMPT_PROPERTIES = [
   'deviceId',
   'occurredAt',
+  'usableFixAt',
+  'fixSpeedKmh',
   'receivedAt',
   'signals',
   'resolvedRegionId',
@@ -97,27 +114,63 @@ export class DecisionStore {
   private readonly insertEvent: ReturnType<EntityStatements<PartnerEvent>['insert']>;
   private readonly sqliteStatements = new Map<string, BetterSqlite3.Statement>();
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    /** GPS_STORED_DECIMALS: how the neighbouring fixes this store reads were rounded when stored. */
+    storedCoordinateDecimals = readPrivacySettings({}).storedCoordinateDecimals,
+  ) {
+    this.storedFixRounding = roundingUncertaintyMeters(storedCoordinateDecimals);
     this.devices = new EntityStatements(dataSource, Device);
     this.attempts = new EntityStatements(dataSource, ActivationAttempt);
     this.auditEvents = new EntityStatements(dataSource, AuditEvent);
     const d = (property: (typeof DEVICE_PROPERTIES)[number]) => `d.${this.devices.column(property)} AS "${property}"`;
-    this.findDeviceSql =
-      `SELECT ${DEVICE_PROPERTIES.map(d).join(', ')}, a.${this.attempts.column('policyVersionId')} AS "lockedByVersionId" ` +
+    const attempt = (property: keyof ActivationAttempt & string) => this.attempts.column(property);
+    // The device's neighbouring usable fixes come with it, in the same statement: the attempt just
+    // before and just after this one in occurredAt order (a late attempt has both), found through
+    // the (deviceId, occurredAt) index. `at`, `from` and `until` are the attempt's instant and the
+    // window around it, as SQL expressions.
+    const neighbour = (alias: string, at: string, bound: string, before: boolean) =>
+      `LEFT JOIN "${this.attempts.table}" ${alias} ON ${alias}."id" = (SELECT x."id" FROM "${this.attempts.table}" x ` +
+      `WHERE x.${attempt('deviceId')} = d."id" AND x.${attempt('usableFixAt')} IS NOT NULL ` +
+      (before
+        ? `AND x.${attempt('occurredAt')} <= ${at} AND x.${attempt('occurredAt')} >= ${bound} ORDER BY x.${attempt('occurredAt')} DESC, x."id" DESC LIMIT 1)`
+        : `AND x.${attempt('occurredAt')} > ${at} AND x.${attempt('occurredAt')} <= ${bound} ORDER BY x.${attempt('occurredAt')} ASC, x."id" ASC LIMIT 1)`);
+    const columns = (at: string, from: string, until: string) =>
+      `SELECT ${DEVICE_PROPERTIES.map(d).join(', ')}, a.${attempt('policyVersionId')} AS "lockedByVersionId", ` +
+      `p.${attempt('signals')} AS "previousSignals", p.${attempt('usableFixAt')} AS "previousFixAt", ` +
+      `n.${attempt('signals')} AS "nextSignals", n.${attempt('usableFixAt')} AS "nextFixAt" ` +
       `FROM "${this.devices.table}" d LEFT JOIN "${this.attempts.table}" a ON a."id" = d.${this.devices.column('lockedByAttemptId')} ` +
-      `WHERE d.${this.devices.column('imei')} = ${this.devices.placeholder(1)}`;
-    this.findDevicesSql = this.findDeviceSql
-      .replace(' FROM ', `, d.${this.devices.column('imei')} AS "imei" FROM `)
-      .replace(/= \$1$/, '= ANY($1)');
+      `${neighbour('p', at, from, true)} ${neighbour('n', at, until, false)} `;
+    this.findDeviceSql = `${columns('@at', '@from', '@until')}WHERE d.${this.devices.column('imei')} = @imei`;
+    // PostgreSQL: the lookups of concurrent decisions in one statement, one row per (IMEI, instant) pair.
+    this.findDevicesSql = `${columns(
+      'k.at',
+      "k.at - interval '1 millisecond' * $3",
+      "k.at + interval '1 millisecond' * $3",
+    )
+      .replace('SELECT ', 'SELECT k.ordinality AS "key", ')
+      .replace(
+        ` FROM "${this.devices.table}" d `,
+        ` FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS k(imei, at, ordinality) ` +
+          `JOIN "${this.devices.table}" d ON d.${this.devices.column('imei')} = k.imei `,
+      )}`;
     this.insertAttempt = this.attempts.insert(ATTEMPT_PROPERTIES);
     this.insertAudit = this.auditEvents.insert(AUDIT_PROPERTIES);
     this.insertStatusChange = new EntityStatements(dataSource, DeviceStatusChange).insert(STATUS_CHANGE_PROPERTIES);
     this.insertEvent = new EntityStatements(dataSource, PartnerEvent).insert(EVENT_PROPERTIES);
   }
 
-  async findDevice(imei: string): Promise<DeviceForDecision | null> {
-    if (this.devices.postgres) return this.devicesByImei.load(imei);
-    const raw = this.sqlite(this.findDeviceSql).get(imei);
+  /** The device as a decision at `occurredAt` needs it, with its neighbouring fixes; null when no device has the IMEI. */
+  async findDevice(imei: string, occurredAt: Date): Promise<DeviceForDecision | null> {
+    if (this.devices.postgres) return this.devicesByImei.load({ imei, occurredAt });
+    const instant = (milliseconds: number) => this.attempts.persisted('occurredAt', new Date(milliseconds));
+    const at = occurredAt.getTime();
+    const raw = this.sqlite(this.findDeviceSql).get({
+      imei,
+      at: instant(at),
+      from: instant(at - NEIGHBOUR_WINDOW_MS),
+      until: instant(at + NEIGHBOUR_WINDOW_MS),
+    });
     return raw ? this.deviceOf(raw as Record<string, unknown>) : null;
   }
 
@@ -125,28 +178,50 @@ export class DecisionStore {
    * On PostgreSQL the lookups of concurrent decisions share one round trip. Process-wide and
    * without a cache: each lookup reads the device as it is now.
    */
-  private readonly devicesByImei = new DataLoader<string, DeviceForDecision | null>(
-    async (imeis) => {
+  private readonly devicesByImei = new DataLoader<{ imei: string; occurredAt: Date }, DeviceForDecision | null>(
+    async (keys) => {
       const { rows } = await this.pool.query({
         name: 'decision_find_devices',
         text: this.findDevicesSql,
-        values: [imeis],
+        values: [keys.map((key) => key.imei), keys.map((key) => key.occurredAt), NEIGHBOUR_WINDOW_MS],
       });
-      const devices = rows.map((row: Record<string, unknown>) => ({
-        imei: row.imei as string,
-        device: this.deviceOf(row),
-      }));
-      return orderByKeys(imeis, devices, (entry) => entry.imei).map((entry) => entry?.device ?? null);
+      const devices = keys.map((): DeviceForDecision | null => null);
+      for (const row of rows as Record<string, unknown>[]) devices[Number(row.key) - 1] = this.deviceOf(row);
+      return devices;
     },
     { cache: false, maxBatchSize: MAX_ROWS_PER_INSERT, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
   );
 
   private deviceOf(row: Record<string, unknown>): DeviceForDecision {
     return {
-      ...(this.devices.hydrate(row, DEVICE_PROPERTIES) as Omit<DeviceForDecision, 'lockedByVersionId'>),
+      ...(this.devices.hydrate(row, DEVICE_PROPERTIES) as Omit<
+        DeviceForDecision,
+        'lockedByVersionId' | 'neighbourFixes'
+      >),
       lockedByVersionId: row.lockedByVersionId == null ? null : Number(row.lockedByVersionId),
+      neighbourFixes: [
+        this.neighbourFix(row.previousSignals, row.previousFixAt),
+        this.neighbourFix(row.nextSignals, row.nextFixAt),
+      ].filter((fix): fix is NeighbourFix => fix !== null),
     };
   }
+
+  /** A neighbour's stored fix (its signals may have been purged since: then it has none). */
+  private neighbourFix(signals: unknown, fixedAt: unknown): NeighbourFix | null {
+    if (signals == null || fixedAt == null) return null;
+    const stored = this.attempts.hydrate({ signals, usableFixAt: fixedAt }, ['signals', 'usableFixAt']);
+    const gps = stored.signals?.gps;
+    if (!gps || !stored.usableFixAt) return null;
+    return {
+      latitude: gps.latitude,
+      longitude: gps.longitude,
+      fixedAt: stored.usableFixAt.getTime(),
+      uncertaintyMeters: (gps.accuracyMeters ?? 0) + this.storedFixRounding,
+    };
+  }
+
+  /** Stored coordinates are rounded (personal data): a neighbour's position is known to this much less. */
+  private readonly storedFixRounding: number;
 
   /**
    * Inserts the attempt and applies its consequences atomically; returns the attempt's id. A

@@ -80,6 +80,6 @@ export class AttemptExplanationResolver {
     description: 'The evidence the decision rests on; null for attempts recorded without it (generated data).',
   })
   explanation(@Root() attempt: ActivationAttempt): DecisionExplanation | null {
-    return attempt.explanation ? explanationForClients(attempt.explanation) : null;
+    return attempt.explanation ? explanationForClients(attempt.explanation, attempt) : null;
   }
 }

@@ -19,6 +19,7 @@ import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { PartnerEventType } from '../webhooks/partner-event.entity';
 import { partnerEventRow } from '../webhooks/partner-events';
 import { lockMessageFor } from '../policies/lock-message';
+import { fixInstant } from './engine/signal-readers';
 import { Decision } from './engine/types';
 import { isUniqueViolation } from '../common/db-errors';
 import { decisionLatency, decisions as decisionMetrics } from '../ops/metrics';
@@ -36,8 +37,20 @@ export interface DecisionServices {
 /** Deciding reads device models (a model the rules do not know yet) and policy versions (lock messages). */
 export type DecisionScope = ScopeWithLoaders<DeviceModelLoaders & PolicyLoaders>;
 
-/** How far in the future an occurredAt may lie (clock skew between phone, gateway and server). */
+/**
+ * How far in the future an occurredAt may lie (clock skew between phone, gateway and server), and
+ * how far after occurredAt a fix may have been taken (the phone's GPS clock against the gateway's).
+ */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** An MCC and MNC as the network tables know them; the same rule for the SIM and the serving cell. */
+function checkNetworkCode(field: 'sim' | 'cell', code: { mcc: string; mnc?: string | null }, errors: UserError[]) {
+  if (!/^\d{3}$/.test(code.mcc))
+    errors.push(userError(['signals', field, 'mcc'], UserErrorCode.INVALID, 'mcc must be 3 digits'));
+  if (code.mnc != null && !/^\d{2,3}$/.test(code.mnc)) {
+    errors.push(userError(['signals', field, 'mnc'], UserErrorCode.INVALID, 'mnc must be 2 or 3 digits'));
+  }
+}
 
 /** Every problem with the input, each naming its field; nothing is decided or written when any exists. */
 export function checkDecideInput(input: DecideActivationInput, now: Date): UserError[] {
@@ -56,7 +69,7 @@ export function checkDecideInput(input: DecideActivationInput, now: Date): UserE
   if (input.locale != null && !/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/.test(input.locale)) {
     errors.push(userError(['locale'], UserErrorCode.INVALID, 'locale must be a language tag such as "ru" or "pt-BR"'));
   }
-  const { gps, sim, ipCountry } = input.signals;
+  const { gps, cell, sim, ipCountry } = input.signals;
   if (gps) {
     if (!Number.isFinite(gps.latitude) || gps.latitude < -90 || gps.latitude > 90) {
       errors.push(userError(['signals', 'gps', 'latitude'], UserErrorCode.INVALID, 'latitude must be from -90 to 90'));
@@ -71,14 +84,19 @@ export function checkDecideInput(input: DecideActivationInput, now: Date): UserE
         userError(['signals', 'gps', 'accuracyMeters'], UserErrorCode.INVALID, 'accuracyMeters must not be negative'),
       );
     }
-  }
-  if (sim) {
-    if (!/^\d{3}$/.test(sim.mcc))
-      errors.push(userError(['signals', 'sim', 'mcc'], UserErrorCode.INVALID, 'mcc must be 3 digits'));
-    if (sim.mnc != null && !/^\d{2,3}$/.test(sim.mnc)) {
-      errors.push(userError(['signals', 'sim', 'mnc'], UserErrorCode.INVALID, 'mnc must be 2 or 3 digits'));
+    const occurredAt = input.occurredAt ?? now;
+    if (gps.fixedAt && gps.fixedAt.getTime() > occurredAt.getTime() + MAX_CLOCK_SKEW_MS) {
+      errors.push(
+        userError(
+          ['signals', 'gps', 'fixedAt'],
+          UserErrorCode.INVALID,
+          `fixedAt must not lie more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes after occurredAt (clock skew allowance)`,
+        ),
+      );
     }
   }
+  if (cell) checkNetworkCode('cell', cell, errors);
+  if (sim) checkNetworkCode('sim', sim, errors);
   if (ipCountry != null && !/^[A-Za-z]{2}$/.test(ipCountry)) {
     errors.push(
       userError(['signals', 'ipCountry'], UserErrorCode.INVALID, 'ipCountry must be an ISO 3166-1 alpha-2 code'),
@@ -103,15 +121,15 @@ export async function decideFor(
   now: Date,
   compiledRules?: Promise<CompiledRules>,
 ): Promise<DecisionWork> {
+  const occurredAt = input.occurredAt ?? now;
   const [device, rules] = await Promise.all([
-    services.decisionStore.findDevice(input.imei),
+    services.decisionStore.findDevice(input.imei, occurredAt),
     compiledRules ?? services.evaluator.current(),
   ]);
   if (!device)
     throw new UserErrorsAbort([
       userError(['imei'], UserErrorCode.NOT_FOUND, `no device is registered with imei ${input.imei}`),
     ]);
-  const occurredAt = input.occurredAt ?? now;
   const decision = rules.engine.decide(
     input.signals,
     {
@@ -121,6 +139,7 @@ export async function decideFor(
       partnerId: device.partnerId,
       locked: device.status === DeviceStatus.LOCKED,
       lockedByVersionId: device.status === DeviceStatus.LOCKED ? device.lockedByVersionId : null,
+      neighbourFixes: device.neighbourFixes,
     },
     occurredAt,
   );
@@ -149,16 +168,39 @@ export async function decisionOfAttempt(
     policyVersionId: attempt.policyVersionId,
     reasonCodes: attempt.reasonCodes,
     lockMessage: version ? lockMessageFor(version, locale) : null,
-    explanation: explanationForClients(attempt.explanation),
+    explanation: explanationForClients(attempt.explanation, attempt),
   });
 }
 
-/** A fix as it is kept: the decision used every digit, the record keeps `decimals` (personal data). */
+/**
+ * A fix as it is kept: the decision used every digit, the record keeps `decimals` (personal data),
+ * with when it was taken and whether it was mocked (evidence a reviewer and a replay need).
+ */
 function storedFix(gps: GeoPoint | null | undefined, decimals: number): GeoPoint | null {
   if (!gps) return null;
   const round = (degrees: number) => Number(degrees.toFixed(decimals));
-  return { latitude: round(gps.latitude), longitude: round(gps.longitude), accuracyMeters: gps.accuracyMeters ?? null };
+  return {
+    latitude: round(gps.latitude),
+    longitude: round(gps.longitude),
+    accuracyMeters: gps.accuracyMeters ?? null,
+    ...(gps.fixedAt ? { fixedAt: gps.fixedAt } : {}),
+    ...(gps.mock != null ? { mock: gps.mock } : {}),
+  };
 }
+
+/** How the decision read the fix: when it was usable evidence, its instant; the speed it implied, if it was checked. */
+function fixFacts(work: DecisionWork, gps: GeoPoint | null | undefined) {
+  const reading = work.decision.readings.find((candidate) => candidate.source === 'GPS');
+  const speed = reading?.speedKmh;
+  return {
+    usableFixAt: gps && reading?.assessment === 'USABLE' ? new Date(fixInstant(gps, work.occurredAt.getTime())) : null,
+    // "Infinitely fast" (two places at once) is kept as a finite number both databases store.
+    fixSpeedKmh: speed === undefined ? null : Math.min(speed, MAX_STORED_SPEED_KMH),
+  };
+}
+
+/** Far beyond any IMPOSSIBLE_TRAVEL_KMH setting. */
+const MAX_STORED_SPEED_KMH = 1e9;
 
 /** The attempt row a decision becomes. */
 export function attemptRow(
@@ -174,9 +216,12 @@ export function attemptRow(
     receivedAt,
     signals: {
       gps: storedFix(input.signals.gps, privacy.storedCoordinateDecimals),
+      // Only the network's MCC and MNC are accepted and kept (no cell identity: personal data).
+      cell: input.signals.cell ? { mcc: input.signals.cell.mcc, mnc: input.signals.cell.mnc ?? null } : null,
       sim: input.signals.sim ?? null,
       ipCountry: input.signals.ipCountry?.toUpperCase() ?? null,
     },
+    ...fixFacts(work, input.signals.gps),
     resolvedRegionId: work.regionId,
     regionSource: decision.regionSource as RegionSource,
     outcome: decision.outcome as DecisionOutcome,

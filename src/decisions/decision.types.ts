@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import {
   ActivationAttempt,
   ActivationSignals,
@@ -34,6 +34,39 @@ export class DecideActivationInput {
   signals: ActivationSignals;
 }
 
+export enum SignalAssessment {
+  USABLE = 'USABLE',
+  MOCKED = 'MOCKED',
+  STALE = 'STALE',
+  INACCURATE = 'INACCURATE',
+  IMPOSSIBLE_TRAVEL = 'IMPOSSIBLE_TRAVEL',
+  DISAGREES = 'DISAGREES',
+  UNRESOLVED = 'UNRESOLVED',
+}
+registerEnumType(SignalAssessment, {
+  name: 'SignalAssessment',
+  description: 'How the decision read a signal: only a USABLE one may decide the region.',
+  valuesConfig: {
+    USABLE: { description: 'Trusted: it may decide the region.' },
+    MOCKED: {
+      description: 'A fix the OS reported as mocked: no evidence; it neither decides nor clears (GPS_MOCKED).',
+    },
+    STALE: {
+      description: 'A fix taken more than STALE_FIX_MINUTES before the attempt: kept, never deciding (GPS_STALE).',
+    },
+    INACCURATE: { description: 'A fix whose accuracy radius exceeds MAX_GPS_ACCURACY_METERS.' },
+    IMPOSSIBLE_TRAVEL: {
+      description:
+        "A fix implying more than IMPOSSIBLE_TRAVEL_KMH from the device's neighbouring fix (in occurredAt order): it cannot ALLOW (IMPOSSIBLE_TRAVEL).",
+    },
+    DISAGREES: {
+      description:
+        'Usable, but it points at a region unrelated to the deciding signal with one of them restricted: the outcome is REVIEW (CELL_DISAGREES, SIGNALS_DISAGREE).',
+    },
+    UNRESOLVED: { description: 'It names no known region (an unknown or ambiguous network, an unknown country).' },
+  },
+});
+
 @ObjectType({ description: 'What one signal said about where the device is.' })
 export class SignalEvidence {
   @Field(() => RegionSource, { description: 'Which signal.' })
@@ -45,8 +78,18 @@ export class SignalEvidence {
   @Field({ description: 'Indicates whether the signal was trusted to decide the region.' })
   usable: boolean;
 
+  @Field(() => SignalAssessment, {
+    description:
+      'How the signal was read: usable, mocked, stale, inaccurate, impossible travel, disagreeing or unresolved.',
+  })
+  assessment: SignalAssessment;
+
+  @Field({ description: "Indicates whether this signal decided the region (the decision's regionSource)." })
+  decided: boolean;
+
   @Field({
-    description: 'Machine-readable finding, e.g. `GPS_IN_REGION`, `SIM_SUBDIVISION_NETWORK`, `GPS_INACCURATE`.',
+    description:
+      'Machine-readable finding, e.g. `GPS_IN_REGION`, `GPS_MOCKED`, `GPS_STALE`, `IMPOSSIBLE_TRAVEL`, `CELL_SUBDIVISION_NETWORK`, `SIM_NETWORK`, `GPS_INACCURATE`.',
   })
   finding: string;
 
@@ -75,7 +118,10 @@ export class PolicyEvidence {
 
 @ObjectType({ description: 'Everything the decision rests on.' })
 export class DecisionExplanation {
-  @Field(() => [SignalEvidence], { description: 'Every signal seen and what it said.' })
+  @Field(() => [SignalEvidence], {
+    description:
+      'Every signal seen, strongest first (GPS, CELL, SIM, IP): what it said, how it was read, and which one decided.',
+  })
   signals: SignalEvidence[];
 
   @Field(() => [PolicyEvidence], { description: 'Every policy in force considered, and why it did or did not apply.' })
@@ -100,7 +146,8 @@ export class ActivationDecision {
 
   @Field(() => [String], {
     description:
-      'Machine-readable reasons, e.g. `POLICY_APPLIES`, `REGION:UA-43`, `SIGNALS_DISAGREE`. Objects are named by public ' +
+      'Machine-readable reasons, the deciding one first, e.g. `POLICY_APPLIES`, `REGION:UA-43`, `SOURCE:CELL`, `SIGNALS_DISAGREE`, ' +
+      '`CELL_DISAGREES`, `IMPOSSIBLE_TRAVEL`; a mocked or stale fix always adds `GPS_MOCKED` or `GPS_STALE`. Objects are named by public ' +
       'identifiers only: `POLICY:<policy key>`, `EXEMPT_FROM:<policy key>` and `EXEMPTION:<the exemption global ID>`.',
   })
   reasonCodes: string[];

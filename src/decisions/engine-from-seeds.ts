@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../config';
+import { projectRoot, readEvidenceSettings } from '../config';
 import { DecisionEngine } from './engine/engine';
 import { RegionDirectory } from './engine/regions';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from './engine/signal-readers';
@@ -37,5 +37,7 @@ export function engineFromSeeds(policies: CompiledPolicy[], exemptions: Compiled
     policies,
     exemptions,
     maxGpsAccuracyMeters: DEFAULT_MAX_GPS_ACCURACY_METERS,
+    // The defaults, whatever this process's environment says.
+    ...readEvidenceSettings({}),
   });
 }

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { RULES_CHANNEL } from '../db/rule-notifications';
 import { DataSource, In, IsNull, Not } from 'typeorm';
+import { EvidenceSettings, readEvidenceSettings } from '../config';
 import { windowsOf } from '../policies/policy-history';
 import { Exemption } from '../exemptions/exemption.entity';
 import { encodeGlobalId } from '../common/global-id';
@@ -47,6 +48,8 @@ const LISTENER_RETRY_MAX_MS = 30_000;
 /** The settings rules are compiled with. */
 export interface EvaluatorOptions {
   maxGpsAccuracyMeters: number;
+  /** STALE_FIX_MINUTES and IMPOSSIBLE_TRAVEL_KMH; their defaults when missing. */
+  evidence?: EvidenceSettings;
 }
 
 export class Evaluator {
@@ -64,7 +67,10 @@ export class Evaluator {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly options: EvaluatorOptions = { maxGpsAccuracyMeters: DEFAULT_MAX_GPS_ACCURACY_METERS },
+    private readonly options: EvaluatorOptions = {
+      maxGpsAccuracyMeters: DEFAULT_MAX_GPS_ACCURACY_METERS,
+      evidence: readEvidenceSettings({}),
+    },
   ) {}
 
   get maxGpsAccuracyMeters(): number {
@@ -245,6 +251,7 @@ export class Evaluator {
       policies: compiled,
       exemptions: compiledExemptions,
       maxGpsAccuracyMeters: this.options.maxGpsAccuracyMeters,
+      ...(this.options.evidence ?? readEvidenceSettings({})),
     };
     return {
       engine: new DecisionEngine(engineData),

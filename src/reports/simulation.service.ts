@@ -119,7 +119,7 @@ export async function simulatePolicy(
     const sliceEnd = Math.min(sliceStart + SLICE_MS, input.to.getTime());
     const parameters = new SqlParameters(statements);
     const reading: Promise<Record<string, unknown>[]> = context.dataSource.query(
-      `SELECT a."deviceId" AS "deviceId", a."occurredAt" AS "occurredAt", a."signals" AS "signals", a."signalsPurgedAt" AS "signalsPurgedAt" ` +
+      `SELECT a."deviceId" AS "deviceId", a."occurredAt" AS "occurredAt", a."signals" AS "signals", a."signalsPurgedAt" AS "signalsPurgedAt", a."fixSpeedKmh" AS "fixSpeedKmh" ` +
         `FROM "activation_attempt" a WHERE a."occurredAt" >= ${parameters.instant(new Date(sliceStart))} AND a."occurredAt" < ${parameters.instant(new Date(sliceEnd))}`,
       parameters.values,
     );
@@ -150,7 +150,7 @@ export async function simulatePolicy(
       }
     }
     for (const raw of rows) {
-      const row = statements.hydrate(raw, ['occurredAt', 'signals', 'signalsPurgedAt']);
+      const row = statements.hydrate(raw, ['occurredAt', 'signals', 'signalsPurgedAt', 'fixSpeedKmh']);
       if (row.signalsPurgedAt) {
         result.skippedAttempts += 1;
         continue;
@@ -158,9 +158,11 @@ export async function simulatePolicy(
       result.attempts += 1;
       const deviceId = Number(raw.deviceId);
       const facts = deviceFacts.get(deviceId)!;
-      const device = { deviceId, ...facts, locked: false, lockedByVersionId: null };
+      // The travel rule judges the fix by the speed it implied when it was decided (its neighbours
+      // are not read again); attempts from before the rule have none and decide as they did.
+      const device = { deviceId, ...facts, locked: false, lockedByVersionId: null, recordedSpeedKmh: row.fixSpeedKmh };
       // Both engines share the reference data: the signals are read once.
-      const readings = rules.engine.readSignals(row.signals as Signals);
+      const readings = rules.engine.readSignals(row.signals as Signals, row.occurredAt!, device);
       const before = effectiveOutcome(rules.engine.decideFromReadings(readings, device, row.occurredAt!));
       const decision = withDraft.decideFromReadings(readings, device, row.occurredAt!);
       const afterDraft = effectiveOutcome(decision);

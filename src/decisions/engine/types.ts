@@ -1,12 +1,17 @@
 /** Plain data the engine works on; no GraphQL or ORM types cross this line. */
 
 export type Outcome = 'ALLOW' | 'LOCK' | 'REVIEW';
-export type SignalSource = 'GPS' | 'SIM' | 'IP';
+/** Strongest first: a usable fix, the serving cell, the SIM's home network, the IP country. */
+export type SignalSource = 'GPS' | 'CELL' | 'SIM' | 'IP';
 
 export interface GpsSignal {
   latitude: number;
   longitude: number;
   accuracyMeters?: number | null;
+  /** When the fix was taken; the attempt's occurredAt when missing. Stored signals hold it as ISO text. */
+  fixedAt?: Date | string | null;
+  /** Indicates the OS reported the fix as coming from a mock location provider. */
+  mock?: boolean | null;
 }
 
 export interface SimSignal {
@@ -14,10 +19,35 @@ export interface SimSignal {
   mnc?: string | null;
 }
 
+/** The network the radio is attached to (MCC, MNC): where the phone is, within a cell's range. */
+export type CellSignal = SimSignal;
+
 export interface Signals {
   gps?: GpsSignal | null;
+  cell?: CellSignal | null;
   sim?: SimSignal | null;
   ipCountry?: string | null;
+}
+
+/**
+ * How a signal was read: USABLE may decide; the others may not. A GPS fix may be MOCKED (the OS
+ * says a mock provider made it), STALE (taken too long before the attempt), INACCURATE, or
+ * IMPOSSIBLE_TRAVEL (too far from the device's neighbouring fixes for the time between them).
+ * UNRESOLVED: the signal names no known region (an unknown or ambiguous network, an unknown country).
+ */
+export type SignalAssessment = 'USABLE' | 'MOCKED' | 'STALE' | 'INACCURATE' | 'IMPOSSIBLE_TRAVEL' | 'UNRESOLVED';
+
+/**
+ * A usable fix of another attempt of the same device: its neighbour before or after in occurredAt
+ * order. `uncertaintyMeters` is what the stored position may be off by (its accuracy radius plus
+ * the rounding of stored coordinates): the travel rule never counts it as distance travelled.
+ */
+export interface NeighbourFix {
+  latitude: number;
+  longitude: number;
+  /** Epoch milliseconds when the fix was taken. */
+  fixedAt: number;
+  uncertaintyMeters: number;
 }
 
 /** What one signal says about where the device is. */
@@ -31,6 +61,10 @@ export interface SignalReading {
   finding: string;
   /** Human-readable account of the finding. */
   detail: string;
+  /** How the signal was read; `usable` is true exactly when this is USABLE. */
+  assessment: SignalAssessment;
+  /** For a fix checked against the device's neighbouring fixes: the fastest speed it implies, km/h. */
+  speedKmh?: number;
 }
 
 /**
@@ -72,6 +106,16 @@ export interface DeviceFacts {
   locked: boolean;
   /** The policy version of the decision that locked it, when known. */
   lockedByVersionId: number | null;
+  /**
+   * The device's usable fixes nearest the attempt in occurredAt order (the one before and the one
+   * after, within a day), read with the device. Missing: the travel rule has nothing to compare.
+   */
+  neighbourFixes?: readonly NeighbourFix[];
+  /**
+   * For replays of recorded attempts (what-if): the speed the fix implied when it was decided,
+   * used when `neighbourFixes` is missing, so a replay judges the evidence as the decision did.
+   */
+  recordedSpeedKmh?: number | null;
 }
 
 export type PolicyFinding =
