@@ -287,8 +287,6 @@ describe('what a decision costs', () => {
         ? ['SELECT', 'INSERT']
         : ['SELECT', 'BEGIN', 'SAVEPOINT', 'INSERT', 'RELEASE', 'COMMIT'],
     );
-    expect(statements[0]).toMatch(
-      /"device" d .*LEFT JOIN "activation_attempt" p .*LEFT JOIN "activation_attempt" n/,
-    );
+    expect(statements[0]).toMatch(/"device" d .*LEFT JOIN "activation_attempt" p .*LEFT JOIN "activation_attempt" n/);
   });
 });
