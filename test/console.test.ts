@@ -306,6 +306,173 @@ function expectNoProblems(session: Session) {
     await tab.close();
   });
 
+  it('a support agent finds a locked device by IMEI, reads why, unlocks it with a reason; an analyst finds the unlock in the audit log and is offered no unlock', async () => {
+    const locked = await graphql(
+      '{ devices(first: 5, filter: { statuses: [LOCKED] }) { nodes { imei lockedByAttempt { policyVersion { policy { key } } } } } }',
+    );
+    const imei: string = locked.devices.nodes.find((node: any) => node.imei !== heldImei).imei;
+    const wrongDigit = `${imei.slice(0, 14)}${(Number(imei[14]) + 1) % 10}`;
+
+    const tab = await openTab();
+    const { page } = tab;
+    await signIn(page, keys.support!.secret);
+    await page.getByRole('link', { name: 'Devices' }).click();
+    await visible(page.getByRole('heading', { name: 'Devices' }));
+    // The check digit is checked as the IMEI is typed.
+    await page.getByLabel('IMEI').fill(wrongDigit);
+    await visible(page.getByText(`The check digit does not match: it should be ${imei[14]}.`));
+    await page.getByLabel('IMEI').fill(imei);
+    await page.getByRole('button', { name: 'Open device' }).click();
+
+    await visible(page.getByRole('heading', { name: `Device ${imei}` }));
+    await visible(page.getByText('Why it is locked'));
+    await visible(page.getByText(/export-restricted-territories v1/));
+    await visible(page.getByText('Activation attempts, newest first'));
+    // An attempt opens to its evidence.
+    await page.locator('details summary').filter({ hasText: 'LOCK' }).first().click();
+    await visible(page.locator('details[open]').getByText('Resolved region'));
+    await expectAccessible(page, 'device');
+    await screenshot(page, 'device');
+
+    // A fresh load of the device page: navigation timing, and the moment its data shows.
+    await page.reload();
+    const figures = await measure(page, 'device', () => visible(page.getByText('Activation attempts, newest first')));
+    expect(figures.dataShown).toBeLessThan(10_000);
+    expect(figures.graphqlRequests).toBeLessThanOrEqual(3);
+
+    await page.getByRole('button', { name: 'Unlock device…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Unlock device ${imei}` });
+    await visible(dialog);
+    await expectAccessible(page, 'unlock dialog');
+    await dialog.getByRole('button', { name: 'Unlock' }).click();
+    await visible(dialog.getByText('A reason is required'));
+    await dialog.getByLabel('Reason (required)').fill('Customer travelled back home; ticket 4711');
+    await dialog.getByRole('button', { name: 'Unlock' }).click();
+    await visible(page.getByRole('status').filter({ hasText: `Device ${imei} unlocked: now ACTIVE` }));
+    await eventually(async () =>
+      expect(await textOf(page.getByRole('heading', { name: `Device ${imei}` }))).toContain('ACTIVE'),
+    );
+    await visible(
+      page.getByRole('list', { name: /Status history/ }).getByText('Customer travelled back home; ticket 4711'),
+    );
+    expectNoProblems(tab);
+    await tab.close();
+
+    // An analyst reads the device, is offered no unlock, and follows the link to its audit events.
+    const analystTab = await openTab();
+    const analyst = analystTab.page;
+    await signIn(analyst, keys.analyst!.secret);
+    await analyst.goto(
+      `${origin}/console/devices/${locked.devices.nodes.find((node: any) => node.imei !== heldImei && node.imei !== imei).imei}`,
+    );
+    await visible(analyst.getByText('Why it is locked'));
+    expect(await analyst.getByRole('button', { name: /Unlock/ }).count()).toBe(0);
+    await analyst.goto(`${origin}/console/devices/${imei}`);
+    await analyst.getByRole('link', { name: 'Audit events of this device' }).click();
+    await visible(analyst.getByRole('heading', { name: 'Audit log' }));
+    const unlockEvent = analyst.getByRole('listitem').filter({ hasText: 'device.unlock' });
+    await visible(unlockEvent);
+    expect(await textOf(unlockEvent)).toContain('desk agent (SUPPORT)');
+    // Before and after, field by field.
+    const statusRow = unlockEvent.getByRole('row').filter({ hasText: 'status' }).first();
+    expect(await textOf(statusRow)).toMatch(/LOCKED.*ACTIVE/s);
+    await expectAccessible(analyst, 'audit log');
+    await screenshot(analyst, 'audit-log');
+    // The review queue shows the evidence but no resolve buttons to an analyst.
+    await analyst.getByRole('link', { name: 'Review queue' }).click();
+    await visible(analyst.getByRole('region', { name: /Review of/ }));
+    expect(await analyst.getByRole('button', { name: 'Lock device' }).count()).toBe(0);
+    // Filters of the audit log in the URL: by role and action.
+    await analyst.goto(`${origin}/console/audit?role=SUPPORT&action=device.unlock`);
+    await eventually(async () => expect(await textOf(analyst.locator('p.summary'))).toMatch(/^1 event/));
+    expectNoProblems(analystTab);
+    await analystTab.close();
+  });
+
+  it('a PARTNER key sees only its own devices, with no desk pages and no unlock', async () => {
+    const partners = await graphql(
+      '{ partners(first: 2) { nodes { id name devices(first: 1) { totalCount nodes { imei } } } } }',
+    );
+    const [own, other] = partners.partners.nodes;
+    const partnerKey = await createKey('carrier portal', 'PARTNER', own.id);
+    const tab = await openTab();
+    const { page } = tab;
+    await signIn(page, partnerKey.secret);
+    await visible(page.getByRole('heading', { name: 'Devices' }));
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    expect((await nav.getByRole('link').allInnerTexts()).map((text) => text.trim())).toEqual(['Devices']);
+    await eventually(async () =>
+      expect(await textOf(page.locator('p.summary'))).toBe(`${own.devices.totalCount} devices`),
+    );
+    const partnerCells = await page
+      .getByRole('table', { name: 'Devices' })
+      .locator('tbody tr td:nth-child(4)')
+      .allInnerTexts();
+    expect(partnerCells.length).toBeGreaterThan(0);
+    expect(new Set(partnerCells)).toEqual(new Set([own.name]));
+    await expectAccessible(page, 'devices');
+    await screenshot(page, 'devices-partner');
+
+    await page.goto(`${origin}/console/devices/${other.devices.nodes[0].imei}`);
+    await visible(page.getByText(`No device with IMEI ${other.devices.nodes[0].imei} is visible to your key.`));
+    await page.goto(`${origin}/console/devices/${own.devices.nodes[0].imei}`);
+    await visible(page.getByRole('heading', { name: `Device ${own.devices.nodes[0].imei}` }));
+    expect(await page.getByRole('button', { name: /Unlock/ }).count()).toBe(0);
+    expect(await page.getByRole('heading', { name: 'Exemptions' }).count()).toBe(0);
+    await page.goto(`${origin}/console/reviews`);
+    await visible(page.getByText('This page is not available to your key’s role.'.replace('’', "'")));
+    expectNoProblems(tab);
+    await tab.close();
+  });
+
+  it('an admin creates a key (the secret shown once) and revokes it after confirming', async () => {
+    const tab = await openTab();
+    const { page } = tab;
+    await page.goto(`${origin}/console`);
+    await page.getByRole('button', { name: 'Sign in' }).click(); // the local key, filled in on this machine
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await visible(page.getByRole('table', { name: 'API keys' }));
+    const form = page.getByRole('form', { name: 'Create an API key' });
+    await form.getByRole('button', { name: 'Create key' }).click();
+    await visible(form.getByRole('alert'));
+    await form.getByLabel('Name').fill('gateway-eu-9');
+    await form.getByLabel('Role').selectOption('GATEWAY');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Key gateway-eu-9 (GATEWAY) created' });
+    await visible(dialog);
+    await visible(dialog.getByText('This is the only time the secret is shown'));
+    const secret = (await textOf(dialog.getByLabel("The new key's secret"))).trim();
+    expect(secret).toMatch(/^cgk_/);
+    await dialog.getByRole('button', { name: 'Copy the secret' }).click();
+    await visible(dialog.getByRole('status'));
+    await expectAccessible(page, 'new key dialog');
+    await dialog.getByRole('button', { name: 'I have stored it' }).click();
+
+    const row = page.getByRole('row').filter({ hasText: 'gateway-eu-9' });
+    await visible(row);
+    expect(await textOf(row)).toContain('never'); // not used yet
+    await screenshot(page, 'api-keys');
+    await row.getByRole('button', { name: 'Revoke gateway-eu-9…' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Revoke the key gateway-eu-9?' });
+    await visible(confirm);
+    await expectAccessible(page, 'revoke dialog');
+    await confirm.getByRole('button', { name: 'Revoke the key' }).click();
+    // Active keys only by default: the revoked one leaves the list, and shows under "Revoked or expired".
+    await eventually(async () =>
+      expect(await page.getByRole('row').filter({ hasText: 'gateway-eu-9' }).count()).toBe(0),
+    );
+    await page.getByLabel('State').selectOption('inactive');
+    await visible(page.getByRole('row').filter({ hasText: 'gateway-eu-9' }).getByText('revoked'));
+    const refused = await fetch(`${origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+      body: JSON.stringify({ query: '{ viewer { name } }' }),
+    });
+    expect(refused.status).toBe(401);
+    expectNoProblems(tab);
+    await tab.close();
+  });
+
   it('a revoked key is sent back to sign-in with the reason', async () => {
     const revoked = await createKey('soon revoked', 'SUPPORT');
     // The refused requests themselves show up in the browser's console as failed loads (401).

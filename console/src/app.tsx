@@ -2,6 +2,10 @@ import { FormEvent, useCallback, useEffect, useMemo, useState } from 'react';
 import { Provider, useQuery } from 'urql';
 import { createConsoleClient } from './client';
 import { graphql } from './gql';
+import { ApiKeysPage } from './pages/api-keys';
+import { AuditPage } from './pages/audit';
+import { DevicePage } from './pages/device';
+import { DevicesPage } from './pages/devices';
 import { ReviewQueuePage } from './pages/review-queue';
 import { can } from './roles';
 import { Link, navigate, useLocation } from './router';
@@ -110,9 +114,12 @@ interface NavItem {
 
 function Shell({ viewer }: { viewer: ViewerInfo }) {
   const location = useLocation();
-  const items: NavItem[] = [{ path: '/reviews', label: 'Review queue', allowed: can.readReviews(viewer.role) }].filter(
-    (item) => item.allowed,
-  );
+  const items: NavItem[] = [
+    { path: '/reviews', label: 'Review queue', allowed: can.readReviews(viewer.role) },
+    { path: '/devices', label: 'Devices', allowed: can.readDevices(viewer.role) },
+    { path: '/audit', label: 'Audit log', allowed: can.readAudit(viewer.role) },
+    { path: '/keys', label: 'API keys', allowed: can.manageKeys(viewer.role) },
+  ].filter((item) => item.allowed);
   const section = '/' + (location.path.split('/')[1] ?? '');
   const home = items[0]?.path;
   useEffect(() => {
@@ -158,8 +165,15 @@ function Page({ section, items }: { section: string; items: NavItem[] }) {
       <p role="alert">Your key&apos;s role has no console pages.</p>
     );
   }
+  const imei = location.path.split('/')[2];
   switch (section) {
+    case '/reviews':
+      return <ReviewQueuePage />;
+    case '/devices':
+      return imei ? <DevicePage key={imei} imei={decodeURIComponent(imei)} /> : <DevicesPage />;
+    case '/audit':
+      return <AuditPage key={location.params.toString()} />;
     default:
-      return <ReviewQueuePage key={location.path} />;
+      return <ApiKeysPage />;
   }
 }
