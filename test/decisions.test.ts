@@ -107,6 +107,34 @@ describe('decideActivation', () => {
     expect(result.decision.lockMessage).toMatch(/^The manufacturer's policy/);
   });
 
+  it('reports by policy count what the policy decided at the attempt: a refusal of a locked device is its own line', async () => {
+    // imei(1) was locked in Havana, then refused in Berlin because it was locked already.
+    const impact = await client.data(
+      `{ policyImpact(policyKey: "export-restricted-territories") { region { code } outcome enforced alreadyLocked attempts devices } }`,
+    );
+    expect(impact.policyImpact).toEqual([
+      { region: { code: 'CU' }, outcome: 'LOCK', enforced: true, alreadyLocked: false, attempts: 1, devices: 1 },
+      { region: { code: 'DE' }, outcome: 'LOCK', enforced: true, alreadyLocked: true, attempts: 1, devices: 1 },
+    ]);
+    const stats = await client.data(
+      `query ($filter: ActivationStatsFilter!) { activationStats(filter: $filter, groupBy: [POLICY, REGION]) { rows { policy { key } region { code } attempts locks } } }`,
+      {
+        filter: {
+          from: new Date(Date.now() - 3_600_000).toISOString(),
+          to: new Date(Date.now() + 60_000).toISOString(),
+        },
+      },
+    );
+    // The export policy locked in Cuba only; the refusal in Germany was decided by no policy.
+    expect(stats.activationStats.rows).toEqual(
+      expect.arrayContaining([
+        { policy: { key: 'export-restricted-territories' }, region: { code: 'CU' }, attempts: 1, locks: 1 },
+        { policy: null, region: { code: 'DE' }, attempts: 1, locks: 1 },
+      ]),
+    );
+    expect(stats.activationStats.rows).toHaveLength(2);
+  });
+
   it('allows and activates a device elsewhere', async () => {
     const result = await decide({ imei: imei(2), signals: BERLIN });
     expect(result.decision).toMatchObject({ outcome: 'ALLOW', enforced: true, lockMessage: null, policyVersion: null });

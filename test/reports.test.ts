@@ -242,16 +242,17 @@ describe('activationStats', () => {
 describe('policyImpact', () => {
   it('counts what each version decided since it became effective, by outcome and region', async () => {
     const data = await client.data(
-      `{ policyImpact(policyKey: "export-restricted-territories") { policyVersion { number } outcome enforced region { code } attempts devices } }`,
+      `{ policyImpact(policyKey: "export-restricted-territories") { policyVersion { number } outcome enforced alreadyLocked region { code } attempts devices } }`,
     );
     const decided = attempts.filter((attempt) => attempt.policyVersionId !== null);
     const expected = groupBy(
       decided,
-      (attempt) => `${attempt.outcome}|${attempt.enforced}|${regions.get(attempt.resolvedRegionId!)!.code}`,
+      (attempt) =>
+        `${attempt.outcome}|${attempt.enforced}|${attempt.reasonCodes[0] === 'DEVICE_ALREADY_LOCKED'}|${regions.get(attempt.resolvedRegionId!)!.code}`,
     );
     expect(data.policyImpact).toHaveLength(expected.size);
     for (const row of data.policyImpact) {
-      const group = expected.get(`${row.outcome}|${row.enforced}|${row.region.code}`)!;
+      const group = expected.get(`${row.outcome}|${row.enforced}|${row.alreadyLocked}|${row.region.code}`)!;
       expect(row).toMatchObject({
         policyVersion: { number: 1 },
         attempts: group.length,
@@ -505,9 +506,18 @@ describe('CSV export over HTTP', () => {
       await (await get('/reports/policy-impact.csv?policyKey=export-restricted-territories')).text(),
     );
     const impactQuery = await client.data(
-      `{ policyImpact(policyKey: "export-restricted-territories") { policyVersion { number } region { code } outcome enforced attempts devices } }`,
+      `{ policyImpact(policyKey: "export-restricted-territories") { policyVersion { number } region { code } outcome enforced alreadyLocked attempts devices } }`,
     );
-    expect(impact[0]).toEqual(['policy', 'version', 'region', 'outcome', 'enforced', 'attempts', 'devices']);
+    expect(impact[0]).toEqual([
+      'policy',
+      'version',
+      'region',
+      'outcome',
+      'enforced',
+      'alreadyLocked',
+      'attempts',
+      'devices',
+    ]);
     expect(impact.slice(1)).toEqual(
       impactQuery.policyImpact.map((row: any) => [
         'export-restricted-territories',
@@ -515,6 +525,7 @@ describe('CSV export over HTTP', () => {
         row.region?.code ?? '',
         row.outcome,
         String(row.enforced),
+        String(row.alreadyLocked),
         String(row.attempts),
         String(row.devices),
       ]),

@@ -308,6 +308,7 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
       ...(await groupColumns(context, rows, ['region'])),
       ['outcome', (row) => row.outcome],
       ['enforced', (row) => row.enforced],
+      ['alreadyLocked', (row) => row.alreadyLocked],
       ['attempts', (row) => row.attempts],
       ['devices', (row) => row.devices],
     ]);

@@ -58,7 +58,7 @@ export class PolicyImpactResolver {
   @Authorized(access.readReports)
   @Query(() => [PolicyImpactRow], {
     description:
-      'What each version of a policy decided since it became effective: attempts and devices by outcome and region.',
+      'What each version of a policy decided since it became effective: attempts and devices by outcome and region. Attempts of devices it had locked before, refused as locked already, are lines of their own (`alreadyLocked`).',
   })
   policyImpact(
     @Arg('policyKey', { description: "The policy's key." }) policyKey: string,

@@ -267,7 +267,9 @@ export async function activationStats(
   if (groups.has(StatsGroupBy.OUTCOME)) columns.push(['outcome', fromRollup ? 'u."outcome"' : 'a."outcome"']);
   if (groups.has(StatsGroupBy.MODEL)) columns.push(['modelId', 'd."modelId"']);
   if (groups.has(StatsGroupBy.PARTNER)) columns.push(['partnerId', 'd."partnerId"']);
-  if (groups.has(StatsGroupBy.POLICY)) columns.push(['policyId', 'v."policyId"']);
+  // The policy that decided: none for an attempt refused because its device was locked already.
+  if (groups.has(StatsGroupBy.POLICY))
+    columns.push(['policyId', `CASE WHEN ${alreadyLockedSql('a')} THEN NULL ELSE v."policyId" END`]);
   const select = columns.map(([alias, expression]) => `${expression} AS "${alias}"`);
   const joins = {
     device: groups.has(StatsGroupBy.MODEL) || groups.has(StatsGroupBy.PARTNER),
@@ -335,7 +337,19 @@ export async function activationStats(
   };
 }
 
-/** What each version of a policy decided since it became effective (up to `to`), by outcome and region. */
+/**
+ * Whether an attempt was refused because its device was locked already (DEVICE_ALREADY_LOCKED, the
+ * engine's first reason then). Such an attempt carries the version of the original lock, but that
+ * version decided nothing at it: reports by policy count it apart (or not at all).
+ */
+export function alreadyLockedSql(attempt: string): string {
+  return `${attempt}."reasonCodes" LIKE '["DEVICE_ALREADY_LOCKED"%'`;
+}
+
+/**
+ * What each version of a policy decided since it became effective (up to `to`), by outcome and
+ * region; attempts of devices it had locked before, refused as locked already, on lines of their own.
+ */
 export async function policyImpact(
   context: RequestScope,
   policyKey: string,
@@ -358,12 +372,13 @@ export async function policyImpact(
   const scope = partnerScopeOf(context.viewer);
   const sql =
     `SELECT a."policyVersionId" AS "policyVersionId", a."outcome" AS "outcome", a."enforced" AS "enforced", a."resolvedRegionId" AS "regionId", ` +
+    `CASE WHEN ${alreadyLockedSql('a')} THEN 1 ELSE 0 END AS "alreadyLocked", ` +
     `COUNT(*) AS "attempts", COUNT(DISTINCT a."deviceId") AS "devices" FROM "activation_attempt" a` +
     (scope !== null ? ` JOIN "device" d ON d."id" = a."deviceId"` : '') +
     ` WHERE (${sinceEffective})` +
     (to ? ` AND a."occurredAt" < ${parameters.instant(to)}` : '') +
     (scope !== null ? ` AND d."partnerId" = ${parameters.add(scope)}` : '') +
-    ` GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
+    ` GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 5, 2, 3, 4`;
   const rows: Record<string, unknown>[] = await dataSource.query(sql, parameters.values);
   return rows.map((row) =>
     Object.assign(new PolicyImpactRow(), {
@@ -371,6 +386,7 @@ export async function policyImpact(
       outcome: row.outcome as DecisionOutcome,
       enforced: row.enforced === true || row.enforced === 1,
       regionId: row.regionId == null ? null : Number(row.regionId),
+      alreadyLocked: Number(row.alreadyLocked) === 1,
       attempts: Number(row.attempts),
       devices: Number(row.devices),
     }),

@@ -22,7 +22,10 @@ registerEnumType(StatsGroupBy, {
     OUTCOME: { description: "The decision's outcome." },
     MODEL: { description: "The device's model." },
     PARTNER: { description: 'The partner that distributed the device.' },
-    POLICY: { description: 'The policy whose version decided.' },
+    POLICY: {
+      description:
+        'The policy whose version decided; none for attempts no policy decided, including attempts refused because the device was locked already (`DEVICE_ALREADY_LOCKED`).',
+    },
   },
 });
 
@@ -115,6 +118,12 @@ export class PolicyImpactRow {
 
   @Field({ description: 'Whether the outcome was enforced (false: MONITOR mode).' })
   enforced: boolean;
+
+  @Field({
+    description:
+      'Indicates attempts of devices this version had locked before, refused as locked already (`DEVICE_ALREADY_LOCKED`): the version did not decide them where they happened. False: what the version decided at the attempt.',
+  })
+  alreadyLocked: boolean;
 
   @Field(() => Int, { description: 'Attempts.' })
   attempts: number;
