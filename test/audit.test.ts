@@ -147,6 +147,28 @@ it('audits every mutation', async () => {
     ['policy.update', 'policy.change.approve'],
     SECOND,
   );
+  // The trail finds the approval by the change request's ID as well as by the policy's.
+  const TRAIL = `query ($id: ID!) { auditEvents(first: 10, filter: { targetId: $id }) { nodes { action targetType targetId relatedTargetId } } }`;
+  const byRequest = await client.data(TRAIL, { id: approved.changeRequest.id });
+  expect(byRequest.auditEvents.nodes).toEqual([
+    {
+      action: 'policy.change.approve',
+      targetType: 'Policy',
+      targetId: policyId,
+      relatedTargetId: approved.changeRequest.id,
+    },
+    {
+      action: 'policy.change.request',
+      targetType: 'Policy',
+      targetId: policyId,
+      relatedTargetId: approved.changeRequest.id,
+    },
+  ]);
+  const byPolicy = await client.data(TRAIL, { id: policyId });
+  expect(byPolicy.auditEvents.nodes[0]).toMatchObject({
+    action: 'policy.change.approve',
+    relatedTargetId: approved.changeRequest.id,
+  });
   await mutate(
     'retirePolicy',
     `mutation ($id: ID!) { retirePolicy(input: { id: $id, reason: "done" }) { policy { id } userErrors { message } } }`,

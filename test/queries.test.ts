@@ -81,6 +81,32 @@ describe('regions', () => {
 });
 
 describe('cursor pagination', () => {
+  it('returns as many items by default as the schema says, on every list', async () => {
+    const schema = await client.data(
+      `{ __type(name: "Query") { fields { name args { name description } type { name ofType { name } } } } }`,
+    );
+    const lists = schema.__type.fields.filter((field: any) => field.args.some((arg: any) => arg.name === 'first'));
+    expect(lists.length).toBeGreaterThan(10);
+    for (const field of lists) {
+      for (const name of ['first', 'last']) {
+        const description = field.args.find((arg: any) => arg.name === name).description;
+        expect({
+          field: field.name,
+          name,
+          default: /Without `first` and `last`, the first (\d+)\./.exec(description)?.[1],
+        }).toEqual({
+          field: field.name,
+          name,
+          default: '20',
+        });
+      }
+    }
+    // 256 regions are seeded: a list without first or last returns the described default.
+    const regions = await client.data(`{ regions { totalCount nodes { code } } }`);
+    expect(regions.regions.totalCount).toBeGreaterThan(20);
+    expect(regions.regions.nodes).toHaveLength(20);
+  });
+
   async function walk(direction: 'forward' | 'backward', orderBy?: object): Promise<string[]> {
     const seen: string[] = [];
     let cursor: string | null = null;

@@ -11,6 +11,7 @@ import { jsonType, timestampType } from '../db/column-types';
  */
 @Entity('audit_event')
 @Index('audit_event_target_idx', ['targetType', 'targetId'])
+@Index('audit_event_related_target_idx', ['relatedTargetId'])
 @Index('audit_event_action_idx', ['action', 'occurredAt'])
 @Index('audit_event_actor_idx', ['actor', 'occurredAt'])
 @Index('audit_event_actor_key_idx', ['actorKeyId', 'occurredAt'])
@@ -56,6 +57,14 @@ export class AuditEvent extends Node {
   @Column({ type: 'varchar', length: 100 })
   @Field({ description: 'Global ID of the changed object.' })
   targetId: string;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'Global ID of a second object the change concerns, e.g. the change request of an approved, rejected or withdrawn policy change (whose target is the policy); null when there is none.',
+  })
+  relatedTargetId: string | null;
 
   @Column({ type: jsonType, nullable: true })
   @Field(() => GraphQLJSON, { nullable: true, description: 'The object before the change; null for a creation.' })

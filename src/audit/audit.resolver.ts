@@ -40,7 +40,11 @@ export class AuditEventFilter {
   })
   targetTypes?: string[] | null;
 
-  @Field(() => ID, { nullable: true, description: 'Only changes to the object with this global ID.' })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'Only changes to the object with this global ID, as their target or as the related object (`relatedTargetId`): a change request finds its own events and those recorded on its policy.',
+  })
   targetId?: string | null;
 
   @Field(() => Date, { nullable: true, description: 'Only changes at or after this instant.' })
@@ -79,7 +83,8 @@ export class AuditEventResolver {
       qb.andWhere('event.targetType IN (:...targetTypes)', {
         targetTypes: filter.targetTypes.length ? filter.targetTypes : [''],
       });
-    if (filter?.targetId) qb.andWhere('event.targetId = :targetId', { targetId: filter.targetId });
+    if (filter?.targetId)
+      qb.andWhere('(event.targetId = :targetId OR event.relatedTargetId = :targetId)', { targetId: filter.targetId });
     checkTimeRange('filter.occurredBefore', 'occurredFrom', filter?.occurredFrom, filter?.occurredBefore);
     if (filter?.occurredFrom) qb.andWhere('event.occurredAt >= :from', { from: filter.occurredFrom });
     if (filter?.occurredBefore) qb.andWhere('event.occurredAt < :before', { before: filter.occurredBefore });

@@ -9,6 +9,8 @@ export interface AuditedChange {
   targetRowId: number;
   before: unknown;
   after: unknown;
+  /** A second object the change concerns (its global ID), so the trail finds the change by either. */
+  relatedTargetId?: string;
 }
 
 export type AuditEventRow = Omit<AuditEvent, 'id' | 'globalId'>;
@@ -23,6 +25,7 @@ export function auditEventRow(context: RequestScope, change: AuditedChange): Aud
     action: change.action,
     targetType: change.targetType,
     targetId: encodeGlobalId(change.targetType, change.targetRowId),
+    relatedTargetId: change.relatedTargetId ?? null,
     before: toSnapshot(change.before),
     after: toSnapshot(change.after),
     requestId: context.requestId,

@@ -29,8 +29,16 @@ export async function auditPolicy(
   policy: Policy,
   before: object | null,
   after: object,
+  relatedTargetId?: string,
 ) {
-  await recordAuditEvent(manager, context, { action, targetType: 'Policy', targetRowId: policy.id, before, after });
+  await recordAuditEvent(manager, context, {
+    action,
+    targetType: 'Policy',
+    targetRowId: policy.id,
+    before,
+    after,
+    relatedTargetId,
+  });
 }
 
 function keyIdOf(context: RequestScope): string | null {
@@ -93,12 +101,20 @@ export async function requestChange(
       resultingVersionId: null,
     }),
   );
-  await auditPolicy(manager, context, 'policy.change.request', change.policy, null, {
-    changeRequestId: request.globalId,
-    kind: request.kind,
-    reasons: request.reasons,
-    proposedRules,
-  });
+  await auditPolicy(
+    manager,
+    context,
+    'policy.change.request',
+    change.policy,
+    null,
+    {
+      changeRequestId: request.globalId,
+      kind: request.kind,
+      reasons: request.reasons,
+      proposedRules,
+    },
+    request.globalId,
+  );
   return request;
 }
 
@@ -128,6 +144,7 @@ export async function close(
     policy,
     { changeRequestId: request.globalId, status: PolicyChangeStatus.PENDING },
     { changeRequestId: request.globalId, status, comment },
+    request.globalId,
   );
   return Object.assign(request, changes);
 }
