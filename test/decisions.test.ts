@@ -203,14 +203,73 @@ describe('decideActivation', () => {
 });
 
 describe('idempotency', () => {
-  it('answers a retry with the same decision and writes nothing new', async () => {
-    const input = { imei: imei(8), idempotencyKey: 'gw-8-1', signals: HAVANA };
+  it('answers a retry of the same request with the same decision and writes nothing new', async () => {
+    const input = { imei: imei(8), idempotencyKey: 'gw-8-1', signals: HAVANA, occurredAt: '2026-01-05T10:00:00.000Z' };
     const first = await decide(input);
     const before = await rowCounts(database.dataSource);
-    const retry = await decide({ ...input, signals: BERLIN });
+    // The locale only chooses the language of the answer: the same request.
+    const retry = await decide({ ...input, locale: 'ru', signals: { gps: { ...HAVANA.gps } } });
     expect(await rowCounts(database.dataSource)).toEqual(before);
-    expect(retry.decision).toEqual(first.decision);
+    expect(retry.decision.outcome).toEqual(first.decision.outcome);
+    expect(retry.decision.reasonCodes).toEqual(first.decision.reasonCodes);
     expect(retry.attempt.id).toBe(first.attempt.id);
+    expect(retry.userErrors).toEqual([]);
+  });
+
+  it('refuses the same key with another request (IDEMPOTENCY_CONFLICT), whatever part differs, and writes nothing', async () => {
+    const input = { imei: imei(8), idempotencyKey: 'gw-8-1', signals: HAVANA, occurredAt: '2026-01-05T10:00:00.000Z' };
+    const before = await rowCounts(database.dataSource);
+    const others = [
+      { ...input, signals: SIMFEROPOL },
+      { ...input, signals: BERLIN },
+      { ...input, signals: { gps: { ...HAVANA.gps, accuracyMeters: 13 } } },
+      { ...input, signals: { ...HAVANA, sim: { mcc: '368', mnc: '01' } } },
+      { ...input, signals: { ...HAVANA, ipCountry: 'CU' } },
+      { ...input, occurredAt: '2026-01-05T10:00:01.000Z' },
+      { imei: imei(8), idempotencyKey: 'gw-8-1', signals: HAVANA },
+    ];
+    for (const other of others) {
+      const refused = await decide(other);
+      expect([other, refused.decision, refused.attempt, refused.userErrors]).toEqual([
+        other,
+        null,
+        null,
+        [
+          {
+            field: ['input', 'idempotencyKey'],
+            code: 'IDEMPOTENCY_CONFLICT',
+            message:
+              'this idempotencyKey was used with a different request (occurredAt or signals); use a new key for a new request',
+          },
+        ],
+      ]);
+    }
+    expect(await rowCounts(database.dataSource)).toEqual(before);
+  });
+
+  it('under concurrent retries of two different requests with one key, the first recorded wins and the other is refused', async () => {
+    const inCrimea = {
+      imei: imei(7),
+      idempotencyKey: 'gw-7-race',
+      signals: SIMFEROPOL,
+      occurredAt: '2026-01-06T10:00:00.000Z',
+    };
+    const inBerlin = { ...inCrimea, signals: BERLIN };
+    const inputs = [inCrimea, inBerlin, inCrimea, inBerlin, inCrimea, inBerlin, inCrimea, inBerlin];
+    const results = await Promise.all(inputs.map((input) => decide(input)));
+    const rows = await database.dataSource.getRepository(ActivationAttempt).findBy({ idempotencyKey: 'gw-7-race' });
+    expect(rows).toHaveLength(1);
+    const winner = rows[0].outcome === 'LOCK' ? inCrimea : inBerlin;
+    for (const [index, result] of results.entries()) {
+      if (inputs[index] === winner) {
+        expect(result.userErrors).toEqual([]);
+        expect(result.attempt.id).toBe(rows[0].globalId);
+        expect(result.decision.outcome).toBe(rows[0].outcome);
+      } else {
+        expect(result.attempt).toBeNull();
+        expect(result.userErrors.map((error: { code: string }) => error.code)).toEqual(['IDEMPOTENCY_CONFLICT']);
+      }
+    }
   });
 
   it('holds under concurrent retries', async () => {

@@ -273,4 +273,12 @@ export class ActivationAttempt extends Node {
   @Column({ type: 'varchar', length: 200, nullable: true })
   @Field(() => String, { nullable: true, description: "The gateway's idempotency key, when it sent one." })
   idempotencyKey: string | null;
+
+  /**
+   * SHA-256 of the request the idempotency key was first sent with (`requestFingerprint`): a retry
+   * must be the same request, or it is refused instead of answered with another request's decision.
+   * Null without a key, and for attempts recorded before fingerprints were kept.
+   */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  requestFingerprint: string | null;
 }

@@ -22,6 +22,8 @@ export enum UserErrorCode {
   INVALID_STATE = 'INVALID_STATE',
   TOO_MANY = 'TOO_MANY',
   FORBIDDEN = 'FORBIDDEN',
+  /** An idempotency key reused with a different request: the first request's decision stands. */
+  IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
 }
 registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Machine-readable reason of a user error.' });
 

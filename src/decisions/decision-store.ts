@@ -71,6 +71,7 @@ const ATTEMPT_PROPERTIES = [
   'explanation',
   'reviewStatus',
   'idempotencyKey',
+  'requestFingerprint',
 ] as const;
 const STATUS_CHANGE_PROPERTIES = [
   'deviceId',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import {
   ActivationAttempt,
@@ -231,7 +232,25 @@ export function attemptRow(
     explanation: toStoredExplanation(decision),
     reviewStatus: decision.outcome === 'REVIEW' && decision.enforced ? ReviewStatus.OPEN : null,
     idempotencyKey: input.idempotencyKey ?? null,
+    requestFingerprint: input.idempotencyKey ? requestFingerprint(input) : null,
   };
+}
+
+/**
+ * What makes two decideActivation requests the same request, as a SHA-256 of its canonical form:
+ * the device, the instant claimed and every signal. The locale is left out: it only chooses the
+ * language the stored decision is explained in, and a retry is answered in its own.
+ */
+export function requestFingerprint(input: DecideActivationInput): string {
+  const { gps, sim, ipCountry } = input.signals;
+  const canonical = [
+    input.imei,
+    input.occurredAt?.toISOString() ?? null,
+    gps ? [gps.latitude, gps.longitude, gps.accuracyMeters ?? null] : null,
+    sim ? [sim.mcc, sim.mnc ?? null] : null,
+    ipCountry?.toUpperCase() ?? null,
+  ];
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
 /**
@@ -386,6 +405,17 @@ async function answerRetry(
   if (original.deviceId !== work.device.id) {
     throw new UserErrorsAbort([
       userError(['idempotencyKey'], UserErrorCode.TAKEN, 'this idempotencyKey was used for another device'),
+    ]);
+  }
+  // As payment APIs do: the same key with another request is refused, never answered with the
+  // first request's decision (a fix in Crimea must not come back as an earlier ALLOW).
+  if (original.requestFingerprint !== null && original.requestFingerprint !== requestFingerprint(input)) {
+    throw new UserErrorsAbort([
+      userError(
+        ['idempotencyKey'],
+        UserErrorCode.IDEMPOTENCY_CONFLICT,
+        'this idempotencyKey was used with a different request (occurredAt or signals); use a new key for a new request',
+      ),
     ]);
   }
   return { decision: await decisionOfAttempt(context, original, input.locale), attempt: original, userErrors: [] };

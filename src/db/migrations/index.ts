@@ -7,6 +7,7 @@ import { SweepsAndStatusHistory1764600000000 } from './1764600000000-SweepsAndSt
 import { PartnerWebhooks1764700000000 } from './1764700000000-PartnerWebhooks';
 import { ActivationRollup1764800000000 } from './1764800000000-ActivationRollup';
 import { DailyCounts1764900000000 } from './1764900000000-DailyCounts';
+import { IdempotencyFingerprint1765000000000 } from './1765000000000-IdempotencyFingerprint';
 import { AuditRelatedTarget1765100000000 } from './1765100000000-AuditRelatedTarget';
 import { FixEvidence1765400000000 } from './1765400000000-FixEvidence';
 
@@ -21,6 +22,7 @@ export const migrations = [
   PartnerWebhooks1764700000000,
   ActivationRollup1764800000000,
   DailyCounts1764900000000,
+  IdempotencyFingerprint1765000000000,
   AuditRelatedTarget1765100000000,
   FixEvidence1765400000000,
 ];
