@@ -4,7 +4,8 @@
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { purgeExpiredSignals } from '../src/activations/signal-retention';
+import { countExpiredSignals, purgeExpiredSignals } from '../src/activations/signal-retention';
+import { startProgress } from '../src/ops/progress';
 import { readSettings } from '../src/config';
 import { openDatabase } from '../src/database';
 
@@ -16,7 +17,9 @@ async function main(): Promise<void> {
     throw new Error(`--days must be a whole number of days, at least 1; got "${values.days}"`);
   const dataSource = await openDatabase(settings);
   try {
-    const purged = await purgeExpiredSignals(dataSource, days);
+    const now = new Date();
+    const progress = startProgress('purging', await countExpiredSignals(dataSource, days, now), { unit: 'attempts' });
+    const purged = await purgeExpiredSignals(dataSource, days, now, progress).finally(() => progress.stop());
     console.log(`purged the raw signals of ${purged} attempts older than ${days} days`);
   } finally {
     await dataSource.destroy();

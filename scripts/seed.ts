@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { readSettings } from '../src/config';
 import { openDatabase } from '../src/database';
 import { generateDemoData } from '../src/seeding/demo-data';
+import { startProgress } from '../src/ops/progress';
 
 function positiveInteger(name: string, raw: string): number {
   const value = Number(raw);
@@ -31,15 +32,19 @@ async function main(): Promise<void> {
   if (Number.isNaN(until.getTime())) throw new Error(`--until must be an ISO timestamp; got "${values.until}"`);
   const settings = { ...readSettings(), seedDemoData: false };
   const dataSource = await openDatabase(settings);
+  const attempts = positiveInteger('attempts', values.attempts!);
   const report = await generateDemoData(dataSource, {
     devices: positiveInteger('devices', values.devices!),
-    attempts: positiveInteger('attempts', values.attempts!),
+    attempts,
     seed: values.seed!,
     until,
     days: Math.max(1, positiveInteger('days', values.days!)),
+    progress: startProgress('seeding', attempts, { unit: 'attempts' }),
   });
+  const rate = report.attempts / Math.max(report.attemptMilliseconds / 1000, 0.001);
   console.log(
-    `seeded ${report.devices} devices, ${report.attempts} attempts, ${report.partners} new partners in ${(report.milliseconds / 1000).toFixed(1)} s`,
+    `seeded ${report.devices} devices, ${report.attempts} attempts, ${report.partners} new partners in ${(report.milliseconds / 1000).toFixed(1)} s ` +
+      `(attempts generated, decided and written at ${Math.round(rate).toLocaleString('en')}/s)`,
   );
   await dataSource.destroy();
 }

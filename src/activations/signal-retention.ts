@@ -1,6 +1,7 @@
 import { DataSource, IsNull, LessThan } from 'typeorm';
 import { Logger } from '../ops/logger';
 import { ActivationAttempt } from './activation-attempt.entity';
+import { Progress, silentProgress } from '../ops/progress';
 
 /** Rows per UPDATE: short transactions, so decisions never wait long behind a purge. */
 const BATCH_SIZE = 2_000;
@@ -16,6 +17,7 @@ export async function purgeExpiredSignals(
   dataSource: DataSource,
   retentionDays: number,
   now = new Date(),
+  progress: Progress = silentProgress,
 ): Promise<number> {
   if (retentionDays <= 0) return 0;
   const cutoff = new Date(now.getTime() - retentionDays * DAY_MILLISECONDS);
@@ -37,7 +39,16 @@ export async function purgeExpiredSignals(
       .andWhere({ signalsPurgedAt: IsNull() })
       .execute();
     purged += result.affected ?? batch.length;
+    progress.advance(batch.length);
   }
+}
+
+/** How many attempts the purge at `now` has to erase (for a progress bar's total). */
+export function countExpiredSignals(dataSource: DataSource, retentionDays: number, now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - retentionDays * DAY_MILLISECONDS);
+  return dataSource
+    .getRepository(ActivationAttempt)
+    .count({ where: { occurredAt: LessThan(cutoff), signalsPurgedAt: IsNull() } });
 }
 
 /** Purges at start and then every `intervalMilliseconds`; returns a function that stops it. */

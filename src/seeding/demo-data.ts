@@ -9,8 +9,12 @@ import { withCheckDigit } from '../devices/imei';
 import { Partner, PartnerKind } from '../partners/partner.entity';
 import { Region } from '../regions/region.entity';
 import { ColumnValue, insertRows } from './bulk-insert';
+import { BulkAttempt, ingestAttempts } from '../activations/attempt-ingest';
+import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
+import { Progress, silentProgress } from '../ops/progress';
+import { DateUtils } from 'typeorm/util/DateUtils';
 import { markets, partnerNames, places } from './places';
-import { inTransaction } from '../db/transactions';
+import { inTransaction, onSqliteConnection } from '../db/transactions';
 
 export interface GeneratorOptions {
   devices: number;
@@ -21,6 +25,8 @@ export interface GeneratorOptions {
   days: number;
   /** The decisions' GPS accuracy limit (MAX_GPS_ACCURACY_METERS); the default when left out. */
   maxGpsAccuracyMeters?: number;
+  /** Shows the attempts written (a progress bar for the seed command and benchmarks). */
+  progress?: Progress;
 }
 
 export interface GeneratorReport {
@@ -28,6 +34,8 @@ export interface GeneratorReport {
   devices: number;
   attempts: number;
   milliseconds: number;
+  /** Of which generating, deciding and writing the attempts (devices and their states excluded). */
+  attemptMilliseconds: number;
 }
 
 type Random = () => number;
@@ -164,20 +172,6 @@ function generateAttempt(
   };
 }
 
-const ATTEMPT_COLUMNS = [
-  'id',
-  'deviceId',
-  'occurredAt',
-  'receivedAt',
-  'signals',
-  'resolvedRegionId',
-  'regionSource',
-  'outcome',
-  'enforced',
-  'policyVersionId',
-  'reasonCodes',
-  'reviewStatus',
-];
 const DEVICE_COLUMNS = [
   'id',
   'imei',
@@ -193,11 +187,104 @@ const DEVICE_COLUMNS = [
   'createdAt',
 ];
 
+interface DeviceState {
+  activatedAt: Date | null;
+  lock: { at: Date; attemptId: number; reason: string } | null;
+  underReview: boolean;
+}
+
+/** What an attempt does to its device: first activation, first enforced lock, open review. */
+function noteAttempt(device: DeviceState, attempt: GeneratedAttempt, attemptId: number): void {
+  if (!device.activatedAt || device.activatedAt > attempt.occurredAt) device.activatedAt = attempt.occurredAt;
+  if (attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced) device.underReview = true;
+  const enforcedLock = attempt.outcome === DecisionOutcome.LOCK && attempt.enforced;
+  if (enforcedLock && (!device.lock || device.lock.at > attempt.occurredAt))
+    device.lock = { at: attempt.occurredAt, attemptId, reason: attempt.reasonCodes.join(',') };
+}
+
+function statusOf(device: DeviceState): DeviceStatus {
+  if (device.lock) return DeviceStatus.LOCKED;
+  if (device.underReview) return DeviceStatus.UNDER_REVIEW;
+  return device.activatedAt ? DeviceStatus.ACTIVE : DeviceStatus.NEW;
+}
+
+function deviceRow(
+  id: number,
+  device: DeviceState & { imei: string; serialNumber: string; modelId: number; partnerId: number },
+  marketRegionId: number,
+  createdAt: Date,
+): ColumnValue[] {
+  return [
+    id,
+    device.imei,
+    device.serialNumber,
+    device.modelId,
+    marketRegionId,
+    device.partnerId,
+    statusOf(device),
+    device.activatedAt,
+    device.lock?.at ?? null,
+    device.lock?.reason ?? null,
+    // No foreign key on this column, so it can name an attempt written just after the device.
+    device.lock?.attemptId ?? null,
+    createdAt,
+  ];
+}
+
+/** Writes the state the attempts left the devices in (those with attempts; the rest stay NEW). */
+async function updateDeviceStates(dataSource: DataSource, firstDeviceId: number, devices: DeviceState[]) {
+  const changed = devices.flatMap((device, index) =>
+    device.activatedAt ? [{ id: firstDeviceId + index, device }] : [],
+  );
+  if (dataSource.options.type === 'postgres') {
+    const client = await openBulkConnection(dataSource);
+    try {
+      for (let start = 0; start < changed.length; start += 20_000) {
+        const chunk = changed.slice(start, start + 20_000);
+        await client.query(
+          `UPDATE "device" d SET "status" = v."status", "activatedAt" = v."activatedAt", "lockedAt" = v."lockedAt", ` +
+            `"lockReason" = v."lockReason", "lockedByAttemptId" = v."lockedByAttemptId" ` +
+            `FROM unnest($1::integer[], $2::varchar[], $3::timestamptz[], $4::timestamptz[], $5::varchar[], $6::integer[]) ` +
+            `AS v("id", "status", "activatedAt", "lockedAt", "lockReason", "lockedByAttemptId") WHERE d."id" = v."id"`,
+          [
+            chunk.map(({ id }) => id),
+            chunk.map(({ device }) => statusOf(device)),
+            chunk.map(({ device }) => device.activatedAt),
+            chunk.map(({ device }) => device.lock?.at ?? null),
+            chunk.map(({ device }) => device.lock?.reason ?? null),
+            chunk.map(({ device }) => device.lock?.attemptId ?? null),
+          ],
+        );
+      }
+    } finally {
+      await client.end();
+    }
+    return;
+  }
+  const sqlite = sqliteDatabaseOf(dataSource)!;
+  const at = (instant: Date | null | undefined) => (instant ? DateUtils.mixedDateToUtcDatetimeString(instant) : null);
+  await onSqliteConnection(dataSource, () => {
+    const update = sqlite.prepare(
+      'UPDATE "device" SET "status" = ?, "activatedAt" = ?, "lockedAt" = ?, "lockReason" = ?, "lockedByAttemptId" = ? WHERE "id" = ?',
+    );
+    sqlite.transaction(() => {
+      for (const { id, device } of changed)
+        update.run(
+          statusOf(device),
+          at(device.activatedAt),
+          at(device.lock?.at),
+          device.lock?.reason ?? null,
+          device.lock?.attemptId ?? null,
+          id,
+        );
+    })();
+  });
+}
+
 /**
  * Generates partners, devices and activation attempts, deterministically for a seed and `until`.
- * Attempts are generated twice from the same random stream: the first pass only works out each
- * device's resulting state (so devices are written once, in their final state), the second
- * writes the attempts.
+ * Devices are written first as NEW, the attempts through the bulk path (COPY, prepared INSERT) as
+ * they are generated and decided, and then the state the attempts left each device in.
  */
 export async function generateDemoData(dataSource: DataSource, options: GeneratorOptions): Promise<GeneratorReport> {
   const started = Date.now();
@@ -285,77 +372,61 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
   const isSqlite = dataSource.options.type === 'better-sqlite3';
   const [{ cache_size: previousCacheSize }] = isSqlite ? await dataSource.query('PRAGMA cache_size') : [{}];
   if (isSqlite) await dataSource.query('PRAGMA cache_size = -262144');
+  const progress = options.progress ?? silentProgress;
+  let attemptMilliseconds = 0;
   try {
-    const attemptSeed = `${options.seed}:attempts`;
-    // Pass 1: each device's first activation, first enforced lock and open reviews.
-    if (devices.length > 0) {
-      const random: Random = seedrandom(attemptSeed);
-      for (let index = 0; index < options.attempts; index += 1) {
-        const attempt = generateAttempt(random, world, generated, windowStart, options.days);
-        const device = devices[attempt.deviceIndex];
-        if (!device.activatedAt || device.activatedAt > attempt.occurredAt) device.activatedAt = attempt.occurredAt;
-        if (attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced) device.underReview = true;
-        const enforcedLock = attempt.outcome === DecisionOutcome.LOCK && attempt.enforced;
-        if (enforcedLock && (!device.lock || device.lock.at > attempt.occurredAt)) {
-          device.lock = {
-            at: attempt.occurredAt,
-            attemptId: firstAttemptId + index,
-            reason: attempt.reasonCodes.join(','),
-          };
-        }
-      }
-    }
-    const deviceRows: ColumnValue[][] = devices.map((device, index) => [
-      firstDeviceId + index,
-      device.imei,
-      device.serialNumber,
-      device.modelId,
-      deviceMarkets[index],
-      device.partnerId,
-      device.lock
-        ? DeviceStatus.LOCKED
-        : device.underReview
-          ? DeviceStatus.UNDER_REVIEW
-          : device.activatedAt
-            ? DeviceStatus.ACTIVE
-            : DeviceStatus.NEW,
-      device.activatedAt,
-      device.lock?.at ?? null,
-      device.lock?.reason ?? null,
-      // No foreign key on this column, so it can name an attempt written just after the device.
-      device.lock?.attemptId ?? null,
-      createdAt,
-    ]);
-    await inTransaction(dataSource, (manager) => insertRows(manager, 'device', DEVICE_COLUMNS, deviceRows));
+    // Devices first (the attempts' foreign key), as NEW; the state their attempts leave them in is
+    // gathered while the attempts are written, in one pass, and written after them.
+    await inTransaction(dataSource, (manager) =>
+      insertRows(
+        manager,
+        'device',
+        DEVICE_COLUMNS,
+        devices.map((device, index) => deviceRow(firstDeviceId + index, device, deviceMarkets[index], createdAt)),
+      ),
+    );
     await advanceSequence(dataSource, 'device');
-
-    // Pass 2: the same attempts again, written in batches.
     if (devices.length > 0) {
-      const random: Random = seedrandom(attemptSeed);
-      for (let index = 0; index < options.attempts;) {
-        const batch: ColumnValue[][] = [];
-        for (; batch.length < 20_000 && index < options.attempts; index += 1) {
-          const attempt = generateAttempt(random, world, generated, windowStart, options.days);
-          batch.push([
-            firstAttemptId + index,
-            firstDeviceId + attempt.deviceIndex,
-            attempt.occurredAt,
-            attempt.receivedAt,
-            attempt.signals,
-            attempt.resolvedRegionId,
-            attempt.source,
-            attempt.outcome,
-            attempt.enforced,
-            attempt.policyVersionId,
-            attempt.reasonCodes,
-            attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced ? ReviewStatus.OPEN : null,
-          ]);
+      const random: Random = seedrandom(`${options.seed}:attempts`);
+      const attemptChunks = function* (): Generator<BulkAttempt[]> {
+        for (let index = 0; index < options.attempts;) {
+          const chunk: BulkAttempt[] = [];
+          for (; chunk.length < 2_000 && index < options.attempts; index += 1) {
+            const attempt = generateAttempt(random, world, generated, windowStart, options.days);
+            const id = firstAttemptId + index;
+            noteAttempt(devices[attempt.deviceIndex], attempt, id);
+            chunk.push({
+              id,
+              deviceId: firstDeviceId + attempt.deviceIndex,
+              occurredAt: attempt.occurredAt,
+              receivedAt: attempt.receivedAt,
+              signals: attempt.signals,
+              signalsPurgedAt: null,
+              resolvedRegionId: attempt.resolvedRegionId,
+              regionSource: attempt.source,
+              outcome: attempt.outcome,
+              enforced: attempt.enforced,
+              policyVersionId: attempt.policyVersionId,
+              reasonCodes: attempt.reasonCodes,
+              reviewStatus: attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced ? ReviewStatus.OPEN : null,
+              idempotencyKey: null,
+            });
+          }
+          yield chunk;
         }
-        await inTransaction(dataSource, (manager) => insertRows(manager, 'activation_attempt', ATTEMPT_COLUMNS, batch));
-      }
+      };
+      const attemptsStarted = Date.now();
+      await ingestAttempts(dataSource, attemptChunks(), {
+        explicitIds: true,
+        rowsPerTransaction: 500_000,
+        progress,
+      });
+      attemptMilliseconds = Date.now() - attemptsStarted;
       await advanceSequence(dataSource, 'activation_attempt');
+      await updateDeviceStates(dataSource, firstDeviceId, devices);
     }
   } finally {
+    progress.stop();
     if (isSqlite) await dataSource.query(`PRAGMA cache_size = ${Number(previousCacheSize)}`);
   }
   return {
@@ -363,5 +434,6 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
     devices: devices.length,
     attempts: devices.length > 0 ? options.attempts : 0,
     milliseconds: Date.now() - started,
+    attemptMilliseconds,
   };
 }
