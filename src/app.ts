@@ -23,6 +23,8 @@ import { healthRoutes } from './ops/health';
 import { Logger, createLogger } from './ops/logger';
 import { registry } from './ops/metrics';
 import { errorResponses, observationPlugin, observeRequests } from './ops/observe';
+import { persistedOperations } from './persisted-operations/persisted-operation.http';
+import { PersistedOperationRegistry } from './persisted-operations/persisted-operation.service';
 import { csvReports } from './reports/report.csv';
 import { buildAppSchema } from './schema';
 
@@ -82,6 +84,9 @@ export async function createApolloServer(
     parseOptions: { maxTokens: settings.limits.maxTokens },
     // Batches are accepted, up to MAX_BATCH_SIZE operations (capBatches).
     allowBatchedHttpRequests: true,
+    // Operations sent by hash are registered ahead and resolved before Apollo (persistedOperations):
+    // Apollo's automatic persisted queries would register any document a caller sends.
+    persistedQueries: false,
     validationRules: limits.validationRules,
     // The IDE is our own page, served from node_modules; Apollo's landing page would load a CDN.
     plugins: [
@@ -139,6 +144,8 @@ export async function createApp(
     rateLimit(limiter),
     express.json({ limit: '5mb' }),
     capBatches(settings),
+    // Before the batch budget: an operation sent by hash is costed as the registered document.
+    persistedOperations(new PersistedOperationRegistry(dataSource)),
     limits.batchBudget,
     expressMiddleware(apollo, {
       context: async ({ req }) =>

@@ -27,6 +27,7 @@ import { DeviceStatusChangeResolver } from './devices/device-status-change.resol
 import { webhookResolvers } from './webhooks/webhook.resolver';
 import { policyResolvers } from './policies/policy.resolver';
 import { RegionResolver } from './regions/region.resolver';
+import { PersistedOperationResolver } from './persisted-operations/persisted-operation.resolver';
 
 export const resolvers = [
   NodeResolver,
@@ -55,6 +56,7 @@ export const resolvers = [
   PolicyImpactResolver,
   PolicySimulationResolver,
   RegionTransitionResolver,
+  PersistedOperationResolver,
 ] as const;
 
 /** ISO 8601 instants under the name partners integrate against (`DateTime`). */

@@ -230,6 +230,11 @@ const matrix: Record<string, { document: string; roles: Role[] }> = {
     document: 'mutation { retirePolicy(input: { id: "x", reason: "" }) { userErrors { code } } }',
     roles: [ADMIN, POLICY_AUTHOR],
   },
+  registerPersistedOperations: {
+    document:
+      'mutation { registerPersistedOperations(input: { clientName: "", operations: [] }) { userErrors { code } } }',
+    roles: [ADMIN],
+  },
   revokeApiKey: { document: 'mutation { revokeApiKey(input: { id: "x" }) { userErrors { code } } }', roles: [ADMIN] },
   revokeExemption: {
     document: 'mutation { revokeExemption(input: { id: "x", reason: "" }) { userErrors { code } } }',

@@ -1,4 +1,5 @@
 /** Every mutation that succeeds leaves an audit event naming the caller's key and role and the request. */
+import { createHash } from 'node:crypto';
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import { Role } from '../src/auth/roles';
 import { encodeGlobalId } from '../src/common/global-id';
@@ -315,6 +316,20 @@ it('audits every mutation', async () => {
     `mutation ($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { id } userErrors { message } } }`,
     { id: key.apiKey.id },
     ['apiKey.revoke'],
+  );
+
+  await mutate(
+    'registerPersistedOperations',
+    `mutation ($input: RegisterPersistedOperationsInput!) { registerPersistedOperations(input: $input) { registeredCount userErrors { message } } }`,
+    {
+      input: {
+        clientName: 'audit-client',
+        operations: [
+          { id: createHash('sha256').update('{ viewer { name } }').digest('hex'), body: '{ viewer { name } }' },
+        ],
+      },
+    },
+    ['persistedOperations.register'],
   );
 
   const mutations = [

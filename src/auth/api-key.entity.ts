@@ -61,6 +61,13 @@ export class ApiKey extends Node {
   @Field(() => Date, { nullable: true, description: 'Timestamp when the key was revoked; null while it is not.' })
   revokedAt: Date | null;
 
+  @Column({ type: 'boolean', default: false })
+  @Field({
+    description:
+      'Indicates that the key may only run persisted operations (registered ahead and sent by hash); a free-form document is refused with PERSISTED_QUERY_REQUIRED.',
+  })
+  registeredOperationsOnly: boolean;
+
   @Column({ type: timestampType, nullable: true })
   @Field(() => Date, {
     nullable: true,

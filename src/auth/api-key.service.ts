@@ -53,7 +53,13 @@ export class ApiKeyAuthenticator {
     if (key.revokedAt) throw new UnauthenticatedError('the API key was revoked');
     if (key.expiresAt && key.expiresAt.getTime() <= now) throw new UnauthenticatedError('the API key has expired');
     this.noteUse(key, now);
-    return { keyId: key.id, name: key.name, role: key.role, partnerId: key.partnerId };
+    return {
+      keyId: key.id,
+      name: key.name,
+      role: key.role,
+      partnerId: key.partnerId,
+      registeredOperationsOnly: key.registeredOperationsOnly,
+    };
   }
 
   /** Drops a key from the cache (after a revocation through this instance). */
@@ -115,6 +121,9 @@ export async function createApiKey(
       createdAt: new Date(),
       createdBy: context.actor,
       expiresAt: input.expiresAt ?? null,
+      // The gateway runs a fixed set of operations: in production its keys run nothing else unless told.
+      registeredOperationsOnly:
+        input.registeredOperationsOnly ?? (context.settings.production && input.role === Role.GATEWAY),
       revokedAt: null,
       lastUsedAt: null,
     }),

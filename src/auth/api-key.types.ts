@@ -52,6 +52,13 @@ export class CreateApiKeyInput {
 
   @Field(() => Date, { nullable: true, description: 'When the key stops working; never when omitted.' })
   expiresAt?: Date | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Indicates that the key may only run persisted operations; by default true for GATEWAY keys in production, false otherwise.',
+  })
+  registeredOperationsOnly?: boolean | null;
 }
 
 @InputType({ description: 'The API key to revoke.' })

@@ -63,6 +63,8 @@ export const access = {
   registerDevices: [ADMIN, PARTNER],
   resolveDeviceStatus: [ADMIN, SUPPORT],
   manageApiKeys: [ADMIN],
+  /** Client manifests of persisted operations. */
+  registerPersistedOperations: [ADMIN],
 } as const satisfies Record<string, readonly Role[]>;
 
 /** Every role that holds a key: fields any authenticated caller may read (`viewer`). */

@@ -9,6 +9,8 @@ export interface Viewer {
   role: Role;
   /** Set for PARTNER keys: the only partner whose rows the caller may see. */
   partnerId: number | null;
+  /** Set for keys that may only run persisted operations (sent by hash, registered ahead). */
+  registeredOperationsOnly?: boolean;
   /** Seeds, scripts and tests: no key, full rights, named as themselves in the audit trail. */
   internal?: boolean;
 }

@@ -24,6 +24,8 @@ export enum UserErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   /** An idempotency key reused with a different request: the first request's decision stands. */
   IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
+  HASH_MISMATCH = 'HASH_MISMATCH',
+  INVALID_OPERATION = 'INVALID_OPERATION',
 }
 registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Machine-readable reason of a user error.' });
 

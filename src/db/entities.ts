@@ -10,6 +10,7 @@ import { WebhookDelivery, WebhookDeliveryAttempt } from '../webhooks/webhook-del
 import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
 import { Exemption } from '../exemptions/exemption.entity';
 import { Partner } from '../partners/partner.entity';
+import { PersistedOperation } from '../persisted-operations/persisted-operation.entity';
 import { Policy } from '../policies/policy.entity';
 import { PolicyChangeRequest } from '../policies/policy-change-request.entity';
 import { PolicyVersion, PolicyVersionDeviceModel, PolicyVersionRegion } from '../policies/policy-version.entity';
@@ -48,4 +49,5 @@ export const entities = [
   ActivationDeviceDayLink,
   ActivationGroupDeviceDay,
   ActivationDailyDevices,
+  PersistedOperation,
 ];

@@ -10,6 +10,7 @@ import { DailyCounts1764900000000 } from './1764900000000-DailyCounts';
 import { IdempotencyFingerprint1765000000000 } from './1765000000000-IdempotencyFingerprint';
 import { AuditRelatedTarget1765100000000 } from './1765100000000-AuditRelatedTarget';
 import { FixEvidence1765400000000 } from './1765400000000-FixEvidence';
+import { PersistedOperations1765500000000 } from './1765500000000-PersistedOperations';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   IdempotencyFingerprint1765000000000,
   AuditRelatedTarget1765100000000,
   FixEvidence1765400000000,
+  PersistedOperations1765500000000,
 ];
