@@ -3,7 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/', 'console/dist/', 'console/src/gql/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'data/',
+      'console/dist/',
+      'console/src/gql/',
+      'examples/partner-client/gql/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

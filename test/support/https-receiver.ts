@@ -5,6 +5,37 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * A self-signed certificate for localhost made with the machine's openssl; its file is what the
+ * server is given as WEBHOOK_CA_FILE.
+ */
+export function localhostCertificate(): { key: string; cert: string } {
+  const directory = mkdtempSync(join(tmpdir(), 'receiver-'));
+  const [key, cert] = [join(directory, 'key.pem'), join(directory, 'cert.pem')];
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  return { key, cert };
+}
+
 /** An answer that never comes. */
 export const HANG = -1;
 
@@ -15,9 +46,8 @@ export interface ReceivedRequest {
 }
 
 /**
- * A partner's HTTPS endpoint for tests: a self-signed certificate for localhost made with the
- * machine's openssl (its file is given to the server as WEBHOOK_CA_FILE), every request kept, and
- * an answer that can be made to fail.
+ * A partner's HTTPS endpoint for tests (a localhostCertificate), every request kept, and an answer
+ * that can be made to fail.
  */
 export class HttpsReceiver {
   readonly received: ReceivedRequest[] = [];
@@ -28,29 +58,7 @@ export class HttpsReceiver {
   url!: string;
 
   async start(): Promise<void> {
-    const directory = mkdtempSync(join(tmpdir(), 'receiver-'));
-    const [key, cert] = [join(directory, 'key.pem'), join(directory, 'cert.pem')];
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { key, cert } = localhostCertificate();
     this.caFile = cert;
     this.server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (request, response) => {
       const chunks: Buffer[] = [];

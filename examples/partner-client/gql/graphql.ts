@@ -1,0 +1,210 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** What the decision says must happen to the device. */
+export type DecisionOutcome =
+  /** The device may activate. */
+  | 'ALLOW'
+  /** A policy forbids activation here: the device is locked (when enforced). */
+  | 'LOCK'
+  /** The evidence is inconclusive or a REVIEW policy applies: a person decides. */
+  | 'REVIEW';
+
+/** Narrows a list of devices; all given conditions must hold. */
+export type DeviceFilter = {
+  /** Only devices whose IMEI starts with these digits (e.g. a TAC). */
+  imeiPrefix?: string | null | undefined;
+  /** Only devices sold for these market regions (ISO codes). */
+  marketRegionCodes?: Array<string> | null | undefined;
+  /** Only devices of these model codes. */
+  modelCodes?: Array<string> | null | undefined;
+  /** Only devices distributed by these partners (global IDs). */
+  partnerIds?: Array<string | number> | null | undefined;
+  /** Only devices in one of these states. */
+  statuses?: Array<DeviceStatus> | null | undefined;
+};
+
+/** One row of a shipment manifest. */
+export type DeviceManifestRow = {
+  /** The device's IMEI: 15 digits with a valid Luhn check digit. */
+  imei: string;
+  /** ISO code of the region the device is sold for. */
+  marketRegionCode: string;
+  /** Code of the device's model; the IMEI's TAC must be one of the model's. */
+  modelCode: string;
+  /** Manufacturer serial number (1 to 64 characters). */
+  serialNumber: string;
+};
+
+/** Lifecycle state of a device. */
+export type DeviceStatus =
+  /** Activated and allowed. */
+  | 'ACTIVE'
+  /** Locked by an enforced policy; stays locked until unlocked through an audited path. */
+  | 'LOCKED'
+  /** Registered from a manifest, never activated. */
+  | 'NEW'
+  /** An activation attempt is waiting in the review queue. */
+  | 'UNDER_REVIEW';
+
+/** Which signal the resolved region came from. */
+export type RegionSource =
+  | 'GPS'
+  | 'IP'
+  | 'NONE'
+  | 'SIM';
+
+/** A partner's shipment manifest: registered all together or not at all. */
+export type RegisterDevicesInput = {
+  /** The devices, 1 to 10000. */
+  devices: Array<DeviceManifestRow>;
+  /** Global ID of the partner that distributes the devices. */
+  partnerId: string | number;
+};
+
+/** Machine-readable reason of a user error. */
+export type UserErrorCode =
+  | 'DUPLICATE'
+  | 'FORBIDDEN'
+  | 'HASH_MISMATCH'
+  | 'INVALID'
+  | 'INVALID_CHECKSUM'
+  | 'INVALID_OPERATION'
+  | 'INVALID_STATE'
+  | 'NOT_FOUND'
+  | 'REQUIRED'
+  | 'TAKEN'
+  | 'TOO_LONG'
+  | 'TOO_MANY';
+
+export type RegisterDevicesMutationVariables = Exact<{
+  input: RegisterDevicesInput;
+}>;
+
+
+export type RegisterDevicesMutation = { registerDevices: { registeredCount: number, devices: Array<{ id: string, imei: string }> | null, userErrors: Array<{ field: Array<string>, message: string, code: UserErrorCode }> } };
+
+export type DevicePageQueryVariables = Exact<{
+  first: number;
+  after?: string | null | undefined;
+  filter?: DeviceFilter | null | undefined;
+}>;
+
+
+export type DevicePageQuery = { devices: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, imei: string, status: DeviceStatus, model: { code: string }, attempts: { nodes: Array<{ id: string, outcome: DecisionOutcome }> } }> } };
+
+export type AttemptEvidenceQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type AttemptEvidenceQuery = { node:
+    | { id: string, occurredAt: string, outcome: DecisionOutcome, enforced: boolean, reasonCodes: Array<string>, resolvedRegion: { code: string, name: string } | null, policyVersion: { number: number, policy: { key: string } } | null, explanation: { signals: Array<{ source: RegionSource, regionCode: string | null, usable: boolean, finding: string, detail: string }>, policies: Array<{ policyKey: string, applies: boolean, finding: string, detail: string }> } | null, device: { imei: string, status: DeviceStatus } }
+    | Record<PropertyKey, never>
+   | null };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+
+export const RegisterDevicesDocument = new TypedDocumentString(`
+    mutation RegisterDevices($input: RegisterDevicesInput!) {
+  registerDevices(input: $input) {
+    registeredCount
+    devices {
+      id
+      imei
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+    `, {"hash":"sha256:12c403ede11c776c02d1c3ee982064321d4b0bb0f1493dd287936b089c0887bd"}) as unknown as TypedDocumentString<RegisterDevicesMutation, RegisterDevicesMutationVariables>;
+export const DevicePageDocument = new TypedDocumentString(`
+    query DevicePage($first: Int!, $after: String, $filter: DeviceFilter) {
+  devices(first: $first, after: $after, filter: $filter) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      id
+      imei
+      status
+      model {
+        code
+      }
+      attempts(first: 1) {
+        nodes {
+          id
+          outcome
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:dda7dbf508e26182e32e56e784a36ee72581ef890d5ae9e1026be6cfebe183cb"}) as unknown as TypedDocumentString<DevicePageQuery, DevicePageQueryVariables>;
+export const AttemptEvidenceDocument = new TypedDocumentString(`
+    query AttemptEvidence($id: ID!) {
+  node(id: $id) {
+    ... on ActivationAttempt {
+      id
+      occurredAt
+      outcome
+      enforced
+      reasonCodes
+      resolvedRegion {
+        code
+        name
+      }
+      policyVersion {
+        number
+        policy {
+          key
+        }
+      }
+      explanation {
+        signals {
+          source
+          regionCode
+          usable
+          finding
+          detail
+        }
+        policies {
+          policyKey
+          applies
+          finding
+          detail
+        }
+      }
+      device {
+        imei
+        status
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:bcec69cc4ea5b53ab5303b676dabee7212cd88103d8662a9aba50ff8607acd5a"}) as unknown as TypedDocumentString<AttemptEvidenceQuery, AttemptEvidenceQueryVariables>;
