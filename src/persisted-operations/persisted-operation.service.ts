@@ -4,7 +4,7 @@ import { DataSource, EntityManager, In } from 'typeorm';
 import { recordAuditEvent } from '../audit/audit.service';
 import { UserError, UserErrorCode, userError } from '../common/errors';
 import { abortOnUserErrors } from '../common/mutation';
-import { GraphQLContext } from '../context';
+import { RequestScope } from '../common/request-scope';
 import { PersistedOperation } from './persisted-operation.entity';
 import { RegisterPersistedOperationsInput } from './persisted-operation.types';
 
@@ -39,7 +39,7 @@ function operationProblem(body: string, schema: GraphQLSchema, rules: readonly V
  */
 export async function registerPersistedOperations(
   manager: EntityManager,
-  context: GraphQLContext,
+  context: RequestScope,
   input: RegisterPersistedOperationsInput,
   schema: GraphQLSchema,
   rules: readonly ValidationRule[],
