@@ -17,7 +17,7 @@ import { DeliveryStatus, WebhookDelivery } from '../src/webhooks/webhook-deliver
 import { webhookDispatcherFor } from '../src/webhooks/webhook-dispatcher';
 import { signatureHeader } from '../src/webhooks/webhook-signature';
 import { PartnerClient, UserErrorsError } from '../examples/partner-client/client';
-import { allDevices, explainAttempt, registerManifest } from '../examples/partner-client/flows';
+import { allDevices, decideIdempotently, explainAttempt, registerManifest } from '../examples/partner-client/flows';
 import { uploadManifest } from '../examples/partner-client/upload-manifest';
 import { WebhookEvent, webhookReceiver } from '../examples/webhook-receiver/receiver';
 import { openTestDatabase, TestDatabase } from './support/database';
@@ -119,7 +119,7 @@ beforeAll(async () => {
     'example-partner-client',
     join(ROOT, 'examples', 'partner-client', 'gql', 'persisted-documents.json'),
   );
-  expect(uploaded).toMatchObject({ registeredCount: 3, alreadyRegisteredCount: 0 });
+  expect(uploaded).toMatchObject({ registeredCount: 4, alreadyRegisteredCount: 0 });
 });
 afterAll(async () => {
   for (const { app } of servers) await app.apollo.stop();
@@ -193,6 +193,18 @@ describe('the typed partner client', () => {
     expect(count).toBe(120);
   });
 
+  it('decides an activation once however often the gateway retries it', async () => {
+    const key = await asAdmin(`mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }`, {
+      input: { name: 'example-gateway', role: 'GATEWAY', registeredOperationsOnly: true },
+    });
+    const gateway = new PartnerClient({ url, apiKey: key.createApiKey.secret, fallbackToText: false });
+    const activation = { id: 'a-1', imei: imei(30), signals: HAVANA };
+    const first = await decideIdempotently(gateway, activation);
+    const again = await decideIdempotently(gateway, activation);
+    expect(first.decision).toMatchObject({ outcome: 'LOCK', enforced: true });
+    expect(again.attempt!.id).toBe(first.attempt!.id);
+  });
+
   it('waits out 429 answers and gets every request through', async () => {
     const limitedUrl = await serve({ rateLimits: { ...settings.rateLimits, perSecond: 4 } });
     const client = new PartnerClient({ url: limitedUrl, apiKey: partnerKey, fallbackToText: false, baseDelayMs: 100 });
@@ -263,6 +275,13 @@ describe('webhook receivers', () => {
     await new Promise((resolve) => tsServer?.close(resolve));
   });
 
+  /** The Python receiver's report lines, once it has printed `count` of them (stdout trails the HTTP answer). */
+  async function pythonReport(count: number) {
+    for (let waited = 0; pythonLines.length < count && waited < 5_000; waited += 20)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    return pythonLines;
+  }
+
   /** POSTs a body to a receiver with a given signature header, as an attacker or a replaying proxy would. */
   async function postTo(receiverUrl: string, body: string, signature: string) {
     const { request } = await import('node:https');
@@ -289,7 +308,7 @@ describe('webhook receivers', () => {
     await deliverAll();
     expect(handledByTs.map((event) => event.type)).toEqual(['DEVICE_LOCKED']);
     const eventId = handledByTs[0].id;
-    expect(pythonLines).toEqual([{ result: 'accepted', id: eventId, type: 'DEVICE_LOCKED' }]);
+    expect(await pythonReport(1)).toEqual([{ result: 'accepted', id: eventId, type: 'DEVICE_LOCKED' }]);
 
     // The server redelivers both deliveries of the event: the receivers recognise the event id.
     const deliveries = await asAdmin(`{ webhookDeliveries(first: 10) { nodes { id status } } }`);
@@ -301,7 +320,7 @@ describe('webhook receivers', () => {
     }
     await deliverAll();
     expect(handledByTs).toHaveLength(1);
-    expect(pythonLines.slice(1)).toEqual([{ result: 'duplicate', id: eventId }]);
+    expect((await pythonReport(2)).slice(1)).toEqual([{ result: 'duplicate', id: eventId }]);
   });
 
   it('reject a forged body, a wrong secret and a signature older than the tolerance', async () => {
@@ -325,7 +344,7 @@ describe('webhook receivers', () => {
       expect(await postTo(receiverUrl, body, signatureHeader(secret, body, now))).toBe(200); // replay: a duplicate
     }
     expect(handledByTs.map((event) => event.type)).toEqual(['DEVICE_LOCKED', 'DEVICE_UNLOCKED']);
-    expect(pythonLines.slice(2)).toEqual([
+    expect((await pythonReport(7)).slice(2)).toEqual([
       { result: 'rejected', reason: 'bad signature' },
       { result: 'rejected', reason: 'bad signature' },
       { result: 'rejected', reason: 'bad signature' },

@@ -1,7 +1,7 @@
 /** What a partner integration does with the typed client: the flows the partner guide shows. */
 import { PartnerClient, payloadOrThrow } from './client';
-import { AttemptEvidence, DevicePage, RegisterDevices } from './operations';
-import type { DeviceManifestRow, DevicePageQuery } from './gql/graphql';
+import { AttemptEvidence, DecideActivation, DevicePage, RegisterDevices } from './operations';
+import type { ActivationSignalsInput, DeviceManifestRow, DevicePageQuery } from './gql/graphql';
 
 // #region register-manifest
 /** Registers a manifest of devices, all or nothing; throws UserErrorsError naming every bad row. */
@@ -41,3 +41,26 @@ export async function explainAttempt(client: PartnerClient, attemptId: string): 
   return lines;
 }
 // #endregion attempt-evidence
+
+// #region decide-idempotently
+/**
+ * The gateway's call: one idempotency key per activation, reused on every retry, so that a retry
+ * after a timeout returns the decision already made instead of deciding (and locking) twice.
+ */
+export async function decideIdempotently(
+  client: PartnerClient,
+  activation: { id: string; imei: string; signals: ActivationSignalsInput },
+  tries = 3,
+) {
+  const input = { imei: activation.imei, signals: activation.signals, idempotencyKey: `activation-${activation.id}` };
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const { decideActivation } = await client.request(DecideActivation, { input });
+      return payloadOrThrow(decideActivation);
+    } catch (error) {
+      // Network failures: the first try may have been decided; the same key makes the retry safe.
+      if (!(error instanceof TypeError) || attempt >= tries) throw error;
+    }
+  }
+}
+// #endregion decide-idempotently

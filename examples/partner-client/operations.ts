@@ -89,3 +89,25 @@ export const AttemptEvidence = graphql(`
     }
   }
 `);
+
+/** The activation gateway's one operation. */
+export const DecideActivation = graphql(`
+  mutation DecideActivation($input: DecideActivationInput!) {
+    decideActivation(input: $input) {
+      decision {
+        outcome
+        enforced
+        reasonCodes
+        lockMessage
+      }
+      attempt {
+        id
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`);

@@ -4,6 +4,30 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** The location signals of an activation; any may be missing. */
+export type ActivationSignalsInput = {
+  /** GPS fix, when the device had one, rounded to the stored precision. Not shown to partners. */
+  gps?: GeoPointInput | null | undefined;
+  /** ISO 3166-1 alpha-2 country of the client IP, as the gateway looked it up. */
+  ipCountry?: string | null | undefined;
+  /** SIM network identity, when a SIM was present. */
+  sim?: SimInput | null | undefined;
+};
+
+/** One activation as the gateway reports it. */
+export type DecideActivationInput = {
+  /** A retry with the same key returns the same decision and writes nothing new (1 to 200 characters). */
+  idempotencyKey?: string | null | undefined;
+  /** The phone's IMEI: 15 digits with a valid Luhn check digit. */
+  imei: string;
+  /** Language of the lock message, e.g. `ru`; English when missing or unknown. */
+  locale?: string | null | undefined;
+  /** When the phone tried to activate (attempts can arrive late); now by default. */
+  occurredAt?: string | null | undefined;
+  /** The location signals. */
+  signals: ActivationSignalsInput;
+};
+
 /** What the decision says must happen to the device. */
 export type DecisionOutcome =
   /** The device may activate. */
@@ -50,6 +74,16 @@ export type DeviceStatus =
   /** An activation attempt is waiting in the review queue. */
   | 'UNDER_REVIEW';
 
+/** A satellite position fix. */
+export type GeoPointInput = {
+  /** Horizontal accuracy radius in metres, when known. */
+  accuracyMeters?: number | null | undefined;
+  /** Latitude in degrees, -90 to 90. */
+  latitude: number;
+  /** Longitude in degrees, -180 to 180. */
+  longitude: number;
+};
+
 /** Which signal the resolved region came from. */
 export type RegionSource =
   | 'GPS'
@@ -63,6 +97,14 @@ export type RegisterDevicesInput = {
   devices: Array<DeviceManifestRow>;
   /** Global ID of the partner that distributes the devices. */
   partnerId: string | number;
+};
+
+/** The SIM card's network identity. */
+export type SimInput = {
+  /** Mobile country code (3 digits). */
+  mcc: string;
+  /** Mobile network code (2 or 3 digits), when known. */
+  mnc?: string | null | undefined;
 };
 
 /** Machine-readable reason of a user error. */
@@ -105,6 +147,13 @@ export type AttemptEvidenceQuery = { node:
     | { id: string, occurredAt: string, outcome: DecisionOutcome, enforced: boolean, reasonCodes: Array<string>, resolvedRegion: { code: string, name: string } | null, policyVersion: { number: number, policy: { key: string } } | null, explanation: { signals: Array<{ source: RegionSource, regionCode: string | null, usable: boolean, finding: string, detail: string }>, policies: Array<{ policyKey: string, applies: boolean, finding: string, detail: string }> } | null, device: { imei: string, status: DeviceStatus } }
     | Record<PropertyKey, never>
    | null };
+
+export type DecideActivationMutationVariables = Exact<{
+  input: DecideActivationInput;
+}>;
+
+
+export type DecideActivationMutation = { decideActivation: { decision: { outcome: DecisionOutcome, enforced: boolean, reasonCodes: Array<string>, lockMessage: string | null } | null, attempt: { id: string } | null, userErrors: Array<{ field: Array<string>, message: string, code: UserErrorCode }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -208,3 +257,23 @@ export const AttemptEvidenceDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:bcec69cc4ea5b53ab5303b676dabee7212cd88103d8662a9aba50ff8607acd5a"}) as unknown as TypedDocumentString<AttemptEvidenceQuery, AttemptEvidenceQueryVariables>;
+export const DecideActivationDocument = new TypedDocumentString(`
+    mutation DecideActivation($input: DecideActivationInput!) {
+  decideActivation(input: $input) {
+    decision {
+      outcome
+      enforced
+      reasonCodes
+      lockMessage
+    }
+    attempt {
+      id
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+    `, {"hash":"sha256:39659c5773cc8a1c991a746e1c87bb77c54aa6cb6055eac181591128ccf23d7f"}) as unknown as TypedDocumentString<DecideActivationMutation, DecideActivationMutationVariables>;
