@@ -125,7 +125,7 @@ async function benchTwoInstances(env: NodeJS.ProcessEnv, ports: [number, number]
     const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
     const created = await post(
       urls[0],
-      'mutation { createApiKey(input: { name: "bench-gateway-2", role: GATEWAY }) { secret } }',
+      'mutation { createApiKey(input: { name: "bench-gateway-2", role: GATEWAY, registeredOperationsOnly: false }) { secret } }',
     );
     const key: string = created.data.createApiKey.secret;
     const half = Math.max(1, Math.floor(CONNECTIONS / 2));
@@ -151,7 +151,7 @@ async function benchHttp(label: string, env: NodeJS.ProcessEnv, port: number): P
     const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
     const created = await post(
       url,
-      'mutation { createApiKey(input: { name: "bench-gateway", role: GATEWAY }) { secret } }',
+      'mutation { createApiKey(input: { name: "bench-gateway", role: GATEWAY, registeredOperationsOnly: false }) { secret } }',
     );
     const gatewayKey: string = created.data.createApiKey.secret;
     // Both runs go through the same authentication with the same GATEWAY key.

@@ -14,7 +14,6 @@ import { App, createApp } from '../src/app';
 import { Settings } from '../src/config';
 import { withCheckDigit } from '../src/devices/imei';
 import { DeliveryStatus, WebhookDelivery } from '../src/webhooks/webhook-delivery.entity';
-import { webhookDispatcherFor } from '../src/webhooks/webhook-dispatcher';
 import { signatureHeader } from '../src/webhooks/webhook-signature';
 import { PartnerClient, UserErrorsError } from '../examples/partner-client/client';
 import { allDevices, decideIdempotently, explainAttempt, registerManifest } from '../examples/partner-client/flows';
@@ -68,7 +67,7 @@ async function lockDevice(serial: number): Promise<string> {
 
 /** Runs the server's dispatcher until no delivery is pending. */
 async function deliverAll() {
-  const dispatcher = webhookDispatcherFor(database.dataSource, settings);
+  const dispatcher = database.services.webhooks;
   for (let round = 0; round < 200; round += 1) {
     dispatcher.wake();
     await dispatcher.idle();
