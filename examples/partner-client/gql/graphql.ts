@@ -6,12 +6,22 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 /** The location signals of an activation; any may be missing. */
 export type ActivationSignalsInput = {
+  /** The serving network (MCC and MNC), when the radio was attached to one. Ranks after a usable fix and before the SIM. */
+  cell?: CellInput | null | undefined;
   /** GPS fix, when the device had one, rounded to the stored precision. Not shown to partners. */
   gps?: GeoPointInput | null | undefined;
   /** ISO 3166-1 alpha-2 country of the client IP, as the gateway looked it up. */
   ipCountry?: string | null | undefined;
   /** SIM network identity, when a SIM was present. */
   sim?: SimInput | null | undefined;
+};
+
+/** The serving network the radio is attached to: where the phone is now, unlike the SIM's home network. MCC and MNC only (no cell identity is accepted or kept). */
+export type CellInput = {
+  /** Mobile country code of the serving network (3 digits). */
+  mcc: string;
+  /** Mobile network code of the serving network (2 or 3 digits), when known. */
+  mnc?: string | null | undefined;
 };
 
 /** One activation as the gateway reports it. */
@@ -78,17 +88,27 @@ export type DeviceStatus =
 export type GeoPointInput = {
   /** Horizontal accuracy radius in metres, when known. */
   accuracyMeters?: number | null | undefined;
+  /** Timestamp when the fix was taken (the attempt's occurredAt when missing). A fix taken more than STALE_FIX_MINUTES (60 by default) before occurredAt is stale: kept as evidence, never deciding. May lie at most 5 minutes after occurredAt (clock skew). */
+  fixedAt?: string | null | undefined;
   /** Latitude in degrees, -90 to 90. */
   latitude: number;
   /** Longitude in degrees, -180 to 180. */
   longitude: number;
+  /** Indicates the OS reported the fix as coming from a mock location provider (Android `Location.isMock()` / `isFromMockProvider()`). A mocked fix neither decides nor clears; the decision carries GPS_MOCKED. */
+  mock?: boolean | null | undefined;
 };
 
 /** Which signal the resolved region came from. */
 export type RegionSource =
+  /** The serving cell's network: where the radio is attached now. */
+  | 'CELL'
+  /** A usable GPS fix (not mocked, not stale, accurate enough, no impossible travel). */
   | 'GPS'
+  /** The country of the client IP address; never locks on its own. */
   | 'IP'
+  /** No usable signal. */
   | 'NONE'
+  /** The SIM's home network: where the card was issued. */
   | 'SIM';
 
 /** A partner's shipment manifest: registered all together or not at all. */
@@ -112,6 +132,7 @@ export type UserErrorCode =
   | 'DUPLICATE'
   | 'FORBIDDEN'
   | 'HASH_MISMATCH'
+  | 'IDEMPOTENCY_CONFLICT'
   | 'INVALID'
   | 'INVALID_CHECKSUM'
   | 'INVALID_OPERATION'
