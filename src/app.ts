@@ -12,6 +12,7 @@ import { DataSource } from 'typeorm';
 import { authenticate, capBatches, rateLimit } from './auth/http';
 import { RequestLimiter } from './auth/rate-limit';
 import { QueryLimitHooks, queryLimits } from './common/query-limits';
+import { coercionFailedArgument } from './common/errors';
 import { Settings } from './config';
 import { serveConsole } from './console';
 import { GraphQLContext, Services, createContext } from './context';
@@ -39,10 +40,10 @@ export function formatError(settings: Settings) {
     if (code === 'INTERNAL_SERVER_ERROR') {
       // graphql-js coerces arguments while executing (an explicit null for a non-null argument):
       // the client's mistake, not a fault.
-      const argument = /^Argument "([^"]+)" (?:of non-null type|has invalid value)/.exec(formatted.message);
+      const argument = coercionFailedArgument(formatted.message);
       const original = (error as { originalError?: Error }).originalError;
       if (argument && (!original || (original instanceof GraphQLError && !original.originalError))) {
-        return { ...formatted, extensions: { code: 'BAD_USER_INPUT', field: argument[1] } };
+        return { ...formatted, extensions: { code: 'BAD_USER_INPUT', field: argument } };
       }
       const cause = (error as { originalError?: Error }).originalError ?? error;
       if (isDatabaseUnavailable(cause)) {

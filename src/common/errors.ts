@@ -11,6 +11,15 @@ export class BadUserInputError extends GraphQLError {
   }
 }
 
+/**
+ * The argument graphql-js names when it cannot coerce an argument's literal or variable value (an
+ * explicit null for a non-null argument, a value of the wrong type): the client's mistake, raised
+ * while the cost is estimated or while a field executes, never a fault of ours.
+ */
+export function coercionFailedArgument(message: string): string | undefined {
+  return /^Argument "([^"]+)" (?:of non-null type|has invalid value)/.exec(message)?.[1];
+}
+
 export enum UserErrorCode {
   INVALID = 'INVALID',
   REQUIRED = 'REQUIRED',

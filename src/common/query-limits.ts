@@ -14,6 +14,7 @@ import {
 import { ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { Settings } from '../config';
 import { DEFAULT_PAGE_SIZE } from './connection';
+import { coercionFailedArgument } from './errors';
 
 /**
  * A field costs 1 plus its children; under a paged list (`first`/`last`) or a list of IDs the
@@ -81,6 +82,14 @@ export function estimateCost(
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
+    // The estimate coerces arguments as execution would: a value that does not fit its argument is
+    // refused here already, as the client error execution would have raised.
+    const argument = error instanceof GraphQLError ? coercionFailedArgument(error.message) : undefined;
+    if (argument) {
+      throw new GraphQLError(reason, {
+        extensions: { code: 'BAD_USER_INPUT', field: argument, http: { status: 400 } },
+      });
+    }
     throw tooCostly(`the cost of the query could not be estimated (${reason}); it is refused: simplify it`, {
       maxCost: settings.limits.maxCost,
       maxCostNodes: settings.limits.maxCostNodes,

@@ -54,6 +54,8 @@ export class SweepRunner extends BackgroundWorker {
   /** Stops after the batch in flight and gives up the lease, so another instance may carry on at once. */
   override async stop(): Promise<void> {
     await super.stop();
+    // A database closed already (an outage, a test that closed it) holds no lease this instance could give up.
+    if (!this.dataSource.isInitialized) return;
     await inTransaction(this.dataSource, (manager) =>
       manager
         .createQueryBuilder()
