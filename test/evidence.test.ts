@@ -290,3 +290,70 @@ describe('what a decision costs', () => {
     expect(statements[0]).toMatch(/"device" d .*LEFT JOIN "activation_attempt" p .*LEFT JOIN "activation_attempt" n/);
   });
 });
+
+describe('reports and the review queue by reason family', () => {
+  const FAMILIES = ['GPS_MOCKED', 'GPS_STALE', 'IMPOSSIBLE_TRAVEL', 'CELL_DISAGREES'];
+  /** Every attempt this file recorded, with the family of its reason codes worked out here, in JS. */
+  async function attemptsByFamily() {
+    const attempts = await database.dataSource.getRepository(ActivationAttempt).find();
+    const familyOf = (codes: string[]) => FAMILIES.find((family) => codes.includes(family)) ?? null;
+    const counts = new Map<string | null, number>();
+    for (const attempt of attempts) {
+      const family = familyOf(attempt.reasonCodes);
+      counts.set(family, (counts.get(family) ?? 0) + 1);
+    }
+    return counts;
+  }
+  const window = () => ({
+    from: new Date(T0 - 48 * HOUR).toISOString(),
+    to: new Date(Date.now() + 60_000).toISOString(),
+  });
+
+  it('groups activationStats by reason family, and filters by it', async () => {
+    const expected = await attemptsByFamily();
+    for (const family of FAMILIES) expect(expected.get(family)).toBeGreaterThan(0);
+    const grouped = await client.data(
+      `query ($filter: ActivationStatsFilter!) { activationStats(filter: $filter, groupBy: [REASON_FAMILY]) { rows { reasonFamily attempts reviews } totals { attempts } } }`,
+      { filter: window() },
+    );
+    expect(new Map(grouped.activationStats.rows.map((row: any) => [row.reasonFamily, row.attempts]))).toEqual(expected);
+    const filtered = await client.data(
+      `query ($filter: ActivationStatsFilter!) { activationStats(filter: $filter, groupBy: [REASON_FAMILY, PARTNER]) { rows { reasonFamily attempts partner { name } } totals { attempts devices } } }`,
+      { filter: { ...window(), reasonFamilies: ['GPS_MOCKED', 'IMPOSSIBLE_TRAVEL'] } },
+    );
+    expect(filtered.activationStats.totals.attempts).toBe(
+      expected.get('GPS_MOCKED')! + expected.get('IMPOSSIBLE_TRAVEL')!,
+    );
+    expect(filtered.activationStats.rows).toEqual([
+      { reasonFamily: 'GPS_MOCKED', attempts: expected.get('GPS_MOCKED'), partner: { name: 'Evidence Test Partner' } },
+      {
+        reasonFamily: 'IMPOSSIBLE_TRAVEL',
+        attempts: expected.get('IMPOSSIBLE_TRAVEL'),
+        partner: { name: 'Evidence Test Partner' },
+      },
+    ]);
+  });
+
+  it('writes the family in the CSV too', async () => {
+    const { from, to } = window();
+    const response = await fetch(
+      `${origin}/reports/activation-stats.csv?from=${from}&to=${to}&groupBy=REASON_FAMILY&reasonFamilies=GPS_STALE`,
+      { headers: { authorization: `Bearer ${ADMIN_KEY}` } },
+    );
+    expect(response.status).toBe(200);
+    const lines = (await response.text()).trim().split('\n');
+    expect(lines[0]).toContain('reasonFamily');
+    expect(lines.slice(1).map((line) => line.includes('GPS_STALE'))).toEqual([true]);
+  });
+
+  it('says why each review in the queue was opened', async () => {
+    const queue = await client.data(`{ reviewQueue(first: 100) { nodes { reviewReason reasonCodes } } }`);
+    const nodes: { reviewReason: string; reasonCodes: string[] }[] = queue.reviewQueue.nodes;
+    expect(nodes.length).toBeGreaterThan(0);
+    for (const node of nodes) {
+      expect(node.reviewReason).toBe(node.reasonCodes[0] === 'POLICY_APPLIES' ? 'POLICY_REVIEW' : node.reasonCodes[0]);
+    }
+    const reasons = new Set(nodes.map((node) => node.reviewReason));
+    for (const reason of ['IMPOSSIBLE_TRAVEL', 'GPS_MOCKED', 'CELL_DISAGREES']) expect(reasons).toContain(reason);
+  });
+});

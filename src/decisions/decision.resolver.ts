@@ -5,13 +5,14 @@ import { GraphQLContext } from '../context';
 import { PolicyVersion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
 import { decideActivation, previewDecision } from './decision.service';
-import { explanationForClients } from './explanation';
+import { explanationForClients, reviewReasonOf } from './explanation';
 import {
   ActivationDecision,
   DecideActivationInput,
   DecideActivationPayload,
   DecisionExplanation,
   PolicyEvidence,
+  ReviewReason,
 } from './decision.types';
 
 @Resolver(() => ActivationDecision)
@@ -81,5 +82,13 @@ export class AttemptExplanationResolver {
   })
   explanation(@Root() attempt: ActivationAttempt): DecisionExplanation | null {
     return attempt.explanation ? explanationForClients(attempt.explanation, attempt) : null;
+  }
+
+  @FieldResolver(() => ReviewReason, {
+    nullable: true,
+    description: 'Why the attempt was sent to review (the review queue shows it); null when it opened no review.',
+  })
+  reviewReason(@Root() attempt: ActivationAttempt): ReviewReason | null {
+    return reviewReasonOf(attempt);
   }
 }

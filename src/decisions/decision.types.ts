@@ -67,6 +67,37 @@ registerEnumType(SignalAssessment, {
   },
 });
 
+export enum ReviewReason {
+  POLICY_REVIEW = 'POLICY_REVIEW',
+  SIGNALS_DISAGREE = 'SIGNALS_DISAGREE',
+  CELL_DISAGREES = 'CELL_DISAGREES',
+  IMPOSSIBLE_TRAVEL = 'IMPOSSIBLE_TRAVEL',
+  GPS_MOCKED = 'GPS_MOCKED',
+  GPS_STALE = 'GPS_STALE',
+  NO_USABLE_SIGNAL = 'NO_USABLE_SIGNAL',
+  IP_COUNTRY_ONLY = 'IP_COUNTRY_ONLY',
+}
+registerEnumType(ReviewReason, {
+  name: 'ReviewReason',
+  description: 'Why a decision was sent to a person (the reason code that decided the REVIEW).',
+  valuesConfig: {
+    POLICY_REVIEW: { description: 'A policy whose action is REVIEW applies where the device is.' },
+    SIGNALS_DISAGREE: {
+      description: 'The deciding signal and the SIM pointed at unrelated regions, one of them restricted.',
+    },
+    CELL_DISAGREES: { description: 'The fix and the serving cell disagreed about a restricted region.' },
+    IMPOSSIBLE_TRAVEL: {
+      description: "The fix was too far from the device's neighbouring fix for the time between them.",
+    },
+    GPS_MOCKED: { description: 'The only fix was mocked and no other signal placed the device.' },
+    GPS_STALE: { description: 'The only fix was stale and no other signal placed the device.' },
+    NO_USABLE_SIGNAL: { description: 'No signal placed the device.' },
+    IP_COUNTRY_ONLY: {
+      description: 'Only the IP country placed the device in a restricted region; an IP never locks.',
+    },
+  },
+});
+
 @ObjectType({ description: 'What one signal said about where the device is.' })
 export class SignalEvidence {
   @Field(() => RegionSource, { description: 'Which signal.' })

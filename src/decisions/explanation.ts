@@ -1,5 +1,5 @@
 import { RegionSource, StoredExplanation } from '../activations/activation-attempt.entity';
-import { SignalAssessment as ClientAssessment } from './decision.types';
+import { ReviewReason, SignalAssessment as ClientAssessment } from './decision.types';
 import { Decision } from './engine/types';
 
 export function toStoredExplanation(decision: Decision): StoredExplanation {
@@ -55,4 +55,15 @@ export function explanationForClients(
     }),
     policies: explanation.policies.map((policy) => ({ ...policy, applies: policy.finding === 'APPLIES' })),
   };
+}
+
+/**
+ * Why a review was opened: the reason code the REVIEW rests on (the first of the decision's), or
+ * POLICY_REVIEW when a REVIEW policy applied; null for an attempt that opened no review.
+ */
+export function reviewReasonOf(attempt: { reviewStatus: string | null; reasonCodes: readonly string[] }) {
+  if (attempt.reviewStatus === null) return null;
+  const [first] = attempt.reasonCodes;
+  if (first === 'POLICY_APPLIES') return ReviewReason.POLICY_REVIEW;
+  return (Object.values(ReviewReason) as string[]).includes(first) ? (first as ReviewReason) : null;
 }

@@ -24,7 +24,8 @@ function windowOnly(filter: ResolvedStatsFilter): boolean {
     filter.regionIds === undefined &&
     filter.outcomes === undefined &&
     filter.modelIds === undefined &&
-    filter.partnerId === undefined
+    filter.partnerId === undefined &&
+    filter.reasonFamilies === undefined
   );
 }
 

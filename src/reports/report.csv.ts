@@ -18,7 +18,7 @@ import { lockedDeviceStats, reviewQueueStats } from './current-state.service';
 import { DeviceScopeFilter, LockedDevicesGroupBy, ReviewQueueGroupBy } from './current-state.types';
 import { GroupedRow } from './report-groups.resolver';
 import { activationStats, filterConditions, policyImpact, resolveStatsFilter, SqlParameters } from './report.service';
-import { ActivationStatsFilter, StatsGroupBy, StatsInterval } from './report.types';
+import { ActivationStatsFilter, ReasonFamily, StatsGroupBy, StatsInterval } from './report.types';
 
 /** A CSV request's scope: the reports' filters and the rows' labels read through these modules' loaders. */
 type CsvScope = ScopeWithLoaders<RegionLoaders & DeviceModelLoaders & PartnerLoaders & PolicyLoaders>;
@@ -87,6 +87,7 @@ function filterOf(request: Request, settings: Settings): ActivationStatsFilter {
       from: instant(request, 'from'),
       to: instant(request, 'to'),
       outcomes: oneOf(list(request, 'outcomes'), DecisionOutcome, 'outcomes'),
+      reasonFamilies: oneOf(list(request, 'reasonFamilies'), ReasonFamily, 'reasonFamilies'),
     }),
     settings,
   );
@@ -245,6 +246,7 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
       region,
       country,
       ['outcome', (row) => row.outcome],
+      ['reasonFamily', (row) => row.reasonFamily],
       model,
       partner,
       policy,

@@ -17,6 +17,7 @@ import {
   ActivationStatsFilter,
   ActivationStatsRow,
   PolicyImpactRow,
+  ReasonFamily,
   StatsGroupBy,
   StatsInterval,
 } from './report.types';
@@ -77,7 +78,19 @@ export interface ResolvedStatsFilter extends ResolvedScope {
   from: Date;
   to: Date;
   outcomes?: DecisionOutcome[];
+  reasonFamilies?: ReasonFamily[];
 }
+
+/**
+ * Whether an attempt's reason codes (stored as a JSON array of strings) hold the family's code:
+ * the quotes match the whole code, so GPS_STALE never matches a longer code that starts with it.
+ */
+const hasReasonCode = (family: ReasonFamily) => `a."reasonCodes" LIKE '%"${family}"%'`;
+
+/** The family of an attempt's reason codes (at most one), or NULL; the families are our enum's, never input. */
+const REASON_FAMILY_SQL = `CASE ${Object.values(ReasonFamily)
+  .map((family) => `WHEN ${hasReasonCode(family)} THEN '${family}'`)
+  .join(' ')} END`;
 
 /**
  * Resolves the region, model and partner conditions of a report filter (a bad one is an error
@@ -115,6 +128,7 @@ export async function resolveStatsFilter(
   checkTimeRange('filter.to', 'from', filter.from, filter.to, MAX_WINDOW_DAYS);
   const resolved: ResolvedStatsFilter = { from: filter.from, to: filter.to, ...(await resolveScope(context, filter)) };
   if (filter.outcomes) resolved.outcomes = filter.outcomes;
+  if (filter.reasonFamilies) resolved.reasonFamilies = filter.reasonFamilies;
   return resolved;
 }
 
@@ -141,6 +155,12 @@ export function filterConditions(filter: ResolvedStatsFilter, parameters: SqlPar
   ];
   if (filter.regionIds) conditions.push(`a."resolvedRegionId" IN (${parameters.list(filter.regionIds)})`);
   if (filter.outcomes) conditions.push(`a."outcome" IN (${parameters.list(filter.outcomes)})`);
+  if (filter.reasonFamilies) {
+    const families = [...new Set(filter.reasonFamilies)].filter((family) =>
+      (Object.values(ReasonFamily) as string[]).includes(family),
+    );
+    conditions.push(families.length ? `(${families.map(hasReasonCode).join(' OR ')})` : '1 = 0');
+  }
   if (filter.modelIds) conditions.push(`d."modelId" IN (${parameters.list(filter.modelIds)})`);
   if (filter.partnerId !== undefined) conditions.push(`d."partnerId" = ${parameters.add(filter.partnerId)}`);
   return conditions;
@@ -190,7 +210,8 @@ function rollupFor(
     !needsDevices &&
     [...groups].every((group) => ROLLUP_GROUPS.has(group)) &&
     resolved.modelIds === undefined &&
-    resolved.partnerId === undefined;
+    resolved.partnerId === undefined &&
+    resolved.reasonFamilies === undefined;
   if (!answers) return null;
   const onWhole = (period: number) => resolved.from.getTime() % period === 0 && resolved.to.getTime() % period === 0;
   if (
@@ -270,6 +291,7 @@ export async function activationStats(
   // The policy that decided: none for an attempt refused because its device was locked already.
   if (groups.has(StatsGroupBy.POLICY))
     columns.push(['policyId', `CASE WHEN ${alreadyLockedSql('a')} THEN NULL ELSE v."policyId" END`]);
+  if (groups.has(StatsGroupBy.REASON_FAMILY)) columns.push(['reasonFamily', REASON_FAMILY_SQL]);
   const select = columns.map(([alias, expression]) => `${expression} AS "${alias}"`);
   const joins = {
     device: groups.has(StatsGroupBy.MODEL) || groups.has(StatsGroupBy.PARTNER),
@@ -332,6 +354,7 @@ export async function activationStats(
         partnerId: row.partnerId == null ? null : Number(row.partnerId),
         policyId: row.policyId == null ? null : Number(row.policyId),
         outcome: (row.outcome as DecisionOutcome | undefined) ?? null,
+        reasonFamily: (row.reasonFamily as ReasonFamily | undefined) ?? null,
       }),
     ),
   };

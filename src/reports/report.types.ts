@@ -12,6 +12,7 @@ export enum StatsGroupBy {
   MODEL = 'MODEL',
   PARTNER = 'PARTNER',
   POLICY = 'POLICY',
+  REASON_FAMILY = 'REASON_FAMILY',
 }
 registerEnumType(StatsGroupBy, {
   name: 'StatsGroupBy',
@@ -25,6 +26,33 @@ registerEnumType(StatsGroupBy, {
     POLICY: {
       description:
         'The policy whose version decided; none for attempts no policy decided, including attempts refused because the device was locked already (`DEVICE_ALREADY_LOCKED`).',
+    },
+    REASON_FAMILY: {
+      description:
+        'The evidence the decision did not take at face value (ReasonFamily); attempts with none are in the row with a null reasonFamily.',
+    },
+  },
+});
+
+/**
+ * Families of reason codes about doubtful evidence. An attempt is in at most one: a mocked, stale or
+ * impossible fix is not usable, and only a usable fix can disagree with the serving cell.
+ */
+export enum ReasonFamily {
+  GPS_MOCKED = 'GPS_MOCKED',
+  GPS_STALE = 'GPS_STALE',
+  IMPOSSIBLE_TRAVEL = 'IMPOSSIBLE_TRAVEL',
+  CELL_DISAGREES = 'CELL_DISAGREES',
+}
+registerEnumType(ReasonFamily, {
+  name: 'ReasonFamily',
+  description: 'A family of reason codes about evidence the decision did not take at face value.',
+  valuesConfig: {
+    GPS_MOCKED: { description: 'The fix came from a mock location provider (reason code GPS_MOCKED).' },
+    GPS_STALE: { description: 'The fix was taken too long before the attempt (GPS_STALE).' },
+    IMPOSSIBLE_TRAVEL: { description: "The fix was too far from the device's neighbouring fix (IMPOSSIBLE_TRAVEL)." },
+    CELL_DISAGREES: {
+      description: 'The fix and the serving cell disagreed about a restricted region (CELL_DISAGREES).',
     },
   },
 });
@@ -51,6 +79,12 @@ export class ActivationStatsFilter {
 
   @Field(() => ID, { nullable: true, description: 'Only devices of this partner (global ID).' })
   partnerId?: string | null;
+
+  @Field(() => [ReasonFamily], {
+    nullable: true,
+    description: 'Only attempts whose reason codes are of one of these families (faked or weak evidence).',
+  })
+  reasonFamilies?: ReasonFamily[] | null;
 }
 
 @ObjectType({ description: 'The counts of a report row.' })
@@ -89,6 +123,12 @@ export class ActivationStatsRow extends ActivationCounts {
 
   @Field(() => DecisionOutcome, { nullable: true, description: 'The outcome, when grouped by OUTCOME.' })
   outcome: DecisionOutcome | null;
+
+  @Field(() => ReasonFamily, {
+    nullable: true,
+    description: 'The reason-code family, when grouped by REASON_FAMILY; null for attempts of none.',
+  })
+  reasonFamily: ReasonFamily | null;
 }
 
 @ObjectType({ description: 'An activation report: its rows, and the counts over all of them.' })
