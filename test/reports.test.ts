@@ -441,6 +441,7 @@ describe('CSV export over HTTP', () => {
       'locks',
       'reviews',
       'monitorWouldLocks',
+      'reasonFamily',
     ]);
     const data = await client.data(STATS, {
       filter: { from, to },

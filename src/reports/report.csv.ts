@@ -246,7 +246,6 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
       region,
       country,
       ['outcome', (row) => row.outcome],
-      ['reasonFamily', (row) => row.reasonFamily],
       model,
       partner,
       policy,
@@ -255,6 +254,8 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
       ['locks', (row) => row.locks],
       ['reviews', (row) => row.reviews],
       ['monitorWouldLocks', (row) => row.monitorWouldLocks],
+      // Last, so the columns files were read by before it keep their places.
+      ['reasonFamily', (row) => row.reasonFamily],
     ]);
   });
 
