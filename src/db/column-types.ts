@@ -11,3 +11,10 @@ export const timestampType = isPostgres ? 'timestamptz' : 'datetime';
 
 /** Structured values (signals, translations, audit snapshots). */
 export const jsonType = 'simple-json' as const;
+
+/**
+ * The database's clock as a column default, in milliseconds at least: PostgreSQL's now() keeps
+ * microseconds; SQLite's datetime('now') (TypeORM's default for a creation date) keeps whole
+ * seconds, so an instant stored that way lies up to a second before the event it records.
+ */
+export const nowWithMilliseconds = isPostgres ? () => 'now()' : () => "(strftime('%Y-%m-%d %H:%M:%f', 'now'))";

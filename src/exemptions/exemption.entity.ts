@@ -4,7 +4,7 @@ import { Device } from '../devices/device.entity';
 import { Partner } from '../partners/partner.entity';
 import { Policy } from '../policies/policy.entity';
 import { Node } from '../common/node';
-import { timestampType } from '../db/column-types';
+import { nowWithMilliseconds, timestampType } from '../db/column-types';
 
 /** Exempts one device, or every device of one partner, from one policy until it expires. */
 @Entity('exemption')
@@ -53,7 +53,8 @@ export class Exemption extends Node {
   @Field(() => Date, { nullable: true, description: 'Timestamp when the exemption was revoked.' })
   revokedAt: Date | null;
 
-  @CreateDateColumn({ type: timestampType })
+  // Decides as-of reads (was the exemption granted at that instant?): milliseconds, like every instant.
+  @CreateDateColumn({ type: timestampType, default: nowWithMilliseconds })
   @Field({ description: 'Timestamp when the exemption was granted.' })
   createdAt: Date;
 }

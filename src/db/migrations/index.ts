@@ -9,6 +9,7 @@ import { ActivationRollup1764800000000 } from './1764800000000-ActivationRollup'
 import { DailyCounts1764900000000 } from './1764900000000-DailyCounts';
 import { IdempotencyFingerprint1765000000000 } from './1765000000000-IdempotencyFingerprint';
 import { AuditRelatedTarget1765100000000 } from './1765100000000-AuditRelatedTarget';
+import { ExemptionMilliseconds1765110000000 } from './1765110000000-ExemptionMilliseconds';
 import { FixEvidence1765400000000 } from './1765400000000-FixEvidence';
 import { PersistedOperations1765500000000 } from './1765500000000-PersistedOperations';
 
@@ -25,6 +26,7 @@ export const migrations = [
   DailyCounts1764900000000,
   IdempotencyFingerprint1765000000000,
   AuditRelatedTarget1765100000000,
+  ExemptionMilliseconds1765110000000,
   FixEvidence1765400000000,
   PersistedOperations1765500000000,
 ];
