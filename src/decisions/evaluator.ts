@@ -15,14 +15,14 @@ import { MobileNetworkTable } from './engine/mobile-networks';
 import { RegionDirectory } from './engine/regions';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from './engine/signal-readers';
 import { CompiledExemption, CompiledPolicy } from './engine/types';
-import { loadMobileNetworks, loadSubdivisionBoundaries } from './reference-data';
+import { loadCountryCodes, loadMobileNetworks, loadSubdivisionBoundaries } from './reference-data';
 
 let staticData: { locator: GeoLocator; networks: MobileNetworkTable } | undefined;
 
 /** Boundaries and networks ship with the code: loaded once per process. */
 export function loadStaticData() {
   staticData ??= {
-    locator: new GeoLocator(loadSubdivisionBoundaries()),
+    locator: new GeoLocator(loadSubdivisionBoundaries(), loadCountryCodes()),
     networks: new MobileNetworkTable(loadMobileNetworks(), (code) => code.includes('-')),
   };
   return staticData;

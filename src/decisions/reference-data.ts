@@ -21,6 +21,14 @@ export function loadSubdivisionBoundaries(): SubdivisionBoundary[] {
   );
 }
 
+/** The ISO 3166-1 alpha-2 codes of the countries and territories in seeds/regions.json. */
+export function loadCountryCodes(): Set<string> {
+  const seed = JSON.parse(readFileSync(join(projectRoot(), 'seeds', 'regions.json'), 'utf8')) as {
+    regions: { code: string; kind: string }[];
+  };
+  return new Set(seed.regions.filter((region) => region.kind === 'COUNTRY').map((region) => region.code));
+}
+
 /**
  * Networks from mcc-mnc-list (data: Wikipedia "Mobile country code", CC BY-SA 4.0). Networks the
  * list marks as operating only in Crimea use Russian MCC 250, so the MCC alone says RU; they are

@@ -63,6 +63,43 @@ describe('GPS: every restricted territory and its neighbours, on both sides of e
     });
   });
 
+  // The most specific ISO 3166-1 entity at the point: a dependent territory with a code of its own
+  // is its own region, never its sovereign state; a feature without an ISO code (IC, EA, DG) is
+  // the entity around it.
+  it.each([
+    ['Nuuk, Greenland', 64.1814, -51.6941, 'GL'],
+    ['inland ice, Greenland', 72, -40, 'GL'],
+    ['Tórshavn, Faroe Islands', 62.0107, -6.7741, 'FO'],
+    ['George Town, Cayman Islands', 19.2866, -81.3744, 'KY'],
+    ['Hamilton, Bermuda', 32.2949, -64.7814, 'BM'],
+    ['Gibraltar', 36.1408, -5.3536, 'GI'],
+    ['Douglas, Isle of Man', 54.15, -4.4833, 'IM'],
+    ['St Helier, Jersey', 49.1858, -2.11, 'JE'],
+    ['Jamestown, Saint Helena', -15.9244, -5.7181, 'SH'],
+    ['Georgetown, Ascension (SH)', -7.9467, -14.3559, 'SH'],
+    ['San Juan, Puerto Rico', 18.4655, -66.1057, 'PR'],
+    ['Hagåtña, Guam', 13.4757, 144.7489, 'GU'],
+    ['Charlotte Amalie, US Virgin Islands', 18.3419, -64.9307, 'VI'],
+    ['Oranjestad, Aruba', 12.5186, -70.0358, 'AW'],
+    ['Willemstad, Curaçao', 12.1091, -68.9316, 'CW'],
+    ['Nouméa, New Caledonia', -22.2758, 166.458, 'NC'],
+    ['Papeete, French Polynesia', -17.5516, -149.5585, 'PF'],
+    ['Cayenne, French Guiana', 4.9224, -52.3135, 'GF'],
+    ['Saint-Denis, Réunion', -20.8823, 55.4504, 'RE'],
+    ['Mariehamn, Åland', 60.0973, 19.9348, 'AX'],
+    ['Longyearbyen, Svalbard', 78.2232, 15.6267, 'SJ'],
+    ['Hong Kong', 22.2793, 114.1628, 'HK'],
+    ['Macao', 22.1987, 113.5439, 'MO'],
+    ['Diego Garcia (IO)', -7.3195, 72.4229, 'IO'],
+    ['Las Palmas, Canary Islands (ES)', 28.1235, -15.4363, 'ES'],
+    ['Ceuta (ES)', 35.8894, -5.3213, 'ES'],
+    ['Copenhagen, Denmark', 55.6761, 12.5683, 'DK'],
+    ['London, United Kingdom', 51.5074, -0.1278, 'GB'],
+    ['Paris, France', 48.8566, 2.3522, 'FR'],
+  ])('resolves %s to %s', (_name, latitude, longitude, region) => {
+    expect(locator.locate(latitude, longitude)).toBe(region);
+  });
+
   it('resolves a point far out at sea to no region, and allows it', () => {
     expect(locator.locate(30, -40)).toBeNull();
     const decision = engine.decide(gpsOnly(30, -40), device, NOW);

@@ -4,7 +4,7 @@ import type { Feature, MultiPolygon, Polygon } from 'geojson';
 
 type CountryCoder = typeof import('@rapideditor/country-coder', { with: { 'resolution-mode': 'import' } });
 // country-coder ships a CommonJS build for require() but declares its types as ESM only.
-const { iso1A2Code } = createRequire(__filename)('@rapideditor/country-coder') as CountryCoder;
+const { featuresContaining } = createRequire(__filename)('@rapideditor/country-coder') as CountryCoder;
 
 export interface SubdivisionBoundary {
   code: string;
@@ -32,11 +32,24 @@ interface Area {
  * to (country-coder answers RU for Crimea). Countries come from country-coder, whose borders
  * include territorial waters, so fixes on piers, beaches and boats in harbours count; a point far
  * out at sea lies in no region.
+ *
+ * Dependent territories with an ISO 3166-1 code of their own (Greenland GL, the Cayman Islands KY,
+ * Puerto Rico PR, Hong Kong HK, …) are regions of their own: of the features country-coder finds
+ * at a point, most specific first, the first whose code is one of `countryCodes` decides. Features
+ * without such a code (the Canary Islands IC, Ceuta EA, Diego Garcia DG: exceptionally reserved
+ * codes) give way to the next one (ES, ES, IO).
  */
 export class GeoLocator {
   private readonly territories: readonly (Area & { lands: readonly Area[] })[];
 
-  constructor(subdivisions: readonly SubdivisionBoundary[]) {
+  /**
+   * @param countryCodes the ISO 3166-1 alpha-2 codes that are regions (seeds/regions.json); when
+   *   omitted, every code country-coder knows at the territory or country level.
+   */
+  constructor(
+    subdivisions: readonly SubdivisionBoundary[],
+    private readonly countryCodes?: ReadonlySet<string>,
+  ) {
     const areaOf = (subdivision: SubdivisionBoundary): Area => ({
       code: subdivision.code,
       feature: { type: 'Feature', properties: {}, geometry: subdivision.geometry },
@@ -72,7 +85,17 @@ export class GeoLocator {
       }
       return nearest.code;
     }
-    return iso1A2Code([longitude, latitude]);
+    return this.countryAt(latitude, longitude);
+  }
+
+  /** The most specific ISO 3166-1 entity whose borders (territorial waters included) hold the point. */
+  private countryAt(latitude: number, longitude: number): string | null {
+    for (const feature of featuresContaining([longitude, latitude])) {
+      const { iso1A2: code, level } = feature.properties;
+      if (!code) continue;
+      if (this.countryCodes ? this.countryCodes.has(code) : level === 'territory' || level === 'country') return code;
+    }
+    return null;
   }
 }
 
