@@ -357,3 +357,34 @@ describe('reports and the review queue by reason family', () => {
     for (const reason of ['IMPOSSIBLE_TRAVEL', 'GPS_MOCKED', 'CELL_DISAGREES']) expect(reasons).toContain(reason);
   });
 });
+
+describe('simulatePolicy replays the new evidence by the same rules', () => {
+  it('changes only the attempts whose Moscow fix was usable: not the mocked, stale or impossible ones', async () => {
+    const draft = {
+      policyKey: 'simulated-russia',
+      action: 'LOCK',
+      mode: 'ENFORCE',
+      priority: 50,
+      regionCodes: ['RU'],
+      effectiveFrom: '2020-01-01T00:00:00Z',
+    };
+    const before = await rowCounts(database.dataSource);
+    const data = await client.data(
+      `query ($input: SimulatePolicyInput!) { simulatePolicy(input: $input) { changedAttempts transitions { from to attempts } } }`,
+      {
+        input: {
+          policy: draft,
+          from: new Date(T0 - 48 * HOUR).toISOString(),
+          to: new Date(Date.now() + 60_000).toISOString(),
+        },
+      },
+    );
+    expect(await rowCounts(database.dataSource)).toEqual(before);
+    // The usable Moscow fixes: the 2-hour flight, Moscow 10 hours on, Moscow a day on. Not the impossible
+    // journeys (replayed by the speed recorded with them), the mocked fix, nor the stale one (the Crimean cell decides).
+    expect(data.simulatePolicy).toEqual({
+      changedAttempts: 3,
+      transitions: [{ from: 'ALLOW', to: 'LOCK', attempts: 3 }],
+    });
+  });
+});
