@@ -27,7 +27,7 @@
 const kernel = '^src/(common|db)/|^src/ops/(?!observe)|^src/config\\.ts$|^src/auth/(roles|viewer)\\.ts$';
 const compositionRoot = '^src/(main|app|services|schema|database)\\.ts$|^src/db/entities\\.ts$';
 const transport =
-  '\\.resolver\\.ts$|^src/nodes/|^src/(context|loaders|ide)\\.ts$|^src/auth/(http|auth-checker)\\.ts$|^src/reports/report\\.csv\\.ts$|^src/ops/observe\\.ts$';
+  '\\.resolver\\.ts$|^src/nodes/|^src/(context|loaders|ide|console|graphql-over-http)\\.ts$|^src/live/live-server\\.ts$|^src/auth/(http|auth-checker)\\.ts$|^src/reports/report\\.csv\\.ts$|^src/ops/observe\\.ts$';
 const workflows =
   '^src/decisions/(?!engine/)|^src/sweeps/(sweep\\.service|sweep-runner)\\.ts$|^src/policies/policy-change\\.service\\.ts$|^src/reports/simulation\\.service\\.ts$|^src/seeding/demo-data\\.ts$';
 const engine = '^src/decisions/engine/';

@@ -167,6 +167,7 @@ function expectNoProblems(session: Session) {
 }
 
 (haveChromium ? describe : describe.skip)('the operations console in a browser', () => {
+  // Up to five minutes: a build on a cold checkout (no `npm ci` prepare ran) outlasts a test's default 60 s.
   beforeAll(async () => {
     // The production build, made once (and again only when console/ or the schema changed).
     execFileSync(process.execPath, [join(projectRoot(), 'scripts', 'build-if-stale.mjs'), 'console'], {
@@ -219,7 +220,7 @@ function expectNoProblems(session: Session) {
     expect(decided.decideActivation.decision.outcome).toBe('REVIEW');
     heldAttemptId = decided.decideActivation.attempt.id;
     keys.analyst = await createKey('auditor', 'ANALYST');
-  });
+  }, 300_000);
   afterAll(async () => {
     if (Object.keys(timings).length)
       console.log(`console navigation timings (ms): ${JSON.stringify(timings, null, 1)}`);
