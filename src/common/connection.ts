@@ -1,5 +1,6 @@
 import { ClassType, Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BadUserInputError } from './errors';
+import { MAX_ROW_ID } from './global-id';
 
 /**
  * Terminology
@@ -63,6 +64,31 @@ export function decodeCursor(argumentName: string, cursor: string): Cursor {
     if (!Number.isNaN(date.getTime())) return { value: date, id };
   }
   throw invalid;
+}
+
+/** What a list's sort column holds, and so what a cursor's sort value must be. */
+export type SortValueKind = 'instant' | 'integer' | 'number' | 'text';
+
+/** Longest text sort value a cursor may carry (the longest sortable text column is shorter). */
+const MAX_CURSOR_TEXT = 1_000;
+
+/**
+ * A cursor's values checked against the list's sort column and the id column before they are used
+ * (in SQL, or to filter a list in memory): a value of another type or beyond the column's range is no position of this list (and would
+ * be a driver error on PostgreSQL), so it is the client's error, naming the argument.
+ */
+export function checkCursor(kind: SortValueKind | null, cursor: Cursor, argumentName: string): void {
+  const invalid = () => new BadUserInputError(argumentName, 'is not a cursor this list issued');
+  if (!Number.isInteger(cursor.id) || cursor.id < 1 || cursor.id > MAX_ROW_ID) throw invalid();
+  if (kind === null) return;
+  const { value } = cursor;
+  const fits = {
+    instant: () => value instanceof Date,
+    integer: () => typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= MAX_ROW_ID,
+    number: () => typeof value === 'number' && Number.isFinite(value),
+    text: () => typeof value === 'string' && value.length <= MAX_CURSOR_TEXT,
+  }[kind];
+  if (!fits()) throw invalid();
 }
 
 /** The validated, direction-resolved form of `first/after/last/before`. */
@@ -171,6 +197,12 @@ export function paginateArray<T extends { id: number }>(
   sort: SortSpec<T>,
   window: PageWindow,
 ): ConnectionData<T> {
+  // An empty list tells no sort type: only the id is checked then.
+  const sample = items.length > 0 ? sort.valueOf(items[0]) : null;
+  const kind: SortValueKind | null =
+    sample === null ? null : sample instanceof Date ? 'instant' : typeof sample === 'number' ? 'number' : 'text';
+  if (window.after) checkCursor(kind, window.after, 'after');
+  if (window.before) checkCursor(kind, window.before, 'before');
   const direction = scanDirection(sort as SortSpec<unknown>, window);
   const forward = sort.direction;
   const opposite = forward === SortDirection.ASC ? SortDirection.DESC : SortDirection.ASC;

@@ -43,6 +43,17 @@ export function checkFilterBounds(filter: object, maxPageSize: number): void {
     if (Array.isArray(value) && value.length > maxPageSize) {
       throw new BadUserInputError(`filter.${key}`, `at most ${maxPageSize} values; got ${value.length}`);
     }
+    // Each item is bounded like a single value (a code, a key, an ID): a megabyte "model code" is
+    // refused here, by its length only, instead of being looked up and echoed back.
+    const longItem = Array.isArray(value)
+      ? value.findIndex((item) => typeof item === 'string' && item.length > MAX_FILTER_TEXT)
+      : -1;
+    if (longItem >= 0) {
+      throw new BadUserInputError(
+        `filter.${key}[${longItem}]`,
+        `at most ${MAX_FILTER_TEXT} characters; got ${(value as string[])[longItem].length}`,
+      );
+    }
     if (typeof value === 'string' && value.length > MAX_FILTER_TEXT) {
       throw new BadUserInputError(`filter.${key}`, `at most ${MAX_FILTER_TEXT} characters; got ${value.length}`);
     }

@@ -1,11 +1,13 @@
-import { DataSource, EntityTarget, In, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityMetadata, EntityTarget, In, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import {
   ConnectionData,
   Cursor,
   PageWindow,
   SortDirection,
   SortSpec,
+  SortValueKind,
   buildConnection,
+  checkCursor,
   scanDirection,
 } from './connection';
 
@@ -28,11 +30,32 @@ function addCursorCondition<T extends ObjectLiteral>(
   );
 }
 
+/** What a sort column holds, from its TypeORM column type: what a cursor's sort value must be. */
+function sortValueKind(metadata: EntityMetadata, property: string): SortValueKind {
+  const column = metadata.findColumnWithPropertyName(property);
+  if (!column) throw new Error(`${metadata.name} has no column ${property} to sort by`);
+  const type = column.type;
+  if (
+    type === Date ||
+    ['datetime', 'timestamp', 'timestamp with time zone', 'timestamptz', 'date'].includes(type as string)
+  )
+    return 'instant';
+  if (type === Number || ['integer', 'int', 'int4', 'smallint'].includes(type as string)) return 'integer';
+  if (['real', 'float', 'double precision', 'decimal', 'numeric'].includes(type as string)) return 'number';
+  if (type === String || ['varchar', 'character varying', 'text', 'simple-enum', 'enum'].includes(type as string))
+    return 'text';
+  throw new Error(`${metadata.name}.${property}: no cursor rule for column type ${String(type)}`);
+}
+
 function addWindowConditions<T extends ObjectLiteral>(
   qb: SelectQueryBuilder<T>,
   sort: SortSpec<T>,
   window: PageWindow,
+  metadata: EntityMetadata,
 ) {
+  const kind = sortValueKind(metadata, sort.property);
+  if (window.after) checkCursor(kind, window.after, 'after');
+  if (window.before) checkCursor(kind, window.before, 'before');
   if (window.after) addCursorCondition(qb, sort.property, sort.direction, window.after, 'afterCursor');
   if (window.before) addCursorCondition(qb, sort.property, opposite[sort.direction], window.before, 'beforeCursor');
 }
@@ -47,7 +70,7 @@ export async function paginateQuery<T extends ObjectLiteral & { id: number }>(
   window: PageWindow,
 ): Promise<ConnectionData<T>> {
   const countQuery = qb.clone();
-  addWindowConditions(qb, sort, window);
+  addWindowConditions(qb, sort, window, qb.expressionMap.mainAlias!.metadata);
   const direction = scanDirection(sort as SortSpec<unknown>, window);
   const rows = await qb
     .orderBy(`${qb.alias}.${sort.property}`, direction)
@@ -96,7 +119,7 @@ export async function pageRowsByParent<T extends ObjectLiteral & { id: number }>
     )
     .where(`t.${parentProperty} IN (:...parentIds)`, { parentIds: [...parentIds] });
   request.applyFilter?.(inner);
-  addWindowConditions(inner, sort, window);
+  addWindowConditions(inner, sort, window, repository.metadata);
 
   const ranked: { id: number | string; parent: number | string; rn: number | string }[] = await dataSource
     .createQueryBuilder()
