@@ -474,6 +474,74 @@ function expectNoProblems(session: Session) {
     await tab.close();
   });
 
+  it('an admin grants a device an exemption (errors beside their fields) and revokes it', async () => {
+    const active = await graphql('{ devices(first: 1, filter: { statuses: [ACTIVE] }) { nodes { imei } } }');
+    const imei: string = active.devices.nodes[0].imei;
+    const tab = await openTab();
+    const { page } = tab;
+    await page.goto(`${origin}/console`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.goto(`${origin}/console/devices/${imei}`);
+    const form = page.getByRole('form', { name: 'Grant an exemption' });
+    await visible(form);
+    await form.getByLabel('Reason').fill('Diplomatic mission staff phone');
+    await form.getByRole('button', { name: 'Grant exemption' }).click();
+    // The server's userErrors stand beside the fields they name.
+    await visible(form.locator('.field').filter({ hasText: 'Policy' }).getByText('no policy has key ""'));
+    await form.getByLabel('Policy').selectOption('export-restricted-territories');
+    await form.getByLabel('Expires (optional)').fill('2020-01-01T12:00');
+    await form.getByRole('button', { name: 'Grant exemption' }).click();
+    await visible(form.locator('.field').filter({ hasText: 'Expires' }).getByText('expiresAt must lie in the future'));
+    await form.getByLabel('Expires (optional)').fill('2099-01-01T12:00');
+    await form.getByRole('button', { name: 'Grant exemption' }).click();
+    const row = page
+      .getByRole('table', { name: 'Exemptions of this device' })
+      .getByRole('row')
+      .filter({ hasText: 'Diplomatic mission' });
+    await visible(row);
+    expect(await textOf(row)).toContain('2099');
+    await row.getByRole('button', { name: 'Revoke…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke the exemption' });
+    await visible(dialog);
+    await expectAccessible(page, 'revoke exemption dialog');
+    await dialog.getByLabel('Reason (required)').fill('Mission ended');
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await eventually(async () => expect(await textOf(row)).toContain('revoked'));
+    expectNoProblems(tab);
+    await tab.close();
+  });
+
+  it('a failed request shows its code and a retry, never a blank page', async () => {
+    const tab = await openTab([/status of 503/]);
+    const { page } = tab;
+    let refused = 0;
+    await page.route(`${origin}/graphql`, async (route) => {
+      if (refused === 0 && (route.request().postData() ?? '').includes('DevicesPage')) {
+        refused++;
+        await route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          body: JSON.stringify({
+            errors: [
+              { message: 'the database is unavailable; retry shortly', extensions: { code: 'DATABASE_UNAVAILABLE' } },
+            ],
+          }),
+        });
+      } else await route.continue();
+    });
+    await signIn(page, keys.support!.secret);
+    await page.goto(`${origin}/console/devices`);
+    const alert = page.getByRole('alert').filter({ hasText: 'The request failed (DATABASE_UNAVAILABLE)' });
+    await visible(alert);
+    expect(await textOf(alert)).toContain('the database is unavailable; retry shortly');
+    await alert.getByRole('button', { name: 'Retry' }).click();
+    await visible(page.getByRole('table', { name: 'Devices' }));
+    await eventually(async () => expect(await page.getByRole('alert').count()).toBe(0));
+    await screenshot(page, 'devices');
+    expectNoProblems(tab);
+    await tab.close();
+  });
+
   it('a revoked key is sent back to sign-in with the reason', async () => {
     const revoked = await createKey('soon revoked', 'SUPPORT');
     // The refused requests themselves show up in the browser's console as failed loads (401).
