@@ -8,8 +8,8 @@
  *        ↓
  *   workflows         decide, review, sweep, policy change, simulation, demo data: they compose
  *                     domain modules (src/decisions/ outside the engine, src/sweeps/ services,
- *                     src/policies/policy-change.service.ts, src/reports/simulation.service.ts,
- *                     src/seeding/demo-data.ts)
+ *                     src/policies/policy-change.service.ts, src/reports/simulation*.ts,
+ *                     src/seeding/demo-data.ts and attempt-generator*.ts)
  *        ↓
  *   domain modules    one folder each (regions, partners, device-models, devices, policies,
  *                     activations, exemptions, audit, webhooks, reports, auth, sweeps' entity);
@@ -29,7 +29,7 @@ const compositionRoot = '^src/(main|app|services|schema|database)\\.ts$|^src/db/
 const transport =
   '\\.resolver\\.ts$|^src/nodes/|^src/(context|loaders|ide|console|graphql-over-http)\\.ts$|^src/live/live-server\\.ts$|^src/auth/(http|auth-checker)\\.ts$|^src/reports/report\\.csv\\.ts$|^src/ops/observe\\.ts$';
 const workflows =
-  '^src/decisions/(?!engine/)|^src/sweeps/(sweep\\.service|sweep-runner)\\.ts$|^src/policies/policy-change\\.service\\.ts$|^src/reports/simulation\\.service\\.ts$|^src/seeding/demo-data\\.ts$';
+  '^src/decisions/(?!engine/)|^src/sweeps/(sweep\\.service|sweep-runner)\\.ts$|^src/policies/policy-change\\.service\\.ts$|^src/reports/simulation[.-]|^src/seeding/(demo-data|attempt-generator)[.]';
 const engine = '^src/decisions/engine/';
 
 module.exports = {

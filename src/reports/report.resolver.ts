@@ -94,7 +94,9 @@ export class PolicySimulationResolver {
     @Arg('input', () => SimulatePolicyInput, { description: 'The policy and the window.' }) input: SimulatePolicyInput,
     @Ctx() context: GraphQLContext,
   ) {
-    return simulatePolicy(context, await context.services.evaluator.current(), input);
+    return simulatePolicy(context, await context.services.evaluator.current(), input, {
+      onProgress: (done, expected) => context.observation?.log.info({ done, expected }, 'simulatePolicy in progress'),
+    });
   }
 
   @FieldResolver(() => [Device], { description: 'Up to 20 devices whose outcome would change.' })

@@ -1,24 +1,59 @@
+import { availableParallelism } from 'node:os';
+import { extname, join } from 'node:path';
 import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
 import { BadUserInputError } from '../common/errors';
 import { checkTimeRange } from '../common/filter-bounds';
 import { RequestScope } from '../common/request-scope';
 import { EntityStatements } from '../db/prepared';
-import { DecisionEngine } from '../decisions/engine/engine';
-import { CompiledPolicy, Decision, Signals } from '../decisions/engine/types';
+import { CompiledPolicy } from '../decisions/engine/types';
 import type { CompiledRules } from '../decisions/evaluator';
 import { PolicySimulation, SimulatePolicyInput } from './report.types';
 import { SqlParameters } from './report.service';
+import { WorkerPool } from '../common/worker-threads';
+import { portableRules } from '../decisions/portable-rules';
+import { draftEngine, replay, ReplayChange, ReplayRow } from './simulation-replay';
+
+export interface SimulationOptions {
+  /** Worker threads deciding batches; 0 decides on this thread. Default: one per core. */
+  threads?: number;
+  /** How many attempts are decided here before the threads start (starting them costs more than a small window). */
+  threadedFrom?: number;
+  /** Told every few seconds how many attempts were read, of about how many (from the hourly rollup). */
+  onProgress?: (done: number, expected: number) => void;
+}
+
+const THREADED_FROM_ATTEMPTS = 50_000;
+const BATCH_SIZE = 2_000;
+const PROGRESS_EVERY_MS = 5_000;
+
+/** About how many attempts the window holds: the hourly rollup's count over the hours it touches. */
+async function expectedAttempts(context: RequestScope, input: SimulatePolicyInput): Promise<number> {
+  const postgres = context.dataSource.options.type === 'postgres';
+  const hour = (instant: Date) => {
+    const start = new Date(Math.floor(instant.getTime() / 3_600_000) * 3_600_000);
+    return postgres ? start : start.toISOString().replace('T', ' ').replace('Z', '');
+  };
+  const [row] = await context.dataSource.query(
+    `SELECT COALESCE(SUM("attempts"), 0) AS "attempts" FROM "activation_hourly_rollup" WHERE "hourStart" >= ${postgres ? '$1' : '?'} AND "hourStart" < ${postgres ? '$2' : '?'}`,
+    [hour(input.from), hour(new Date(input.to.getTime() + 3_599_999))],
+  );
+  return Number(row.attempts);
+}
+
+function progressReporter(onProgress: SimulationOptions['onProgress'], expected: number) {
+  let last = Date.now();
+  return (done: number) => {
+    if (!onProgress || Date.now() - last < PROGRESS_EVERY_MS) return;
+    last = Date.now();
+    onProgress(done, Math.max(expected, done));
+  };
+}
 
 /** Attempts are read a slice of time at a time: 6 hours of a busy service fit in memory. */
 const SLICE_MS = 6 * 3_600_000;
 const MAX_WINDOW_DAYS = 366;
 const SAMPLE_SIZE = 20;
 const SIMULATED_VERSION_ID = -1;
-
-/** What a decision does to the device: a MONITOR-mode outcome does nothing, so it counts as ALLOW. */
-function effectiveOutcome(decision: Decision): DecisionOutcome {
-  return decision.enforced ? (decision.outcome as DecisionOutcome) : DecisionOutcome.ALLOW;
-}
 
 /** The simulated policy, on top of the active version of the policy it changes (if any). */
 function simulatedPolicy(
@@ -75,6 +110,7 @@ export async function simulatePolicy(
   context: RequestScope,
   rules: CompiledRules,
   input: SimulatePolicyInput,
+  options: SimulationOptions = {},
 ): Promise<PolicySimulation> {
   checkTimeRange('input.to', 'from', input.from, input.to, MAX_WINDOW_DAYS);
   const current = rules.engineData.policies;
@@ -86,10 +122,7 @@ export async function simulatePolicy(
     regions: rules.regionIdByCode,
     models: new Set(rules.modelCodeById.values()),
   });
-  const withDraft = new DecisionEngine({
-    ...rules.engineData,
-    policies: [...current.filter((policy) => policy.policyKey !== simulated.policyKey), simulated],
-  });
+  const withDraft = draftEngine(rules.engineData, simulated);
 
   const statements = new EntityStatements(context.dataSource, ActivationAttempt);
   const result: PolicySimulation = {
@@ -110,6 +143,38 @@ export async function simulatePolicy(
     entry.devices.add(deviceId);
     map.set(key, entry);
   };
+  const count = (changes: ReplayChange[]) => {
+    for (const { deviceId, from, to, regionCode } of changes) {
+      result.changedAttempts += 1;
+      if (!changedDevices.has(deviceId) && result.sampleDeviceIds.length < SAMPLE_SIZE)
+        result.sampleDeviceIds.push(deviceId);
+      changedDevices.add(deviceId);
+      tally(transitions, `${from}>${to}`, deviceId);
+      tally(byRegion, `${regionCode ?? ''}|${from}>${to}`, deviceId);
+    }
+  };
+
+  // Batches are decided here for a small window, and on worker threads (each with both engines)
+  // once the window proves large; their changes are counted in reading order either way, so the
+  // figures and the sample devices do not depend on which thread decided what.
+  const threads = options.threads ?? availableParallelism();
+  let pool: WorkerPool<ReplayRow[], ReplayChange[]> | null = null;
+  const deciding: Promise<ReplayChange[]>[] = [];
+  const decide = async (rows: ReplayRow[]) => {
+    if (!pool && threads > 0 && result.attempts >= (options.threadedFrom ?? THREADED_FROM_ATTEMPTS))
+      pool = new WorkerPool(
+        join(__dirname, 'simulation.worker'),
+        extname(__filename),
+        {
+          rules: portableRules(rules),
+          simulated,
+        },
+        threads,
+      );
+    deciding.push(pool ? pool.run(rows) : Promise.resolve(replay(rows, rules.engine, withDraft)));
+    while (deciding.length > threads * 2) count(await deciding.shift()!);
+  };
+  const reportProgress = progressReporter(options.onProgress, await expectedAttempts(context, input));
 
   // The window is read in slices of a few hours: each an index range read whole, with no sort
   // and no join (a join or a keyset page made the database sort or hash the rest of the window
@@ -128,52 +193,56 @@ export async function simulatePolicy(
     reading.catch(() => undefined);
     return reading;
   };
-  // The next slice is read while this one is decided: on PostgreSQL the database works meanwhile.
-  let nextSlice = readSlice(input.from.getTime());
-  for (let sliceStart = input.from.getTime(); sliceStart < input.to.getTime(); sliceStart += SLICE_MS) {
-    const rows = await nextSlice;
-    if (sliceStart + SLICE_MS < input.to.getTime()) nextSlice = readSlice(sliceStart + SLICE_MS);
-    const unknown = [...new Set(rows.map((row) => Number(row.deviceId)))].filter((id) => !deviceFacts.has(id));
-    for (let index = 0; index < unknown.length; index += 1_000) {
-      const chunk = unknown.slice(index, index + 1_000);
-      const chunkParameters = new SqlParameters(statements);
-      // Plain rows: building entities for a few hundred thousand devices cost seconds.
-      const devices: Record<string, unknown>[] = await context.dataSource.query(
-        `SELECT "id", "modelId", "partnerId" FROM "device" WHERE "id" IN (${chunkParameters.list(chunk)})`,
-        chunkParameters.values,
-      );
-      for (const device of devices) {
-        deviceFacts.set(Number(device.id), {
-          modelCode: rules.modelCodeById.get(Number(device.modelId)) ?? '',
-          partnerId: Number(device.partnerId),
+  try {
+    // The next slice is read while this one is decided: on PostgreSQL the database works meanwhile.
+    let nextSlice = readSlice(input.from.getTime());
+    for (let sliceStart = input.from.getTime(); sliceStart < input.to.getTime(); sliceStart += SLICE_MS) {
+      const rows = await nextSlice;
+      if (sliceStart + SLICE_MS < input.to.getTime()) nextSlice = readSlice(sliceStart + SLICE_MS);
+      const unknown = [...new Set(rows.map((row) => Number(row.deviceId)))].filter((id) => !deviceFacts.has(id));
+      for (let index = 0; index < unknown.length; index += 1_000) {
+        const chunk = unknown.slice(index, index + 1_000);
+        const chunkParameters = new SqlParameters(statements);
+        // Plain rows: building entities for a few hundred thousand devices cost seconds.
+        const devices: Record<string, unknown>[] = await context.dataSource.query(
+          `SELECT "id", "modelId", "partnerId" FROM "device" WHERE "id" IN (${chunkParameters.list(chunk)})`,
+          chunkParameters.values,
+        );
+        for (const device of devices) {
+          deviceFacts.set(Number(device.id), {
+            modelCode: rules.modelCodeById.get(Number(device.modelId)) ?? '',
+            partnerId: Number(device.partnerId),
+          });
+        }
+      }
+      let batch: ReplayRow[] = [];
+      for (const raw of rows) {
+        // The signals stay JSON text: they are parsed where they are decided.
+        const row = statements.hydrate(raw, ['occurredAt', 'signalsPurgedAt', 'fixSpeedKmh']);
+        if (row.signalsPurgedAt) {
+          result.skippedAttempts += 1;
+          continue;
+        }
+        result.attempts += 1;
+        const deviceId = Number(raw.deviceId);
+        batch.push({
+          deviceId,
+          ...deviceFacts.get(deviceId)!,
+          occurredAt: row.occurredAt!.getTime(),
+          signals: raw.signals as string,
+          recordedSpeedKmh: row.fixSpeedKmh ?? null,
         });
+        if (batch.length === BATCH_SIZE) {
+          await decide(batch);
+          batch = [];
+        }
       }
+      if (batch.length) await decide(batch);
+      reportProgress(result.attempts + result.skippedAttempts);
     }
-    for (const raw of rows) {
-      const row = statements.hydrate(raw, ['occurredAt', 'signals', 'signalsPurgedAt', 'fixSpeedKmh']);
-      if (row.signalsPurgedAt) {
-        result.skippedAttempts += 1;
-        continue;
-      }
-      result.attempts += 1;
-      const deviceId = Number(raw.deviceId);
-      const facts = deviceFacts.get(deviceId)!;
-      // The travel rule judges the fix by the speed it implied when it was decided (its neighbours
-      // are not read again); attempts from before the rule have none and decide as they did.
-      const device = { deviceId, ...facts, locked: false, lockedByVersionId: null, recordedSpeedKmh: row.fixSpeedKmh };
-      // Both engines share the reference data: the signals are read once.
-      const readings = rules.engine.readSignals(row.signals as Signals, row.occurredAt!, device);
-      const before = effectiveOutcome(rules.engine.decideFromReadings(readings, device, row.occurredAt!));
-      const decision = withDraft.decideFromReadings(readings, device, row.occurredAt!);
-      const afterDraft = effectiveOutcome(decision);
-      if (before === afterDraft) continue;
-      result.changedAttempts += 1;
-      if (!changedDevices.has(deviceId) && result.sampleDeviceIds.length < SAMPLE_SIZE)
-        result.sampleDeviceIds.push(deviceId);
-      changedDevices.add(deviceId);
-      tally(transitions, `${before}>${afterDraft}`, deviceId);
-      tally(byRegion, `${decision.regionCode ?? ''}|${before}>${afterDraft}`, deviceId);
-    }
+    while (deciding.length) count(await deciding.shift()!);
+  } finally {
+    await (pool as WorkerPool<ReplayRow[], ReplayChange[]> | null)?.close();
   }
   result.changedDevices = changedDevices.size;
   const split = (key: string) => key.split('>') as [DecisionOutcome, DecisionOutcome];

@@ -1,7 +1,8 @@
+import { availableParallelism } from 'node:os';
 import seedrandom from 'seedrandom';
 import { DataSource, In } from 'typeorm';
-import { DecisionOutcome, RegionSource, ReviewStatus } from '../activations/activation-attempt.entity';
-import { CompiledRules, Evaluator } from '../decisions/evaluator';
+import { DecisionOutcome, ReviewStatus } from '../activations/activation-attempt.entity';
+import { Evaluator } from '../decisions/evaluator';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from '../decisions/engine/signal-readers';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Device, DeviceStatus } from '../devices/device.entity';
@@ -13,7 +14,17 @@ import { BulkAttempt, ingestAttempts } from '../activations/attempt-ingest';
 import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
 import { Progress, silentProgress } from '../ops/progress';
 import { DateUtils } from 'typeorm/util/DateUtils';
-import { markets, partnerNames, places } from './places';
+import { markets, partnerNames } from './places';
+import {
+  AttemptPlan,
+  GeneratedAttempt,
+  GeneratedDevices,
+  generatedChunks,
+  pick,
+  pickWeighted,
+  Random,
+  worldOf,
+} from './attempt-generator';
 import { inTransaction, onSqliteConnection } from '../db/transactions';
 
 export interface GeneratorOptions {
@@ -27,7 +38,15 @@ export interface GeneratorOptions {
   maxGpsAccuracyMeters?: number;
   /** Shows the attempts written (a progress bar for the seed command and benchmarks). */
   progress?: Progress;
+  /**
+   * Worker threads generating and deciding attempts while this one writes them; 0 makes them here.
+   * The attempts are the same either way. Default: one per core from 100,000 attempts, else none
+   * (starting a thread costs more than a small seed).
+   */
+  generatorThreads?: number;
 }
+
+const THREADED_FROM_ATTEMPTS = 100_000;
 
 export interface GeneratorReport {
   partners: number;
@@ -36,22 +55,6 @@ export interface GeneratorReport {
   milliseconds: number;
   /** Of which generating, deciding and writing the attempts (devices and their states excluded). */
   attemptMilliseconds: number;
-}
-
-type Random = () => number;
-
-function pickWeighted<T extends { weight: number }>(random: Random, items: T[]): T {
-  const total = items.reduce((sum, item) => sum + item.weight, 0);
-  let point = random() * total;
-  for (const item of items) {
-    point -= item.weight;
-    if (point < 0) return item;
-  }
-  return items[items.length - 1];
-}
-
-function pick<T>(random: Random, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)];
 }
 
 /** The next free 6-digit serial of each TAC, so repeated runs never reuse an IMEI. */
@@ -80,96 +83,6 @@ async function advanceSequence(dataSource: DataSource, table: string): Promise<v
   await dataSource.query(
     `SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM ${table}))`,
   );
-}
-
-interface GeneratedAttempt {
-  deviceIndex: number;
-  occurredAt: Date;
-  receivedAt: Date;
-  signals: object;
-  resolvedRegionId: number | null;
-  source: RegionSource;
-  outcome: DecisionOutcome;
-  enforced: boolean;
-  policyVersionId: number | null;
-  reasonCodes: string[];
-}
-
-interface World {
-  regions: Region[];
-  regionById: Map<number, Region>;
-  regionByCode: Map<string, Region>;
-  /** The same compiled rules decideActivation uses: generated history is decided by the real engine. */
-  rules: CompiledRules;
-  placesByMarket: Map<string, typeof places>;
-}
-
-interface GeneratedDevices {
-  firstDeviceId: number;
-  markets: Int32Array;
-  modelCodes: string[];
-  partnerIds: Int32Array;
-}
-
-/**
- * One attempt of a device: where it is (its home market 60% of the time, else where people
- * travel), which signals it sends, and the decision the engine takes on them. Each attempt is
- * decided on its own (as if the device were not locked yet), so history does not depend on the
- * order attempts are generated in.
- */
-function generateAttempt(
-  random: Random,
-  world: World,
-  devices: GeneratedDevices,
-  windowStart: number,
-  days: number,
-): GeneratedAttempt {
-  const deviceMarkets = devices.markets;
-  const deviceIndex = Math.floor(random() * deviceMarkets.length);
-  const occurredAt = new Date(windowStart + Math.floor(random() * days * 86_400_000));
-  const lateBy = random() < 0.02 ? random() * 6 * 3_600_000 : random() * 5_000;
-  const receivedAt = new Date(occurredAt.getTime() + Math.floor(lateBy));
-  const homeMarket = world.regionById.get(deviceMarkets[deviceIndex])!;
-  const homePlaces = world.placesByMarket.get(homeMarket.code) ?? [];
-  const place = random() < 0.6 && homePlaces.length ? pick(random, homePlaces) : pickWeighted(random, places);
-  const region = world.regionByCode.get(place.regionCode)!;
-  const country = region.parentId === null ? region : world.regionById.get(region.parentId)!;
-  const hasGps = random() < 0.85;
-  const hasSim = random() < 0.9;
-  const simCountry = random() < 0.8 ? country : homeMarket;
-  const gps = hasGps
-    ? {
-        latitude: Number((place.latitude + (random() - 0.5) * 0.08).toFixed(5)),
-        longitude: Number((place.longitude + (random() - 0.5) * 0.08).toFixed(5)),
-        accuracyMeters: Math.round(5 + random() * 60),
-      }
-    : null;
-  const mnc = String(1 + Math.floor(random() * 20)).padStart(2, '0');
-  const sim = hasSim && simCountry.mobileCountryCodes.length ? { mcc: simCountry.mobileCountryCodes[0], mnc } : null;
-  const ipCountry = random() < 0.95 ? country.code : null;
-  const decision = world.rules.engine.decide(
-    { gps, sim, ipCountry },
-    {
-      deviceId: devices.firstDeviceId + deviceIndex,
-      modelCode: devices.modelCodes[deviceIndex],
-      partnerId: devices.partnerIds[deviceIndex],
-      locked: false,
-      lockedByVersionId: null,
-    },
-    occurredAt,
-  );
-  return {
-    deviceIndex,
-    occurredAt,
-    receivedAt,
-    signals: { gps, sim, ipCountry },
-    resolvedRegionId: decision.regionCode ? (world.rules.regionIdByCode.get(decision.regionCode) ?? null) : null,
-    source: decision.regionSource as RegionSource,
-    outcome: decision.outcome as DecisionOutcome,
-    enforced: decision.enforced,
-    policyVersionId: decision.policyVersionId,
-    reasonCodes: decision.reasonCodes,
-  };
 }
 
 const DEVICE_COLUMNS = [
@@ -292,18 +205,18 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
   const models = await dataSource.getRepository(DeviceModel).find({ order: { code: 'ASC' } });
   if (models.length === 0 || regions.length === 0)
     throw new Error('load the reference data before generating demo data');
-  const world: World = {
-    regions,
-    regionById: new Map(regions.map((region) => [region.id, region])),
-    regionByCode: new Map(regions.map((region) => [region.code, region])),
-    // The rules as they stand before the server starts: compiled once here, for this run only.
-    rules: await new Evaluator(dataSource, {
-      maxGpsAccuracyMeters: options.maxGpsAccuracyMeters ?? DEFAULT_MAX_GPS_ACCURACY_METERS,
-    }).compile(),
-    placesByMarket: new Map(
-      markets.map((market) => [market.regionCode, places.filter((p) => p.regionCode === market.regionCode)]),
-    ),
-  };
+  const marketCodes = markets.map((market) => market.regionCode);
+  const generatorRegions = regions.map(({ id, code, parentId, mobileCountryCodes }) => ({
+    id,
+    code,
+    parentId,
+    mobileCountryCodes,
+  }));
+  // The rules as they stand before the server starts: compiled once here, for this run only.
+  const rules = await new Evaluator(dataSource, {
+    maxGpsAccuracyMeters: options.maxGpsAccuracyMeters ?? DEFAULT_MAX_GPS_ACCURACY_METERS,
+  }).compile();
+  const world = worldOf(generatorRegions, rules, marketCodes);
 
   // Partners: reuse those with the generated names, add the missing ones.
   const partnerCount = Math.max(6, Math.min(60, Math.ceil(options.devices / 4000)));
@@ -387,15 +300,24 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
     );
     await advanceSequence(dataSource, 'device');
     if (devices.length > 0) {
-      const random: Random = seedrandom(`${options.seed}:attempts`);
-      const attemptChunks = function* (): Generator<BulkAttempt[]> {
-        for (let index = 0; index < options.attempts;) {
-          const chunk: BulkAttempt[] = [];
-          for (; chunk.length < 2_000 && index < options.attempts; index += 1) {
-            const attempt = generateAttempt(random, world, generated, windowStart, options.days);
+      const plan: AttemptPlan = {
+        seed: options.seed,
+        attempts: options.attempts,
+        regions: generatorRegions,
+        devices: generated,
+        windowStart,
+        days: options.days,
+      };
+      const threads =
+        options.generatorThreads ?? (options.attempts >= THREADED_FROM_ATTEMPTS ? availableParallelism() : 0);
+      const attemptChunks = async function* (): AsyncGenerator<BulkAttempt[]> {
+        let index = 0;
+        for await (const chunk of generatedChunks(plan, world, threads, marketCodes)) {
+          yield chunk.map((attempt) => {
             const id = firstAttemptId + index;
+            index += 1;
             noteAttempt(devices[attempt.deviceIndex], attempt, id);
-            chunk.push({
+            return {
               id,
               deviceId: firstDeviceId + attempt.deviceIndex,
               occurredAt: attempt.occurredAt,
@@ -410,9 +332,8 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
               reasonCodes: attempt.reasonCodes,
               reviewStatus: attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced ? ReviewStatus.OPEN : null,
               idempotencyKey: null,
-            });
-          }
-          yield chunk;
+            };
+          });
         }
       };
       const attemptsStarted = Date.now();

@@ -6,6 +6,11 @@ export class RegionDirectory {
     this.parentByCode = new Map([...regions].map((region) => [region.code, region.parentCode]));
   }
 
+  /** The tree as it was given: to rebuild the same directory elsewhere (a worker thread). */
+  entries(): { code: string; parentCode: string | null }[] {
+    return [...this.parentByCode].map(([code, parentCode]) => ({ code, parentCode }));
+  }
+
   has(code: string): boolean {
     return this.parentByCode.has(code);
   }
