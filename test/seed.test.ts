@@ -45,7 +45,8 @@ describe('seed data', () => {
       days: 60,
       generatorThreads: 2,
     });
-  });
+    // Worker threads under ts-jest compile their modules first: slow on a loaded machine.
+  }, 180_000);
   afterAll(async () => {
     await first.close();
     await second.close();
