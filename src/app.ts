@@ -135,22 +135,25 @@ export async function createApp(
   app.use(serveIdeAssets);
   app.use(serveConsole(settings));
   const { limiter } = services;
-  app.use('/reports', authenticate(services.authenticator), rateLimit(limiter));
+  app.use('/reports', authenticate(services.authenticator), rateLimit(limiter, settings.limits.maxCost));
   app.use(csvReports(dataSource, settings));
   app.use(
     '/graphql',
     // Outside production, the IDE served to this machine comes with the admin key in its headers.
     ideForBrowsers('/graphql', settings.production ? undefined : settings.adminKey),
     authenticate(services.authenticator),
-    rateLimit(limiter),
+    // Parsed before counting: a request that only asks for its budget spends none.
     express.json({ limit: '5mb' }),
+    rateLimit(limiter, settings.limits.maxCost),
     capBatches(settings),
     // Before the batch budget: an operation sent by hash is costed as the registered document.
     persistedOperations(new PersistedOperationRegistry(dataSource)),
     limits.batchBudget,
     expressMiddleware(apollo, {
-      context: async ({ req }) =>
-        createContext(services, req.observation!.requestId, req.viewer ?? null, req.observation),
+      context: async ({ req }) => ({
+        ...createContext(services, req.observation!.requestId, req.viewer ?? null, req.observation),
+        rateLimit: req.rateLimit,
+      }),
     }),
   );
   app.use(errorResponses(logger));

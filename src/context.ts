@@ -1,5 +1,5 @@
 import { ApiKeyAuthenticator } from './auth/api-key.service';
-import { RequestLimiter } from './auth/rate-limit';
+import { RateLimitResult, RequestLimiter } from './auth/rate-limit';
 import { Viewer } from './auth/viewer';
 import { RequestScope, createRequestScope } from './common/request-scope';
 import { DataSource } from 'typeorm';
@@ -41,6 +41,8 @@ export interface GraphQLContext extends RequestScope {
   services: Services;
   /** The request's log line in the making (HTTP requests only). */
   observation?: RequestObservation;
+  /** This request's count against its budget (HTTP requests only): `rateLimit`, `extensions.cost`. */
+  rateLimit?: RateLimitResult;
 }
 
 export function createContext(

@@ -28,6 +28,7 @@ import { webhookResolvers } from './webhooks/webhook.resolver';
 import { policyResolvers } from './policies/policy.resolver';
 import { RegionResolver } from './regions/region.resolver';
 import { PersistedOperationResolver } from './persisted-operations/persisted-operation.resolver';
+import { RateLimitResolver } from './auth/rate-limit.resolver';
 
 export const resolvers = [
   NodeResolver,
@@ -57,6 +58,7 @@ export const resolvers = [
   PolicySimulationResolver,
   RegionTransitionResolver,
   PersistedOperationResolver,
+  RateLimitResolver,
 ] as const;
 
 /** ISO 8601 instants under the name partners integrate against (`DateTime`). */

@@ -230,6 +230,7 @@ const matrix: Record<string, { document: string; roles: Role[] }> = {
     document: 'mutation { retirePolicy(input: { id: "x", reason: "" }) { userErrors { code } } }',
     roles: [ADMIN, POLICY_AUTHOR],
   },
+  rateLimit: { document: '{ rateLimit { remaining } }', roles: ALL },
   registerPersistedOperations: {
     document:
       'mutation { registerPersistedOperations(input: { clientName: "", operations: [] }) { userErrors { code } } }',

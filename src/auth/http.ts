@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { Settings } from '../config';
 import { ApiKeyAuthenticator } from './api-key.service';
 import { RateLimitResult, RequestLimiter, bucketOf } from './rate-limit';
+import { budgetOf, isBudgetQuery, rateLimitHeaders } from './rate-limit-report';
 import { Viewer } from './viewer';
 
 declare module 'express-serve-static-core' {
@@ -51,31 +52,36 @@ export function authenticate(authenticator: ApiKeyAuthenticator): RequestHandler
  * limiter (shared through Redis when REDIS_URL is set). The result is left on the request for
  * whoever reports it to the client.
  */
-export function rateLimit(limiter: RequestLimiter): RequestHandler {
+export function rateLimit(limiter: RequestLimiter, maxCost: number): RequestHandler {
   return async (request, response, next) => {
     let result: RateLimitResult;
+    const bucket = bucketOf(request.viewer ?? null, request.ip);
+    // A request that only asks for its budget (`{ rateLimit { … } }`) reads it without spending any.
+    const free = isBudgetQuery(request.method === 'GET' ? request.query : request.body);
     try {
-      result = await limiter.consume(bucketOf(request.viewer ?? null, request.ip));
+      result = await limiter.consume(bucket, free ? 0 : 1);
     } catch (error) {
       next(error);
       return;
     }
     request.rateLimit = result;
-    if (result.allowed) {
+    for (const [name, value] of Object.entries(rateLimitHeaders(bucket.kind, result))) response.setHeader(name, value);
+    if (result.allowed || free) {
       next();
       return;
     }
     const retryAfterSeconds = Math.max(1, Math.ceil((result.resetAt.getTime() - Date.now()) / 1000));
     response.setHeader('Retry-After', String(retryAfterSeconds));
-    refuse(
-      response,
-      429,
-      `rate limit of ${result.limit} requests per second exceeded; retry in ${retryAfterSeconds} s`,
-      {
-        code: 'RATE_LIMITED',
-        retryAfterSeconds,
-      },
-    );
+    response.status(429).json({
+      errors: [
+        {
+          message: `rate limit of ${result.limit} requests per second exceeded; retry in ${retryAfterSeconds} s`,
+          extensions: { code: 'RATE_LIMITED', retryAfterSeconds },
+        },
+      ],
+      // As on every GraphQL response: nothing was estimated for a request that did not run.
+      extensions: { cost: { requested: null, maxCost, ...budgetOf(result) } },
+    });
   };
 }
 

@@ -38,7 +38,8 @@ export interface RateLimitBucket {
 
 export interface RequestLimiter {
   /** Counts one request against its bucket; never throws for an exhausted budget (see `allowed`). */
-  consume(bucket: RateLimitBucket): Promise<RateLimitResult>;
+  /** `points` 0 reads the budget without spending any (a request that only asks for it). */
+  consume(bucket: RateLimitBucket, points?: number): Promise<RateLimitResult>;
   /** Which store counts requests now: `memory` (no REDIS_URL), `redis`, or `insurance` (Redis unreachable). */
   readonly store: 'memory' | 'redis' | 'insurance';
   close(): Promise<void>;
@@ -52,7 +53,7 @@ export function bucketOf(viewer: Viewer | null, clientAddress: string | undefine
 }
 
 /** One window of budgets, a second long, as RATE_LIMIT_* say. */
-const WINDOW_SECONDS = 1;
+export const WINDOW_SECONDS = 1;
 
 /** How long a Redis command may take before the insurance limiter answers instead. */
 const REDIS_COMMAND_TIMEOUT_MS = 250;
@@ -95,16 +96,21 @@ export function createRequestLimiter(settings: Settings, logger: Logger): Reques
     };
     return {
       store: 'memory',
-      consume: (bucket) => consumeFrom(limiters[bucket.kind], points[bucket.kind], bucket.id),
+      consume: (bucket, spent) => consumeFrom(limiters[bucket.kind], points[bucket.kind], bucket.id, spent),
       close: async () => undefined,
     };
   }
   return new RedisRequestLimiter(settings.redisUrl, points, logger);
 }
 
-async function consumeFrom(limiter: RateLimiterAbstract, limit: number, id: string): Promise<RateLimitResult> {
+async function consumeFrom(
+  limiter: RateLimiterAbstract,
+  limit: number,
+  id: string,
+  points = 1,
+): Promise<RateLimitResult> {
   try {
-    return resultOf(await limiter.consume(id), limit, true);
+    return resultOf(await limiter.consume(id, points), limit, true);
   } catch (rejection) {
     if (rejection instanceof RateLimiterRes) return resultOf(rejection, limit, false);
     throw rejection;
@@ -148,8 +154,8 @@ class RedisRequestLimiter implements RequestLimiter {
     return this.client.status === 'ready' ? 'redis' : 'insurance';
   }
 
-  consume(bucket: RateLimitBucket): Promise<RateLimitResult> {
-    return consumeFrom(this.limiters[bucket.kind], this.points[bucket.kind], bucket.id);
+  consume(bucket: RateLimitBucket, points?: number): Promise<RateLimitResult> {
+    return consumeFrom(this.limiters[bucket.kind], this.points[bucket.kind], bucket.id, points);
   }
 
   private noteInsurance(): void {

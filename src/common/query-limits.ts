@@ -115,7 +115,27 @@ function costLimit(settings: Settings, schemaReady: (schema: GraphQLSchema) => v
       schemaReady(schema);
     },
     async requestDidStart() {
+      // This operation's estimate, reported in `extensions.cost` beside the budget the rate limiter
+      // left on the context (the same figures as the RateLimit headers: nothing is counted twice).
+      let requested: number | null = null;
       return {
+        async willSendResponse({ response, contextValue }) {
+          const budget = (contextValue as { rateLimit?: { limit: number; remaining: number; resetAt: Date } })
+            .rateLimit;
+          // Only requests the limiter counted (over HTTP) have a budget to report.
+          if (response.body.kind !== 'single' || !budget) return;
+          const result = response.body.singleResult;
+          result.extensions = {
+            ...result.extensions,
+            cost: {
+              requested,
+              maxCost: settings.limits.maxCost,
+              limit: budget.limit,
+              remaining: budget.remaining,
+              resetAt: budget.resetAt.toISOString(),
+            },
+          };
+        },
         async didResolveOperation({ request, document, schema, operation }) {
           const operationKey = request.operationName ?? '';
           const fixed = operation !== undefined && !costDependsOnVariables(operation);
@@ -136,6 +156,7 @@ function costLimit(settings: Settings, schemaReady: (schema: GraphQLSchema) => v
               fixedCosts.set(document, costs);
             }
           }
+          requested = cost;
           if (cost > settings.limits.maxCost) throw refuseOverBudget(cost, settings.limits.maxCost);
         },
       };

@@ -1,0 +1,132 @@
+/**
+ * Budgets a caller can see: `extensions.cost` on every response, the IETF RateLimit fields beside
+ * Retry-After, and the `rateLimit` field, just under and just over a limit, over real HTTP.
+ */
+import { AddressInfo } from 'node:net';
+import { parse } from 'graphql';
+import { App, createApp } from '../src/app';
+import { estimateCost } from '../src/common/query-limits';
+import { buildAppSchema } from '../src/schema';
+import { openTestDatabase, TestDatabase } from './support/database';
+
+const ADMIN_KEY = 'cgk_budgets-admin-key-0123456789abcdef0123456789ab';
+const PER_SECOND = 5;
+const QUERY = '{ regions(first: 10) { nodes { code } } }';
+
+let database: TestDatabase;
+let app: App;
+let url: string;
+
+async function post(body: unknown, key: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    policy: response.headers.get('ratelimit-policy'),
+    rateLimit: response.headers.get('ratelimit'),
+    retryAfter: response.headers.get('retry-after'),
+    body: (await response.json()) as any,
+  };
+}
+
+/** A fresh ANALYST key: its own budget, untouched by the other tests. */
+async function freshKey(name: string): Promise<string> {
+  const created = await post(
+    {
+      query: `mutation ($name: String!) { createApiKey(input: { name: $name, role: ANALYST }) { secret } }`,
+      variables: { name },
+    },
+    ADMIN_KEY,
+  );
+  return created.body.data.createApiKey.secret;
+}
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  const settings = {
+    ...database.settings,
+    adminKey: ADMIN_KEY,
+    rateLimits: { ...database.settings.rateLimits, perSecond: PER_SECOND },
+  };
+  app = await createApp(database.dataSource, settings);
+  const server = app.httpServer.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+});
+afterAll(async () => {
+  await app.apollo.stop();
+  await database.close();
+});
+
+describe('a key just under and just over its budget', () => {
+  it('sees what each request cost and what is left, then a 429 with the same figures', async () => {
+    const key = await freshKey('budget-reader');
+    const requested = estimateCost(await buildAppSchema(), parse(QUERY), undefined, {}, database.settings);
+    expect(requested).toBeGreaterThan(10);
+    const answers = [];
+    for (let count = 0; count <= PER_SECOND; count += 1) answers.push(await post({ query: QUERY }, key));
+    const underLimit = answers.slice(0, PER_SECOND);
+    for (const [index, answer] of underLimit.entries()) {
+      expect(answer.status).toBe(200);
+      expect(answer.policy).toBe(`"key";q=${PER_SECOND};w=1`);
+      expect(answer.rateLimit).toMatch(new RegExp(`^"key";r=${PER_SECOND - 1 - index};t=[01]$`));
+      expect(answer.retryAfter).toBeNull();
+      expect(answer.body.extensions.cost).toEqual({
+        requested,
+        maxCost: database.settings.limits.maxCost,
+        limit: PER_SECOND,
+        remaining: PER_SECOND - 1 - index,
+        resetAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      });
+    }
+    const last = underLimit[PER_SECOND - 1].body.extensions.cost;
+    expect(Date.parse(last.resetAt) - Date.now()).toBeLessThanOrEqual(1_000);
+
+    const over = answers[PER_SECOND];
+    expect(over.status).toBe(429);
+    expect(over.retryAfter).toBe('1');
+    expect(over.policy).toBe(`"key";q=${PER_SECOND};w=1`);
+    expect(over.rateLimit).toMatch(/^"key";r=0;t=[01]$/);
+    expect(over.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+    expect(over.body.extensions.cost).toEqual({
+      requested: null,
+      maxCost: database.settings.limits.maxCost,
+      limit: PER_SECOND,
+      remaining: 0,
+      resetAt: expect.any(String),
+    });
+  });
+
+  it('answers `rateLimit` without spending budget, even when none is left', async () => {
+    const key = await freshKey('budget-poller');
+    const budget = '{ rateLimit { limit remaining resetAt windowSeconds } }';
+    const first = await post({ query: budget }, key);
+    expect(first.body.data.rateLimit).toMatchObject({ limit: PER_SECOND, remaining: PER_SECOND, windowSeconds: 1 });
+    await post({ query: QUERY }, key);
+    for (let poll = 0; poll < PER_SECOND + 2; poll += 1) {
+      const polled = await post({ query: budget }, key);
+      expect(polled.status).toBe(200);
+      expect(polled.body.data.rateLimit.remaining).toBe(PER_SECOND - 1);
+      expect(polled.rateLimit).toMatch(new RegExp(`^"key";r=${PER_SECOND - 1};t=[01]$`));
+    }
+    for (let spent = 1; spent < PER_SECOND; spent += 1) await post({ query: QUERY }, key);
+    expect((await post({ query: QUERY }, key)).status).toBe(429);
+    const exhausted = await post({ query: budget }, key);
+    expect(exhausted.status).toBe(200);
+    expect(exhausted.body.data.rateLimit.remaining).toBe(0);
+    // Asked beside anything else, it is an ordinary request.
+    expect((await post({ query: `{ rateLimit { remaining } viewer { name } }` }, key)).status).toBe(429);
+  });
+
+  it('counts a batch once and reports the cost of each of its operations', async () => {
+    const key = await freshKey('budget-batcher');
+    const batch = await post([{ query: QUERY }, { query: '{ viewer { name } }' }], key);
+    expect(batch.status).toBe(200);
+    expect(batch.rateLimit).toMatch(new RegExp(`^"key";r=${PER_SECOND - 1};t=[01]$`));
+    expect(batch.body.map((answer: any) => answer.extensions.cost.remaining)).toEqual([PER_SECOND - 1, PER_SECOND - 1]);
+    expect(batch.body[0].extensions.cost.requested).toBeGreaterThan(batch.body[1].extensions.cost.requested);
+  });
+});
