@@ -1,5 +1,5 @@
 import { Server, createServer } from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -27,6 +27,7 @@ import { errorResponses, observationPlugin, observeRequests } from './ops/observ
 import { persistedOperations } from './persisted-operations/persisted-operation.http';
 import { PersistedOperationRegistry } from './persisted-operations/persisted-operation.service';
 import { csvReports } from './reports/report.csv';
+import { LiveServer, startLiveServer } from './live/live-server';
 import { buildAppSchema } from './schema';
 
 /**
@@ -63,6 +64,7 @@ export async function createApolloServer(
   settings: Settings,
   httpServer?: Server,
   limits: QueryLimitHooks = queryLimits(settings),
+  plugins: ApolloServerPlugin<GraphQLContext>[] = [],
 ): Promise<ApolloServer<GraphQLContext>> {
   return new ApolloServer<GraphQLContext>({
     schema: await buildAppSchema(),
@@ -100,6 +102,7 @@ export async function createApolloServer(
       ApolloServerPluginCacheControlDisabled(),
       // On stop: refuse new connections and wait for the requests in flight before the database closes.
       ...(httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : []),
+      ...plugins,
     ],
   });
 }
@@ -112,6 +115,8 @@ export interface App {
   limiter: RequestLimiter;
   /** The instance's long-lived services (the ones handed in, or built for this app). */
   services: Services;
+  /** Subscriptions (graphql-ws on /graphql); closed when `apollo` stops. */
+  live: LiveServer;
 }
 
 export async function createApp(
@@ -123,7 +128,8 @@ export async function createApp(
   const app = express();
   const httpServer = createServer(app);
   const limits = queryLimits(settings);
-  const apollo = await createApolloServer(settings, httpServer, limits);
+  const live = await startLiveServer({ httpServer, schema: await buildAppSchema(), services, logger });
+  const apollo = await createApolloServer(settings, httpServer, limits, [live.plugin]);
   await apollo.start();
   app.disable('x-powered-by');
   app.use(observeRequests(logger));
@@ -157,5 +163,5 @@ export async function createApp(
     }),
   );
   app.use(errorResponses(logger));
-  return { express: app, httpServer, apollo, limiter, services };
+  return { express: app, httpServer, apollo, limiter, services, live };
 }

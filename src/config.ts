@@ -53,6 +53,19 @@ export interface Settings {
   logLevel: LogLevel;
   sweeps: SweepSettings;
   webhooks: WebhookSettings;
+  live: LiveSettings;
+}
+
+/** Subscriptions (graphql-ws on /graphql): bounds per API key and per connection, per instance. */
+export interface LiveSettings {
+  /** Open WebSocket connections one API key may hold on one instance. */
+  maxConnectionsPerKey: number;
+  /** Running subscriptions one API key may hold on one instance (over all its connections). */
+  maxSubscriptionsPerKey: number;
+  /** Events waiting for one subscription before its connection is closed as too slow. */
+  maxQueuedEvents: number;
+  /** Bytes waiting to be written to one connection before it is closed as too slow. */
+  maxBufferedBytes: number;
 }
 
 /** How partner webhooks are delivered. */
@@ -259,6 +272,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       batchSize: integer('SWEEP_BATCH_SIZE', 200, 1, 10_000),
       leaseMs: integer('SWEEP_LEASE_MS', 30_000, 500, 3_600_000),
       batchPauseMs: integer('SWEEP_BATCH_PAUSE_MS', 20, 0, 60_000),
+    },
+    live: {
+      maxConnectionsPerKey: integer('LIVE_MAX_CONNECTIONS_PER_KEY', 10, 1, 100_000),
+      maxSubscriptionsPerKey: integer('LIVE_MAX_SUBSCRIPTIONS_PER_KEY', 50, 1, 1_000_000),
+      maxQueuedEvents: integer('LIVE_MAX_QUEUED_EVENTS', 1_000, 1, 1_000_000),
+      maxBufferedBytes: integer('LIVE_MAX_BUFFERED_BYTES', 1_048_576, 1_024, 1_073_741_824),
     },
     webhooks: {
       maxAttempts: integer('WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),

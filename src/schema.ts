@@ -29,6 +29,7 @@ import { policyResolvers } from './policies/policy.resolver';
 import { RegionResolver } from './regions/region.resolver';
 import { PersistedOperationResolver } from './persisted-operations/persisted-operation.resolver';
 import { RateLimitResolver } from './auth/rate-limit.resolver';
+import { LiveResolver } from './live/live.resolver';
 
 export const resolvers = [
   NodeResolver,
@@ -59,6 +60,7 @@ export const resolvers = [
   RegionTransitionResolver,
   PersistedOperationResolver,
   RateLimitResolver,
+  LiveResolver,
 ] as const;
 
 /** ISO 8601 instants under the name partners integrate against (`DateTime`). */
@@ -80,6 +82,16 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
     validateFn: boundFilterArguments,
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    // Every subscription brings its own `subscribe` (the live hub's feeds); type-graphql insists on a
+    // PubSub all the same, so this one refuses to be used.
+    pubSub: {
+      publish: () => {
+        throw new Error('subscriptions are fed by the live hub, not by a PubSub');
+      },
+      subscribe: () => {
+        throw new Error('subscriptions are fed by the live hub, not by a PubSub');
+      },
+    },
   });
   return cachedSchema;
 }

@@ -6,10 +6,12 @@ import { findByGlobalId, findOrAbort } from '../common/find-by-global-id';
 import { abortOnUserErrors } from '../common/mutation';
 import { RequestScope } from '../common/request-scope';
 import { Partner } from '../partners/partner.entity';
+import { LiveEvents } from '../db/live-events';
 import { ApiKey } from './api-key.entity';
 import { ApiKeyFilter, CreateApiKeyInput, RevokeApiKeyInput } from './api-key.types';
 import { Role } from './roles';
 import { UnauthenticatedError, Viewer } from './viewer';
+import { announceLive } from '../db/live-events';
 
 const SECRET_PREFIX = 'cgk_';
 
@@ -28,8 +30,9 @@ const CACHE_MILLISECONDS = 5_000;
 const LAST_USED_RESOLUTION_MILLISECONDS = 60_000;
 
 /**
- * Turns a bearer secret into a Viewer. Revocation through this instance takes effect at once;
- * through another instance, within CACHE_MILLISECONDS.
+ * Turns a bearer secret into a Viewer. A revocation through any instance takes effect at once: it
+ * is announced on the live-event bus (PostgreSQL NOTIFY) and every instance drops the key. Should
+ * that bus be down, cached keys are trusted for CACHE_MILLISECONDS at most.
  */
 export class ApiKeyAuthenticator {
   private readonly cache = new Map<string, { key: ApiKey; fetchedAt: number }>();
@@ -41,6 +44,9 @@ export class ApiKeyAuthenticator {
     private readonly onError: (message: string) => void = (message) => process.stderr.write(`${message}\n`),
   ) {
     this.bootstrapHash = bootstrapAdminKey ? Buffer.from(hashSecret(bootstrapAdminKey), 'hex') : null;
+    LiveEvents.of(dataSource).subscribe((events) => {
+      for (const event of events) if (event.kind === 'apiKey') this.forgetKey(event.keyId);
+    });
   }
 
   async authenticate(secret: string, now = Date.now()): Promise<Viewer> {
@@ -65,6 +71,11 @@ export class ApiKeyAuthenticator {
   /** Drops a key from the cache (after a revocation through this instance). */
   forget(secretHash: string): void {
     this.cache.delete(secretHash);
+  }
+
+  /** Drops a key, known by its row id, from the cache: it is read afresh at its next use. */
+  forgetKey(keyId: number): void {
+    for (const [hash, cached] of this.cache) if (cached.key.id === keyId) this.cache.delete(hash);
   }
 
   private async find(hash: string, now: number): Promise<ApiKey | null> {
@@ -152,6 +163,8 @@ export async function revokeApiKey(manager: EntityManager, context: RequestScope
     before,
     after: auditView(apiKey),
   });
+  // Every instance drops the key from its cache and closes its live connections once this commits.
+  await announceLive(manager, { kind: 'apiKey', keyId: apiKey.id });
   return apiKey;
 }
 

@@ -56,7 +56,7 @@ export function bucketOf(viewer: Viewer | null, clientAddress: string | undefine
 export const WINDOW_SECONDS = 1;
 
 /** How long a Redis command may take before the insurance limiter answers instead. */
-const REDIS_COMMAND_TIMEOUT_MS = 250;
+const REDIS_COMMAND_TIMEOUT_MS = 500;
 
 /** ioredis options for a limiter: fail fast while Redis is away (never queue requests), reconnect by itself. */
 export function redisOptionsForLimits() {

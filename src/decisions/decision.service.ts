@@ -28,6 +28,7 @@ import { AttemptRow, Consequences, DecisionStore, DeviceForDecision } from './de
 import { CompiledRules, Evaluator } from './evaluator';
 import { explanationForClients, toStoredExplanation } from './explanation';
 import { ActivationDecision, DecideActivationInput } from './decision.types';
+import { LiveEvents } from '../db/live-events';
 
 /** What deciding takes from the composition root: the rules cache and the hot-path writer. */
 export interface DecisionServices {
@@ -339,10 +340,19 @@ export async function recordDecision(
   work: DecisionWork,
   row: ReturnType<typeof attemptRow>,
 ): Promise<ActivationAttempt> {
+  const consequences = consequencesOf(context, work, row);
   const attemptId = await decisionStore.record(
     { ...row, signalsPurgedAt: null, reviewedAt: null, reviewedBy: null, reviewNote: null } as AttemptRow,
-    consequencesOf(context, work, row),
+    consequences,
   );
+  // Committed: now (never before) subscribers on every instance may hear of it.
+  LiveEvents.of(context.dataSource).publish([
+    { kind: 'decision', attemptId, partnerId: work.device.partnerId, committedAt: Date.now() },
+    ...(row.reviewStatus === ReviewStatus.OPEN
+      ? [{ kind: 'review' as const, attemptId, change: 'OPENED' as const }]
+      : []),
+    ...(consequences?.statusChange(attemptId) ? [{ kind: 'device' as const, deviceId: work.device.id }] : []),
+  ]);
   return Object.assign(new ActivationAttempt(), row, { id: attemptId });
 }
 

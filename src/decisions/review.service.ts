@@ -15,6 +15,7 @@ import { Policy } from '../policies/policy.entity';
 import type { RegionLoaders } from '../regions/region.loaders';
 import { regionIdsWithSubdivisions } from '../regions/region.service';
 import { findOrAbort } from '../common/find-by-global-id';
+import { announceLive } from '../db/live-events';
 
 /** Narrows the open reviews; a region stands for its subdivisions too, unknown keys and IDs name their field. */
 export async function filterReviewQueue(
@@ -126,6 +127,7 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
     before: { reviewStatus: attempt.reviewStatus, deviceStatus: device.status },
     after: { reviewStatus, note, deviceStatus: deviceChanges.status ?? device.status },
   });
+  await announceLive(manager, { kind: 'review', attemptId: attempt.id, change: 'RESOLVED' });
   return manager.findOneByOrFail(ActivationAttempt, { id: attempt.id });
 }
 

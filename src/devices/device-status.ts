@@ -2,6 +2,7 @@ import { EntityManager } from 'typeorm';
 import { RequestScope } from '../common/request-scope';
 import { DeviceStatus } from './device.entity';
 import { DeviceStatusChange, DeviceStatusChangeRow, StatusChangeCause } from './device-status-change.entity';
+import { announceLive } from '../db/live-events';
 
 /**
  * How a device's lockReason starts when no decision locked it: a person resolving a review, or a
@@ -38,4 +39,5 @@ export function statusChangeRow(context: RequestScope, change: StatusChange): De
 export async function recordStatusChange(manager: EntityManager, context: RequestScope, change: StatusChange) {
   if (change.from === change.to) return;
   await manager.insert(DeviceStatusChange, statusChangeRow(context, change) as never);
+  await announceLive(manager, { kind: 'device', deviceId: change.deviceId });
 }

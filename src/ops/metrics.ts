@@ -55,6 +55,20 @@ export const rateLimitInsurance = new Counter({
   registers: [registry],
 });
 
+export const liveDeliveries = new Counter({
+  name: 'live_events_delivered_total',
+  help: 'Subscription payloads queued for delivery on this instance, by kind (decision, review, device, sweep).',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+export const liveClosures = new Counter({
+  name: 'live_connections_closed_total',
+  help: 'Subscription connections closed by the server, by reason (slow, revoked, too_many).',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
 /** The databases this process serves; their pools and evaluators are read when scraped. */
 const watched = new Set<{ pool(): Record<string, number>; rebuilds(): number }>();
 

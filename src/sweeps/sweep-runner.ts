@@ -14,6 +14,7 @@ import { Policy } from '../policies/policy.entity';
 import type { Evaluator } from '../decisions/evaluator';
 import { Sweep, SweepStatus } from './sweep.entity';
 import { applyChanges, candidateIds, countChange, plannedChanges, sweepScope } from './sweep.service';
+import { announceLive } from '../db/live-events';
 
 type BatchOutcome = 'continue' | 'done' | 'lost';
 
@@ -165,6 +166,7 @@ export class SweepRunner extends BackgroundWorker {
           leaseUntil: this.leaseFrom(now),
         },
       );
+      await announceLive(manager, { kind: 'sweep', sweepId: sweep.id });
       return 'continue';
     });
     if (counts.examined) {
@@ -198,6 +200,7 @@ export class SweepRunner extends BackgroundWorker {
             { id: sweep.id },
             { cursor: failing, processed: sweep.processed + 1, failed: sweep.failed + 1, updatedAt: new Date() },
           );
+          await announceLive(manager, { kind: 'sweep', sweepId: sweep.id });
           return true;
         });
         if (!skipped) return 'lost';
@@ -227,6 +230,7 @@ export class SweepRunner extends BackgroundWorker {
       { id: sweep.id },
       { status, finishedAt: now, updatedAt: now, leaseOwner: null, leaseUntil: null },
     );
+    await announceLive(manager, { kind: 'sweep', sweepId: sweep.id });
     await recordAuditEvent(manager, context, {
       action: status === SweepStatus.COMPLETED ? 'sweep.complete' : 'sweep.cancel',
       targetType: 'Sweep',

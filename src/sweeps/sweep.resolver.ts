@@ -39,6 +39,7 @@ import {
   SweepRegionCount,
   sweepSort,
 } from './sweep.types';
+import { announceLive } from '../db/live-events';
 
 const SAMPLE_SIZE = 20;
 const PREVIEW_CHUNK = 1_000;
@@ -222,6 +223,7 @@ export class SweepResolver {
         ...(to === SweepStatus.CANCELLED ? { finishedAt: now } : {}),
       };
       await manager.update(Sweep, { id: sweep.id }, values);
+      await announceLive(manager, { kind: 'sweep', sweepId: sweep.id });
       await recordAuditEvent(manager, context, {
         action: `sweep.${change}`,
         targetType: 'Sweep',

@@ -1,0 +1,125 @@
+/**
+ * Subscriptions over WebSocket: the graphql-ws protocol on /graphql, on the HTTP server's own port.
+ * The client authenticates once, in its `connection_init` payload: `{ "authorization": "Bearer <key>" }`.
+ */
+import { Server } from 'node:http';
+import { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, GraphQLSchema, specifiedRules, validate } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import { Role } from '../auth/roles';
+import { Viewer } from '../auth/viewer';
+import { queryLimits } from '../common/query-limits';
+import { Services, createContext } from '../context';
+import { Logger } from '../ops/logger';
+import { liveClosures } from '../ops/metrics';
+import { LiveCloseCode, LiveConnection, LiveHub, identityOf } from './live-hub';
+
+/** graphql-ws's own code for a refused connection_init (no key, a bad one). */
+const UNAUTHORIZED = 4401;
+const FORBIDDEN = 4403;
+/** How long a closed connection's client has to read the close frame before its socket is dropped. */
+const CLOSE_GRACE_MS = 10_000;
+/** Largest message a client may send (a subscribe with its document). */
+const MAX_MESSAGE_BYTES = 256 * 1024;
+
+type Extra = {
+  socket: WebSocket;
+  connection?: LiveConnection;
+};
+
+export interface LiveServer {
+  hub: LiveHub;
+  /** For Apollo: closes every subscription connection before the HTTP server drains. */
+  plugin: ApolloServerPlugin;
+}
+
+/** Closes with a reason, and drops the socket if the client does not finish the close in time. */
+function closeSocket(socket: WebSocket, code: number, reason: string): void {
+  socket.close(code, reason);
+  setTimeout(() => {
+    if (socket.readyState !== WebSocket.CLOSED) socket.terminate();
+  }, CLOSE_GRACE_MS).unref();
+}
+
+export async function startLiveServer(options: {
+  httpServer: Server;
+  schema: GraphQLSchema;
+  services: Services;
+  logger: Logger;
+}): Promise<LiveServer> {
+  const { httpServer, schema, services, logger } = options;
+  const { dataSource, settings, authenticator } = services;
+  const hub = new LiveHub(dataSource, settings, logger);
+  await hub.start();
+  const rules = [...specifiedRules, ...queryLimits(settings).validationRules];
+  const webSocketServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_MESSAGE_BYTES });
+
+  const refuse = (socket: WebSocket, code: number, reason: string) => {
+    closeSocket(socket, code, reason);
+    return false;
+  };
+
+  const cleanup = useServer<Record<string, unknown> | undefined, Extra>(
+    {
+      schema,
+      validate: (validationSchema, document) => validate(validationSchema, document, rules),
+      onConnect: async (ctx) => {
+        const { socket } = ctx.extra;
+        const header = ctx.connectionParams?.authorization;
+        const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+        if (!match) {
+          return refuse(socket, UNAUTHORIZED, 'connection_init must carry { "authorization": "Bearer <api key>" }');
+        }
+        let viewer: Viewer;
+        try {
+          viewer = await authenticator.authenticate(match[1]);
+        } catch (error) {
+          if (error instanceof GraphQLError) return refuse(socket, UNAUTHORIZED, error.message);
+          throw error;
+        }
+        if (viewer.role === Role.GATEWAY) return refuse(socket, FORBIDDEN, 'a GATEWAY key cannot subscribe');
+        const bound = settings.live.maxConnectionsPerKey;
+        if (hub.connectionsOf(identityOf(viewer)) >= bound) {
+          liveClosures.inc({ reason: 'too_many' });
+          return refuse(
+            socket,
+            LiveCloseCode.TOO_MANY_CONNECTIONS,
+            `this API key already holds ${bound} connections to this instance (LIVE_MAX_CONNECTIONS_PER_KEY)`,
+          );
+        }
+        const connection: LiveConnection = { viewer, close: (code, reason) => closeSocket(socket, code, reason) };
+        ctx.extra.connection = connection;
+        hub.addConnection(connection);
+        return true;
+      },
+      context: (ctx, id) => ({
+        ...createContext(services, `ws:${id}`, ctx.extra.connection!.viewer),
+        live: { hub, connection: ctx.extra.connection! },
+      }),
+      onNext: (ctx) => {
+        // A client that does not read lets the socket's buffer grow: past the bound it is closed.
+        const { socket, connection } = ctx.extra;
+        if (connection && socket.bufferedAmount > settings.live.maxBufferedBytes) hub.closeSlow(connection);
+      },
+      onClose: (ctx) => {
+        if (ctx.extra.connection) hub.removeConnection(ctx.extra.connection);
+      },
+    },
+    webSocketServer,
+  );
+
+  return {
+    hub,
+    plugin: {
+      async serverWillStart() {
+        return {
+          async drainServer() {
+            await cleanup.dispose();
+            await hub.stop();
+          },
+        };
+      },
+    },
+  };
+}

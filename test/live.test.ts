@@ -1,0 +1,326 @@
+/** Subscriptions over graphql-ws on one instance (SQLite or PostgreSQL), through a real HTTP server. */
+import { AddressInfo } from 'node:net';
+import { App, createApp } from '../src/app';
+import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
+import { Settings } from '../src/config';
+import { registry } from '../src/ops/metrics';
+import { openTestDatabase, TestDatabase } from './support/database';
+import { testImei } from './support/fixtures';
+import { LiveTestClient, eventually } from './support/live-client';
+
+jest.setTimeout(60_000);
+
+const ADMIN_KEY = 'cgk_bootstrap-admin-key-for-live-tests-0123456789';
+const BERLIN = { gps: { latitude: 52.52, longitude: 13.405, accuracyMeters: 10 } };
+const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 10 } };
+const DECISIONS = `subscription ($filter: ActivationDecidedFilter) {
+  activationDecided(filter: $filter) { committedAt attempt { id outcome enforced device { imei partner { name } } } }
+}`;
+
+let database: TestDatabase;
+let app: App;
+let origin: string;
+
+async function post(query: string, variables?: unknown, key = ADMIN_KEY) {
+  const response = await fetch(`${origin}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as any;
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+const decide = (imei: string, signals: unknown) =>
+  post(
+    'mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { attempt { id } userErrors { message } } }',
+    { input: { imei, signals } },
+  ).then((data) => data.decideActivation.attempt.id as string);
+
+async function partnerWithKey(name: string, serial: number) {
+  const partnerId = (
+    await post(
+      'mutation ($name: String!) { createPartner(input: { name: $name, kind: CARRIER }) { partner { id } } }',
+      {
+        name,
+      },
+    )
+  ).createPartner.partner.id;
+  await post('mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { registeredCount } }', {
+    input: {
+      partnerId,
+      devices: [0, 1, 2].map((offset) => ({
+        imei: testImei(serial + offset),
+        serialNumber: `L${serial + offset}`,
+        modelCode: 'AR-5',
+        marketRegionCode: 'DE',
+      })),
+    },
+  });
+  const key = (
+    await post('mutation ($p: ID!) { createApiKey(input: { name: "p", role: PARTNER, partnerId: $p }) { secret } }', {
+      p: partnerId,
+    })
+  ).createApiKey.secret as string;
+  return { partnerId, key, imei: (offset: number) => testImei(serial + offset) };
+}
+
+async function keyFor(role: string, name = role.toLowerCase()) {
+  const created = await post(
+    'mutation ($role: Role!, $name: String!) { createApiKey(input: { name: $name, role: $role }) { apiKey { id } secret } }',
+    { role, name },
+  );
+  return { id: created.createApiKey.apiKey.id as string, secret: created.createApiKey.secret as string };
+}
+
+async function closures(reason: string): Promise<number> {
+  const metric = await registry.getSingleMetric('live_connections_closed_total')!.get();
+  return metric.values.find((value) => value.labels.reason === reason)?.value ?? 0;
+}
+const subscriptionsRunning = () => (app.live.hub as any).subscribers.size as number;
+const clients: LiveTestClient[] = [];
+async function connect(key: string | null = ADMIN_KEY) {
+  const connected = await LiveTestClient.connect(`${origin}/graphql`, key);
+  clients.push(connected.client);
+  return connected;
+}
+async function subscribed(client: LiveTestClient, query: string, variables?: Record<string, unknown>) {
+  const before = subscriptionsRunning();
+  const subscription = client.subscribe(query, variables);
+  await eventually(() => subscriptionsRunning() > before || subscription.errors.length > 0);
+  return subscription;
+}
+
+async function startApp(live: Settings['live']) {
+  const settings: Settings = {
+    ...database.settings,
+    adminKey: ADMIN_KEY,
+    rateLimits: { ...database.settings.rateLimits, perSecond: 1_000_000 },
+    live,
+  };
+  app = await createApp(database.dataSource, settings);
+  app.httpServer.listen(0, '127.0.0.1');
+  await new Promise((resolve) => app.httpServer.once('listening', resolve));
+  origin = `http://127.0.0.1:${(app.httpServer.address() as AddressInfo).port}`;
+}
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  await startApp({
+    maxConnectionsPerKey: 3,
+    maxSubscriptionsPerKey: 4,
+    maxQueuedEvents: 100,
+    maxBufferedBytes: 65_536,
+  });
+});
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await eventually(() => subscriptionsRunning() === 0);
+});
+afterAll(async () => {
+  await app?.apollo.stop();
+  await database?.close();
+});
+
+describe('activationDecided', () => {
+  it('delivers each decision once, after its commit, with the attempt as a graph node', async () => {
+    const partner = await partnerWithKey('Live One', 100);
+    const { client } = await connect();
+    const subscription = await subscribed(client, DECISIONS);
+    const seenInDatabase: boolean[] = [];
+    client.socket.on('message', (data) => {
+      const message = JSON.parse(data.toString());
+      if (message.type !== 'next' || !message.payload.data) return;
+      // The row is there when the event arrives: it was published after the commit.
+      const id = Number(
+        Buffer.from(message.payload.data.activationDecided.attempt.id, 'base64url').toString().split(':')[1],
+      );
+      void database.dataSource
+        .getRepository(ActivationAttempt)
+        .existsBy({ id })
+        .then((exists) => seenInDatabase.push(exists));
+    });
+    const attemptId = await decide(partner.imei(0), BERLIN);
+    const [event] = await subscription.waitFor(1);
+    expect(event.activationDecided.attempt).toMatchObject({
+      id: attemptId,
+      outcome: 'ALLOW',
+      device: { imei: partner.imei(0), partner: { name: 'Live One' } },
+    });
+    await eventually(() => seenInDatabase.length === 1);
+    expect(seenInDatabase).toEqual([true]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(subscription.events).toHaveLength(1);
+  });
+
+  it('filters by outcome and region, and a partner receives its own devices only, whichever decides first', async () => {
+    const one = await partnerWithKey('Live A', 200);
+    const two = await partnerWithKey('Live B', 300);
+    const admin = (await connect()).client;
+    const locks = await subscribed(admin, DECISIONS, { filter: { outcomes: ['LOCK'], regionCodes: ['CU'] } });
+    const oneSees = await subscribed((await connect(one.key)).client, DECISIONS);
+    const twoSees = await subscribed((await connect(two.key)).client, DECISIONS);
+    // A partner asking for another's devices gets nothing of theirs either.
+    const oneAsksForTwo = await subscribed((await connect(one.key)).client, DECISIONS, {
+      filter: { partnerId: two.partnerId },
+    });
+    await decide(one.imei(0), BERLIN);
+    await decide(two.imei(0), HAVANA);
+    await decide(two.imei(1), BERLIN);
+    await decide(one.imei(1), HAVANA);
+    await oneSees.waitFor(2);
+    await twoSees.waitFor(2);
+    await locks.waitFor(2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const imeis = (events: any[]) => events.map((event) => event.activationDecided.attempt.device.imei);
+    expect(imeis(oneSees.events)).toEqual([one.imei(0), one.imei(1)]);
+    expect(imeis(twoSees.events)).toEqual([two.imei(0), two.imei(1)]);
+    expect(imeis(locks.events)).toEqual([two.imei(0), one.imei(1)]);
+    expect(oneAsksForTwo.events).toEqual([]);
+  });
+
+  it('refuses a bad filter by name', async () => {
+    const { client } = await connect();
+    const subscription = client.subscribe(DECISIONS, { filter: { regionCodes: ['XX-NOWHERE'] } });
+    await eventually(() => subscription.errors.length > 0);
+    expect(subscription.errors[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', field: 'filter.regionCodes' },
+    });
+  });
+});
+
+describe('rights and bounds', () => {
+  it('refuses a connection without a key, with a bad key, or with a GATEWAY key, saying why', async () => {
+    expect((await connect(null)).refused).toEqual({
+      code: 4401,
+      reason: 'connection_init must carry { "authorization": "Bearer <api key>" }',
+    });
+    expect((await connect('cgk_not-a-key')).refused).toEqual({ code: 4401, reason: 'the API key is not known' });
+    const gateway = await keyFor('GATEWAY');
+    expect((await connect(gateway.secret)).refused).toEqual({ code: 4403, reason: 'a GATEWAY key cannot subscribe' });
+  });
+
+  it('authorizes each subscription as it starts: a partner cannot watch the review queue', async () => {
+    const partner = await partnerWithKey('Live C', 400);
+    const { client } = await connect(partner.key);
+    const subscription = client.subscribe('subscription { reviewQueueChanged { queue { waiting } } }');
+    await eventually(() => subscription.errors.length > 0);
+    expect(subscription.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('bounds connections and subscriptions per key, with a clear error past the bound', async () => {
+    const support = await keyFor('SUPPORT', 'bounded');
+    const open = [];
+    for (let i = 0; i < 3; i++) open.push(await connect(support.secret));
+    expect(open.every((connection) => !connection.refused)).toBe(true);
+    expect((await connect(support.secret)).refused).toEqual({
+      code: 4029,
+      reason: 'this API key already holds 3 connections to this instance (LIVE_MAX_CONNECTIONS_PER_KEY)',
+    });
+    const client = open[0].client;
+    for (let i = 0; i < 4; i++) await subscribed(client, DECISIONS);
+    const fifth = open[1].client.subscribe(DECISIONS);
+    await eventually(() => fifth.errors.length > 0);
+    expect(fifth.errors[0]).toMatchObject({
+      message: expect.stringContaining('already runs 4 subscriptions'),
+      extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: 4 },
+    });
+  });
+
+  it('closes the connections of a key revoked while subscribed within a second, and refuses it after', async () => {
+    const analyst = await keyFor('ANALYST', 'revoked');
+    const { client } = await connect(analyst.secret);
+    await subscribed(client, DECISIONS);
+    const revokedAt = Date.now();
+    await post('mutation ($id: ID!) { revokeApiKey(input: { id: $id }) { userErrors { message } } }', {
+      id: analyst.id,
+    });
+    const closed = await client.closed;
+    expect(Date.now() - revokedAt).toBeLessThan(1_000);
+    expect(closed).toEqual({ code: 4403, reason: 'the API key was revoked' });
+    expect((await connect(analyst.secret)).refused).toEqual({ code: 4401, reason: 'the API key was revoked' });
+  });
+});
+
+describe('other subscriptions', () => {
+  it('reviewQueueChanged and deviceStatusChanged follow a review from its opening to its resolution', async () => {
+    const partner = await partnerWithKey('Live D', 500);
+    const { client } = await connect();
+    const queue = await subscribed(
+      client,
+      'subscription { reviewQueueChanged { change attempt { id reviewStatus } queue { waiting oldestReceivedAt } } }',
+    );
+    const devices = await subscribed(
+      client,
+      'subscription ($filter: DeviceStatusChangedFilter) { deviceStatusChanged(filter: $filter) { device { imei status } change { fromStatus toStatus cause } } }',
+      { filter: { partnerId: partner.partnerId } },
+    );
+    // A SIM from Cuba with a GPS fix in Berlin: the signals disagree and a person must look.
+    const attemptId = await decide(partner.imei(0), { ...BERLIN, sim: { mcc: '368', mnc: '01' } });
+    const [opened] = await queue.waitFor(1);
+    expect(opened.reviewQueueChanged).toMatchObject({
+      change: 'OPENED',
+      attempt: { id: attemptId, reviewStatus: 'OPEN' },
+      queue: { waiting: 1 },
+    });
+    await post(
+      'mutation ($id: ID!) { resolveReview(input: { attemptId: $id, resolution: ALLOW, note: "traveller" }) { userErrors { message } } }',
+      { id: attemptId },
+    );
+    const [, resolved] = await queue.waitFor(2);
+    expect(resolved.reviewQueueChanged).toMatchObject({ change: 'RESOLVED', queue: { waiting: 0 } });
+    await devices.waitFor(2);
+    expect(devices.events.map((event) => event.deviceStatusChanged.change)).toEqual([
+      { fromStatus: 'NEW', toStatus: 'UNDER_REVIEW', cause: 'DECISION' },
+      { fromStatus: 'UNDER_REVIEW', toStatus: 'ACTIVE', cause: 'REVIEW' },
+    ]);
+  });
+});
+
+describe('a subscriber that never reads', () => {
+  const FAT = `subscription { activationDecided { attempt { id occurredAt receivedAt outcome enforced reasonCodes
+    explanation { signals { source regionCode usable finding detail } policies { policyKey applies finding detail } } } } }`;
+
+  beforeAll(async () => {
+    // The same database; a server allowing many subscriptions per key, so that one connection's
+    // socket backs up after a few hundred decisions rather than thousands (the kernel's buffers first).
+    await app.apollo.stop();
+    await startApp({
+      maxConnectionsPerKey: 3,
+      maxSubscriptionsPerKey: 100,
+      maxQueuedEvents: 100,
+      maxBufferedBytes: 65_536,
+    });
+  });
+
+  it('is closed with a reason once its writes back up; the others go on, and nothing of it stays queued', async () => {
+    const partner = await partnerWithKey('Live E', 600);
+    const slow = (await connect()).client;
+    for (let i = 0; i < 50; i++) await subscribed(slow, FAT);
+    const reading = (await connect((await keyFor('ANALYST', 'reader')).secret)).client;
+    const readingSubscription = await subscribed(reading, 'subscription { activationDecided { attempt { id } } }');
+    // The client stops reading its socket: the server's writes back up.
+    (slow.socket as any)._socket.pause();
+    const slowBefore = await closures('slow');
+    let closedBy: { code: number; reason: string } | null = null;
+    void slow.closed.then((closed) => (closedBy = closed));
+    let decided = 0;
+    while (subscriptionsRunning() > 1 && decided < 3_000) {
+      await Promise.all(Array.from({ length: 20 }, (_, j) => decide(partner.imei((decided + j) % 3), BERLIN)));
+      decided += 20;
+    }
+    // The hub dropped the slow connection's feeds at once, and said why.
+    expect(subscriptionsRunning()).toBe(1);
+    expect((await closures('slow')) - slowBefore).toBe(1);
+    process.stderr.write(`slow consumer closed after ${decided} decisions\n`);
+    // The reader has had every decision.
+    await readingSubscription.waitFor(decided, 20_000);
+    expect(readingSubscription.events).toHaveLength(decided);
+    // The client, reading again, gets the close after what was on its way (or is dropped, if it
+    // does not drain that within the grace period).
+    (slow.socket as any)._socket.resume();
+    await eventually(() => closedBy !== null, 20_000);
+    expect([4008, 1006]).toContain(closedBy!.code);
+  });
+});
