@@ -289,7 +289,7 @@ describe('a subscriber that never reads', () => {
     await startApp({
       maxConnectionsPerKey: 3,
       maxSubscriptionsPerKey: 100,
-      maxQueuedEvents: 100,
+      maxQueuedEvents: 30,
       maxBufferedBytes: 65_536,
     });
   });
@@ -297,7 +297,7 @@ describe('a subscriber that never reads', () => {
   it('is closed with a reason once its writes back up; the others go on, and nothing of it stays queued', async () => {
     const partner = await partnerWithKey('Live E', 600);
     const slow = (await connect()).client;
-    for (let i = 0; i < 50; i++) await subscribed(slow, FAT);
+    for (let i = 0; i < 80; i++) await subscribed(slow, FAT);
     const reading = (await connect((await keyFor('ANALYST', 'reader')).secret)).client;
     const readingSubscription = await subscribed(reading, 'subscription { activationDecided { attempt { id } } }');
     // The client stops reading its socket: the server's writes back up.
@@ -307,8 +307,8 @@ describe('a subscriber that never reads', () => {
     void slow.closed.then((closed) => (closedBy = closed));
     let decided = 0;
     while (subscriptionsRunning() > 1 && decided < 3_000) {
-      await Promise.all(Array.from({ length: 20 }, (_, j) => decide(partner.imei((decided + j) % 3), BERLIN)));
-      decided += 20;
+      await Promise.all(Array.from({ length: 10 }, (_, j) => decide(partner.imei((decided + j) % 3), BERLIN)));
+      decided += 10;
     }
     // The hub dropped the slow connection's feeds at once, and said why.
     expect(subscriptionsRunning()).toBe(1);

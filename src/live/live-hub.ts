@@ -41,6 +41,8 @@ export const LiveCloseCode = {
 /** One client's WebSocket, as the hub sees it. */
 export interface LiveConnection {
   viewer: Viewer;
+  /** Bytes written to the socket but not yet sent (the client reads slower than events come). */
+  backlog(): number;
   /** Closes the socket with a reason; the connection's feeds end at once. */
   close(code: number, reason: string): void;
 }
@@ -216,6 +218,10 @@ export class LiveHub {
   private deliver<K extends Kind>(kind: K, payload: Payloads[K]): void {
     for (const subscriber of this.subscribers) {
       if (subscriber.kind !== kind) continue;
+      if (subscriber.connection.backlog() > this.settings.live.maxBufferedBytes) {
+        this.closeSlow(subscriber.connection);
+        continue;
+      }
       if (!(subscriber as unknown as Subscriber<K>).accepts(payload)) continue;
       liveDeliveries.inc({ kind });
       (subscriber as unknown as Subscriber<K>).feed.push(payload);

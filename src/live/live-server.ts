@@ -88,7 +88,11 @@ export async function startLiveServer(options: {
             `this API key already holds ${bound} connections to this instance (LIVE_MAX_CONNECTIONS_PER_KEY)`,
           );
         }
-        const connection: LiveConnection = { viewer, close: (code, reason) => closeSocket(socket, code, reason) };
+        const connection: LiveConnection = {
+          viewer,
+          backlog: () => socket.bufferedAmount,
+          close: (code, reason) => closeSocket(socket, code, reason),
+        };
         ctx.extra.connection = connection;
         hub.addConnection(connection);
         return true;
