@@ -4,7 +4,7 @@
  *   composition root  src/main.ts, src/app.ts, src/services.ts, src/schema.ts, src/loaders.ts
  *        ↓
  *   transport         *.resolver.ts, src/nodes/, HTTP routes (CSV reports, auth middleware,
- *                     health, IDE), src/context.ts (GraphQLContext)
+ *                     health, IDE), subscriptions (src/live/), src/context.ts (GraphQLContext)
  *        ↓
  *   workflows         decide, review, sweep, policy change, simulation, demo data: they compose
  *                     domain modules (src/decisions/ outside the engine, src/sweeps/ services,
@@ -27,7 +27,7 @@
 const kernel = '^src/(common|db)/|^src/ops/(?!observe)|^src/config\\.ts$|^src/auth/(roles|viewer)\\.ts$';
 const compositionRoot = '^src/(main|app|services|schema|database)\\.ts$|^src/db/entities\\.ts$';
 const transport =
-  '\\.resolver\\.ts$|^src/nodes/|^src/(context|loaders|ide|console|graphql-over-http)\\.ts$|^src/live/live-server\\.ts$|^src/auth/(http|auth-checker)\\.ts$|^src/reports/report\\.csv\\.ts$|^src/ops/observe\\.ts$';
+  '\\.resolver\\.ts$|^src/nodes/|^src/(context|loaders|ide|console|graphql-over-http)\\.ts$|^src/live/|^src/auth/(http|auth-checker)\\.ts$|^src/reports/report\\.csv\\.ts$|^src/ops/observe\\.ts$';
 const workflows =
   '^src/decisions/(?!engine/)|^src/sweeps/(sweep\\.service|sweep-runner)\\.ts$|^src/policies/policy-change\\.service\\.ts$|^src/reports/simulation[.-]|^src/seeding/(demo-data|attempt-generator)[.]';
 const engine = '^src/decisions/engine/';
