@@ -66,6 +66,8 @@ export interface LiveSettings {
   maxQueuedEvents: number;
   /** Bytes waiting to be written to one connection before it is closed as too slow. */
   maxBufferedBytes: number;
+  /** Ping interval; a connection that has not answered the previous ping by the next one is dropped (0: no pings). */
+  keepAliveMs: number;
 }
 
 /** How partner webhooks are delivered. */
@@ -278,6 +280,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       maxSubscriptionsPerKey: integer('LIVE_MAX_SUBSCRIPTIONS_PER_KEY', 50, 1, 1_000_000),
       maxQueuedEvents: integer('LIVE_MAX_QUEUED_EVENTS', 1_000, 1, 1_000_000),
       maxBufferedBytes: integer('LIVE_MAX_BUFFERED_BYTES', 1_048_576, 1_024, 1_073_741_824),
+      keepAliveMs: integer('LIVE_KEEPALIVE_MS', 12_000, 0, 600_000),
     },
     webhooks: {
       maxAttempts: integer('WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),

@@ -111,6 +111,7 @@ export async function startLiveServer(options: {
       },
     },
     webSocketServer,
+    settings.live.keepAliveMs,
   );
 
   return {
