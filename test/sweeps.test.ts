@@ -43,10 +43,10 @@ const SWEEP = `query ($id: ID!) {
   }
 }`;
 
-async function decide(name: string, signals: object, key: string) {
+async function decide(name: string, signals: object, key: string, occurredAt?: Date) {
   const data = await client.data(
     `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } userErrors { message } } }`,
-    { input: { imei: devices[name].imei, signals, idempotencyKey: key } },
+    { input: { imei: devices[name].imei, signals, idempotencyKey: key, occurredAt: occurredAt?.toISOString() } },
   );
   return data.decideActivation.decision.outcome as string;
 }
@@ -105,7 +105,8 @@ beforeAll(async () => {
   await decide('paris-2', PARIS, 'p2');
   await decide('paris-3', PARIS, 'p3');
   await decide('brussels', BRUSSELS, 'b1');
-  await decide('moved-to-berlin', PARIS, 'm1');
+  // Two hours before Berlin: Paris to Berlin within a second would be impossible travel (a REVIEW).
+  await decide('moved-to-berlin', PARIS, 'm1', new Date(Date.now() - 2 * 3_600_000));
   await decide('moved-to-berlin', BERLIN, 'm2');
   await decide('berlin', BERLIN, 'd1');
   await decide('exempt', PARIS, 'e1');
