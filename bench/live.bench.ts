@@ -127,7 +127,10 @@ async function bench(label: string, env: NodeJS.ProcessEnv, port: number): Promi
     const devices = await post(url, '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }');
     const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
     const gatewayKey: string = (
-      await post(url, 'mutation { createApiKey(input: { name: "bench-gateway", role: GATEWAY }) { secret } }')
+      await post(
+        url,
+        'mutation { createApiKey(input: { name: "bench-gateway", role: GATEWAY, registeredOperationsOnly: false }) { secret } }',
+      )
     ).data.createApiKey.secret;
     const typename = JSON.stringify({ query: '{ __typename }' });
 
@@ -180,7 +183,9 @@ async function bench(label: string, env: NodeJS.ProcessEnv, port: number): Promi
       `${label.padEnd(11)} ratio decideActivation with a never-reading subscriber / without: ${ratio(withSlow, alone)}`,
     );
   } finally {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
     server.kill('SIGTERM');
+    await exited;
   }
 }
 
