@@ -329,8 +329,9 @@ function expectNoProblems(session: Session) {
     await visible(page.getByText('Why it is locked'));
     await visible(page.getByText(/export-restricted-territories v1/));
     await visible(page.getByText('Activation attempts, newest first'));
-    // An attempt opens to its evidence.
-    await page.locator('details summary').filter({ hasText: 'LOCK' }).first().click();
+    // An attempt opens to its evidence. (Demo devices may have attempts after their lock on the first page, decided
+    // otherwise: the newest attempt is the one opened, whatever its outcome.)
+    await page.locator('details summary').first().click();
     await visible(page.locator('details[open]').getByText('Resolved region'));
     await expectAccessible(page, 'device');
     await screenshot(page, 'device');
