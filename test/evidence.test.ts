@@ -281,7 +281,9 @@ describe('what a decision costs', () => {
     // As before the travel rule (measured on the commit before it): the device read — now with
     // its neighbouring fixes — and the attempt's insert (on SQLite inside the group commit's
     // transaction and savepoint; on PostgreSQL one auto-committed INSERT).
-    const shapes = statements.map((sql) => sql.split(' ')[0]);
+    // The live events' NOTIFY (issue 20) leaves after the commit, batched per event-loop turn for every decision then
+    // committed: it is the subscriptions' cost, not the decision's, and is left out here.
+    const shapes = statements.filter((sql) => !sql.startsWith('SELECT pg_notify(')).map((sql) => sql.split(' ')[0]);
     expect(shapes).toEqual(
       database.dataSource.options.type === 'postgres'
         ? ['SELECT', 'INSERT']
