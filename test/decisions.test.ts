@@ -225,6 +225,11 @@ describe('idempotency', () => {
       { ...input, signals: { gps: { ...HAVANA.gps, accuracyMeters: 13 } } },
       { ...input, signals: { ...HAVANA, sim: { mcc: '368', mnc: '01' } } },
       { ...input, signals: { ...HAVANA, ipCountry: 'CU' } },
+      // The evidence signals added later are part of the request too (a Crimean serving cell must not
+      // come back as the first request's decision).
+      { ...input, signals: { ...HAVANA, cell: { mcc: '250', mnc: '32' } } },
+      { ...input, signals: { gps: { ...HAVANA.gps, mock: true } } },
+      { ...input, signals: { gps: { ...HAVANA.gps, fixedAt: '2026-01-05T09:59:00.000Z' } } },
       { ...input, occurredAt: '2026-01-05T10:00:01.000Z' },
       { imei: imei(8), idempotencyKey: 'gw-8-1', signals: HAVANA },
     ];

@@ -243,13 +243,18 @@ export function attemptRow(
  * language the stored decision is explained in, and a retry is answered in its own.
  */
 export function requestFingerprint(input: DecideActivationInput): string {
-  const { gps, sim, ipCountry } = input.signals;
+  const { gps, sim, cell, ipCountry } = input.signals;
+  // The evidence signals added later (the fix's instant and mock flag, the serving cell) are appended
+  // only when sent, so a request without them keeps the fingerprint stored before they existed.
+  const fixEvidence =
+    gps && (gps.fixedAt || gps.mock != null) ? [gps.fixedAt?.toISOString() ?? null, gps.mock ?? null] : [];
   const canonical = [
     input.imei,
     input.occurredAt?.toISOString() ?? null,
-    gps ? [gps.latitude, gps.longitude, gps.accuracyMeters ?? null] : null,
+    gps ? [gps.latitude, gps.longitude, gps.accuracyMeters ?? null, ...fixEvidence] : null,
     sim ? [sim.mcc, sim.mnc ?? null] : null,
     ipCountry?.toUpperCase() ?? null,
+    ...(cell ? [[cell.mcc, cell.mnc ?? null]] : []),
   ];
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
