@@ -102,6 +102,31 @@ describe('approvals', () => {
     });
     expect((await preview(deviceImei, MADRID)).outcome).toBe('ALLOW');
 
+    // A reviewer's screen knows before the click who may approve or withdraw, and why not.
+    const VIEWER_RIGHTS = `query ($id: ID!) { node(id: $id) { ... on PolicyChangeRequest { viewerCanApprove viewerCannotApproveReason viewerCanWithdraw } } }`;
+    const requestId = asked.activatePolicy.changeRequest.id;
+    expect((await client.data(VIEWER_RIGHTS, { id: requestId })).node).toEqual({
+      viewerCanApprove: false,
+      viewerCannotApproveReason: 'the author of a change request cannot approve it: ask a second person',
+      viewerCanWithdraw: true,
+    });
+    expect((await client.as(SECOND_REVIEWER).data(VIEWER_RIGHTS, { id: requestId })).node).toEqual({
+      viewerCanApprove: true,
+      viewerCannotApproveReason: null,
+      viewerCanWithdraw: true, // an ADMIN
+    });
+    const analyst = { keyId: null, name: 'reader', role: Role.ANALYST, partnerId: null };
+    const author = { keyId: null, name: 'other author', role: Role.POLICY_AUTHOR, partnerId: null };
+    expect((await client.as(analyst).data(VIEWER_RIGHTS, { id: requestId })).node).toEqual({
+      viewerCanApprove: false,
+      viewerCannotApproveReason: 'a ANALYST key may not use Mutation.approvePolicyChange',
+      viewerCanWithdraw: false,
+    });
+    expect((await client.as(author).data(VIEWER_RIGHTS, { id: requestId })).node).toMatchObject({
+      viewerCanApprove: true,
+      viewerCanWithdraw: false, // not its author
+    });
+
     // The author cannot approve, not even under another role; nothing is written.
     const before = await rowCounts(database.dataSource);
     const self = await client.data(APPROVE, { id: asked.activatePolicy.changeRequest.id });
@@ -129,6 +154,11 @@ describe('approvals', () => {
       userErrors: [],
     });
     expect((await preview(deviceImei, MADRID)).outcome).toBe('LOCK');
+    expect((await client.as(SECOND_REVIEWER).data(VIEWER_RIGHTS, { id: requestId })).node).toEqual({
+      viewerCanApprove: false,
+      viewerCannotApproveReason: 'the change request is APPROVED, not PENDING',
+      viewerCanWithdraw: false,
+    });
     const again = await client.as(SECOND_REVIEWER).data(APPROVE, { id: asked.activatePolicy.changeRequest.id });
     expect(again.approvePolicyChange.userErrors).toMatchObject([
       { code: 'INVALID_STATE', message: 'the change request is APPROVED, not PENDING' },

@@ -23,8 +23,8 @@ import { simulatePolicy } from '../reports/simulation.service';
 import { Policy } from './policy.entity';
 import { PolicyChangeRequest, PolicyChangeStatus } from './policy-change-request.entity';
 import { PolicyAction, PolicyMode, PolicyVersion } from './policy-version.entity';
-import { approvePolicyChange, closePolicyChange, simulationOfRequest } from './policy-change.service';
-import { queryChangeRequests } from './policy-change-request.service';
+import { approvalRefusal, approvePolicyChange, closePolicyChange, simulationOfRequest } from './policy-change.service';
+import { isAuthor, queryChangeRequests } from './policy-change-request.service';
 import {
   ApprovePolicyChangeInput,
   ApprovePolicyChangePayload,
@@ -192,6 +192,33 @@ export class PolicyChangeRequestResolver {
   ) {
     const window = impactWindow(to ?? new Date());
     return impactOf(context, request, { from: from ?? window.from, to: window.to });
+  }
+
+  @FieldResolver(() => Boolean, {
+    description:
+      'Indicates whether the caller may approve it now: a POLICY_AUTHOR or ADMIN other than its author, while it is PENDING.',
+  })
+  viewerCanApprove(@Root() request: PolicyChangeRequest, @Ctx() context: GraphQLContext): boolean {
+    return approvalRefusal(request, context) === null;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      'Why approvePolicyChange would refuse the caller, in its own words (e.g. the author of a request cannot approve it); null when the caller may approve.',
+  })
+  viewerCannotApproveReason(@Root() request: PolicyChangeRequest, @Ctx() context: GraphQLContext): string | null {
+    return approvalRefusal(request, context);
+  }
+
+  @FieldResolver(() => Boolean, {
+    description: 'Indicates whether the caller may withdraw it now: its author or an ADMIN, while it is PENDING.',
+  })
+  viewerCanWithdraw(@Root() request: PolicyChangeRequest, @Ctx() context: GraphQLContext): boolean {
+    return (
+      request.status === PolicyChangeStatus.PENDING &&
+      (context.viewer?.role === 'ADMIN' || (context.viewer?.role === 'POLICY_AUTHOR' && isAuthor(request, context)))
+    );
   }
 
   @FieldResolver(() => PolicySimulation, {

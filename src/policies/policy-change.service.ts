@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { access } from '../auth/roles';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { encodeGlobalId } from '../common/global-id';
 import { RequestScope } from '../common/request-scope';
@@ -47,6 +48,22 @@ export function simulationOfRequest(request: PolicyChangeRequest, policyKey: str
   };
 }
 
+const AUTHOR_CANNOT_APPROVE = 'the author of a change request cannot approve it: ask a second person';
+
+/**
+ * Why approvePolicyChange would refuse this caller, in the words it would use; null when it would
+ * not (a reviewer's screen knows before the click). The policy having changed underneath the request
+ * is found at approval only.
+ */
+export function approvalRefusal(request: PolicyChangeRequest, context: RequestScope): string | null {
+  const role = context.viewer?.role;
+  if (!role || !(access.reviewPolicyChanges as readonly string[]).includes(role))
+    return `a ${role ?? 'anonymous'} key may not use Mutation.approvePolicyChange`;
+  if (request.status !== PolicyChangeStatus.PENDING) return `the change request is ${request.status}, not PENDING`;
+  if (isAuthor(request, context)) return AUTHOR_CANNOT_APPROVE;
+  return null;
+}
+
 /**
  * A second POLICY_AUTHOR or ADMIN applies a waiting change: the new version (or the activation)
  * and the request's closing are one transaction. `impact` is the simulation the reviewer was shown.
@@ -58,15 +75,8 @@ export async function approvePolicyChange(
   impact: object | null,
 ): Promise<PolicyChangeRequest> {
   const request = await findPending(manager, input.id);
-  if (isAuthor(request, context)) {
-    throw new UserErrorsAbort([
-      userError(
-        ['id'],
-        UserErrorCode.FORBIDDEN,
-        'the author of a change request cannot approve it: ask a second person',
-      ),
-    ]);
-  }
+  if (isAuthor(request, context))
+    throw new UserErrorsAbort([userError(['id'], UserErrorCode.FORBIDDEN, AUTHOR_CANNOT_APPROVE)]);
   const { policy, version } = await findPolicyForChange(manager, encodeGlobalId('Policy', request.policyId));
   const expectedStatus = request.kind === PolicyChangeKind.ACTIVATE ? PolicyStatus.DRAFT : PolicyStatus.ACTIVE;
   if (version.id !== request.baseVersionId || policy.status !== expectedStatus) {
