@@ -116,6 +116,11 @@ export interface RateLimits {
   perSecond: number;
   gatewayPerSecond: number;
   anonymousPerSecond: number;
+  /**
+   * IMEIs of other partners' devices a partner-scoped key may be told are taken, per day: past it the
+   * key's registrations are refused (RATE_LIMITED) until the day's window ends.
+   */
+  registrationConflictsPerDay: number;
 }
 
 export interface PrivacySettings {
@@ -264,6 +269,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       perSecond: integer('RATE_LIMIT_PER_SECOND', 50, 1, 1_000_000),
       gatewayPerSecond: integer('RATE_LIMIT_GATEWAY_PER_SECOND', 5_000, 1, 1_000_000),
       anonymousPerSecond: integer('RATE_LIMIT_ANONYMOUS_PER_SECOND', 10, 1, 1_000_000),
+      registrationConflictsPerDay: integer('REGISTRATION_CONFLICTS_PER_DAY', 100, 1, 1_000_000),
     },
     redisUrl: readRedisUrl(env),
     introspection: readBoolean('GRAPHQL_INTROSPECTION', true, env),

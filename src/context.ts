@@ -5,6 +5,7 @@ import { RequestScope, createRequestScope } from './common/request-scope';
 import { DataSource } from 'typeorm';
 import { Settings } from './config';
 import { DecisionStore } from './decisions/decision-store';
+import type { RegistrationConflictBudget } from './devices/registration-conflicts';
 import { Evaluator } from './decisions/evaluator';
 import { Loaders, createLoaders } from './loaders';
 import { RequestObservation } from './ops/observe';
@@ -26,6 +27,8 @@ export interface Services {
   authenticator: ApiKeyAuthenticator;
   /** Request budgets of /graphql and /reports together (one budget per key, not one per route). */
   limiter: RequestLimiter;
+  /** Each partner key's daily budget of conflicts with other partners' devices (same counters as `limiter`). */
+  registrationConflicts: RegistrationConflictBudget;
   sweeps: SweepRunner;
   webhooks: WebhookDispatcher;
   /** Stops the background work and closes what the services hold (not the database). */

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { ApiKeyAuthenticator } from './auth/api-key.service';
-import { createRequestLimiter } from './auth/rate-limit';
+import { createBudgets, requestLimiterOf } from './auth/rate-limit';
 import { Settings } from './config';
 import { Services } from './context';
 import { DecisionStore } from './decisions/decision-store';
@@ -25,7 +25,9 @@ export function createServices(
   });
   const sweeps = new SweepRunner(dataSource, settings, evaluator, logger);
   const webhooks = new WebhookDispatcher(dataSource, settings, logger);
-  const limiter = createRequestLimiter(settings, logger);
+  // One set of counters (one Redis connection) for the request budgets and the conflict budget.
+  const budgets = createBudgets(settings, logger);
+  const limiter = requestLimiterOf(budgets);
   return {
     dataSource,
     settings,
@@ -33,6 +35,7 @@ export function createServices(
     decisionStore: new DecisionStore(dataSource, settings.privacy.storedCoordinateDecimals),
     authenticator: new ApiKeyAuthenticator(dataSource, settings.adminKey, (message) => logger.error(message)),
     limiter,
+    registrationConflicts: { spend: (callerId, count) => budgets.consume('registrationConflicts', callerId, count) },
     sweeps,
     webhooks,
     async close() {

@@ -365,7 +365,9 @@ describe('the cost limit fails closed', () => {
 describe('rate limits', () => {
   let server: Running;
   beforeAll(async () => {
-    server = await start({ rateLimits: { perSecond: 3, gatewayPerSecond: 6, anonymousPerSecond: 2 } });
+    server = await start({
+      rateLimits: { perSecond: 3, gatewayPerSecond: 6, anonymousPerSecond: 2, registrationConflictsPerDay: 100 },
+    });
   });
   afterAll(() => server.close());
 

@@ -1,6 +1,6 @@
 /** Request budgets shared through Redis, and the in-memory insurance while Redis is away. */
 import { Writable } from 'node:stream';
-import { RequestLimiter, createRequestLimiter } from '../src/auth/rate-limit';
+import { Budgets, RequestLimiter, createBudgets, createRequestLimiter } from '../src/auth/rate-limit';
 import { Settings, readSettings } from '../src/config';
 import { createLogger } from '../src/ops/logger';
 import { registry } from '../src/ops/metrics';
@@ -82,6 +82,26 @@ describe('with REDIS_URL', () => {
     );
     expect(results.filter((result) => result.allowed)).toHaveLength(10);
     expect(Math.min(...results.map((result) => result.remaining))).toBe(0);
+  });
+
+  it("shares each key's daily budget of registration conflicts between instances too", async () => {
+    const settings = settingsWith({ redisUrl: redis.url });
+    const budgets: Budgets[] = [
+      createBudgets({ ...settings, rateLimits: { ...settings.rateLimits, registrationConflictsPerDay: 5 } }, logger),
+      createBudgets({ ...settings, rateLimits: { ...settings.rateLimits, registrationConflictsPerDay: 5 } }, logger),
+    ];
+    try {
+      await waitFor(() => budgets.every((counter) => counter.store === 'redis'));
+      const [one, two] = budgets;
+      expect(await one.consume('registrationConflicts', 'key:7', 3)).toMatchObject({ allowed: true, remaining: 2 });
+      const refused = await two.consume('registrationConflicts', 'key:7', 3);
+      expect(refused).toMatchObject({ allowed: false, limit: 5 });
+      // A day's window, and separate from the key's request budget.
+      expect(refused.resetAt.getTime() - Date.now()).toBeGreaterThan(86_000_000);
+      expect(await one.consume('key', 'key:7')).toMatchObject({ allowed: true, remaining: 9 });
+    } finally {
+      await Promise.all(budgets.map((counter) => counter.close()));
+    }
   });
 
   it('falls back to the insurance limiter while Redis is down, logged and counted, and returns to Redis after', async () => {

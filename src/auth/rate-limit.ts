@@ -1,5 +1,6 @@
 /**
- * Request budgets per API key (per client address without one).
+ * Request budgets per API key (per client address without one), and each key's daily budget of
+ * registration conflicts (src/devices/registration-conflicts.ts): the same counters for both.
  *
  * Without REDIS_URL the counters live in this process (one instance: the README's first command).
  * With REDIS_URL every instance counts in the same Redis keys (rate-limiter-flexible's Redis store),
@@ -78,29 +79,80 @@ function resultOf(outcome: RateLimiterRes, limit: number, allowed: boolean): Rat
   };
 }
 
-/**
- * The limiter this instance uses: Redis-backed (with the in-memory insurance) when `settings.redisUrl`
- * is set, otherwise in memory.
- */
-export function createRequestLimiter(settings: Settings, logger: Logger): RequestLimiter {
-  const points = {
-    key: settings.rateLimits.perSecond,
-    gateway: settings.rateLimits.gatewayPerSecond,
-    anonymous: settings.rateLimits.anonymousPerSecond,
+/** One budget: `points` per window of `durationSeconds`, counted per id. */
+export interface BudgetSpec {
+  points: number;
+  durationSeconds: number;
+}
+
+/** Every budget an instance keeps: the request budgets, and the daily budget of registration conflicts. */
+export type BudgetKind = RateLimitBucket['kind'] | 'registrationConflicts';
+
+/** Spends from budgets by kind and id, in this process's memory or in Redis (see the top of this file). */
+export interface Budgets {
+  /** Spends `points` (1 by default; 0 only reads the budget); never throws for an exhausted budget. */
+  consume(kind: BudgetKind, id: string, points?: number): Promise<RateLimitResult>;
+  readonly store: RequestLimiter['store'];
+  close(): Promise<void>;
+}
+
+/** The budgets the settings ask for. */
+export function budgetSpecs(settings: Settings): Record<BudgetKind, BudgetSpec> {
+  const perSecond = (points: number) => ({ points, durationSeconds: WINDOW_SECONDS });
+  return {
+    key: perSecond(settings.rateLimits.perSecond),
+    gateway: perSecond(settings.rateLimits.gatewayPerSecond),
+    anonymous: perSecond(settings.rateLimits.anonymousPerSecond),
+    registrationConflicts: {
+      points: settings.rateLimits.registrationConflictsPerDay,
+      durationSeconds: REGISTRATION_CONFLICT_WINDOW_SECONDS,
+    },
   };
+}
+
+/** The window of the registration-conflict budget: a day from the key's first conflict in it. */
+export const REGISTRATION_CONFLICT_WINDOW_SECONDS = 86_400;
+
+/**
+ * The budgets of this instance: Redis-backed (with the in-memory insurance) when `settings.redisUrl`
+ * is set, otherwise in memory. One Redis connection serves every kind.
+ */
+export function createBudgets(settings: Settings, logger: Logger): Budgets {
+  const specs = budgetSpecs(settings);
   if (!settings.redisUrl) {
-    const limiters = {
-      key: new RateLimiterMemory({ points: points.key, duration: WINDOW_SECONDS }),
-      gateway: new RateLimiterMemory({ points: points.gateway, duration: WINDOW_SECONDS }),
-      anonymous: new RateLimiterMemory({ points: points.anonymous, duration: WINDOW_SECONDS }),
-    };
+    const limiters = mapKinds(
+      specs,
+      (spec) => new RateLimiterMemory({ points: spec.points, duration: spec.durationSeconds }),
+    );
     return {
       store: 'memory',
-      consume: (bucket, spent) => consumeFrom(limiters[bucket.kind], points[bucket.kind], bucket.id, spent),
+      consume: (kind, id, spent) => consumeFrom(limiters[kind], specs[kind].points, id, spent),
       close: async () => undefined,
     };
   }
-  return new RedisRequestLimiter(settings.redisUrl, points, logger);
+  return new RedisBudgets(settings.redisUrl, specs, logger);
+}
+
+/** The request limiter over an instance's budgets (closing it closes them). */
+export function requestLimiterOf(budgets: Budgets): RequestLimiter {
+  return {
+    consume: (bucket, points) => budgets.consume(bucket.kind, bucket.id, points),
+    get store() {
+      return budgets.store;
+    },
+    close: () => budgets.close(),
+  };
+}
+
+/** A request limiter with budgets of its own (tests; the services share theirs with the conflict budget). */
+export function createRequestLimiter(settings: Settings, logger: Logger): RequestLimiter {
+  return requestLimiterOf(createBudgets(settings, logger));
+}
+
+function mapKinds<T>(specs: Record<BudgetKind, BudgetSpec>, make: (spec: BudgetSpec, kind: BudgetKind) => T) {
+  return Object.fromEntries(
+    Object.entries(specs).map(([kind, spec]) => [kind, make(spec, kind as BudgetKind)]),
+  ) as Record<BudgetKind, T>;
 }
 
 async function consumeFrom(
@@ -117,15 +169,15 @@ async function consumeFrom(
   }
 }
 
-class RedisRequestLimiter implements RequestLimiter {
+class RedisBudgets implements Budgets {
   private readonly client: Redis;
-  private readonly limiters: Record<RateLimitBucket['kind'], RateLimiterRedis>;
+  private readonly limiters: Record<BudgetKind, RateLimiterRedis>;
   /** Whether the insurance limiter was used since Redis was last ready (the outage is logged once). */
   private insured = false;
 
   constructor(
     url: string,
-    private readonly points: Record<RateLimitBucket['kind'], number>,
+    private readonly specs: Record<BudgetKind, BudgetSpec>,
     private readonly logger: Logger,
   ) {
     this.client = new Redis(url, redisOptionsForLimits());
@@ -135,27 +187,29 @@ class RedisRequestLimiter implements RequestLimiter {
       if (this.insured) this.logger.info('rate limits: Redis is back; budgets are shared across instances again');
       this.insured = false;
     });
-    const limiterOf = (kind: RateLimitBucket['kind']) =>
-      new RateLimiterRedis({
-        storeClient: this.client,
-        keyPrefix: `cg:rate:${kind}`,
-        points: points[kind],
-        duration: WINDOW_SECONDS,
-        // Not ready (connecting, reconnecting): straight to the insurance, no waiting on a dead socket.
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: new InsuranceLimiter({ points: points[kind], duration: WINDOW_SECONDS }, () =>
-          this.noteInsurance(),
-        ),
-      });
-    this.limiters = { key: limiterOf('key'), gateway: limiterOf('gateway'), anonymous: limiterOf('anonymous') };
+    this.limiters = mapKinds(
+      specs,
+      (spec, kind) =>
+        new RateLimiterRedis({
+          storeClient: this.client,
+          keyPrefix: `cg:rate:${kind}`,
+          points: spec.points,
+          duration: spec.durationSeconds,
+          // Not ready (connecting, reconnecting): straight to the insurance, no waiting on a dead socket.
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: new InsuranceLimiter({ points: spec.points, duration: spec.durationSeconds }, () =>
+            this.noteInsurance(),
+          ),
+        }),
+    );
   }
 
   get store(): 'redis' | 'insurance' {
     return this.client.status === 'ready' ? 'redis' : 'insurance';
   }
 
-  consume(bucket: RateLimitBucket, points?: number): Promise<RateLimitResult> {
-    return consumeFrom(this.limiters[bucket.kind], this.points[bucket.kind], bucket.id, points);
+  consume(kind: BudgetKind, id: string, points?: number): Promise<RateLimitResult> {
+    return consumeFrom(this.limiters[kind], this.specs[kind].points, id, points);
   }
 
   private noteInsurance(): void {

@@ -10,7 +10,6 @@ import {
 import { checkTimeRange } from '../common/filter-bounds';
 import { ConnectionArgs } from '../common/connection-args';
 import { BadUserInputError } from '../common/errors';
-import { runMutation } from '../common/mutation';
 import { paginateQuery } from '../common/sql-pagination';
 import { isVisiblePartnerRow, partnerScopeOf } from '../auth/viewer';
 import { GraphQLContext } from '../context';
@@ -18,7 +17,7 @@ import { DeviceModel } from '../device-models/device-model.entity';
 import { Partner } from '../partners/partner.entity';
 import { Region } from '../regions/region.entity';
 import { Device, DeviceStatus } from './device.entity';
-import { queryDevices, registerDevices, resolveDeviceFilter } from './device.service';
+import { queryDevices, registerManifest, resolveDeviceFilter } from './device.service';
 import {
   DeviceConnection,
   DeviceFilter,
@@ -67,9 +66,7 @@ export class DeviceResolver {
     @Arg('input', () => RegisterDevicesInput, { description: 'The manifest.' }) input: RegisterDevicesInput,
     @Ctx() context: GraphQLContext,
   ): Promise<RegisterDevicesPayload> {
-    const { result, userErrors } = await runMutation(context, input, (manager) =>
-      registerDevices(manager, context, input),
-    );
+    const { result, userErrors } = await registerManifest(context, input, context.services.registrationConflicts);
     return { registeredCount: result?.length ?? 0, devices: result, userErrors };
   }
 

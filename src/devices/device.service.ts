@@ -3,7 +3,7 @@ import { recordAuditEvent } from '../audit/audit.service';
 import { isUniqueViolation } from '../common/db-errors';
 import { BadUserInputError, UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { rowIdOf } from '../common/global-id';
-import { abortOnUserErrors } from '../common/mutation';
+import { MutationOutcome, abortOnUserErrors, runMutation } from '../common/mutation';
 import { partnerScopeOf } from '../auth/viewer';
 import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
 import type { DeviceModelLoaders } from '../device-models/device-model.loaders';
@@ -15,6 +15,13 @@ import { Region } from '../regions/region.entity';
 import { Device, DeviceStatus } from './device.entity';
 import { DeviceFilter, RegisterDevicesInput, ResolvedDeviceFilter } from './device.types';
 import { imeiProblem, imeiProblemMessages, typeAllocationCode } from './imei';
+import {
+  RegistrationConflict,
+  RegistrationConflictBudget,
+  checkConflictBudget,
+  recordRegistrationConflicts,
+  spendConflictBudget,
+} from './registration-conflicts';
 
 /** Rows per INSERT and per IN (…) list: well under both databases' bound-parameter limits. */
 const CHUNK_SIZE = 500;
@@ -93,10 +100,47 @@ export function queryDevices(dataSource: DataSource, filter: ResolvedDeviceFilte
 }
 
 /**
- * Registers a manifest all-or-nothing. Every row is checked and every problem reported (not just
+ * Registers a manifest all-or-nothing (see registration-conflicts.ts for what is said about IMEIs
+ * other partners hold, and at what cost). Every row is checked and every problem reported (not just
  * the first), so a partner can fix a file in one round trip.
  */
-export async function registerDevices(manager: EntityManager, context: RequestScope, input: RegisterDevicesInput) {
+export async function registerManifest(
+  context: RequestScope,
+  input: RegisterDevicesInput,
+  budget: RegistrationConflictBudget,
+): Promise<MutationOutcome<Device[]>> {
+  await checkConflictBudget(context, budget);
+  const found: FoundConflicts = { partnerRowId: null, conflicts: [], reported: false };
+  try {
+    return await runMutation(context, input, (manager) => registerDevices(manager, context, input, budget, found));
+  } finally {
+    // Audited whether told or refused, after the registration's own transaction rolled back.
+    if (found.partnerRowId !== null) {
+      await recordRegistrationConflicts(
+        context.dataSource,
+        context,
+        found.partnerRowId,
+        found.conflicts,
+        found.reported,
+      );
+    }
+  }
+}
+
+/** What the registration learnt of other partners' devices, for the audit after its rollback. */
+interface FoundConflicts {
+  partnerRowId: number | null;
+  conflicts: RegistrationConflict[];
+  reported: boolean;
+}
+
+async function registerDevices(
+  manager: EntityManager,
+  context: RequestScope,
+  input: RegisterDevicesInput,
+  budget: RegistrationConflictBudget,
+  found: FoundConflicts,
+) {
   // A PARTNER key registers for its own partner only.
   const partner = await partnerInScope(manager, context, input.partnerId);
   const errors: UserError[] = [];
@@ -164,17 +208,32 @@ export async function registerDevices(manager: EntityManager, context: RequestSc
     }
   });
 
+  const taken: UserError[] = [];
+  const others: RegistrationConflict[] = [];
   for (const imeis of chunks([...rowIndexByImei.keys()])) {
-    const existing = await manager.find(Device, { select: { imei: true }, where: { imei: In(imeis) } });
+    const existing = await manager.find(Device, {
+      select: { id: true, imei: true, partnerId: true },
+      where: { imei: In(imeis) },
+    });
     for (const device of existing) {
-      errors.push(
-        userError(
-          ['devices', rowIndexByImei.get(device.imei)!, 'imei'],
-          UserErrorCode.TAKEN,
-          `imei ${device.imei} is already registered`,
-        ),
-      );
+      const field = ['devices', rowIndexByImei.get(device.imei)!, 'imei'];
+      if (partner && device.partnerId === partner.id) {
+        errors.push(userError(field, UserErrorCode.TAKEN, `imei ${device.imei} is already registered to this partner`));
+      } else {
+        others.push({ imei: device.imei, deviceRowId: device.id });
+        taken.push(userError(field, UserErrorCode.TAKEN, `imei ${device.imei} is registered to another partner`));
+      }
     }
+  }
+  // Another partner's device is named only when nothing else is wrong: the price of the answer is a
+  // manifest that would otherwise register.
+  abortOnUserErrors(errors);
+  if (others.length > 0) {
+    found.partnerRowId = partner!.id;
+    found.conflicts = others;
+    await spendConflictBudget(context, budget, others);
+    found.reported = true;
+    abortOnUserErrors(taken.sort((a, b) => Number(a.field[2]) - Number(b.field[2])));
   }
   abortOnUserErrors(errors);
 

@@ -55,6 +55,19 @@ export const rateLimitInsurance = new Counter({
   registers: [registry],
 });
 
+export const registrationConflicts = new Counter({
+  name: 'device_registration_conflicts_total',
+  help: "IMEIs of a valid manifest that another partner's device holds, by whether the caller was told (false: its conflict budget was spent).",
+  labelNames: ['reported'] as const,
+  registers: [registry],
+});
+
+export const registrationBudgetRefusals = new Counter({
+  name: 'device_registration_budget_refusals_total',
+  help: 'registerDevices calls refused (RATE_LIMITED) because the key spent its daily budget of conflicts with other partners.',
+  registers: [registry],
+});
+
 export const liveDeliveries = new Counter({
   name: 'live_events_delivered_total',
   help: 'Subscription payloads queued for delivery on this instance, by kind (decision, review, device, sweep).',

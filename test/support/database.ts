@@ -30,7 +30,7 @@ export function testSettings(database: DatabaseSettings): Settings {
 }
 
 export async function openTestDatabase(
-  options: { referenceData?: boolean; migrate?: boolean } = {},
+  options: { referenceData?: boolean; migrate?: boolean; settings?: Partial<Settings> } = {},
 ): Promise<TestDatabase> {
   let database: DatabaseSettings;
   let cleanUp: () => Promise<void>;
@@ -43,7 +43,7 @@ export async function openTestDatabase(
     database = { ...readDatabaseSettings(), sqlitePath: join(directory, 'test.sqlite') };
     cleanUp = async () => rmSync(directory, { recursive: true, force: true });
   }
-  const settings = testSettings(database);
+  const settings = { ...testSettings(database), ...options.settings };
   const dataSource = createDataSource(database);
   await dataSource.initialize();
   if (options.migrate !== false) await dataSource.runMigrations({ transaction: 'each' });

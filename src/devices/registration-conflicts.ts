@@ -1,0 +1,127 @@
+/**
+ * IMEIs are unique across partners, so `registerDevices` must refuse an IMEI another partner's
+ * device holds, and saying so tells the asker that the device exists: an existence oracle, where
+ * `device(imei:)` answers null. The answer is made to cost what registering costs:
+ *
+ * - conflicts with another partner's device are reported only for a manifest that is otherwise
+ *   entirely valid (a manifest with any other error reports those errors only);
+ * - each such conflict is audited (the device, the asking key, the partner asked for) and counted
+ *   in /metrics (`device_registration_conflicts_total`);
+ * - a key confined to one partner (PARTNER) has a budget of such conflicts per day
+ *   (REGISTRATION_CONFLICTS_PER_DAY, counted like the request budgets: in Redis when REDIS_URL is
+ *   set, so it holds across instances). A manifest whose conflicts exceed what is left is refused
+ *   without naming them, and a key whose budget is spent is refused every registration with
+ *   RATE_LIMITED until its window ends. Keys that may read every partner's devices have no oracle
+ *   to fear and no budget.
+ *
+ * A partner's own devices are no secret to it: re-registering them is reported as TAKEN in any
+ * manifest and costs nothing.
+ */
+import { DataSource } from 'typeorm';
+import { GraphQLError } from 'graphql';
+import { auditEventRow } from '../audit/audit.service';
+import { AuditEvent } from '../audit/audit-event.entity';
+import { RateLimitResult, bucketOf } from '../auth/rate-limit';
+import { partnerScopeOf } from '../auth/viewer';
+import { encodeGlobalId } from '../common/global-id';
+import { RequestScope } from '../common/request-scope';
+import { inTransaction } from '../db/transactions';
+import { registrationBudgetRefusals, registrationConflicts } from '../ops/metrics';
+
+/** Spends from a key's daily budget of conflicts with other partners' devices. */
+export interface RegistrationConflictBudget {
+  /** Spends `count` conflicts (0 reads the budget); never throws for an exhausted budget. */
+  spend(callerId: string, count: number): Promise<RateLimitResult>;
+}
+
+/** An IMEI of the manifest that another partner's device holds. */
+export interface RegistrationConflict {
+  imei: string;
+  deviceRowId: number;
+}
+
+/** A registration refused because the key's conflict budget is spent (or would be by this manifest). */
+export class RegistrationBudgetError extends GraphQLError {
+  constructor(message: string, budget: RateLimitResult) {
+    const retryAfterSeconds = Math.max(1, Math.ceil((budget.resetAt.getTime() - Date.now()) / 1000));
+    super(`${message}; registrations are refused for ${retryAfterSeconds} s`, {
+      extensions: {
+        code: 'RATE_LIMITED',
+        retryAfterSeconds,
+        resetAt: budget.resetAt.toISOString(),
+        limit: budget.limit,
+      },
+    });
+  }
+}
+
+/** The caller's budget id, or null when the caller may read every partner's devices (no oracle, no budget). */
+function budgetIdOf(context: RequestScope): string | null {
+  if (partnerScopeOf(context.viewer) === null) return null;
+  return bucketOf(context.viewer, undefined).id;
+}
+
+/** Refuses the registration up front when the caller's conflict budget is already spent. */
+export async function checkConflictBudget(context: RequestScope, budget: RegistrationConflictBudget): Promise<void> {
+  const id = budgetIdOf(context);
+  if (id === null) return;
+  const left = await budget.spend(id, 0);
+  if (!left.allowed || left.remaining === 0) {
+    registrationBudgetRefusals.inc();
+    throw new RegistrationBudgetError(
+      `this key was told of ${left.limit} IMEIs registered by other partners in its current window (its daily budget)`,
+      left,
+    );
+  }
+}
+
+/**
+ * Spends the conflicts of an otherwise valid manifest from the caller's budget; refuses the
+ * manifest, naming none of them, when they exceed what is left.
+ */
+export async function spendConflictBudget(
+  context: RequestScope,
+  budget: RegistrationConflictBudget,
+  conflicts: readonly RegistrationConflict[],
+): Promise<void> {
+  const id = budgetIdOf(context);
+  if (id === null || conflicts.length === 0) return;
+  const spent = await budget.spend(id, conflicts.length);
+  if (!spent.allowed) {
+    registrationBudgetRefusals.inc();
+    throw new RegistrationBudgetError(
+      `this manifest holds more IMEIs registered by other partners than are left of this key's daily budget of ${spent.limit}`,
+      spent,
+    );
+  }
+}
+
+/**
+ * Audits each conflict (the device's trail shows who asked about it) and counts it, in a transaction
+ * of its own: the registration's was rolled back. `reported` says whether the caller was told.
+ */
+export async function recordRegistrationConflicts(
+  dataSource: DataSource,
+  context: RequestScope,
+  partnerRowId: number,
+  conflicts: readonly RegistrationConflict[],
+  reported: boolean,
+): Promise<void> {
+  if (conflicts.length === 0) return;
+  const askedFor = encodeGlobalId('Partner', partnerRowId);
+  const rows = conflicts.map((conflict) =>
+    auditEventRow(context, {
+      action: 'device.registration-conflict',
+      targetType: 'Device',
+      targetRowId: conflict.deviceRowId,
+      relatedTargetId: askedFor,
+      before: null,
+      after: { imei: conflict.imei, askedForPartnerId: askedFor, reported },
+    }),
+  );
+  await inTransaction(dataSource, async (manager) => {
+    for (let start = 0; start < rows.length; start += 500)
+      await manager.insert(AuditEvent, rows.slice(start, start + 500) as never);
+  });
+  registrationConflicts.inc({ reported: String(reported) }, conflicts.length);
+}
