@@ -252,7 +252,7 @@ it('audits every mutation', async () => {
     'decideActivation',
     DECIDE,
     { input: { imei: imei(1), signals: { gps: { latitude: 44.9521, longitude: 34.1024 } } } },
-    ['device.locked'],
+    ['device.lock'],
   );
   await mutate(
     'unlockDevice',
@@ -269,13 +269,13 @@ it('audits every mutation', async () => {
         signals: { gps: { latitude: 44.9521, longitude: 34.1024 }, sim: { mcc: '262', mnc: '01' } },
       },
     },
-    ['device.under_review'],
+    ['device.hold'],
   );
   await mutate(
     'resolveReview',
     `mutation ($id: ID!) { resolveReview(input: { attemptId: $id, resolution: ALLOW, note: "checked" }) { attempt { id } userErrors { message } } }`,
     { id: review.attempt.id },
-    ['review.resolve'],
+    ['device.activate', 'review.resolve'],
   );
   // A partner's webhook endpoint: registered, a delivery of the lock above sent again, disabled.
   database.settings.webhooks.allowPrivateAddresses = true;

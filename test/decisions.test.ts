@@ -95,7 +95,7 @@ describe('decideActivation', () => {
     const device = await database.dataSource.getRepository(Device).findOneByOrFail({ imei: imei(1) });
     expect(device.lockedAt).not.toBeNull();
     expect(device.lockReason).toContain('POLICY_APPLIES');
-    const [audit] = await database.dataSource.getRepository(AuditEvent).findBy({ action: 'device.locked' });
+    const [audit] = await database.dataSource.getRepository(AuditEvent).findBy({ action: 'device.lock' });
     expect(audit).toMatchObject({ targetId: deviceIds[imei(1)], before: { status: 'NEW' } });
   });
 

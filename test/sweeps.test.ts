@@ -206,7 +206,7 @@ describe('LOCK_ACTIVE_DEVICES', () => {
     expect(await registry.metrics()).toMatch(
       /sweep_devices_total\{action="LOCK_ACTIVE_DEVICES",changed="true"\} [4-9]/,
     );
-    const audits = await database.dataSource.getRepository(AuditEvent).findBy({ action: 'device.locked' });
+    const audits = await database.dataSource.getRepository(AuditEvent).findBy({ action: 'device.lock' });
     const bySweep = audits.filter((event) => (event.after as { sweepId?: string }).sweepId === sweepId);
     expect(bySweep).toHaveLength(4);
     // Their partners hear of it through the webhook outbox, written with each change.

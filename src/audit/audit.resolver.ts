@@ -6,6 +6,7 @@ import { checkTimeRange } from '../common/filter-bounds';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
 import { AuditEvent } from './audit-event.entity';
+import { FORMER_DEVICE_ACTIONS } from '../devices/device-lifecycle';
 
 export const AuditEventConnection = ConnectionType(AuditEvent, 'AuditEvent', 'A page of the audit trail.');
 
@@ -31,7 +32,11 @@ export class AuditEventFilter {
   @Field(() => [Role], { nullable: true, description: "Only changes made with these roles' keys." })
   actorRoles?: Role[] | null;
 
-  @Field(() => [String], { nullable: true, description: 'Only these actions, e.g. `policy.update`.' })
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'Only these actions, e.g. `policy.update`, `device.lock`. A former name of a renamed action (`device.locked`, `device.active`, `device.under_review`) finds the renamed events.',
+  })
   actions?: string[] | null;
 
   @Field(() => [String], {
@@ -73,8 +78,13 @@ export class AuditEventResolver {
     const qb = context.dataSource.getRepository(AuditEvent).createQueryBuilder('event');
     if (filter?.actor) qb.andWhere('event.actor = :actor', { actor: filter.actor });
     if (filter?.actorKeyId) qb.andWhere('event.actorKeyId = :actorKeyId', { actorKeyId: filter.actorKeyId });
-    if (filter?.actions)
-      qb.andWhere('event.action IN (:...actions)', { actions: filter.actions.length ? filter.actions : [''] });
+    if (filter?.actions) {
+      // An action's former name finds it too (device status changes were renamed; the stored rows with them).
+      const actions = filter.actions.flatMap((action) =>
+        FORMER_DEVICE_ACTIONS[action] ? [action, FORMER_DEVICE_ACTIONS[action]] : [action],
+      );
+      qb.andWhere('event.action IN (:...actions)', { actions: actions.length ? actions : [''] });
+    }
     if (filter?.actorRoles)
       qb.andWhere('event.actorRole IN (:...actorRoles)', {
         actorRoles: filter.actorRoles.length ? filter.actorRoles : [''],

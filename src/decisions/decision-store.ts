@@ -3,14 +3,11 @@ import type { Pool, PoolClient } from 'pg';
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { ActivationAttempt } from '../activations/activation-attempt.entity';
-import { AuditEvent } from '../audit/audit-event.entity';
-import { AuditEventRow } from '../audit/audit.service';
 import { postgresPoolOf } from '../db/pool';
 import { EntityStatements } from '../db/prepared';
 import { onSqliteConnection } from '../db/transactions';
 import { Device, DeviceStatus } from '../devices/device.entity';
-import { DeviceStatusChange, DeviceStatusChangeRow } from '../devices/device-status-change.entity';
-import { PartnerEvent, PartnerEventRow } from '../webhooks/partner-event.entity';
+import { DecisionDeviceChange, DecisionLifecycle } from '../devices/device-lifecycle';
 import { readPrivacySettings } from '../config';
 import { TRAVEL_WINDOW_MS } from './engine/travel';
 import { NeighbourFix } from './engine/types';
@@ -41,16 +38,6 @@ export function roundingUncertaintyMeters(decimals: number): number {
 
 export type AttemptRow = Omit<ActivationAttempt, 'id' | 'globalId'>;
 
-/** What recording a decision writes besides the attempt, given the attempt's id. */
-export interface Consequences {
-  deviceChanges(attemptId: number): Partial<Device>;
-  audit(attemptId: number): AuditEventRow | null;
-  /** The device's history entry, when its status changes. */
-  statusChange(attemptId: number): DeviceStatusChangeRow | null;
-  /** Events for the device's partner (the webhook outbox), in the same transaction. */
-  events(attemptId: number): PartnerEventRow[];
-}
-
 /** Rows per multi-row INSERT: 13 parameters each, far below PostgreSQL's 65,535. */
 const MAX_ROWS_PER_INSERT = 200;
 
@@ -73,31 +60,6 @@ const ATTEMPT_PROPERTIES = [
   'idempotencyKey',
   'requestFingerprint',
 ] as const;
-const STATUS_CHANGE_PROPERTIES = [
-  'deviceId',
-  'occurredAt',
-  'fromStatus',
-  'toStatus',
-  'cause',
-  'attemptId',
-  'sweepId',
-  'actor',
-  'reason',
-] as const;
-const EVENT_PROPERTIES = ['partnerId', 'deviceId', 'type', 'occurredAt', 'data', 'fannedOutAt'] as const;
-const AUDIT_PROPERTIES = [
-  'occurredAt',
-  'actor',
-  'actorRole',
-  'actorKeyId',
-  'action',
-  'targetType',
-  'targetId',
-  'before',
-  'after',
-  'requestId',
-] as const;
-
 /**
  * The decision hot path's reads and writes: the device lookup and the attempt with its
  * consequences, as prepared statements in one short transaction — group-committed on SQLite, a
@@ -106,14 +68,12 @@ const AUDIT_PROPERTIES = [
 export class DecisionStore {
   private readonly devices: EntityStatements<Device>;
   private readonly attempts: EntityStatements<ActivationAttempt>;
-  private readonly auditEvents: EntityStatements<AuditEvent>;
   private readonly findDeviceSql: string;
   private readonly findDevicesSql: string;
   private readonly insertAttempt: ReturnType<EntityStatements<ActivationAttempt>['insert']>;
-  private readonly insertAudit: ReturnType<EntityStatements<AuditEvent>['insert']>;
-  private readonly insertStatusChange: ReturnType<EntityStatements<DeviceStatusChange>['insert']>;
-  private readonly insertEvent: ReturnType<EntityStatements<PartnerEvent>['insert']>;
   private readonly sqliteStatements = new Map<string, BetterSqlite3.Statement>();
+  /** The device's status changes a decision brings, written by their owner's statements. */
+  readonly lifecycle: DecisionLifecycle;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -123,7 +83,7 @@ export class DecisionStore {
     this.storedFixRounding = roundingUncertaintyMeters(storedCoordinateDecimals);
     this.devices = new EntityStatements(dataSource, Device);
     this.attempts = new EntityStatements(dataSource, ActivationAttempt);
-    this.auditEvents = new EntityStatements(dataSource, AuditEvent);
+    this.lifecycle = new DecisionLifecycle(dataSource);
     const d = (property: (typeof DEVICE_PROPERTIES)[number]) => `d.${this.devices.column(property)} AS "${property}"`;
     const attempt = (property: keyof ActivationAttempt & string) => this.attempts.column(property);
     // The device's neighbouring usable fixes come with it, in the same statement: the attempt just
@@ -156,9 +116,6 @@ export class DecisionStore {
           `JOIN "${this.devices.table}" d ON d.${this.devices.column('imei')} = k.imei `,
       )}`;
     this.insertAttempt = this.attempts.insert(ATTEMPT_PROPERTIES);
-    this.insertAudit = this.auditEvents.insert(AUDIT_PROPERTIES);
-    this.insertStatusChange = new EntityStatements(dataSource, DeviceStatusChange).insert(STATUS_CHANGE_PROPERTIES);
-    this.insertEvent = new EntityStatements(dataSource, PartnerEvent).insert(EVENT_PROPERTIES);
   }
 
   /** The device as a decision at `occurredAt` needs it, with its neighbouring fixes; null when no device has the IMEI. */
@@ -228,12 +185,12 @@ export class DecisionStore {
    * Inserts the attempt and applies its consequences atomically; returns the attempt's id. A
    * repeated idempotency key fails with the database's unique violation, and nothing is written.
    */
-  async record(attempt: AttemptRow, consequences: Consequences | null): Promise<number> {
+  async record(attempt: AttemptRow, consequences: DecisionDeviceChange | null): Promise<number> {
     const attemptParameters = this.insertAttempt.parameters(attempt);
     if (!this.attempts.postgres) {
       return new Promise<number>((resolve, reject) => {
         this.pendingCommits.push({
-          write: () => this.writeOnSqlite(attempt, attemptParameters, consequences),
+          write: () => this.writeOnSqlite(attemptParameters, consequences),
           resolve,
           reject,
         });
@@ -257,7 +214,7 @@ export class DecisionStore {
         values: attemptParameters,
       });
       const id = Number(inserted.rows[0].id);
-      for (const statement of this.consequenceStatements(attempt.deviceId, id, consequences)) {
+      for (const statement of consequences.statements(id)) {
         await client.query(statement.sql, statement.parameters);
       }
       await client.query('COMMIT');
@@ -308,33 +265,14 @@ export class DecisionStore {
     });
   }
 
-  private writeOnSqlite(attempt: AttemptRow, attemptParameters: unknown[], consequences: Consequences | null): number {
+  private writeOnSqlite(attemptParameters: unknown[], consequences: DecisionDeviceChange | null): number {
     const { id } = this.sqlite(this.insertAttempt.sql).get(...attemptParameters) as { id: number };
     if (consequences) {
-      for (const statement of this.consequenceStatements(attempt.deviceId, id, consequences)) {
+      for (const statement of consequences.statements(id)) {
         this.sqlite(statement.sql).run(...statement.parameters);
       }
     }
     return id;
-  }
-
-  /** The device update, audit, history and outbox inserts that follow an attempt, for either database. */
-  private consequenceStatements(deviceId: number, attemptId: number, consequences: Consequences) {
-    const changes = consequences.deviceChanges(attemptId);
-    const statements = Object.keys(changes).length ? [this.devices.update(deviceId, changes)] : [];
-    const audit = consequences.audit(attemptId);
-    if (audit) statements.push({ sql: this.insertAudit.sql, parameters: this.insertAudit.parameters(audit) });
-    const statusChange = consequences.statusChange(attemptId);
-    if (statusChange) {
-      statements.push({
-        sql: this.insertStatusChange.sql,
-        parameters: this.insertStatusChange.parameters(statusChange),
-      });
-    }
-    for (const event of consequences.events(attemptId)) {
-      statements.push({ sql: this.insertEvent.sql, parameters: this.insertEvent.parameters(event) });
-    }
-    return statements;
   }
 
   private readonly pendingInserts: {

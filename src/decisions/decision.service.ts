@@ -7,24 +7,20 @@ import {
   RegionSource,
   ReviewStatus,
 } from '../activations/activation-attempt.entity';
-import { auditEventRow } from '../audit/audit.service';
 import { BadUserInputError, UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { PrivacySettings } from '../config';
 import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
 import type { DeviceModelLoaders } from '../device-models/device-model.loaders';
 import type { PolicyLoaders } from '../policies/policy.loaders';
-import { Device, DeviceStatus } from '../devices/device.entity';
+import { DeviceStatus } from '../devices/device.entity';
 import { imeiProblem, imeiProblemMessages } from '../devices/imei';
-import { statusChangeRow } from '../devices/device-status';
-import { StatusChangeCause } from '../devices/device-status-change.entity';
-import { PartnerEventType } from '../webhooks/partner-event.entity';
-import { partnerEventRow } from '../webhooks/partner-events';
+import { DecisionDeviceChange } from '../devices/device-lifecycle';
 import { lockMessageFor } from '../policies/lock-message';
 import { fixInstant } from './engine/signal-readers';
 import { Decision } from './engine/types';
 import { isUniqueViolation } from '../common/db-errors';
 import { decisionLatency, decisions as decisionMetrics } from '../ops/metrics';
-import { AttemptRow, Consequences, DecisionStore, DeviceForDecision } from './decision-store';
+import { AttemptRow, DecisionStore, DeviceForDecision } from './decision-store';
 import { CompiledRules, Evaluator } from './evaluator';
 import { explanationForClients, toStoredExplanation } from './explanation';
 import { ActivationDecision, DecideActivationInput } from './decision.types';
@@ -260,82 +256,28 @@ export function requestFingerprint(input: DecideActivationInput): string {
 }
 
 /**
- * What recording a decision does to the device, or null when nothing (the common case: an active
- * device allowed again). Only an enforced outcome changes it — LOCK locks it, REVIEW puts it under
- * review — and an activation that is allowed (or only monitored) makes a NEW device ACTIVE. A
- * status change is audited. Decided once, before the write; the attempt's id is filled in there.
+ * What recording a decision does to the device, worked out by the device lifecycle before the
+ * write (the attempt's id is filled in there); null when nothing (an active device allowed again).
  */
 export function consequencesOf(
   context: RequestScope,
+  decisionStore: DecisionStore,
   work: DecisionWork,
   row: ReturnType<typeof attemptRow>,
-): Consequences | null {
+): DecisionDeviceChange | null {
   const { device, decision } = work;
-  const changes: Partial<Device> = {};
-  const locks = decision.enforced && decision.outcome === 'LOCK' && device.status !== DeviceStatus.LOCKED;
-  if (locks) {
-    Object.assign(changes, {
-      status: DeviceStatus.LOCKED,
-      lockedAt: row.receivedAt,
-      lockReason: decision.reasonCodes.join(',').slice(0, 500),
-    });
-  } else if (decision.enforced && decision.outcome === 'REVIEW' && device.status !== DeviceStatus.LOCKED) {
-    if (device.status !== DeviceStatus.UNDER_REVIEW) changes.status = DeviceStatus.UNDER_REVIEW;
-  } else if (device.status === DeviceStatus.NEW) {
-    changes.status = DeviceStatus.ACTIVE;
-  }
-  if (
-    device.activatedAt === null &&
-    (changes.status === DeviceStatus.ACTIVE || device.status === DeviceStatus.ACTIVE)
-  ) {
-    changes.activatedAt = work.occurredAt;
-  }
-  // Partners hear of a lock and of every review opened (one per attempt, even on a device already waiting).
-  const eventType = locks
-    ? PartnerEventType.DEVICE_LOCKED
-    : row.reviewStatus === ReviewStatus.OPEN
-      ? PartnerEventType.REVIEW_OPENED
-      : null;
-  if (Object.keys(changes).length === 0 && eventType === null) return null;
-  const withAttempt = (attemptId: number): Partial<Device> =>
-    locks ? { ...changes, lockedByAttemptId: attemptId } : changes;
-  const statusChanged = changes.status !== undefined && changes.status !== device.status;
-  return {
-    deviceChanges: withAttempt,
-    events: (attemptId) =>
-      eventType === null
-        ? []
-        : [
-            partnerEventRow({
-              type: eventType,
-              device: { id: device.id, partnerId: device.partnerId, imei: work.imei },
-              status: changes.status ?? device.status,
-              attemptId,
-              reason: decision.reasonCodes.join(','),
-            }),
-          ],
-    statusChange: (attemptId) =>
-      statusChanged
-        ? statusChangeRow(context, {
-            deviceId: device.id,
-            from: device.status,
-            to: changes.status!,
-            cause: StatusChangeCause.DECISION,
-            attemptId,
-            reason: decision.reasonCodes.join(','),
-          })
-        : null,
-    audit: (attemptId) =>
-      statusChanged
-        ? auditEventRow(context, {
-            action: `device.${changes.status!.toLowerCase()}`,
-            targetType: 'Device',
-            targetRowId: device.id,
-            before: { status: device.status },
-            after: { ...withAttempt(attemptId), attemptId },
-          })
-        : null,
-  };
+  return decisionStore.lifecycle.change(
+    context,
+    { ...device, imei: work.imei },
+    {
+      outcome: decision.outcome,
+      enforced: decision.enforced,
+      reasonCodes: decision.reasonCodes,
+      occurredAt: work.occurredAt,
+      receivedAt: row.receivedAt,
+    },
+    row.reviewStatus === ReviewStatus.OPEN,
+  );
 }
 
 /** Records the attempt and its consequences in one short transaction. */
@@ -345,7 +287,7 @@ export async function recordDecision(
   work: DecisionWork,
   row: ReturnType<typeof attemptRow>,
 ): Promise<ActivationAttempt> {
-  const consequences = consequencesOf(context, work, row);
+  const consequences = consequencesOf(context, decisionStore, work, row);
   const attemptId = await decisionStore.record(
     { ...row, signalsPurgedAt: null, reviewedAt: null, reviewedBy: null, reviewNote: null } as AttemptRow,
     consequences,
@@ -356,7 +298,7 @@ export async function recordDecision(
     ...(row.reviewStatus === ReviewStatus.OPEN
       ? [{ kind: 'review' as const, attemptId, change: 'OPENED' as const }]
       : []),
-    ...(consequences?.statusChange(attemptId) ? [{ kind: 'device' as const, deviceId: work.device.id }] : []),
+    ...(consequences?.changesStatus ? [{ kind: 'device' as const, deviceId: work.device.id }] : []),
   ]);
   return Object.assign(new ActivationAttempt(), row, { id: attemptId });
 }

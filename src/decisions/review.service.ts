@@ -4,7 +4,7 @@ import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
 import { Device, DeviceStatus } from '../devices/device.entity';
-import { LOCK_REASON_PREFIX, recordStatusChange } from '../devices/device-status';
+import { LOCK_REASON_PREFIX, changeDeviceStatus } from '../devices/device-lifecycle';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { PartnerEventType } from '../webhooks/partner-event.entity';
 import { recordPartnerEvents } from '../webhooks/partner-events';
@@ -85,47 +85,34 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
       reviewNote: note,
     },
   );
-  const deviceChanges: Partial<Device> =
-    reviewStatus === ReviewStatus.LOCKED
-      ? {
-          status: DeviceStatus.LOCKED,
-          lockedAt: new Date(),
-          lockReason: `${LOCK_REASON_PREFIX.review}: ${note}`.slice(0, 500),
-          lockedByAttemptId: attempt.id,
-        }
-      : device.status === DeviceStatus.LOCKED
-        ? {}
-        : { status: DeviceStatus.ACTIVE, activatedAt: device.activatedAt ?? attempt.occurredAt };
-  if (Object.keys(deviceChanges).length) await manager.update(Device, { id: device.id }, deviceChanges);
-  const after = deviceChanges.status ?? device.status;
+  // A device locked meanwhile stays locked by what locked it: an ALLOW here does not unlock it
+  // (only unlockDevice does), and a LOCK keeps the first lock's cause.
+  const after =
+    device.status === DeviceStatus.LOCKED
+      ? DeviceStatus.LOCKED
+      : reviewStatus === ReviewStatus.LOCKED
+        ? DeviceStatus.LOCKED
+        : DeviceStatus.ACTIVE;
   await recordPartnerEvents(manager, [
     { type: PartnerEventType.REVIEW_RESOLVED, device, status: after, attemptId: attempt.id, reason: input.resolution },
-    ...(reviewStatus === ReviewStatus.LOCKED && device.status !== DeviceStatus.LOCKED
-      ? [
-          {
-            type: PartnerEventType.DEVICE_LOCKED,
-            device,
-            status: after,
-            attemptId: attempt.id,
-            reason: 'REVIEW_RESOLVED',
-          },
-        ]
-      : []),
   ]);
-  await recordStatusChange(manager, context, {
-    deviceId: device.id,
-    from: device.status,
-    to: after,
-    cause: StatusChangeCause.REVIEW,
-    attemptId: attempt.id,
-    reason: `review resolved: ${input.resolution}: ${note}`,
-  });
+  if (after !== device.status) {
+    await changeDeviceStatus(manager, context, device, {
+      to: after,
+      cause: StatusChangeCause.REVIEW,
+      attemptId: attempt.id,
+      reason: `review resolved: ${input.resolution}: ${note}`,
+      lockReason: `${LOCK_REASON_PREFIX.review}: ${note}`,
+      partnerReason: LOCK_REASON_PREFIX.review,
+      activatedAt: attempt.occurredAt,
+    });
+  }
   await recordAuditEvent(manager, context, {
     action: 'review.resolve',
     targetType: 'ActivationAttempt',
     targetRowId: attempt.id,
     before: { reviewStatus: attempt.reviewStatus, deviceStatus: device.status },
-    after: { reviewStatus, note, deviceStatus: deviceChanges.status ?? device.status },
+    after: { reviewStatus, note, deviceStatus: after },
   });
   await announceLive(manager, { kind: 'review', attemptId: attempt.id, change: 'RESOLVED' });
   return manager.findOneByOrFail(ActivationAttempt, { id: attempt.id });
@@ -140,30 +127,10 @@ export async function unlockDevice(manager: EntityManager, context: RequestScope
       userError(['deviceId'], UserErrorCode.INVALID_STATE, `the device is ${device.status}, not LOCKED`),
     ]);
   }
-  const before = {
-    status: device.status,
-    lockedAt: device.lockedAt,
-    lockReason: device.lockReason,
-    lockedByAttemptId: device.lockedByAttemptId,
-  };
-  const changes = { status: DeviceStatus.ACTIVE, lockedAt: null, lockReason: null, lockedByAttemptId: null };
-  await manager.update(Device, { id: device.id }, changes);
-  await recordStatusChange(manager, context, {
-    deviceId: device.id,
-    from: device.status,
+  await changeDeviceStatus(manager, context, device, {
     to: DeviceStatus.ACTIVE,
     cause: StatusChangeCause.UNLOCK,
     reason,
-  });
-  await recordPartnerEvents(manager, [
-    { type: PartnerEventType.DEVICE_UNLOCKED, device, status: DeviceStatus.ACTIVE, reason },
-  ]);
-  await recordAuditEvent(manager, context, {
-    action: 'device.unlock',
-    targetType: 'Device',
-    targetRowId: device.id,
-    before,
-    after: { ...changes, reason },
   });
   return manager.findOneByOrFail(Device, { id: device.id });
 }

@@ -4,7 +4,7 @@ import { RequestScope } from '../common/request-scope';
 import type { ReportScope } from './report.service';
 import { EntityStatements } from '../db/prepared';
 import { Device, DeviceStatus } from '../devices/device.entity';
-import { LOCK_REASON_PREFIX } from '../devices/device-status';
+import { LOCK_REASON_PREFIX } from '../devices/device-lifecycle';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import {
   DeviceScopeFilter,

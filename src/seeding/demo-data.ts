@@ -11,9 +11,7 @@ import { Partner, PartnerKind } from '../partners/partner.entity';
 import { Region } from '../regions/region.entity';
 import { ColumnValue, insertRows } from './bulk-insert';
 import { BulkAttempt, ingestAttempts } from '../activations/attempt-ingest';
-import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
 import { Progress, silentProgress } from '../ops/progress';
-import { DateUtils } from 'typeorm/util/DateUtils';
 import { markets, partnerNames } from './places';
 import {
   AttemptPlan,
@@ -25,7 +23,8 @@ import {
   Random,
   worldOf,
 } from './attempt-generator';
-import { inTransaction, onSqliteConnection } from '../db/transactions';
+import { inTransaction } from '../db/transactions';
+import { writeGeneratedStates } from '../devices/device-lifecycle';
 
 export interface GeneratorOptions {
   devices: number;
@@ -142,56 +141,6 @@ function deviceRow(
     device.lock?.attemptId ?? null,
     createdAt,
   ];
-}
-
-/** Writes the state the attempts left the devices in (those with attempts; the rest stay NEW). */
-async function updateDeviceStates(dataSource: DataSource, firstDeviceId: number, devices: DeviceState[]) {
-  const changed = devices.flatMap((device, index) =>
-    device.activatedAt ? [{ id: firstDeviceId + index, device }] : [],
-  );
-  if (dataSource.options.type === 'postgres') {
-    const client = await openBulkConnection(dataSource);
-    try {
-      for (let start = 0; start < changed.length; start += 20_000) {
-        const chunk = changed.slice(start, start + 20_000);
-        await client.query(
-          `UPDATE "device" d SET "status" = v."status", "activatedAt" = v."activatedAt", "lockedAt" = v."lockedAt", ` +
-            `"lockReason" = v."lockReason", "lockedByAttemptId" = v."lockedByAttemptId" ` +
-            `FROM unnest($1::integer[], $2::varchar[], $3::timestamptz[], $4::timestamptz[], $5::varchar[], $6::integer[]) ` +
-            `AS v("id", "status", "activatedAt", "lockedAt", "lockReason", "lockedByAttemptId") WHERE d."id" = v."id"`,
-          [
-            chunk.map(({ id }) => id),
-            chunk.map(({ device }) => statusOf(device)),
-            chunk.map(({ device }) => device.activatedAt),
-            chunk.map(({ device }) => device.lock?.at ?? null),
-            chunk.map(({ device }) => device.lock?.reason ?? null),
-            chunk.map(({ device }) => device.lock?.attemptId ?? null),
-          ],
-        );
-      }
-    } finally {
-      await client.end();
-    }
-    return;
-  }
-  const sqlite = sqliteDatabaseOf(dataSource)!;
-  const at = (instant: Date | null | undefined) => (instant ? DateUtils.mixedDateToUtcDatetimeString(instant) : null);
-  await onSqliteConnection(dataSource, () => {
-    const update = sqlite.prepare(
-      'UPDATE "device" SET "status" = ?, "activatedAt" = ?, "lockedAt" = ?, "lockReason" = ?, "lockedByAttemptId" = ? WHERE "id" = ?',
-    );
-    sqlite.transaction(() => {
-      for (const { id, device } of changed)
-        update.run(
-          statusOf(device),
-          at(device.activatedAt),
-          at(device.lock?.at),
-          device.lock?.reason ?? null,
-          device.lock?.attemptId ?? null,
-          id,
-        );
-    })();
-  });
 }
 
 /**
@@ -344,7 +293,23 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
       });
       attemptMilliseconds = Date.now() - attemptsStarted;
       await advanceSequence(dataSource, 'activation_attempt');
-      await updateDeviceStates(dataSource, firstDeviceId, devices);
+      await writeGeneratedStates(
+        dataSource,
+        devices.flatMap((device, index) =>
+          device.activatedAt
+            ? [
+                {
+                  id: firstDeviceId + index,
+                  status: statusOf(device),
+                  activatedAt: device.activatedAt,
+                  lockedAt: device.lock?.at ?? null,
+                  lockReason: device.lock?.reason ?? null,
+                  lockedByAttemptId: device.lock?.attemptId ?? null,
+                },
+              ]
+            : [],
+        ),
+      );
     }
   } finally {
     progress.stop();

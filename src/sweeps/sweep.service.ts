@@ -1,23 +1,23 @@
 import { EntityManager, In } from 'typeorm';
 import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
-import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { RequestScope } from '../common/request-scope';
 import { CompiledRules } from '../decisions/evaluator';
 import { evaluatePolicies } from '../decisions/engine/policy-evaluator';
 import { CompiledPolicy, isInForceAt } from '../decisions/engine/types';
-import { LOCK_REASON_PREFIX, recordStatusChange } from '../devices/device-status';
+import { LOCK_REASON_PREFIX, changeDeviceStatus } from '../devices/device-lifecycle';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { Device, DeviceStatus } from '../devices/device.entity';
-import { PartnerEventType } from '../webhooks/partner-event.entity';
-import { recordPartnerEvents } from '../webhooks/partner-events';
 import { Policy } from '../policies/policy.entity';
 import { PolicyAction, PolicyMode, PolicyVersion } from '../policies/policy-version.entity';
 import { Sweep, SweepAction, SweepBreakdown, SweepStatus } from './sweep.entity';
 
 /** What one device would become, and why. */
 export interface SweepChange {
-  device: Pick<Device, 'id' | 'imei' | 'status' | 'modelId' | 'partnerId'>;
+  device: Pick<
+    Device,
+    'id' | 'imei' | 'status' | 'modelId' | 'partnerId' | 'activatedAt' | 'lockedAt' | 'lockReason' | 'lockedByAttemptId'
+  >;
   to: DeviceStatus;
   regionId: number;
   attemptId: number;
@@ -242,49 +242,16 @@ export async function applyChanges(
   const applied: SweepChange[] = [];
   const now = new Date();
   for (const change of changes) {
-    const values: Partial<Device> =
-      change.to === DeviceStatus.LOCKED
-        ? {
-            status: DeviceStatus.LOCKED,
-            lockedAt: now,
-            lockReason: `${LOCK_REASON_PREFIX.sweep}${sweep.id},${change.reason}`.slice(0, 500),
-            lockedByAttemptId: change.attemptId,
-          }
-        : { status: DeviceStatus.ACTIVE, lockedAt: null, lockReason: null, lockedByAttemptId: null };
-    const result = await manager
-      .createQueryBuilder()
-      .update(Device)
-      .set(values)
-      .where('id = :id AND status = :status', { id: change.device.id, status: change.device.status })
-      .execute();
-    if (!result.affected) continue;
-    applied.push(change);
-    await recordStatusChange(manager, context, {
-      deviceId: change.device.id,
-      from: change.device.status,
+    const changed = await changeDeviceStatus(manager, context, change.device, {
       to: change.to,
       cause: StatusChangeCause.SWEEP,
+      at: now,
       attemptId: change.attemptId,
       sweepId: sweep.id,
       reason: change.reason,
+      lockReason: `${LOCK_REASON_PREFIX.sweep}${sweep.id},${change.reason}`,
     });
-    await recordPartnerEvents(manager, [
-      {
-        type: change.to === DeviceStatus.LOCKED ? PartnerEventType.DEVICE_LOCKED : PartnerEventType.DEVICE_UNLOCKED,
-        device: change.device,
-        status: change.to,
-        attemptId: change.attemptId,
-        sweepId: sweep.id,
-        reason: change.reason,
-      },
-    ]);
-    await recordAuditEvent(manager, context, {
-      action: change.to === DeviceStatus.LOCKED ? 'device.locked' : 'device.unlock',
-      targetType: 'Device',
-      targetRowId: change.device.id,
-      before: { status: change.device.status },
-      after: { ...values, sweepId: sweep.globalId, evidenceAttemptId: change.attemptId },
-    });
+    if (changed) applied.push(change);
   }
   return applied;
 }

@@ -12,6 +12,7 @@ import { AuditRelatedTarget1765100000000 } from './1765100000000-AuditRelatedTar
 import { ExemptionMilliseconds1765110000000 } from './1765110000000-ExemptionMilliseconds';
 import { FixEvidence1765400000000 } from './1765400000000-FixEvidence';
 import { PersistedOperations1765500000000 } from './1765500000000-PersistedOperations';
+import { DeviceActionNames1765610000000 } from './1765610000000-DeviceActionNames';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   ExemptionMilliseconds1765110000000,
   FixEvidence1765400000000,
   PersistedOperations1765500000000,
+  DeviceActionNames1765610000000,
 ];

@@ -1,0 +1,421 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { DateUtils } from 'typeorm/util/DateUtils';
+import { AuditEvent } from '../audit/audit-event.entity';
+import { AuditEventRow, auditEventRow } from '../audit/audit.service';
+import { encodeGlobalId } from '../common/global-id';
+import { RequestScope } from '../common/request-scope';
+import { announceLive } from '../db/live-events';
+import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
+import { EntityStatements } from '../db/prepared';
+import { onSqliteConnection } from '../db/transactions';
+import { PartnerEvent, PartnerEventType } from '../webhooks/partner-event.entity';
+import { DeviceEvent, partnerEventRow } from '../webhooks/partner-events';
+import { Device, DeviceStatus } from './device.entity';
+import { DeviceStatusChange, DeviceStatusChangeRow, StatusChangeCause } from './device-status-change.entity';
+
+/*
+ * The one owner of a device's status. Every transition — a decision's lock or review hold, a
+ * person's review resolution or unlock, a sweep's lock or unlock, the demo generator's history —
+ * is worked out here and written here: the device row, its status-history row, the partner's
+ * outbox event and the audit event, together in the caller's transaction. Nothing else writes a
+ * device's status (test/device-lifecycle.test.ts reads the sources to keep it so).
+ *
+ *   NEW ──decision ALLOW──▶ ACTIVE ◀──unlock (person, sweep)── LOCKED
+ *    │                        ▲                                   ▲
+ *    └─decision REVIEW─▶ UNDER_REVIEW ──review ALLOW──┘           │
+ *          any status but LOCKED ──decision LOCK, review LOCK, sweep LOCK──┘
+ */
+
+/** The audit trail's names for status changes: `<entity>.<verb>`, as every other action in it. */
+export const DeviceAction = {
+  LOCK: 'device.lock',
+  UNLOCK: 'device.unlock',
+  ACTIVATE: 'device.activate',
+  HOLD: 'device.hold',
+} as const;
+
+/**
+ * Names the trail used before the lifecycle had one owner; the migration that introduced the
+ * owner renamed the stored rows, and a filter by an old name finds the renamed ones.
+ */
+export const FORMER_DEVICE_ACTIONS: Readonly<Record<string, string>> = {
+  'device.locked': DeviceAction.LOCK,
+  'device.active': DeviceAction.ACTIVATE,
+  'device.under_review': DeviceAction.HOLD,
+};
+
+/** The audit action of a change from one status to another. */
+export function actionOf(from: DeviceStatus, to: DeviceStatus): string {
+  if (to === DeviceStatus.LOCKED) return DeviceAction.LOCK;
+  if (to === DeviceStatus.UNDER_REVIEW) return DeviceAction.HOLD;
+  return from === DeviceStatus.LOCKED ? DeviceAction.UNLOCK : DeviceAction.ACTIVATE;
+}
+
+/**
+ * How a device's lockReason starts when no decision locked it: a person resolving a review, or a
+ * sweep (`SWEEP:<sweep id>,POLICY:<policy key>,…`). Decisions write their reason codes.
+ */
+export const LOCK_REASON_PREFIX = { review: 'REVIEW_RESOLVED', sweep: 'SWEEP:' } as const;
+
+/** The device as a transition needs it. */
+export interface DeviceBefore {
+  id: number;
+  partnerId: number;
+  imei: string;
+  status: DeviceStatus;
+  activatedAt: Date | null;
+  lockedAt?: Date | null;
+  lockReason?: string | null;
+  lockedByAttemptId?: number | null;
+}
+
+/** A status change asked for, with what caused it. */
+export interface StatusTransition {
+  to: DeviceStatus;
+  cause: StatusChangeCause;
+  /** Why, in words or reason codes: the history's reason and the partner event's. */
+  reason: string;
+  /** The instant of the change: the lock's lockedAt; now when left out. */
+  at?: Date;
+  /** The attempt that is the evidence (the locking decision, the reviewed attempt, the sweep's evidence). */
+  attemptId?: number | null;
+  sweepId?: number | null;
+  /** For a lock: what the device's lockReason says (the reason when left out). */
+  lockReason?: string;
+  /** What the partner's event gives as the reason, when not the reason itself (a reviewer's note stays internal). */
+  partnerReason?: string;
+  /** For a first activation: when the device was activated (the attempt's occurredAt). */
+  activatedAt?: Date | null;
+}
+
+/** The device columns a transition writes. */
+export function deviceColumns(device: DeviceBefore, transition: StatusTransition): Partial<Device> {
+  const at = transition.at ?? new Date();
+  switch (transition.to) {
+    case DeviceStatus.LOCKED:
+      return {
+        status: DeviceStatus.LOCKED,
+        lockedAt: at,
+        lockReason: (transition.lockReason ?? transition.reason).slice(0, 500),
+        lockedByAttemptId: transition.attemptId ?? null,
+      };
+    case DeviceStatus.ACTIVE:
+      if (device.status === DeviceStatus.LOCKED)
+        return { status: DeviceStatus.ACTIVE, lockedAt: null, lockReason: null, lockedByAttemptId: null };
+      return {
+        status: DeviceStatus.ACTIVE,
+        ...(device.activatedAt === null ? { activatedAt: transition.activatedAt ?? at } : {}),
+      };
+    default:
+      return { status: transition.to };
+  }
+}
+
+/** The partner event a transition sends, if any: partners hear of locks and unlocks. */
+function eventTypeOf(from: DeviceStatus, to: DeviceStatus): PartnerEventType | null {
+  if (to === DeviceStatus.LOCKED) return PartnerEventType.DEVICE_LOCKED;
+  if (from === DeviceStatus.LOCKED) return PartnerEventType.DEVICE_UNLOCKED;
+  return null;
+}
+
+/** The history row of a transition. */
+export function historyRow(
+  actor: string,
+  device: Pick<DeviceBefore, 'id' | 'status'>,
+  transition: StatusTransition,
+  occurredAt = new Date(),
+): DeviceStatusChangeRow {
+  return {
+    deviceId: device.id,
+    occurredAt,
+    fromStatus: device.status,
+    toStatus: transition.to,
+    cause: transition.cause,
+    attemptId: transition.attemptId ?? null,
+    sweepId: transition.sweepId ?? null,
+    actor,
+    reason: transition.reason.slice(0, 1000),
+  };
+}
+
+/** What the lock columns were, for the audit's `before` of an unlock. */
+function lockColumnsOf(device: DeviceBefore) {
+  return {
+    lockedAt: device.lockedAt ?? null,
+    lockReason: device.lockReason ?? null,
+    lockedByAttemptId: device.lockedByAttemptId ?? null,
+  };
+}
+
+/** Everything a transition writes besides the device row, as rows. */
+export interface TransitionRows {
+  columns: Partial<Device>;
+  history: DeviceStatusChangeRow;
+  event: DeviceEvent | null;
+  audit: AuditEventRow;
+}
+
+/** The rows of a transition by the scope's caller (its actor, key and request). */
+export function transitionRows(
+  context: RequestScope,
+  device: DeviceBefore,
+  transition: StatusTransition,
+): TransitionRows {
+  const columns = deviceColumns(device, transition);
+  const eventType = eventTypeOf(device.status, transition.to);
+  return {
+    columns,
+    history: historyRow(context.actor, device, transition),
+    event: eventType
+      ? {
+          type: eventType,
+          device,
+          status: transition.to,
+          attemptId: transition.attemptId,
+          sweepId: transition.sweepId,
+          reason: transition.partnerReason ?? transition.reason,
+        }
+      : null,
+    audit: auditEventRow(context, {
+      action: actionOf(device.status, transition.to),
+      targetType: 'Device',
+      targetRowId: device.id,
+      before: { status: device.status, ...(device.status === DeviceStatus.LOCKED ? lockColumnsOf(device) : {}) },
+      after: {
+        ...columns,
+        cause: transition.cause,
+        reason: transition.reason,
+        attemptId: transition.attemptId == null ? null : encodeGlobalId('ActivationAttempt', transition.attemptId),
+        sweepId: transition.sweepId == null ? null : encodeGlobalId('Sweep', transition.sweepId),
+      },
+    }),
+  };
+}
+
+/**
+ * Changes a device's status inside the caller's transaction, only if it is still in the status it
+ * was read in (a decision may have changed it meanwhile): the device row, its history, the
+ * partner's event and the audit event, and the live announcement after the commit. Returns false,
+ * writing nothing, when the device had moved on. A change to the status it has is no change.
+ */
+export async function changeDeviceStatus(
+  manager: EntityManager,
+  context: RequestScope,
+  device: DeviceBefore,
+  transition: StatusTransition,
+): Promise<boolean> {
+  if (device.status === transition.to) return true;
+  const rows = transitionRows(context, device, transition);
+  const result = await manager
+    .createQueryBuilder()
+    .update(Device)
+    .set(rows.columns)
+    .where('id = :id AND status = :status', { id: device.id, status: device.status })
+    .execute();
+  if (!result.affected) return false;
+  await manager.insert(DeviceStatusChange, rows.history as never);
+  if (rows.event) await manager.insert(PartnerEvent, partnerEventRow(rows.event) as never);
+  await manager.insert(AuditEvent, rows.audit as never);
+  await announceLive(manager, { kind: 'device', deviceId: device.id });
+  return true;
+}
+
+/** What a decision found, as the lifecycle reads it. */
+export interface DecidedAttempt {
+  outcome: 'ALLOW' | 'LOCK' | 'REVIEW';
+  enforced: boolean;
+  reasonCodes: readonly string[];
+  /** When the activation happened (a first activation's activatedAt). */
+  occurredAt: Date;
+  /** When it was decided (a lock's lockedAt). */
+  receivedAt: Date;
+}
+
+/**
+ * What recording a decision does to the device, or null when nothing (the common case: an active
+ * device allowed again). Only an enforced outcome changes the status — LOCK locks it, REVIEW holds
+ * it for review — and an activation that is allowed (or only monitored) makes a NEW device ACTIVE.
+ * A pure function: the decision path, and the demo generator on its worker threads.
+ */
+export function decisionTransition(
+  device: Pick<DeviceBefore, 'status' | 'activatedAt'>,
+  decided: DecidedAttempt,
+): { transition: StatusTransition | null; activatedAt: Date | null } | null {
+  const reason = decided.reasonCodes.join(',');
+  const transitionTo = (to: DeviceStatus): StatusTransition => ({
+    to,
+    cause: StatusChangeCause.DECISION,
+    reason,
+    at: decided.receivedAt,
+    activatedAt: decided.occurredAt,
+  });
+  if (device.status === DeviceStatus.LOCKED) return null;
+  let transition: StatusTransition | null = null;
+  if (decided.enforced && decided.outcome === 'LOCK') transition = transitionTo(DeviceStatus.LOCKED);
+  else if (decided.enforced && decided.outcome === 'REVIEW') {
+    if (device.status !== DeviceStatus.UNDER_REVIEW) transition = transitionTo(DeviceStatus.UNDER_REVIEW);
+  } else if (device.status === DeviceStatus.NEW) transition = transitionTo(DeviceStatus.ACTIVE);
+  // An ACTIVE device without an activation instant (unlocked before it ever activated) gets this one.
+  const activatedAt = device.status === DeviceStatus.ACTIVE && device.activatedAt === null ? decided.occurredAt : null;
+  return transition || activatedAt ? { transition, activatedAt } : null;
+}
+
+/** The statements of a decision's device change, given the attempt's id once it is inserted. */
+export interface DecisionDeviceChange {
+  statements(attemptId: number): { sql: string; parameters: unknown[] }[];
+  /** Whether the status changes (the live feed's device announcement). */
+  changesStatus: boolean;
+}
+
+const STATUS_CHANGE_PROPERTIES = [
+  'deviceId',
+  'occurredAt',
+  'fromStatus',
+  'toStatus',
+  'cause',
+  'attemptId',
+  'sweepId',
+  'actor',
+  'reason',
+] as const;
+const EVENT_PROPERTIES = ['partnerId', 'deviceId', 'type', 'occurredAt', 'data', 'fannedOutAt'] as const;
+const AUDIT_PROPERTIES = [
+  'occurredAt',
+  'actor',
+  'actorRole',
+  'actorKeyId',
+  'action',
+  'targetType',
+  'targetId',
+  'before',
+  'after',
+  'requestId',
+] as const;
+
+/**
+ * The decision hot path's device writes as prepared statements, for the decision store to run in
+ * its own short transaction (group-committed on SQLite, on one pooled connection on PostgreSQL):
+ * the same rows `changeDeviceStatus` writes, without the ORM's cost per decision.
+ */
+export class DecisionLifecycle {
+  private readonly devices: EntityStatements<Device>;
+  private readonly insertStatusChange: ReturnType<EntityStatements<DeviceStatusChange>['insert']>;
+  private readonly insertEvent: ReturnType<EntityStatements<PartnerEvent>['insert']>;
+  private readonly insertAudit: ReturnType<EntityStatements<AuditEvent>['insert']>;
+
+  constructor(dataSource: DataSource) {
+    this.devices = new EntityStatements(dataSource, Device);
+    this.insertStatusChange = new EntityStatements(dataSource, DeviceStatusChange).insert(STATUS_CHANGE_PROPERTIES);
+    this.insertEvent = new EntityStatements(dataSource, PartnerEvent).insert(EVENT_PROPERTIES);
+    this.insertAudit = new EntityStatements(dataSource, AuditEvent).insert(AUDIT_PROPERTIES);
+  }
+
+  /**
+   * The device writes recording this decision brings, or null when none. Partners also hear of
+   * every review opened (`reviewOpened`: one per attempt, even on a device already waiting).
+   */
+  change(
+    context: RequestScope,
+    device: DeviceBefore,
+    decided: DecidedAttempt,
+    reviewOpened: boolean,
+  ): DecisionDeviceChange | null {
+    const found = decisionTransition(device, decided);
+    if (!found && !reviewOpened) return null;
+    return {
+      changesStatus: found?.transition != null,
+      statements: (attemptId) => {
+        const statements: { sql: string; parameters: unknown[] }[] = [];
+        const events: DeviceEvent[] = [];
+        if (found?.transition) {
+          const rows = transitionRows(context, device, { ...found.transition, attemptId });
+          const columns = found.activatedAt ? { ...rows.columns, activatedAt: found.activatedAt } : rows.columns;
+          statements.push(
+            this.devices.update(device.id, columns),
+            { sql: this.insertStatusChange.sql, parameters: this.insertStatusChange.parameters(rows.history) },
+            { sql: this.insertAudit.sql, parameters: this.insertAudit.parameters(rows.audit) },
+          );
+          if (rows.event) events.push(rows.event);
+        } else if (found?.activatedAt) {
+          statements.push(this.devices.update(device.id, { activatedAt: found.activatedAt }));
+        }
+        if (reviewOpened) {
+          events.push({
+            type: PartnerEventType.REVIEW_OPENED,
+            device,
+            status: found?.transition?.to ?? device.status,
+            attemptId,
+            reason: decided.reasonCodes.join(','),
+          });
+        }
+        for (const event of events) {
+          statements.push({
+            sql: this.insertEvent.sql,
+            parameters: this.insertEvent.parameters(partnerEventRow(event)),
+          });
+        }
+        return statements;
+      },
+    };
+  }
+}
+
+/** A device's state as generated history left it (the demo generator). */
+export interface GeneratedDeviceState {
+  id: number;
+  status: DeviceStatus;
+  activatedAt: Date | null;
+  lockedAt: Date | null;
+  lockReason: string | null;
+  lockedByAttemptId: number | null;
+}
+
+/**
+ * Writes the states generated history left devices in, in bulk: the demo generator's devices are
+ * registered NEW before their attempts (the attempts' foreign key) and brought to their state after.
+ */
+export async function writeGeneratedStates(dataSource: DataSource, states: GeneratedDeviceState[]): Promise<void> {
+  if (dataSource.options.type === 'postgres') {
+    const client = await openBulkConnection(dataSource);
+    try {
+      for (let start = 0; start < states.length; start += 20_000) {
+        const chunk = states.slice(start, start + 20_000);
+        await client.query(
+          `UPDATE "device" d SET "status" = v."status", "activatedAt" = v."activatedAt", "lockedAt" = v."lockedAt", ` +
+            `"lockReason" = v."lockReason", "lockedByAttemptId" = v."lockedByAttemptId" ` +
+            `FROM unnest($1::integer[], $2::varchar[], $3::timestamptz[], $4::timestamptz[], $5::varchar[], $6::integer[]) ` +
+            `AS v("id", "status", "activatedAt", "lockedAt", "lockReason", "lockedByAttemptId") WHERE d."id" = v."id"`,
+          [
+            chunk.map((state) => state.id),
+            chunk.map((state) => state.status),
+            chunk.map((state) => state.activatedAt),
+            chunk.map((state) => state.lockedAt),
+            chunk.map((state) => state.lockReason),
+            chunk.map((state) => state.lockedByAttemptId),
+          ],
+        );
+      }
+    } finally {
+      await client.end();
+    }
+    return;
+  }
+  const sqlite = sqliteDatabaseOf(dataSource)!;
+  const at = (instant: Date | null) => (instant ? DateUtils.mixedDateToUtcDatetimeString(instant) : null);
+  await onSqliteConnection(dataSource, () => {
+    const update = sqlite.prepare(
+      'UPDATE "device" SET "status" = ?, "activatedAt" = ?, "lockedAt" = ?, "lockReason" = ?, "lockedByAttemptId" = ? WHERE "id" = ?',
+    );
+    sqlite.transaction(() => {
+      for (const state of states)
+        update.run(
+          state.status,
+          at(state.activatedAt),
+          at(state.lockedAt),
+          state.lockReason,
+          state.lockedByAttemptId,
+          state.id,
+        );
+    })();
+  });
+}

@@ -1,0 +1,237 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { AuditEvent } from '../src/audit/audit-event.entity';
+import { internalScope } from '../src/common/request-scope';
+import { inTransaction } from '../src/db/transactions';
+import { DeviceAction, changeDeviceStatus } from '../src/devices/device-lifecycle';
+import { Device, DeviceStatus } from '../src/devices/device.entity';
+import { DeviceStatusChange, StatusChangeCause } from '../src/devices/device-status-change.entity';
+import { PartnerEvent, PartnerEventType } from '../src/webhooks/partner-event.entity';
+import { openTestDatabase, TestDatabase } from './support/database';
+import { testImei } from './support/fixtures';
+import { GraphQLClient } from './support/graphql';
+
+const LIFECYCLE = 'src/devices/device-lifecycle.ts';
+
+/** Ways of writing a device's status or its history, in any of the code's styles (ORM, query builder, SQL). */
+const STATUS_WRITES: [string, RegExp][] = [
+  ['an ORM update of Device', /\.update\(\s*Device\s*[,)]/],
+  ['a save of a Device', /\.save\(\s*Device\s*,/],
+  ['a prepared update of the device table', /\bdevices\.update\(/],
+  ['an SQL UPDATE of the device table', /UPDATE\s+\\?"?device\\?"?\s/i],
+  ['an insert into the status history', /\.insert\(\s*DeviceStatusChange\b/],
+  ['prepared statements on the status history', /EntityStatements\(\s*\w+\s*,\s*DeviceStatusChange\s*\)/],
+  ['an SQL INSERT into the status history', /INSERT\s+INTO\s+\\?"?device_status_change/i],
+  ['a bulk insert into the status history', /insertRows\(\s*\w+,\s*'device_status_change'/],
+];
+
+function sourceFiles(directory: string): string[] {
+  return readdirSync(directory).flatMap((name) => {
+    const path = join(directory, name);
+    if (statSync(path).isDirectory()) return path.endsWith('migrations') ? [] : sourceFiles(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+describe('one owner of device status', () => {
+  const root = join(__dirname, '..');
+  const files = sourceFiles(join(root, 'src')).map((path) => ({
+    path: relative(root, path),
+    text: readFileSync(path, 'utf8'),
+  }));
+
+  it('no module but the device lifecycle writes a device status or its history', () => {
+    const writers = files.flatMap(({ path, text }) =>
+      path === LIFECYCLE
+        ? []
+        : STATUS_WRITES.filter(([, pattern]) => pattern.test(text)).map(([what]) => `${path}: ${what}`),
+    );
+    expect(writers).toEqual([]);
+  });
+
+  it('the scan recognises the writes the lifecycle itself makes', () => {
+    const lifecycle = files.find(({ path }) => path === LIFECYCLE)!.text;
+    const found = STATUS_WRITES.filter(([, pattern]) => pattern.test(lifecycle)).map(([what]) => what);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'a prepared update of the device table',
+        'an SQL UPDATE of the device table',
+        'an insert into the status history',
+        'prepared statements on the status history',
+      ]),
+    );
+  });
+});
+
+describe('device lifecycle', () => {
+  let database: TestDatabase;
+  let client: GraphQLClient;
+  const ids: Record<number, string> = {};
+
+  const DECIDE = `mutation ($input: DecideActivationInput!) {
+    decideActivation(input: $input) { attempt { id outcome reviewStatus } userErrors { message } }
+  }`;
+  const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 } };
+  const PARIS = { gps: { latitude: 48.8566, longitude: 2.3522, accuracyMeters: 10 } };
+  // A Crimean fix on a German network: a person decides.
+  const DISAGREEING = { gps: { latitude: 44.9521, longitude: 34.1024 }, sim: { mcc: '262', mnc: '01' } };
+
+  const deviceRow = (serial: number) =>
+    database.dataSource.getRepository(Device).findOneByOrFail({ imei: testImei(serial) });
+  async function decide(serial: number, signals: object) {
+    const data = await client.data(DECIDE, { input: { imei: testImei(serial), signals } });
+    expect(data.decideActivation.userErrors).toEqual([]);
+    return data.decideActivation.attempt;
+  }
+  /** Everything written about a device: its history, its partner's events and its audit trail, oldest first. */
+  async function writtenFor(serial: number) {
+    const device = await deviceRow(serial);
+    const [history, events, audits] = await Promise.all([
+      database.dataSource
+        .getRepository(DeviceStatusChange)
+        .find({ where: { deviceId: device.id }, order: { id: 'ASC' } }),
+      database.dataSource.getRepository(PartnerEvent).find({ where: { deviceId: device.id }, order: { id: 'ASC' } }),
+      database.dataSource
+        .getRepository(AuditEvent)
+        .find({ where: { targetType: 'Device', targetId: ids[serial] }, order: { id: 'ASC' } }),
+    ]);
+    return {
+      device,
+      history: history.map((change) => [change.fromStatus, change.toStatus, change.cause]),
+      events: events.map((event) => event.type),
+      audits: audits.map((audit) => audit.action),
+    };
+  }
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    client = await GraphQLClient.create(database);
+    const partner = await client.data(
+      `mutation { createPartner(input: { name: "Lifecycle Partner", kind: CARRIER }) { partner { id } } }`,
+    );
+    const registered = await client.data(
+      `mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { devices { id imei } userErrors { message } } }`,
+      {
+        input: {
+          partnerId: partner.createPartner.partner.id,
+          devices: [1, 2, 3, 4].map((serial) => ({
+            imei: testImei(serial),
+            serialNumber: `LC${serial}`,
+            modelCode: 'AR-5',
+            marketRegionCode: 'DE',
+          })),
+        },
+      },
+    );
+    for (const device of registered.registerDevices.devices)
+      ids[Number(device.imei.slice(8, 14)) - 900_000] = device.id;
+  });
+  afterAll(async () => {
+    await client.stop();
+    await database.close();
+  });
+
+  it('a decision locks: device row, history, partner event and audit together, under one action name', async () => {
+    await decide(1, HAVANA);
+    const written = await writtenFor(1);
+    expect(written.device).toMatchObject({ status: DeviceStatus.LOCKED, activatedAt: null });
+    expect(written.device.lockedAt).not.toBeNull();
+    expect(written.history).toEqual([[DeviceStatus.NEW, DeviceStatus.LOCKED, StatusChangeCause.DECISION]]);
+    expect(written.events).toEqual([PartnerEventType.DEVICE_LOCKED]);
+    expect(written.audits).toEqual([DeviceAction.LOCK]);
+
+    // A later attempt is refused as already locked and changes nothing.
+    const refused = await decide(1, PARIS);
+    expect(refused.outcome).toBe('LOCK');
+    expect(await writtenFor(1)).toEqual(written);
+  });
+
+  it('a person unlocks: the lock is cleared with the same four writes', async () => {
+    const data = await client.data(
+      `mutation ($input: UnlockDeviceInput!) { unlockDevice(input: $input) { device { status lockedAt lockReason } userErrors { message } } }`,
+      { input: { deviceId: ids[1], reason: 'verified traveller' } },
+    );
+    expect(data.unlockDevice).toEqual({
+      device: { status: 'ACTIVE', lockedAt: null, lockReason: null },
+      userErrors: [],
+    });
+    const written = await writtenFor(1);
+    expect(written.history.at(-1)).toEqual([DeviceStatus.LOCKED, DeviceStatus.ACTIVE, StatusChangeCause.UNLOCK]);
+    expect(written.events.at(-1)).toBe(PartnerEventType.DEVICE_UNLOCKED);
+    expect(written.audits).toEqual([DeviceAction.LOCK, DeviceAction.UNLOCK]);
+    const [unlock] = await database.dataSource.getRepository(AuditEvent).findBy({ action: DeviceAction.UNLOCK });
+    expect(unlock.before).toMatchObject({ status: 'LOCKED', lockReason: expect.stringContaining('POLICY_APPLIES') });
+    expect(unlock.after).toMatchObject({ status: 'ACTIVE', cause: 'UNLOCK', reason: 'verified traveller' });
+  });
+
+  it('a decision holds for review and a person resolves it ALLOW or LOCK, each through the lifecycle', async () => {
+    const allowed = await decide(2, DISAGREEING);
+    const locked = await decide(3, DISAGREEING);
+    expect([allowed.reviewStatus, locked.reviewStatus]).toEqual(['OPEN', 'OPEN']);
+    const resolve = (attemptId: string, resolution: string) =>
+      client.data(
+        `mutation ($input: ResolveReviewInput!) { resolveReview(input: $input) { attempt { reviewStatus } userErrors { message } } }`,
+        { input: { attemptId, resolution, note: 'checked the receipt' } },
+      );
+    await resolve(allowed.id, 'ALLOW');
+    await resolve(locked.id, 'LOCK');
+
+    const second = await writtenFor(2);
+    expect(second.device).toMatchObject({ status: DeviceStatus.ACTIVE });
+    expect(second.device.activatedAt).not.toBeNull();
+    expect(second.history).toEqual([
+      [DeviceStatus.NEW, DeviceStatus.UNDER_REVIEW, StatusChangeCause.DECISION],
+      [DeviceStatus.UNDER_REVIEW, DeviceStatus.ACTIVE, StatusChangeCause.REVIEW],
+    ]);
+    expect(second.events).toEqual([PartnerEventType.REVIEW_OPENED, PartnerEventType.REVIEW_RESOLVED]);
+    expect(second.audits).toEqual([DeviceAction.HOLD, DeviceAction.ACTIVATE]);
+
+    const third = await writtenFor(3);
+    expect(third.device.status).toBe(DeviceStatus.LOCKED);
+    expect(third.device.lockedByAttemptId).not.toBeNull();
+    expect(third.device.lockReason).toMatch(/^REVIEW_RESOLVED: checked the receipt/);
+    expect(third.history.at(-1)).toEqual([DeviceStatus.UNDER_REVIEW, DeviceStatus.LOCKED, StatusChangeCause.REVIEW]);
+    expect(third.events).toEqual([
+      PartnerEventType.REVIEW_OPENED,
+      PartnerEventType.REVIEW_RESOLVED,
+      PartnerEventType.DEVICE_LOCKED,
+    ]);
+    expect(third.audits).toEqual([DeviceAction.HOLD, DeviceAction.LOCK]);
+    // The reviewer's note stays internal: partners are told a review locked it, not why.
+    const [lockEvent] = await database.dataSource
+      .getRepository(PartnerEvent)
+      .findBy({ deviceId: third.device.id, type: PartnerEventType.DEVICE_LOCKED });
+    expect(lockEvent.data.reason).toBe('REVIEW_RESOLVED');
+  });
+
+  it('changes nothing when the device has moved on since it was read', async () => {
+    await decide(4, PARIS);
+    const device = await deviceRow(4);
+    const before = await writtenFor(4);
+    const scope = internalScope(database.dataSource, database.settings, 'lifecycle test');
+    const changed = await inTransaction(database.dataSource, (manager) =>
+      changeDeviceStatus(
+        manager,
+        scope,
+        { ...device, status: DeviceStatus.UNDER_REVIEW },
+        {
+          to: DeviceStatus.LOCKED,
+          cause: StatusChangeCause.SWEEP,
+          reason: 'stale',
+        },
+      ),
+    );
+    expect(changed).toBe(false);
+    expect(await writtenFor(4)).toEqual(before);
+  });
+
+  it('finds device changes in the audit trail by their former action names too', async () => {
+    const data = await client.data(
+      `{ auditEvents(first: 10, filter: { actions: ["device.locked"] }) { nodes { action targetId } } }`,
+    );
+    expect(data.auditEvents.nodes.map((node: { action: string }) => node.action).sort()).toEqual([
+      DeviceAction.LOCK,
+      DeviceAction.LOCK,
+    ]);
+  });
+});
