@@ -4,6 +4,7 @@ import { DateTimeISOResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { boundFilterArguments } from './common/filter-bounds';
 import { authChecker } from './auth/auth-checker';
+import { enforceFieldAccess } from './auth/access-policy';
 import { ApiKeyResolver } from './auth/api-key.resolver';
 import {
   ActivationStatsResolver,
@@ -92,7 +93,8 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
         throw new Error('subscriptions are fed by the live hub, not by a PubSub');
       },
     },
-  });
+    // Below the roots, every field is checked against the access policy (default deny).
+  }).then(enforceFieldAccess);
   return cachedSchema;
 }
 

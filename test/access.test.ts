@@ -2,13 +2,25 @@
  * Who may do what: every role against every root field and mutation, and a partner probing another
  * partner's data through every path the graph offers.
  */
-import { getIntrospectionQuery } from 'graphql';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  GraphQLObjectType,
+  GraphQLResolveInfo,
+  GraphQLSchema,
+  getIntrospectionQuery,
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
+} from 'graphql';
+import { createContext } from '../src/context';
 import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
+import { enforceFieldAccess } from '../src/auth/access-policy';
 import { Role } from '../src/auth/roles';
 import { Viewer } from '../src/auth/viewer';
 import { rowIdOf } from '../src/common/global-id';
 import { withCheckDigit } from '../src/devices/imei';
-import { printAppSchema } from '../src/schema';
+import { buildAppSchema, printAppSchema } from '../src/schema';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 import { rowCounts } from './support/row-counts';
@@ -421,5 +433,129 @@ describe('a partner probing another partner', () => {
       userErrors: [],
       devices: [{ partner: { id: partnerIds.A } }],
     });
+  });
+});
+
+/**
+ * Below the roots: every object type a role can reach from the root fields and mutation payloads it
+ * may use, walked through the schema, and every field of each, asked as that role. Each answer is
+ * either granted or FORBIDDEN, and the whole classification is compared with
+ * test/fixtures/field-access.txt: a type or field added later fails here until someone classifies it
+ * in src/auth/access-policy.ts and records the grant (`UPDATE_FIELD_ACCESS=1 npx jest
+ * test/access.test.ts`, then read the diff).
+ */
+describe('field access below the roots', () => {
+  const FIXTURE = join(__dirname, 'fixtures', 'field-access.txt');
+  let schema: GraphQLSchema;
+  beforeAll(async () => {
+    schema = await buildAppSchema();
+  });
+
+  /** The object types reachable from a role's root fields (interfaces stand for their implementations). */
+  function reachableTypes(role: Role): GraphQLObjectType[] {
+    const seen = new Map<string, GraphQLObjectType>();
+    const visit = (type: Parameters<typeof getNamedType>[0]) => {
+      const named = getNamedType(type);
+      if (isInterfaceType(named)) {
+        if (seen.has(`interface ${named.name}`)) return;
+        seen.set(`interface ${named.name}`, undefined as never);
+        for (const implementation of schema.getPossibleTypes(named)) visit(implementation);
+      } else if (isObjectType(named) && !seen.has(named.name)) {
+        seen.set(named.name, named);
+        for (const field of Object.values(named.getFields())) visit(field.type);
+      }
+    };
+    for (const root of [schema.getQueryType()!, schema.getMutationType()!]) {
+      for (const field of Object.values(root.getFields()))
+        if (matrix[field.name].roles.includes(role)) visit(field.type);
+    }
+    return [...seen.values()].filter(Boolean);
+  }
+
+  /** Asks for one field as the role, straight through the executable schema's resolver: granted or FORBIDDEN. */
+  async function answerOf(role: Role, type: GraphQLObjectType, fieldName: string): Promise<'granted' | 'FORBIDDEN'> {
+    const field = type.getFields()[fieldName];
+    const context = createContext(database.services, 'field-walk', viewerWith(role, 'A'));
+    const info = { fieldName, parentType: type, returnType: field.type, schema, path: { key: fieldName } };
+    try {
+      // An empty parent: what a granted resolver makes of it does not matter, only whether it is refused.
+      await field.resolve!({}, {}, context, info as unknown as GraphQLResolveInfo);
+    } catch (error) {
+      if ((error as { extensions?: { code?: string } }).extensions?.code === 'FORBIDDEN') return 'FORBIDDEN';
+    }
+    return 'granted';
+  }
+
+  /** Every reachable field and what each role that reaches it is answered, one line per field. */
+  async function classification(): Promise<string[]> {
+    const answers = new Map<string, { granted: Role[]; refused: Role[] }>();
+    for (const role of ALL) {
+      for (const type of reachableTypes(role)) {
+        for (const fieldName of Object.keys(type.getFields())) {
+          const key = `${type.name}.${fieldName}`;
+          if (!answers.has(key)) answers.set(key, { granted: [], refused: [] });
+          const answer = await answerOf(role, type, fieldName);
+          answers.get(key)![answer === 'granted' ? 'granted' : 'refused'].push(role);
+        }
+      }
+    }
+    return [...answers.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(
+        ([key, { granted, refused }]) => `${key}: ${granted.join(' ') || '-'} | refused: ${refused.join(' ') || '-'}`,
+      );
+  }
+
+  it('answers every field of every type each role reaches as granted or FORBIDDEN, as recorded', async () => {
+    const lines = await classification();
+    if (process.env.UPDATE_FIELD_ACCESS) writeFileSync(FIXTURE, `${lines.join('\n')}\n`);
+    const recorded = readFileSync(FIXTURE, 'utf8').trimEnd().split('\n');
+    const missing = lines.filter((line) => !recorded.includes(line));
+    // A line here is a field whose answer is new: classify it in src/auth/access-policy.ts, then record it.
+    expect(missing).toEqual([]);
+    expect(recorded.filter((line) => !lines.includes(line))).toEqual([]);
+  });
+
+  it('refuses a type nobody classified to every role, ADMIN included', async () => {
+    const unclassified = new GraphQLObjectType({
+      name: 'Unclassified',
+      fields: { secret: { type: schema.getType('String') as never } },
+    });
+    const probe = new GraphQLSchema({
+      query: new GraphQLObjectType({ name: 'Query', fields: { unclassified: { type: unclassified } } }),
+    });
+    enforceFieldAccess(probe);
+    for (const role of ALL)
+      expect(await answerOf(role, probe.getType('Unclassified') as GraphQLObjectType, 'secret')).toBe('FORBIDDEN');
+  });
+
+  it('answers the gateway its decision, and nothing of the device, its partner or its history', async () => {
+    const result = await admin.as(viewerWith(GATEWAY)).execute(
+      `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) {
+        decision { outcome enforced reasonCodes region { code } }
+        attempt { id outcome device { imei partner { name contactEmail } statusHistory { totalCount } } }
+        userErrors { code } } }`,
+      { input: { imei: imei(2), signals: { ipCountry: 'DE' } } },
+    );
+    expect(result.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([
+      ['FORBIDDEN', 'decideActivation.attempt.device'],
+    ]);
+    expect(result.data?.decideActivation).toMatchObject({
+      decision: { outcome: 'ALLOW', region: { code: 'DE' } },
+      // The attempt's device is non-null in the schema: its refusal nulls the attempt.
+      attempt: null,
+      userErrors: [],
+    });
+  });
+
+  it("reads a partner's contact e-mail as its own partner and as support, never as a policy author", async () => {
+    const query = `query ($id: ID!) { node(id: $id) { ... on Partner { name contactEmail } } }`;
+    const asAuthor = await admin.as(viewerWith(POLICY_AUTHOR)).execute(query, { id: partnerIds.A });
+    expect(asAuthor.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([
+      ['FORBIDDEN', 'node.contactEmail'],
+    ]);
+    for (const role of [PARTNER, SUPPORT, ANALYST, ADMIN]) {
+      expect((await admin.as(viewerWith(role, 'A')).execute(query, { id: partnerIds.A })).errors).toBeUndefined();
+    }
   });
 });

@@ -1,6 +1,9 @@
 import { registerEnumType } from 'type-graphql';
 
-/** What an API key may do. Each root field and each sensitive field names the roles it admits. */
+/**
+ * What an API key may do. Each root field names the roles it admits (`@Authorized`); below the
+ * roots, src/auth/access-policy.ts names the right each object type and sensitive field needs.
+ */
 export enum Role {
   ADMIN = 'ADMIN',
   POLICY_AUTHOR = 'POLICY_AUTHOR',
@@ -35,10 +38,17 @@ export const access = {
   /** Regions, policies and their versions, device models: not secret, needed to read a decision. */
   readReferenceData: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT, PARTNER],
   readPartners: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT, PARTNER],
+  /** A partner's contact e-mail: a person's address, for those who write to partners (and the partner itself). */
+  readPartnerContacts: [ADMIN, ANALYST, SUPPORT, PARTNER],
   readDevices: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT, PARTNER],
   readAttempts: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT, PARTNER],
   /** Raw GPS coordinates are personal data: never shown to partners. */
   readRawLocation: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT],
+  /**
+   * A decision as the gateway is answered with it: outcome, reasons, region, policy version and
+   * evidence (src/auth/access-policy.ts), never the device, its partner or its history.
+   */
+  readDecisions: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT, PARTNER, GATEWAY],
   readExemptions: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT],
   readReviews: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT],
   previewDecision: [ADMIN, POLICY_AUTHOR, ANALYST, SUPPORT],
