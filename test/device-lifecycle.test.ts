@@ -4,7 +4,7 @@ import { AuditEvent } from '../src/audit/audit-event.entity';
 import { internalScope } from '../src/common/request-scope';
 import { inTransaction } from '../src/db/transactions';
 import { DeviceAction, changeDeviceStatus } from '../src/devices/device-lifecycle';
-import { Device, DeviceStatus } from '../src/devices/device.entity';
+import { Device, DeviceStatus, LockCause } from '../src/devices/device.entity';
 import { DeviceStatusChange, StatusChangeCause } from '../src/devices/device-status-change.entity';
 import { PartnerEvent, PartnerEventType } from '../src/webhooks/partner-event.entity';
 import { openTestDatabase, TestDatabase } from './support/database';
@@ -134,7 +134,12 @@ describe('device lifecycle', () => {
   it('a decision locks: device row, history, partner event and audit together, under one action name', async () => {
     await decide(1, HAVANA);
     const written = await writtenFor(1);
-    expect(written.device).toMatchObject({ status: DeviceStatus.LOCKED, activatedAt: null });
+    expect(written.device).toMatchObject({
+      status: DeviceStatus.LOCKED,
+      activatedAt: null,
+      lockCause: LockCause.DECISION,
+      lockPolicyVersionId: expect.any(Number),
+    });
     expect(written.device.lockedAt).not.toBeNull();
     expect(written.history).toEqual([[DeviceStatus.NEW, DeviceStatus.LOCKED, StatusChangeCause.DECISION]]);
     expect(written.events).toEqual([PartnerEventType.DEVICE_LOCKED]);
@@ -162,6 +167,7 @@ describe('device lifecycle', () => {
     const [unlock] = await database.dataSource.getRepository(AuditEvent).findBy({ action: DeviceAction.UNLOCK });
     expect(unlock.before).toMatchObject({ status: 'LOCKED', lockReason: expect.stringContaining('POLICY_APPLIES') });
     expect(unlock.after).toMatchObject({ status: 'ACTIVE', cause: 'UNLOCK', reason: 'verified traveller' });
+    expect(written.device).toMatchObject({ lockCause: null, lockPolicyVersionId: null, lockedByAttemptId: null });
   });
 
   it('a decision holds for review and a person resolves it ALLOW or LOCK, each through the lifecycle', async () => {
@@ -187,7 +193,7 @@ describe('device lifecycle', () => {
     expect(second.audits).toEqual([DeviceAction.HOLD, DeviceAction.ACTIVATE]);
 
     const third = await writtenFor(3);
-    expect(third.device.status).toBe(DeviceStatus.LOCKED);
+    expect(third.device).toMatchObject({ status: DeviceStatus.LOCKED, lockCause: LockCause.REVIEW });
     expect(third.device.lockedByAttemptId).not.toBeNull();
     expect(third.device.lockReason).toMatch(/^REVIEW_RESOLVED: checked the receipt/);
     expect(third.history.at(-1)).toEqual([DeviceStatus.UNDER_REVIEW, DeviceStatus.LOCKED, StatusChangeCause.REVIEW]);

@@ -53,7 +53,7 @@ async function decide(name: string, signals: object, key: string, occurredAt?: D
 
 async function statusOf(name: string) {
   const data = await client.data(
-    `query ($imei: String!) { device(imei: $imei) { status statusHistory(first: 10) { nodes { fromStatus toStatus cause reason sweep { id } attempt { id } } } } }`,
+    `query ($imei: String!) { device(imei: $imei) { status lockCause lockPolicyVersion { number policy { key } } statusHistory(first: 10) { nodes { fromStatus toStatus cause reason sweep { id } attempt { id } } } } }`,
     { imei: devices[name].imei },
   );
   return data.device;
@@ -194,6 +194,11 @@ describe('LOCK_ACTIVE_DEVICES', () => {
     for (const name of ['paris-1', 'paris-2', 'paris-3', 'brussels']) {
       const device = await statusOf(name);
       expect(device.status).toBe('LOCKED');
+      // Caused by the sweep, under the policy version in force that it swept for.
+      expect(device).toMatchObject({
+        lockCause: 'SWEEP',
+        lockPolicyVersion: { number: 2, policy: { key: 'benelux-france' } },
+      });
       expect(device.statusHistory.nodes[0]).toMatchObject({
         fromStatus: 'ACTIVE',
         toStatus: 'LOCKED',

@@ -19,7 +19,7 @@ export interface DeviceForDecision {
   modelId: number;
   partnerId: number;
   activatedAt: Date | null;
-  /** The policy version of the attempt that locked the device, when it is locked. */
+  /** The policy version that caused the device's lock (its lockPolicyVersionId), when it is locked. */
   lockedByVersionId: number | null;
   /** The usable fixes of the attempts just before and just after the one being decided, in occurredAt order. */
   neighbourFixes: NeighbourFix[];
@@ -97,10 +97,10 @@ export class DecisionStore {
         ? `AND x.${attempt('occurredAt')} <= ${at} AND x.${attempt('occurredAt')} >= ${bound} ORDER BY x.${attempt('occurredAt')} DESC, x."id" DESC LIMIT 1)`
         : `AND x.${attempt('occurredAt')} > ${at} AND x.${attempt('occurredAt')} <= ${bound} ORDER BY x.${attempt('occurredAt')} ASC, x."id" ASC LIMIT 1)`);
     const columns = (at: string, from: string, until: string) =>
-      `SELECT ${DEVICE_PROPERTIES.map(d).join(', ')}, a.${attempt('policyVersionId')} AS "lockedByVersionId", ` +
+      `SELECT ${DEVICE_PROPERTIES.map(d).join(', ')}, d.${this.devices.column('lockPolicyVersionId')} AS "lockedByVersionId", ` +
       `p.${attempt('signals')} AS "previousSignals", p.${attempt('usableFixAt')} AS "previousFixAt", ` +
       `n.${attempt('signals')} AS "nextSignals", n.${attempt('usableFixAt')} AS "nextFixAt" ` +
-      `FROM "${this.devices.table}" d LEFT JOIN "${this.attempts.table}" a ON a."id" = d.${this.devices.column('lockedByAttemptId')} ` +
+      `FROM "${this.devices.table}" d ` +
       `${neighbour('p', at, from, true)} ${neighbour('n', at, until, false)} `;
     this.findDeviceSql = `${columns('@at', '@from', '@until')}WHERE d.${this.devices.column('imei')} = @imei`;
     // PostgreSQL: the lookups of concurrent decisions in one statement, one row per (IMEI, instant) pair.

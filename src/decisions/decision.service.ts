@@ -273,6 +273,7 @@ export function consequencesOf(
       outcome: decision.outcome,
       enforced: decision.enforced,
       reasonCodes: decision.reasonCodes,
+      policyVersionId: decision.policyVersionId,
       occurredAt: work.occurredAt,
       receivedAt: row.receivedAt,
     },

@@ -101,6 +101,7 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
       to: after,
       cause: StatusChangeCause.REVIEW,
       attemptId: attempt.id,
+      policyVersionId: attempt.policyVersionId,
       reason: `review resolved: ${input.resolution}: ${note}`,
       lockReason: `${LOCK_REASON_PREFIX.review}: ${note}`,
       partnerReason: LOCK_REASON_PREFIX.review,

@@ -10,7 +10,7 @@ import { EntityStatements } from '../db/prepared';
 import { onSqliteConnection } from '../db/transactions';
 import { PartnerEvent, PartnerEventType } from '../webhooks/partner-event.entity';
 import { DeviceEvent, partnerEventRow } from '../webhooks/partner-events';
-import { Device, DeviceStatus } from './device.entity';
+import { Device, DeviceStatus, LockCause } from './device.entity';
 import { DeviceStatusChange, DeviceStatusChangeRow, StatusChangeCause } from './device-status-change.entity';
 
 /*
@@ -67,6 +67,8 @@ export interface DeviceBefore {
   lockedAt?: Date | null;
   lockReason?: string | null;
   lockedByAttemptId?: number | null;
+  lockCause?: LockCause | null;
+  lockPolicyVersionId?: number | null;
 }
 
 /** A status change asked for, with what caused it. */
@@ -80,12 +82,37 @@ export interface StatusTransition {
   /** The attempt that is the evidence (the locking decision, the reviewed attempt, the sweep's evidence). */
   attemptId?: number | null;
   sweepId?: number | null;
+  /** For a lock: the policy version that caused it (the device's lockPolicyVersionId). */
+  policyVersionId?: number | null;
   /** For a lock: what the device's lockReason says (the reason when left out). */
   lockReason?: string;
   /** What the partner's event gives as the reason, when not the reason itself (a reviewer's note stays internal). */
   partnerReason?: string;
   /** For a first activation: when the device was activated (the attempt's occurredAt). */
   activatedAt?: Date | null;
+}
+
+/** The lock columns of a device that is not locked. */
+const NOT_LOCKED = {
+  lockedAt: null,
+  lockReason: null,
+  lockedByAttemptId: null,
+  lockCause: null,
+  lockPolicyVersionId: null,
+} as const;
+
+/** What a lock is recorded as caused by: a person's unlock never locks. */
+function lockCauseOf(cause: StatusChangeCause): LockCause {
+  switch (cause) {
+    case StatusChangeCause.DECISION:
+      return LockCause.DECISION;
+    case StatusChangeCause.REVIEW:
+      return LockCause.REVIEW;
+    case StatusChangeCause.SWEEP:
+      return LockCause.SWEEP;
+    default:
+      throw new Error(`a ${cause} does not lock a device`);
+  }
 }
 
 /** The device columns a transition writes. */
@@ -98,10 +125,11 @@ export function deviceColumns(device: DeviceBefore, transition: StatusTransition
         lockedAt: at,
         lockReason: (transition.lockReason ?? transition.reason).slice(0, 500),
         lockedByAttemptId: transition.attemptId ?? null,
+        lockCause: lockCauseOf(transition.cause),
+        lockPolicyVersionId: transition.policyVersionId ?? null,
       };
     case DeviceStatus.ACTIVE:
-      if (device.status === DeviceStatus.LOCKED)
-        return { status: DeviceStatus.ACTIVE, lockedAt: null, lockReason: null, lockedByAttemptId: null };
+      if (device.status === DeviceStatus.LOCKED) return { status: DeviceStatus.ACTIVE, ...NOT_LOCKED };
       return {
         status: DeviceStatus.ACTIVE,
         ...(device.activatedAt === null ? { activatedAt: transition.activatedAt ?? at } : {}),
@@ -144,6 +172,8 @@ function lockColumnsOf(device: DeviceBefore) {
     lockedAt: device.lockedAt ?? null,
     lockReason: device.lockReason ?? null,
     lockedByAttemptId: device.lockedByAttemptId ?? null,
+    lockCause: device.lockCause ?? null,
+    lockPolicyVersionId: device.lockPolicyVersionId ?? null,
   };
 }
 
@@ -225,6 +255,8 @@ export interface DecidedAttempt {
   outcome: 'ALLOW' | 'LOCK' | 'REVIEW';
   enforced: boolean;
   reasonCodes: readonly string[];
+  /** The policy version that decided (a lock's lockPolicyVersionId). */
+  policyVersionId: number | null;
   /** When the activation happened (a first activation's activatedAt). */
   occurredAt: Date;
   /** When it was decided (a lock's lockedAt). */
@@ -248,6 +280,7 @@ export function decisionTransition(
     reason,
     at: decided.receivedAt,
     activatedAt: decided.occurredAt,
+    policyVersionId: decided.policyVersionId,
   });
   if (device.status === DeviceStatus.LOCKED) return null;
   let transition: StatusTransition | null = null;
@@ -368,6 +401,8 @@ export interface GeneratedDeviceState {
   lockedAt: Date | null;
   lockReason: string | null;
   lockedByAttemptId: number | null;
+  lockCause: LockCause | null;
+  lockPolicyVersionId: number | null;
 }
 
 /**
@@ -382,9 +417,12 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
         const chunk = states.slice(start, start + 20_000);
         await client.query(
           `UPDATE "device" d SET "status" = v."status", "activatedAt" = v."activatedAt", "lockedAt" = v."lockedAt", ` +
-            `"lockReason" = v."lockReason", "lockedByAttemptId" = v."lockedByAttemptId" ` +
-            `FROM unnest($1::integer[], $2::varchar[], $3::timestamptz[], $4::timestamptz[], $5::varchar[], $6::integer[]) ` +
-            `AS v("id", "status", "activatedAt", "lockedAt", "lockReason", "lockedByAttemptId") WHERE d."id" = v."id"`,
+            `"lockReason" = v."lockReason", "lockedByAttemptId" = v."lockedByAttemptId", "lockCause" = v."lockCause", ` +
+            `"lockPolicyVersionId" = v."lockPolicyVersionId" ` +
+            `FROM unnest($1::integer[], $2::varchar[], $3::timestamptz[], $4::timestamptz[], $5::varchar[], $6::integer[], ` +
+            `$7::varchar[], $8::integer[]) ` +
+            `AS v("id", "status", "activatedAt", "lockedAt", "lockReason", "lockedByAttemptId", "lockCause", "lockPolicyVersionId") ` +
+            `WHERE d."id" = v."id"`,
           [
             chunk.map((state) => state.id),
             chunk.map((state) => state.status),
@@ -392,6 +430,8 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
             chunk.map((state) => state.lockedAt),
             chunk.map((state) => state.lockReason),
             chunk.map((state) => state.lockedByAttemptId),
+            chunk.map((state) => state.lockCause),
+            chunk.map((state) => state.lockPolicyVersionId),
           ],
         );
       }
@@ -404,7 +444,8 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
   const at = (instant: Date | null) => (instant ? DateUtils.mixedDateToUtcDatetimeString(instant) : null);
   await onSqliteConnection(dataSource, () => {
     const update = sqlite.prepare(
-      'UPDATE "device" SET "status" = ?, "activatedAt" = ?, "lockedAt" = ?, "lockReason" = ?, "lockedByAttemptId" = ? WHERE "id" = ?',
+      'UPDATE "device" SET "status" = ?, "activatedAt" = ?, "lockedAt" = ?, "lockReason" = ?, "lockedByAttemptId" = ?, ' +
+        '"lockCause" = ?, "lockPolicyVersionId" = ? WHERE "id" = ?',
     );
     sqlite.transaction(() => {
       for (const state of states)
@@ -414,6 +455,8 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
           at(state.lockedAt),
           state.lockReason,
           state.lockedByAttemptId,
+          state.lockCause,
+          state.lockPolicyVersionId,
           state.id,
         );
     })();

@@ -23,6 +23,21 @@ registerEnumType(DeviceStatus, {
   },
 });
 
+export enum LockCause {
+  DECISION = 'DECISION',
+  REVIEW = 'REVIEW',
+  SWEEP = 'SWEEP',
+}
+registerEnumType(LockCause, {
+  name: 'LockCause',
+  description: 'What locked a device.',
+  valuesConfig: {
+    DECISION: { description: 'An enforced LOCK decision on activation.' },
+    REVIEW: { description: 'A person resolved a review by locking.' },
+    SWEEP: { description: 'A re-screening sweep of a policy.' },
+  },
+});
+
 @Entity('device')
 @Index('device_status_idx', ['status', 'id'])
 @Index('device_model_id_idx', ['modelId', 'id'])
@@ -82,6 +97,18 @@ export class Device extends Node {
 
   @Column({ type: 'integer', nullable: true })
   lockedByAttemptId: number | null;
+
+  /** Read by reports and unlock sweeps instead of the wording of lockReason. */
+  @Column({ type: 'varchar', length: 10, nullable: true })
+  @Field(() => LockCause, { nullable: true, description: 'What locked the device; null unless LOCKED.' })
+  lockCause: LockCause | null;
+
+  /**
+   * The policy version that caused the lock: the locking decision's, the reviewed attempt's (null
+   * when no policy asked for the review), the sweep's policy version in force.
+   */
+  @Column({ type: 'integer', nullable: true })
+  lockPolicyVersionId: number | null;
 
   @CreateDateColumn({ type: timestampType })
   @Field({ description: 'Timestamp when the device was registered.' })

@@ -15,6 +15,7 @@ import { isVisiblePartnerRow, partnerScopeOf } from '../auth/viewer';
 import { GraphQLContext } from '../context';
 import { DeviceModel } from '../device-models/device-model.entity';
 import { Partner } from '../partners/partner.entity';
+import { PolicyVersion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
 import { Device, DeviceStatus } from './device.entity';
 import { queryDevices, registerManifest, resolveDeviceFilter } from './device.service';
@@ -94,6 +95,17 @@ export class DeviceResolver {
     return device.lockedByAttemptId === null
       ? null
       : context.loaders.activationAttemptById.load(device.lockedByAttemptId);
+  }
+
+  @FieldResolver(() => PolicyVersion, {
+    nullable: true,
+    description:
+      "The policy version that caused the lock (see lockCause): the locking decision's, the reviewed attempt's, or the sweep's policy in force; null unless LOCKED, or when a person locked it without a policy asking.",
+  })
+  lockPolicyVersion(@Root() device: Device, @Ctx() context: GraphQLContext) {
+    return device.lockPolicyVersionId === null
+      ? null
+      : context.loaders.policyVersionById.load(device.lockPolicyVersionId);
   }
 
   @FieldResolver(() => DeviceStatusChangeConnection, {

@@ -4,8 +4,6 @@ import { RequestScope } from '../common/request-scope';
 import type { ReportScope } from './report.service';
 import { EntityStatements } from '../db/prepared';
 import { Device, DeviceStatus } from '../devices/device.entity';
-import { LOCK_REASON_PREFIX } from '../devices/device-lifecycle';
-import { StatusChangeCause } from '../devices/device-status-change.entity';
 import {
   DeviceScopeFilter,
   LockCause,
@@ -81,9 +79,9 @@ function groupFields(row: Record<string, unknown>) {
 }
 
 /**
- * Devices locked now, by where and by which policy they were locked. The region is that of the
- * attempt the lock names; the policy is the one whose version decided that attempt, or for a
- * sweep's lock the sweep's policy (the latest sweep that locked the device).
+ * Devices locked now, by where, why and by which policy they were locked. The region is that of
+ * the attempt the lock names; the cause and the policy are the device's own (lockCause, and the
+ * policy of lockPolicyVersionId: the version that decided, or the sweep's policy).
  */
 export async function lockedDeviceStats(
   context: ReportScope,
@@ -94,33 +92,22 @@ export async function lockedDeviceStats(
   const parameters = new SqlParameters(new EntityStatements(context.dataSource, ActivationAttempt));
   const devices = new EntityStatements(context.dataSource, Device);
   const groups = new Set(groupBy);
-  // Constants of ours, written into the SQL: SQLite's parameters are positional, and these recur.
-  const sweepLock = `d."lockReason" LIKE ${literal(`${LOCK_REASON_PREFIX.sweep}%`)}`;
-  const reviewLock = `d."lockReason" LIKE ${literal(`${LOCK_REASON_PREFIX.review}%`)}`;
   const groupings: Grouping[] = [];
   if (groups.has(LockedDevicesGroupBy.REGION))
     groupings.push({ alias: 'regionId', expression: 'a."resolvedRegionId"' });
   if (groups.has(LockedDevicesGroupBy.COUNTRY))
     groupings.push({ alias: 'countryId', expression: 'COALESCE(r."parentId", r."id")' });
-  if (groups.has(LockedDevicesGroupBy.POLICY))
-    groupings.push({ alias: 'policyId', expression: 'COALESCE(s."policyId", v."policyId")' });
-  if (groups.has(LockedDevicesGroupBy.CAUSE))
-    groupings.push({
-      alias: 'cause',
-      expression: `CASE WHEN ${sweepLock} THEN '${LockCause.SWEEP}' WHEN ${reviewLock} THEN '${LockCause.REVIEW}' ELSE '${LockCause.DECISION}' END`,
-    });
+  if (groups.has(LockedDevicesGroupBy.POLICY)) groupings.push({ alias: 'policyId', expression: 'v."policyId"' });
+  if (groups.has(LockedDevicesGroupBy.CAUSE)) groupings.push({ alias: 'cause', expression: 'd."lockCause"' });
   if (groups.has(LockedDevicesGroupBy.MODEL)) groupings.push({ alias: 'modelId', expression: 'd."modelId"' });
   if (groups.has(LockedDevicesGroupBy.PARTNER)) groupings.push({ alias: 'partnerId', expression: 'd."partnerId"' });
   const { select, groupBy: groupSql } = grouped(groupings, 'COUNT(*) AS "counted", MIN(d."lockedAt") AS "lockedAt"');
-  const latestSweepLock =
-    `SELECT MAX(c."sweepId") FROM "device_status_change" c WHERE c."deviceId" = d."id" ` +
-    `AND c."cause" = ${literal(StatusChangeCause.SWEEP)} AND c."toStatus" = ${literal(DeviceStatus.LOCKED)}`;
   const conditions = [`d."status" = ${literal(DeviceStatus.LOCKED)}`, ...scopeConditions(scope, parameters)];
   const sql =
     `SELECT ${select} FROM "device" d LEFT JOIN "activation_attempt" a ON a."id" = d."lockedByAttemptId"` +
     (groups.has(LockedDevicesGroupBy.COUNTRY) ? ` LEFT JOIN "region" r ON r."id" = a."resolvedRegionId"` : '') +
     (groups.has(LockedDevicesGroupBy.POLICY)
-      ? ` LEFT JOIN "policy_version" v ON v."id" = a."policyVersionId" LEFT JOIN "sweep" s ON ${sweepLock} AND s."id" = (${latestSweepLock})`
+      ? ` LEFT JOIN "policy_version" v ON v."id" = d."lockPolicyVersionId"`
       : '') +
     ` WHERE ${conditions.join(' AND ')}${groupSql}`;
   const rows = (await rowsOf(context, sql, parameters, 'groupBy')).map((row) =>

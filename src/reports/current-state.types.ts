@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { LockCause } from '../devices/device.entity';
 
 export enum LockedDevicesGroupBy {
   REGION = 'REGION',
@@ -21,20 +22,8 @@ registerEnumType(LockedDevicesGroupBy, {
   },
 });
 
-export enum LockCause {
-  DECISION = 'DECISION',
-  REVIEW = 'REVIEW',
-  SWEEP = 'SWEEP',
-}
-registerEnumType(LockCause, {
-  name: 'LockCause',
-  description: 'What locked a device.',
-  valuesConfig: {
-    DECISION: { description: 'An enforced LOCK decision on activation.' },
-    REVIEW: { description: 'A person resolved a review by locking.' },
-    SWEEP: { description: 'A re-screening sweep of a policy.' },
-  },
-});
+/** Defined with the device's column; reports group by it. */
+export { LockCause };
 
 @InputType({ description: 'Which devices a current-state report covers; all given conditions must hold.' })
 export class DeviceScopeFilter {

@@ -5,7 +5,7 @@ import { DecisionOutcome, ReviewStatus } from '../activations/activation-attempt
 import { Evaluator } from '../decisions/evaluator';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from '../decisions/engine/signal-readers';
 import { DeviceModel } from '../device-models/device-model.entity';
-import { Device, DeviceStatus } from '../devices/device.entity';
+import { Device, DeviceStatus, LockCause } from '../devices/device.entity';
 import { withCheckDigit } from '../devices/imei';
 import { Partner, PartnerKind } from '../partners/partner.entity';
 import { Region } from '../regions/region.entity';
@@ -101,7 +101,7 @@ const DEVICE_COLUMNS = [
 
 interface DeviceState {
   activatedAt: Date | null;
-  lock: { at: Date; attemptId: number; reason: string } | null;
+  lock: { at: Date; attemptId: number; reason: string; policyVersionId: number | null } | null;
   underReview: boolean;
 }
 
@@ -111,7 +111,12 @@ function noteAttempt(device: DeviceState, attempt: GeneratedAttempt, attemptId: 
   if (attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced) device.underReview = true;
   const enforcedLock = attempt.outcome === DecisionOutcome.LOCK && attempt.enforced;
   if (enforcedLock && (!device.lock || device.lock.at > attempt.occurredAt))
-    device.lock = { at: attempt.occurredAt, attemptId, reason: attempt.reasonCodes.join(',') };
+    device.lock = {
+      at: attempt.occurredAt,
+      attemptId,
+      reason: attempt.reasonCodes.join(','),
+      policyVersionId: attempt.policyVersionId,
+    };
 }
 
 function statusOf(device: DeviceState): DeviceStatus {
@@ -215,7 +220,7 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
       modelId: model.id,
       partnerId: pick(deviceRandom, partners).id,
       activatedAt: null as Date | null,
-      lock: null as { at: Date; attemptId: number; reason: string } | null,
+      lock: null as DeviceState['lock'],
       underReview: false,
     };
   });
@@ -305,6 +310,8 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
                   lockedAt: device.lock?.at ?? null,
                   lockReason: device.lock?.reason ?? null,
                   lockedByAttemptId: device.lock?.attemptId ?? null,
+                  lockCause: device.lock ? LockCause.DECISION : null,
+                  lockPolicyVersionId: device.lock?.policyVersionId ?? null,
                 },
               ]
             : [],

@@ -7,20 +7,19 @@ import { evaluatePolicies } from '../decisions/engine/policy-evaluator';
 import { CompiledPolicy, isInForceAt } from '../decisions/engine/types';
 import { LOCK_REASON_PREFIX, changeDeviceStatus } from '../devices/device-lifecycle';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
-import { Device, DeviceStatus } from '../devices/device.entity';
+import { Device, DeviceStatus, LockCause } from '../devices/device.entity';
 import { Policy } from '../policies/policy.entity';
 import { PolicyAction, PolicyMode, PolicyVersion } from '../policies/policy-version.entity';
 import { Sweep, SweepAction, SweepBreakdown, SweepStatus } from './sweep.entity';
 
 /** What one device would become, and why. */
 export interface SweepChange {
-  device: Pick<
-    Device,
-    'id' | 'imei' | 'status' | 'modelId' | 'partnerId' | 'activatedAt' | 'lockedAt' | 'lockReason' | 'lockedByAttemptId'
-  >;
+  device: Device;
   to: DeviceStatus;
   regionId: number;
   attemptId: number;
+  /** For a lock: the sweep's policy version in force, which causes it. */
+  policyVersionId: number | null;
   reason: string;
 }
 
@@ -103,16 +102,11 @@ export async function candidateIds(
   } else {
     // Locked by a decision of one of the policy's versions, or by one of its sweeps — not by a person.
     query
-      .leftJoin(ActivationAttempt, 'lock', 'lock.id = d.lockedByAttemptId')
       .andWhere('d.status = :locked', { locked: DeviceStatus.LOCKED })
-      .andWhere(
-        `((lock.policyVersionId IN (:...versionIds) AND (d.lockReason IS NULL OR d.lockReason NOT LIKE :reviewLock)) OR d.lockReason LIKE :sweepLock)`,
-        {
-          versionIds: scope.versionIds.length ? scope.versionIds : [-1],
-          reviewLock: `${LOCK_REASON_PREFIX.review}%`,
-          sweepLock: `${LOCK_REASON_PREFIX.sweep}%,POLICY:${scope.policy.key},%`,
-        },
-      );
+      .andWhere('d.lockCause IN (:...causes)', { causes: [LockCause.DECISION, LockCause.SWEEP] })
+      .andWhere('d.lockPolicyVersionId IN (:...versionIds)', {
+        versionIds: scope.versionIds.length ? scope.versionIds : [-1],
+      });
   }
   const rows: { id: number }[] = await query.getRawMany();
   return rows.map((row) => Number(row.id));
@@ -201,6 +195,7 @@ export async function plannedChanges(
         to: DeviceStatus.LOCKED,
         regionId: found.regionId,
         attemptId: found.attemptId,
+        policyVersionId: winner!.versionId,
         reason: `POLICY:${winner!.policyKey},VERSION:${winner!.versionNumber},REGION:${regionCode}`,
       });
     } else {
@@ -210,6 +205,7 @@ export async function plannedChanges(
         to: DeviceStatus.ACTIVE,
         regionId: found.regionId,
         attemptId: found.attemptId,
+        policyVersionId: null,
         reason: winner ? `ONLY_MONITORED_BY:${winner.policyKey}` : `NO_POLICY_APPLIES:${regionCode}`,
       });
     }
@@ -248,6 +244,7 @@ export async function applyChanges(
       at: now,
       attemptId: change.attemptId,
       sweepId: sweep.id,
+      policyVersionId: change.policyVersionId,
       reason: change.reason,
       lockReason: `${LOCK_REASON_PREFIX.sweep}${sweep.id},${change.reason}`,
     });

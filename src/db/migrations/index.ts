@@ -13,6 +13,7 @@ import { ExemptionMilliseconds1765110000000 } from './1765110000000-ExemptionMil
 import { FixEvidence1765400000000 } from './1765400000000-FixEvidence';
 import { PersistedOperations1765500000000 } from './1765500000000-PersistedOperations';
 import { DeviceActionNames1765610000000 } from './1765610000000-DeviceActionNames';
+import { DeviceLockCause1765610000001 } from './1765610000001-DeviceLockCause';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   FixEvidence1765400000000,
   PersistedOperations1765500000000,
   DeviceActionNames1765610000000,
+  DeviceLockCause1765610000001,
 ];
