@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { aggregateFeature, borders } from '@rapideditor/country-coder';
+import countries from 'i18n-iso-countries';
+import { feature } from 'topojson-client';
+import type { GeometryCollection, Topology } from 'topojson-specification';
 import type { Plugin } from 'vite';
 
 type Ring = number[][];
@@ -38,6 +41,61 @@ function simplify(polygons: Polygons, digits: number): Polygons {
       return out;
     }),
   );
+}
+
+/**
+ * Drops each point closer than `tolerance` degrees to the last one kept (under a pixel on the world
+ * map) and the islands that shrink below a triangle, except a country's largest polygon, so that a
+ * small country still shows.
+ */
+function thin(polygons: Polygons, tolerance: number): Polygons {
+  const rounded = simplify(polygons, 1);
+  const thinned = rounded.map((polygon) =>
+    polygon
+      .map((ring) => {
+        const out: Ring = [];
+        for (const point of ring) {
+          const last = out[out.length - 1];
+          if (!last || Math.abs(last[0]! - point[0]!) + Math.abs(last[1]! - point[1]!) >= tolerance) out.push(point);
+        }
+        return out;
+      })
+      .filter((ring) => ring.length >= 4),
+  );
+  const kept = thinned.filter((polygon) => polygon.length > 0);
+  if (kept.length > 0) return kept;
+  const largest = rounded.reduce(
+    (best, polygon) => ((polygon[0]?.length ?? 0) > (best[0]?.length ?? 0) ? polygon : best),
+    [],
+  );
+  return largest.length ? [largest.slice(0, 1)] : [];
+}
+
+/**
+ * Rings that cross the antimeridian (Russia's Chukotka, Fiji) jump from 180° to -180°, which a flat
+ * map would draw as a stripe across the world: each such ring is made continuous (past 180°) and
+ * drawn a second time a world to the left, the map's frame cutting off what lies outside.
+ */
+function acrossTheAntimeridian(polygons: Polygons): Polygons {
+  const out: Polygons = [];
+  for (const polygon of polygons) {
+    const unwrapped = polygon.map((ring) => {
+      const continuous: Ring = [];
+      for (const [lon, lat] of ring) {
+        const previous = continuous[continuous.length - 1]?.[0];
+        let x = lon!;
+        while (previous !== undefined && x - previous > 180) x -= 360;
+        while (previous !== undefined && previous - x > 180) x += 360;
+        continuous.push([x, lat!]);
+      }
+      return continuous;
+    });
+    out.push(unwrapped);
+    const xs = unwrapped.flatMap((ring) => ring.map((point) => point[0]!));
+    if (Math.max(...xs) > 180) out.push(unwrapped.map((ring) => ring.map(([x, y]) => [x! - 360, y!])));
+    if (Math.min(...xs) < -180) out.push(unwrapped.map((ring) => ring.map(([x, y]) => [x! + 360, y!])));
+  }
+  return out;
 }
 
 function shape(code: string, name: string, polygons: Polygons): MapShape {
@@ -76,6 +134,32 @@ export function buildShapes(root: string): { countries: MapShape[]; subdivisions
   return { countries, subdivisions };
 }
 
+/**
+ * The overview's world map: Natural Earth's 1:50m admin-0 countries (world-atlas, public domain,
+ * TopoJSON turned into polygons here, at build time) keyed by ISO alpha-2, plus the same subdivision
+ * land areas as above, drawn over them so that Crimea and Sevastopol are regions of their own.
+ * Natural Earth units without an ISO code (Kosovo, Northern Cyprus, Somaliland…) stay as land
+ * without a code.
+ */
+export function buildWorldShapes(root: string): { countries: MapShape[]; subdivisions: MapShape[] } {
+  const topology = JSON.parse(
+    readFileSync(join(root, 'node_modules', 'world-atlas', 'countries-50m.json'), 'utf8'),
+  ) as Topology<{ countries: GeometryCollection<{ name: string }> }>;
+  const collection = feature(topology, topology.objects.countries);
+  const world = collection.features
+    .filter((country) => country.geometry && country.properties?.name !== 'Antarctica')
+    .map((country) => {
+      const code = (country.id && countries.numericToAlpha2(String(country.id))) || '';
+      return shape(
+        code,
+        country.properties?.name ?? code,
+        acrossTheAntimeridian(thin(polygonsOf(country.geometry as never), 0.6)),
+      );
+    })
+    .filter((country) => country.polygons.some((polygon) => (polygon[0]?.length ?? 0) >= 3));
+  return { countries: world, subdivisions: buildShapes(root).subdivisions };
+}
+
 export function mapShapes(): Plugin {
   return {
     name: 'compliance-map-shapes',
@@ -84,6 +168,11 @@ export function mapShapes(): Plugin {
         type: 'asset',
         fileName: 'map-shapes.json',
         source: JSON.stringify(buildShapes(dirname(dirname(fileURLToPath(import.meta.url))))),
+      });
+      this.emitFile({
+        type: 'asset',
+        fileName: 'world-shapes.json',
+        source: JSON.stringify(buildWorldShapes(dirname(dirname(fileURLToPath(import.meta.url))))),
       });
     },
   };

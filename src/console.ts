@@ -48,9 +48,11 @@ export function serveConsole(settings: { production: boolean; adminKey?: string 
     `${CONSOLE_PATH}/assets`,
     express.static(join(CONSOLE_DIST, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }),
   );
-  router.get(`${CONSOLE_PATH}/map-shapes.json`, (_request, response) =>
-    response.sendFile(join(CONSOLE_DIST, 'map-shapes.json'), { maxAge: '1h' }),
-  );
+  // The maps' shapes (console/shapes.mts): the evidence map's and the overview's world map.
+  for (const asset of ['map-shapes.json', 'world-shapes.json'])
+    router.get(`${CONSOLE_PATH}/${asset}`, (_request, response) =>
+      response.sendFile(join(CONSOLE_DIST, asset), { maxAge: '1h' }),
+    );
   router.get([CONSOLE_PATH, `${CONSOLE_PATH}/*path`], page);
   return router;
 }

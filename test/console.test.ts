@@ -400,9 +400,12 @@ function expectNoProblems(session: Session) {
     const tab = await openTab();
     const { page } = tab;
     await signIn(page, partnerKey.secret);
-    await visible(page.getByRole('heading', { name: 'Devices' }));
+    // Its home is the overview of its own devices (test/console-operations.test.ts); its devices are one click away.
     const nav = page.getByRole('navigation', { name: 'Console' });
-    expect((await nav.getByRole('link').allInnerTexts()).map((text) => text.trim())).toEqual(['Devices']);
+    await visible(page.getByRole('heading', { name: 'Overview' }));
+    expect((await nav.getByRole('link').allInnerTexts()).map((text) => text.trim())).toEqual(['Overview', 'Devices']);
+    await nav.getByRole('link', { name: 'Devices' }).click();
+    await visible(page.getByRole('heading', { name: 'Devices' }));
     await eventually(async () =>
       expect(await textOf(page.locator('p.summary'))).toBe(`${own.devices.totalCount} devices`),
     );

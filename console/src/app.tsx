@@ -1,4 +1,4 @@
-import { FormEvent, useCallback, useEffect, useMemo, useState } from 'react';
+import { FormEvent, Suspense, lazy, useCallback, useEffect, useMemo, useState } from 'react';
 import { Provider, useQuery } from 'urql';
 import { createConsoleClient } from './client';
 import { graphql } from './gql';
@@ -13,6 +13,12 @@ import { developmentKey, forgetKey, signedOutReason, storedKey, storeKey } from 
 import { Field, Loading, RequestError } from './ui';
 import { ViewerContext, ViewerInfo } from './viewer';
 import { isUnauthenticated } from './client';
+
+// The analysts' and admins' pages load when first opened (their own chunks: the desk's first load
+// does not carry the map and charts).
+const OverviewPage = lazy(() => import('./pages/overview').then((module) => ({ default: module.OverviewPage })));
+const SweepsPage = lazy(() => import('./pages/sweeps').then((module) => ({ default: module.SweepsPage })));
+const PartnersPage = lazy(() => import('./pages/partners').then((module) => ({ default: module.PartnersPage })));
 
 export function App() {
   const [apiKey, setApiKey] = useState(storedKey);
@@ -115,9 +121,12 @@ interface NavItem {
 function Shell({ viewer }: { viewer: ViewerInfo }) {
   const location = useLocation();
   const items: NavItem[] = [
+    { path: '/overview', label: 'Overview', allowed: can.readReports(viewer.role) },
     { path: '/reviews', label: 'Review queue', allowed: can.readReviews(viewer.role) },
     { path: '/devices', label: 'Devices', allowed: can.readDevices(viewer.role) },
     { path: '/audit', label: 'Audit log', allowed: can.readAudit(viewer.role) },
+    { path: '/sweeps', label: 'Sweeps', allowed: can.readSweeps(viewer.role) },
+    { path: '/partners', label: 'Partners', allowed: can.managePartners(viewer.role) },
     { path: '/keys', label: 'API keys', allowed: can.manageKeys(viewer.role) },
   ].filter((item) => item.allowed);
   const section = '/' + (location.path.split('/')[1] ?? '');
@@ -150,7 +159,9 @@ function Shell({ viewer }: { viewer: ViewerInfo }) {
         </div>
       </header>
       <main>
-        <Page section={section} items={items} />
+        <Suspense fallback={<Loading what="the page" />}>
+          <Page section={section} items={items} />
+        </Suspense>
       </main>
     </>
   );
@@ -173,6 +184,12 @@ function Page({ section, items }: { section: string; items: NavItem[] }) {
       return imei ? <DevicePage key={imei} imei={decodeURIComponent(imei)} /> : <DevicesPage />;
     case '/audit':
       return <AuditPage key={location.params.toString()} />;
+    case '/overview':
+      return <OverviewPage />;
+    case '/sweeps':
+      return <SweepsPage />;
+    case '/partners':
+      return <PartnersPage />;
     default:
       return <ApiKeysPage />;
   }

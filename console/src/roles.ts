@@ -10,4 +10,8 @@ export const can = {
   writeExemptions: (role: Role) => ['ADMIN', 'POLICY_AUTHOR'].includes(role),
   readAudit: (role: Role) => ['ADMIN', 'ANALYST'].includes(role),
   manageKeys: (role: Role) => role === 'ADMIN',
+  readReports: (role: Role) => ['ADMIN', 'POLICY_AUTHOR', 'ANALYST', 'PARTNER'].includes(role),
+  readSweeps: (role: Role) => ['ADMIN', 'POLICY_AUTHOR', 'ANALYST'].includes(role),
+  runSweeps: (role: Role) => ['ADMIN', 'POLICY_AUTHOR'].includes(role),
+  managePartners: (role: Role) => role === 'ADMIN',
 };

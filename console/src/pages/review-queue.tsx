@@ -1,5 +1,5 @@
 import { FormEvent, useEffect, useMemo, useRef, useState } from 'react';
-import { useMutation, useQuery } from 'urql';
+import { useMutation, useQuery, useSubscription } from 'urql';
 import { AttemptEvidence } from '../evidence';
 import { graphql } from '../gql';
 import type { DecisionOutcome, ReviewQueueFilter } from '../gql/graphql';
@@ -116,6 +116,22 @@ const ResolveReviewMutation = graphql(`
   }
 `);
 
+// The queue changes under the desk's eyes: each opened or resolved review re-reads the page's list
+// and count (the event itself carries the whole queue's size, not this filter's).
+const QueueChanged = graphql(`
+  subscription ReviewQueueLive {
+    reviewQueueChanged {
+      change
+      attempt {
+        id
+      }
+      queue {
+        waiting
+      }
+    }
+  }
+`);
+
 const AGES: Record<string, { label: string; ms: number }> = {
   '1h': { label: 'over an hour', ms: 3_600_000 },
   '1d': { label: 'over a day', ms: 86_400_000 },
@@ -143,6 +159,13 @@ export function ReviewQueuePage() {
     query: ReviewQueueQuery,
     variables: { filter, after: params.get('after') },
   });
+  const [live] = useSubscription({ query: QueueChanged });
+  const changedAt = live.data
+    ? `${live.data.reviewQueueChanged.change}:${live.data.reviewQueueChanged.attempt.id}`
+    : null;
+  useEffect(() => {
+    if (changedAt) refetch({ requestPolicy: 'network-only' });
+  }, [changedAt, refetch]);
   const nodes = data?.reviewQueue.nodes ?? [];
   const selectedId = params.get('review') ?? null;
   const index = nodes.findIndex((node) => node.id === selectedId);
