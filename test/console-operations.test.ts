@@ -6,32 +6,26 @@
  * each page is checked against the same report asked directly through GraphQL, for requests that
  * leave the server, errors in the browser, and serious accessibility violations (axe-core).
  */
-import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Browser, Locator, Page, chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { Browser, Locator, Page } from 'playwright-core';
 import { App, createApp } from '../src/app';
 import { projectRoot } from '../src/config';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { FIXED_UNTIL, seedDemo } from './support/fixtures';
 import { HttpsReceiver } from './support/https-receiver';
+import {
+  eventually as settle,
+  expectAccessible,
+  haveChromium,
+  launchChromium,
+  screenshot,
+} from './support/console-browser';
 
 const ADMIN_KEY = 'cgk_local-admin-key-for-the-operations-test-0123456789';
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(chromiumPath);
-if (!haveChromium && process.env.CI)
-  throw new Error(`CI needs Chromium at ${chromiumPath} (apt-get install -y chromium)`);
-if (!haveChromium) console.warn(`console test skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`);
-
-const screenshotDir = resolve(
-  projectRoot(),
-  process.env.CONSOLE_SCREENSHOTS ?? join(tmpdir(), 'compliance-console-screenshots'),
-);
-
 // The demo data's window (test/support/fixtures: 60 days up to FIXED_UNTIL), as whole UTC days.
 const FROM_DAY = new Date(FIXED_UNTIL.getTime() - 60 * 86_400_000).toISOString().slice(0, 10);
 const TO_DAY = new Date(FIXED_UNTIL.getTime() - 86_400_000).toISOString().slice(0, 10);
@@ -123,18 +117,8 @@ async function decide(imei: string, signals: object): Promise<string> {
   return data.decideActivation.decision.outcome;
 }
 
-async function eventually(assertion: () => unknown | Promise<unknown>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await assertion();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
+/** What is on screen settles slowly on a loaded machine: 20 s. */
+const eventually = (assertion: () => unknown | Promise<unknown>, timeoutMs = 20_000) => settle(assertion, timeoutMs);
 const visible = (locator: Locator) => locator.first().waitFor({ timeout: 20_000 });
 const textOf = (locator: Locator) => locator.first().innerText();
 const numberIn = (text: string) => Number(text.replace(/[^\d]/g, ''));
@@ -184,22 +168,6 @@ async function signIn(page: Page, secret: string) {
   await page.getByLabel('API key').fill(secret);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
-
-async function expectAccessible(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map(
-      (violation) =>
-        `${what}: ${violation.id} (${violation.impact}) ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
-    );
-  expect(serious).toEqual([]);
-}
-
-async function screenshot(page: Page, name: string) {
-  mkdirSync(screenshotDir, { recursive: true });
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }
 
 /** Clicks a region on the map where a person would: a point inside its outline that nothing covers. */
@@ -261,17 +229,7 @@ jest.setTimeout(150_000);
     server = app.httpServer.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     keys.analyst = await createKey('analyst', 'ANALYST');
     keys.support = await createKey('desk', 'SUPPORT');
     keys.author = await createKey('second author', 'POLICY_AUTHOR');

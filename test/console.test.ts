@@ -4,32 +4,18 @@
  * text) and fails on a request that leaves the server, an error in the browser's console, or a
  * serious accessibility violation (axe-core) on a page or dialog it opens.
  */
-import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { Server, get } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Browser, Locator, Page, chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { Browser, Locator, Page } from 'playwright-core';
 import { App, createApp } from '../src/app';
 import { projectRoot } from '../src/config';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { seedDemo } from './support/fixtures';
+import { eventually, expectAccessible, haveChromium, launchChromium, screenshot } from './support/console-browser';
 
 const LOCAL_ADMIN_KEY = 'cgk_local-admin-key-for-the-console-test-0123456789';
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(chromiumPath);
-if (!haveChromium && process.env.CI)
-  throw new Error(`CI needs Chromium at ${chromiumPath} (apt-get install -y chromium)`);
-if (!haveChromium) console.warn(`console test skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)`);
-
-/** `npm run screenshots` keeps them in console/screenshots (linked from the README); other runs in /tmp. */
-const screenshotDir = resolve(
-  projectRoot(),
-  process.env.CONSOLE_SCREENSHOTS ?? join(tmpdir(), 'compliance-console-screenshots'),
-);
-
 let database: TestDatabase;
 let app: App;
 let server: Server;
@@ -72,19 +58,6 @@ async function createKey(name: string, role: string, partnerId?: string) {
   return { id: data.createApiKey.apiKey.id, secret: data.createApiKey.secret };
 }
 
-/** Retries an assertion until it holds (what is on screen settles after requests), for up to 15 s. */
-async function eventually(assertion: () => unknown | Promise<unknown>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await assertion();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 const visible = (locator: Locator) => locator.first().waitFor({ timeout: 15_000 });
 const textOf = (locator: Locator) => locator.first().innerText();
 
@@ -125,23 +98,6 @@ async function signIn(page: Page, secret: string) {
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
-/** axe-core on what is on screen: no serious or critical violation. */
-async function expectAccessible(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map(
-      (violation) =>
-        `${what}: ${violation.id} (${violation.impact}) ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
-    );
-  expect(serious).toEqual([]);
-}
-
-async function screenshot(page: Page, name: string) {
-  mkdirSync(screenshotDir, { recursive: true });
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
-}
-
 /** The browser's navigation timing and the moment the page's data showed, in ms from navigation start. */
 async function measure(page: Page, name: string, dataShown: () => Promise<unknown>) {
   await dataShown();
@@ -166,6 +122,9 @@ function expectNoProblems(session: Session) {
   expect(session.problems()).toEqual({ outside: [], errors: [] });
 }
 
+// A test drives a few pages and their checks: on a loaded 2-core machine that outlasts jest's default minute.
+jest.setTimeout(150_000);
+
 (haveChromium ? describe : describe.skip)('the operations console in a browser', () => {
   // Up to five minutes: a build on a cold checkout (no `npm ci` prepare ran) outlasts a test's default 60 s.
   beforeAll(async () => {
@@ -179,17 +138,7 @@ function expectNoProblems(session: Session) {
     server = app.httpServer.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     keys.support = await createKey('desk agent', 'SUPPORT');
     // A held activation with a GPS fix: in Cuba by GPS, a Spanish SIM — the signals disagree, a person decides.
     const device = await graphql('{ devices(first: 1, filter: { statuses: [ACTIVE] }) { nodes { imei } } }');
