@@ -12,7 +12,7 @@ import { DataSource } from 'typeorm';
 import { authenticate, capBatches, rateLimit } from './auth/http';
 import { RequestLimiter } from './auth/rate-limit';
 import { QueryLimitHooks, queryLimits } from './common/query-limits';
-import { coercionFailedArgument } from './common/errors';
+import { boundEchoesOf, coercionFailedArgument } from './common/errors';
 import { Settings } from './config';
 import { serveConsole } from './console';
 import { GraphQLContext, Services, createContext } from './context';
@@ -36,6 +36,12 @@ import { buildAppSchema } from './schema';
  * are logged by the observation plugin and, in production, returned as "Internal server error".
  */
 export function formatError(settings: Settings) {
+  const format = formatErrorUnbounded(settings);
+  // Last: whatever the error became, the values it quotes are bounded.
+  return (formatted: GraphQLFormattedError, error: unknown) => boundEchoesOf(format(formatted, error));
+}
+
+function formatErrorUnbounded(settings: Settings) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = (formatted.extensions?.code as string | undefined) ?? 'INTERNAL_SERVER_ERROR';
     if (code === 'INTERNAL_SERVER_ERROR') {

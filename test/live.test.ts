@@ -6,6 +6,7 @@ import { Settings } from '../src/config';
 import { registry } from '../src/ops/metrics';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { testImei } from './support/fixtures';
+import { ECHO_LIMITS } from '../src/common/errors';
 import { LiveTestClient, eventually } from './support/live-client';
 
 jest.setTimeout(60_000);
@@ -188,6 +189,20 @@ describe('activationDecided', () => {
     expect(subscription.errors[0]).toMatchObject({
       extensions: { code: 'BAD_USER_INPUT', field: 'filter.regionCodes' },
     });
+  });
+});
+
+describe('values echoed in errors', () => {
+  it('bounds what a refused variable quotes, as over HTTP', async () => {
+    const { client } = await connect();
+    const huge = 'x'.repeat(50_000);
+    const subscription = client.subscribe(DECISIONS, { filter: { outcomes: [huge], regionCodes: { [huge]: huge } } });
+    await eventually(() => subscription.errors.length > 0);
+    expect(subscription.errors.length).toBeGreaterThan(0);
+    for (const error of subscription.errors) {
+      expect(error.message).toMatch(/^Variable "\$filter"/);
+      expect(error.message.length).toBeLessThanOrEqual(ECHO_LIMITS.messageCharacters + 40);
+    }
   });
 });
 

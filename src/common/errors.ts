@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
 
 /**
@@ -61,4 +61,43 @@ export class UserErrorsAbort extends Error {
   constructor(readonly userErrors: UserError[]) {
     super(`${userErrors.length} user error(s)`);
   }
+}
+
+/**
+ * How much of a value a client sent an error message may quote. graphql-js quotes refused values
+ * whole ("Variable \"$status\" got invalid value \"…1 MB…\""), in the message and again in the
+ * development stack trace; so do validation messages about literals, and some of our own.
+ */
+export const ECHO_LIMITS = {
+  /** Characters of one quoted value kept; the rest is replaced by its length. */
+  quotedCharacters: 64,
+  /** Characters of a whole message (values echoed unquoted, e.g. an input object's keys). */
+  messageCharacters: 1_000,
+} as const;
+
+/** A double-quoted string, escapes included (graphql-js quotes values with JSON.stringify). */
+const QUOTED = /"(?:[^"\\]|\\.)*"/g;
+
+/** The message with every long quoted value cut to its first characters and its length, and the whole bounded. */
+export function boundEchoes(message: string): string {
+  const cut = message.replace(QUOTED, (quoted) =>
+    quoted.length - 2 <= ECHO_LIMITS.quotedCharacters
+      ? quoted
+      : `"${quoted.slice(1, 1 + ECHO_LIMITS.quotedCharacters)}…" (${quoted.length - 2} characters)`,
+  );
+  return cut.length <= ECHO_LIMITS.messageCharacters
+    ? cut
+    : `${cut.slice(0, ECHO_LIMITS.messageCharacters)}… (${cut.length} characters)`;
+}
+
+/** A formatted error with the values it quotes bounded, in its message and its (development) stack trace. */
+export function boundEchoesOf(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const stacktrace = formatted.extensions?.stacktrace;
+  return {
+    ...formatted,
+    message: boundEchoes(formatted.message),
+    ...(Array.isArray(stacktrace)
+      ? { extensions: { ...formatted.extensions, stacktrace: stacktrace.map((line) => boundEchoes(String(line))) } }
+      : {}),
+  };
 }

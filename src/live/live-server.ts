@@ -9,6 +9,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Role } from '../auth/roles';
 import { Viewer } from '../auth/viewer';
+import { boundEchoesOf } from '../common/errors';
 import { queryLimits } from '../common/query-limits';
 import { Services, createContext } from '../context';
 import { Logger } from '../ops/logger';
@@ -101,11 +102,16 @@ export async function startLiveServer(options: {
         ...createContext(services, `ws:${id}`, ctx.extra.connection!.viewer),
         live: { hub, connection: ctx.extra.connection! },
       }),
-      onNext: (ctx) => {
+      onNext: (ctx, _id, _payload, _args, result) => {
         // A client that does not read lets the socket's buffer grow: past the bound it is closed.
         const { socket, connection } = ctx.extra;
         if (connection && socket.bufferedAmount > settings.live.maxBufferedBytes) hub.closeSlow(connection);
+        // Refused variables come back as a result with errors: the values they quote are bounded.
+        if (result.errors?.length)
+          return { ...result, errors: result.errors.map((error) => boundEchoesOf(error.toJSON())) };
       },
+      // Documents refused by validation, the same.
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => boundEchoesOf(error.toJSON())),
       onClose: (ctx) => {
         if (ctx.extra.connection) hub.removeConnection(ctx.extra.connection);
       },
