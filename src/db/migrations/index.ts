@@ -14,6 +14,7 @@ import { FixEvidence1765400000000 } from './1765400000000-FixEvidence';
 import { PersistedOperations1765500000000 } from './1765500000000-PersistedOperations';
 import { DeviceActionNames1765610000000 } from './1765610000000-DeviceActionNames';
 import { DeviceLockCause1765610000001 } from './1765610000001-DeviceLockCause';
+import { PublicExemptionReasonCodes1765630000000 } from './1765630000000-PublicExemptionReasonCodes';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   PersistedOperations1765500000000,
   DeviceActionNames1765610000000,
   DeviceLockCause1765610000001,
+  PublicExemptionReasonCodes1765630000000,
 ];
