@@ -3,7 +3,10 @@
  * where events travel through NOTIFY/LISTEN as between instances). One server process, one run:
  * 1. `{ __typename }` and decideActivation with no subscriber;
  * 2. the same with LIVE_SUBSCRIBERS (200) subscribers of activationDecided connected, and the delay of
- *    each event from its commit (`committedAt`) to its arrival at each subscriber, p50/p99;
+ *    each event from its commit (`committedAt`) to its arrival at each subscriber, p50/p99: once with
+ *    200 subscribers sending the same document (one group: the server executes it once per event and
+ *    shares the result), once with 200 distinct documents (each its own alias: 200 groups, one
+ *    execution per subscriber and event, what every subscriber cost before groups);
  * 3. decideActivation with one subscriber that never reads its socket: the throughput ratio, the
  *    server's memory, and the reason it was closed with.
  */
@@ -22,7 +25,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const SUBSCRIBERS = Number(process.env.LIVE_SUBSCRIBERS || 200);
 const ADMIN_KEY = `cgk_bench-${randomBytes(24).toString('hex')}`;
-const DECISIONS = 'subscription { activationDecided { committedAt attempt { id outcome } } }';
+/** The document of subscriber `alias` (the same for all when null). */
+const decisionsAs = (alias: string | null) =>
+  `subscription { ${alias ? `${alias}: ` : ''}activationDecided { committedAt attempt { id outcome } } }`;
 const BERLIN = { gps: { latitude: 52.52, longitude: 13.405, accuracyMeters: 8 }, sim: { mcc: '262', mnc: '01' } };
 
 async function startServer(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
@@ -87,7 +92,11 @@ interface Subscriber {
 }
 
 /** A graphql-ws subscriber of activationDecided; `onEvent` gets each event's commit instant. */
-async function subscriber(url: string, onEvent?: (committedAt: number) => void): Promise<Subscriber> {
+async function subscriber(
+  url: string,
+  onEvent?: (committedAt: number) => void,
+  alias: string | null = null,
+): Promise<Subscriber> {
   const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
@@ -102,10 +111,10 @@ async function subscriber(url: string, onEvent?: (committedAt: number) => void):
       const message = JSON.parse(data.toString());
       if (message.type === 'connection_ack') resolve();
       else if (message.type === 'next' && onEvent)
-        onEvent(Date.parse(message.payload.data.activationDecided.committedAt));
+        onEvent(Date.parse((Object.values(message.payload.data)[0] as { committedAt: string }).committedAt));
     }),
   );
-  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: DECISIONS } }));
+  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: decisionsAs(alias) } }));
   return { socket, closed };
 }
 
@@ -139,23 +148,30 @@ async function bench(label: string, env: NodeJS.ProcessEnv, port: number): Promi
     console.log(row('{ __typename }, no subscriber', baseline));
     console.log(row('decideActivation, no subscriber', alone));
 
-    const delays: number[] = [];
-    const subscribers: Subscriber[] = [];
-    for (let index = 0; index < SUBSCRIBERS; index += 1)
-      subscribers.push(await subscriber(url, (committedAt) => delays.push(Date.now() - committedAt)));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const baselineWith = await run(url, gatewayKey, () => typename);
-    const watched = await run(url, gatewayKey, decisionBodies(imeis, `watched-${process.pid}`));
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    console.log(row(`{ __typename }, ${SUBSCRIBERS} subscribers`, baselineWith));
-    console.log(row(`decideActivation, ${SUBSCRIBERS} subscribers`, watched));
-    const expected = watched.requests.total * SUBSCRIBERS;
-    delays.sort((x, y) => x - y);
-    console.log(
-      `${label.padEnd(11)} events delivered ${delays.length} of ${expected}; delay from commit p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${delays[delays.length - 1]} ms`,
-    );
-    for (const { socket } of subscribers) socket.terminate();
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const watchedBy = async (shared: boolean) => {
+      const documents = shared ? 'same document' : 'distinct documents';
+      const delays: number[] = [];
+      const subscribers: Subscriber[] = [];
+      for (let index = 0; index < SUBSCRIBERS; index += 1)
+        subscribers.push(
+          await subscriber(url, (committedAt) => delays.push(Date.now() - committedAt), shared ? null : `s${index}`),
+        );
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const typenameWith = await run(url, gatewayKey, () => typename);
+      const decisions = await run(url, gatewayKey, decisionBodies(imeis, `${shared}-${process.pid}`));
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      console.log(row(`{ __typename }, ${SUBSCRIBERS} subscribers, ${documents}`, typenameWith));
+      console.log(row(`decideActivation, ${SUBSCRIBERS} subscribers, ${documents}`, decisions));
+      const expected = decisions.requests.total * SUBSCRIBERS;
+      delays.sort((x, y) => x - y);
+      console.log(
+        `${label.padEnd(11)} ${documents}: events delivered ${delays.length} of ${expected}; delay from commit p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${delays[delays.length - 1]} ms`,
+      );
+      for (const { socket } of subscribers) socket.terminate();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      return { typenameWith, decisions, documents, delays };
+    };
+    const watched = [await watchedBy(true), await watchedBy(false)];
 
     const memoryBefore = await residentMegabytes(origin);
     const slow = await subscriber(url);
@@ -173,11 +189,17 @@ async function bench(label: string, env: NodeJS.ProcessEnv, port: number): Promi
     );
     const ratio = (x: autocannon.Result, y: autocannon.Result) => (x.requests.average / y.requests.average).toFixed(2);
     console.log(`${label.padEnd(11)} ratio decideActivation / __typename, no subscriber: ${ratio(alone, baseline)}`);
+    for (const { typenameWith, decisions, documents } of watched) {
+      console.log(
+        `${label.padEnd(11)} ratio decideActivation / __typename, ${SUBSCRIBERS} subscribers, ${documents}: ${ratio(decisions, typenameWith)}`,
+      );
+      console.log(
+        `${label.padEnd(11)} ratio decideActivation with ${SUBSCRIBERS} subscribers, ${documents} / without: ${ratio(decisions, alone)}`,
+      );
+    }
+    const [shared, distinct] = watched;
     console.log(
-      `${label.padEnd(11)} ratio decideActivation / __typename, ${SUBSCRIBERS} subscribers: ${ratio(watched, baselineWith)}`,
-    );
-    console.log(
-      `${label.padEnd(11)} ratio decideActivation with ${SUBSCRIBERS} subscribers / without: ${ratio(watched, alone)}`,
+      `${label.padEnd(11)} ratio decideActivation, ${SUBSCRIBERS} subscribers, same document / distinct documents: ${ratio(shared.decisions, distinct.decisions)}`,
     );
     console.log(
       `${label.padEnd(11)} ratio decideActivation with a never-reading subscriber / without: ${ratio(withSlow, alone)}`,

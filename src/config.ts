@@ -68,6 +68,12 @@ export interface LiveSettings {
   maxBufferedBytes: number;
   /** Ping interval; a connection that has not answered the previous ping by the next one is dropped (0: no pings). */
   keepAliveMs: number;
+  /**
+   * How long a client closed by the server has to read up to the close frame (which says why) and
+   * answer it, before its socket is dropped: a slow client's close frame waits behind what was
+   * already on its way.
+   */
+  closeGraceMs: number;
 }
 
 /** How partner webhooks are delivered. */
@@ -287,6 +293,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       maxQueuedEvents: integer('LIVE_MAX_QUEUED_EVENTS', 1_000, 1, 1_000_000),
       maxBufferedBytes: integer('LIVE_MAX_BUFFERED_BYTES', 1_048_576, 1_024, 1_073_741_824),
       keepAliveMs: integer('LIVE_KEEPALIVE_MS', 12_000, 0, 600_000),
+      closeGraceMs: integer('LIVE_CLOSE_GRACE_MS', 10_000, 0, 600_000),
     },
     webhooks: {
       maxAttempts: integer('WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),

@@ -65,6 +65,7 @@ export class ApiKeyAuthenticator {
       role: key.role,
       partnerId: key.partnerId,
       registeredOperationsOnly: key.registeredOperationsOnly,
+      expiresAt: key.expiresAt,
     };
   }
 

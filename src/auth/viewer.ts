@@ -11,6 +11,8 @@ export interface Viewer {
   partnerId: number | null;
   /** Set for keys that may only run persisted operations (sent by hash, registered ahead). */
   registeredOperationsOnly?: boolean;
+  /** When the key stops working (a subscription's connection is closed then); absent when it never does. */
+  expiresAt?: Date | null;
   /** Seeds, scripts and tests: no key, full rights, named as themselves in the audit trail. */
   internal?: boolean;
 }

@@ -3,16 +3,21 @@
  *
  * Terminology:
  * - connection: one client's WebSocket, authenticated once by its API key.
- * - feed: one subscription's queue of payloads, bounded; a feed that overflows (its client reads
- *   too slowly) closes its whole connection with a reason, so a slow client costs neither the
- *   decisions nor the other subscribers anything beyond its bound.
- * - matcher: decides, per payload, whether a subscriber may and wants to receive it (rights first,
- *   then its filter).
+ * - group: the subscribers (on any connections) asking the same document with the same variables and
+ *   the same rights; it holds one source and executes the document once per event for all of them
+ *   (src/live/subscription-groups.ts).
+ * - source: a group's queue of payloads, fed by the matcher the subscription's resolver gave.
+ * - member: one subscription of one connection in a group, with its own bounded queue of results; a
+ *   member whose queue overflows or whose socket backs up (its client reads too slowly) closes its
+ *   whole connection with a reason, so a slow client costs neither the decisions nor the other
+ *   subscribers anything beyond its bound.
+ * - matcher: decides, per payload, whether a group may and wants to receive it (rights first, then
+ *   its filter).
  *
  * Rows are read once per batch of events and per kind, and only when someone subscribes to that kind;
- * each subscriber's fields are then resolved with its own loaders and rights.
+ * each group's fields are then resolved with its own loaders and rights.
  */
-import { GraphQLError } from 'graphql';
+import { ExecutionResult, GraphQLError } from 'graphql';
 import { DataSource, In } from 'typeorm';
 import { ActivationAttempt } from '../activations/activation-attempt.entity';
 import { internalViewer, Viewer } from '../auth/viewer';
@@ -23,14 +28,14 @@ import { Device } from '../devices/device.entity';
 import { DeviceStatusChange } from '../devices/device-status-change.entity';
 import { createLoaders } from '../loaders';
 import { Logger } from '../ops/logger';
-import { liveClosures, liveDeliveries } from '../ops/metrics';
+import { liveClosures, liveDeliveries, liveExecutions } from '../ops/metrics';
 import { reviewQueueStats } from '../reports/current-state.service';
 import { Sweep } from '../sweeps/sweep.entity';
 import { ActivationDecided, DeviceStatusChanged, ReviewQueueChange, ReviewQueueChanged } from './live.types';
 
 /** Close codes (4000–4999 are the application's; graphql-ws uses 4400–4499 for protocol faults). */
 export const LiveCloseCode = {
-  /** The API key was revoked (or expired) while connected. */
+  /** The API key was revoked or expired while connected (the reason says which). */
   KEY_REVOKED: 4403,
   /** The key already holds as many connections as it may. */
   TOO_MANY_CONNECTIONS: 4029,
@@ -55,12 +60,30 @@ interface Payloads {
 }
 type Kind = keyof Payloads;
 
-interface Subscriber<K extends Kind> {
+export type LiveKind = Kind;
+
+/** What the hub needs of a group: it learns its kind, and is told when its source overflows. */
+export interface LiveGroup {
+  kind: Kind | null;
+  /** The group's executions fell behind its events past the bound: its members are closed. */
+  overflow(): void;
+}
+
+interface Source<K extends Kind> {
   kind: K;
-  connection: LiveConnection;
+  group: LiveGroup;
   accepts(payload: Payloads[K]): boolean;
   feed: Feed<Payloads[K]>;
 }
+
+/** One subscription of one connection: its share of a group's results. */
+export interface LiveMember {
+  connection: LiveConnection;
+  feed: Feed<ExecutionResult>;
+}
+
+/** setTimeout's longest delay (about 24.8 days); a later expiry is waited for in steps. */
+const LONGEST_TIMER_MS = 2_147_483_647;
 
 /**
  * A subscription's queue as an async iterator (what graphql-js's `subscribe` consumes). Holds at most
@@ -121,8 +144,11 @@ export class Feed<T> implements AsyncIterableIterator<T> {
 }
 
 export class LiveHub {
-  private readonly subscribers = new Set<Subscriber<Kind>>();
+  private readonly sources = new Set<Source<Kind>>();
+  private readonly members = new Set<LiveMember>();
   private readonly connections = new Set<LiveConnection>();
+  /** Connections of keys with an expiry, closed when it comes. */
+  private readonly expiryTimers = new Map<LiveConnection, NodeJS.Timeout>();
   private unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -145,7 +171,10 @@ export class LiveHub {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    for (const subscriber of this.subscribers) subscriber.feed.end();
+    for (const member of this.members) member.feed.end();
+    for (const source of this.sources) source.feed.end();
+    for (const timer of this.expiryTimers.values()) clearTimeout(timer);
+    this.expiryTimers.clear();
     await LiveEvents.of(this.dataSource).close();
   }
 
@@ -158,45 +187,96 @@ export class LiveHub {
 
   subscriptionsOf(keyName: string): number {
     let count = 0;
-    for (const subscriber of this.subscribers) if (identityOf(subscriber.connection.viewer) === keyName) count += 1;
+    for (const member of this.members) if (identityOf(member.connection.viewer) === keyName) count += 1;
     return count;
   }
 
+  /** Subscriptions running on this instance, whatever their groups. */
+  subscriptionCount(): number {
+    return this.members.size;
+  }
+
+  /** Groups with a source, each executing its document once per event. */
+  groupCount(): number {
+    return this.sources.size;
+  }
+
+  /** Registers a connection; one whose key expires is closed when it does, as if revoked then. */
   addConnection(connection: LiveConnection): () => void {
     this.connections.add(connection);
+    const expiresAt = connection.viewer.expiresAt?.getTime();
+    if (expiresAt !== undefined) this.closeAtExpiry(connection, expiresAt);
     return () => this.removeConnection(connection);
   }
 
-  /** Ends the connection's feeds (their queues are dropped now, whatever the socket does). */
+  /** Ends the connection's subscriptions (their queues are dropped now, whatever the socket does). */
   removeConnection(connection: LiveConnection): void {
     this.connections.delete(connection);
-    for (const subscriber of [...this.subscribers]) if (subscriber.connection === connection) subscriber.feed.end();
+    clearTimeout(this.expiryTimers.get(connection));
+    this.expiryTimers.delete(connection);
+    for (const member of [...this.members]) if (member.connection === connection) member.feed.end();
   }
 
   /**
-   * A new subscription's feed, fed with the payloads its matcher accepts. Past the key's bound the
-   * subscription is refused (counted here, where feeds are made, so concurrent starts cannot slip past).
+   * Why the connection may not start one more subscription (its key's bound), or null. Asked just
+   * before a member is added, with nothing awaited in between, so concurrent starts cannot slip past.
    */
-  open<K extends Kind>(kind: K, connection: LiveConnection, accepts: (payload: Payloads[K]) => boolean) {
+  refusal(connection: LiveConnection): GraphQLError | null {
     const bound = this.settings.live.maxSubscriptionsPerKey;
-    if (this.subscriptionsOf(identityOf(connection.viewer)) >= bound) {
-      throw new GraphQLError(
-        `this API key already runs ${bound} subscriptions on this instance (LIVE_MAX_SUBSCRIPTIONS_PER_KEY); complete one first`,
-        { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: bound } },
-      );
-    }
-    const subscriber: Subscriber<K> = {
+    if (this.subscriptionsOf(identityOf(connection.viewer)) < bound) return null;
+    return new GraphQLError(
+      `this API key already runs ${bound} subscriptions on this instance (LIVE_MAX_SUBSCRIPTIONS_PER_KEY); complete one first`,
+      { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: bound } },
+    );
+  }
+
+  /** A group's source: the payloads its matcher accepts, once for the whole group. */
+  open<K extends Kind>(kind: K, group: LiveGroup, accepts: (payload: Payloads[K]) => boolean) {
+    group.kind = kind;
+    const source: Source<K> = {
       kind,
-      connection,
+      group,
       accepts,
       feed: new Feed<Payloads[K]>(
         this.settings.live.maxQueuedEvents,
-        () => this.closeSlow(connection),
-        () => this.subscribers.delete(subscriber as unknown as Subscriber<Kind>),
+        () => group.overflow(),
+        () => this.sources.delete(source as unknown as Source<Kind>),
       ),
     };
-    this.subscribers.add(subscriber as unknown as Subscriber<Kind>);
-    return subscriber.feed;
+    this.sources.add(source as unknown as Source<Kind>);
+    return source.feed;
+  }
+
+  /** A connection's subscription in a group: its own bounded queue of the group's results. */
+  join(connection: LiveConnection, onEnd: (member: LiveMember) => void): LiveMember {
+    const member: LiveMember = {
+      connection,
+      feed: new Feed<ExecutionResult>(
+        this.settings.live.maxQueuedEvents,
+        () => this.closeSlow(connection),
+        () => {
+          this.members.delete(member);
+          onEnd(member);
+        },
+      ),
+    };
+    this.members.add(member);
+    return member;
+  }
+
+  /** Queues one of its group's results for a member, unless its connection has fallen behind. */
+  pushTo(member: LiveMember, kind: Kind | null, result: ExecutionResult): void {
+    if (member.connection.backlog() > this.settings.live.maxBufferedBytes) {
+      this.closeSlow(member.connection);
+      return;
+    }
+    liveDeliveries.inc({ kind: kind ?? 'unknown' });
+    member.feed.push(result);
+  }
+
+  /** Counts one execution of a group's document for an event. */
+  executed(kind: Kind | null): void {
+    liveExecutions.inc({ kind: kind ?? 'unknown' });
   }
 
   /** Closes a connection whose client does not keep up; its queues are dropped at once. */
@@ -211,20 +291,14 @@ export class LiveHub {
   }
 
   private hasSubscribers(kind: Kind): boolean {
-    for (const subscriber of this.subscribers) if (subscriber.kind === kind) return true;
+    for (const source of this.sources) if (source.kind === kind) return true;
     return false;
   }
 
   private deliver<K extends Kind>(kind: K, payload: Payloads[K]): void {
-    for (const subscriber of this.subscribers) {
-      if (subscriber.kind !== kind) continue;
-      if (subscriber.connection.backlog() > this.settings.live.maxBufferedBytes) {
-        this.closeSlow(subscriber.connection);
-        continue;
-      }
-      if (!(subscriber as unknown as Subscriber<K>).accepts(payload)) continue;
-      liveDeliveries.inc({ kind });
-      (subscriber as unknown as Subscriber<K>).feed.push(payload);
+    for (const source of this.sources) {
+      if (source.kind !== kind || !(source as unknown as Source<K>).accepts(payload)) continue;
+      (source as unknown as Source<K>).feed.push(payload);
     }
   }
 
@@ -267,6 +341,23 @@ export class LiveHub {
       for (const sweep of await this.dataSource.getRepository(Sweep).findBy({ id: In(sweeps) }))
         this.deliver('sweep', sweep);
     }
+  }
+
+  /** Closes the connection when its key expires (in steps, past setTimeout's longest delay). */
+  private closeAtExpiry(connection: LiveConnection, expiresAt: number): void {
+    const wait = expiresAt - Date.now();
+    const timer = setTimeout(
+      () => {
+        if (!this.connections.has(connection)) return;
+        if (wait > LONGEST_TIMER_MS) return this.closeAtExpiry(connection, expiresAt);
+        liveClosures.inc({ reason: 'expired' });
+        this.removeConnection(connection);
+        connection.close(LiveCloseCode.KEY_REVOKED, 'the API key expired');
+      },
+      Math.max(0, Math.min(wait, LONGEST_TIMER_MS)),
+    );
+    timer.unref();
+    this.expiryTimers.set(connection, timer);
   }
 
   /** Closes every connection of revoked keys at once. */

@@ -15,12 +15,11 @@ import { Services, createContext } from '../context';
 import { Logger } from '../ops/logger';
 import { liveClosures } from '../ops/metrics';
 import { LiveCloseCode, LiveConnection, LiveHub, identityOf } from './live-hub';
+import { SubscriptionGroups } from './subscription-groups';
 
 /** graphql-ws's own code for a refused connection_init (no key, a bad one). */
 const UNAUTHORIZED = 4401;
 const FORBIDDEN = 4403;
-/** How long a closed connection's client has to read the close frame before its socket is dropped. */
-const CLOSE_GRACE_MS = 10_000;
 /** Largest message a client may send (a subscribe with its document). */
 const MAX_MESSAGE_BYTES = 256 * 1024;
 
@@ -35,12 +34,12 @@ export interface LiveServer {
   plugin: ApolloServerPlugin;
 }
 
-/** Closes with a reason, and drops the socket if the client does not finish the close in time. */
-function closeSocket(socket: WebSocket, code: number, reason: string): void {
+/** Closes with a reason, and drops the socket if the client does not finish the close within `graceMs`. */
+function closeSocket(socket: WebSocket, code: number, reason: string, graceMs: number): void {
   socket.close(code, reason);
   setTimeout(() => {
     if (socket.readyState !== WebSocket.CLOSED) socket.terminate();
-  }, CLOSE_GRACE_MS).unref();
+  }, graceMs).unref();
 }
 
 export async function startLiveServer(options: {
@@ -53,17 +52,20 @@ export async function startLiveServer(options: {
   const { dataSource, settings, authenticator } = services;
   const hub = new LiveHub(dataSource, settings, logger);
   await hub.start();
+  const groups = new SubscriptionGroups(hub);
   const rules = [...specifiedRules, ...queryLimits(settings).validationRules];
   const webSocketServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_MESSAGE_BYTES });
 
   const refuse = (socket: WebSocket, code: number, reason: string) => {
-    closeSocket(socket, code, reason);
+    closeSocket(socket, code, reason, settings.live.closeGraceMs);
     return false;
   };
 
   const cleanup = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
+      // One execution per event for each group of subscribers asking the same thing with the same rights.
+      subscribe: groups.subscribe,
       validate: (validationSchema, document) => validate(validationSchema, document, rules),
       onConnect: async (ctx) => {
         const { socket } = ctx.extra;
@@ -92,7 +94,7 @@ export async function startLiveServer(options: {
         const connection: LiveConnection = {
           viewer,
           backlog: () => socket.bufferedAmount,
-          close: (code, reason) => closeSocket(socket, code, reason),
+          close: (code, reason) => closeSocket(socket, code, reason, settings.live.closeGraceMs),
         };
         ctx.extra.connection = connection;
         hub.addConnection(connection);

@@ -9,7 +9,7 @@ import { GraphQLContext } from '../context';
 import { createLoaders } from '../loaders';
 import { Region } from '../regions/region.entity';
 import { Sweep } from '../sweeps/sweep.entity';
-import { LiveConnection, LiveHub } from './live-hub';
+import { LiveConnection, LiveGroup, LiveHub } from './live-hub';
 import {
   ActivationDecided,
   ActivationDecidedFilter,
@@ -20,18 +20,23 @@ import {
 
 declare module '../context' {
   interface GraphQLContext {
-    /** Set for operations arriving over WebSocket: the hub and the caller's connection. */
-    live?: { hub: LiveHub; connection: LiveConnection };
+    /**
+     * Set for operations arriving over WebSocket: the hub, and the caller's connection; a group's
+     * shared execution has the group instead (src/live/subscription-groups.ts).
+     */
+    live?: { hub: LiveHub; connection?: LiveConnection; group?: LiveGroup };
   }
 }
 
-function liveOf(context: GraphQLContext) {
-  if (!context.live) {
+/** The hub and the group a subscription's source is opened for. */
+function liveOf(context: GraphQLContext): { hub: LiveHub; group: LiveGroup } {
+  const { hub, group } = context.live ?? {};
+  if (!hub || !group) {
     throw new GraphQLError('subscriptions are served over WebSocket (graphql-ws protocol) on /graphql', {
       extensions: { code: 'BAD_REQUEST' },
     });
   }
-  return context.live;
+  return { hub, group };
 }
 
 /**
@@ -69,14 +74,14 @@ export class LiveResolver {
     subscribe: async ({ args, context }) => {
       const live = liveOf(context as GraphQLContext);
       const filter = (args.filter ?? {}) as ActivationDecidedFilter;
-      const scope = partnerScopeOf(live.connection.viewer);
+      const scope = partnerScopeOf((context as GraphQLContext).viewer);
       const partnerId = partnerRowIdOf('filter.partnerId', filter.partnerId);
       const outcomes = filter.outcomes ? new Set(filter.outcomes) : null;
       const regionIds = filter.regionCodes ? await regionIdsOf(context as GraphQLContext, filter.regionCodes) : null;
       const enforced = filter.enforced ?? null;
       return live.hub.open(
         'decision',
-        live.connection,
+        live.group,
         (payload) =>
           (scope === null || payload.partnerId === scope) &&
           (partnerId === null || payload.partnerId === partnerId) &&
@@ -102,7 +107,7 @@ export class LiveResolver {
       'Each review opened (a decision sent to review) or resolved, with the queue’s size and ages after it. At most once: after a reconnect, read the queue with `reviewQueueStats`.',
     subscribe: ({ context }) => {
       const live = liveOf(context as GraphQLContext);
-      return live.hub.open('review', live.connection, () => true);
+      return live.hub.open('review', live.group, () => true);
     },
   })
   reviewQueueChanged(@Root() payload: ReviewQueueChanged, @Ctx() context: GraphQLContext): ReviewQueueChanged {
@@ -116,7 +121,7 @@ export class LiveResolver {
     subscribe: ({ args, context }) => {
       const live = liveOf(context as GraphQLContext);
       const filter = (args.filter ?? {}) as DeviceStatusChangedFilter;
-      const scope = partnerScopeOf(live.connection.viewer);
+      const scope = partnerScopeOf((context as GraphQLContext).viewer);
       const partnerId = partnerRowIdOf('filter.partnerId', filter.partnerId);
       const deviceIds = filter.deviceIds
         ? new Set(
@@ -129,7 +134,7 @@ export class LiveResolver {
         : null;
       return live.hub.open(
         'device',
-        live.connection,
+        live.group,
         ({ device }) =>
           (scope === null || device.partnerId === scope) &&
           (partnerId === null || device.partnerId === partnerId) &&
@@ -158,7 +163,7 @@ export class LiveResolver {
         !(await (context as GraphQLContext).dataSource.getRepository(Sweep).existsBy({ id: rowId }))
       )
         throw new BadUserInputError('id', 'no sweep has this ID');
-      return live.hub.open('sweep', live.connection, (sweep) => sweep.id === rowId);
+      return live.hub.open('sweep', live.group, (sweep) => sweep.id === rowId);
     },
   })
   sweepProgress(

@@ -75,9 +75,16 @@ export const liveDeliveries = new Counter({
   registers: [registry],
 });
 
+export const liveExecutions = new Counter({
+  name: 'live_executions_total',
+  help: "Subscription documents executed for an event on this instance, by kind: once per group of subscribers asking the same document with the same variables and rights, whatever the group's size.",
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
 export const liveClosures = new Counter({
   name: 'live_connections_closed_total',
-  help: 'Subscription connections closed by the server, by reason (slow, revoked, too_many).',
+  help: 'Subscription connections closed by the server, by reason (slow, revoked, expired, too_many).',
   labelNames: ['reason'] as const,
   registers: [registry],
 });
