@@ -118,6 +118,12 @@ async function subscriber(
   return { socket, closed };
 }
 
+/** The server's count of subscription executions for decisions (one per group and event). */
+async function decisionExecutions(origin: string): Promise<number> {
+  const text = await (await fetch(`${origin}/metrics`)).text();
+  return Number(/^live_executions_total\{kind="decision"\} (\S+)/m.exec(text)?.[1] ?? 0);
+}
+
 async function residentMegabytes(origin: string): Promise<number> {
   const text = await (await fetch(`${origin}/metrics`)).text();
   return Math.round(Number(/^process_resident_memory_bytes (\S+)/m.exec(text)?.[1] ?? 0) / 1_048_576);
@@ -158,14 +164,16 @@ async function bench(label: string, env: NodeJS.ProcessEnv, port: number): Promi
         );
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const typenameWith = await run(url, gatewayKey, () => typename);
+      const executionsBefore = await decisionExecutions(origin);
       const decisions = await run(url, gatewayKey, decisionBodies(imeis, `${shared}-${process.pid}`));
       await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const executions = (await decisionExecutions(origin)) - executionsBefore;
       console.log(row(`{ __typename }, ${SUBSCRIBERS} subscribers, ${documents}`, typenameWith));
       console.log(row(`decideActivation, ${SUBSCRIBERS} subscribers, ${documents}`, decisions));
       const expected = decisions.requests.total * SUBSCRIBERS;
       delays.sort((x, y) => x - y);
       console.log(
-        `${label.padEnd(11)} ${documents}: events delivered ${delays.length} of ${expected}; delay from commit p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${delays[delays.length - 1]} ms`,
+        `${label.padEnd(11)} ${documents}: ${executions} executions for ${decisions.requests.total} decisions answered; events delivered ${delays.length} of ${expected}; delay from commit p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${delays[delays.length - 1]} ms`,
       );
       for (const { socket } of subscribers) socket.terminate();
       await new Promise((resolve) => setTimeout(resolve, 1_000));
