@@ -29,7 +29,7 @@ const compositionRoot = '^src/(main|app|services|schema|database)\\.ts$|^src/db/
 const transport =
   '\\.resolver\\.ts$|^src/nodes/|^src/(context|loaders|ide|console|graphql-over-http)\\.ts$|^src/live/|^src/auth/(http|auth-checker)\\.ts$|^src/reports/report\\.csv\\.ts$|^src/ops/observe\\.ts$';
 const workflows =
-  '^src/decisions/(?!engine/)|^src/sweeps/(sweep\\.service|sweep-runner)\\.ts$|^src/policies/policy-change\\.service\\.ts$|^src/reports/simulation[.-]|^src/seeding/(demo-data|attempt-generator)[.]';
+  '^src/decisions/(?!engine/)|^src/sweeps/(sweep\\.service|sweep-runner|sweep-control)\\.ts$|^src/policies/policy-change\\.service\\.ts$|^src/reports/simulation[.-]|^src/seeding/(demo-data|attempt-generator)[.]';
 const engine = '^src/decisions/engine/';
 
 module.exports = {

@@ -599,8 +599,15 @@ describe('rules in force', () => {
       input: { attemptId: review.attempt.id, resolution: 'REVIEW', note: 'hm' },
     });
     expect(invalid.resolveReview.userErrors).toEqual([{ field: ['input', 'resolution'], code: 'INVALID' }]);
+    // `outcome` (ALLOW or LOCK, no REVIEW) replaces the deprecated `resolution`: one of them, agreeing when both.
+    const neither = await client.data(RESOLVE, { input: { attemptId: review.attempt.id, note: 'hm' } });
+    expect(neither.resolveReview.userErrors).toEqual([{ field: ['input', 'outcome'], code: 'REQUIRED' }]);
+    const contradicting = await client.data(RESOLVE, {
+      input: { attemptId: review.attempt.id, outcome: 'ALLOW', resolution: 'LOCK', note: 'hm' },
+    });
+    expect(contradicting.resolveReview.userErrors).toEqual([{ field: ['input', 'resolution'], code: 'INVALID' }]);
     const allowed = await client.data(RESOLVE, {
-      input: { attemptId: review.attempt.id, resolution: 'ALLOW', note: 'Called the owner' },
+      input: { attemptId: review.attempt.id, outcome: 'ALLOW', note: 'Called the owner' },
     });
     expect(allowed.resolveReview.attempt.reviewStatus).toBe('ALLOWED');
     expect(allowed.resolveReview.attempt.device.status).toBe('ACTIVE');

@@ -66,7 +66,7 @@ describe('partners', () => {
   it.each([
     [{ name: 'Baltic Phones', kind: 'CARRIER' }, ['input', 'name'], 'TAKEN'],
     [{ name: '', kind: 'CARRIER' }, ['input', 'name'], 'INVALID'],
-    [{ name: 'x'.repeat(201), kind: 'CARRIER' }, ['input', 'name'], 'INVALID'],
+    [{ name: 'x'.repeat(201), kind: 'CARRIER' }, ['input', 'name'], 'TOO_LONG'],
     [{ name: 'Fine Name', kind: 'CARRIER', contactEmail: 'not-an-email' }, ['input', 'contactEmail'], 'INVALID'],
   ])('rejects %p with a user error on %p', async (input, field, code) => {
     const errors = await expectRejected(CREATE_PARTNER, { input }, 'createPartner');

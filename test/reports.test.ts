@@ -386,6 +386,21 @@ describe('simulatePolicy', () => {
       },
       'input.policy.productScope[0]',
     ],
+    // The same rule check as createPolicy's, with the same paths.
+    [
+      { action: 'LOCK', mode: 'ENFORCE', regionCodes: ['TR', 'tr'], effectiveFrom: '2020-01-01T00:00:00Z' },
+      'input.policy.regionCodes[1]',
+    ],
+    [
+      {
+        action: 'LOCK',
+        mode: 'ENFORCE',
+        regionCodes: ['TR'],
+        effectiveFrom: '2020-01-01T00:00:00Z',
+        effectiveUntil: '2019-01-01T00:00:00Z',
+      },
+      'input.policy.effectiveUntil',
+    ],
   ])('refuses a bad draft naming the field: %j', async (policy, field) => {
     const result = await client.execute(SIMULATE, { input: { policy, ...window } });
     expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });

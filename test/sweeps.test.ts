@@ -132,7 +132,7 @@ describe('LOCK_ACTIVE_DEVICES', () => {
       [{ policyKey: 'benelux-france', action: 'LOCK_ACTIVE_DEVICES' }, 'policyKey', 'INVALID_STATE'],
       [{ policyKey: 'no-such-policy', action: 'LOCK_ACTIVE_DEVICES' }, 'policyKey', 'NOT_FOUND'],
       [{ policyKey: 'benelux-france', action: 'LOCK_ACTIVE_DEVICES', note: '' }, 'note', 'INVALID'],
-      [{ policyKey: 'k'.repeat(101), action: 'LOCK_ACTIVE_DEVICES' }, 'policyKey', 'INVALID'],
+      [{ policyKey: 'k'.repeat(101), action: 'LOCK_ACTIVE_DEVICES' }, 'policyKey', 'TOO_LONG'],
     ] as const) {
       for (const dryRun of [true, false]) {
         const before = await rowCounts(database.dataSource);

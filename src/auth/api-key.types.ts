@@ -1,4 +1,5 @@
-import { IsOptional, Length } from 'class-validator';
+import { IsOptional } from 'class-validator';
+import { TextLength } from '../common/text-length';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { ConnectionType, SortDirection, defineOrder } from '../common/connection';
 import { UserError } from '../common/errors';
@@ -36,7 +37,7 @@ export class ApiKeyFilter {
 
 @InputType({ description: 'A new API key.' })
 export class CreateApiKeyInput {
-  @Length(1, 100, { message: 'name must be 1 to 100 characters' })
+  @TextLength(1, 100, 'name must be 1 to 100 characters')
   @Field({ description: 'What the key is for, e.g. `gateway-eu-1`.' })
   name: string;
 

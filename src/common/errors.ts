@@ -9,6 +9,16 @@ export class BadUserInputError extends GraphQLError {
   constructor(field: string, message: string) {
     super(`${field}: ${message}`, { extensions: { code: 'BAD_USER_INPUT', field } });
   }
+
+  /** A user error raised where a query (not a mutation) checks its input: the same check, a top-level error. */
+  static of(error: UserError): BadUserInputError {
+    return new BadUserInputError(fieldPathText(error.field), error.message);
+  }
+}
+
+/** A field path as top-level errors name it: `input.policy.regionCodes[0]`. */
+export function fieldPathText(path: readonly string[]): string {
+  return path.reduce((text, part) => (/^\d+$/.test(part) ? `${text}[${part}]` : text ? `${text}.${part}` : part), '');
 }
 
 /**

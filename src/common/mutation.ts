@@ -40,6 +40,12 @@ export interface MutationOptions {
    * `onRulesChanged`, the others through the PostgreSQL notification sent inside the transaction.
    */
   changesRules?: boolean;
+  /**
+   * Run the work without a transaction, on the data source's own manager: for a mutation that
+   * writes nothing (a sweep's dry run) or that commits through its own short statements (the
+   * decision store's). Its input is still checked and its user errors still reported the same way.
+   */
+  transaction?: false;
 }
 
 /**
@@ -55,7 +61,10 @@ export async function runMutation<T>(
 ): Promise<MutationOutcome<T>> {
   const inputErrors = await validateInput(input);
   if (inputErrors.length > 0) return { result: null, userErrors: inputErrors };
+  if (options.transaction === false && options.changesRules)
+    throw new Error('a change to the rules is announced inside its transaction');
   try {
+    if (options.transaction === false) return { result: await work(context.dataSource.manager), userErrors: [] };
     const result = await inTransaction(context.dataSource, async (manager) => {
       const done = await work(manager);
       if (options.changesRules) await announceRuleChange(manager);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { textLengthError } from '../common/text-length';
 import { EntityManager } from 'typeorm';
 import {
   ActivationAttempt,
@@ -8,6 +9,7 @@ import {
   ReviewStatus,
 } from '../activations/activation-attempt.entity';
 import { BadUserInputError, UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
+import { abortOnUserErrors, runMutation } from '../common/mutation';
 import { PrivacySettings } from '../config';
 import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
 import type { DeviceModelLoaders } from '../device-models/device-model.loaders';
@@ -58,9 +60,9 @@ export function checkDecideInput(input: DecideActivationInput, now: Date): UserE
     const code = problem === 'CHECKSUM' ? UserErrorCode.INVALID_CHECKSUM : UserErrorCode.INVALID;
     errors.push(userError(['imei'], code, `imei ${imeiProblemMessages[problem]}`));
   }
-  if (input.idempotencyKey != null && (input.idempotencyKey.length < 1 || input.idempotencyKey.length > 200)) {
-    errors.push(userError(['idempotencyKey'], UserErrorCode.INVALID, 'idempotencyKey must be 1 to 200 characters'));
-  }
+  const keyProblem =
+    input.idempotencyKey == null ? null : textLengthError(['idempotencyKey'], input.idempotencyKey, 1, 200);
+  if (keyProblem) errors.push(keyProblem);
   if (input.occurredAt && input.occurredAt.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
     errors.push(userError(['occurredAt'], UserErrorCode.INVALID, 'occurredAt lies in the future'));
   }
@@ -326,29 +328,32 @@ export async function decideActivation(
   input: DecideActivationInput,
 ): Promise<DecideActivationOutcome> {
   const now = new Date();
-  const inputErrors = checkDecideInput(input, now);
-  if (inputErrors.length) return { decision: null, attempt: null, userErrors: inputErrors };
-  try {
-    const work = await decideFor(context, services, input, now);
-    const row = attemptRow(work, input, now, context.settings.privacy);
-    let attempt: ActivationAttempt;
-    try {
-      attempt = await recordDecision(context, services.decisionStore, work, row);
-    } catch (error) {
-      if (!input.idempotencyKey || !isUniqueViolation(error)) throw error;
-      return await answerRetry(context, input, work, error);
-    }
-    decisionMetrics.inc({
-      outcome: attempt.outcome,
-      region: work.decision.regionCode ?? 'none',
-      enforced: String(attempt.enforced),
-    });
-    decisionLatency.observe((Date.now() - now.getTime()) / 1000);
-    return { decision: await decisionOfAttempt(context, attempt, input.locale), attempt, userErrors: [] };
-  } catch (error) {
-    if (error instanceof UserErrorsAbort) return { decision: null, attempt: null, userErrors: error.userErrors };
-    throw error;
-  }
+  // The decision store commits in its own short statements: the runner brings no transaction.
+  const { result, userErrors } = await runMutation(
+    context,
+    input,
+    async () => {
+      abortOnUserErrors(checkDecideInput(input, now));
+      const work = await decideFor(context, services, input, now);
+      const row = attemptRow(work, input, now, context.settings.privacy);
+      let attempt: ActivationAttempt;
+      try {
+        attempt = await recordDecision(context, services.decisionStore, work, row);
+      } catch (error) {
+        if (!input.idempotencyKey || !isUniqueViolation(error)) throw error;
+        return answerRetry(context, input, work, error);
+      }
+      decisionMetrics.inc({
+        outcome: attempt.outcome,
+        region: work.decision.regionCode ?? 'none',
+        enforced: String(attempt.enforced),
+      });
+      decisionLatency.observe((Date.now() - now.getTime()) / 1000);
+      return { decision: await decisionOfAttempt(context, attempt, input.locale), attempt };
+    },
+    { transaction: false },
+  );
+  return { decision: result?.decision ?? null, attempt: result?.attempt ?? null, userErrors };
 }
 
 /** A retry raced the original (or came after it): the answer is what the original recorded. */
@@ -357,7 +362,7 @@ async function answerRetry(
   input: DecideActivationInput,
   work: DecisionWork,
   violation: unknown,
-): Promise<DecideActivationOutcome> {
+): Promise<{ decision: ActivationDecision; attempt: ActivationAttempt }> {
   const original = await attemptWithKey(context.dataSource.manager, input.idempotencyKey!);
   if (!original) throw violation;
   if (original.deviceId !== work.device.id) {
@@ -376,7 +381,7 @@ async function answerRetry(
       ),
     ]);
   }
-  return { decision: await decisionOfAttempt(context, original, input.locale), attempt: original, userErrors: [] };
+  return { decision: await decisionOfAttempt(context, original, input.locale), attempt: original };
 }
 
 /**
@@ -391,7 +396,7 @@ export async function previewDecision(
 ): Promise<ActivationDecision> {
   const now = new Date();
   const [problem] = checkDecideInput(input, asOf ?? now);
-  if (problem) throw new BadUserInputError(problem.field.join('.'), problem.message);
+  if (problem) throw BadUserInputError.of(problem);
   try {
     const work = asOf
       ? await decideFor(
@@ -405,8 +410,7 @@ export async function previewDecision(
     return await decisionOfAttempt(context, attemptRow(work, input, now, context.settings.privacy), input.locale);
   } catch (error) {
     if (error instanceof UserErrorsAbort) {
-      const [first] = error.userErrors;
-      throw new BadUserInputError(first.field.join('.'), first.message);
+      throw BadUserInputError.of(error.userErrors[0]);
     }
     throw error;
   }

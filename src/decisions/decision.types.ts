@@ -210,13 +210,38 @@ export class DecideActivationPayload {
   userErrors: UserError[];
 }
 
+/** What a person decides about a REVIEW: a review cannot be resolved into another review. */
+export enum ReviewResolution {
+  ALLOW = 'ALLOW',
+  LOCK = 'LOCK',
+}
+registerEnumType(ReviewResolution, {
+  name: 'ReviewResolution',
+  description: 'How a review is resolved.',
+  valuesConfig: {
+    ALLOW: { description: 'The device may activate.' },
+    LOCK: { description: 'The device is locked, with the attempt as evidence.' },
+  },
+});
+
 @InputType({ description: 'Resolution of a REVIEW decision.' })
 export class ResolveReviewInput {
   @Field(() => ID, { description: 'Global ID of the attempt under review.' })
   attemptId: string;
 
-  @Field(() => DecisionOutcome, { description: 'ALLOW lets the device activate; LOCK locks it.' })
-  resolution: DecisionOutcome;
+  @Field(() => ReviewResolution, {
+    nullable: true,
+    description:
+      'ALLOW lets the device activate; LOCK locks it. Required (until `resolution` is removed, one of the two).',
+  })
+  outcome?: ReviewResolution | null;
+
+  @Field(() => DecisionOutcome, {
+    nullable: true,
+    description: 'ALLOW lets the device activate; LOCK locks it; REVIEW is refused.',
+    deprecationReason: 'Use `outcome` instead, whose type has no REVIEW. Removal on or after 2027-03-01.',
+  })
+  resolution?: DecisionOutcome | null;
 
   @Field({ description: 'Why (kept in the audit trail).' })
   note: string;

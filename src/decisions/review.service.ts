@@ -1,4 +1,5 @@
 import { EntityManager, In, SelectQueryBuilder } from 'typeorm';
+import { textLengthError } from '../common/text-length';
 import { ActivationAttempt, DecisionOutcome, ReviewStatus } from '../activations/activation-attempt.entity';
 import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
@@ -8,7 +9,7 @@ import { LOCK_REASON_PREFIX, changeDeviceStatus } from '../devices/device-lifecy
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { PartnerEventType } from '../webhooks/partner-event.entity';
 import { recordPartnerEvents } from '../webhooks/partner-events';
-import { ResolveReviewInput, ReviewQueueFilter, UnlockDeviceInput } from './decision.types';
+import { ResolveReviewInput, ReviewQueueFilter, ReviewResolution, UnlockDeviceInput } from './decision.types';
 import { BadUserInputError } from '../common/errors';
 import { rowIdOf } from '../common/global-id';
 import { Policy } from '../policies/policy.entity';
@@ -55,18 +56,35 @@ export async function filterReviewQueue(
 
 function requireText(field: string, text: string): string {
   const trimmed = text.trim();
-  if (trimmed.length === 0 || trimmed.length > 1000) {
-    throw new UserErrorsAbort([userError([field], UserErrorCode.INVALID, `${field} must be 1 to 1000 characters`)]);
-  }
+  const problem = textLengthError([field], trimmed, 1, 1000);
+  if (problem) throw new UserErrorsAbort([problem]);
   return trimmed;
+}
+
+/**
+ * The resolution asked for: `outcome`, or the deprecated `resolution` (whose type also holds
+ * REVIEW, refused); one of them is required and, when both are given, they must agree.
+ */
+function resolutionOf(input: ResolveReviewInput): ReviewResolution {
+  const { outcome, resolution } = input;
+  if (resolution === DecisionOutcome.REVIEW)
+    throw new UserErrorsAbort([userError(['resolution'], UserErrorCode.INVALID, 'resolution must be ALLOW or LOCK')]);
+  const legacy =
+    resolution == null ? null : resolution === DecisionOutcome.LOCK ? ReviewResolution.LOCK : ReviewResolution.ALLOW;
+  if (outcome != null && legacy !== null && outcome !== legacy)
+    throw new UserErrorsAbort([
+      userError(['resolution'], UserErrorCode.INVALID, 'resolution contradicts outcome: give outcome only'),
+    ]);
+  const chosen = outcome ?? legacy;
+  if (chosen === null)
+    throw new UserErrorsAbort([userError(['outcome'], UserErrorCode.REQUIRED, 'outcome is required: ALLOW or LOCK')]);
+  return chosen;
 }
 
 /** A person decides a REVIEW: ALLOW lets the device activate, LOCK locks it with the attempt as evidence. */
 export async function resolveReview(manager: EntityManager, context: RequestScope, input: ResolveReviewInput) {
   const note = requireText('note', input.note);
-  if (input.resolution === DecisionOutcome.REVIEW) {
-    throw new UserErrorsAbort([userError(['resolution'], UserErrorCode.INVALID, 'resolution must be ALLOW or LOCK')]);
-  }
+  const resolution = resolutionOf(input);
   const attempt = await findOrAbort(manager, ActivationAttempt, input.attemptId, 'attemptId', 'activation attempt');
   if (attempt.reviewStatus !== ReviewStatus.OPEN) {
     throw new UserErrorsAbort([
@@ -74,7 +92,7 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
     ]);
   }
   const device = await manager.findOneByOrFail(Device, { id: attempt.deviceId });
-  const reviewStatus = input.resolution === DecisionOutcome.LOCK ? ReviewStatus.LOCKED : ReviewStatus.ALLOWED;
+  const reviewStatus = resolution === ReviewResolution.LOCK ? ReviewStatus.LOCKED : ReviewStatus.ALLOWED;
   await manager.update(
     ActivationAttempt,
     { id: attempt.id },
@@ -94,7 +112,7 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
         ? DeviceStatus.LOCKED
         : DeviceStatus.ACTIVE;
   await recordPartnerEvents(manager, [
-    { type: PartnerEventType.REVIEW_RESOLVED, device, status: after, attemptId: attempt.id, reason: input.resolution },
+    { type: PartnerEventType.REVIEW_RESOLVED, device, status: after, attemptId: attempt.id, reason: resolution },
   ]);
   if (after !== device.status) {
     await changeDeviceStatus(manager, context, device, {
@@ -102,7 +120,7 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
       cause: StatusChangeCause.REVIEW,
       attemptId: attempt.id,
       policyVersionId: attempt.policyVersionId,
-      reason: `review resolved: ${input.resolution}: ${note}`,
+      reason: `review resolved: ${resolution}: ${note}`,
       lockReason: `${LOCK_REASON_PREFIX.review}: ${note}`,
       partnerReason: LOCK_REASON_PREFIX.review,
       activatedAt: attempt.occurredAt,

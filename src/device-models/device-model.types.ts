@@ -1,4 +1,5 @@
-import { ArrayMaxSize, ArrayMinSize, IsOptional, Length, Matches } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsOptional, Matches } from 'class-validator';
+import { TextLength } from '../common/text-length';
 import { Field, ID, InputType } from 'type-graphql';
 import { ConnectionType, defineOrder } from '../common/connection';
 import { MutationPayload } from '../common/payload';
@@ -40,7 +41,7 @@ export class CreateDeviceModelInput {
   @Field({ description: 'Internal model code, unique, e.g. `PX-9-PRO`.' })
   code: string;
 
-  @Length(1, 200, { message: 'marketingName must be 1 to 200 characters' })
+  @TextLength(1, 200, 'marketingName must be 1 to 200 characters')
   @Field({ description: 'Name the model is sold under.' })
   marketingName: string;
 
@@ -57,7 +58,7 @@ export class UpdateDeviceModelInput {
   id: string;
 
   @IsOptional()
-  @Length(1, 200, { message: 'marketingName must be 1 to 200 characters' })
+  @TextLength(1, 200, 'marketingName must be 1 to 200 characters')
   @Field(() => String, { nullable: true, description: 'New marketing name.' })
   marketingName?: string | null;
 

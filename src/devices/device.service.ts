@@ -1,4 +1,5 @@
 import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
+import { textLengthError } from '../common/text-length';
 import { recordAuditEvent } from '../audit/audit.service';
 import { isUniqueViolation } from '../common/db-errors';
 import { BadUserInputError, UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
@@ -174,11 +175,8 @@ async function registerDevices(
       rowIndexByImei.set(row.imei, index);
     }
     const serialNumber = row.serialNumber.trim();
-    if (serialNumber.length === 0 || serialNumber.length > 64) {
-      errors.push(
-        userError(['devices', index, 'serialNumber'], UserErrorCode.INVALID, 'serialNumber must be 1 to 64 characters'),
-      );
-    }
+    const serialProblem = textLengthError(['devices', index, 'serialNumber'], serialNumber, 1, 64);
+    if (serialProblem) errors.push(serialProblem);
     const model = modelByCode.get(row.modelCode);
     if (!model) {
       errors.push(

@@ -1,5 +1,5 @@
-import { Length } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
+import { TextLength } from '../common/text-length';
 import { MutationPayload } from '../common/payload';
 import { ConnectionType, SortDirection, defineOrder } from '../common/connection';
 import { Exemption } from './exemption.entity';
@@ -46,7 +46,7 @@ export class CreateExemptionInput {
   @Field(() => ID, { nullable: true, description: 'Global ID of the exempt partner (or give deviceId).' })
   partnerId?: string | null;
 
-  @Length(1, 1000, { message: 'reason must be 1 to 1000 characters' })
+  @TextLength(1, 1000, 'reason must be 1 to 1000 characters')
   @Field({ description: 'Why (kept with the exemption and in the audit trail).' })
   reason: string;
 
@@ -59,7 +59,7 @@ export class RevokeExemptionInput {
   @Field(() => ID, { description: 'Global ID of the exemption.' })
   id: string;
 
-  @Length(1, 1000, { message: 'reason must be 1 to 1000 characters' })
+  @TextLength(1, 1000, 'reason must be 1 to 1000 characters')
   @Field({ description: 'Why it is revoked (kept in the audit trail).' })
   reason: string;
 }

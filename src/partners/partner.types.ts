@@ -1,4 +1,5 @@
-import { IsEmail, IsOptional, Length } from 'class-validator';
+import { IsEmail, IsOptional } from 'class-validator';
+import { TextLength } from '../common/text-length';
 import { Field, ID, InputType } from 'type-graphql';
 import { ConnectionType, defineOrder } from '../common/connection';
 import { MutationPayload } from '../common/payload';
@@ -33,7 +34,7 @@ export class PartnerFilter {
 
 @InputType({ description: 'A new partner.' })
 export class CreatePartnerInput {
-  @Length(1, 200, { message: 'name must be 1 to 200 characters' })
+  @TextLength(1, 200, 'name must be 1 to 200 characters')
   @Field({ description: 'Legal or trading name, unique among partners.' })
   name: string;
 
@@ -52,7 +53,7 @@ export class UpdatePartnerInput {
   id: string;
 
   @IsOptional()
-  @Length(1, 200, { message: 'name must be 1 to 200 characters' })
+  @TextLength(1, 200, 'name must be 1 to 200 characters')
   @Field(() => String, { nullable: true, description: 'New name, unique among partners.' })
   name?: string | null;
 

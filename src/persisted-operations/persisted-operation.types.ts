@@ -1,4 +1,5 @@
-import { ArrayMaxSize, ArrayMinSize, Length, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ValidateNested } from 'class-validator';
+import { TextLength } from '../common/text-length';
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { UserError } from '../common/errors';
 
@@ -13,14 +14,14 @@ export class PersistedOperationInput {
   })
   id: string;
 
-  @Length(1, 100_000, { message: 'body must be 1 to 100000 characters' })
+  @TextLength(1, 100_000, 'body must be 1 to 100000 characters')
   @Field({ description: 'The GraphQL document, exactly as the client sends its hash of it.' })
   body: string;
 }
 
 @InputType({ description: 'A client build manifest of operations to register, all or nothing.' })
 export class RegisterPersistedOperationsInput {
-  @Length(1, 100, { message: 'clientName must be 1 to 100 characters' })
+  @TextLength(1, 100, 'clientName must be 1 to 100 characters')
   @Field({ description: 'The client the manifest comes from, e.g. `activation-gateway`.' })
   clientName: string;
 

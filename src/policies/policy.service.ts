@@ -1,3 +1,4 @@
+import { checkRules } from './policy-rules';
 import { EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import { isUniqueViolation } from '../common/db-errors';
 import { UserError, UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
@@ -84,30 +85,23 @@ export async function resolveRules(
   const regionCodes = rules.regionCodes.map((code) => code.trim().toUpperCase());
   const regions = await manager.findBy(Region, { code: In(regionCodes) });
   const regionByCode = new Map(regions.map((region) => [region.code, region]));
-  const seenRegions = new Set<string>();
-  regionCodes.forEach((code, index) => {
-    if (!regionByCode.has(code))
-      errors.push(userError(['regionCodes', index], UserErrorCode.NOT_FOUND, `unknown region code "${code}"`));
-    else if (seenRegions.has(code))
-      errors.push(userError(['regionCodes', index], UserErrorCode.DUPLICATE, `${code} is listed twice`));
-    seenRegions.add(code);
-  });
   const models = rules.productScope.length ? await manager.findBy(DeviceModel, { code: In(rules.productScope) }) : [];
   const modelByCode = new Map(models.map((model) => [model.code, model]));
-  rules.productScope.forEach((code, index) => {
-    if (!modelByCode.has(code))
-      errors.push(userError(['productScope', index], UserErrorCode.NOT_FOUND, `no device model has code "${code}"`));
-  });
-  if (rules.effectiveUntil && rules.effectiveUntil.getTime() <= rules.effectiveFrom.getTime()) {
-    errors.push(
-      userError(['effectiveUntil'], UserErrorCode.INVALID, 'effectiveUntil must be later than effectiveFrom'),
-    );
-  }
+  errors.push(
+    ...checkRules(
+      { ...rules, regionCodes },
+      { hasRegion: (code) => regionByCode.has(code), hasModel: (code) => modelByCode.has(code) },
+    ),
+  );
   const parentIds = regions.flatMap((region) => (region.parentId === null ? [] : [region.parentId]));
   const parents = parentIds.length ? await manager.findBy(Region, { id: In(parentIds) }) : [];
   const codeById = new Map(parents.map((parent) => [parent.id, parent.code]));
   return {
-    rules: { ...rules, regionCodes: [...seenRegions].sort(), productScope: [...new Set(rules.productScope)].sort() },
+    rules: {
+      ...rules,
+      regionCodes: [...new Set(regionCodes.filter((code) => regionByCode.has(code)))].sort(),
+      productScope: [...new Set(rules.productScope)].sort(),
+    },
     regionIds: [...new Set(regions.map((region) => region.id))],
     modelIds: [...new Set(models.map((model) => model.id))],
     parentCodeOf: (code) => {

@@ -1,14 +1,5 @@
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsInt,
-  IsOptional,
-  Length,
-  Matches,
-  Max,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsInt, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { TextLength } from '../common/text-length';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ConnectionType, SortDirection, SortSpec, byId, defineOrder } from '../common/connection';
 import { UserError } from '../common/errors';
@@ -72,7 +63,7 @@ export class LocalizedMessageInput {
   @Field({ description: 'BCP 47 language tag, e.g. `ru`, `pt-BR`.' })
   locale: string;
 
-  @Length(1, 1000, { message: 'text must be 1 to 1000 characters' })
+  @TextLength(1, 1000, 'text must be 1 to 1000 characters')
   @Field({ description: 'The message text.' })
   text: string;
 }
@@ -85,15 +76,15 @@ export class CreatePolicyInput {
   @Field({ description: 'Stable key, e.g. `export-restricted-territories`.' })
   key: string;
 
-  @Length(1, 200, { message: 'title must be 1 to 200 characters' })
+  @TextLength(1, 200, 'title must be 1 to 200 characters')
   @Field({ description: 'Short title.' })
   title: string;
 
-  @Length(0, 10000, { message: 'description must be at most 10000 characters' })
+  @TextLength(0, 10000, 'description must be at most 10000 characters')
   @Field({ description: 'What the policy is for.' })
   description: string;
 
-  @Length(1, 10000, { message: 'legalBasis must be 1 to 10000 characters' })
+  @TextLength(1, 10000, 'legalBasis must be 1 to 10000 characters')
   @Field({ description: 'The law, regulation or commitment the policy implements.' })
   legalBasis: string;
 
@@ -127,7 +118,7 @@ export class CreatePolicyInput {
   @Field(() => Int, { defaultValue: 0, description: 'Higher wins when several policies apply (-1000 to 1000).' })
   priority: number;
 
-  @Length(1, 1000, { message: 'lockMessage must be 1 to 1000 characters' })
+  @TextLength(1, 1000, 'lockMessage must be 1 to 1000 characters')
   @Field({ description: 'Message shown on a locked device, in English.' })
   lockMessage: string;
 
@@ -146,7 +137,7 @@ export class UpdatePolicyInput {
   id: string;
 
   @IsOptional()
-  @Length(1, 1000, { message: 'note must be 1 to 1000 characters' })
+  @TextLength(1, 1000, 'note must be 1 to 1000 characters')
   @Field(() => String, {
     nullable: true,
     description: 'Why: kept with the change request when the change needs approval.',
@@ -154,17 +145,17 @@ export class UpdatePolicyInput {
   note?: string | null;
 
   @IsOptional()
-  @Length(1, 200, { message: 'title must be 1 to 200 characters' })
+  @TextLength(1, 200, 'title must be 1 to 200 characters')
   @Field(() => String, { nullable: true, description: 'New title.' })
   title?: string | null;
 
   @IsOptional()
-  @Length(0, 10000, { message: 'description must be at most 10000 characters' })
+  @TextLength(0, 10000, 'description must be at most 10000 characters')
   @Field(() => String, { nullable: true, description: 'New description.' })
   description?: string | null;
 
   @IsOptional()
-  @Length(1, 10000, { message: 'legalBasis must be 1 to 10000 characters' })
+  @TextLength(1, 10000, 'legalBasis must be 1 to 10000 characters')
   @Field(() => String, { nullable: true, description: 'New legal basis.' })
   legalBasis?: string | null;
 
@@ -208,7 +199,7 @@ export class UpdatePolicyInput {
   priority?: number | null;
 
   @IsOptional()
-  @Length(1, 1000, { message: 'lockMessage must be 1 to 1000 characters' })
+  @TextLength(1, 1000, 'lockMessage must be 1 to 1000 characters')
   @Field(() => String, { nullable: true, description: 'New English lock message.' })
   lockMessage?: string | null;
 
@@ -225,7 +216,7 @@ export class ActivatePolicyInput {
   id: string;
 
   @IsOptional()
-  @Length(1, 1000, { message: 'note must be 1 to 1000 characters' })
+  @TextLength(1, 1000, 'note must be 1 to 1000 characters')
   @Field(() => String, {
     nullable: true,
     description: 'Why: kept with the change request when the activation needs approval.',
@@ -238,7 +229,7 @@ export class RetirePolicyInput {
   @Field(() => ID, { description: 'Global ID of a DRAFT or ACTIVE policy.' })
   id: string;
 
-  @Length(1, 1000, { message: 'reason must be 1 to 1000 characters' })
+  @TextLength(1, 1000, 'reason must be 1 to 1000 characters')
   @Field({ description: 'Why it is retired (kept in the audit trail).' })
   reason: string;
 }
@@ -299,7 +290,7 @@ export class ApprovePolicyChangeInput {
   id: string;
 
   @IsOptional()
-  @Length(1, 1000, { message: 'comment must be 1 to 1000 characters' })
+  @TextLength(1, 1000, 'comment must be 1 to 1000 characters')
   @Field(() => String, { nullable: true, description: "The reviewer's words, kept with the request." })
   comment?: string | null;
 }
@@ -309,7 +300,7 @@ export class ClosePolicyChangeInput {
   @Field(() => ID, { description: 'Global ID of a PENDING change request.' })
   id: string;
 
-  @Length(1, 1000, { message: 'comment must be 1 to 1000 characters' })
+  @TextLength(1, 1000, 'comment must be 1 to 1000 characters')
   @Field({ description: 'Why (kept with the request and in the audit trail).' })
   comment: string;
 }

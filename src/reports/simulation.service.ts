@@ -1,3 +1,4 @@
+import { checkRules } from '../policies/policy-rules';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
@@ -66,25 +67,26 @@ function simulatedPolicy(
   const mode = input.mode ?? base?.mode;
   const effectiveFrom = input.effectiveFrom?.getTime() ?? base?.effectiveFrom;
   const regionCodes =
-    input.regionCodes?.map((code) => code.toUpperCase()) ?? (base ? [...base.regionCodes] : undefined);
+    input.regionCodes?.map((code) => code.trim().toUpperCase()) ?? (base ? [...base.regionCodes] : undefined);
   if (!action) throw new BadUserInputError(field('action'), 'is required for a new policy');
   if (!mode) throw new BadUserInputError(field('mode'), 'is required for a new policy');
   if (effectiveFrom === undefined) throw new BadUserInputError(field('effectiveFrom'), 'is required for a new policy');
   if (!regionCodes || regionCodes.length === 0)
     throw new BadUserInputError(field('regionCodes'), 'name at least one region');
-  regionCodes.forEach((code, index) => {
-    if (!known.regions.has(code))
-      throw new BadUserInputError(`${field('regionCodes')}[${index}]`, `unknown region code "${code}"`);
-  });
   const productScope = input.productScope ?? (base?.modelCodes ? [...base.modelCodes] : []);
-  productScope.forEach((code, index) => {
-    if (!known.models.has(code))
-      throw new BadUserInputError(`${field('productScope')}[${index}]`, `no device model has code "${code}"`);
-  });
   const effectiveUntil =
     input.effectiveUntil === undefined ? (base?.effectiveUntil ?? null) : (input.effectiveUntil?.getTime() ?? null);
-  if (effectiveUntil !== null && effectiveUntil <= effectiveFrom)
-    throw new BadUserInputError(field('effectiveUntil'), 'must be later than effectiveFrom');
+  const [problem] = checkRules(
+    {
+      regionCodes,
+      productScope,
+      effectiveFrom: new Date(effectiveFrom),
+      effectiveUntil: effectiveUntil === null ? null : new Date(effectiveUntil),
+    },
+    { hasRegion: (code) => known.regions.has(code), hasModel: (code) => known.models.has(code) },
+    ['policy'],
+  );
+  if (problem) throw BadUserInputError.of(problem);
   return {
     versionId: SIMULATED_VERSION_ID,
     policyKey: input.policyKey ?? 'simulated-policy',

@@ -1,4 +1,5 @@
-import { IsOptional, Length } from 'class-validator';
+import { IsOptional } from 'class-validator';
+import { TextLength } from '../common/text-length';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ConnectionType, SortDirection, byId } from '../common/connection';
 import { MutationPayload } from '../common/payload';
@@ -12,7 +13,7 @@ export const sweepSort = byId<Sweep>(SortDirection.DESC);
 
 @InputType({ description: 'A re-screening sweep to start, or to try as a dry run.' })
 export class StartSweepInput {
-  @Length(1, 100, { message: 'policyKey must be 1 to 100 characters' })
+  @TextLength(1, 100, 'policyKey must be 1 to 100 characters')
   @Field({ description: 'Key of the policy whose change the sweep carries out.' })
   policyKey: string;
 
@@ -23,7 +24,7 @@ export class StartSweepInput {
   dryRun: boolean;
 
   @IsOptional()
-  @Length(1, 1000, { message: 'note must be 1 to 1000 characters' })
+  @TextLength(1, 1000, 'note must be 1 to 1000 characters')
   @Field(() => String, { nullable: true, description: 'Why (kept with the sweep and in the audit trail).' })
   note?: string | null;
 }

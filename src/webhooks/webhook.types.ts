@@ -1,4 +1,5 @@
-import { ArrayMaxSize, ArrayMinSize, IsOptional, Length } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsOptional } from 'class-validator';
+import { TextLength } from '../common/text-length';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { ConnectionType, SortDirection, byId } from '../common/connection';
 import { UserError } from '../common/errors';
@@ -36,7 +37,7 @@ export class CreateWebhookEndpointInput {
   })
   partnerId?: string | null;
 
-  @Length(1, 2000, { message: 'url must be 1 to 2000 characters' })
+  @TextLength(1, 2000, 'url must be 1 to 2000 characters')
   @Field({ description: 'The HTTPS URL to POST events to.' })
   url: string;
 
@@ -46,7 +47,7 @@ export class CreateWebhookEndpointInput {
   eventTypes: PartnerEventType[];
 
   @IsOptional()
-  @Length(0, 200, { message: 'description must be at most 200 characters' })
+  @TextLength(0, 200, 'description must be at most 200 characters')
   @Field(() => String, { nullable: true, description: 'What it is for.' })
   description?: string | null;
 }

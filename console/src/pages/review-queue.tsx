@@ -2,7 +2,7 @@ import { FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { AttemptEvidence } from '../evidence';
 import { graphql } from '../gql';
-import type { DecisionOutcome, ReviewQueueFilter } from '../gql/graphql';
+import type { ReviewQueueFilter, ReviewResolution } from '../gql/graphql';
 import { can } from '../roles';
 import { Link, navigate, useLocation, withParams } from '../router';
 import { Field, Loading, RequestError, StatusBadge, Time, UserErrorLike, age, messagesFor, otherMessages } from '../ui';
@@ -369,13 +369,13 @@ function Review({
   const noteRef = useRef<HTMLTextAreaElement>(null);
   const attempt = data?.node?.__typename === 'ActivationAttempt' ? data.node : null;
 
-  const submit = async (outcome: DecisionOutcome) => {
+  const submit = async (outcome: ReviewResolution) => {
     if (!note.trim()) {
       setUserErrors([{ field: ['note'], message: 'A reason is required', code: 'REQUIRED' }]);
       noteRef.current?.focus();
       return;
     }
-    const result = await resolve({ input: { attemptId: id, resolution: outcome, note } });
+    const result = await resolve({ input: { attemptId: id, outcome, note } });
     const payload = result.data?.resolveReview;
     if (!payload) return;
     setUserErrors(payload.userErrors);
