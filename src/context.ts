@@ -1,3 +1,4 @@
+import type { LiveEvents } from './db/live-events';
 import { ApiKeyAuthenticator } from './auth/api-key.service';
 import { RateLimitResult, RequestLimiter } from './auth/rate-limit';
 import { Viewer } from './auth/viewer';
@@ -31,6 +32,8 @@ export interface Services {
   registrationConflicts: RegistrationConflictBudget;
   sweeps: SweepRunner;
   webhooks: WebhookDispatcher;
+  /** Committed changes announced to every instance (live subscriptions, API-key caches). */
+  liveEvents: LiveEvents;
   /** Stops the background work and closes what the services hold (not the database). */
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { Settings } from './config';
 import { Services } from './context';
 import { DecisionStore } from './decisions/decision-store';
 import { Evaluator } from './decisions/evaluator';
+import { LiveEvents } from './db/live-events';
 import { Logger, createLogger } from './ops/logger';
 import { SweepRunner } from './sweeps/sweep-runner';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
@@ -28,21 +29,31 @@ export function createServices(
   // One set of counters (one Redis connection) for the request budgets and the conflict budget.
   const budgets = createBudgets(settings, logger);
   const limiter = requestLimiterOf(budgets);
+  // One bus per database: a second set of services on it (a test's second instance) shares it.
+  const liveEvents = LiveEvents.attach(dataSource);
+  const authenticator = new ApiKeyAuthenticator(dataSource, settings.adminKey, (message) => logger.error(message));
+  // A revoked or changed key leaves every instance's cache at once.
+  const stopForgetting = liveEvents.subscribe((events) => {
+    for (const event of events) if (event.kind === 'apiKey') authenticator.forgetKey(event.keyId);
+  });
   return {
     dataSource,
     settings,
     evaluator,
     decisionStore: new DecisionStore(dataSource, settings.privacy.storedCoordinateDecimals),
-    authenticator: new ApiKeyAuthenticator(dataSource, settings.adminKey, (message) => logger.error(message)),
+    authenticator,
     limiter,
     registrationConflicts: { spend: (callerId, count) => budgets.consume('registrationConflicts', callerId, count) },
     sweeps,
     webhooks,
+    liveEvents,
     async close() {
+      stopForgetting();
       await sweeps.stop();
       await webhooks.stop();
       await limiter.close();
       await evaluator.close();
+      await liveEvents.close();
     },
   };
 }

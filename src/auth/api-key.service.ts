@@ -6,7 +6,6 @@ import { findByGlobalId, findOrAbort } from '../common/find-by-global-id';
 import { abortOnUserErrors } from '../common/mutation';
 import { RequestScope } from '../common/request-scope';
 import { Partner } from '../partners/partner.entity';
-import { LiveEvents } from '../db/live-events';
 import { ApiKey } from './api-key.entity';
 import { ApiKeyFilter, CreateApiKeyInput, RevokeApiKeyInput } from './api-key.types';
 import { Role } from './roles';
@@ -31,7 +30,8 @@ const LAST_USED_RESOLUTION_MILLISECONDS = 60_000;
 
 /**
  * Turns a bearer secret into a Viewer. A revocation through any instance takes effect at once: it
- * is announced on the live-event bus (PostgreSQL NOTIFY) and every instance drops the key. Should
+ * is announced on the live-event bus (PostgreSQL NOTIFY) and every instance drops the key (the
+ * composition root wires the bus to `forgetKey`). Should
  * that bus be down, cached keys are trusted for CACHE_MILLISECONDS at most.
  */
 export class ApiKeyAuthenticator {
@@ -44,9 +44,6 @@ export class ApiKeyAuthenticator {
     private readonly onError: (message: string) => void = (message) => process.stderr.write(`${message}\n`),
   ) {
     this.bootstrapHash = bootstrapAdminKey ? Buffer.from(hashSecret(bootstrapAdminKey), 'hex') : null;
-    LiveEvents.of(dataSource).subscribe((events) => {
-      for (const event of events) if (event.kind === 'apiKey') this.forgetKey(event.keyId);
-    });
   }
 
   async authenticate(secret: string, now = Date.now()): Promise<Viewer> {

@@ -13,9 +13,10 @@
  *   in-process. At most once: an instance that is not listening when an event is sent misses it
  *   (clients resume from queries).
  */
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
 import { postgresPoolOf } from './pool';
+import { PostgresListener } from './postgres-listener';
 
 export type LiveEvent =
   | {
@@ -36,7 +37,6 @@ export type LiveEventListener = (events: LiveEvent[]) => void;
 const CHANNEL = 'compliance_live';
 /** PostgreSQL refuses NOTIFY payloads of 8,000 bytes or more: larger batches are split. */
 const MAX_PAYLOAD_BYTES = 7_000;
-const LISTENER_RETRY_MAX_MS = 30_000;
 /** Where a transaction's announced events wait for its commit. */
 const PENDING = 'liveEvents';
 
@@ -47,23 +47,22 @@ const PENDING = 'liveEvents';
 export class LiveEvents implements EntitySubscriberInterface {
   private readonly listeners = new Set<LiveEventListener>();
   private outgoing: LiveEvent[] = [];
-  private listener: Client | null = null;
-  private reconnectTimer: NodeJS.Timeout | null = null;
-  /** Whether listen() was asked for and close() not since: then a lost listener is reconnected. */
-  private wantListener = false;
+  private listener: PostgresListener | null = null;
   /** Events published by this instance / received from the bus (for tests and metrics). */
   published = 0;
   received = 0;
 
   private constructor(private readonly dataSource: DataSource) {}
 
-  /** The bus of a database, made and attached on first use (one per DataSource, like its subscribers). */
-  static of(dataSource: DataSource): LiveEvents {
-    let bus = dataSource.subscribers.find((subscriber): subscriber is LiveEvents => subscriber instanceof LiveEvents);
-    if (!bus) {
-      bus = new LiveEvents(dataSource);
-      dataSource.subscribers.push(bus);
-    }
+  /**
+   * The bus of a database, attached to it as a TypeORM subscriber (so that a transaction's events
+   * leave at its commit). Built by the composition root; a database has one bus, whoever asks.
+   */
+  static attach(dataSource: DataSource): LiveEvents {
+    const attached = busOf(dataSource);
+    if (attached) return attached;
+    const bus = new LiveEvents(dataSource);
+    dataSource.subscribers.push(bus);
     return bus;
   }
 
@@ -73,7 +72,7 @@ export class LiveEvents implements EntitySubscriberInterface {
 
   /** Whether other instances' events reach this one now (always on SQLite, where there are none). */
   get following(): boolean {
-    return !this.pool || this.listener !== null;
+    return !this.pool || this.listener?.connected === true;
   }
 
   subscribe(listener: LiveEventListener): () => void {
@@ -129,60 +128,29 @@ export class LiveEvents implements EntitySubscriberInterface {
   /** On PostgreSQL, hears every instance's events; a lost connection is reconnected with backoff. */
   async listen(): Promise<void> {
     const options = this.dataSource.options as { type: string; url?: string };
-    if (options.type !== 'postgres' || this.listener) return;
-    this.wantListener = true;
-    await this.connectListener(options.url!);
-  }
-
-  private async connectListener(url: string, retryInMs = 1_000): Promise<void> {
-    const listener = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-    listener.on('notification', (message) => {
-      if (message.channel !== CHANNEL || !message.payload) return;
-      try {
-        this.deliver(JSON.parse(message.payload) as LiveEvent[]);
-      } catch {
-        // Not ours (a hand-sent NOTIFY): ignored.
-      }
+    if (options.type !== 'postgres' || this.listener?.started) return;
+    this.listener ??= new PostgresListener(options.url!, CHANNEL, {
+      onNotification: (payload) => {
+        if (!payload) return;
+        try {
+          this.deliver(JSON.parse(payload) as LiveEvent[]);
+        } catch {
+          // Not ours (a hand-sent NOTIFY): ignored.
+        }
+      },
     });
-    listener.on('error', () => undefined);
-    listener.on('end', () => {
-      if (this.listener !== listener) return;
-      this.listener = null;
-      this.scheduleReconnect(url, 1_000);
-    });
-    try {
-      await listener.connect();
-      await listener.query(`LISTEN ${CHANNEL}`);
-    } catch (error) {
-      await listener.end().catch(() => undefined);
-      if (this.listener === null && this.wantListener) this.scheduleReconnect(url, retryInMs);
-      throw error;
-    }
-    if (!this.wantListener) {
-      await listener.end();
-      return;
-    }
-    this.listener = listener;
-  }
-
-  private scheduleReconnect(url: string, delayMs: number): void {
-    if (!this.wantListener || this.reconnectTimer) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      this.connectListener(url, Math.min(delayMs * 2, LISTENER_RETRY_MAX_MS)).catch(() => undefined);
-    }, delayMs);
-    this.reconnectTimer.unref();
+    await this.listener.start();
   }
 
   /** Stops hearing other instances (the server stops); listen() may start again. */
   async close(): Promise<void> {
-    this.wantListener = false;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-    const listener = this.listener;
-    this.listener = null;
-    await listener?.end();
+    await this.listener?.close();
   }
+}
+
+/** The bus attached to a database, if the composition root made one. */
+function busOf(dataSource: DataSource): LiveEvents | undefined {
+  return dataSource.subscribers.find((subscriber): subscriber is LiveEvents => subscriber instanceof LiveEvents);
 }
 
 /** JSON arrays of events, each under the NOTIFY payload limit. */
@@ -211,17 +179,19 @@ function payloadsOf(events: LiveEvent[]): string[] {
  * committed.
  */
 export async function announceLive(manager: EntityManager, ...events: LiveEvent[]): Promise<void> {
-  const bus = LiveEvents.of(manager.connection);
+  const bus = busOf(manager.connection);
   const runner = manager.queryRunner;
   if (!runner?.isTransactionActive) {
-    bus.publish(events);
+    bus?.publish(events);
     return;
   }
   if (manager.connection.options.type === 'postgres') {
-    bus.published += events.length;
+    if (bus) bus.published += events.length;
     for (const payload of payloadsOf(events)) await manager.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
     return;
   }
+  // Without a bus (a script with no services) nobody in this process listens.
+  if (!bus) return;
   runner.data ??= {};
   ((runner.data[PENDING] as LiveEvent[] | undefined) ?? (runner.data[PENDING] = [])).push(...events);
 }

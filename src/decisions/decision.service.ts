@@ -26,12 +26,14 @@ import { AttemptRow, DecisionStore, DeviceForDecision } from './decision-store';
 import { CompiledRules, Evaluator } from './evaluator';
 import { explanationForClients, toStoredExplanation } from './explanation';
 import { ActivationDecision, DecideActivationInput } from './decision.types';
-import { LiveEvents } from '../db/live-events';
+import type { LiveEvents } from '../db/live-events';
 
 /** What deciding takes from the composition root: the rules cache and the hot-path writer. */
 export interface DecisionServices {
   evaluator: Evaluator;
   decisionStore: DecisionStore;
+  /** Where committed decisions are announced to live subscribers on every instance. */
+  liveEvents: Pick<LiveEvents, 'publish'>;
 }
 
 /** Deciding reads device models (a model the rules do not know yet) and policy versions (lock messages). */
@@ -286,7 +288,7 @@ export function consequencesOf(
 /** Records the attempt and its consequences in one short transaction. */
 export async function recordDecision(
   context: RequestScope,
-  decisionStore: DecisionStore,
+  { decisionStore, liveEvents }: DecisionServices,
   work: DecisionWork,
   row: ReturnType<typeof attemptRow>,
 ): Promise<ActivationAttempt> {
@@ -296,7 +298,7 @@ export async function recordDecision(
     consequences,
   );
   // Committed: now (never before) subscribers on every instance may hear of it.
-  LiveEvents.of(context.dataSource).publish([
+  liveEvents.publish([
     { kind: 'decision', attemptId, partnerId: work.device.partnerId, committedAt: Date.now() },
     ...(row.reviewStatus === ReviewStatus.OPEN
       ? [{ kind: 'review' as const, attemptId, change: 'OPENED' as const }]
@@ -338,7 +340,7 @@ export async function decideActivation(
       const row = attemptRow(work, input, now, context.settings.privacy);
       let attempt: ActivationAttempt;
       try {
-        attempt = await recordDecision(context, services.decisionStore, work, row);
+        attempt = await recordDecision(context, services, work, row);
       } catch (error) {
         if (!input.idempotencyKey || !isUniqueViolation(error)) throw error;
         return answerRetry(context, input, work, error);

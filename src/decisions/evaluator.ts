@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { PostgresListener } from '../db/postgres-listener';
 import { RULES_CHANNEL } from '../db/rule-notifications';
 import { DataSource, In, IsNull, Not } from 'typeorm';
 import { EvidenceSettings, readEvidenceSettings } from '../config';
@@ -43,7 +43,6 @@ export interface CompiledRules {
 
 /** While the PostgreSQL listener is down, compiled rules are trusted at most this long. */
 const UNLISTENED_RULES_MAX_AGE_MS = 1_000;
-const LISTENER_RETRY_MAX_MS = 30_000;
 
 /** The settings rules are compiled with. */
 export interface EvaluatorOptions {
@@ -55,11 +54,7 @@ export interface EvaluatorOptions {
 export class Evaluator {
   private engine: Promise<CompiledRules> | null = null;
   private builtAt = 0;
-  private listener: Client | null = null;
-  /** Whether listen() was asked for: then a lost listener is reconnected. */
-  private wantListener = false;
-  private reconnectTimer: NodeJS.Timeout | null = null;
-  private closed = false;
+  private listener: PostgresListener | null = null;
   /** Whether compiled rules are ready (for /readyz). */
   loaded = false;
   /** How many times the engine was compiled (for tests and metrics). */
@@ -79,7 +74,7 @@ export class Evaluator {
 
   /** Whether other instances' rule changes reach this one (always true on SQLite, which has no others). */
   get following(): boolean {
-    return !this.wantListener || this.listener !== null;
+    return !this.listener?.started || this.listener.connected;
   }
 
   current(): Promise<CompiledRules> {
@@ -113,52 +108,17 @@ export class Evaluator {
   async listen(): Promise<void> {
     const options = this.dataSource.options as { type: string; url?: string };
     if (options.type !== 'postgres' || this.listener) return;
-    this.wantListener = true;
-    await this.connectListener(options.url!);
-  }
-
-  private async connectListener(url: string, retryInMs = 1_000): Promise<void> {
-    const listener = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-    listener.on('notification', () => this.invalidate());
-    listener.on('error', () => undefined);
-    listener.on('end', () => {
-      if (this.listener !== listener) return;
-      this.listener = null;
-      this.invalidate();
-      this.scheduleReconnect(url, 1_000);
+    // Rebuilt on a change, on a lost connection and once connected (changes made while nobody listened).
+    this.listener = new PostgresListener(options.url!, RULES_CHANNEL, {
+      onNotification: () => this.invalidate(),
+      onConnected: () => this.invalidate(),
+      onLost: () => this.invalidate(),
     });
-    try {
-      await listener.connect();
-      await listener.query(`LISTEN ${RULES_CHANNEL}`);
-    } catch (error) {
-      await listener.end().catch(() => undefined);
-      if (this.listener === null && !this.closed) this.scheduleReconnect(url, retryInMs);
-      throw error;
-    }
-    if (this.closed) {
-      await listener.end();
-      return;
-    }
-    this.listener = listener;
-    // Changes made while nobody listened: rebuild once now.
-    this.invalidate();
-  }
-
-  private scheduleReconnect(url: string, delayMs: number): void {
-    if (this.closed || this.reconnectTimer) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      this.connectListener(url, Math.min(delayMs * 2, LISTENER_RETRY_MAX_MS)).catch(() => undefined);
-    }, delayMs);
-    this.reconnectTimer.unref();
+    await this.listener.start();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    const listener = this.listener;
-    this.listener = null;
-    await listener?.end();
+    await this.listener?.close();
   }
 
   /**

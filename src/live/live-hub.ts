@@ -152,6 +152,7 @@ export class LiveHub {
   private unsubscribe: (() => void) | null = null;
 
   constructor(
+    private readonly bus: LiveEvents,
     private readonly dataSource: DataSource,
     private readonly settings: Settings,
     private readonly logger: Logger,
@@ -159,7 +160,7 @@ export class LiveHub {
 
   /** Starts hearing the bus (every instance's committed changes, on PostgreSQL). */
   async start(): Promise<void> {
-    const bus = LiveEvents.of(this.dataSource);
+    const bus = this.bus;
     this.unsubscribe ??= bus.subscribe((events) => {
       this.dispatch(events).catch((error: unknown) =>
         this.logger.error({ err: error }, 'live events could not be delivered'),
@@ -175,7 +176,7 @@ export class LiveHub {
     for (const source of this.sources) source.feed.end();
     for (const timer of this.expiryTimers.values()) clearTimeout(timer);
     this.expiryTimers.clear();
-    await LiveEvents.of(this.dataSource).close();
+    await this.bus.close();
   }
 
   /** Connections of one API key on this instance (the bound is per key and instance). */

@@ -50,7 +50,7 @@ export async function startLiveServer(options: {
 }): Promise<LiveServer> {
   const { httpServer, schema, services, logger } = options;
   const { dataSource, settings, authenticator } = services;
-  const hub = new LiveHub(dataSource, settings, logger);
+  const hub = new LiveHub(services.liveEvents, dataSource, settings, logger);
   await hub.start();
   const groups = new SubscriptionGroups(hub);
   const rules = [...specifiedRules, ...queryLimits(settings).validationRules];
