@@ -101,6 +101,11 @@ describe('approvals', () => {
       userErrors: [],
     });
     expect((await preview(deviceImei, MADRID)).outcome).toBe('ALLOW');
+    // A draft waiting for approval: its only version is the latest one, in force nowhere.
+    const draft = await client.data(
+      '{ policy(key: "enforce-spain") { versionInForce { number } latestVersion { number mode } } }',
+    );
+    expect(draft.policy).toEqual({ versionInForce: null, latestVersion: { number: 1, mode: 'ENFORCE' } });
 
     // A reviewer's screen knows before the click who may approve or withdraw, and why not.
     const VIEWER_RIGHTS = `query ($id: ID!) { node(id: $id) { ... on PolicyChangeRequest { viewerCanApprove viewerCannotApproveReason viewerCanWithdraw } } }`;
@@ -332,11 +337,14 @@ describe('scheduled versions and history', () => {
         (node: { key: string }) => node.key === 'scheduled-italy',
       );
     const status = await client.data(
-      `query ($key: String!) { policy(key: $key) { currentVersion { number } scheduledVersion { number effectiveFrom } } }`,
+      `query ($key: String!) { policy(key: $key) { currentVersion { number } versionInForce { number } latestVersion { number } scheduledVersion { number effectiveFrom } } }`,
       { key: 'scheduled-italy' },
     );
+    // The scheduled version is the latest one, not the one in force.
     expect(status.policy).toEqual({
       currentVersion: { number: 1 },
+      versionInForce: { number: 1 },
+      latestVersion: { number: 2 },
       scheduledVersion: { number: 2, effectiveFrom: switchAt.toISOString() },
     });
     const justBefore = new Date(switchAt.getTime() - 1).toISOString();

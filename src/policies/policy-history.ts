@@ -50,7 +50,7 @@ export async function describedVersion(
     const inForce = await versionInForceAt(context, policy, new Date());
     if (inForce) return inForce;
   }
-  return (await context.loaders.policyVersionById.load(policy.currentVersionId!))!;
+  return (await context.loaders.policyVersionById.load(policy.latestVersionId!))!;
 }
 
 /** An approved version that takes over later by itself, or null. */

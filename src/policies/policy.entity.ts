@@ -48,12 +48,18 @@ export class Policy extends Node {
   @Field(() => PolicyStatus, { description: 'Lifecycle state.' })
   status: PolicyStatus;
 
+  /**
+   * The newest version, approved or not: what the next change starts from. Not necessarily the one
+   * in force (GraphQL's `versionInForce`): an approved version may wait for its effectiveFrom, and a
+   * DRAFT's only version is in force nowhere.
+   */
   @Column({ type: 'integer', nullable: true })
-  currentVersionId: number | null;
+  latestVersionId: number | null;
 
+  // The constraint keeps the name it was created with.
   @ManyToOne(() => PolicyVersion, { onDelete: 'RESTRICT' })
-  @JoinColumn({ name: 'currentVersionId', foreignKeyConstraintName: 'policy_current_version_id_fkey' })
-  currentVersionRelation?: PolicyVersion;
+  @JoinColumn({ name: 'latestVersionId', foreignKeyConstraintName: 'policy_current_version_id_fkey' })
+  latestVersionRelation?: PolicyVersion;
 
   @Column({ type: timestampType, nullable: true })
   @Field(() => Date, { nullable: true, description: 'Timestamp when the policy was first activated.' })

@@ -181,9 +181,29 @@ export class PolicyResolver {
     description:
       'The version in force now — or at the as-of instant the policy was read for. For a DRAFT, and for a policy ' +
       'not in force now, its latest version.',
+    deprecationReason:
+      'Not always current: when no version is in force it is the latest one. Use `versionInForce` (null then) or ' +
+      '`latestVersion`. Removal on or after 2027-03-01.',
   })
   currentVersion(@Root() policy: Policy, @Ctx() context: GraphQLContext) {
     return describedVersion(context, policy);
+  }
+
+  @FieldResolver(() => PolicyVersion, {
+    nullable: true,
+    description:
+      'The version in force now — or at the as-of instant the policy was read for; null for a DRAFT and when none ' +
+      'is in force (not yet, or no longer).',
+  })
+  versionInForce(@Root() policy: Policy, @Ctx() context: GraphQLContext) {
+    return versionInForceAt(context, policy, policy.asOf ?? new Date());
+  }
+
+  @FieldResolver(() => PolicyVersion, {
+    description: 'The newest version, approved or not, whether in force or not: what the next change starts from.',
+  })
+  async latestVersion(@Root() policy: Policy, @Ctx() context: GraphQLContext) {
+    return (await context.loaders.policyVersionById.load(policy.latestVersionId!))!;
   }
 
   @FieldResolver(() => PolicyVersion, {

@@ -198,7 +198,7 @@ export async function findPolicyForChange(
   if (manager.connection.driver.options.type === 'postgres') query.setLock('pessimistic_write');
   const policy = rowId === null ? null : await query.getOne();
   if (!policy) throw new UserErrorsAbort([userError(['id'], UserErrorCode.NOT_FOUND, 'no policy has this ID')]);
-  const version = await manager.findOneByOrFail(PolicyVersion, { id: policy.currentVersionId! });
+  const version = await manager.findOneByOrFail(PolicyVersion, { id: policy.latestVersionId! });
   return { policy, version };
 }
 
@@ -230,7 +230,7 @@ export async function createPolicy(manager: EntityManager, context: RequestScope
   let policy: Policy;
   try {
     policy = await manager.save(
-      manager.create(Policy, { key: input.key, status: PolicyStatus.DRAFT, currentVersionId: null }),
+      manager.create(Policy, { key: input.key, status: PolicyStatus.DRAFT, latestVersionId: null }),
     );
   } catch (error) {
     if (isUniqueViolation(error))
@@ -238,8 +238,8 @@ export async function createPolicy(manager: EntityManager, context: RequestScope
     throw error;
   }
   const version = await insertVersion(manager, policy.id, 1, resolved, null);
-  policy.currentVersionId = version.id;
-  await manager.update(Policy, { id: policy.id }, { currentVersionId: version.id });
+  policy.latestVersionId = version.id;
+  await manager.update(Policy, { id: policy.id }, { latestVersionId: version.id });
   await auditPolicy(manager, context, 'policy.create', policy, null, { ...policy, version: 1, rules: resolved.rules });
   return policy;
 }
@@ -360,8 +360,8 @@ export async function applyNewVersion(
   approval: Approval,
 ): Promise<PolicyVersion> {
   const next = await insertVersion(manager, policy.id, current.number + 1, resolved, approval);
-  policy.currentVersionId = next.id;
-  await manager.update(Policy, { id: policy.id }, { currentVersionId: next.id, updatedAt: approval.approvedAt });
+  policy.latestVersionId = next.id;
+  await manager.update(Policy, { id: policy.id }, { latestVersionId: next.id, updatedAt: approval.approvedAt });
   const changeRequestId =
     approval.changeRequestId === null
       ? {}

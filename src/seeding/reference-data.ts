@@ -83,7 +83,7 @@ async function loadPolicies(dataSource: DataSource, settings: Settings): Promise
         effectiveUntil: seed.effectiveUntil ? new Date(seed.effectiveUntil) : null,
       });
       const policy = await createPolicy(manager, context, input);
-      const draft = await manager.findOneByOrFail(PolicyVersion, { id: policy.currentVersionId! });
+      const draft = await manager.findOneByOrFail(PolicyVersion, { id: policy.latestVersionId! });
       await activateApproved(manager, context, policy, draft, {
         approvedAt: new Date(),
         approvedBy: 'system (shipped seed policy)',

@@ -15,6 +15,7 @@ import { PersistedOperations1765500000000 } from './1765500000000-PersistedOpera
 import { DeviceActionNames1765610000000 } from './1765610000000-DeviceActionNames';
 import { DeviceLockCause1765610000001 } from './1765610000001-DeviceLockCause';
 import { PublicExemptionReasonCodes1765630000000 } from './1765630000000-PublicExemptionReasonCodes';
+import { PolicyLatestVersion1765620000000 } from './1765620000000-PolicyLatestVersion';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   DeviceActionNames1765610000000,
   DeviceLockCause1765610000001,
   PublicExemptionReasonCodes1765630000000,
+  PolicyLatestVersion1765620000000,
 ];

@@ -13,8 +13,11 @@
  *   mocked, stale, inaccurate, impossible travel, unresolved); only a usable reading may decide.
  * - neighbouring fix: the device's usable fix of the attempt just before or just after this one in
  *   occurredAt order (not arrival order), within a day; handed in with the device.
- * - policy: a rule set with a stable key; version: one immutable snapshot of its rules. Only the
- *   current version of each ACTIVE policy is compiled into the engine.
+ * - policy: a rule set with a stable key; version: one immutable snapshot of its rules. Every
+ *   approved version of each ACTIVE policy is compiled into the engine with its window (from its
+ *   effectiveFrom until the next approved version takes over, its effectiveUntil or the policy's
+ *   retirement), so an attempt is judged by the version in force at its occurredAt and a scheduled
+ *   version takes over by itself. Drafts and unapproved versions are never compiled.
  * - attempt: one activation of one device at one instant (occurredAt, which may lie in the past).
  * - decision: ALLOW, LOCK or REVIEW, with the region, the deciding version and reason codes.
  * - lock: an enforced LOCK; the device stays locked on later attempts until unlocked.
