@@ -5,7 +5,7 @@
 import { AddressInfo } from 'node:net';
 import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
 import { createApp } from '../src/app';
-import { csvField } from '../src/reports/report.csv';
+import { csvLines } from '../src/reports/report.csv';
 import { Role } from '../src/auth/roles';
 import { rowIdOf } from '../src/common/global-id';
 import { Device } from '../src/devices/device.entity';
@@ -13,7 +13,7 @@ import { DeviceModel } from '../src/device-models/device-model.entity';
 import { Region } from '../src/regions/region.entity';
 import { engineFromSeeds, compiledSeedPolicy } from '../src/decisions/engine-from-seeds';
 import { openTestDatabase, TestDatabase } from './support/database';
-import { FIXED_UNTIL, seedDemo } from './support/fixtures';
+import { FIXED_UNTIL, registerTestDevices, seedDemo, testImei } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
 
 let database: TestDatabase;
@@ -478,6 +478,21 @@ describe('CSV export over HTTP', () => {
     expect(lines.length).toBeGreaterThan(2000); // more than one page
   });
 
+  it("defuses a spreadsheet formula in a cell: a partner named like one is written with a leading '", async () => {
+    const imei = testImei(77);
+    await registerTestDevices(client, [imei], "=cmd|'/C calc'!A0");
+    const decided = await client.data(
+      `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { attempt { occurredAt } userErrors { message } } }`,
+      { input: { imei, signals: { ipCountry: 'DE' } } },
+    );
+    const at = new Date(decided.decideActivation.attempt.occurredAt).getTime();
+    const window = `from=${new Date(at - 1_000).toISOString()}&to=${new Date(at + 1_000).toISOString()}`;
+    const [header, ...lines] = parse(await (await get(`/reports/activation-attempts.csv?${window}`)).text());
+    const mine = lines.filter((line) => line[header.indexOf('imei')] === imei);
+    expect(mine).toHaveLength(1);
+    expect(mine[0][header.indexOf('partner')]).toBe("'=cmd|'/C calc'!A0");
+  });
+
   it('streams the locked devices, the review queue and a policy impact with the figures of their queries', async () => {
     const locked = parse(
       await (await get('/reports/locked-devices.csv?groupBy=REGION,POLICY,CAUSE&regionCodes=UA,CU')).text(),
@@ -614,11 +629,12 @@ describe('CSV export over HTTP', () => {
   });
 
   it('quotes what needs quoting and defuses spreadsheet formulas', () => {
-    expect(csvField('a,b')).toBe('"a,b"');
-    expect(csvField('say "hi"')).toBe('"say ""hi"""');
-    expect(csvField('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
-    expect(csvField(-5)).toBe('-5');
-    expect(csvField(null)).toBe('');
+    expect(csvLines([['a,b', 'say "hi"', -5, null, true, new Date(0)]])).toBe(
+      '"a,b","say ""hi""",-5,,true,1970-01-01T00:00:00.000Z\r\n',
+    );
+    expect(csvLines([['=HYPERLINK("x")', '+1', '-1+2', '@SUM(A1)', '\tcmd']])).toBe(
+      `"'=HYPERLINK(""x"")",'+1,'-1+2,'@SUM(A1),'\tcmd\r\n`,
+    );
   });
 });
 

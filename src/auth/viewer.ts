@@ -34,6 +34,17 @@ export class ForbiddenError extends GraphQLError {
   }
 }
 
+/**
+ * The caller, when it has one of these roles (none: any role): GraphQL's @Authorized fields and the
+ * HTTP routes check rights with this one function. `what` says what was refused ("use Query.x").
+ */
+export function requireRole(viewer: Viewer | null, roles: readonly Role[], what: string): Viewer {
+  if (!viewer) throw new UnauthenticatedError();
+  if (roles.length > 0 && !roles.includes(viewer.role))
+    throw new ForbiddenError(`a ${viewer.role} key may not ${what}`);
+  return viewer;
+}
+
 /** The partner a caller is confined to, or null when it may see every partner's rows. */
 export function partnerScopeOf(viewer: Viewer | null): number | null {
   return viewer?.role === Role.PARTNER ? viewer.partnerId : null;

@@ -86,3 +86,36 @@ export class EntityStatements<T extends ObjectLiteral> {
     return column;
   }
 }
+
+/**
+ * The parameters of one hand-written statement, in the dialect's placeholder form (`$n` on
+ * PostgreSQL, `?` on SQLite), collected in the order the SQL is written; values converted as the
+ * entity's columns store them. Every report statement is built with one of these.
+ */
+export class SqlParameters<T extends ObjectLiteral = ObjectLiteral> {
+  readonly values: unknown[] = [];
+  constructor(private readonly statements: EntityStatements<T>) {}
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return this.statements.placeholder(this.values.length);
+  }
+
+  /** An instant compared with a timestamp column of the entity, in the form that column stores. */
+  instant(value: Date, property: keyof T & string): string {
+    const placeholder = this.add(this.statements.persisted(property, value));
+    // Typed, so PostgreSQL can compare it wherever it stands (inside a CASE, too).
+    return this.statements.postgres ? `${placeholder}::timestamptz` : placeholder;
+  }
+
+  /** A calendar day (`YYYY-MM-DD`, UTC) compared with a date column. */
+  day(value: Date): string {
+    const placeholder = this.add(value.toISOString().slice(0, 10));
+    return this.statements.postgres ? `${placeholder}::date` : placeholder;
+  }
+
+  /** An IN list's items (`NULL` for none, which matches nothing). */
+  list(values: readonly unknown[]): string {
+    return values.length ? values.map((value) => this.add(value)).join(', ') : 'NULL';
+  }
+}

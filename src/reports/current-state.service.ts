@@ -17,7 +17,7 @@ import {
   ReviewQueueStats,
 } from './current-state.types';
 import { DAY_MS, HOUR_MS } from './time-buckets';
-import { MAX_REPORT_ROWS, ResolvedScope, SqlParameters, resolveScope } from './report.service';
+import { AttemptParameters, MAX_REPORT_ROWS, ResolvedScope, resolveScope } from './report.service';
 
 /*
  * Reports on the state things are in now (locked devices, the open review queue) rather than on
@@ -31,7 +31,7 @@ interface Grouping {
 }
 
 /** The scope's conditions over devices `d` and the attempt `a` that located them. */
-function scopeConditions(scope: ResolvedScope, parameters: SqlParameters): string[] {
+function scopeConditions(scope: ResolvedScope, parameters: AttemptParameters): string[] {
   const conditions: string[] = [];
   if (scope.regionIds) conditions.push(`a."resolvedRegionId" IN (${parameters.list(scope.regionIds)})`);
   if (scope.modelIds) conditions.push(`d."modelId" IN (${parameters.list(scope.modelIds)})`);
@@ -46,7 +46,7 @@ function grouped(groupings: Grouping[], counts: string) {
   return { select, groupBy: groupings.length ? ` GROUP BY ${positions} ORDER BY ${positions}` : '' };
 }
 
-async function rowsOf(context: RequestScope, sql: string, parameters: SqlParameters, field: string) {
+async function rowsOf(context: RequestScope, sql: string, parameters: AttemptParameters, field: string) {
   const rows: Record<string, unknown>[] = await context.dataSource.query(
     `${sql} LIMIT ${MAX_REPORT_ROWS + 1}`,
     parameters.values,
@@ -89,7 +89,7 @@ export async function lockedDeviceStats(
   groupBy: LockedDevicesGroupBy[],
 ): Promise<LockedDeviceStats> {
   const scope = await resolveScope(context, filter);
-  const parameters = new SqlParameters(new EntityStatements(context.dataSource, ActivationAttempt));
+  const parameters = new AttemptParameters(context.dataSource);
   const devices = new EntityStatements(context.dataSource, Device);
   const groups = new Set(groupBy);
   const groupings: Grouping[] = [];
@@ -134,7 +134,7 @@ export async function reviewQueueStats(
 ): Promise<ReviewQueueStats> {
   const scope = await resolveScope(context, filter);
   const attempts = new EntityStatements(context.dataSource, ActivationAttempt);
-  const parameters = new SqlParameters(attempts);
+  const parameters = new AttemptParameters(context.dataSource);
   const groups = new Set(groupBy);
   const groupings: Grouping[] = [];
   if (groups.has(ReviewQueueGroupBy.REGION)) groupings.push({ alias: 'regionId', expression: 'a."resolvedRegionId"' });
@@ -144,7 +144,7 @@ export async function reviewQueueStats(
   if (groups.has(ReviewQueueGroupBy.MODEL)) groupings.push({ alias: 'modelId', expression: 'd."modelId"' });
   if (groups.has(ReviewQueueGroupBy.PARTNER)) groupings.push({ alias: 'partnerId', expression: 'd."partnerId"' });
   const waitedSince = (milliseconds: number) =>
-    `SUM(CASE WHEN a."receivedAt" < ${parameters.instant(new Date(now.getTime() - milliseconds))} THEN 1 ELSE 0 END)`;
+    `SUM(CASE WHEN a."receivedAt" < ${parameters.at(new Date(now.getTime() - milliseconds))} THEN 1 ELSE 0 END)`;
   const { select, groupBy: groupSql } = grouped(
     groupings,
     `COUNT(*) AS "counted", ${waitedSince(HOUR_MS)} AS "overHour", ${waitedSince(DAY_MS)} AS "overDay", ` +

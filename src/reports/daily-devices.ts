@@ -1,4 +1,6 @@
 import { DataSource } from 'typeorm';
+import { EntityStatements, SqlParameters } from '../db/prepared';
+import { ActivationDeviceDayLink } from './device-day.entity';
 import type { ResolvedStatsFilter } from './report.service';
 import { StatsGroupBy, StatsInterval } from './report.types';
 import { DAY_MS, OffsetSegment } from './time-buckets';
@@ -63,8 +65,6 @@ export function dailyRowKey(bucket: unknown, regionId: unknown, countryId: unkno
   return `${String(bucket)}|${regionId ?? ''}|${countryId ?? ''}`;
 }
 
-const utcDay = (instant: Date) => instant.toISOString().slice(0, 10);
-
 /** The first day of the UTC bucket a chain link's day `l."day"` falls in (weeks start on Monday). */
 function chainBucketStart(interval: StatsInterval, postgres: boolean): string {
   switch (interval) {
@@ -90,10 +90,9 @@ export async function dailyDevicesByRow(
   interval: StatsInterval,
 ): Promise<Map<string, number>> {
   const postgres = dataSource.options.type === 'postgres';
-  const values: unknown[] = [];
-  const add = (value: unknown, cast = '') => (values.push(value), postgres ? `$${values.length}${cast}` : '?');
+  const parameters = new SqlParameters(new EntityStatements(dataSource, ActivationDeviceDayLink));
   const window = (column: string) =>
-    `${column} >= ${add(utcDay(filter.from), '::date')} AND ${column} < ${add(utcDay(filter.to), '::date')}`;
+    `${column} >= ${parameters.day(filter.from)} AND ${column} < ${parameters.day(filter.to)}`;
   const dayLabel = (column: string) =>
     postgres ? `to_char(${column}, 'YYYY-MM-DD"T00:00:00"')` : `${column} || 'T00:00:00'`;
   let sql: string;
@@ -101,7 +100,7 @@ export async function dailyDevicesByRow(
     const bucketStart = chainBucketStart(interval, postgres);
     // Parameters in the order they stand: the SELECT's bucket has none, the window's come first.
     const inWindow = window('l."day"');
-    const counted = `${postgres ? 'GREATEST' : 'MAX'}(${bucketStart}, ${add(utcDay(filter.from), '::date')})`;
+    const counted = `${postgres ? 'GREATEST' : 'MAX'}(${bucketStart}, ${parameters.day(filter.from)})`;
     sql =
       `SELECT ${dayLabel(bucketStart)} AS "bucket", NULL AS "regionId", NULL AS "countryId", SUM(l."devices") AS "devices" ` +
       `FROM "activation_device_day_link" l WHERE ${inWindow} AND l."previousDay" < ${counted} GROUP BY 1`;
@@ -109,8 +108,7 @@ export async function dailyDevicesByRow(
     const byRegion = groups.has(StatsGroupBy.REGION);
     const key = 'NULLIF(c."groupKey", 0)';
     const conditions = [`c."grouping" = '${byRegion ? 'R' : 'C'}'`, window('c."day"')];
-    if (byRegion && filter.regionIds)
-      conditions.push(`c."groupKey" IN (${filter.regionIds.map((id) => add(id)).join(', ') || 'NULL'})`);
+    if (byRegion && filter.regionIds) conditions.push(`c."groupKey" IN (${parameters.list(filter.regionIds)})`);
     sql =
       `SELECT ${dayLabel('c."day"')} AS "bucket", ` +
       (byRegion ? `${key} AS "regionId", ` : 'NULL AS "regionId", ') +
@@ -123,7 +121,7 @@ export async function dailyDevicesByRow(
       (byRegion && groups.has(StatsGroupBy.COUNTRY) ? ` LEFT JOIN "region" r ON r."id" = ${key}` : '') +
       ` WHERE ${conditions.join(' AND ')}`;
   }
-  const rows: Record<string, unknown>[] = await dataSource.query(sql, values);
+  const rows: Record<string, unknown>[] = await dataSource.query(sql, parameters.values);
   return new Map(
     rows.map((row) => [
       dailyRowKey(
@@ -141,12 +139,12 @@ export async function dailyDevicesByRow(
  * first active day in the window, the one whose previous active day lies before the window.
  */
 export async function devicesInWindow(dataSource: DataSource, filter: ResolvedStatsFilter): Promise<number> {
-  const postgres = dataSource.options.type === 'postgres';
-  const parameter = (index: number) => (postgres ? `$${index}::date` : '?');
+  const parameters = new SqlParameters(new EntityStatements(dataSource, ActivationDeviceDayLink));
   const [row] = await dataSource.query(
     `SELECT COALESCE(SUM(l."devices"), 0) AS "devices" FROM "activation_device_day_link" l ` +
-      `WHERE l."day" >= ${parameter(1)} AND l."day" < ${parameter(2)} AND l."previousDay" < ${parameter(3)}`,
-    [utcDay(filter.from), utcDay(filter.to), utcDay(filter.from)],
+      `WHERE l."day" >= ${parameters.day(filter.from)} AND l."day" < ${parameters.day(filter.to)} ` +
+      `AND l."previousDay" < ${parameters.day(filter.from)}`,
+    parameters.values,
   );
   return Number(row.devices);
 }

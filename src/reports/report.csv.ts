@@ -1,15 +1,15 @@
 import { Request, Response, Router } from 'express';
+import { stringify } from 'csv-stringify/sync';
 import { GraphQLError } from 'graphql';
-import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
+import { DecisionOutcome } from '../activations/activation-attempt.entity';
 import { Role, access } from '../auth/roles';
-import { Viewer } from '../auth/viewer';
+import { requireRole } from '../auth/viewer';
 import { Settings } from '../config';
 import { ScopeWithLoaders, createRequestScope } from '../common/request-scope';
 import { DeviceModelLoaders, createDeviceModelLoaders } from '../device-models/device-model.loaders';
 import { PartnerLoaders, createPartnerLoaders } from '../partners/partner.loaders';
 import { PolicyLoaders, createPolicyLoaders } from '../policies/policy.loaders';
 import { RegionLoaders, createRegionLoaders } from '../regions/region.loaders';
-import { EntityStatements } from '../db/prepared';
 import { DataSource } from 'typeorm';
 import { BadUserInputError } from '../common/errors';
 import { checkFilterBounds } from '../common/filter-bounds';
@@ -17,21 +17,27 @@ import { PolicyVersion } from '../policies/policy-version.entity';
 import { lockedDeviceStats, reviewQueueStats } from './current-state.service';
 import { DeviceScopeFilter, LockedDevicesGroupBy, ReviewQueueGroupBy } from './current-state.types';
 import { GroupedRow } from './report-groups.resolver';
-import { activationStats, filterConditions, policyImpact, resolveStatsFilter, SqlParameters } from './report.service';
+import { activationStats, attemptExportPages, policyImpact } from './report.service';
 import { ActivationStatsFilter, ReasonFamily, StatsGroupBy, StatsInterval } from './report.types';
 
 /** A CSV request's scope: the reports' filters and the rows' labels read through these modules' loaders. */
 type CsvScope = ScopeWithLoaders<RegionLoaders & DeviceModelLoaders & PartnerLoaders & PolicyLoaders>;
 
-/** One CSV field: quoted when it holds a comma, quote or line break; formulas defused for spreadsheets. */
-export function csvField(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let text = value instanceof Date ? value.toISOString() : String(value);
-  if (/^[=+\-@\t\r]/.test(text) && !/^-?\d/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+/**
+ * CSV as spreadsheets read it (csv-stringify): CRLF lines, fields quoted when they hold a comma,
+ * quote or line break, instants in ISO 8601, and formula injection defused — a text cell starting
+ * with = + - @ tab or CR (a partner's name, say) gets a leading apostrophe, so a spreadsheet shows
+ * it instead of running it. Numbers are never prefixed.
+ */
+export function csvLines(rows: unknown[][]): string {
+  return stringify(rows, {
+    record_delimiter: 'windows',
+    escape_formulas: true,
+    cast: { date: (value) => value.toISOString(), boolean: (value) => String(value) },
+  });
 }
 
-const csvLine = (values: unknown[]) => `${values.map(csvField).join(',')}\r\n`;
+const csvLine = (values: unknown[]) => csvLines([values]);
 
 /** Writes a line, waiting when the client reads slower than we write (backpressure). */
 async function write(response: Response, line: string): Promise<void> {
@@ -155,13 +161,8 @@ async function groupLabels(context: CsvScope, rows: Partial<GroupedRow>[]) {
 export function csvReports(dataSource: DataSource, settings: Settings): Router {
   const router = Router();
   const contextOf = (request: Request, rights: readonly Role[]): CsvScope => {
-    const viewer = request.viewer as Viewer | null;
-    if (!viewer)
-      throw new GraphQLError('this report needs an API key: send `Authorization: Bearer <key>`', {
-        extensions: { code: 'UNAUTHENTICATED' },
-      });
-    if (!rights.includes(viewer.role))
-      throw new GraphQLError(`a ${viewer.role} key may not read this report`, { extensions: { code: 'FORBIDDEN' } });
+    // The same check as the GraphQL reports' @Authorized(rights).
+    const viewer = requireRole(request.viewer ?? null, rights, 'read this report');
     const scope = createRequestScope(dataSource, settings, request.observation?.requestId ?? 'csv', viewer);
     const loaders = {
       ...createRegionLoaders(dataSource),
@@ -318,8 +319,9 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
   });
 
   route('/reports/activation-attempts.csv', access.readReports, async (request, response, context) => {
-    const filter = await resolveStatsFilter(context, filterOf(request, settings));
-    const statements = new EntityStatements(dataSource, ActivationAttempt);
+    const pages = attemptExportPages(context, filterOf(request, settings));
+    // The filter is checked (and a bad one answered as JSON) before the file begins.
+    const first = await pages.next();
     start(response, 'activation-attempts.csv', [
       'occurredAt',
       'imei',
@@ -333,41 +335,21 @@ export function csvReports(dataSource: DataSource, settings: Settings): Router {
       'policyVersion',
       'reasonCodes',
     ]);
-    let after: { occurredAt: unknown; id: number } | null = null;
-    for (;;) {
-      const parameters = new SqlParameters(statements);
-      const conditions = filterConditions(filter, parameters);
-      if (after) conditions.push(parameters.after(after));
-      const rows: Record<string, unknown>[] = await dataSource.query(
-        `SELECT a."id" AS "id", a."occurredAt" AS "occurredAt", d."imei" AS "imei", m."code" AS "model", p."name" AS "partner", r."code" AS "region", ` +
-          `a."regionSource" AS "regionSource", a."outcome" AS "outcome", a."enforced" AS "enforced", pol."key" AS "policy", v."number" AS "policyVersion", a."reasonCodes" AS "reasonCodes" ` +
-          `FROM "activation_attempt" a JOIN "device" d ON d."id" = a."deviceId" JOIN "device_model" m ON m."id" = d."modelId" JOIN "partner" p ON p."id" = d."partnerId" ` +
-          `LEFT JOIN "region" r ON r."id" = a."resolvedRegionId" LEFT JOIN "policy_version" v ON v."id" = a."policyVersionId" LEFT JOIN "policy" pol ON pol."id" = v."policyId" ` +
-          `WHERE ${conditions.join(' AND ')} ORDER BY a."occurredAt", a."id" LIMIT 2000`,
-        parameters.values,
-      );
-      for (const raw of rows) {
-        const row = statements.hydrate(raw, ['occurredAt', 'enforced', 'reasonCodes']);
-        await write(
-          response,
-          csvLine([
-            row.occurredAt,
-            raw.imei,
-            raw.model,
-            raw.partner,
-            raw.region,
-            raw.regionSource,
-            raw.outcome,
-            row.enforced,
-            raw.policy,
-            raw.policyVersion,
-            (row.reasonCodes ?? []).join(' '),
-          ]),
-        );
-      }
-      if (rows.length < 2000) break;
-      const last = rows[rows.length - 1];
-      after = { occurredAt: last.occurredAt, id: Number(last.id) };
+    for (let page = first; !page.done; page = await pages.next()) {
+      const lines = page.value.map((row) => [
+        row.occurredAt,
+        row.imei,
+        row.model,
+        row.partner,
+        row.region,
+        row.regionSource,
+        row.outcome,
+        row.enforced,
+        row.policy,
+        row.policyVersion,
+        row.reasonCodes.join(' '),
+      ]);
+      if (lines.length) await write(response, csvLines(lines));
     }
   });
   return router;

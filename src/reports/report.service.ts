@@ -5,7 +5,8 @@ import { rowIdOf } from '../common/global-id';
 import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
 import type { DeviceModelLoaders } from '../device-models/device-model.loaders';
 import type { RegionLoaders } from '../regions/region.loaders';
-import { EntityStatements } from '../db/prepared';
+import { DataSource } from 'typeorm';
+import { EntityStatements, SqlParameters } from '../db/prepared';
 import { checkTimeRange } from '../common/filter-bounds';
 import { deviceModelIds } from '../device-models/device-model.service';
 import { Policy } from '../policies/policy.entity';
@@ -35,21 +36,17 @@ export const MAX_REPORT_ROWS = 10_000;
 /** The longest window a report covers: time buckets cost one CASE branch per DST change. */
 const MAX_WINDOW_DAYS = 3_660;
 
-/** Positional parameters in the dialect's form, collected as SQL is written. */
-export class SqlParameters {
-  readonly values: unknown[] = [];
-  constructor(private readonly statements: EntityStatements<ActivationAttempt>) {}
-
-  add(value: unknown): string {
-    this.values.push(value);
-    return this.statements.placeholder(this.values.length);
+/** Parameters of a statement over attempts `a`: instants compared with `occurredAt`'s stored form. */
+export class AttemptParameters extends SqlParameters<ActivationAttempt> {
+  constructor(dataSource: DataSource) {
+    super(new EntityStatements(dataSource, ActivationAttempt));
+    this.postgres = dataSource.options.type === 'postgres';
   }
+  private readonly postgres: boolean;
 
-  /** An instant compared with `occurredAt`, in the form that column stores. */
-  instant(value: Date): string {
-    const placeholder = this.add(this.statements.persisted('occurredAt', value));
-    // Typed, so PostgreSQL can compare it wherever it stands (inside a CASE, too).
-    return this.statements.postgres ? `${placeholder}::timestamptz` : placeholder;
+  /** An instant in the form `occurredAt` (and every timestamp of the reports) is stored in. */
+  at(value: Date): string {
+    return this.instant(value, 'occurredAt');
   }
 
   /**
@@ -57,13 +54,8 @@ export class SqlParameters {
    * comparison as one index range (an OR of two conditions would make it sort every page again).
    */
   after(position: { occurredAt: unknown; id: number }): string {
-    if (this.statements.postgres)
-      return `(a."occurredAt", a."id") > (${this.add(position.occurredAt)}, ${this.add(position.id)})`;
+    if (this.postgres) return `(a."occurredAt", a."id") > (${this.add(position.occurredAt)}, ${this.add(position.id)})`;
     return `(a."occurredAt" > ${this.add(position.occurredAt)} OR (a."occurredAt" = ${this.add(position.occurredAt)} AND a."id" > ${this.add(position.id)}))`;
-  }
-
-  list(values: readonly unknown[]): string {
-    return values.length ? values.map((value) => this.add(value)).join(', ') : 'NULL';
   }
 }
 
@@ -148,10 +140,10 @@ function countsOf(row: Record<string, unknown>): ActivationCounts {
 }
 
 /** The WHERE conditions of a resolved filter over attempts `a` (and devices `d`, when it names models or a partner). */
-export function filterConditions(filter: ResolvedStatsFilter, parameters: SqlParameters): string[] {
+export function filterConditions(filter: ResolvedStatsFilter, parameters: AttemptParameters): string[] {
   const conditions = [
-    `a."occurredAt" >= ${parameters.instant(filter.from)}`,
-    `a."occurredAt" < ${parameters.instant(filter.to)}`,
+    `a."occurredAt" >= ${parameters.at(filter.from)}`,
+    `a."occurredAt" < ${parameters.at(filter.to)}`,
   ];
   if (filter.regionIds) conditions.push(`a."resolvedRegionId" IN (${parameters.list(filter.regionIds)})`);
   if (filter.outcomes) conditions.push(`a."outcome" IN (${parameters.list(filter.outcomes)})`);
@@ -169,7 +161,7 @@ export function filterConditions(filter: ResolvedStatsFilter, parameters: SqlPar
 /** FROM and WHERE for the attempts a filter selects (joining devices and regions only when needed). */
 function selection(
   filter: ResolvedStatsFilter,
-  parameters: SqlParameters,
+  parameters: AttemptParameters,
   joins: { device: boolean; region: boolean; version: boolean },
 ) {
   const needsDevice = joins.device || filter.modelIds !== undefined || filter.partnerId !== undefined;
@@ -232,10 +224,15 @@ const ROLLUP_COUNTS = `SUM(u."attempts") AS "attempts", 0 AS "devices",
   SUM(CASE WHEN u."outcome" = 'LOCK' AND NOT u."enforced" THEN u."attempts" ELSE 0 END) AS "monitorWouldLocks"`;
 
 /** FROM and WHERE over a rollup `u` for a filter it answers. */
-function rollupSelection(rollup: Rollup, filter: ResolvedStatsFilter, parameters: SqlParameters, joinRegion: boolean) {
+function rollupSelection(
+  rollup: Rollup,
+  filter: ResolvedStatsFilter,
+  parameters: AttemptParameters,
+  joinRegion: boolean,
+) {
   const conditions = [
-    `u."${rollup.start}" >= ${parameters.instant(filter.from)}`,
-    `u."${rollup.start}" < ${parameters.instant(filter.to)}`,
+    `u."${rollup.start}" >= ${parameters.at(filter.from)}`,
+    `u."${rollup.start}" < ${parameters.at(filter.to)}`,
   ];
   if (filter.regionIds) conditions.push(`u."regionKey" IN (${parameters.list(filter.regionIds)})`);
   if (filter.outcomes) conditions.push(`u."outcome" IN (${parameters.list(filter.outcomes)})`);
@@ -269,7 +266,6 @@ export async function activationStats(
   const resolved = await resolveStatsFilter(context, filter);
   const dataSource = context.dataSource;
   const dialect = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
-  const statements = new EntityStatements(dataSource, ActivationAttempt);
   const groups = new Set(groupBy);
   const segments = interval ? offsetSegments(timeZone, resolved.from.getTime(), resolved.to.getTime()) : null;
   const rowDevicesDaily = devicesWanted.rows && dailyDevicesAnswerRows(resolved, groups, interval, segments);
@@ -277,10 +273,10 @@ export async function activationStats(
   const fromRollup = rollup !== null;
   const time = rollup ? `u."${rollup.start}"` : 'a."occurredAt"';
   // Parameters are numbered in the order they appear: the bucket's come first, in the SELECT.
-  const parameters = new SqlParameters(statements);
+  const parameters = new AttemptParameters(dataSource);
   const columns: [string, string][] = [];
   if (interval && segments) {
-    columns.push(['bucket', bucketSql(dialect, time, interval, segments, (value) => parameters.instant(value))]);
+    columns.push(['bucket', bucketSql(dialect, time, interval, segments, (value) => parameters.at(value))]);
   }
   if (groups.has(StatsGroupBy.REGION))
     columns.push(['regionId', fromRollup ? 'NULLIF(u."regionKey", 0)' : 'a."resolvedRegionId"']);
@@ -319,7 +315,7 @@ export async function activationStats(
     for (const row of rows) row.devices = devices.get(dailyRowKey(row.bucket, row.regionId, row.countryId)) ?? 0;
   }
   const totalsFrom = (counts: string) => {
-    const totalParameters = new SqlParameters(statements);
+    const totalParameters = new AttemptParameters(dataSource);
     const sql = `SELECT ${counts} ${selection(resolved, totalParameters, { device: false, region: false, version: false })}`;
     return dataSource.query(sql, totalParameters.values).then((result: Record<string, unknown>[]) => result[0]);
   };
@@ -385,11 +381,11 @@ export async function policyImpact(
   if (!policy) throw new BadUserInputError('policyKey', `no policy has key "${policyKey}"`);
   const versions = await dataSource.getRepository(PolicyVersion).findBy({ policyId: policy.id });
   if (versions.length === 0) return [];
-  const parameters = new SqlParameters(new EntityStatements(dataSource, ActivationAttempt));
+  const parameters = new AttemptParameters(dataSource);
   // One IN list and a per-version lower bound: a plain condition the database can scan for once.
   const versionIds = parameters.list(versions.map((version) => version.id));
   const effectiveFrom = versions
-    .map((version) => `WHEN ${parameters.add(version.id)} THEN ${parameters.instant(version.effectiveFrom)}`)
+    .map((version) => `WHEN ${parameters.add(version.id)} THEN ${parameters.at(version.effectiveFrom)}`)
     .join(' ');
   const sinceEffective = `a."policyVersionId" IN (${versionIds}) AND a."occurredAt" >= CASE a."policyVersionId" ${effectiveFrom} END`;
   const scope = partnerScopeOf(context.viewer);
@@ -399,7 +395,7 @@ export async function policyImpact(
     `COUNT(*) AS "attempts", COUNT(DISTINCT a."deviceId") AS "devices" FROM "activation_attempt" a` +
     (scope !== null ? ` JOIN "device" d ON d."id" = a."deviceId"` : '') +
     ` WHERE (${sinceEffective})` +
-    (to ? ` AND a."occurredAt" < ${parameters.instant(to)}` : '') +
+    (to ? ` AND a."occurredAt" < ${parameters.at(to)}` : '') +
     (scope !== null ? ` AND d."partnerId" = ${parameters.add(scope)}` : '') +
     ` GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 5, 2, 3, 4`;
   const rows: Record<string, unknown>[] = await dataSource.query(sql, parameters.values);
@@ -414,4 +410,67 @@ export async function policyImpact(
       devices: Number(row.devices),
     }),
   );
+}
+
+/** One attempt of the export, with its labels. */
+export interface AttemptExportRow {
+  occurredAt: Date;
+  imei: string;
+  model: string;
+  partner: string;
+  region: string | null;
+  regionSource: string;
+  outcome: string;
+  enforced: boolean;
+  policy: string | null;
+  policyVersion: number | null;
+  reasonCodes: string[];
+}
+
+const EXPORT_PAGE = 2_000;
+
+/**
+ * Every attempt a report filter selects, oldest first, a page at a time (keyset pages, never the
+ * whole window in memory): what the attempts export writes as it reads.
+ */
+export async function* attemptExportPages(
+  context: ReportScope,
+  filter: ActivationStatsFilter,
+): AsyncGenerator<AttemptExportRow[]> {
+  const resolved = await resolveStatsFilter(context, filter);
+  const { dataSource } = context;
+  const statements = new EntityStatements(dataSource, ActivationAttempt);
+  let after: { occurredAt: unknown; id: number } | null = null;
+  for (;;) {
+    const parameters = new AttemptParameters(dataSource);
+    const conditions = filterConditions(resolved, parameters);
+    if (after) conditions.push(parameters.after(after));
+    const rows: Record<string, unknown>[] = await dataSource.query(
+      `SELECT a."id" AS "id", a."occurredAt" AS "occurredAt", d."imei" AS "imei", m."code" AS "model", p."name" AS "partner", r."code" AS "region", ` +
+        `a."regionSource" AS "regionSource", a."outcome" AS "outcome", a."enforced" AS "enforced", pol."key" AS "policy", v."number" AS "policyVersion", a."reasonCodes" AS "reasonCodes" ` +
+        `FROM "activation_attempt" a JOIN "device" d ON d."id" = a."deviceId" JOIN "device_model" m ON m."id" = d."modelId" JOIN "partner" p ON p."id" = d."partnerId" ` +
+        `LEFT JOIN "region" r ON r."id" = a."resolvedRegionId" LEFT JOIN "policy_version" v ON v."id" = a."policyVersionId" LEFT JOIN "policy" pol ON pol."id" = v."policyId" ` +
+        `WHERE ${conditions.join(' AND ')} ORDER BY a."occurredAt", a."id" LIMIT ${EXPORT_PAGE}`,
+      parameters.values,
+    );
+    yield rows.map((raw) => {
+      const row = statements.hydrate(raw, ['occurredAt', 'enforced', 'reasonCodes']);
+      return {
+        occurredAt: row.occurredAt!,
+        imei: String(raw.imei),
+        model: String(raw.model),
+        partner: String(raw.partner),
+        region: (raw.region as string | null) ?? null,
+        regionSource: String(raw.regionSource),
+        outcome: String(raw.outcome),
+        enforced: row.enforced!,
+        policy: (raw.policy as string | null) ?? null,
+        policyVersion: raw.policyVersion == null ? null : Number(raw.policyVersion),
+        reasonCodes: row.reasonCodes ?? [],
+      };
+    });
+    if (rows.length < EXPORT_PAGE) return;
+    const last = rows[rows.length - 1];
+    after = { occurredAt: last.occurredAt, id: Number(last.id) };
+  }
 }

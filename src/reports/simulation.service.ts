@@ -5,11 +5,12 @@ import { ActivationAttempt, DecisionOutcome } from '../activations/activation-at
 import { BadUserInputError } from '../common/errors';
 import { checkTimeRange } from '../common/filter-bounds';
 import { RequestScope } from '../common/request-scope';
-import { EntityStatements } from '../db/prepared';
+import { EntityStatements, SqlParameters } from '../db/prepared';
 import { CompiledPolicy } from '../decisions/engine/types';
 import type { CompiledRules } from '../decisions/evaluator';
 import { PolicySimulation, SimulatePolicyInput } from './report.types';
-import { SqlParameters } from './report.service';
+import { AttemptParameters } from './report.service';
+import { ActivationRollup } from './activation-rollup.entity';
 import { WorkerPool } from '../common/worker-threads';
 import { portableRules } from '../decisions/portable-rules';
 import { draftEngine, replay, ReplayChange, ReplayRow } from './simulation-replay';
@@ -29,14 +30,13 @@ const PROGRESS_EVERY_MS = 5_000;
 
 /** About how many attempts the window holds: the hourly rollup's count over the hours it touches. */
 async function expectedAttempts(context: RequestScope, input: SimulatePolicyInput): Promise<number> {
-  const postgres = context.dataSource.options.type === 'postgres';
-  const hour = (instant: Date) => {
-    const start = new Date(Math.floor(instant.getTime() / 3_600_000) * 3_600_000);
-    return postgres ? start : start.toISOString().replace('T', ' ').replace('Z', '');
-  };
+  const parameters = new SqlParameters(new EntityStatements(context.dataSource, ActivationRollup));
+  const hour = (instant: Date) => new Date(Math.floor(instant.getTime() / 3_600_000) * 3_600_000);
   const [row] = await context.dataSource.query(
-    `SELECT COALESCE(SUM("attempts"), 0) AS "attempts" FROM "activation_hourly_rollup" WHERE "hourStart" >= ${postgres ? '$1' : '?'} AND "hourStart" < ${postgres ? '$2' : '?'}`,
-    [hour(input.from), hour(new Date(input.to.getTime() + 3_599_999))],
+    `SELECT COALESCE(SUM("attempts"), 0) AS "attempts" FROM "activation_hourly_rollup" ` +
+      `WHERE "hourStart" >= ${parameters.instant(hour(input.from), 'hourStart')} ` +
+      `AND "hourStart" < ${parameters.instant(hour(new Date(input.to.getTime() + 3_599_999)), 'hourStart')}`,
+    parameters.values,
   );
   return Number(row.attempts);
 }
@@ -184,10 +184,10 @@ export async function simulatePolicy(
   const deviceFacts = new Map<number, { modelCode: string; partnerId: number }>();
   const readSlice = (sliceStart: number): Promise<Record<string, unknown>[]> => {
     const sliceEnd = Math.min(sliceStart + SLICE_MS, input.to.getTime());
-    const parameters = new SqlParameters(statements);
+    const parameters = new AttemptParameters(context.dataSource);
     const reading: Promise<Record<string, unknown>[]> = context.dataSource.query(
       `SELECT a."deviceId" AS "deviceId", a."occurredAt" AS "occurredAt", a."signals" AS "signals", a."signalsPurgedAt" AS "signalsPurgedAt", a."fixSpeedKmh" AS "fixSpeedKmh" ` +
-        `FROM "activation_attempt" a WHERE a."occurredAt" >= ${parameters.instant(new Date(sliceStart))} AND a."occurredAt" < ${parameters.instant(new Date(sliceEnd))}`,
+        `FROM "activation_attempt" a WHERE a."occurredAt" >= ${parameters.at(new Date(sliceStart))} AND a."occurredAt" < ${parameters.at(new Date(sliceEnd))}`,
       parameters.values,
     );
     // Awaited in its turn; marked handled now so that a failure while an earlier slice is still
@@ -204,7 +204,7 @@ export async function simulatePolicy(
       const unknown = [...new Set(rows.map((row) => Number(row.deviceId)))].filter((id) => !deviceFacts.has(id));
       for (let index = 0; index < unknown.length; index += 1_000) {
         const chunk = unknown.slice(index, index + 1_000);
-        const chunkParameters = new SqlParameters(statements);
+        const chunkParameters = new AttemptParameters(context.dataSource);
         // Plain rows: building entities for a few hundred thousand devices cost seconds.
         const devices: Record<string, unknown>[] = await context.dataSource.query(
           `SELECT "id", "modelId", "partnerId" FROM "device" WHERE "id" IN (${chunkParameters.list(chunk)})`,
