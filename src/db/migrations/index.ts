@@ -35,6 +35,6 @@ export const migrations = [
   PersistedOperations1765500000000,
   DeviceActionNames1765610000000,
   DeviceLockCause1765610000001,
-  PublicExemptionReasonCodes1765630000000,
   PolicyLatestVersion1765620000000,
+  PublicExemptionReasonCodes1765630000000,
 ];
