@@ -134,6 +134,13 @@ export interface PrivacySettings {
   storedCoordinateDecimals: number;
   /** Raw signals older than this many days are purged, keeping each decision; 0 keeps them for ever. */
   signalRetentionDays: number;
+  /**
+   * ATTEMPT_RETENTION_MONTHS: on PostgreSQL, whole months of attempts older than this many months
+   * before the current one are dropped (the rollups keep their figures); 0 keeps them for ever.
+   */
+  attemptRetentionMonths: number;
+  /** IDEMPOTENCY_KEY_RETENTION_DAYS: a gateway key is answered from its attempt this long; 0 keeps keys for ever. */
+  idempotencyKeyRetentionDays: number;
 }
 
 /** How far the decision trusts a fix (see the README's decision table). */
@@ -244,6 +251,8 @@ export function readPrivacySettings(env: NodeJS.ProcessEnv = process.env): Priva
   return {
     storedCoordinateDecimals: readInteger('GPS_STORED_DECIMALS', 4, 0, 7, env),
     signalRetentionDays: readInteger('SIGNAL_RETENTION_DAYS', 365, 0, 36_500, env),
+    attemptRetentionMonths: readInteger('ATTEMPT_RETENTION_MONTHS', 0, 0, 1_200, env),
+    idempotencyKeyRetentionDays: readInteger('IDEMPOTENCY_KEY_RETENTION_DAYS', 30, 0, 36_500, env),
   };
 }
 

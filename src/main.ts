@@ -3,6 +3,7 @@ import { ConfigurationError, readSettings } from './config';
 import { createApp } from './app';
 import { openDatabase } from './database';
 import { generateSecret } from './auth/api-key.service';
+import { scheduleAttemptMaintenance } from './activations/attempt-maintenance';
 import { schedulePurge } from './activations/signal-retention';
 import { createServices } from './services';
 import { createLogger } from './ops/logger';
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
   });
   const { httpServer: server, apollo } = await createApp(dataSource, settings, logger, services);
   const stopPurging = schedulePurge(dataSource, settings.privacy.signalRetentionDays, logger);
+  const stopMaintaining = scheduleAttemptMaintenance(dataSource, settings.privacy, logger);
   // Sweeps left RUNNING by a restart (or by an instance that died) carry on here.
   sweeps.startPolling();
   // Partner events waiting in the outbox (from any instance) are delivered from here.
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
     force.unref();
     await apollo.stop(); // drains the HTTP server: requests in flight finish first
     await stopPurging();
+    await stopMaintaining();
     stopWatching();
     await services.close(); // sweeps and deliveries stop after their batch in flight
     await dataSource.destroy();

@@ -1,4 +1,41 @@
-import { openTestDatabase, TestDatabase } from './support/database';
+import { DataSource } from 'typeorm';
+import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
+import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
+
+/**
+ * TypeORM reads neither a partitioned table's indexes (relkind 'I') nor a primary key that takes
+ * in the partition key, which PostgreSQL requires (("id", "occurredAt") on the attempts, migration
+ * 1765640000000): its plan would drop and recreate them. Those statements are left out of the
+ * drift, and the indexes and key are compared with the entity from the catalog instead.
+ */
+const PARTITIONED_ATTEMPT_STATEMENT =
+  /^(DROP INDEX "public"\."activation_attempt_\w+_idx"|CREATE INDEX "activation_attempt_\w+_idx" ON "activation_attempt" |ALTER TABLE "activation_attempt" (DROP|ADD) CONSTRAINT "PK_7218a24f806b39e69b2ebc71e14")/;
+
+async function drift(dataSource: DataSource): Promise<string[]> {
+  const queries = (await dataSource.driver.createSchemaBuilder().log()).upQueries.map((query) => query.query);
+  return usingPostgres ? queries.filter((query) => !PARTITIONED_ATTEMPT_STATEMENT.test(query)) : queries;
+}
+
+async function expectPartitionedAttempts(dataSource: DataSource): Promise<void> {
+  const [{ kind, key }] = await dataSource.query(
+    `SELECT c.relkind AS kind, pg_get_partkeydef(c.oid) AS key FROM pg_class c WHERE c.relname = 'activation_attempt'`,
+  );
+  expect({ kind, key }).toEqual({ kind: 'p', key: 'RANGE ("occurredAt")' });
+  const indexes: { indexname: string; indexdef: string }[] = await dataSource.query(
+    `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'activation_attempt'`,
+  );
+  const stored = new Map(indexes.map((index) => [index.indexname, index.indexdef.replace(/^.* USING btree /, '')]));
+  for (const index of dataSource.getMetadata(ActivationAttempt).indices) {
+    expect([index.name, stored.get(index.name)]).toEqual([
+      index.name,
+      `(${index.columns.map((column) => `"${column.databaseName}"`).join(', ')})`.replace(
+        /"(id|outcome|enforced)"/g,
+        '$1',
+      ),
+    ]);
+  }
+  expect(stored.get('PK_7218a24f806b39e69b2ebc71e14')).toBe('(id, "occurredAt")');
+}
 
 describe('migrations', () => {
   let database: TestDatabase;
@@ -10,8 +47,8 @@ describe('migrations', () => {
   it('bring an empty database exactly to the entities, and back down to nothing', async () => {
     const { dataSource } = database;
     await dataSource.runMigrations({ transaction: 'each' });
-    const drift = await dataSource.driver.createSchemaBuilder().log();
-    expect(drift.upQueries.map((query) => query.query)).toEqual([]);
+    expect(await drift(dataSource)).toEqual([]);
+    if (usingPostgres) await expectPartitionedAttempts(dataSource);
 
     for (let step = 0; step < dataSource.migrations.length; step += 1)
       await dataSource.undoLastMigration({ transaction: 'each' });
@@ -23,7 +60,7 @@ describe('migrations', () => {
     expect(remaining).toEqual([]);
 
     await dataSource.runMigrations({ transaction: 'each' });
-    expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
+    expect(await drift(dataSource)).toEqual([]);
   });
 
   it('have no pending migration after running', async () => {

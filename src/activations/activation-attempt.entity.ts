@@ -269,7 +269,7 @@ export class ActivationAttempt extends Node {
   @Field(() => String, { nullable: true, description: 'Why the review was resolved as it was.' })
   reviewNote: string | null;
 
-  @Index('activation_attempt_idempotency_key', { unique: true })
+  // Unique through activation_idempotency_key (its own table: see idempotency-key.entity.ts).
   @Column({ type: 'varchar', length: 200, nullable: true })
   @Field(() => String, { nullable: true, description: "The gateway's idempotency key, when it sent one." })
   idempotencyKey: string | null;

@@ -1,3 +1,4 @@
+import { recordedIdempotencyKeys } from './idempotency-keys';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
@@ -266,14 +267,7 @@ export async function importAttempts(
     );
     const deviceByImei = new Map(devices.map((device) => [String(device.imei), device]));
     const keys = rows.flatMap((row) => (row.checked.idempotencyKey ? [row.checked.idempotencyKey] : []));
-    const takenKeys = new Set<string>();
-    if (keys.length) {
-      const taken: Record<string, unknown>[] = await dataSource.query(
-        `SELECT "idempotencyKey" FROM "activation_attempt" WHERE "idempotencyKey" IN (${list(keys.length)})`,
-        keys,
-      );
-      for (const row of taken) takenKeys.add(String(row.idempotencyKey));
-    }
+    const takenKeys = await recordedIdempotencyKeys(dataSource, keys);
     const resolved: BulkAttempt[] = [];
     for (const { line, checked } of rows) {
       const device = deviceByImei.get(checked.imei);

@@ -6,6 +6,7 @@ import { EntityStatements } from '../db/prepared';
 import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
 import { onSqliteConnection } from '../db/transactions';
 import { Progress, silentProgress } from '../ops/progress';
+import { attemptPartitions, attemptsArePartitioned, ensureAttemptMonths, monthStart } from './attempt-partitions';
 import { ActivationAttempt, DecisionOutcome, RegionSource, ReviewStatus } from './activation-attempt.entity';
 
 /*
@@ -145,8 +146,28 @@ export async function ingestAttempts(
         copy = null;
         inStatement = 0;
       };
+      // Before the partitioning migration (a test of it loads the old table) there is no partition to make.
+      const byMonth = await attemptsArePartitioned(dataSource);
+      const months = new Set((await attemptPartitions(dataSource)).map((partition) => partition.month.getTime()));
       for await (const chunk of chunks) {
         if (chunk.length === 0) continue;
+        // Each month gets its partition before its first row (else the row would go to the default partition).
+        const missing = new Set<number>();
+        let [checkedFrom, checkedUntil] = [0, 0];
+        for (const { occurredAt } of chunk) {
+          const instant = occurredAt.getTime();
+          if (instant >= checkedFrom && instant < checkedUntil) continue;
+          const month = monthStart(occurredAt);
+          if (!months.has(month.getTime())) missing.add(month.getTime());
+          [checkedFrom, checkedUntil] = [month.getTime(), monthStart(month, 1).getTime()];
+        }
+        if (byMonth && missing.size) {
+          await ensureAttemptMonths(
+            dataSource,
+            [...missing].map((month) => new Date(month)),
+          );
+          for (const month of missing) months.add(month);
+        }
         if (!copy) {
           copy = client.query(copyFrom(`COPY "activation_attempt" (${columns}) FROM STDIN`));
           const stream = copy;

@@ -1,4 +1,5 @@
 import { ActivationAttempt } from '../activations/activation-attempt.entity';
+import { ActivationIdempotencyKey } from '../activations/idempotency-key.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { ApiKey } from '../auth/api-key.entity';
 import { DeviceModel } from '../device-models/device-model.entity';
@@ -34,6 +35,7 @@ export const entities = [
   PolicyVersionDeviceModel,
   PolicyChangeRequest,
   ActivationAttempt,
+  ActivationIdempotencyKey,
   Exemption,
   AuditEvent,
   ApiKey,

@@ -1,6 +1,6 @@
+import { attemptByIdempotencyKey } from '../activations/idempotency-keys';
 import { createHash } from 'node:crypto';
 import { textLengthError } from '../common/text-length';
-import { EntityManager } from 'typeorm';
 import {
   ActivationAttempt,
   GeoPoint,
@@ -308,11 +308,6 @@ export async function recordDecision(
   return Object.assign(new ActivationAttempt(), row, { id: attemptId });
 }
 
-/** The attempt an idempotency key already recorded, or null. */
-export async function attemptWithKey(manager: EntityManager, key: string): Promise<ActivationAttempt | null> {
-  return manager.findOneBy(ActivationAttempt, { idempotencyKey: key });
-}
-
 export interface DecideActivationOutcome {
   decision: ActivationDecision | null;
   attempt: ActivationAttempt | null;
@@ -365,7 +360,7 @@ async function answerRetry(
   work: DecisionWork,
   violation: unknown,
 ): Promise<{ decision: ActivationDecision; attempt: ActivationAttempt }> {
-  const original = await attemptWithKey(context.dataSource.manager, input.idempotencyKey!);
+  const original = await attemptByIdempotencyKey(context.dataSource.manager, input.idempotencyKey!);
   if (!original) throw violation;
   if (original.deviceId !== work.device.id) {
     throw new UserErrorsAbort([

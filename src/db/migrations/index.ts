@@ -16,6 +16,7 @@ import { DeviceActionNames1765610000000 } from './1765610000000-DeviceActionName
 import { DeviceLockCause1765610000001 } from './1765610000001-DeviceLockCause';
 import { PublicExemptionReasonCodes1765630000000 } from './1765630000000-PublicExemptionReasonCodes';
 import { PolicyLatestVersion1765620000000 } from './1765620000000-PolicyLatestVersion';
+import { PartitionedAttempts1765640000000 } from './1765640000000-PartitionedAttempts';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   DeviceLockCause1765610000001,
   PolicyLatestVersion1765620000000,
   PublicExemptionReasonCodes1765630000000,
+  PartitionedAttempts1765640000000,
 ];
