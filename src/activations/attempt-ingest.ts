@@ -6,16 +6,19 @@ import { EntityStatements } from '../db/prepared';
 import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
 import { onSqliteConnection } from '../db/transactions';
 import { Progress, silentProgress } from '../ops/progress';
+import { SqliteBatchCounts } from './sqlite-batch-counts';
 import { attemptPartitions, attemptsArePartitioned, ensureAttemptMonths, monthStart } from './attempt-partitions';
 import { ActivationAttempt, DecisionOutcome, RegionSource, ReviewStatus } from './activation-attempt.entity';
 
 /*
  * The bulk path for attempts: history loaded in the millions (the seed generator, imports of
  * historic attempts, tests), not decisions. PostgreSQL takes the rows through COPY, SQLite through
- * one prepared INSERT in large transactions. Neither bypasses the attempt triggers: PostgreSQL's
- * are per statement and see a COPY's rows as one transition table, so the hourly and daily
- * rollups and the distinct-device tables are kept once per COPY of tens of thousands of rows,
- * exactly as for a decision; SQLite's are per row, as for a decision.
+ * one prepared INSERT in large transactions. The rollups and distinct-device tables come out as a
+ * decision leaves them: PostgreSQL's triggers are per statement and see a COPY's rows as one
+ * transition table, so they count once per COPY of tens of thousands of rows; SQLite's count per
+ * row, so the load sets them aside and counts each transaction's rows at its commit with the same
+ * set-based statements (sqlite-batch-counts.ts). On PostgreSQL each month gets its partition
+ * before its first row.
  */
 
 /** One attempt as the bulk path writes it (no explanation: history loaded in bulk has none). */
@@ -48,6 +51,12 @@ export interface IngestOptions {
   /** Rows per COPY statement on PostgreSQL: the triggers' work is per statement, the memory they use grows with it. */
   rowsPerStatement?: number;
   progress?: Progress;
+  /**
+   * SQLite: count each row through the per-row triggers, as a decision is counted, instead of the
+   * whole batch at its commit (the default, same result; see sqlite-batch-counts.ts). For tests
+   * that compare the two.
+   */
+  countPerRow?: boolean;
 }
 
 const COLUMNS = [
@@ -215,23 +224,44 @@ export async function ingestAttempts(
     const insert = sqlite.prepare(
       `INSERT INTO "activation_attempt" (${columns}) VALUES (${Array.from({ length: placeholders }, () => '?').join(', ')})`,
     );
+    const batch = options.countPerRow ? null : new SqliteBatchCounts(sqlite);
+    const counts = batch?.applies ? batch : null;
+    // Where each counted value sits in a row's values.
+    const at = explicitIds ? 1 : 0;
     let written = 0;
     let inTransaction = 0;
     sqlite.exec('BEGIN');
     try {
+      counts?.begin();
       for await (const chunk of chunks) {
-        for (const row of chunk) insert.run(valuesOf(row, explicitIds).map(sqliteField));
+        for (const row of chunk) {
+          const values = valuesOf(row, explicitIds).map(sqliteField);
+          const { lastInsertRowid } = insert.run(values);
+          counts?.add(
+            lastInsertRowid,
+            row.deviceId,
+            values[at + 1] as string,
+            values[at + 2] as string,
+            row.resolvedRegionId,
+            row.outcome,
+            row.enforced ? 1 : 0,
+            row.idempotencyKey,
+          );
+        }
         written += chunk.length;
         inTransaction += chunk.length;
         if (inTransaction >= rowsPerTransaction) {
+          counts?.finish();
           sqlite.exec('COMMIT');
           sqlite.exec('BEGIN');
+          counts?.begin();
           inTransaction = 0;
         }
         progress.advance(chunk.length);
         // better-sqlite3 is synchronous: let timers (the progress line) run between chunks.
         await nextTurn();
       }
+      counts?.finish();
       sqlite.exec('COMMIT');
       return written;
     } catch (error) {

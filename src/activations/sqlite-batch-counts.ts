@@ -1,0 +1,130 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { NO_PREVIOUS_DAY } from '../reports/device-day.entity';
+
+/*
+ * SQLite's attempt triggers (migrations 8, 9 and 1765640000000) count one row at a time: for each
+ * attempt six triggers look up and upsert the hourly and daily rollups, the distinct-device tables
+ * and the device's chain of active days, and record its idempotency key. For a bulk load that is
+ * most of the work. Here the load's transaction sets those triggers aside, stages the rows' few
+ * counted columns in a temporary table, and before its commit counts the batch with a handful of
+ * set-based statements giving the same result — the same statements PostgreSQL's per-statement
+ * triggers run — then puts the triggers back. DDL is transactional in SQLite and it has one writer,
+ * so no other write can happen while they are aside, and a failure rolls the drop back with the rows.
+ * A trigger this file does not know (a later migration's) stays and fires per row.
+ */
+
+/** The per-row triggers whose work finish() does for a whole batch. */
+const REPLACED_TRIGGERS = [
+  'activation_rollup_insert',
+  'activation_daily_rollup_insert',
+  'activation_daily_devices_R',
+  'activation_daily_devices_C',
+  'activation_daily_counts_insert',
+  'activation_attempt_key_insert',
+];
+
+const STAGED = 'temp."bulk_staged_attempt"';
+const day = (column: string) => `substr(${column}, 1, 10)`;
+
+const COUNT_BATCH = [
+  `INSERT INTO "activation_hourly_rollup" ("hourStart", "regionKey", "outcome", "enforced", "attempts")
+   SELECT substr(s."occurredAt", 1, 13) || ':00:00.000', COALESCE(s."resolvedRegionId", 0), s."outcome", s."enforced", COUNT(*)
+   FROM ${STAGED} s WHERE true GROUP BY 1, 2, 3, 4
+   ON CONFLICT ("hourStart", "regionKey", "outcome", "enforced") DO UPDATE SET "attempts" = "attempts" + excluded."attempts"`,
+  `INSERT INTO "activation_daily_rollup" ("dayStart", "regionKey", "outcome", "enforced", "attempts")
+   SELECT ${day('s."occurredAt"')} || ' 00:00:00.000', COALESCE(s."resolvedRegionId", 0), s."outcome", s."enforced", COUNT(*)
+   FROM ${STAGED} s WHERE true GROUP BY 1, 2, 3, 4
+   ON CONFLICT ("dayStart", "regionKey", "outcome", "enforced") DO UPDATE SET "attempts" = "attempts" + excluded."attempts"`,
+  // Distinct devices per day by region (R) and country (C): the presence rows the batch adds, counted.
+  `CREATE TEMP TABLE "bulk_new_presence" AS
+   SELECT DISTINCT g."grouping", g."day", g."groupKey", g."deviceId" FROM (
+     SELECT 'R' AS "grouping", ${day('s."occurredAt"')} AS "day", COALESCE(s."resolvedRegionId", 0) AS "groupKey", s."deviceId" FROM ${STAGED} s
+     UNION ALL
+     SELECT 'C', ${day('s."occurredAt"')}, COALESCE(r."parentId", r."id", 0), s."deviceId"
+     FROM ${STAGED} s LEFT JOIN "region" r ON r."id" = s."resolvedRegionId") g
+   WHERE NOT EXISTS (SELECT 1 FROM "activation_group_device_day" p
+     WHERE p."grouping" = g."grouping" AND p."day" = g."day" AND p."groupKey" = g."groupKey" AND p."deviceId" = g."deviceId")`,
+  `INSERT INTO "activation_group_device_day" ("grouping", "day", "groupKey", "deviceId")
+   SELECT "grouping", "day", "groupKey", "deviceId" FROM temp."bulk_new_presence"`,
+  `INSERT INTO "activation_daily_devices" ("grouping", "day", "groupKey", "devices")
+   SELECT "grouping", "day", "groupKey", COUNT(*) FROM temp."bulk_new_presence" WHERE true GROUP BY 1, 2, 3
+   ON CONFLICT ("grouping", "day", "groupKey") DO UPDATE SET "devices" = "devices" + excluded."devices"`,
+  // Each device's chain of active days: the links before and after the batch's new days, the difference added.
+  `CREATE TEMP TABLE "bulk_new_day" AS
+   SELECT DISTINCT s."deviceId", ${day('s."occurredAt"')} AS "day" FROM ${STAGED} s
+   WHERE NOT EXISTS (SELECT 1 FROM "activation_device_day" d WHERE d."deviceId" = s."deviceId" AND d."day" = ${day('s."occurredAt"')})`,
+  `WITH chain AS (
+     SELECT d."deviceId", d."day", 0 AS "isNew" FROM "activation_device_day" d
+     WHERE d."deviceId" IN (SELECT "deviceId" FROM temp."bulk_new_day")
+     UNION ALL SELECT "deviceId", "day", 1 FROM temp."bulk_new_day"),
+   before AS (
+     SELECT "deviceId", "day", lag("day") OVER (PARTITION BY "deviceId" ORDER BY "day") AS "previousDay" FROM chain WHERE "isNew" = 0),
+   after AS (
+     SELECT "deviceId", "day", "isNew", lag("day") OVER (PARTITION BY "deviceId" ORDER BY "day") AS "previousDay" FROM chain),
+   changes AS (
+     SELECT n."day", COALESCE(n."previousDay", '${NO_PREVIOUS_DAY}') AS "previousDay", 1 AS "devices"
+     FROM after n LEFT JOIN before o ON o."deviceId" = n."deviceId" AND o."day" = n."day"
+     WHERE n."isNew" = 1 OR n."previousDay" IS NOT o."previousDay"
+     UNION ALL
+     SELECT o."day", COALESCE(o."previousDay", '${NO_PREVIOUS_DAY}'), -1
+     FROM before o JOIN after n ON n."deviceId" = o."deviceId" AND n."day" = o."day"
+     WHERE n."previousDay" IS NOT o."previousDay")
+   INSERT INTO "activation_device_day_link" ("day", "previousDay", "devices")
+   SELECT "day", "previousDay", SUM("devices") FROM changes WHERE true GROUP BY 1, 2 HAVING SUM("devices") <> 0
+   ON CONFLICT ("day", "previousDay") DO UPDATE SET "devices" = "devices" + excluded."devices"`,
+  `INSERT INTO "activation_device_day" ("deviceId", "day") SELECT "deviceId", "day" FROM temp."bulk_new_day"`,
+  `INSERT INTO "activation_idempotency_key" ("idempotencyKey", "attemptId", "occurredAt", "recordedAt")
+   SELECT "idempotencyKey", "id", "occurredAt", "receivedAt" FROM ${STAGED} WHERE "idempotencyKey" IS NOT NULL`,
+  'DROP TABLE temp."bulk_new_presence"',
+  'DROP TABLE temp."bulk_new_day"',
+  `DELETE FROM ${STAGED}`,
+];
+
+export class SqliteBatchCounts {
+  private readonly triggers: { name: string; sql: string }[];
+  private readonly stage: BetterSqlite3.Statement;
+
+  constructor(private readonly sqlite: BetterSqlite3.Database) {
+    this.triggers = (
+      sqlite
+        .prepare(
+          `SELECT "name", "sql" FROM sqlite_master WHERE "type" = 'trigger' AND "tbl_name" = 'activation_attempt'`,
+        )
+        .all() as { name: string; sql: string }[]
+    ).filter((trigger) => REPLACED_TRIGGERS.includes(trigger.name));
+    sqlite.exec(
+      `CREATE TEMP TABLE IF NOT EXISTS "bulk_staged_attempt" ("id" integer NOT NULL, "deviceId" integer NOT NULL, "occurredAt" text NOT NULL, "receivedAt" text NOT NULL, "resolvedRegionId" integer, "outcome" text NOT NULL, "enforced" integer NOT NULL, "idempotencyKey" text)`,
+    );
+    this.stage = sqlite.prepare(`INSERT INTO ${STAGED} VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  }
+
+  /** Whether the database has all the triggers this replaces (else the rows are counted per row, as before). */
+  get applies(): boolean {
+    return this.triggers.length === REPLACED_TRIGGERS.length;
+  }
+
+  /** In the open transaction, before its first row: the per-row triggers stand aside. */
+  begin(): void {
+    for (const { name } of this.triggers) this.sqlite.exec(`DROP TRIGGER "${name}"`);
+  }
+
+  /** One inserted attempt, with the values as stored. */
+  add(
+    id: number | bigint,
+    deviceId: number,
+    occurredAt: string,
+    receivedAt: string,
+    resolvedRegionId: number | null,
+    outcome: string,
+    enforced: number,
+    idempotencyKey: string | null,
+  ): void {
+    this.stage.run(id, deviceId, occurredAt, receivedAt, resolvedRegionId, outcome, enforced, idempotencyKey);
+  }
+
+  /** Before the commit: the batch counted as the triggers would have counted it, and the triggers back. */
+  finish(): void {
+    for (const sql of COUNT_BATCH) this.sqlite.exec(sql);
+    for (const { sql } of this.triggers) this.sqlite.exec(sql);
+  }
+}
