@@ -21,6 +21,12 @@ import { openDatabase } from '../src/database';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
 import { generateDemoData } from '../src/seeding/demo-data';
 import { startProgress } from '../src/ops/progress';
+import { ingestAttempts, BulkAttempt } from '../src/activations/attempt-ingest';
+import { DecisionOutcome, RegionSource } from '../src/activations/activation-attempt.entity';
+import { StatementCounter } from '../src/db/statement-counter';
+import { Device } from '../src/devices/device.entity';
+import { markets } from '../src/seeding/places';
+import { bareCopy, bareInsert, databaseBytes } from './bare-ingest';
 
 const { values } = parseArgs({
   options: {
@@ -58,12 +64,21 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
   const apollo = await createApolloServer(settings);
   await apollo.start();
   const services = createServices(dataSource, settings);
-  const graphql = async (query: string, variables?: Record<string, unknown>) => {
-    const contextValue = createContext(services, 'bench', internalViewer('bench'));
+  const postgresDatabase = settings.database.kind === 'postgres';
+  // Ingest beside the bare write of the same rows, and the size, before anything else is added.
+  const bytes = await databaseBytes(dataSource);
+  const bareDirectory = mkdtempSync(join(tmpdir(), 'reporting-bench-bare-'));
+  const bareMilliseconds = postgresDatabase ? await bareCopy(dataSource, bareDirectory) : bareInsert(dataSource);
+  rmSync(bareDirectory, { recursive: true, force: true });
+
+  const graphqlAs = async (viewer: string, query: string, variables?: Record<string, unknown>) => {
+    const contextValue = createContext(services, 'bench', internalViewer(viewer));
     const response = await apollo.executeOperation({ query, variables }, { contextValue });
     const result = response.body.kind === 'single' ? response.body.singleResult : null;
     if (result?.errors) throw new Error(JSON.stringify(result.errors));
+    return result?.data as Record<string, any>;
   };
+  const graphql = (query: string, variables?: Record<string, unknown>) => graphqlAs('bench', query, variables);
   const postgres = settings.database.kind === 'postgres';
   const p = (index: number) => (postgres ? `$${index}` : '?');
   const stored = (date: Date) => (postgres ? date : date.toISOString().replace('T', ' ').replace('Z', ''));
@@ -254,6 +269,9 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
     1,
   );
 
+  const devicePage = await measureDevicePage(dataSource, graphql);
+  const sweep = await measureSweep(graphqlAs, services);
+
   console.log(
     `\n${label}: ${seeded.devices.toLocaleString('en')} devices, ${seeded.attempts.toLocaleString('en')} attempts over 120 days (seeded in ${(seeded.milliseconds / 1000).toFixed(0)} s)`,
   );
@@ -272,9 +290,208 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
   console.log(
     `  ${'simulatePolicy over 30 days (a LOCK policy on TR)'.padEnd(72)} ${simulation.toFixed(0).padStart(6)} ms   reading the window's signals ${plainScan.toFixed(0).padStart(6)} ms   goal ≤ 20,000 ms at 10^7`,
   );
+  const attempts = seeded.attempts;
+  const rate = attempts / (seeded.attemptMilliseconds / 1000);
+  const bareRate = attempts / (bareMilliseconds / 1000);
+  console.log(
+    `  ${'ingest (generated, decided, written with rollups)'.padEnd(72)} ${Math.round(rate).toLocaleString('en').padStart(6)} /s   bare ${postgresDatabase ? 'COPY' : 'insert'} of the same rows ${Math.round(bareRate).toLocaleString('en')} /s   ratio ${(rate / bareRate).toFixed(2)}   goal ≥ 50,000/s, ratio ≥ 0.5`,
+  );
+  console.log(
+    `  ${'database size per 10^6 attempts'.padEnd(72)} ${(bytes / (attempts / 1e6) / 1e6).toFixed(0).padStart(6)} MB`,
+  );
+  console.log(
+    `  ${`device page, 50 attempts of a device with ${devicePage.attempts.toLocaleString('en')}`.padEnd(72)} first ${devicePage.firstMs.toFixed(0)} ms / ${devicePage.firstStatements} statements, page at ${devicePage.depth.toLocaleString('en')} ${devicePage.deepMs.toFixed(0)} ms / ${devicePage.deepStatements} statements   a device with ${devicePage.fewAttempts}: ${devicePage.fewMs.toFixed(0)} ms / ${devicePage.fewStatements} statements`,
+  );
+  console.log(
+    `  ${`LOCK sweep over ${sweep.total.toLocaleString('en')} devices (${sweep.changed.toLocaleString('en')} locked)`.padEnd(72)} ${(sweep.milliseconds / 1000).toFixed(1).padStart(6)} s   its dry run (counting) ${(sweep.dryRunMilliseconds / 1000).toFixed(1)} s   goal ≤ 300 s at 2,000,000 devices`,
+  );
   await apollo.stop();
   await services.close();
   await dataSource.destroy();
+}
+
+type GraphQL = (query: string, variables?: Record<string, unknown>) => Promise<Record<string, any>>;
+
+/**
+ * A device given 10,000 attempts (through the bulk path), its first page and a page 5,000 deep
+ * (reached by cursor, as a client pages), each with its statement count, beside a device with few.
+ */
+async function measureDevicePage(dataSource: DataSource, graphql: GraphQL) {
+  const ATTEMPTS = 10_000;
+  const PAGE = 50;
+  const [busy, quiet] = await dataSource.getRepository(Device).find({ order: { id: 'ASC' }, take: 2 });
+  const start = from90.getTime();
+  const rows: BulkAttempt[] = Array.from({ length: ATTEMPTS }, (_, index) => ({
+    deviceId: busy.id,
+    occurredAt: new Date(start + Math.floor((index * (UNTIL.getTime() - start)) / ATTEMPTS)),
+    receivedAt: new Date(start + Math.floor((index * (UNTIL.getTime() - start)) / ATTEMPTS) + 1_000),
+    signals: { ipCountry: 'DE' },
+    signalsPurgedAt: null,
+    resolvedRegionId: null,
+    regionSource: RegionSource.IP,
+    outcome: DecisionOutcome.ALLOW,
+    enforced: true,
+    policyVersionId: null,
+    reasonCodes: [],
+    reviewStatus: null,
+    idempotencyKey: null,
+  }));
+  await ingestAttempts(dataSource, [rows]);
+  const counter = dataSource.logger as StatementCounter;
+  const PAGE_QUERY = `query ($imei: String!, $first: Int!, $after: String) {
+    device(imei: $imei) {
+      attempts(first: $first, after: $after) {
+        nodes { id occurredAt outcome reasonCodes resolvedRegion { code } policyVersion { number } }
+        pageInfo { endCursor hasNextPage }
+      }
+    }
+  }`;
+  const page = async (imei: string, after: string | null) => {
+    const before = counter.count;
+    const started = process.hrtime.bigint();
+    const data = await graphql(PAGE_QUERY, { imei, first: PAGE, after });
+    return {
+      ms: Number(process.hrtime.bigint() - started) / 1e6,
+      statements: counter.count - before,
+      endCursor: data.device.attempts.pageInfo.endCursor as string,
+    };
+  };
+  await page(busy.imei, null);
+  const first = await page(busy.imei, null);
+  let cursor: string | null = first.endCursor;
+  let deep = first;
+  const depth = ATTEMPTS / 2;
+  for (let seen = PAGE; seen < depth; seen += PAGE) {
+    deep = await page(busy.imei, cursor);
+    cursor = deep.endCursor;
+  }
+  await page(quiet.imei, null);
+  const few = await page(quiet.imei, null);
+  const [{ count }] = await dataSource.query(
+    `SELECT COUNT(*) AS "count" FROM "activation_attempt" WHERE "deviceId" = ${Number(quiet.id)}`,
+  );
+  return {
+    attempts: ATTEMPTS,
+    depth,
+    firstMs: first.ms,
+    firstStatements: first.statements,
+    deepMs: deep.ms,
+    deepStatements: deep.statements,
+    fewAttempts: Number(count),
+    fewMs: few.ms,
+    fewStatements: few.statements,
+  };
+}
+
+/**
+ * A LOCK policy on the demo's markets, approved by a second person and enforced, then its
+ * LOCK_ACTIVE_DEVICES sweep: counted by a dry run, then run to the end (batches, pauses and all).
+ */
+async function measureSweep(
+  graphqlAs: (viewer: string, query: string, variables?: Record<string, unknown>) => Promise<Record<string, any>>,
+  services: ReturnType<typeof createServices>,
+) {
+  const graphql: GraphQL = (query, variables) => graphqlAs('bench', query, variables);
+  const approve = async (changeRequest: { id: string } | null) => {
+    if (!changeRequest) return;
+    await graphqlAs(
+      'second reviewer',
+      `mutation ($id: ID!) { approvePolicyChange(input: { id: $id, comment: "bench" }) { userErrors { message } } }`,
+      { id: changeRequest.id },
+    );
+  };
+  const created = await graphql(
+    `
+      mutation ($codes: [String!]!) {
+        createPolicy(
+          input: {
+            key: "bench-sweep"
+            title: "Bench sweep"
+            description: "d"
+            legalBasis: "l"
+            action: LOCK
+            mode: MONITOR
+            effectiveFrom: "2020-01-01T00:00:00Z"
+            regionCodes: $codes
+            lockMessage: "Not for this market"
+          }
+        ) {
+          policy {
+            id
+          }
+          userErrors {
+            message
+          }
+        }
+      }
+    `,
+    { codes: markets.map((market) => market.regionCode) },
+  );
+  const id = created.createPolicy.policy.id;
+  const activated = await graphql(
+    `
+      mutation ($id: ID!) {
+        activatePolicy(input: { id: $id }) {
+          changeRequest {
+            id
+          }
+          userErrors {
+            message
+          }
+        }
+      }
+    `,
+    { id },
+  );
+  await approve(activated.activatePolicy.changeRequest);
+  const enforced = await graphql(
+    `
+      mutation ($id: ID!) {
+        updatePolicy(input: { id: $id, mode: ENFORCE }) {
+          changeRequest {
+            id
+          }
+          userErrors {
+            message
+          }
+        }
+      }
+    `,
+    { id },
+  );
+  await approve(enforced.updatePolicy.changeRequest);
+  const START = `mutation ($dryRun: Boolean!) { startSweep(input: { policyKey: "bench-sweep", action: LOCK_ACTIVE_DEVICES, dryRun: $dryRun }) {
+    sweep { id } preview { total changed } userErrors { message } } }`;
+  let started = process.hrtime.bigint();
+  const dryRun = await graphql(START, { dryRun: true });
+  const dryRunMilliseconds = Number(process.hrtime.bigint() - started) / 1e6;
+  started = process.hrtime.bigint();
+  const run = await graphql(START, { dryRun: false });
+  if (run.startSweep.userErrors.length) throw new Error(JSON.stringify(run.startSweep.userErrors));
+  await services.sweeps.idle();
+  const milliseconds = Number(process.hrtime.bigint() - started) / 1e6;
+  const finished = await graphql(
+    `
+      query ($id: ID!) {
+        sweep(id: $id) {
+          status
+          total
+          processed
+          changed
+        }
+      }
+    `,
+    {
+      id: run.startSweep.sweep.id,
+    },
+  );
+  if (finished.sweep.status !== 'COMPLETED') throw new Error(`sweep ended ${finished.sweep.status}`);
+  return {
+    total: Number(finished.sweep.total ?? dryRun.startSweep.preview.total),
+    changed: Number(finished.sweep.changed),
+    milliseconds,
+    dryRunMilliseconds,
+  };
 }
 
 /** Column types follow DATABASE_URL per process, so each database is measured in a child process. */

@@ -11,19 +11,16 @@
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { DataSource } from 'typeorm';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
-import { openBulkConnection, sqliteDatabaseOf } from '../src/db/pool';
 import { readSettings } from '../src/config';
 import { openDatabase } from '../src/database';
 import { startProgress } from '../src/ops/progress';
 import { generateDemoData } from '../src/seeding/demo-data';
+import { bareCopy, bareInsert, databaseBytes } from './bare-ingest';
 
 const { values } = parseArgs({
   options: {
@@ -34,87 +31,12 @@ const { values } = parseArgs({
 });
 const devices = Number(values.devices);
 const attempts = Number(values.attempts);
-const BARE_TABLE = 'bench_bare_attempt';
 
 interface Measured {
   seedMilliseconds: number;
   attemptMilliseconds: number;
   bareMilliseconds: number;
   bytes: number;
-}
-
-async function databaseBytes(dataSource: DataSource): Promise<number> {
-  if (dataSource.options.type === 'postgres') {
-    const [row] = await dataSource.query('SELECT pg_database_size(current_database()) AS "bytes"');
-    return Number(row.bytes);
-  }
-  const sqlite = sqliteDatabaseOf(dataSource)!;
-  sqlite.pragma('wal_checkpoint(TRUNCATE)');
-  return Number(sqlite.pragma('page_count', { simple: true })) * Number(sqlite.pragma('page_size', { simple: true }));
-}
-
-/**
- * PostgreSQL: the attempts to a file in COPY's format (not timed), then the file COPY'd into the
- * twin table (timed): one table with the same columns and indexes, not partitioned, no triggers.
- */
-async function bareCopy(dataSource: DataSource, directory: string): Promise<number> {
-  const client = await openBulkConnection(dataSource);
-  const file = join(directory, 'attempts.copy');
-  try {
-    await client.query(`CREATE TABLE "${BARE_TABLE}" (LIKE "activation_attempt" INCLUDING DEFAULTS INCLUDING INDEXES)`);
-    await pipeline(
-      client.query(copyTo('COPY (SELECT * FROM "activation_attempt") TO STDOUT')),
-      createWriteStream(file),
-    );
-    const started = Date.now();
-    await pipeline(createReadStream(file), client.query(copyFrom(`COPY "${BARE_TABLE}" FROM STDIN`)));
-    const milliseconds = Date.now() - started;
-    await client.query(`DROP TABLE "${BARE_TABLE}"`);
-    return milliseconds;
-  } finally {
-    await client.end();
-    rmSync(file, { force: true });
-  }
-}
-
-/** SQLite: the attempts read back in id order and inserted by one prepared statement in one transaction (timed). */
-function bareInsert(dataSource: DataSource): number {
-  const sqlite = sqliteDatabaseOf(dataSource)!;
-  const schema = sqlite
-    .prepare(
-      `SELECT "type", "sql" FROM sqlite_master WHERE "tbl_name" = 'activation_attempt' AND "type" IN ('table', 'index') AND "sql" IS NOT NULL`,
-    )
-    .all() as { type: string; sql: string }[];
-  for (const { sql } of schema.sort((a, b) => (a.type === 'table' ? -1 : b.type === 'table' ? 1 : 0))) {
-    // The twin: same columns and indexes, no foreign keys (they would be checked per row) and no triggers.
-    const twin = sql
-      .replace(/"activation_attempt"/g, `"${BARE_TABLE}"`)
-      .replace(/INDEX "([^"]+)"/, `INDEX "bare_$1"`)
-      .replace(/, CONSTRAINT "[^"]+" FOREIGN KEY \([^)]*\) REFERENCES "[^"]+" \([^)]*\)[A-Z ]*/g, '');
-    sqlite.exec(twin);
-  }
-  const columns = (sqlite.prepare('SELECT * FROM "activation_attempt" LIMIT 1').columns() as { name: string }[]).map(
-    (column) => `"${column.name}"`,
-  );
-  const insert = sqlite.prepare(
-    `INSERT INTO "${BARE_TABLE}" (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-  );
-  const read = sqlite
-    .prepare(`SELECT ${columns.join(', ')} FROM "activation_attempt" WHERE "id" > ? ORDER BY "id" LIMIT 20000`)
-    .raw();
-  const started = Date.now();
-  sqlite.transaction(() => {
-    let after = 0;
-    for (;;) {
-      const rows = read.all(after) as unknown[][];
-      if (rows.length === 0) break;
-      for (const row of rows) insert.run(row);
-      after = Number(rows[rows.length - 1][0]);
-    }
-  })();
-  const milliseconds = Date.now() - started;
-  sqlite.exec(`DROP TABLE "${BARE_TABLE}"`);
-  return milliseconds;
 }
 
 /** In the child: seed the database the environment names, then the bare baseline; prints the figures as JSON. */
