@@ -115,7 +115,12 @@ describe('a running server', () => {
         }
       };
       const clients = Array.from({ length: 16 }, client);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Kill once enough decisions were answered, not after a fixed time: on a loaded machine 1.5 s
+      // answered fewer than the test needs, and the kill must still land while requests are in flight.
+      const deadline = Date.now() + 60_000;
+      while (answered.size <= 50 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       server.child.kill('SIGKILL');
       running = false;
       await Promise.all(clients);
