@@ -1,5 +1,6 @@
 import { ActivationAttempt, DecisionOutcome } from '../src/activations/activation-attempt.entity';
-import { Device, DeviceStatus } from '../src/devices/device.entity';
+import { Device, DeviceStatus, LockCause } from '../src/devices/device.entity';
+import { DeviceStatusChange } from '../src/devices/device-status-change.entity';
 import { imeiProblem } from '../src/devices/imei';
 import { Region } from '../src/regions/region.entity';
 import { loadReferenceData } from '../src/seeding/reference-data';
@@ -84,7 +85,10 @@ describe('seed data', () => {
       (await first.dataSource.getRepository(Region).find()).map((region) => [region.id, region.code]),
     );
     const attempts = await first.dataSource.getRepository(ActivationAttempt).find();
-    const locks = attempts.filter((attempt) => attempt.outcome === DecisionOutcome.LOCK);
+    // A lock where the policy applies; a locked device's later attempts are refused wherever it is.
+    const locks = attempts.filter(
+      (attempt) => attempt.outcome === DecisionOutcome.LOCK && attempt.reasonCodes[0] !== 'DEVICE_ALREADY_LOCKED',
+    );
     expect(locks.length).toBeGreaterThan(0);
     expect(locks.length / attempts.length).toBeLessThan(0.1);
     for (const lock of locks) expect(RESTRICTED).toContain(regions.get(lock.resolvedRegionId!));
@@ -95,54 +99,103 @@ describe('seed data', () => {
     expect(allowedInRestricted).toEqual([]);
   });
 
-  it('decides generated attempts with the same engine as decideActivation', async () => {
-    const attempts = await first.dataSource.getRepository(ActivationAttempt).find({ take: 200, order: { id: 'ASC' } });
-    const rules = await new Evaluator(first.dataSource).current();
-    const devices = new Map((await first.dataSource.getRepository(Device).find()).map((device) => [device.id, device]));
-    for (const attempt of attempts) {
-      const device = devices.get(attempt.deviceId)!;
-      const decision = rules.engine.decide(
-        attempt.signals,
-        {
-          deviceId: device.id,
-          modelCode: rules.modelCodeById.get(device.modelId)!,
-          partnerId: device.partnerId,
-          locked: false,
-          lockedByVersionId: null,
-        },
-        attempt.occurredAt,
-      );
-      expect([attempt.outcome, attempt.enforced, attempt.reasonCodes]).toEqual([
-        decision.outcome,
-        decision.enforced,
-        decision.reasonCodes,
-      ]);
-    }
-  });
+  /** Each device's attempts in the order the service would have decided them: as they arrived. */
+  async function attemptsByDevice(database: TestDatabase) {
+    const attempts = await database.dataSource.getRepository(ActivationAttempt).find();
+    const byDevice = new Map<number, ActivationAttempt[]>();
+    for (const attempt of attempts)
+      byDevice.set(attempt.deviceId, [...(byDevice.get(attempt.deviceId) ?? []), attempt]);
+    for (const own of byDevice.values()) own.sort((a, b) => +a.receivedAt - +b.receivedAt || a.id - b.id);
+    return byDevice;
+  }
 
-  it('leaves each device in the state its attempts imply', async () => {
-    const devices = await first.dataSource.getRepository(Device).find();
-    const attempts = await first.dataSource.getRepository(ActivationAttempt).find();
-    for (const device of devices.slice(0, 100)) {
-      const own = attempts.filter((attempt) => attempt.deviceId === device.id);
-      const locks = own
-        .filter((attempt) => attempt.outcome === DecisionOutcome.LOCK && attempt.enforced)
-        .sort((a, b) => +a.occurredAt - +b.occurredAt);
-      const reviews = own.filter((attempt) => attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced);
-      const expected = locks.length
-        ? DeviceStatus.LOCKED
-        : reviews.length
-          ? DeviceStatus.UNDER_REVIEW
-          : own.length
-            ? DeviceStatus.ACTIVE
-            : DeviceStatus.NEW;
-      expect(device.status).toBe(expected);
-      if (locks.length) {
-        expect(device.lockedByAttemptId).toBe(locks[0].id);
-        expect(device.lockedAt).toEqual(locks[0].occurredAt);
+  it('decides each attempt with the same engine as decideActivation, seeing the device as the attempts before left it', async () => {
+    const rules = await new Evaluator(first.dataSource).current();
+    const devices = await first.dataSource.getRepository(Device).find({ take: 60, order: { id: 'ASC' } });
+    const byDevice = await attemptsByDevice(first);
+    for (const device of devices) {
+      let lock: ActivationAttempt | undefined;
+      for (const attempt of byDevice.get(device.id) ?? []) {
+        const decision = rules.engine.decide(
+          attempt.signals,
+          {
+            deviceId: device.id,
+            modelCode: rules.modelCodeById.get(device.modelId)!,
+            partnerId: device.partnerId,
+            locked: lock !== undefined,
+            lockedByVersionId: lock?.policyVersionId ?? null,
+          },
+          attempt.occurredAt,
+        );
+        expect([attempt.outcome, attempt.enforced, attempt.reasonCodes, attempt.policyVersionId]).toEqual([
+          decision.outcome,
+          decision.enforced,
+          decision.reasonCodes,
+          decision.policyVersionId,
+        ]);
+        if (!lock && attempt.outcome === DecisionOutcome.LOCK && attempt.enforced) lock = attempt;
       }
     }
   });
+
+  for (const [name, database] of [
+    ['here', () => first],
+    ['on worker threads', () => second],
+  ] as const) {
+    it(`tells the README's story in the raw rows (made ${name}): locks with their history, no ALLOW after a lock`, async () => {
+      const { dataSource } = database();
+      const devices = await dataSource.getRepository(Device).find();
+      const byDevice = await attemptsByDevice(database());
+      const history = await dataSource.getRepository(DeviceStatusChange).find({ order: { id: 'ASC' } });
+      const historyOf = (deviceId: number) => history.filter((change) => change.deviceId === deviceId);
+      let locked = 0;
+      let refusedAfterLock = 0;
+      for (const device of devices) {
+        const own = byDevice.get(device.id) ?? [];
+        const lockIndex = own.findIndex((attempt) => attempt.outcome === DecisionOutcome.LOCK && attempt.enforced);
+        const reviewed = own.some((attempt) => attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced);
+        const expected =
+          lockIndex >= 0
+            ? DeviceStatus.LOCKED
+            : reviewed
+              ? DeviceStatus.UNDER_REVIEW
+              : own.length
+                ? DeviceStatus.ACTIVE
+                : DeviceStatus.NEW;
+        expect(device.status).toBe(expected);
+        const changes = historyOf(device.id);
+        // The history runs from NEW to the status the device is in, each change from where the last left it.
+        changes.forEach((change, index) =>
+          expect(change.fromStatus).toBe(index === 0 ? DeviceStatus.NEW : changes[index - 1].toStatus),
+        );
+        expect(changes.at(-1)?.toStatus ?? DeviceStatus.NEW).toBe(device.status);
+        if (lockIndex < 0) {
+          expect(device.lockCause).toBeNull();
+          continue;
+        }
+        locked += 1;
+        const lock = own[lockIndex];
+        expect(device).toMatchObject({
+          lockedByAttemptId: lock.id,
+          lockedAt: lock.receivedAt,
+          lockCause: LockCause.DECISION,
+          lockPolicyVersionId: lock.policyVersionId,
+        });
+        expect(changes.at(-1)).toMatchObject({ toStatus: 'LOCKED', cause: 'DECISION', attemptId: lock.id });
+        // Every attempt after the lock is refused as the service refuses it: still locked, same policy version.
+        for (const later of own.slice(lockIndex + 1)) {
+          refusedAfterLock += 1;
+          expect([later.outcome, later.reasonCodes[0], later.policyVersionId]).toEqual([
+            DecisionOutcome.LOCK,
+            'DEVICE_ALREADY_LOCKED',
+            lock.policyVersionId,
+          ]);
+        }
+      }
+      expect(locked).toBeGreaterThan(0);
+      expect(refusedAfterLock).toBeGreaterThan(0);
+    });
+  }
 
   it('adds to an existing database without reusing an IMEI', async () => {
     await seedDemo(first.dataSource, 50, 100, 'more');

@@ -7,7 +7,7 @@ import { RequestScope } from '../common/request-scope';
 import { announceLive } from '../db/live-events';
 import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
 import { EntityStatements } from '../db/prepared';
-import { onSqliteConnection } from '../db/transactions';
+import { inTransaction, onSqliteConnection } from '../db/transactions';
 import { PartnerEvent, PartnerEventType } from '../webhooks/partner-event.entity';
 import { DeviceEvent, partnerEventRow } from '../webhooks/partner-events';
 import { Device, DeviceStatus, LockCause } from './device.entity';
@@ -460,5 +460,46 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
           state.id,
         );
     })();
+  });
+}
+
+/** A status change in generated history (the demo generator's decisions). */
+export interface GeneratedStatusChange {
+  deviceId: number;
+  from: DeviceStatus;
+  to: DeviceStatus;
+  attemptId: number;
+  /** When the deciding attempt arrived. */
+  at: Date;
+  reason: string;
+}
+
+/** History rows per INSERT: 9 parameters each, within both databases' limits. */
+const HISTORY_ROWS_PER_INSERT = 1_000;
+
+/** Writes the status history of generated decisions, in bulk: every change as decideActivation would have recorded it. */
+export async function writeGeneratedHistory(
+  dataSource: DataSource,
+  changes: GeneratedStatusChange[],
+  actor: string,
+): Promise<void> {
+  const insert = new EntityStatements(dataSource, DeviceStatusChange).insert(STATUS_CHANGE_PROPERTIES);
+  await inTransaction(dataSource, async (manager) => {
+    for (let start = 0; start < changes.length; start += HISTORY_ROWS_PER_INSERT) {
+      const chunk = changes.slice(start, start + HISTORY_ROWS_PER_INSERT);
+      await manager.query(
+        insert.sqlForRows(chunk.length),
+        chunk.flatMap((change) =>
+          insert.parameters(
+            historyRow(
+              actor,
+              { id: change.deviceId, status: change.from },
+              { to: change.to, cause: StatusChangeCause.DECISION, attemptId: change.attemptId, reason: change.reason },
+              change.at,
+            ),
+          ),
+        ),
+      );
+    }
   });
 }

@@ -4,13 +4,18 @@ import { WorkerPool } from '../common/worker-threads';
 import { portableRules } from '../decisions/portable-rules';
 import { DecisionOutcome, RegionSource } from '../activations/activation-attempt.entity';
 import { CompiledRules } from '../decisions/evaluator';
+import { DeviceBefore, GeneratedDeviceState, decisionTransition, deviceColumns } from '../devices/device-lifecycle';
+import { DeviceStatus } from '../devices/device.entity';
 import { places } from './places';
 
 /*
  * The generated attempts, apart from the database: the same code runs on the seeding thread for
  * small runs and on worker threads for large ones, and gives the same attempts either way. The
- * attempts come in chunks of CHUNK_SIZE, each from its own random stream (seed and chunk number),
- * so chunks can be made in any order, on any thread, and still be the same.
+ * attempts come in chunks of about CHUNK_SIZE, each from its own random stream (seed and chunk
+ * number) and for its own range of devices, so chunks can be made in any order, on any thread, and
+ * still be the same — and each device's history is made whole in one chunk: its attempts decided in
+ * the order they arrive, each seeing the device as the attempts before left it, through the device
+ * lifecycle's own transition rules (a locked device's later attempts are refused as already locked).
  */
 
 export const CHUNK_SIZE = 10_000;
@@ -39,6 +44,7 @@ export interface GeneratorRegion {
 }
 
 export interface GeneratedAttempt {
+  id: number;
   deviceIndex: number;
   occurredAt: Date;
   receivedAt: Date;
@@ -61,6 +67,8 @@ export interface GeneratedDevices {
 /** What a chunk is made from: plain data, so it crosses to a worker thread. */
 export interface AttemptPlan {
   seed: string;
+  /** The id the first attempt gets; the rest follow in chunk order. */
+  firstAttemptId: number;
   attempts: number;
   regions: GeneratorRegion[];
   devices: GeneratedDevices;
@@ -85,21 +93,45 @@ export function worldOf(regions: GeneratorRegion[], rules: CompiledRules, market
   };
 }
 
+/** A device's status change in generated history, as its history row records it. */
+export interface GeneratedChange {
+  deviceIndex: number;
+  from: DeviceStatus;
+  to: DeviceStatus;
+  attemptId: number;
+  at: Date;
+  reason: string;
+}
+
+/** A chunk: its attempts in id order, the status changes they made, and the state they left their devices in. */
+export interface GeneratedChunk {
+  attempts: GeneratedAttempt[];
+  changes: GeneratedChange[];
+  /** Devices of the chunk's range with attempts, by index; the others stay NEW. */
+  states: (Omit<GeneratedDeviceState, 'id'> & { deviceIndex: number })[];
+}
+
+/** How many chunks a plan has: about CHUNK_SIZE attempts each, and never more chunks than devices. */
+export function chunkCount(plan: Pick<AttemptPlan, 'attempts' | 'devices'>): number {
+  if (plan.attempts === 0) return 0;
+  return Math.max(1, Math.min(Math.ceil(plan.attempts / CHUNK_SIZE), plan.devices.markets.length));
+}
+
 /**
- * One attempt of a device: where it is (its home market 60% of the time, else where people
- * travel), which signals it sends, and the decision the engine takes on them. Each attempt is
- * decided on its own (as if the device were not locked yet), so history does not depend on the
- * order attempts are generated in.
+ * Where one attempt of a device in [firstDevice, endDevice) is and what it sends: its home market
+ * 60% of the time, else where people travel. Decided later, in arrival order per device.
  */
 function generateAttempt(
   random: Random,
   world: World,
   devices: GeneratedDevices,
+  firstDevice: number,
+  endDevice: number,
   windowStart: number,
   days: number,
-): GeneratedAttempt {
+) {
   const deviceMarkets = devices.markets;
-  const deviceIndex = Math.floor(random() * deviceMarkets.length);
+  const deviceIndex = firstDevice + Math.floor(random() * (endDevice - firstDevice));
   const occurredAt = new Date(windowStart + Math.floor(random() * days * 86_400_000));
   const lateBy = random() < 0.02 ? random() * 6 * 3_600_000 : random() * 5_000;
   const receivedAt = new Date(occurredAt.getTime() + Math.floor(lateBy));
@@ -121,36 +153,97 @@ function generateAttempt(
   const mnc = String(1 + Math.floor(random() * 20)).padStart(2, '0');
   const sim = hasSim && simCountry.mobileCountryCodes.length ? { mcc: simCountry.mobileCountryCodes[0], mnc } : null;
   const ipCountry = random() < 0.95 ? country.code : null;
-  const decision = world.rules.engine.decide(
-    { gps, sim, ipCountry },
-    {
-      deviceId: devices.firstDeviceId + deviceIndex,
-      modelCode: devices.modelCodes[deviceIndex],
-      partnerId: devices.partnerIds[deviceIndex],
-      locked: false,
-      lockedByVersionId: null,
-    },
-    occurredAt,
-  );
-  return {
-    deviceIndex,
-    occurredAt,
-    receivedAt,
-    signals: { gps, sim, ipCountry },
-    resolvedRegionId: decision.regionCode ? (world.rules.regionIdByCode.get(decision.regionCode) ?? null) : null,
-    source: decision.regionSource as RegionSource,
-    outcome: decision.outcome as DecisionOutcome,
-    enforced: decision.enforced,
-    policyVersionId: decision.policyVersionId,
-    reasonCodes: decision.reasonCodes,
-  };
+  return { deviceIndex, occurredAt, receivedAt, signals: { gps, sim, ipCountry } };
 }
 
-/** Chunk `index` of the plan's attempts (the last may be short). */
-export function generateChunk(plan: AttemptPlan, world: World, index: number): GeneratedAttempt[] {
+/**
+ * Chunk `index` of the plan: its attempts generated for its range of devices, then decided device
+ * by device in the order they arrive (receivedAt), as decideActivation would have decided them —
+ * each with the device's status then — and each decision applied by the device lifecycle's rules.
+ */
+export function generateChunk(plan: AttemptPlan, world: World, index: number): GeneratedChunk {
   const random: Random = seedrandom(`${plan.seed}:attempts:${index}`);
-  const count = Math.min(CHUNK_SIZE, plan.attempts - index * CHUNK_SIZE);
-  return Array.from({ length: count }, () => generateAttempt(random, world, plan.devices, plan.windowStart, plan.days));
+  const chunks = chunkCount(plan);
+  const deviceCount = plan.devices.markets.length;
+  const firstAttempt = Math.floor((index * plan.attempts) / chunks);
+  const count = Math.floor(((index + 1) * plan.attempts) / chunks) - firstAttempt;
+  const firstDevice = Math.floor((index * deviceCount) / chunks);
+  const endDevice = Math.floor(((index + 1) * deviceCount) / chunks);
+  const generated = Array.from({ length: count }, (_, order) => ({
+    order,
+    ...generateAttempt(random, world, plan.devices, firstDevice, endDevice, plan.windowStart, plan.days),
+  }));
+  generated.sort((a, b) => a.deviceIndex - b.deviceIndex || +a.receivedAt - +b.receivedAt || a.order - b.order);
+
+  const attempts: GeneratedAttempt[] = [];
+  const changes: GeneratedChange[] = [];
+  const states: GeneratedChunk['states'] = [];
+  let state = null as GeneratedChunk['states'][number] | null;
+  for (const [position, attempt] of generated.entries()) {
+    const id = plan.firstAttemptId + firstAttempt + position;
+    const deviceId = plan.devices.firstDeviceId + attempt.deviceIndex;
+    if (state?.deviceIndex !== attempt.deviceIndex) {
+      state = {
+        deviceIndex: attempt.deviceIndex,
+        status: DeviceStatus.NEW,
+        activatedAt: null,
+        lockedAt: null,
+        lockReason: null,
+        lockedByAttemptId: null,
+        lockCause: null,
+        lockPolicyVersionId: null,
+      };
+      states.push(state);
+    }
+    const locked = state.status === DeviceStatus.LOCKED;
+    const decision = world.rules.engine.decide(
+      attempt.signals,
+      {
+        deviceId,
+        modelCode: plan.devices.modelCodes[attempt.deviceIndex],
+        partnerId: plan.devices.partnerIds[attempt.deviceIndex],
+        locked,
+        lockedByVersionId: locked ? state.lockPolicyVersionId : null,
+      },
+      attempt.occurredAt,
+    );
+    const found = decisionTransition(state, {
+      outcome: decision.outcome,
+      enforced: decision.enforced,
+      reasonCodes: decision.reasonCodes,
+      policyVersionId: decision.policyVersionId,
+      occurredAt: attempt.occurredAt,
+      receivedAt: attempt.receivedAt,
+    });
+    if (found?.transition) {
+      const before: DeviceBefore = { ...state, id: deviceId, partnerId: 0, imei: '' };
+      const transition = { ...found.transition, attemptId: id };
+      changes.push({
+        deviceIndex: attempt.deviceIndex,
+        from: state.status,
+        to: transition.to,
+        attemptId: id,
+        at: attempt.receivedAt,
+        reason: transition.reason,
+      });
+      Object.assign(state, deviceColumns(before, transition));
+    }
+    if (found?.activatedAt) state.activatedAt = found.activatedAt;
+    attempts.push({
+      id,
+      deviceIndex: attempt.deviceIndex,
+      occurredAt: attempt.occurredAt,
+      receivedAt: attempt.receivedAt,
+      signals: attempt.signals,
+      resolvedRegionId: decision.regionCode ? (world.rules.regionIdByCode.get(decision.regionCode) ?? null) : null,
+      source: decision.regionSource as RegionSource,
+      outcome: decision.outcome as DecisionOutcome,
+      enforced: decision.enforced,
+      policyVersionId: decision.policyVersionId,
+      reasonCodes: decision.reasonCodes,
+    });
+  }
+  return { attempts, changes, states };
 }
 
 /**
@@ -162,31 +255,37 @@ export async function* generatedChunks(
   world: World,
   threads: number,
   marketCodes: string[],
-): AsyncGenerator<GeneratedAttempt[]> {
-  const chunks = Math.ceil(plan.attempts / CHUNK_SIZE);
+): AsyncGenerator<GeneratedChunk> {
+  const chunks = chunkCount(plan);
   if (threads <= 0) {
     for (let index = 0; index < chunks; index += 1) yield generateChunk(plan, world, index);
     return;
   }
-  const pool = new WorkerPool<number, GeneratedAttempt[]>(
+  const pool = new WorkerPool<number, GeneratedChunk>(
     join(__dirname, 'attempt-generator.worker'),
     extname(__filename),
     { plan, rules: portableRules(world.rules), marketCodes },
     threads,
   );
   try {
-    const ahead: Promise<GeneratedAttempt[]>[] = [];
+    const ahead: Promise<GeneratedChunk>[] = [];
     let requested = 0;
     for (let index = 0; index < chunks; index += 1) {
       while (requested < chunks && ahead.length < threads * 3) ahead.push(pool.run(requested++));
-      const attempts = await ahead.shift()!;
+      const chunk = await ahead.shift()!;
       // Dates made on another thread arrive as this thread's Dates, but not as those of a
       // sandbox this code may run in (Jest's): they are made again here, so that drivers see Dates.
-      for (const attempt of attempts) {
-        attempt.occurredAt = new Date(attempt.occurredAt.getTime());
-        attempt.receivedAt = new Date(attempt.receivedAt.getTime());
+      const again = (instant: Date | null) => (instant ? new Date(instant.getTime()) : null);
+      for (const attempt of chunk.attempts) {
+        attempt.occurredAt = again(attempt.occurredAt)!;
+        attempt.receivedAt = again(attempt.receivedAt)!;
       }
-      yield attempts;
+      for (const change of chunk.changes) change.at = again(change.at)!;
+      for (const state of chunk.states) {
+        state.activatedAt = again(state.activatedAt);
+        state.lockedAt = again(state.lockedAt);
+      }
+      yield chunk;
     }
   } finally {
     await pool.close();

@@ -5,7 +5,7 @@ import { DecisionOutcome, ReviewStatus } from '../activations/activation-attempt
 import { Evaluator } from '../decisions/evaluator';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from '../decisions/engine/signal-readers';
 import { DeviceModel } from '../device-models/device-model.entity';
-import { Device, DeviceStatus, LockCause } from '../devices/device.entity';
+import { Device, DeviceStatus } from '../devices/device.entity';
 import { withCheckDigit } from '../devices/imei';
 import { Partner, PartnerKind } from '../partners/partner.entity';
 import { Region } from '../regions/region.entity';
@@ -15,7 +15,6 @@ import { Progress, silentProgress } from '../ops/progress';
 import { markets, partnerNames } from './places';
 import {
   AttemptPlan,
-  GeneratedAttempt,
   GeneratedDevices,
   generatedChunks,
   pick,
@@ -24,7 +23,12 @@ import {
   worldOf,
 } from './attempt-generator';
 import { inTransaction } from '../db/transactions';
-import { writeGeneratedStates } from '../devices/device-lifecycle';
+import {
+  GeneratedDeviceState,
+  GeneratedStatusChange,
+  writeGeneratedHistory,
+  writeGeneratedStates,
+} from '../devices/device-lifecycle';
 
 export interface GeneratorOptions {
   devices: number;
@@ -46,6 +50,9 @@ export interface GeneratorOptions {
 }
 
 const THREADED_FROM_ATTEMPTS = 100_000;
+
+/** Who made the demo history, as its status-history rows name the actor. */
+const GENERATED_BY = 'demo data generator';
 
 export interface GeneratorReport {
   partners: number;
@@ -99,35 +106,10 @@ const DEVICE_COLUMNS = [
   'createdAt',
 ];
 
-interface DeviceState {
-  activatedAt: Date | null;
-  lock: { at: Date; attemptId: number; reason: string; policyVersionId: number | null } | null;
-  underReview: boolean;
-}
-
-/** What an attempt does to its device: first activation, first enforced lock, open review. */
-function noteAttempt(device: DeviceState, attempt: GeneratedAttempt, attemptId: number): void {
-  if (!device.activatedAt || device.activatedAt > attempt.occurredAt) device.activatedAt = attempt.occurredAt;
-  if (attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced) device.underReview = true;
-  const enforcedLock = attempt.outcome === DecisionOutcome.LOCK && attempt.enforced;
-  if (enforcedLock && (!device.lock || device.lock.at > attempt.occurredAt))
-    device.lock = {
-      at: attempt.occurredAt,
-      attemptId,
-      reason: attempt.reasonCodes.join(','),
-      policyVersionId: attempt.policyVersionId,
-    };
-}
-
-function statusOf(device: DeviceState): DeviceStatus {
-  if (device.lock) return DeviceStatus.LOCKED;
-  if (device.underReview) return DeviceStatus.UNDER_REVIEW;
-  return device.activatedAt ? DeviceStatus.ACTIVE : DeviceStatus.NEW;
-}
-
+/** A device as registered: NEW, its state written once its attempts are. */
 function deviceRow(
   id: number,
-  device: DeviceState & { imei: string; serialNumber: string; modelId: number; partnerId: number },
+  device: { imei: string; serialNumber: string; modelId: number; partnerId: number },
   marketRegionId: number,
   createdAt: Date,
 ): ColumnValue[] {
@@ -138,12 +120,11 @@ function deviceRow(
     device.modelId,
     marketRegionId,
     device.partnerId,
-    statusOf(device),
-    device.activatedAt,
-    device.lock?.at ?? null,
-    device.lock?.reason ?? null,
-    // No foreign key on this column, so it can name an attempt written just after the device.
-    device.lock?.attemptId ?? null,
+    DeviceStatus.NEW,
+    null,
+    null,
+    null,
+    null,
     createdAt,
   ];
 }
@@ -219,9 +200,6 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
       serialNumber: `SN${model.code.replace(/-/g, '')}${String(Math.floor(deviceRandom() * 1e9)).padStart(9, '0')}`,
       modelId: model.id,
       partnerId: pick(deviceRandom, partners).id,
-      activatedAt: null as Date | null,
-      lock: null as DeviceState['lock'],
-      underReview: false,
     };
   });
   const generated: GeneratedDevices = {
@@ -256,6 +234,7 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
     if (devices.length > 0) {
       const plan: AttemptPlan = {
         seed: options.seed,
+        firstAttemptId,
         attempts: options.attempts,
         regions: generatorRegions,
         devices: generated,
@@ -264,15 +243,18 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
       };
       const threads =
         options.generatorThreads ?? (options.attempts >= THREADED_FROM_ATTEMPTS ? availableParallelism() : 0);
+      // The devices' states and status changes, as each chunk's attempts left them (their own devices').
+      const states: GeneratedDeviceState[] = [];
+      const changes: GeneratedStatusChange[] = [];
       const attemptChunks = async function* (): AsyncGenerator<BulkAttempt[]> {
-        let index = 0;
         for await (const chunk of generatedChunks(plan, world, threads, marketCodes)) {
-          yield chunk.map((attempt) => {
-            const id = firstAttemptId + index;
-            index += 1;
-            noteAttempt(devices[attempt.deviceIndex], attempt, id);
+          for (const { deviceIndex, ...state } of chunk.states)
+            states.push({ ...state, id: firstDeviceId + deviceIndex });
+          for (const { deviceIndex, ...change } of chunk.changes)
+            changes.push({ ...change, deviceId: firstDeviceId + deviceIndex });
+          yield chunk.attempts.map((attempt) => {
             return {
-              id,
+              id: attempt.id,
               deviceId: firstDeviceId + attempt.deviceIndex,
               occurredAt: attempt.occurredAt,
               receivedAt: attempt.receivedAt,
@@ -298,25 +280,8 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
       });
       attemptMilliseconds = Date.now() - attemptsStarted;
       await advanceSequence(dataSource, 'activation_attempt');
-      await writeGeneratedStates(
-        dataSource,
-        devices.flatMap((device, index) =>
-          device.activatedAt
-            ? [
-                {
-                  id: firstDeviceId + index,
-                  status: statusOf(device),
-                  activatedAt: device.activatedAt,
-                  lockedAt: device.lock?.at ?? null,
-                  lockReason: device.lock?.reason ?? null,
-                  lockedByAttemptId: device.lock?.attemptId ?? null,
-                  lockCause: device.lock ? LockCause.DECISION : null,
-                  lockPolicyVersionId: device.lock?.policyVersionId ?? null,
-                },
-              ]
-            : [],
-        ),
-      );
+      await writeGeneratedStates(dataSource, states);
+      await writeGeneratedHistory(dataSource, changes, GENERATED_BY);
     }
   } finally {
     progress.stop();
