@@ -19,6 +19,17 @@ import { isUnauthenticated } from './client';
 const OverviewPage = lazy(() => import('./pages/overview').then((module) => ({ default: module.OverviewPage })));
 const SweepsPage = lazy(() => import('./pages/sweeps').then((module) => ({ default: module.SweepsPage })));
 const PartnersPage = lazy(() => import('./pages/partners').then((module) => ({ default: module.PartnersPage })));
+// The policy pages load on first visit: their code is not part of the desk's first load.
+const PoliciesPage = lazy(() => import('./pages/policies').then((module) => ({ default: module.PoliciesPage })));
+const PolicyHistoryPage = lazy(() =>
+  import('./pages/policy-history').then((module) => ({ default: module.PolicyHistoryPage })),
+);
+const PolicyEditorPage = lazy(() =>
+  import('./pages/policy-editor').then((module) => ({ default: module.PolicyEditorPage })),
+);
+const PolicyChangesPage = lazy(() =>
+  import('./pages/policy-changes').then((module) => ({ default: module.PolicyChangesPage })),
+);
 
 export function App() {
   const [apiKey, setApiKey] = useState(storedKey);
@@ -127,6 +138,8 @@ function Shell({ viewer }: { viewer: ViewerInfo }) {
     { path: '/audit', label: 'Audit log', allowed: can.readAudit(viewer.role) },
     { path: '/sweeps', label: 'Sweeps', allowed: can.readSweeps(viewer.role) },
     { path: '/partners', label: 'Partners', allowed: can.managePartners(viewer.role) },
+    { path: '/policies', label: 'Policies', allowed: can.readPolicies(viewer.role) },
+    { path: '/changes', label: 'Change requests', allowed: can.readPolicyChanges(viewer.role) },
     { path: '/keys', label: 'API keys', allowed: can.manageKeys(viewer.role) },
   ].filter((item) => item.allowed);
   const section = '/' + (location.path.split('/')[1] ?? '');
@@ -190,7 +203,25 @@ function Page({ section, items }: { section: string; items: NavItem[] }) {
       return <SweepsPage />;
     case '/partners':
       return <PartnersPage />;
+    case '/policies':
+    case '/changes':
+      return (
+        <Suspense fallback={<Loading what="the page" />}>
+          <PolicyPage section={section} />
+        </Suspense>
+      );
     default:
       return <ApiKeysPage />;
   }
+}
+
+function PolicyPage({ section }: { section: string }) {
+  const location = useLocation();
+  if (section === '/changes') return <PolicyChangesPage />;
+  const [, , key, action] = location.path.split('/');
+  if (!key) return <PoliciesPage />;
+  if (key === 'new') return <PolicyEditorPage key="new" policyKey={null} />;
+  const policyKey = decodeURIComponent(key);
+  if (action === 'edit') return <PolicyEditorPage key={`edit-${policyKey}`} policyKey={policyKey} />;
+  return <PolicyHistoryPage key={policyKey} policyKey={policyKey} />;
 }

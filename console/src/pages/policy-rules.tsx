@@ -1,0 +1,288 @@
+// What a policy version (or a change request's proposal) says, as one plain shape, and the diff of
+// two of them field by field: the history page compares versions with it, the change requests page
+// a proposal with the version it was proposed against.
+import type { ReactNode } from 'react';
+import { FragmentType, graphql, readFragment } from '../gql';
+import { Time } from '../ui';
+import type { PolicyAction, PolicyMode } from '../gql/graphql';
+
+export interface RegionRef {
+  code: string;
+  name: string;
+}
+
+export interface PolicyRules {
+  title: string;
+  mode: PolicyMode;
+  action: PolicyAction;
+  priority: number;
+  /** null: from the moment the change is approved (a proposal only). */
+  effectiveFrom: string | null;
+  effectiveUntil: string | null;
+  regions: RegionRef[];
+  /** Model codes (with their names when known); empty: every model. */
+  models: RegionRef[];
+  lockMessage: string;
+  /** Locale → text; undefined when the source does not say (a proposal's translations are not published). */
+  translations?: Record<string, string>;
+}
+
+export const PolicyVersionRulesFragment = graphql(`
+  fragment PolicyVersionRules on PolicyVersion {
+    id
+    number
+    title
+    description
+    legalBasis
+    mode
+    action
+    priority
+    effectiveFrom
+    effectiveUntil
+    approvedAt
+    approvedBy
+    createdAt
+    lockMessage
+    lockMessageTranslations {
+      locale
+      text
+    }
+    regions(first: 100) {
+      nodes {
+        code
+        name
+      }
+    }
+    productScope(first: 100) {
+      nodes {
+        code
+        marketingName
+      }
+    }
+  }
+`);
+
+export type VersionRules = ReturnType<typeof readVersion>;
+
+export function readVersion(masked: FragmentType<typeof PolicyVersionRulesFragment>) {
+  return readFragment(PolicyVersionRulesFragment, masked);
+}
+
+/** A version's rules in the diff's shape. */
+export function rulesOfVersion(version: VersionRules): PolicyRules {
+  return {
+    title: version.title,
+    mode: version.mode,
+    action: version.action,
+    priority: version.priority,
+    effectiveFrom: version.effectiveFrom,
+    effectiveUntil: version.effectiveUntil ?? null,
+    regions: version.regions.nodes.map((region) => ({ code: region.code, name: region.name })),
+    models: version.productScope.nodes.map((model) => ({ code: model.code, name: model.marketingName })),
+    lockMessage: version.lockMessage,
+    translations: Object.fromEntries(version.lockMessageTranslations.map((message) => [message.locale, message.text])),
+  };
+}
+
+/** Scripts written right to left: the phone shows their lock message that way. */
+const RTL_LANGUAGES = new Set(['ar', 'fa', 'he', 'ur', 'ps', 'yi', 'dv', 'ku', 'sd', 'ug']);
+export const isRightToLeft = (locale: string) => RTL_LANGUAGES.has(locale.split('-')[0]!.toLowerCase());
+
+/** The message a phone with `locale` shows: the exact tag, then its language, then English (as the server picks it). */
+export function lockMessageFor(english: string, translations: Record<string, string>, locale: string): string {
+  if (!locale || locale === 'en') return english;
+  const tag = locale.replace('_', '-');
+  return translations[tag] ?? translations[tag.split('-')[0]!.toLowerCase()] ?? english;
+}
+
+/** A lock message as the locked phone shows it: its own script direction and language. */
+export function PhonePreview({ message, locale }: { message: string; locale: string }) {
+  return (
+    <figure className="phone" aria-label={`Lock screen preview (${locale})`}>
+      <div className="phone-screen" lang={locale} dir={isRightToLeft(locale) ? 'rtl' : 'ltr'}>
+        <span className="phone-lock" aria-hidden="true">
+          🔒
+        </span>
+        <p className="phone-message">{message}</p>
+      </div>
+      <figcaption>As a phone set to {locale} shows it</figcaption>
+    </figure>
+  );
+}
+
+export function effectiveWindow(rules: Pick<PolicyRules, 'effectiveFrom' | 'effectiveUntil'>) {
+  return (
+    <>
+      {rules.effectiveFrom ? <Time value={rules.effectiveFrom} /> : 'from approval'} –{' '}
+      {rules.effectiveUntil ? <Time value={rules.effectiveUntil} /> : 'open-ended'}
+    </>
+  );
+}
+
+export const regionLabel = (region: RegionRef) =>
+  region.name && region.name !== region.code ? `${region.name} (${region.code})` : region.code;
+
+/** Regions (or models) added and removed between two lists, by code. */
+export function listChange(before: RegionRef[], after: RegionRef[]) {
+  const beforeCodes = new Set(before.map((item) => item.code));
+  const afterCodes = new Set(after.map((item) => item.code));
+  return {
+    added: after.filter((item) => !beforeCodes.has(item.code)),
+    removed: before.filter((item) => !afterCodes.has(item.code)),
+    kept: after.filter((item) => beforeCodes.has(item.code)),
+  };
+}
+
+interface DiffRow {
+  field: string;
+  before: ReactNode;
+  after: ReactNode;
+  changed: boolean;
+}
+
+/**
+ * Two versions side by side, field by field: what changed is marked in words (not only colour);
+ * regions and models as lists added and removed; lock messages per locale.
+ */
+export function RulesDiff({
+  before,
+  after,
+  beforeLabel,
+  afterLabel,
+}: {
+  before: PolicyRules;
+  after: PolicyRules;
+  beforeLabel: string;
+  afterLabel: string;
+}) {
+  const regions = listChange(before.regions, after.regions);
+  const models = listChange(before.models, after.models);
+  const modelsText = (rules: PolicyRules) =>
+    rules.models.length ? rules.models.map((model) => model.code).join(', ') : 'every model';
+  const rows: DiffRow[] = [
+    { field: 'Title', before: before.title, after: after.title, changed: before.title !== after.title },
+    { field: 'Mode', before: before.mode, after: after.mode, changed: before.mode !== after.mode },
+    { field: 'Action', before: before.action, after: after.action, changed: before.action !== after.action },
+    {
+      field: 'Priority',
+      before: before.priority,
+      after: after.priority,
+      changed: before.priority !== after.priority,
+    },
+    {
+      field: 'Effective',
+      before: effectiveWindow(before),
+      after: effectiveWindow(after),
+      changed: before.effectiveFrom !== after.effectiveFrom || before.effectiveUntil !== after.effectiveUntil,
+    },
+    {
+      field: 'Model scope',
+      before: modelsText(before),
+      after: modelsText(after),
+      changed: models.added.length + models.removed.length > 0,
+    },
+    {
+      field: 'Regions',
+      before: `${before.regions.length} regions`,
+      after: `${after.regions.length} regions`,
+      changed: regions.added.length + regions.removed.length > 0,
+    },
+    {
+      field: 'Lock message (en)',
+      before: before.lockMessage,
+      after: after.lockMessage,
+      changed: before.lockMessage !== after.lockMessage,
+    },
+  ];
+  if (before.translations && after.translations) {
+    const locales = [...new Set([...Object.keys(before.translations), ...Object.keys(after.translations)])].sort();
+    for (const locale of locales) {
+      const was = before.translations[locale];
+      const is = after.translations[locale];
+      rows.push({
+        field: `Lock message (${locale})`,
+        before: was === undefined ? <em>none</em> : <span lang={locale}>{was}</span>,
+        after: is === undefined ? <em>none</em> : <span lang={locale}>{is}</span>,
+        changed: was !== is,
+      });
+    }
+  }
+  const changedCount = rows.filter((row) => row.changed).length;
+  return (
+    <div className="rules-diff">
+      <p className="summary">
+        {changedCount === 0
+          ? 'No difference in the rules.'
+          : `${changedCount} ${changedCount === 1 ? 'field differs' : 'fields differ'}.`}
+      </p>
+      <div className="diff-lists">
+        <ChangeList title="Regions added" items={regions.added} kind="added" />
+        <ChangeList title="Regions removed" items={regions.removed} kind="removed" />
+        {(models.added.length > 0 || models.removed.length > 0) && (
+          <>
+            <ChangeList title="Models added" items={models.added} kind="added" />
+            <ChangeList title="Models removed" items={models.removed} kind="removed" />
+          </>
+        )}
+      </div>
+      <table className="diff" aria-label={`Differences between ${beforeLabel} and ${afterLabel}`}>
+        <thead>
+          <tr>
+            <th scope="col">Field</th>
+            <th scope="col">{beforeLabel}</th>
+            <th scope="col">{afterLabel}</th>
+            <th scope="col">Changed</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.field} className={row.changed ? 'changed' : undefined}>
+              <th scope="row">{row.field}</th>
+              <td className={row.changed ? 'removed' : undefined}>{row.before}</td>
+              <td className={row.changed ? 'added' : undefined}>{row.after}</td>
+              <td>{row.changed ? 'changed' : 'same'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ChangeList({ title, items, kind }: { title: string; items: RegionRef[]; kind: 'added' | 'removed' }) {
+  return (
+    <section className={`change-list ${kind}`} aria-label={title}>
+      <h4>
+        {title} ({items.length})
+      </h4>
+      {items.length ? (
+        <ul>
+          {items.map((item) => (
+            <li key={item.code}>
+              {kind === 'added' ? '+ ' : '− '}
+              {regionLabel(item)}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="hint">none</p>
+      )}
+    </section>
+  );
+}
+
+/** An ISO instant as a datetime-local input's value, in the browser's zone. */
+export function toLocalInput(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 16);
+}
+
+/** A datetime-local input's value (the browser's zone) as an ISO instant; null when empty or invalid. */
+export function fromLocalInput(value: string): string | null {
+  if (!value) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}

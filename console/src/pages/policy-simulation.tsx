@@ -1,0 +1,143 @@
+// A what-if's result as the author and the reviewer read it: the outcome transitions with their
+// counts, the same by region, and sample devices that open their device page.
+import { FragmentType, graphql, readFragment } from '../gql';
+import { Link } from '../router';
+import { StatusBadge, Time } from '../ui';
+
+export const PolicySimulationFragment = graphql(`
+  fragment PolicySimulationView on PolicySimulation {
+    attempts
+    skippedAttempts
+    changedAttempts
+    changedDevices
+    transitions {
+      from
+      to
+      attempts
+      devices
+    }
+    byRegion {
+      from
+      to
+      attempts
+      devices
+      region {
+        code
+        name
+      }
+    }
+    sampleDevices {
+      id
+      imei
+      status
+    }
+  }
+`);
+
+const arrow = (from: string, to: string) => `${from}→${to}`;
+
+export function SimulationView({
+  simulation: masked,
+  from,
+  to,
+  title,
+}: {
+  simulation: FragmentType<typeof PolicySimulationFragment>;
+  from: string;
+  to: string;
+  title: string;
+}) {
+  const simulation = readFragment(PolicySimulationFragment, masked);
+  const transitions = [...simulation.transitions].sort((a, b) => b.attempts - a.attempts);
+  const byRegion = [...simulation.byRegion].sort(
+    (a, b) => b.attempts - a.attempts || (a.region?.code ?? '').localeCompare(b.region?.code ?? ''),
+  );
+  return (
+    <section className="simulation" aria-label={title}>
+      <h3>{title}</h3>
+      <p className="summary">
+        Replayed <strong>{simulation.attempts}</strong> attempts from <Time value={from} /> to <Time value={to} />:{' '}
+        <strong>{simulation.changedAttempts}</strong> would change outcome, on{' '}
+        <strong>{simulation.changedDevices}</strong> {simulation.changedDevices === 1 ? 'device' : 'devices'}.
+        {simulation.skippedAttempts > 0 && (
+          <span className="warning">
+            {' '}
+            {simulation.skippedAttempts} attempts could not be replayed (signals purged).
+          </span>
+        )}
+      </p>
+      <table aria-label="Transitions">
+        <thead>
+          <tr>
+            <th scope="col">Transition</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Devices</th>
+          </tr>
+        </thead>
+        <tbody>
+          {transitions.map((row) => (
+            <tr key={arrow(row.from, row.to)}>
+              <td>{arrow(row.from, row.to)}</td>
+              <td>{row.attempts}</td>
+              <td>{row.devices}</td>
+            </tr>
+          ))}
+          {transitions.length === 0 && (
+            <tr>
+              <td colSpan={3}>No attempt of the window would change outcome.</td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+      <h4>By region</h4>
+      <table aria-label="Transitions by region">
+        <thead>
+          <tr>
+            <th scope="col">Region</th>
+            <th scope="col">Transition</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Devices</th>
+          </tr>
+        </thead>
+        <tbody>
+          {byRegion.map((row) => (
+            <tr key={`${row.region?.code ?? ''}|${arrow(row.from, row.to)}`}>
+              <td>{row.region ? `${row.region.name} (${row.region.code})` : 'no region resolved'}</td>
+              <td>{arrow(row.from, row.to)}</td>
+              <td>{row.attempts}</td>
+              <td>{row.devices}</td>
+            </tr>
+          ))}
+          {byRegion.length === 0 && (
+            <tr>
+              <td colSpan={4}>No region changes.</td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+      {simulation.sampleDevices.length > 0 && (
+        <>
+          <h4>Sample devices whose outcome would change</h4>
+          <ul className="sample-devices" aria-label="Sample devices">
+            {simulation.sampleDevices.map((device) => (
+              <li key={device.id}>
+                <Link to={`/devices/${device.imei}`}>{device.imei}</Link> <StatusBadge status={device.status} />
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}
+
+/** One line for a change request's note: what the author saw when submitting. */
+export function simulationSummary(masked: FragmentType<typeof PolicySimulationFragment>, from: string, to: string) {
+  const simulation = readFragment(PolicySimulationFragment, masked);
+  const day = (iso: string) => iso.slice(0, 16).replace('T', ' ') + ' UTC';
+  const transitions = simulation.transitions.map((row) => `${arrow(row.from, row.to)} ${row.attempts}`).join(', ');
+  return (
+    `Simulated ${day(from)} to ${day(to)}: ${simulation.changedAttempts} of ${simulation.attempts} attempts ` +
+    `change outcome (${transitions || 'none'}), ${simulation.changedDevices} devices.`
+  );
+}
