@@ -114,7 +114,7 @@ describe('device lifecycle', () => {
       {
         input: {
           partnerId: partner.createPartner.partner.id,
-          devices: [1, 2, 3, 4].map((serial) => ({
+          devices: [1, 2, 3, 4, 5, 6].map((serial) => ({
             imei: testImei(serial),
             serialNumber: `LC${serial}`,
             modelCode: 'AR-5',
@@ -239,5 +239,31 @@ describe('device lifecycle', () => {
       DeviceAction.LOCK,
       DeviceAction.LOCK,
     ]);
+  });
+
+  it('decisions racing on one device never undo each other: the row, its history and its audit agree', async () => {
+    // All read the device NEW before any is written. Unguarded, a later ALLOW or REVIEW overwrote
+    // an earlier LOCK (LOCKED became ACTIVE or UNDER_REVIEW, the history said NEW→LOCKED then
+    // NEW→ACTIVE). Now a decision whose device moved on is decided again against the device as it
+    // is: whichever commits first, every later one starts where it left the device.
+    const races = [
+      [5, [HAVANA, PARIS]],
+      [6, [PARIS, HAVANA, DISAGREEING]],
+    ] as const;
+    for (const [serial, signals] of races) {
+      const answers = await Promise.all(signals.map((each) => decide(serial, each)));
+      const written = await writtenFor(serial);
+      const chain = written.history.map(([from, to]) => `${from}→${to}`);
+      const expected: string[] = [];
+      written.history.forEach(([from, to], index) => {
+        expected.push(`${index === 0 ? DeviceStatus.NEW : written.history[index - 1][1]}→${to}`);
+        expect(from).not.toBe(to);
+      });
+      expect(chain).toEqual(expected);
+      expect(written.history.at(-1)![1]).toBe(written.device.status);
+      expect(written.audits).toHaveLength(written.history.length);
+      // A LOCK answered is a lock kept: nothing but a person or a sweep unlocks.
+      if (answers.some((answer) => answer.outcome === 'LOCK')) expect(written.device.status).toBe(DeviceStatus.LOCKED);
+    }
   });
 });

@@ -7,7 +7,7 @@ import { postgresPoolOf } from '../db/pool';
 import { EntityStatements } from '../db/prepared';
 import { onSqliteConnection } from '../db/transactions';
 import { Device, DeviceStatus } from '../devices/device.entity';
-import { DecisionDeviceChange, DecisionLifecycle } from '../devices/device-lifecycle';
+import { DecisionDeviceChange, DecisionLifecycle, checkGuard } from '../devices/device-lifecycle';
 import { readPrivacySettings } from '../config';
 import { TRAVEL_WINDOW_MS } from './engine/travel';
 import { NeighbourFix } from './engine/types';
@@ -186,11 +186,13 @@ export class DecisionStore {
    * repeated idempotency key fails with the database's unique violation, and nothing is written.
    */
   async record(attempt: AttemptRow, consequences: DecisionDeviceChange | null): Promise<number> {
+    // A device that moved on since it was read fails its guarded update with DeviceMovedOn, and
+    // nothing is written (the transaction, or on SQLite the savepoint, rolls back).
     const attemptParameters = this.insertAttempt.parameters(attempt);
     if (!this.attempts.postgres) {
       return new Promise<number>((resolve, reject) => {
         this.pendingCommits.push({
-          write: () => this.writeOnSqlite(attemptParameters, consequences),
+          write: () => this.writeOnSqlite(attempt.deviceId, attemptParameters, consequences),
           resolve,
           reject,
         });
@@ -215,7 +217,8 @@ export class DecisionStore {
       });
       const id = Number(inserted.rows[0].id);
       for (const statement of consequences.statements(id)) {
-        await client.query(statement.sql, statement.parameters);
+        const { rowCount } = await client.query(statement.sql, statement.parameters);
+        checkGuard(statement, attempt.deviceId, rowCount ?? 0);
       }
       await client.query('COMMIT');
       return id;
@@ -265,11 +268,16 @@ export class DecisionStore {
     });
   }
 
-  private writeOnSqlite(attemptParameters: unknown[], consequences: DecisionDeviceChange | null): number {
+  private writeOnSqlite(
+    deviceId: number,
+    attemptParameters: unknown[],
+    consequences: DecisionDeviceChange | null,
+  ): number {
     const { id } = this.sqlite(this.insertAttempt.sql).get(...attemptParameters) as { id: number };
     if (consequences) {
       for (const statement of consequences.statements(id)) {
-        this.sqlite(statement.sql).run(...statement.parameters);
+        const { changes } = this.sqlite(statement.sql).run(...statement.parameters);
+        checkGuard(statement, deviceId, changes);
       }
     }
     return id;

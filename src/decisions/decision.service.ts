@@ -16,7 +16,7 @@ import type { DeviceModelLoaders } from '../device-models/device-model.loaders';
 import type { PolicyLoaders } from '../policies/policy.loaders';
 import { DeviceStatus } from '../devices/device.entity';
 import { imeiProblem, imeiProblemMessages } from '../devices/imei';
-import { DecisionDeviceChange } from '../devices/device-lifecycle';
+import { DecisionDeviceChange, DeviceMovedOn } from '../devices/device-lifecycle';
 import { lockMessageFor } from '../policies/lock-message';
 import { fixInstant } from './engine/signal-readers';
 import { Decision } from './engine/types';
@@ -308,6 +308,12 @@ export async function recordDecision(
   return Object.assign(new ActivationAttempt(), row, { id: attemptId });
 }
 
+/**
+ * How often a decision is taken again when its device changed under it. Each round follows a
+ * change that committed, so a third loss means a device changing faster than it is decided: a fault.
+ */
+const MAX_DECISION_ROUNDS = 3;
+
 export interface DecideActivationOutcome {
   decision: ActivationDecision | null;
   attempt: ActivationAttempt | null;
@@ -331,14 +337,21 @@ export async function decideActivation(
     input,
     async () => {
       abortOnUserErrors(checkDecideInput(input, now));
-      const work = await decideFor(context, services, input, now);
-      const row = attemptRow(work, input, now, context.settings.privacy);
+      let work: DecisionWork;
       let attempt: ActivationAttempt;
-      try {
-        attempt = await recordDecision(context, services, work, row);
-      } catch (error) {
-        if (!input.idempotencyKey || !isUniqueViolation(error)) throw error;
-        return answerRetry(context, input, work, error);
+      for (let round = 1; ; round += 1) {
+        work = await decideFor(context, services, input, now);
+        const row = attemptRow(work, input, now, context.settings.privacy);
+        try {
+          attempt = await recordDecision(context, services, work, row);
+          break;
+        } catch (error) {
+          // Another change to the device committed between its read and this write: decide again
+          // against the device as it now is (a lock that won is then answered as already locked).
+          if (error instanceof DeviceMovedOn && round < MAX_DECISION_ROUNDS) continue;
+          if (!input.idempotencyKey || !isUniqueViolation(error)) throw error;
+          return answerRetry(context, input, work, error);
+        }
       }
       decisionMetrics.inc({
         outcome: attempt.outcome,

@@ -293,11 +293,38 @@ export function decisionTransition(
   return transition || activatedAt ? { transition, activatedAt } : null;
 }
 
+/**
+ * One statement of a decision's device change. `guarded`: an update that applies only while the
+ * device is still in the status the decision read; the writer must see it change exactly one row,
+ * or throw `DeviceMovedOn` and roll the whole change back (attempt included).
+ */
+export interface DecisionStatement {
+  sql: string;
+  parameters: unknown[];
+  guarded?: true;
+}
+
 /** The statements of a decision's device change, given the attempt's id once it is inserted. */
 export interface DecisionDeviceChange {
-  statements(attemptId: number): { sql: string; parameters: unknown[] }[];
+  statements(attemptId: number): DecisionStatement[];
   /** Whether the status changes (the live feed's device announcement). */
   changesStatus: boolean;
+}
+
+/**
+ * A decision's device change found the device no longer in the status the decision read (another
+ * decision, a review, a sweep or an unlock committed first). Nothing of the decision is written;
+ * the decide workflow decides again against the device as it now is.
+ */
+export class DeviceMovedOn extends Error {
+  constructor(readonly deviceId: number) {
+    super(`device ${deviceId} changed status while a decision about it was being recorded`);
+  }
+}
+
+/** Throws `DeviceMovedOn` when a guarded statement did not change its one row. */
+export function checkGuard(statement: DecisionStatement, deviceId: number, changedRows: number): void {
+  if (statement.guarded && changedRows !== 1) throw new DeviceMovedOn(deviceId);
 }
 
 const STATUS_CHANGE_PROPERTIES = [
@@ -358,19 +385,22 @@ export class DecisionLifecycle {
     return {
       changesStatus: found?.transition != null,
       statements: (attemptId) => {
-        const statements: { sql: string; parameters: unknown[] }[] = [];
+        const statements: DecisionStatement[] = [];
         const events: DeviceEvent[] = [];
         if (found?.transition) {
           const rows = transitionRows(context, device, { ...found.transition, attemptId });
           const columns = found.activatedAt ? { ...rows.columns, activatedAt: found.activatedAt } : rows.columns;
           statements.push(
-            this.devices.update(device.id, columns),
+            this.guardedUpdate(device, columns),
             { sql: this.insertStatusChange.sql, parameters: this.insertStatusChange.parameters(rows.history) },
             { sql: this.insertAudit.sql, parameters: this.insertAudit.parameters(rows.audit) },
           );
           if (rows.event) events.push(rows.event);
         } else if (found?.activatedAt) {
-          statements.push(this.devices.update(device.id, { activatedAt: found.activatedAt }));
+          statements.push(this.guardedUpdate(device, { activatedAt: found.activatedAt }));
+        } else {
+          // A review opened on a device already waiting: it must still be waiting (not locked since).
+          statements.push(this.guardedUpdate(device, { status: device.status }));
         }
         if (reviewOpened) {
           events.push({
@@ -389,6 +419,20 @@ export class DecisionLifecycle {
         }
         return statements;
       },
+    };
+  }
+
+  /**
+   * The device update of a decision, applied only while the device is in the status the decision
+   * read: as `changeDeviceStatus` does for every other writer. Without it, two decisions about a
+   * NEW device read at once — a LOCK and an ALLOW — ended ACTIVE with a history saying LOCKED.
+   */
+  private guardedUpdate(device: DeviceBefore, columns: Partial<Device>): DecisionStatement {
+    const update = this.devices.update(device.id, columns);
+    return {
+      sql: `${update.sql} AND ${this.devices.column('status')} = ${this.devices.placeholder(update.parameters.length + 1)}`,
+      parameters: [...update.parameters, this.devices.persisted('status', device.status)],
+      guarded: true,
     };
   }
 }
