@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { ActivationAttempt, ReviewStatus } from '../src/activations/activation-attempt.entity';
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import { internalScope } from '../src/common/request-scope';
 import { inTransaction } from '../src/db/transactions';
@@ -114,7 +115,7 @@ describe('device lifecycle', () => {
       {
         input: {
           partnerId: partner.createPartner.partner.id,
-          devices: [1, 2, 3, 4, 5, 6].map((serial) => ({
+          devices: [1, 2, 3, 4, 5, 6, 7, 8].map((serial) => ({
             imei: testImei(serial),
             serialNumber: `LC${serial}`,
             modelCode: 'AR-5',
@@ -265,5 +266,33 @@ describe('device lifecycle', () => {
       // A LOCK answered is a lock kept: nothing but a person or a sweep unlocks.
       if (answers.some((answer) => answer.outcome === 'LOCK')) expect(written.device.status).toBe(DeviceStatus.LOCKED);
     }
+  });
+  it('two people resolving one review at once: one resolution stands, the other is refused, all writes agree', async () => {
+    const held = await decide(7, DISAGREEING);
+    const resolve = (outcome: string) =>
+      client.data(
+        `mutation ($input: ResolveReviewInput!) { resolveReview(input: $input) { attempt { reviewStatus } userErrors { code } } }`,
+        { input: { attemptId: held.id, outcome, note: 'checked' } },
+      );
+    const answers = (await Promise.all([resolve('ALLOW'), resolve('LOCK')])).map((data) => data.resolveReview);
+    const won = answers.filter((answer) => answer.userErrors.length === 0);
+    expect(won).toHaveLength(1);
+    expect(answers.flatMap((answer) => answer.userErrors)).toEqual([{ code: 'INVALID_STATE' }]);
+    const attempt = await database.dataSource
+      .getRepository(ActivationAttempt)
+      .findOneByOrFail({ deviceId: (await deviceRow(7)).id });
+    const written = await writtenFor(7);
+    expect(attempt.reviewStatus).toBe(won[0].attempt.reviewStatus);
+    expect(written.device.status).toBe(
+      attempt.reviewStatus === ReviewStatus.LOCKED ? DeviceStatus.LOCKED : DeviceStatus.ACTIVE,
+    );
+    expect(written.history).toHaveLength(2);
+    expect(written.events).toEqual(
+      [PartnerEventType.REVIEW_OPENED, PartnerEventType.REVIEW_RESOLVED].concat(
+        attempt.reviewStatus === ReviewStatus.LOCKED ? [PartnerEventType.DEVICE_LOCKED] : [],
+      ),
+    );
+    const resolutions = await database.dataSource.getRepository(AuditEvent).countBy({ action: 'review.resolve' });
+    expect(resolutions).toBe(3);
   });
 });

@@ -5,7 +5,7 @@ import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
 import { Device, DeviceStatus } from '../devices/device.entity';
-import { LOCK_REASON_PREFIX, changeDeviceStatus } from '../devices/device-lifecycle';
+import { LOCK_REASON_PREFIX, changeDeviceStatusOrAbort } from '../devices/device-lifecycle';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { PartnerEventType } from '../webhooks/partner-event.entity';
 import { recordPartnerEvents } from '../webhooks/partner-events';
@@ -93,9 +93,11 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
   }
   const device = await manager.findOneByOrFail(Device, { id: attempt.deviceId });
   const reviewStatus = resolution === ReviewResolution.LOCK ? ReviewStatus.LOCKED : ReviewStatus.ALLOWED;
-  await manager.update(
+  // Only while it is still open: two people resolving it at once must not both succeed (the
+  // second would overwrite the first's outcome and tell the partner twice).
+  const resolved = await manager.update(
     ActivationAttempt,
-    { id: attempt.id },
+    { id: attempt.id, reviewStatus: ReviewStatus.OPEN },
     {
       reviewStatus,
       reviewedAt: new Date(),
@@ -103,6 +105,11 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
       reviewNote: note,
     },
   );
+  if (resolved.affected !== 1) {
+    throw new UserErrorsAbort([
+      userError(['attemptId'], UserErrorCode.INVALID_STATE, 'the review was resolved meanwhile by someone else'),
+    ]);
+  }
   // A device locked meanwhile stays locked by what locked it: an ALLOW here does not unlock it
   // (only unlockDevice does), and a LOCK keeps the first lock's cause.
   const after =
@@ -115,16 +122,22 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
     { type: PartnerEventType.REVIEW_RESOLVED, device, status: after, attemptId: attempt.id, reason: resolution },
   ]);
   if (after !== device.status) {
-    await changeDeviceStatus(manager, context, device, {
-      to: after,
-      cause: StatusChangeCause.REVIEW,
-      attemptId: attempt.id,
-      policyVersionId: attempt.policyVersionId,
-      reason: `review resolved: ${resolution}: ${note}`,
-      lockReason: `${LOCK_REASON_PREFIX.review}: ${note}`,
-      partnerReason: LOCK_REASON_PREFIX.review,
-      activatedAt: attempt.occurredAt,
-    });
+    await changeDeviceStatusOrAbort(
+      manager,
+      context,
+      device,
+      {
+        to: after,
+        cause: StatusChangeCause.REVIEW,
+        attemptId: attempt.id,
+        policyVersionId: attempt.policyVersionId,
+        reason: `review resolved: ${resolution}: ${note}`,
+        lockReason: `${LOCK_REASON_PREFIX.review}: ${note}`,
+        partnerReason: LOCK_REASON_PREFIX.review,
+        activatedAt: attempt.occurredAt,
+      },
+      'attemptId',
+    );
   }
   await recordAuditEvent(manager, context, {
     action: 'review.resolve',
@@ -146,10 +159,12 @@ export async function unlockDevice(manager: EntityManager, context: RequestScope
       userError(['deviceId'], UserErrorCode.INVALID_STATE, `the device is ${device.status}, not LOCKED`),
     ]);
   }
-  await changeDeviceStatus(manager, context, device, {
-    to: DeviceStatus.ACTIVE,
-    cause: StatusChangeCause.UNLOCK,
-    reason,
-  });
+  await changeDeviceStatusOrAbort(
+    manager,
+    context,
+    device,
+    { to: DeviceStatus.ACTIVE, cause: StatusChangeCause.UNLOCK, reason },
+    'deviceId',
+  );
   return manager.findOneByOrFail(Device, { id: device.id });
 }

@@ -2,6 +2,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DateUtils } from 'typeorm/util/DateUtils';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { AuditEventRow, auditEventRow } from '../audit/audit.service';
+import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { encodeGlobalId } from '../common/global-id';
 import { RequestScope } from '../common/request-scope';
 import { announceLive } from '../db/live-events';
@@ -248,6 +249,28 @@ export async function changeDeviceStatus(
   await manager.insert(AuditEvent, rows.audit as never);
   await announceLive(manager, { kind: 'device', deviceId: device.id });
   return true;
+}
+
+/**
+ * `changeDeviceStatus` for a person's request (a review resolved, an unlock): a device that moved
+ * on since it was read refuses the request with a user error naming `field`, and the caller's
+ * transaction rolls back, instead of its other writes telling of a change that was not made.
+ */
+export async function changeDeviceStatusOrAbort(
+  manager: EntityManager,
+  context: RequestScope,
+  device: DeviceBefore,
+  transition: StatusTransition,
+  field: string,
+): Promise<void> {
+  if (await changeDeviceStatus(manager, context, device, transition)) return;
+  throw new UserErrorsAbort([
+    userError(
+      [field],
+      UserErrorCode.INVALID_STATE,
+      `the device changed from ${device.status} while this request was handled; read it again`,
+    ),
+  ]);
 }
 
 /** What a decision found, as the lifecycle reads it. */
