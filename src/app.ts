@@ -154,9 +154,9 @@ export async function createApp(
     // Outside production, the IDE served to this machine comes with the admin key in its headers.
     ideForBrowsers('/graphql', settings.production ? undefined : settings.adminKey),
     authenticate(services.authenticator),
-    // Parsed before counting: a request that only asks for its budget spends none.
-    express.json({ limit: '5mb' }),
+    // Counted before the body is read (only a small one is, to see whether it asks just for its budget).
     rateLimit(limiter, settings.limits.maxCost),
+    express.json({ limit: '5mb' }),
     capBatches(settings),
     // Before the batch budget: an operation sent by hash is costed as the registered document.
     persistedOperations(new PersistedOperationRegistry(dataSource)),

@@ -132,4 +132,37 @@ describe('a key just under and just over its budget', () => {
     expect(batch.body.map((answer: any) => answer.extensions.cost.remaining)).toEqual([PER_SECOND - 1, PER_SECOND - 1]);
     expect(batch.body[0].extensions.cost.requested).toBeGreaterThan(batch.body[1].extensions.cost.requested);
   });
+  it('refuses a request over its budget before reading its body', async () => {
+    // Every request was parsed (up to 5 MB) before the budget was counted, so a key or an
+    // anonymous client over its budget still had each body read: a limit that failed late. A body
+    // too big to be a budget query is counted first: this malformed megabyte is refused 429, not
+    // parsed into a 400.
+    const key = await freshKey('budget-flooder');
+    const flood = () =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: `{"query": "${'x'.repeat(1_000_000)}`,
+      });
+    // The window is a second long: on a loaded machine it may pass between the last refusal and the
+    // flood (which is then read and refused 400), so a few tries; before, every one was a 400.
+    let answer: Response | null = null;
+    for (let attempt = 0; attempt < 5 && answer?.status !== 429; attempt += 1) {
+      let refused = false;
+      for (let spent = 0; spent < 4 * PER_SECOND && !refused; spent += 1)
+        refused = (await post({ query: QUERY }, key)).status === 429;
+      expect(refused).toBe(true);
+      answer = await flood();
+    }
+    expect(answer!.status).toBe(429);
+    expect(((await answer!.json()) as any).errors[0].extensions.code).toBe('RATE_LIMITED');
+    // Within its budget the same body is read, and refused for what it is.
+    const fresh = await freshKey('budget-flooder-2');
+    const malformed = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${fresh}` },
+      body: `{"query": "${'x'.repeat(1_000_000)}`,
+    });
+    expect(malformed.status).toBe(400);
+  });
 });

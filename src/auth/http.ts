@@ -1,4 +1,4 @@
-import { RequestHandler, Response } from 'express';
+import { Request, RequestHandler, Response, json } from 'express';
 import { GraphQLError } from 'graphql';
 import { Settings } from '../config';
 import { ApiKeyAuthenticator } from './api-key.service';
@@ -55,10 +55,11 @@ export function authenticate(authenticator: ApiKeyAuthenticator): RequestHandler
 export function rateLimit(limiter: RequestLimiter, maxCost: number): RequestHandler {
   return async (request, response, next) => {
     let result: RateLimitResult;
+    let free: boolean;
     const bucket = bucketOf(request.viewer ?? null, request.ip);
-    // A request that only asks for its budget (`{ rateLimit { … } }`) reads it without spending any.
-    const free = isBudgetQuery(request.method === 'GET' ? request.query : request.body);
     try {
+      // A request that only asks for its budget (`{ rateLimit { … } }`) reads it without spending any.
+      free = await asksOnlyForBudget(request, response);
       result = await limiter.consume(bucket, free ? 0 : 1);
     } catch (error) {
       next(error);
@@ -83,6 +84,27 @@ export function rateLimit(limiter: RequestLimiter, maxCost: number): RequestHand
       extensions: { cost: { requested: null, maxCost, ...budgetOf(result) } },
     });
   };
+}
+
+/**
+ * The largest body read before the budget is counted: room for a budget query (at most 500
+ * characters) or a small batch of them. Anything larger is counted, and refused when over budget,
+ * before a byte of it is read: the route's own parser (up to 5 MB) runs only for requests the
+ * budget admitted.
+ */
+const BUDGET_QUERY_BODY_BYTES = 2_048;
+const readSmallBody = json({ limit: BUDGET_QUERY_BODY_BYTES });
+
+/** Whether the request only asks for its budget; reads its body only when it is small enough to. */
+async function asksOnlyForBudget(request: Request, response: Response): Promise<boolean> {
+  if (request.method === 'GET') return isBudgetQuery(request.query);
+  const length = Number(request.headers['content-length']);
+  if (request.method !== 'POST' || !(length <= BUDGET_QUERY_BODY_BYTES)) return false;
+  // A body read here is not read again (the route's parser sees it finished).
+  await new Promise<void>((resolve, reject) =>
+    readSmallBody(request, response, (error?: unknown) => (error ? reject(error) : resolve())),
+  );
+  return isBudgetQuery(request.body);
 }
 
 /** Batched requests (a JSON array of operations) are accepted up to the configured size. */
