@@ -7,8 +7,19 @@ import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
 import { onSqliteConnection } from '../db/transactions';
 import { Progress, silentProgress } from '../ops/progress';
 import { SqliteBatchCounts } from './sqlite-batch-counts';
-import { attemptPartitions, attemptsArePartitioned, ensureAttemptMonths, monthStart } from './attempt-partitions';
-import { ActivationAttempt, DecisionOutcome, RegionSource, ReviewStatus } from './activation-attempt.entity';
+import { attemptPartitions, attemptsArePartitioned, ensureAttemptMonths } from './attempt-partitions';
+import { ActivationAttempt } from './activation-attempt.entity';
+import {
+  BulkAttempt,
+  COLUMNS,
+  EncodedAttempts,
+  encodeAttempts,
+  IngestDialect,
+  rowWidth,
+  valueIndex,
+} from './attempt-encoding';
+
+export type { BulkAttempt, EncodedAttempts } from './attempt-encoding';
 
 /*
  * The bulk path for attempts: history loaded in the millions (the seed generator, imports of
@@ -20,25 +31,6 @@ import { ActivationAttempt, DecisionOutcome, RegionSource, ReviewStatus } from '
  * set-based statements (sqlite-batch-counts.ts). On PostgreSQL each month gets its partition
  * before its first row.
  */
-
-/** One attempt as the bulk path writes it (no explanation: history loaded in bulk has none). */
-export interface BulkAttempt {
-  /** An explicit id (the seed generator's: its devices name the attempt that locked them); else the sequence's. */
-  id?: number;
-  deviceId: number;
-  occurredAt: Date;
-  receivedAt: Date;
-  signals: object;
-  signalsPurgedAt: Date | null;
-  resolvedRegionId: number | null;
-  regionSource: RegionSource;
-  outcome: DecisionOutcome;
-  enforced: boolean;
-  policyVersionId: number | null;
-  reasonCodes: string[];
-  reviewStatus: ReviewStatus | null;
-  idempotencyKey: string | null;
-}
 
 export interface IngestOptions {
   /** Whether the rows carry their ids (all of them). */
@@ -59,63 +51,6 @@ export interface IngestOptions {
   countPerRow?: boolean;
 }
 
-const COLUMNS = [
-  'deviceId',
-  'occurredAt',
-  'receivedAt',
-  'signals',
-  'signalsPurgedAt',
-  'resolvedRegionId',
-  'regionSource',
-  'outcome',
-  'enforced',
-  'policyVersionId',
-  'reasonCodes',
-  'reviewStatus',
-  'idempotencyKey',
-] as const satisfies readonly (keyof BulkAttempt & keyof ActivationAttempt)[];
-
-function valuesOf(row: BulkAttempt, explicitIds: boolean) {
-  const values: unknown[] = [
-    row.deviceId,
-    row.occurredAt,
-    row.receivedAt,
-    JSON.stringify(row.signals),
-    row.signalsPurgedAt,
-    row.resolvedRegionId,
-    row.regionSource,
-    row.outcome,
-    row.enforced,
-    row.policyVersionId,
-    JSON.stringify(row.reasonCodes),
-    row.reviewStatus,
-    row.idempotencyKey,
-  ];
-  if (explicitIds) {
-    if (row.id === undefined) throw new Error('explicitIds is set but a row has no id');
-    values.unshift(row.id);
-  }
-  return values;
-}
-
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** A value in COPY's text format: `\N` for null, backslash escapes for the separators. */
-function copyField(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'boolean') return value ? 't' : 'f';
-  const text = String(value);
-  return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (character) => COPY_ESCAPES[character]) : text;
-}
-
-/** A value as better-sqlite3 binds it and TypeORM stores it: UTC datetime text, 0/1 for booleans. */
-function sqliteField(value: unknown): unknown {
-  if (value instanceof Date) return value.toISOString().replace('T', ' ').slice(0, 23);
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  return value;
-}
-
 function quotedColumns(dataSource: DataSource, explicitIds: boolean): string {
   // Column names come from the entity, so the bulk path cannot drift from it.
   const statements = new EntityStatements(dataSource, ActivationAttempt);
@@ -124,21 +59,36 @@ function quotedColumns(dataSource: DataSource, explicitIds: boolean): string {
     .join(', ');
 }
 
+/** Which encoding a database takes. */
+export function ingestDialect(dataSource: DataSource): IngestDialect {
+  return dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
+}
+
 /**
  * Writes the attempts `chunks` yields (the source may be generated or parsed as it is read: it is
- * pulled a chunk at a time) and returns how many were written. A failure — of the source or of the
- * database — rolls back the open transaction; with the default `rowsPerTransaction` nothing stays.
+ * pulled a chunk at a time) and returns how many were written. A chunk is rows, or rows encoded
+ * already for this database (encodeAttempts, on another thread). A failure — of the source or of
+ * the database — rolls back the open transaction; with the default `rowsPerTransaction` nothing stays.
  */
 export async function ingestAttempts(
   dataSource: DataSource,
-  chunks: AsyncIterable<BulkAttempt[]> | Iterable<BulkAttempt[]>,
+  chunks: AsyncIterable<BulkAttempt[] | EncodedAttempts> | Iterable<BulkAttempt[] | EncodedAttempts>,
   options: IngestOptions = {},
 ): Promise<number> {
   const explicitIds = options.explicitIds ?? false;
   const rowsPerTransaction = options.rowsPerTransaction ?? Infinity;
   const progress = options.progress ?? silentProgress;
   const columns = quotedColumns(dataSource, explicitIds);
-  if (dataSource.options.type === 'postgres') {
+  const dialect = ingestDialect(dataSource);
+  const encoded = (chunk: BulkAttempt[] | EncodedAttempts): EncodedAttempts => {
+    if (Array.isArray(chunk)) return encodeAttempts(chunk, dialect, explicitIds);
+    if (chunk.dialect !== dialect || chunk.explicitIds !== explicitIds)
+      throw new Error(
+        `a chunk encoded for ${chunk.dialect}${chunk.explicitIds ? ' with ids' : ''} cannot be written to ${dialect}${explicitIds ? ' with ids' : ''}`,
+      );
+    return chunk;
+  };
+  if (dialect === 'postgres') {
     const client = await openBulkConnection(dataSource);
     const rowsPerStatement = options.rowsPerStatement ?? 50_000;
     let written = 0;
@@ -158,22 +108,15 @@ export async function ingestAttempts(
       // Before the partitioning migration (a test of it loads the old table) there is no partition to make.
       const byMonth = await attemptsArePartitioned(dataSource);
       const months = new Set((await attemptPartitions(dataSource)).map((partition) => partition.month.getTime()));
-      for await (const chunk of chunks) {
-        if (chunk.length === 0) continue;
+      for await (const source of chunks) {
+        const chunk = encoded(source);
+        if (chunk.count === 0) continue;
         // Each month gets its partition before its first row (else the row would go to the default partition).
-        const missing = new Set<number>();
-        let [checkedFrom, checkedUntil] = [0, 0];
-        for (const { occurredAt } of chunk) {
-          const instant = occurredAt.getTime();
-          if (instant >= checkedFrom && instant < checkedUntil) continue;
-          const month = monthStart(occurredAt);
-          if (!months.has(month.getTime())) missing.add(month.getTime());
-          [checkedFrom, checkedUntil] = [month.getTime(), monthStart(month, 1).getTime()];
-        }
-        if (byMonth && missing.size) {
+        const missing = chunk.months.filter((month) => !months.has(month));
+        if (byMonth && missing.length) {
           await ensureAttemptMonths(
             dataSource,
-            [...missing].map((month) => new Date(month)),
+            missing.map((month) => new Date(month)),
           );
           for (const month of missing) months.add(month);
         }
@@ -187,12 +130,10 @@ export async function ingestAttempts(
           });
           copied.catch(() => undefined);
         }
-        let text = '';
-        for (const row of chunk) text += `${valuesOf(row, explicitIds).map(copyField).join('\t')}\n`;
-        if (!copy.write(text)) await Promise.race([once(copy, 'drain'), copied]);
-        inStatement += chunk.length;
-        inTransaction += chunk.length;
-        written += chunk.length;
+        if (!copy.write(chunk.copyText)) await Promise.race([once(copy, 'drain'), copied]);
+        inStatement += chunk.count;
+        inTransaction += chunk.count;
+        written += chunk.count;
         if (inStatement >= rowsPerStatement) await endCopy();
         if (inTransaction >= rowsPerTransaction) {
           await endCopy();
@@ -200,7 +141,7 @@ export async function ingestAttempts(
           await client.query('BEGIN');
           inTransaction = 0;
         }
-        progress.advance(chunk.length);
+        progress.advance(chunk.count);
       }
       await endCopy();
       await client.query('COMMIT');
@@ -220,36 +161,45 @@ export async function ingestAttempts(
 
   const sqlite = sqliteDatabaseOf(dataSource)!;
   return onSqliteConnection(dataSource, async () => {
-    const placeholders = (explicitIds ? COLUMNS.length + 1 : COLUMNS.length) as number;
+    const width = rowWidth(explicitIds);
     const insert = sqlite.prepare(
-      `INSERT INTO "activation_attempt" (${columns}) VALUES (${Array.from({ length: placeholders }, () => '?').join(', ')})`,
+      `INSERT INTO "activation_attempt" (${columns}) VALUES (${Array.from({ length: width }, () => '?').join(', ')})`,
     );
     const batch = options.countPerRow ? null : new SqliteBatchCounts(sqlite);
     const counts = batch?.applies ? batch : null;
     // Where each counted value sits in a row's values.
-    const at = explicitIds ? 1 : 0;
+    const at = {
+      deviceId: valueIndex('deviceId', explicitIds),
+      occurredAt: valueIndex('occurredAt', explicitIds),
+      receivedAt: valueIndex('receivedAt', explicitIds),
+      resolvedRegionId: valueIndex('resolvedRegionId', explicitIds),
+      outcome: valueIndex('outcome', explicitIds),
+      enforced: valueIndex('enforced', explicitIds),
+      idempotencyKey: valueIndex('idempotencyKey', explicitIds),
+    };
     let written = 0;
     let inTransaction = 0;
     sqlite.exec('BEGIN');
     try {
       counts?.begin();
-      for await (const chunk of chunks) {
-        for (const row of chunk) {
-          const values = valuesOf(row, explicitIds).map(sqliteField);
-          const { lastInsertRowid } = insert.run(values);
+      for await (const source of chunks) {
+        const { values, count } = encoded(source);
+        for (let row = 0, start = 0; row < count; row += 1, start += width) {
+          const rowValues = values.slice(start, start + width);
+          const { lastInsertRowid } = insert.run(rowValues);
           counts?.add(
             lastInsertRowid,
-            row.deviceId,
-            values[at + 1] as string,
-            values[at + 2] as string,
-            row.resolvedRegionId,
-            row.outcome,
-            row.enforced ? 1 : 0,
-            row.idempotencyKey,
+            rowValues[at.deviceId] as number,
+            rowValues[at.occurredAt] as string,
+            rowValues[at.receivedAt] as string,
+            rowValues[at.resolvedRegionId] as number | null,
+            rowValues[at.outcome] as string,
+            rowValues[at.enforced] as number,
+            rowValues[at.idempotencyKey] as string | null,
           );
         }
-        written += chunk.length;
-        inTransaction += chunk.length;
+        written += count;
+        inTransaction += count;
         if (inTransaction >= rowsPerTransaction) {
           counts?.finish();
           sqlite.exec('COMMIT');
@@ -257,7 +207,7 @@ export async function ingestAttempts(
           counts?.begin();
           inTransaction = 0;
         }
-        progress.advance(chunk.length);
+        progress.advance(count);
         // better-sqlite3 is synchronous: let timers (the progress line) run between chunks.
         await nextTurn();
       }

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import seedrandom from 'seedrandom';
 import { DataSource, In } from 'typeorm';
-import { DecisionOutcome, ReviewStatus } from '../activations/activation-attempt.entity';
 import { Evaluator } from '../decisions/evaluator';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from '../decisions/engine/signal-readers';
 import { DeviceModel } from '../device-models/device-model.entity';
@@ -10,7 +9,7 @@ import { withCheckDigit } from '../devices/imei';
 import { Partner, PartnerKind } from '../partners/partner.entity';
 import { Region } from '../regions/region.entity';
 import { ColumnValue, insertRows } from './bulk-insert';
-import { BulkAttempt, ingestAttempts } from '../activations/attempt-ingest';
+import { EncodedAttempts, ingestAttempts, ingestDialect } from '../activations/attempt-ingest';
 import { Progress, silentProgress } from '../ops/progress';
 import { markets, partnerNames } from './places';
 import {
@@ -240,36 +239,20 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
         devices: generated,
         windowStart,
         days: options.days,
+        dialect: ingestDialect(dataSource),
       };
       const threads =
         options.generatorThreads ?? (options.attempts >= THREADED_FROM_ATTEMPTS ? availableParallelism() : 0);
       // The devices' states and status changes, as each chunk's attempts left them (their own devices').
       const states: GeneratedDeviceState[] = [];
       const changes: GeneratedStatusChange[] = [];
-      const attemptChunks = async function* (): AsyncGenerator<BulkAttempt[]> {
+      const attemptChunks = async function* (): AsyncGenerator<EncodedAttempts> {
         for await (const chunk of generatedChunks(plan, world, threads, marketCodes)) {
           for (const { deviceIndex, ...state } of chunk.states)
             states.push({ ...state, id: firstDeviceId + deviceIndex });
           for (const { deviceIndex, ...change } of chunk.changes)
             changes.push({ ...change, deviceId: firstDeviceId + deviceIndex });
-          yield chunk.attempts.map((attempt) => {
-            return {
-              id: attempt.id,
-              deviceId: firstDeviceId + attempt.deviceIndex,
-              occurredAt: attempt.occurredAt,
-              receivedAt: attempt.receivedAt,
-              signals: attempt.signals,
-              signalsPurgedAt: null,
-              resolvedRegionId: attempt.resolvedRegionId,
-              regionSource: attempt.source,
-              outcome: attempt.outcome,
-              enforced: attempt.enforced,
-              policyVersionId: attempt.policyVersionId,
-              reasonCodes: attempt.reasonCodes,
-              reviewStatus: attempt.outcome === DecisionOutcome.REVIEW && attempt.enforced ? ReviewStatus.OPEN : null,
-              idempotencyKey: null,
-            };
-          });
+          yield chunk.attempts;
         }
       };
       const attemptsStarted = Date.now();
