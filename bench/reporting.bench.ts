@@ -1,6 +1,6 @@
 /**
- * Reporting speed: `npm run bench:reporting -- [--devices 200000] [--attempts 1000000]` (add
- * DATABASE_URL=postgres://… for PostgreSQL too). Seeds a fresh database with the demo generator
+ * Reporting speed: `npm run bench:reporting -- [--devices 200000] [--attempts 1000000]
+ * [--only sqlite|postgres]` (add DATABASE_URL=postgres://… for PostgreSQL too). Seeds a fresh database with the demo generator
  * (attempts over 120 days), then times each report through the GraphQL server in-process beside
  * the plain SQL GROUP BY over the raw table that computes the same figures, on the same database
  * in the same run (median of 5 after a warm-up).
@@ -32,9 +32,13 @@ const { values } = parseArgs({
   options: {
     devices: { type: 'string', default: '200000' },
     attempts: { type: 'string', default: '1000000' },
+    /** One database only (sqlite or postgres): the two can then run side by side, or one again. */
+    only: { type: 'string' },
     child: { type: 'string' },
   },
 });
+if (values.only && !['sqlite', 'postgres'].includes(values.only))
+  throw new Error(`--only takes sqlite or postgres; got "${values.only}"`);
 const UNTIL = new Date('2026-11-01T00:00:00Z');
 const DAY = 86_400_000;
 const from90 = new Date(UNTIL.getTime() - 90 * DAY);
@@ -509,13 +513,15 @@ function runChild(label: string, env: NodeJS.ProcessEnv): void {
 async function main(): Promise<void> {
   if (values.child) return benchOn(values.child, { ...readSettings(), logLevel: 'silent' });
   console.log(`machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}`);
-  const directory = mkdtempSync(join(tmpdir(), 'reporting-bench-'));
-  try {
-    runChild('SQLite', { DATABASE_URL: '', SQLITE_PATH: join(directory, 'bench.sqlite') });
-  } finally {
-    rmSync(directory, { recursive: true, force: true });
+  if (values.only !== 'postgres') {
+    const directory = mkdtempSync(join(tmpdir(), 'reporting-bench-'));
+    try {
+      runChild('SQLite', { DATABASE_URL: '', SQLITE_PATH: join(directory, 'bench.sqlite') });
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   }
-  if (!process.env.DATABASE_URL) return;
+  if (!process.env.DATABASE_URL || values.only === 'sqlite') return;
   const database = await createTemporaryDatabase(process.env.DATABASE_URL, 'cg_reporting_bench');
   try {
     runChild('PostgreSQL', { DATABASE_URL: database.url });
