@@ -5,6 +5,7 @@ import { portableRules } from '../decisions/portable-rules';
 import { DecisionOutcome, RegionSource, ReviewStatus } from '../activations/activation-attempt.entity';
 import { BulkAttempt, EncodedAttempts, encodeAttempts, IngestDialect } from '../activations/attempt-encoding';
 import { CompiledRules } from '../decisions/evaluator';
+import { loadCountryCodes, loadSubdivisionBoundaries } from '../decisions/reference-data';
 import { DecisionEngine } from '../decisions/engine/engine';
 import { DecisionMemo } from './decision-memo';
 import { PlaceLocator } from './place-locator';
@@ -102,7 +103,10 @@ export function worldOf(regions: GeneratorRegion[], rules: CompiledRules, market
     rules,
     placesByMarket: new Map(marketCodes.map((code) => [code, places.filter((place) => place.regionCode === code)])),
     decisions: new DecisionMemo(
-      new DecisionEngine({ ...rules.engineData, locator: new PlaceLocator(places) }),
+      new DecisionEngine({
+        ...rules.engineData,
+        locator: new PlaceLocator(places, loadSubdivisionBoundaries(), loadCountryCodes()),
+      }),
       rules.engineData,
     ),
   };

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { GeoLocator, SubdivisionBoundary } from '../decisions/engine/geo-locator';
-import { loadCountryCodes, loadSubdivisionBoundaries } from '../decisions/reference-data';
 
 /*
  * Where a generated fix lies, as GeoLocator.locate answers, without a point-in-polygon test for
@@ -86,12 +85,12 @@ export class PlaceLocator extends GeoLocator {
 
   /**
    * @param places the centres fixes are spread around (places.ts)
-   * @param subdivisions, countryCodes what the engine's locator is built from (the shipped seeds by default)
+   * @param subdivisions, countryCodes what the engine's locator is built from (src/decisions/reference-data.ts)
    */
   constructor(
     places: readonly { latitude: number; longitude: number }[],
-    subdivisions: readonly SubdivisionBoundary[] = loadSubdivisionBoundaries(),
-    countryCodes: ReadonlySet<string> = loadCountryCodes(),
+    subdivisions: readonly SubdivisionBoundary[],
+    countryCodes: ReadonlySet<string>,
   ) {
     super(subdivisions, countryCodes);
     // Every boundary the locator may consult: the subdivisions' and every country-coder feature's.

@@ -2,6 +2,7 @@ import seedrandom from 'seedrandom';
 import { readEvidenceSettings } from '../../src/config';
 import { compiledSeedPolicy, seedRegionDirectory } from '../../src/decisions/engine-from-seeds';
 import { loadStaticData } from '../../src/decisions/evaluator';
+import { loadCountryCodes, loadSubdivisionBoundaries } from '../../src/decisions/reference-data';
 import { DecisionEngine, EngineData } from '../../src/decisions/engine/engine';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from '../../src/decisions/engine/signal-readers';
 import { CompiledExemption, CompiledPolicy, DeviceFacts, Signals } from '../../src/decisions/engine/types';
@@ -28,7 +29,7 @@ describe('the generator locator', () => {
     { name: 'Tijuana', latitude: 32.54, longitude: -117.03 },
     { name: 'Strait of Dover', latitude: 51.0, longitude: 1.45 },
   ];
-  const fast = new PlaceLocator(centres);
+  const fast = new PlaceLocator(centres, loadSubdivisionBoundaries(), loadCountryCodes());
 
   it('answers as the engine locator does for points spread around every place, coasts and borders included', () => {
     const differences: string[] = [];
@@ -143,7 +144,10 @@ describe('the generator decision memo', () => {
   };
   const engine = new DecisionEngine(data);
   // As the generator builds it: the engine on the same data with the generator's locator.
-  const memo = new DecisionMemo(new DecisionEngine({ ...data, locator: new PlaceLocator(places) }), data);
+  const memo = new DecisionMemo(
+    new DecisionEngine({ ...data, locator: new PlaceLocator(places, loadSubdivisionBoundaries(), loadCountryCodes()) }),
+    data,
+  );
   const networks = ['310', '250', '255', '432', '368', '404', '286', '999'];
   const instants = [start, switchover - 1, switchover, exemptionEnds - 1, exemptionEnds, start + 10 * day];
 
