@@ -33,8 +33,10 @@ const berlin = (iso: string) =>
   new Date(iso).toLocaleString('sv-SE', { timeZone: 'Europe/Berlin', hour12: false }).replace(' ', 'T').slice(0, 16);
 
 const SIMULATE = `query ($input: SimulatePolicyInput!) {
-  simulatePolicy(input: $input) { attempts changedAttempts changedDevices transitions { from to attempts devices } byRegion { attempts } }
+  simulatePolicy(input: $input) { attempts changedAttempts changedDevices transitions { from to attempts devices } byRegion { attempts devices from to region { code } } }
 }`;
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 let server: ConsoleServer;
 const keys: Record<'author' | 'second' | 'analyst' | 'support', string> = {} as never;
@@ -125,6 +127,23 @@ let added: { code: string; name: string };
       direct.byRegion.length,
     );
     expect(await textOf(simulation.getByRole('table', { name: 'Transitions by region' }))).toContain(added.code);
+    // The same by region on the map: one region per country (or subdivision drawn as its own), each
+    // named with the attempts that change outcome there.
+    const transitionsMap = simulation.getByRole('group', { name: /^Attempts that would change outcome, by region/ });
+    const drawn = new Map<string, number>();
+    for (const row of direct.byRegion) {
+      const code = ['UA-40', 'UA-43'].includes(row.region.code) ? row.region.code : row.region.code.split('-')[0];
+      drawn.set(code, (drawn.get(code) ?? 0) + row.attempts);
+    }
+    await eventually(async () => expect(await transitionsMap.getByRole('img').count()).toBe(drawn.size));
+    const addedAttempts = drawn.get(added.code)!.toLocaleString('en');
+    await visible(
+      transitionsMap.getByRole('img', {
+        name: new RegExp(
+          `^${escapeRegExp(added.name)} \\(${added.code}\\): ${addedAttempts} attempts? changes? outcome \\(.*ALLOW→LOCK`,
+        ),
+      }),
+    );
     // Sample devices open their device pages.
     const sample = simulation.getByRole('list', { name: 'Sample devices' }).getByRole('link').first();
     expect(await sample.getAttribute('href')).toMatch(/^\/console\/devices\/\d{15}$/);
@@ -197,6 +216,12 @@ let added: { code: string; name: string };
       .getByRole('table', { name: 'Differences between v1 and v2' })
       .getByRole('row', { name: /^Regions/ });
     expect(await textOf(regionsRow)).toMatch(/7 regions\s+8 regions\s+changed/);
+    // The same on the map: the added country drawn as added, the shipped regions as unchanged
+    // (Crimea and Sevastopol each as its own region).
+    const diffMap = page.getByRole('group', { name: 'Regions of v1 and v2 on the map' });
+    await visible(diffMap.getByRole('img', { name: `${added.name} (${added.code}): added` }));
+    expect(await diffMap.getByRole('img', { name: /: unchanged$/ }).count()).toBe(SHIPPED_REGIONS.length);
+    await visible(diffMap.getByRole('img', { name: 'Autonomous Republic of Crimea (UA-43): unchanged' }));
     await expectAccessible(page, 'policy history');
     await screenshot(page, 'policy-history');
 

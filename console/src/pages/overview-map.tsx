@@ -3,7 +3,7 @@
 // subdivision with a shape of its own (Crimea UA-43, Sevastopol UA-40) is its own region, drawn over
 // its country, which never counts it. Regions with figures are buttons: hover or focus shows them,
 // a click (or Enter) filters the page to the region.
-import { useEffect, useMemo, useState } from 'react';
+import { ReactNode, useEffect, useId, useMemo, useState } from 'react';
 
 interface MapShape {
   code: string;
@@ -16,14 +16,40 @@ interface WorldShapes {
   subdivisions: MapShape[];
 }
 
-let shapesRequest: Promise<WorldShapes> | null = null;
-function loadWorld(): Promise<WorldShapes> {
-  shapesRequest ??= fetch(`${import.meta.env.BASE_URL}world-shapes.json`).then((response) => {
-    if (!response.ok) throw new Error(`world shapes: HTTP ${response.status}`);
-    return response.json() as Promise<WorldShapes>;
-  });
-  return shapesRequest;
+export interface Outline {
+  code: string;
+  name: string;
+  /** The SVG path, computed once per page load (every map of the console draws the same outlines). */
+  d: string;
 }
+
+let outlinesRequest: Promise<Outline[]> | null = null;
+function loadOutlines(): Promise<Outline[]> {
+  outlinesRequest ??= fetch(`${import.meta.env.BASE_URL}world-shapes.json`)
+    .then((response) => {
+      if (!response.ok) throw new Error(`world shapes: HTTP ${response.status}`);
+      return response.json() as Promise<WorldShapes>;
+    })
+    .then((world) =>
+      [...world.countries, ...world.subdivisions].map((shape) => ({
+        code: shape.code,
+        name: shape.name,
+        d: path(shape),
+      })),
+    );
+  // A failed load is tried again by the next map drawn, not remembered.
+  outlinesRequest.catch(() => (outlinesRequest = null));
+  return outlinesRequest;
+}
+
+/**
+ * The subdivisions the map draws as regions of their own (seeds/subdivision-boundaries.geojson):
+ * any other subdivision is drawn as part of its country.
+ */
+export const DRAWN_SUBDIVISIONS: ReadonlySet<string> = new Set(['UA-40', 'UA-43']);
+
+/** The code of the shape a region is drawn as: its own, or its country's. */
+export const drawnCodeOf = (code: string) => (DRAWN_SUBDIVISIONS.has(code) ? code : code.split('-')[0]!);
 
 export interface RegionFigures {
   code: string;
@@ -88,6 +114,150 @@ export function describe(figures: RegionFigures): string {
   );
 }
 
+/** A region the map shows: its fill and everything its figures say, in words. */
+export interface MapRegion {
+  /** The accessible name, the tooltip and the caption's line while hovered. */
+  description: string;
+  fill?: string;
+}
+
+/**
+ * The world map every page of the console draws (the overview's figures, a policy diff's regions, a
+ * simulation's transitions): outlines from the one asset, regions filled by the caller. With
+ * `onSelect`, the regions are buttons (click, Enter or Space); without, images named by their
+ * description. Hover or focus shows a region's description under the map.
+ */
+export function WorldMap({
+  label,
+  regions,
+  legend,
+  hint,
+  selected = null,
+  onSelect,
+}: {
+  label: string;
+  /** By the code of a drawn region (a country, or a subdivision with a shape of its own: drawnCodeOf). */
+  regions: ReadonlyMap<string, MapRegion>;
+  legend: ReactNode;
+  hint: string;
+  selected?: string | null;
+  onSelect?: (code: string) => void;
+}) {
+  const [outlines, setOutlines] = useState<Outline[] | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [hovered, setHovered] = useState<string | null>(null);
+  const frameId = useId();
+  useEffect(() => {
+    let live = true;
+    loadOutlines().then(
+      (loaded) => live && setOutlines(loaded),
+      (error: Error) => live && setFailure(error.message),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  if (failure) return <p className="map-missing">The map could not be drawn ({failure}).</p>;
+  const shown = hovered ? regions.get(hovered) : selected ? regions.get(selected) : undefined;
+  return (
+    <figure className="world-map">
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="group" aria-label={label} onMouseLeave={() => setHovered(null)}>
+        <clipPath id={frameId}>
+          <rect width={WIDTH} height={HEIGHT} />
+        </clipPath>
+        <rect width={WIDTH} height={HEIGHT} className="sea" />
+        {!outlines && (
+          <text x={WIDTH / 2} y={HEIGHT / 2} textAnchor="middle">
+            Loading the map…
+          </text>
+        )}
+        <g clipPath={`url(#${frameId})`}>
+          {outlines?.map((outline, index) => {
+            const region = outline.code ? regions.get(outline.code) : undefined;
+            const key = `${outline.code}-${index}`;
+            if (!region) return <path key={key} d={outline.d} className="land" aria-hidden="true" />;
+            const common = {
+              d: outline.d,
+              style: region.fill ? { fill: region.fill } : undefined,
+              'aria-label': region.description,
+              'data-region': outline.code,
+              onMouseEnter: () => setHovered(outline.code),
+            };
+            if (!onSelect)
+              return (
+                <path key={key} {...common} className="land has-figures" role="img">
+                  <title>{region.description}</title>
+                </path>
+              );
+            return (
+              <path
+                key={key}
+                {...common}
+                className={`land has-figures selectable${outline.code === selected ? ' selected' : ''}`}
+                role="button"
+                tabIndex={0}
+                aria-pressed={outline.code === selected}
+                onFocus={() => setHovered(outline.code)}
+                onBlur={() => setHovered(null)}
+                onClick={() => onSelect(outline.code)}
+                onKeyDown={(event) => {
+                  if (event.key === 'Enter' || event.key === ' ') {
+                    event.preventDefault();
+                    onSelect(outline.code);
+                  }
+                }}
+              >
+                <title>{region.description}</title>
+              </path>
+            );
+          })}
+        </g>
+      </svg>
+      <figcaption>
+        <span className="map-legend" aria-hidden="true">
+          {legend}
+        </span>
+        <span className="map-hover" aria-live="polite">
+          {shown ? shown.description : hint}
+        </span>
+      </figcaption>
+    </figure>
+  );
+}
+
+/** A legend of colour steps: a swatch and the words beside it. */
+export function Legend({ steps }: { steps: { colour: string; label: string }[] }) {
+  return (
+    <>
+      {steps.map((step) => (
+        <span key={step.label} className="legend-step">
+          <span className="swatch" style={{ background: step.colour }} />
+          {step.label}
+        </span>
+      ))}
+    </>
+  );
+}
+
+/** Fills for `values` by region: quantile classes of the sequential blues, and their legend. */
+export function sequentialFills(values: ReadonlyMap<string, number>): {
+  fillOf: (value: number) => string | undefined;
+  legend: { colour: string; label: string }[];
+} {
+  const limits = limitsOf([...values.values()]);
+  return {
+    fillOf: (value) => (value > 0 ? STEPS[limits.filter((limit) => value >= limit).length]! : undefined),
+    legend: limits.length
+      ? [0, ...limits].map((limit, step) => ({
+          colour: STEPS[step]!,
+          label: `${step === 0 ? '1' : formatNumber(limit)}${step === limits.length ? '+' : ''}`,
+        }))
+      : [],
+  };
+}
+
+/** The overview's map: regions coloured by the chosen measure, each a button that filters the page. */
 export function OverviewMap({
   figures,
   measure,
@@ -100,107 +270,25 @@ export function OverviewMap({
   selected: string | null;
   onSelect: (code: string) => void;
 }) {
-  const [world, setWorld] = useState<WorldShapes | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
-  const [hovered, setHovered] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    loadWorld().then(
-      (loaded) => live && setWorld(loaded),
-      (error: Error) => live && setFailure(error.message),
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
-  // The outlines change only with the asset; the colours with the figures.
-  const outlines = useMemo(
-    () =>
-      world
-        ? [...world.countries, ...world.subdivisions].map((shape) => ({
-            code: shape.code,
-            name: shape.name,
-            d: path(shape),
-          }))
-        : [],
-    [world],
-  );
-  const limits = useMemo(() => limitsOf([...figures.values()].map((value) => value[measure])), [figures, measure]);
-  const colour = (value: number) => (value > 0 ? STEPS[limits.filter((limit) => value >= limit).length]! : undefined);
-
-  if (failure) return <p className="map-missing">The map could not be drawn ({failure}).</p>;
-  const shown = hovered ? figures.get(hovered) : selected ? figures.get(selected) : undefined;
+  const { regions, legend } = useMemo(() => {
+    const { fillOf, legend } = sequentialFills(new Map([...figures].map(([code, entry]) => [code, entry[measure]])));
+    const regions = new Map<string, MapRegion>();
+    for (const [code, entry] of figures)
+      regions.set(code, { description: describe(entry), fill: fillOf(entry[measure]) });
+    return { regions, legend };
+  }, [figures, measure]);
   return (
-    <figure className="world-map">
-      <svg
-        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
-        role="group"
-        aria-label={`World map coloured by ${MEASURES[measure].toLowerCase()}; regions with figures are buttons that filter the page`}
-        onMouseLeave={() => setHovered(null)}
-      >
-        <clipPath id="world-frame">
-          <rect width={WIDTH} height={HEIGHT} />
-        </clipPath>
-        <rect width={WIDTH} height={HEIGHT} className="sea" />
-        {!world && (
-          <text x={WIDTH / 2} y={HEIGHT / 2} textAnchor="middle">
-            Loading the map…
-          </text>
-        )}
-        <g clipPath="url(#world-frame)">
-          {outlines.map((outline, index) => {
-            const regionFigures = outline.code ? figures.get(outline.code) : undefined;
-            const fill = regionFigures ? colour(regionFigures[measure]) : undefined;
-            const className = ['land', outline.code === selected ? 'selected' : '', regionFigures ? 'has-figures' : '']
-              .filter(Boolean)
-              .join(' ');
-            if (!regionFigures)
-              return <path key={`${outline.code}-${index}`} d={outline.d} className={className} aria-hidden="true" />;
-            return (
-              <path
-                key={`${outline.code}-${index}`}
-                d={outline.d}
-                className={className}
-                style={fill ? { fill } : undefined}
-                role="button"
-                tabIndex={0}
-                aria-label={describe(regionFigures)}
-                aria-pressed={outline.code === selected}
-                data-region={outline.code}
-                onMouseEnter={() => setHovered(outline.code)}
-                onFocus={() => setHovered(outline.code)}
-                onBlur={() => setHovered(null)}
-                onClick={() => onSelect(outline.code)}
-                onKeyDown={(event) => {
-                  if (event.key === 'Enter' || event.key === ' ') {
-                    event.preventDefault();
-                    onSelect(outline.code);
-                  }
-                }}
-              >
-                <title>{describe(regionFigures)}</title>
-              </path>
-            );
-          })}
-        </g>
-      </svg>
-      <figcaption>
-        <span className="map-legend" aria-hidden="true">
-          {MEASURES[measure]}:{' '}
-          {limits.length === 0
-            ? 'none in this window'
-            : [0, ...limits].map((limit, step) => (
-                <span key={limit} className="legend-step">
-                  <span className="swatch" style={{ background: STEPS[step] }} />
-                  {step === 0 ? '1' : formatNumber(limit)}
-                  {step === limits.length ? '+' : ''}
-                </span>
-              ))}
-        </span>
-        <span className="map-hover" aria-live="polite">
-          {shown ? describe(shown) : 'Hover over a region for its figures; click it to filter the page.'}
-        </span>
-      </figcaption>
-    </figure>
+    <WorldMap
+      label={`World map coloured by ${MEASURES[measure].toLowerCase()}; regions with figures are buttons that filter the page`}
+      regions={regions}
+      selected={selected}
+      onSelect={onSelect}
+      hint="Hover over a region for its figures; click it to filter the page."
+      legend={
+        <>
+          {MEASURES[measure]}: {legend.length === 0 ? 'none in this window' : <Legend steps={legend} />}
+        </>
+      }
+    />
   );
 }

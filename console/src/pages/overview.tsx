@@ -12,7 +12,7 @@ import { can } from '../roles';
 import { Link, navigate, useLocation, withParams } from '../router';
 import { Field, Loading, RequestError, StatusBadge, Time, age } from '../ui';
 import { useViewer } from '../viewer';
-import { MEASURES, Measure, OverviewMap, RegionFigures, formatNumber } from './overview-map';
+import { DRAWN_SUBDIVISIONS, MEASURES, Measure, OverviewMap, RegionFigures, formatNumber } from './overview-map';
 import { TrendChart } from './overview-trend';
 
 const OverviewMapQuery = graphql(`
@@ -228,9 +228,6 @@ export function figuresByDrawnRegion(
   for (const row of locked) if (row.region) entry(row.region).lockedNow += row.devices;
   return figures;
 }
-
-// The subdivisions the map draws as regions of their own (seeds/subdivision-boundaries.geojson).
-const DRAWN_SUBDIVISIONS = new Set(['UA-40', 'UA-43']);
 
 export function OverviewPage() {
   const location = useLocation();

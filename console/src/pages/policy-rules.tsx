@@ -4,6 +4,7 @@
 import type { ReactNode } from 'react';
 import { FragmentType, graphql, readFragment } from '../gql';
 import { Time } from '../ui';
+import { Legend, MapRegion, WorldMap, drawnCodeOf } from './overview-map';
 import type { PolicyAction, PolicyMode } from '../gql/graphql';
 
 export interface RegionRef {
@@ -225,6 +226,9 @@ export function RulesDiff({
           </>
         )}
       </div>
+      {(before.regions.length > 0 || after.regions.length > 0) && (
+        <RegionChangeMap change={regions} label={`Regions of ${beforeLabel} and ${afterLabel} on the map`} />
+      )}
       <table className="diff" aria-label={`Differences between ${beforeLabel} and ${afterLabel}`}>
         <thead>
           <tr>
@@ -246,6 +250,79 @@ export function RulesDiff({
         </tbody>
       </table>
     </div>
+  );
+}
+
+type Change = 'added' | 'removed' | 'kept';
+// Added and removed in the diff lists' colours; a subdivision drawn as part of its country (the map
+// has no shape of its own for it) in a lighter tone of the same colour, and named in the words.
+const CHANGE_FILLS: Record<Change | 'mixed', { whole: string; part: string; label: string }> = {
+  added: { whole: '#2e7d32', part: '#a5d6a7', label: 'added' },
+  removed: { whole: '#c62828', part: '#ef9a9a', label: 'removed' },
+  kept: { whole: '#5c6f86', part: '#b9c4d2', label: 'unchanged' },
+  mixed: { whole: '#7b1fa2', part: '#ce93d8', label: 'some added, some removed' },
+};
+
+const countryNames = new Intl.DisplayNames('en', { type: 'region', fallback: 'code' });
+/** "Ukraine (UA)" for a code the map draws; the name the API gave for a drawn subdivision. */
+function drawnName(code: string, regions: RegionRef[]): string {
+  const own = regions.find((region) => region.code === code);
+  if (own) return regionLabel(own);
+  try {
+    return `${countryNames.of(code)} (${code})`;
+  } catch {
+    return code;
+  }
+}
+
+/** The regions added, removed and kept on the world map, each described in words. */
+export function RegionChangeMap({ change, label }: { change: ReturnType<typeof listChange>; label: string }) {
+  const byDrawn = new Map<string, { region: RegionRef; change: Change }[]>();
+  const note = (regions: RegionRef[], kind: Change) => {
+    for (const region of regions) {
+      const code = drawnCodeOf(region.code);
+      byDrawn.set(code, [...(byDrawn.get(code) ?? []), { region, change: kind }]);
+    }
+  };
+  note(change.added, 'added');
+  note(change.removed, 'removed');
+  note(change.kept, 'kept');
+  const regions = new Map<string, MapRegion>();
+  for (const [code, entries] of byDrawn) {
+    const kinds = new Set(entries.map((entry) => entry.change));
+    const kind =
+      kinds.has('added') && kinds.has('removed')
+        ? 'mixed'
+        : kinds.has('added')
+          ? 'added'
+          : kinds.has('removed')
+            ? 'removed'
+            : 'kept';
+    const whole = entries.some((entry) => entry.region.code === code);
+    const name = drawnName(
+      code,
+      entries.map((entry) => entry.region),
+    );
+    const parts = entries
+      .filter((entry) => entry.region.code !== code)
+      .map((entry) => `${regionLabel(entry.region)} ${CHANGE_FILLS[entry.change].label}`);
+    const description = whole
+      ? `${name}: ${CHANGE_FILLS[entries.find((entry) => entry.region.code === code)!.change].label}${parts.length ? `; ${parts.join('; ')}` : ''}`
+      : `${name}, part of it: ${parts.join('; ')}`;
+    regions.set(code, { description, fill: whole ? CHANGE_FILLS[kind].whole : CHANGE_FILLS[kind].part });
+  }
+  const shown = new Set([...regions.values()].map((region) => region.fill));
+  const legend = (Object.keys(CHANGE_FILLS) as (Change | 'mixed')[]).flatMap((kind) => [
+    { colour: CHANGE_FILLS[kind].whole, label: CHANGE_FILLS[kind].label },
+    { colour: CHANGE_FILLS[kind].part, label: `${CHANGE_FILLS[kind].label} (part of the country)` },
+  ]);
+  return (
+    <WorldMap
+      label={label}
+      regions={regions}
+      hint="Hover over a region to read what changed there."
+      legend={<Legend steps={legend.filter((step) => shown.has(step.colour))} />}
+    />
   );
 }
 

@@ -3,6 +3,7 @@
 import { FragmentType, graphql, readFragment } from '../gql';
 import { Link } from '../router';
 import { StatusBadge, Time } from '../ui';
+import { Legend, MapRegion, WorldMap, drawnCodeOf, formatNumber, sequentialFills } from './overview-map';
 
 export const PolicySimulationFragment = graphql(`
   fragment PolicySimulationView on PolicySimulation {
@@ -90,6 +91,7 @@ export function SimulationView({
         </tbody>
       </table>
       <h4>By region</h4>
+      {byRegion.length > 0 && <TransitionsMap rows={byRegion} />}
       <table aria-label="Transitions by region">
         <thead>
           <tr>
@@ -128,6 +130,65 @@ export function SimulationView({
         </>
       )}
     </section>
+  );
+}
+
+interface RegionTransition {
+  from: string;
+  to: string;
+  attempts: number;
+  devices: number;
+  region?: { code: string; name: string } | null;
+}
+
+const countryNames = new Intl.DisplayNames('en', { type: 'region', fallback: 'code' });
+
+/**
+ * The attempts that change outcome by region on the world map: a region's colour by how many, its
+ * description naming each transition (and the subdivision, for one drawn as part of its country).
+ */
+function TransitionsMap({ rows }: { rows: readonly RegionTransition[] }) {
+  const byDrawn = new Map<string, { name: string; attempts: number; lines: string[] }>();
+  for (const row of rows) {
+    if (!row.region) continue;
+    const code = drawnCodeOf(row.region.code);
+    let entry = byDrawn.get(code);
+    if (!entry) {
+      let name = row.region.code === code ? row.region.name : code;
+      if (row.region.code !== code)
+        try {
+          name = countryNames.of(code) ?? code;
+        } catch {
+          // An unknown code stays a code.
+        }
+      entry = { name: `${name} (${code})`, attempts: 0, lines: [] };
+      byDrawn.set(code, entry);
+    }
+    entry.attempts += row.attempts;
+    entry.lines.push(
+      `${row.region.code === code ? '' : `${row.region.name} (${row.region.code}) `}${arrow(row.from, row.to)} ` +
+        `${formatNumber(row.attempts)} ${row.attempts === 1 ? 'attempt' : 'attempts'} on ${formatNumber(row.devices)} ` +
+        `${row.devices === 1 ? 'device' : 'devices'}`,
+    );
+  }
+  const { fillOf, legend } = sequentialFills(new Map([...byDrawn].map(([code, entry]) => [code, entry.attempts])));
+  const regions = new Map<string, MapRegion>();
+  for (const [code, entry] of byDrawn)
+    regions.set(code, {
+      description: `${entry.name}: ${formatNumber(entry.attempts)} ${entry.attempts === 1 ? 'attempt changes' : 'attempts change'} outcome (${entry.lines.join('; ')})`,
+      fill: fillOf(entry.attempts),
+    });
+  return (
+    <WorldMap
+      label="Attempts that would change outcome, by region, on the map"
+      regions={regions}
+      hint="Hover over a region for its transitions."
+      legend={
+        <>
+          Attempts changing outcome: <Legend steps={legend} />
+        </>
+      }
+    />
   );
 }
 
