@@ -1,7 +1,9 @@
 /**
  * The console's overview at scale: `npm run bench:console -- [--devices 200000] [--attempts 1000000]
- * [--screenshot console/screenshots/overview-1m.png]` (add DATABASE_URL=postgres://… for PostgreSQL).
- * Seeds a fresh database with the demo generator (attempts over 120 days), serves the console on it
+ * [--screenshot console/screenshots/overview-1m.png] [--database /tmp/overview-1m.sqlite]` (add
+ * DATABASE_URL=postgres://… for PostgreSQL). Seeds a fresh database with the demo generator (attempts
+ * over 120 days) — or, with --database (SQLite), seeds that file once and reuses it on later runs, as
+ * seeding a million attempts takes minutes and the figures only read — serves the console on it
  * and loads the overview in headless Chromium (/usr/bin/chromium) as an analyst, over the last 90
  * days of the data, five times after a warm-up: the time from navigation to the map and every figure
  * shown, the GraphQL requests it took, and the same for a click on a region. The same loads on the
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '200000' },
     attempts: { type: 'string', default: '1000000' },
     screenshot: { type: 'string' },
+    database: { type: 'string' },
   },
 });
 const UNTIL = new Date('2026-11-01T00:00:00Z');
@@ -71,16 +74,30 @@ async function clickRegion(page: Page, code: string): Promise<number> {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-async function measure(label: string, settings: Settings, devices: number, attempts: number, screenshot?: string) {
+async function measure(
+  label: string,
+  settings: Settings,
+  devices: number,
+  attempts: number,
+  screenshot?: string,
+  reuse = false,
+) {
   const dataSource = await openDatabase({ ...settings, seedDemoData: false }, () => undefined);
-  await generateDemoData(dataSource, {
-    devices,
-    attempts,
-    seed: 'console-overview-bench',
-    until: UNTIL,
-    days: 120,
-    progress: startProgress(`${label} seeding`, attempts, { unit: 'attempts' }),
-  });
+  const [{ count }] = reuse
+    ? await dataSource.query('SELECT COUNT(*) AS count FROM activation_attempt')
+    : [{ count: 0 }];
+  if (Number(count) > 0) {
+    if (Number(count) !== attempts) throw new Error(`--database holds ${count} attempts, not ${attempts}`);
+  } else {
+    await generateDemoData(dataSource, {
+      devices,
+      attempts,
+      seed: 'console-overview-bench',
+      until: UNTIL,
+      days: 120,
+      progress: startProgress(`${label} seeding`, attempts, { unit: 'attempts' }),
+    });
+  }
   const app = await createApp(dataSource, { ...settings, adminKey: KEY, logLevel: 'silent' });
   const server = app.httpServer.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -144,7 +161,16 @@ async function main() {
   const attempts = Number(values.attempts);
   const kind = readSettings().database.kind;
   const small = await withDatabase((settings) => measure('demo', settings, 200, 3_000));
-  const large = await withDatabase((settings) => measure('large', settings, devices, attempts, values.screenshot));
+  const large = values.database
+    ? await measure(
+        'large',
+        { ...readSettings(), database: { ...readSettings().database, kind: 'sqlite', sqlitePath: values.database } },
+        devices,
+        attempts,
+        values.screenshot,
+        true,
+      )
+    : await withDatabase((settings) => measure('large', settings, devices, attempts, values.screenshot));
   const line = (label: string, figures: typeof small) =>
     `${label}: overview shown ${figures.shownMs} ms from navigation (${figures.graphqlRequests} GraphQL requests), a region click ${figures.clickMs} ms`;
   console.log(`console overview on ${kind}, median of 5, 90 days by day:`);
