@@ -1,9 +1,21 @@
 import { FormEvent, useState } from 'react';
-import { useMutation, useQuery } from 'urql';
+import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { ApiKeyFilter, Role } from '../gql/graphql';
 import { Link, navigate, useLocation, withParams } from '../router';
-import { Dialog, Field, Loading, RequestError, Time, UserErrorLike, messagesFor, otherMessages } from '../ui';
+import {
+  ConfirmDialog,
+  Dialog,
+  Field,
+  FormErrors,
+  PageHeader,
+  PagedTable,
+  QueryStatus,
+  RequestError,
+  Time,
+  messagesFor,
+  useMutationPayload,
+} from '../ui';
 
 /** A list that may be empty still refreshes after a mutation returns this type (a stable object: urql compares it). */
 const APIKEY_CONTEXT = { additionalTypenames: ['ApiKey'] };
@@ -95,7 +107,7 @@ export function ApiKeysPage() {
     navigate(withParams(location, { [name]: value, after: null }), { replace: true });
   return (
     <div>
-      <h1>API keys</h1>
+      <PageHeader title="API keys" />
       <CreateKeyForm partners={data?.partners.nodes ?? []} onCreated={setCreated} />
       <form className="filters" aria-label="Filters" onSubmit={(event) => event.preventDefault()}>
         <Field label="State">
@@ -120,72 +132,50 @@ export function ApiKeysPage() {
           )}
         </Field>
       </form>
-      {error && <RequestError error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />}
-      {!data && fetching && <Loading what="API keys" />}
+      <QueryStatus error={error} fetching={fetching} data={data} refetch={refetch} what="API keys" />
       {data && (
         <>
-          <p className="summary">
-            <strong>{data.apiKeys.totalCount}</strong> {data.apiKeys.totalCount === 1 ? 'key' : 'keys'}
-          </p>
-          <table aria-label="API keys">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Partner</th>
-                <th scope="col">Prefix</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Expires</th>
-                <th scope="col">State</th>
+          <PagedTable
+            total={{ count: data.apiKeys.totalCount, one: 'key', many: 'keys' }}
+            label="API keys"
+            columns={['Name', 'Role', 'Partner', 'Prefix', 'Created', 'Last used', 'Expires', 'State']}
+            count={data.apiKeys.nodes.length}
+            empty="No key matches."
+            pageInfo={data.apiKeys.pageInfo}
+          >
+            {data.apiKeys.nodes.map((key) => (
+              <tr key={key.id}>
+                <td>
+                  {key.name}
+                  <br />
+                  <small>
+                    <Link to={`/audit?actorKey=${encodeURIComponent(key.id)}`}>its changes</Link>
+                  </small>
+                </td>
+                <td>{key.role}</td>
+                <td>{key.partner?.name ?? '—'}</td>
+                <td>
+                  <code>{key.prefix}…</code>
+                </td>
+                <td>
+                  <Time value={key.createdAt} /> by {key.createdBy}
+                </td>
+                <td>{key.lastUsedAt ? <Time value={key.lastUsedAt} /> : 'never'}</td>
+                <td>{key.expiresAt ? <Time value={key.expiresAt} /> : 'never'}</td>
+                <td>
+                  {key.revokedAt ? (
+                    <>
+                      revoked <Time value={key.revokedAt} />
+                    </>
+                  ) : (
+                    <button type="button" onClick={() => setRevoking({ id: key.id, name: key.name })}>
+                      Revoke {key.name}…
+                    </button>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {data.apiKeys.nodes.map((key) => (
-                <tr key={key.id}>
-                  <td>
-                    {key.name}
-                    <br />
-                    <small>
-                      <Link to={`/audit?actorKey=${encodeURIComponent(key.id)}`}>its changes</Link>
-                    </small>
-                  </td>
-                  <td>{key.role}</td>
-                  <td>{key.partner?.name ?? '—'}</td>
-                  <td>
-                    <code>{key.prefix}…</code>
-                  </td>
-                  <td>
-                    <Time value={key.createdAt} /> by {key.createdBy}
-                  </td>
-                  <td>{key.lastUsedAt ? <Time value={key.lastUsedAt} /> : 'never'}</td>
-                  <td>{key.expiresAt ? <Time value={key.expiresAt} /> : 'never'}</td>
-                  <td>
-                    {key.revokedAt ? (
-                      <>
-                        revoked <Time value={key.revokedAt} />
-                      </>
-                    ) : (
-                      <button type="button" onClick={() => setRevoking({ id: key.id, name: key.name })}>
-                        Revoke {key.name}…
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-              {data.apiKeys.nodes.length === 0 && (
-                <tr>
-                  <td colSpan={8}>No key matches.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-          <nav aria-label="Pages" className="pager">
-            {location.params.get('after') && <Link to={withParams(location, { after: null })}>First page</Link>}
-            {data.apiKeys.pageInfo.hasNextPage && (
-              <Link to={withParams(location, { after: data.apiKeys.pageInfo.endCursor })}>Next page</Link>
-            )}
-          </nav>
+            ))}
+          </PagedTable>
         </>
       )}
       {created && <SecretDialog {...created} onClose={() => setCreated(null)} />}
@@ -205,11 +195,11 @@ function CreateKeyForm({
   const [role, setRole] = useState<Role>('SUPPORT');
   const [partnerId, setPartnerId] = useState('');
   const [expiresAt, setExpiresAt] = useState('');
-  const [userErrors, setUserErrors] = useState<readonly UserErrorLike[]>([]);
-  const [state, create] = useMutation(CreateApiKeyMutation);
+  const create = useMutationPayload(CreateApiKeyMutation, (data) => data.createApiKey);
+  const userErrors = create.userErrors;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const result = await create({
+    const payload = await create.run({
       input: {
         name,
         role,
@@ -217,10 +207,7 @@ function CreateKeyForm({
         ...(expiresAt ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
       },
     });
-    const payload = result.data?.createApiKey;
-    if (!payload) return;
-    setUserErrors(payload.userErrors);
-    if (payload.apiKey && payload.secret) {
+    if (payload?.apiKey && payload.secret) {
       onCreated({ name: payload.apiKey.name, role: payload.apiKey.role, secret: payload.secret });
       setName('');
       setExpiresAt('');
@@ -266,15 +253,11 @@ function CreateKeyForm({
           />
         )}
       </Field>
-      <button type="submit" disabled={state.fetching}>
+      <button type="submit" disabled={create.fetching}>
         Create key
       </button>
-      {otherMessages(userErrors, ['name', 'role', 'partnerId', 'expiresAt']).map((message) => (
-        <p key={message} role="alert" className="field-error">
-          {message}
-        </p>
-      ))}
-      {state.error && <RequestError error={state.error} retry={() => undefined} />}
+      <FormErrors userErrors={userErrors} fields={['name', 'role', 'partnerId', 'expiresAt']} />
+      {create.error && <RequestError error={create.error} retry={() => undefined} />}
     </form>
   );
 }
@@ -321,35 +304,21 @@ function SecretDialog({
 }
 
 function RevokeDialog({ id, name, onClose }: { id: string; name: string; onClose: () => void }) {
-  const [state, revoke] = useMutation(RevokeApiKeyMutation);
-  const [userErrors, setUserErrors] = useState<readonly UserErrorLike[]>([]);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const result = await revoke({ input: { id } });
-    const payload = result.data?.revokeApiKey;
-    if (!payload) return;
-    setUserErrors(payload.userErrors);
-    if (payload.apiKey) onClose();
-  };
+  const revoke = useMutationPayload(RevokeApiKeyMutation, (data) => data.revokeApiKey);
   return (
-    <Dialog title={`Revoke the key ${name}?`} onClose={onClose}>
-      <form onSubmit={submit}>
-        <p>Every request made with it is refused from now on. This cannot be undone.</p>
-        {otherMessages(userErrors, []).map((message) => (
-          <p key={message} role="alert" className="field-error">
-            {message}
-          </p>
-        ))}
-        {state.error && <RequestError error={state.error} retry={() => undefined} />}
-        <div className="actions">
-          <button type="submit" className="danger" disabled={state.fetching}>
-            Revoke the key
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <ConfirmDialog
+      title={`Revoke the key ${name}?`}
+      confirm="Revoke the key"
+      danger
+      busy={revoke.fetching}
+      userErrors={revoke.userErrors}
+      error={revoke.error}
+      onClose={onClose}
+      onConfirm={async () => {
+        if ((await revoke.run({ input: { id } }))?.apiKey) onClose();
+      }}
+    >
+      <p>Every request made with it is refused from now on. This cannot be undone.</p>
+    </ConfirmDialog>
   );
 }

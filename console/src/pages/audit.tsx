@@ -3,7 +3,7 @@ import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { AuditEventFilter, Role } from '../gql/graphql';
 import { Link, navigate, useLocation, withParams } from '../router';
-import { Field, Loading, RequestError, Time } from '../ui';
+import { Field, Time, QueryStatus, PageHeader, Pager } from '../ui';
 
 const AuditQuery = graphql(`
   query AuditPage($filter: AuditEventFilter, $after: String) {
@@ -118,7 +118,7 @@ export function AuditPage() {
   );
   return (
     <div>
-      <h1>Audit log</h1>
+      <PageHeader title="Audit log" />
       <form className="filters" aria-label="Filters" onSubmit={apply}>
         {text('actorKey', 'Actor key (ID)')}
         {select('role', 'Actor role', ROLES)}
@@ -129,8 +129,7 @@ export function AuditPage() {
         {text('to', 'Before', undefined, 'datetime-local')}
         <button type="submit">Apply filters</button>
       </form>
-      {error && <RequestError error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />}
-      {!data && fetching && <Loading what="the audit log" />}
+      <QueryStatus error={error} fetching={fetching} data={data} refetch={refetch} what="the audit log" />
       {data && (
         <>
           <p className="summary">
@@ -159,12 +158,7 @@ export function AuditPage() {
             ))}
             {data.auditEvents.nodes.length === 0 && <li>No event matches these filters.</li>}
           </ol>
-          <nav aria-label="Pages" className="pager">
-            {params.get('after') && <Link to={withParams(location, { after: null })}>Newest</Link>}
-            {data.auditEvents.pageInfo.hasNextPage && (
-              <Link to={withParams(location, { after: data.auditEvents.pageInfo.endCursor })}>Older events</Link>
-            )}
-          </nav>
+          <Pager pageInfo={data.auditEvents.pageInfo} first="Newest" next="Older events" />
         </>
       )}
     </div>

@@ -5,7 +5,7 @@ import { FragmentType, graphql, readFragment } from '../gql';
 import { can } from '../roles';
 import { Link } from '../router';
 import {
-  Dialog,
+  ConfirmDialog,
   Field,
   Loading,
   RequestError,
@@ -13,7 +13,8 @@ import {
   Time,
   UserErrorLike,
   messagesFor,
-  otherMessages,
+  useMutationPayload,
+  FormErrors,
 } from '../ui';
 import { useViewer } from '../viewer';
 
@@ -414,45 +415,33 @@ function UnlockDialog({
   onUnlocked: (status: string) => void;
 }) {
   const [reason, setReason] = useState('');
-  const [userErrors, setUserErrors] = useState<readonly UserErrorLike[]>([]);
-  const [state, unlock] = useMutation(UnlockMutation);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!reason.trim()) {
-      setUserErrors([{ field: ['reason'], message: 'A reason is required', code: 'REQUIRED' }]);
-      return;
-    }
-    const result = await unlock({ input: { deviceId, reason } });
-    const payload = result.data?.unlockDevice;
-    if (!payload) return;
-    setUserErrors(payload.userErrors);
-    if (payload.device) onUnlocked(payload.device.status);
-  };
+  const [missing, setMissing] = useState(false);
+  const unlock = useMutationPayload(UnlockMutation, (data) => data.unlockDevice);
   return (
-    <Dialog title={`Unlock device ${imei}`} onClose={onClose}>
-      <form onSubmit={submit}>
-        <p>The device will be able to activate again. The reason is kept in the audit trail.</p>
-        <Field label="Reason (required)" errors={messagesFor(userErrors, 'reason')}>
-          {(props) => (
-            <textarea {...props} rows={3} value={reason} onChange={(event) => setReason(event.target.value)} />
-          )}
-        </Field>
-        {otherMessages(userErrors, ['reason']).map((message) => (
-          <p key={message} role="alert" className="field-error">
-            {message}
-          </p>
-        ))}
-        {state.error && <RequestError error={state.error} retry={() => undefined} />}
-        <div className="actions">
-          <button type="submit" className="danger" disabled={state.fetching}>
-            Unlock
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <ConfirmDialog
+      title={`Unlock device ${imei}`}
+      confirm="Unlock"
+      danger
+      busy={unlock.fetching}
+      userErrors={unlock.userErrors}
+      fields={['reason']}
+      error={unlock.error}
+      onClose={onClose}
+      onConfirm={async () => {
+        setMissing(!reason.trim());
+        if (!reason.trim()) return;
+        const payload = await unlock.run({ input: { deviceId, reason } });
+        if (payload?.device) onUnlocked(payload.device.status);
+      }}
+    >
+      <p>The device will be able to activate again. The reason is kept in the audit trail.</p>
+      <Field
+        label="Reason (required)"
+        errors={missing ? ['A reason is required'] : messagesFor(unlock.userErrors, 'reason')}
+      >
+        {(props) => <textarea {...props} rows={3} value={reason} onChange={(event) => setReason(event.target.value)} />}
+      </Field>
+    </ConfirmDialog>
   );
 }
 
@@ -573,11 +562,7 @@ function Exemptions({
           <button type="submit" disabled={creating.fetching}>
             Grant exemption
           </button>
-          {otherMessages(userErrors, ['policyKey', 'reason', 'expiresAt']).map((message) => (
-            <p key={message} role="alert" className="field-error">
-              {message}
-            </p>
-          ))}
+          <FormErrors userErrors={userErrors} fields={['policyKey', 'reason', 'expiresAt']} />
         </form>
       )}
       {revoking && <RevokeExemptionDialog id={revoking} onClose={() => setRevoking(null)} />}
@@ -587,40 +572,25 @@ function Exemptions({
 
 function RevokeExemptionDialog({ id, onClose }: { id: string; onClose: () => void }) {
   const [reason, setReason] = useState('');
-  const [userErrors, setUserErrors] = useState<readonly UserErrorLike[]>([]);
-  const [state, revoke] = useMutation(RevokeExemptionMutation);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const result = await revoke({ input: { id, reason } });
-    const payload = result.data?.revokeExemption;
-    if (!payload) return;
-    setUserErrors(payload.userErrors);
-    if (payload.exemption) onClose();
-  };
+  const revoke = useMutationPayload(RevokeExemptionMutation, (data) => data.revokeExemption);
   return (
-    <Dialog title="Revoke the exemption" onClose={onClose}>
-      <form onSubmit={submit}>
-        <p>The policy applies to the device again from its next activation.</p>
-        <Field label="Reason (required)" errors={messagesFor(userErrors, 'reason')}>
-          {(props) => (
-            <textarea {...props} rows={2} value={reason} onChange={(event) => setReason(event.target.value)} />
-          )}
-        </Field>
-        {otherMessages(userErrors, ['reason']).map((message) => (
-          <p key={message} role="alert" className="field-error">
-            {message}
-          </p>
-        ))}
-        {state.error && <RequestError error={state.error} retry={() => undefined} />}
-        <div className="actions">
-          <button type="submit" className="danger" disabled={state.fetching}>
-            Revoke
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <ConfirmDialog
+      title="Revoke the exemption"
+      confirm="Revoke"
+      danger
+      busy={revoke.fetching}
+      userErrors={revoke.userErrors}
+      fields={['reason']}
+      error={revoke.error}
+      onClose={onClose}
+      onConfirm={async () => {
+        if ((await revoke.run({ input: { id, reason } }))?.exemption) onClose();
+      }}
+    >
+      <p>The policy applies to the device again from its next activation.</p>
+      <Field label="Reason (required)" errors={messagesFor(revoke.userErrors, 'reason')}>
+        {(props) => <textarea {...props} rows={2} value={reason} onChange={(event) => setReason(event.target.value)} />}
+      </Field>
+    </ConfirmDialog>
   );
 }

@@ -4,7 +4,7 @@ import { graphql } from '../gql';
 import type { DeviceFilter, DeviceStatus } from '../gql/graphql';
 import { imeiProblem, isCompleteImei } from '../imei';
 import { Link, navigate, useLocation, withParams } from '../router';
-import { Field, Loading, RequestError, StatusBadge, Time } from '../ui';
+import { Field, PageHeader, PagedTable, QueryStatus, StatusBadge, Time } from '../ui';
 
 const DevicesQuery = graphql(`
   query DevicesPage($filter: DeviceFilter, $after: String) {
@@ -58,7 +58,7 @@ export function DevicesPage() {
   };
   return (
     <div>
-      <h1>Devices</h1>
+      <PageHeader title="Devices" />
       <form className="filters" role="search" aria-label="Find a device" onSubmit={search}>
         <Field
           label="IMEI"
@@ -98,55 +98,33 @@ export function DevicesPage() {
           )}
         </Field>
       </form>
-      {error && <RequestError error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />}
-      {!data && fetching && <Loading what="devices" />}
+      <QueryStatus error={error} fetching={fetching} data={data} refetch={refetch} what="devices" />
       {data && (
-        <>
-          <p className="summary">
-            <strong>{data.devices.totalCount}</strong> {data.devices.totalCount === 1 ? 'device' : 'devices'}
-          </p>
-          <table aria-label="Devices">
-            <thead>
-              <tr>
-                <th scope="col">IMEI</th>
-                <th scope="col">Status</th>
-                <th scope="col">Model</th>
-                <th scope="col">Partner</th>
-                <th scope="col">Market</th>
-                <th scope="col">Locked</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.devices.nodes.map((device) => (
-                <tr key={device.id}>
-                  <td>
-                    <Link to={`/devices/${device.imei}`}>{device.imei}</Link>
-                  </td>
-                  <td>
-                    <StatusBadge status={device.status} />
-                  </td>
-                  <td>{device.model.marketingName}</td>
-                  <td>{device.partner.name}</td>
-                  <td>{device.marketRegion.code}</td>
-                  <td>
-                    <Time value={device.lockedAt} />
-                  </td>
-                </tr>
-              ))}
-              {data.devices.nodes.length === 0 && (
-                <tr>
-                  <td colSpan={6}>No device matches.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-          <nav aria-label="Pages" className="pager">
-            {location.params.get('after') && <Link to={withParams(location, { after: null })}>First page</Link>}
-            {data.devices.pageInfo.hasNextPage && (
-              <Link to={withParams(location, { after: data.devices.pageInfo.endCursor })}>Next page</Link>
-            )}
-          </nav>
-        </>
+        <PagedTable
+          label="Devices"
+          total={{ count: data.devices.totalCount, one: 'device', many: 'devices' }}
+          columns={['IMEI', 'Status', 'Model', 'Partner', 'Market', 'Locked']}
+          count={data.devices.nodes.length}
+          empty="No device matches."
+          pageInfo={data.devices.pageInfo}
+        >
+          {data.devices.nodes.map((device) => (
+            <tr key={device.id}>
+              <td>
+                <Link to={`/devices/${device.imei}`}>{device.imei}</Link>
+              </td>
+              <td>
+                <StatusBadge status={device.status} />
+              </td>
+              <td>{device.model.marketingName}</td>
+              <td>{device.partner.name}</td>
+              <td>{device.marketRegion.code}</td>
+              <td>
+                <Time value={device.lockedAt} />
+              </td>
+            </tr>
+          ))}
+        </PagedTable>
       )}
     </div>
   );

@@ -7,15 +7,19 @@ import { graphql } from '../gql';
 import type { DeliveryStatus, PartnerEventType } from '../gql/graphql';
 import { Link, navigate, useLocation, withParams } from '../router';
 import {
+  ConfirmDialog,
   Dialog,
   Field,
+  FormErrors,
   Loading,
+  PageHeader,
+  PagedTable,
+  QueryStatus,
   RequestError,
   StatusBadge,
   Time,
-  UserErrorLike,
   messagesFor,
-  otherMessages,
+  useMutationPayload,
 } from '../ui';
 
 const PartnersQuery = graphql(`
@@ -180,36 +184,31 @@ export function PartnersPage() {
   const [{ data, error, fetching }, refetch] = useQuery({ query: PartnersQuery });
   return (
     <div className="partners">
-      <h1>Partners</h1>
-      {error && <RequestError error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />}
-      {!data && fetching && <Loading what="the partners" />}
+      <PageHeader title="Partners" />
+      <QueryStatus error={error} fetching={fetching} data={data} refetch={refetch} what="the partners" />
       {data && (
         <div className="split">
-          <table aria-label="Partners">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Contact</th>
+          <PagedTable
+            label="Partners"
+            columns={['Name', 'Kind', 'Contact']}
+            count={data.partners.nodes.length}
+            empty="No partner."
+          >
+            {data.partners.nodes.map((partner) => (
+              <tr key={partner.id} className={partner.id === partnerId ? 'selected' : ''}>
+                <td>
+                  <Link
+                    to={withParams(location, { partner: partner.id, endpoint: null, status: null, after: null })}
+                    aria-current={partner.id === partnerId ? 'true' : undefined}
+                  >
+                    {partner.name}
+                  </Link>
+                </td>
+                <td>{partner.kind.toLowerCase()}</td>
+                <td>{partner.contactEmail ?? '—'}</td>
               </tr>
-            </thead>
-            <tbody>
-              {data.partners.nodes.map((partner) => (
-                <tr key={partner.id} className={partner.id === partnerId ? 'selected' : ''}>
-                  <td>
-                    <Link
-                      to={withParams(location, { partner: partner.id, endpoint: null, status: null, after: null })}
-                      aria-current={partner.id === partnerId ? 'true' : undefined}
-                    >
-                      {partner.name}
-                    </Link>
-                  </td>
-                  <td>{partner.kind.toLowerCase()}</td>
-                  <td>{partner.contactEmail ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </PagedTable>
           {partnerId ? <PartnerDetail key={partnerId} id={partnerId} /> : <p className="hint">Choose a partner.</p>}
         </div>
       )}
@@ -222,8 +221,7 @@ function PartnerDetail({ id }: { id: string }) {
   const after = location.params.get('after');
   const [{ data, error, fetching }, refetch] = useQuery({ query: PartnerQuery, variables: { id, after } });
   const [confirmDisable, setConfirmDisable] = useState<{ id: string; url: string } | null>(null);
-  const [disable, disableEndpoint] = useMutation(DisableEndpointMutation);
-  const [disableErrors, setDisableErrors] = useState<string[]>([]);
+  const disable = useMutationPayload(DisableEndpointMutation, (data) => data.disableWebhookEndpoint);
   if (error) return <RequestError error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   if (!data) return fetching ? <Loading what="the partner" /> : null;
   const partner = data.node?.__typename === 'Partner' ? data.node : null;
@@ -239,113 +237,81 @@ function PartnerDetail({ id }: { id: string }) {
       </p>
 
       <h3>Devices</h3>
-      <table aria-label={`Devices of ${partner.name}`}>
-        <thead>
-          <tr>
-            <th scope="col">IMEI</th>
-            <th scope="col">Model</th>
-            <th scope="col">Status</th>
-            <th scope="col">Activated</th>
+      <PagedTable
+        label={`Devices of ${partner.name}`}
+        columns={['IMEI', 'Model', 'Status', 'Activated']}
+        count={partner.devices.nodes.length}
+        empty="No devices."
+        pageInfo={partner.devices.pageInfo}
+        pagerLabel="Device pages"
+      >
+        {partner.devices.nodes.map((device) => (
+          <tr key={device.id}>
+            <td>
+              <Link to={`/devices/${device.imei}`}>{device.imei}</Link>
+            </td>
+            <td>{device.model.marketingName}</td>
+            <td>
+              <StatusBadge status={device.status} />
+            </td>
+            <td>
+              <Time value={device.activatedAt} />
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {partner.devices.nodes.map((device) => (
-            <tr key={device.id}>
-              <td>
-                <Link to={`/devices/${device.imei}`}>{device.imei}</Link>
-              </td>
-              <td>{device.model.marketingName}</td>
-              <td>
-                <StatusBadge status={device.status} />
-              </td>
-              <td>
-                <Time value={device.activatedAt} />
-              </td>
-            </tr>
-          ))}
-          {partner.devices.nodes.length === 0 && (
-            <tr>
-              <td colSpan={4}>No devices.</td>
-            </tr>
-          )}
-        </tbody>
-      </table>
-      <nav className="pager" aria-label="Device pages">
-        {after && <Link to={withParams(location, { after: null })}>First page</Link>}
-        {partner.devices.pageInfo.hasNextPage && (
-          <Link to={withParams(location, { after: partner.devices.pageInfo.endCursor })}>Next page</Link>
-        )}
-      </nav>
+        ))}
+      </PagedTable>
 
       <h3>Webhook endpoints</h3>
-      <table aria-label={`Webhook endpoints of ${partner.name}`}>
-        <thead>
-          <tr>
-            <th scope="col">URL</th>
-            <th scope="col">Events</th>
-            <th scope="col">Registered</th>
-            <th scope="col">State</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {endpoints.map((endpoint) => (
-            <tr key={endpoint.id} className={endpoint.id === endpointId ? 'selected' : ''}>
-              <td>
-                <Link
-                  to={withParams(location, { endpoint: endpoint.id, status: null })}
-                  aria-current={endpoint.id === endpointId ? 'true' : undefined}
+      <PagedTable
+        label={`Webhook endpoints of ${partner.name}`}
+        columns={['URL', 'Events', 'Registered', 'State', <span className="visually-hidden">Actions</span>]}
+        count={endpoints.length}
+        empty="No endpoint registered."
+      >
+        {endpoints.map((endpoint) => (
+          <tr key={endpoint.id} className={endpoint.id === endpointId ? 'selected' : ''}>
+            <td>
+              <Link
+                to={withParams(location, { endpoint: endpoint.id, status: null })}
+                aria-current={endpoint.id === endpointId ? 'true' : undefined}
+              >
+                {endpoint.url}
+              </Link>
+              {endpoint.description && (
+                <>
+                  <br />
+                  <small>{endpoint.description}</small>
+                </>
+              )}
+            </td>
+            <td>{endpoint.eventTypes.map((type) => EVENT_TYPES[type]).join(', ')}</td>
+            <td>
+              <Time value={endpoint.createdAt} /> <small>by {endpoint.createdBy}</small>
+            </td>
+            <td>
+              {endpoint.disabledAt ? (
+                <>
+                  disabled <Time value={endpoint.disabledAt} />
+                </>
+              ) : (
+                'enabled'
+              )}
+            </td>
+            <td>
+              {!endpoint.disabledAt && (
+                <button
+                  type="button"
+                  className="danger"
+                  aria-label={`Disable ${endpoint.url}…`}
+                  onClick={() => setConfirmDisable({ id: endpoint.id, url: endpoint.url })}
                 >
-                  {endpoint.url}
-                </Link>
-                {endpoint.description && (
-                  <>
-                    <br />
-                    <small>{endpoint.description}</small>
-                  </>
-                )}
-              </td>
-              <td>{endpoint.eventTypes.map((type) => EVENT_TYPES[type]).join(', ')}</td>
-              <td>
-                <Time value={endpoint.createdAt} /> <small>by {endpoint.createdBy}</small>
-              </td>
-              <td>
-                {endpoint.disabledAt ? (
-                  <>
-                    disabled <Time value={endpoint.disabledAt} />
-                  </>
-                ) : (
-                  'enabled'
-                )}
-              </td>
-              <td>
-                {!endpoint.disabledAt && (
-                  <button
-                    type="button"
-                    className="danger"
-                    aria-label={`Disable ${endpoint.url}…`}
-                    onClick={() => setConfirmDisable({ id: endpoint.id, url: endpoint.url })}
-                  >
-                    Disable…
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-          {endpoints.length === 0 && (
-            <tr>
-              <td colSpan={5}>No endpoint registered.</td>
-            </tr>
-          )}
-        </tbody>
-      </table>
-      {disableErrors.length > 0 && (
-        <p role="alert" className="request-error">
-          {disableErrors.join('; ')}
-        </p>
-      )}
+                  Disable…
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </PagedTable>
       <CreateEndpoint partnerId={partner.id} onCreated={() => refetch({ requestPolicy: 'network-only' })} />
       {endpointId && endpoints.some((endpoint) => endpoint.id === endpointId) && (
         <Deliveries
@@ -355,32 +321,28 @@ function PartnerDetail({ id }: { id: string }) {
         />
       )}
       {confirmDisable && (
-        <Dialog title={`Disable ${confirmDisable.url}?`} onClose={() => setConfirmDisable(null)}>
+        <ConfirmDialog
+          title={`Disable ${confirmDisable.url}?`}
+          confirm="Disable the endpoint"
+          cancel="Keep it"
+          danger
+          busy={disable.fetching}
+          userErrors={disable.userErrors}
+          error={disable.error}
+          onClose={() => setConfirmDisable(null)}
+          onConfirm={async () => {
+            const payload = await disable.run({ input: { id: confirmDisable.id } });
+            if (payload && payload.userErrors.length === 0) {
+              setConfirmDisable(null);
+              refetch({ requestPolicy: 'network-only' });
+            }
+          }}
+        >
           <p>
             It receives no event after this; deliveries waiting for it stop. An endpoint cannot be enabled again:
             register a new one.
           </p>
-          <p className="actions">
-            <button
-              type="button"
-              className="danger"
-              disabled={disable.fetching}
-              onClick={async () => {
-                const result = await disableEndpoint({ input: { id: confirmDisable.id } });
-                setDisableErrors(
-                  result.data?.disableWebhookEndpoint.userErrors.map((userError) => userError.message) ?? [],
-                );
-                setConfirmDisable(null);
-                refetch({ requestPolicy: 'network-only' });
-              }}
-            >
-              Disable the endpoint
-            </button>
-            <button type="button" onClick={() => setConfirmDisable(null)}>
-              Keep it
-            </button>
-          </p>
-        </Dialog>
+        </ConfirmDialog>
       )}
     </section>
   );
@@ -390,13 +352,13 @@ function CreateEndpoint({ partnerId, onCreated }: { partnerId: string; onCreated
   const [url, setUrl] = useState('');
   const [description, setDescription] = useState('');
   const [eventTypes, setEventTypes] = useState<PartnerEventType[]>(['DEVICE_LOCKED', 'DEVICE_UNLOCKED']);
-  const [userErrors, setUserErrors] = useState<readonly UserErrorLike[]>([]);
   const [created, setCreated] = useState<{ url: string; secret: string } | null>(null);
   const [copied, setCopied] = useState(false);
-  const [result, create] = useMutation(CreateEndpointMutation);
+  const create = useMutationPayload(CreateEndpointMutation, (data) => data.createWebhookEndpoint);
+  const userErrors = create.userErrors;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const response = await create({
+    const payload = await create.run({
       input: {
         partnerId,
         url: url.trim(),
@@ -404,18 +366,13 @@ function CreateEndpoint({ partnerId, onCreated }: { partnerId: string; onCreated
         ...(description.trim() ? { description: description.trim() } : {}),
       },
     });
-    const payload = response.data?.createWebhookEndpoint;
-    if (!payload) return;
-    setUserErrors(payload.userErrors);
-    if (payload.endpoint && payload.secret) {
+    if (payload?.endpoint && payload.secret) {
       setCreated({ url: payload.endpoint.url, secret: payload.secret });
       setUrl('');
       setDescription('');
       onCreated();
     }
   };
-  const fields = ['url', 'description', 'eventTypes'];
-  const others = otherMessages(userErrors, fields);
   return (
     <>
       <form aria-label="Register a webhook endpoint" onSubmit={submit} className="panel">
@@ -459,13 +416,9 @@ function CreateEndpoint({ partnerId, onCreated }: { partnerId: string; onCreated
             </span>
           )}
         </fieldset>
-        {others.length > 0 && (
-          <p role="alert" className="request-error">
-            {others.join('; ')}
-          </p>
-        )}
-        {result.error && <RequestError error={result.error} retry={() => undefined} />}
-        <button type="submit" disabled={result.fetching}>
+        <FormErrors userErrors={userErrors} fields={['url', 'description', 'eventTypes']} />
+        {create.error && <RequestError error={create.error} retry={() => undefined} />}
+        <button type="submit" disabled={create.fetching}>
           Register endpoint
         </button>
       </form>
@@ -541,8 +494,7 @@ function Deliveries({ endpointId, url }: { endpointId: string; url: string }) {
           {message.text}
         </p>
       )}
-      {error && <RequestError error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />}
-      {!data && fetching && <Loading what="the deliveries" />}
+      <QueryStatus error={error} fetching={fetching} data={data} refetch={refetch} what="the deliveries" />
       {data && (
         <>
           <p className="summary">
@@ -594,33 +546,24 @@ function Deliveries({ endpointId, url }: { endpointId: string; url: string }) {
                     Redeliver
                   </button>
                 </p>
-                <table aria-label={`Tries of the delivery of ${delivery.event.device.imei}`} className="numbers">
-                  <thead>
-                    <tr>
-                      <th scope="col">Tried</th>
-                      <th scope="col">HTTP status</th>
-                      <th scope="col">Took</th>
-                      <th scope="col">Error</th>
+                <PagedTable
+                  label={`Tries of the delivery of ${delivery.event.device.imei}`}
+                  className="numbers"
+                  columns={['Tried', 'HTTP status', 'Took', 'Error']}
+                  count={delivery.attemptLog.nodes.length}
+                  empty="Not tried yet."
+                >
+                  {delivery.attemptLog.nodes.map((attempt) => (
+                    <tr key={attempt.id}>
+                      <td>
+                        <Time value={attempt.attemptedAt} />
+                      </td>
+                      <td>{attempt.statusCode ?? 'not reached'}</td>
+                      <td>{attempt.durationMs} ms</td>
+                      <td>{attempt.error ?? '—'}</td>
                     </tr>
-                  </thead>
-                  <tbody>
-                    {delivery.attemptLog.nodes.map((attempt) => (
-                      <tr key={attempt.id}>
-                        <td>
-                          <Time value={attempt.attemptedAt} />
-                        </td>
-                        <td>{attempt.statusCode ?? 'not reached'}</td>
-                        <td>{attempt.durationMs} ms</td>
-                        <td>{attempt.error ?? '—'}</td>
-                      </tr>
-                    ))}
-                    {delivery.attemptLog.nodes.length === 0 && (
-                      <tr>
-                        <td colSpan={4}>Not tried yet.</td>
-                      </tr>
-                    )}
-                  </tbody>
-                </table>
+                  ))}
+                </PagedTable>
               </li>
             ))}
             {data.webhookDeliveries.nodes.length === 0 && <li>No delivery.</li>}

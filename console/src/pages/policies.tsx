@@ -3,7 +3,7 @@ import { graphql } from '../gql';
 import type { PolicyStatus } from '../gql/graphql';
 import { can } from '../roles';
 import { Link, navigate, useLocation, withParams } from '../router';
-import { Field, Loading, RequestError, StatusBadge, Time } from '../ui';
+import { Field, PageHeader, PagedTable, QueryStatus, StatusBadge, Time } from '../ui';
 import { useViewer } from '../viewer';
 import { fromLocalInput, toLocalInput } from './policy-rules';
 
@@ -72,7 +72,7 @@ export function PoliciesPage() {
   });
   return (
     <div>
-      <h1>Policies</h1>
+      <PageHeader title="Policies" />
       {can.writePolicies(viewer.role) ? (
         <p>
           <Link to="/policies/new" className="button">
@@ -132,100 +132,85 @@ export function PoliciesPage() {
           not in force then are not listed. Statuses are today&apos;s.
         </p>
       )}
-      {error && <RequestError error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />}
-      {!data && fetching && <Loading what="policies" />}
+      <QueryStatus error={error} fetching={fetching} data={data} refetch={refetch} what="policies" />
       {data && (
-        <>
-          <p className="summary">
-            <strong>{data.policies.totalCount}</strong> {data.policies.totalCount === 1 ? 'policy' : 'policies'}
-          </p>
-          <table aria-label="Policies">
-            <thead>
-              <tr>
-                <th scope="col">Policy</th>
-                <th scope="col">Status</th>
-                <th scope="col">{asOfValid ? 'Version in force then' : 'Version in force'}</th>
-                <th scope="col">Scheduled</th>
-                <th scope="col">Mode</th>
-                <th scope="col">Action</th>
-                <th scope="col">Priority</th>
-                <th scope="col">Regions</th>
-                {withChanges && <th scope="col">Waiting changes</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {data.policies.nodes.map((policy) => (
-                <tr key={policy.id}>
-                  <td>
-                    <Link to={`/policies/${encodeURIComponent(policy.key)}`}>{policy.title}</Link>
-                    <br />
-                    <code>{policy.key}</code>
-                  </td>
-                  <td>
-                    <StatusBadge status={policy.status} />
-                  </td>
-                  <td>
-                    {policy.status === 'DRAFT' ? 'draft ' : ''}v{policy.currentVersion.number}, from{' '}
-                    <Time value={policy.currentVersion.effectiveFrom} />
-                    {policy.currentVersion.effectiveUntil && (
-                      <>
-                        {' '}
-                        until <Time value={policy.currentVersion.effectiveUntil} />
-                      </>
-                    )}
-                  </td>
-                  <td>
-                    {policy.scheduledVersion ? (
-                      <>
-                        v{policy.scheduledVersion.number} from <Time value={policy.scheduledVersion.effectiveFrom} /> (
-                        {policy.scheduledVersion.mode}, {policy.scheduledVersion.action})
-                      </>
-                    ) : (
-                      'none'
-                    )}
-                  </td>
-                  <td>{policy.mode}</td>
-                  <td>{policy.action}</td>
-                  <td>{policy.currentVersion.priority}</td>
-                  <td>
-                    <ul className="inline-list" aria-label={`Regions of ${policy.key}`}>
-                      {policy.regions.nodes.map((region) => (
-                        <li key={region.code} title={region.name}>
-                          {region.code}
-                        </li>
-                      ))}
-                      {policy.regions.totalCount > policy.regions.nodes.length && (
-                        <li>and {policy.regions.totalCount - policy.regions.nodes.length} more</li>
-                      )}
-                    </ul>
-                  </td>
-                  {withChanges && (
-                    <td>
-                      {policy.changeRequests && policy.changeRequests.totalCount > 0 ? (
-                        <Link to={`/changes?policy=${encodeURIComponent(policy.key)}`}>
-                          {policy.changeRequests.totalCount} waiting
-                        </Link>
-                      ) : (
-                        'none'
-                      )}
-                    </td>
+        <PagedTable
+          label="Policies"
+          total={{ count: data.policies.totalCount, one: 'policy', many: 'policies' }}
+          columns={[
+            'Policy',
+            'Status',
+            asOfValid ? 'Version in force then' : 'Version in force',
+            'Scheduled',
+            'Mode',
+            'Action',
+            'Priority',
+            'Regions',
+            ...(withChanges ? ['Waiting changes'] : []),
+          ]}
+          count={data.policies.nodes.length}
+          empty={asOfValid ? 'No policy was in force then.' : 'No policy.'}
+          pageInfo={data.policies.pageInfo}
+        >
+          {data.policies.nodes.map((policy) => (
+            <tr key={policy.id}>
+              <td>
+                <Link to={`/policies/${encodeURIComponent(policy.key)}`}>{policy.title}</Link>
+                <br />
+                <code>{policy.key}</code>
+              </td>
+              <td>
+                <StatusBadge status={policy.status} />
+              </td>
+              <td>
+                {policy.status === 'DRAFT' ? 'draft ' : ''}v{policy.currentVersion.number}, from{' '}
+                <Time value={policy.currentVersion.effectiveFrom} />
+                {policy.currentVersion.effectiveUntil && (
+                  <>
+                    {' '}
+                    until <Time value={policy.currentVersion.effectiveUntil} />
+                  </>
+                )}
+              </td>
+              <td>
+                {policy.scheduledVersion ? (
+                  <>
+                    v{policy.scheduledVersion.number} from <Time value={policy.scheduledVersion.effectiveFrom} /> (
+                    {policy.scheduledVersion.mode}, {policy.scheduledVersion.action})
+                  </>
+                ) : (
+                  'none'
+                )}
+              </td>
+              <td>{policy.mode}</td>
+              <td>{policy.action}</td>
+              <td>{policy.currentVersion.priority}</td>
+              <td>
+                <ul className="inline-list" aria-label={`Regions of ${policy.key}`}>
+                  {policy.regions.nodes.map((region) => (
+                    <li key={region.code} title={region.name}>
+                      {region.code}
+                    </li>
+                  ))}
+                  {policy.regions.totalCount > policy.regions.nodes.length && (
+                    <li>and {policy.regions.totalCount - policy.regions.nodes.length} more</li>
                   )}
-                </tr>
-              ))}
-              {data.policies.nodes.length === 0 && (
-                <tr>
-                  <td colSpan={withChanges ? 9 : 8}>{asOfValid ? 'No policy was in force then.' : 'No policy.'}</td>
-                </tr>
+                </ul>
+              </td>
+              {withChanges && (
+                <td>
+                  {policy.changeRequests && policy.changeRequests.totalCount > 0 ? (
+                    <Link to={`/changes?policy=${encodeURIComponent(policy.key)}`}>
+                      {policy.changeRequests.totalCount} waiting
+                    </Link>
+                  ) : (
+                    'none'
+                  )}
+                </td>
               )}
-            </tbody>
-          </table>
-          <nav aria-label="Pages" className="pager">
-            {location.params.get('after') && <Link to={withParams(location, { after: null })}>First page</Link>}
-            {data.policies.pageInfo.hasNextPage && (
-              <Link to={withParams(location, { after: data.policies.pageInfo.endCursor })}>Next page</Link>
-            )}
-          </nav>
-        </>
+            </tr>
+          ))}
+        </PagedTable>
       )}
     </div>
   );

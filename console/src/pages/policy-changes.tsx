@@ -7,9 +7,19 @@ import { graphql } from '../gql';
 import type { PolicyChangeStatus } from '../gql/graphql';
 import { can } from '../roles';
 import { Link, navigate, useLocation, withParams } from '../router';
-import { Field, Loading, RequestError, StatusBadge, Time, UserErrorLike } from '../ui';
+import {
+  Field,
+  Loading,
+  RequestError,
+  StatusBadge,
+  Time,
+  UserErrorLike,
+  messagesFor,
+  FormErrors,
+  QueryStatus,
+  PageHeader,
+} from '../ui';
 import { useViewer } from '../viewer';
-import { fieldErrors, otherErrors } from './policy-errors';
 import { PolicyRules, RulesDiff, fromLocalInput, readVersion, rulesOfVersion, toLocalInput } from './policy-rules';
 import { SimulationView } from './policy-simulation';
 
@@ -167,7 +177,7 @@ export function PolicyChangesPage() {
   });
   return (
     <div>
-      <h1>Change requests</h1>
+      <PageHeader title="Change requests" />
       <form className="filters" aria-label="Which change requests" onSubmit={(event) => event.preventDefault()}>
         <Field label="Status">
           {(props) => (
@@ -194,8 +204,7 @@ export function PolicyChangesPage() {
           </p>
         )}
       </form>
-      {error && <RequestError error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />}
-      {!data && fetching && <Loading what="change requests" />}
+      <QueryStatus error={error} fetching={fetching} data={data} refetch={refetch} what="change requests" />
       <div className="split">
         <div>
           {data && (
@@ -429,17 +438,13 @@ function Decide({
       )}
       <Field
         label={canApprove ? 'Comment (required to reject or withdraw)' : 'Comment (required)'}
-        errors={fieldErrors(userErrors, 'comment')}
+        errors={messagesFor(userErrors, 'comment')}
       >
         {(props) => (
           <textarea {...props} rows={2} value={comment} onChange={(event) => setComment(event.target.value)} />
         )}
       </Field>
-      {otherErrors(userErrors, ['comment']).map((message) => (
-        <p key={message} role="alert" className="field-error">
-          {message}
-        </p>
-      ))}
+      <FormErrors userErrors={userErrors} fields={['comment']} />
       {failure && <p role="alert">The request failed: {failure.message}</p>}
       <div className="actions">
         {canApprove && (

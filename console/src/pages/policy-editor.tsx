@@ -10,9 +10,8 @@ import type { PolicyAction, PolicyMode, SimulatedPolicyInput, UpdatePolicyInput 
 import { RegionPicker } from '../region-picker';
 import { can } from '../roles';
 import { Link, navigate } from '../router';
-import { Field, Loading, RequestError, UserErrorLike } from '../ui';
+import { Field, Loading, RequestError, UserErrorLike, messagesFor, FormErrors } from '../ui';
 import { useViewer } from '../viewer';
-import { fieldErrors, otherErrors } from './policy-errors';
 import {
   PhonePreview,
   RegionRef,
@@ -314,7 +313,7 @@ function Editor({
   const simInput = simulationInput(draft, policy?.key ?? null);
   const fingerprint = JSON.stringify([simInput, windowFrom, windowTo]);
   const fresh = simulated !== null && simulated.fingerprint === fingerprint;
-  const errorsOf = (field: string) => fieldErrors(userErrors, field);
+  const errorsOf = (field: string) => messagesFor(userErrors, field);
   const translationMap = Object.fromEntries(
     draft.translations.filter((row) => row.locale.trim()).map((row) => [row.locale.trim(), row.text]),
   );
@@ -740,11 +739,7 @@ function Editor({
             {(props) => <textarea {...props} rows={2} value={note} onChange={(event) => setNote(event.target.value)} />}
           </Field>
         )}
-        {otherErrors(userErrors, FORM_FIELDS).map((message) => (
-          <p key={message} role="alert" className="field-error">
-            {message}
-          </p>
-        ))}
+        <FormErrors userErrors={userErrors} fields={FORM_FIELDS} />
         {userErrors.length > 0 && <p role="alert">The API refused the draft: see the fields marked above.</p>}
         {requestError && <p role="alert">The request failed: {requestError.message}</p>}
         {isActive && !fresh && (

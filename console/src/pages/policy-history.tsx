@@ -1,12 +1,23 @@
 // One policy: the version in force with its regions and lock messages, every version with who
 // approved it and when, a diff between any two versions (chosen in the URL), its change requests,
 // and — for POLICY_AUTHOR and ADMIN keys — edit, activate and retire.
-import { FormEvent, useState } from 'react';
-import { useMutation, useQuery } from 'urql';
+import { useState } from 'react';
+import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import { can } from '../roles';
 import { Link, navigate, useLocation, withParams } from '../router';
-import { Dialog, Field, Loading, RequestError, StatusBadge, Time, UserErrorLike } from '../ui';
+import {
+  ConfirmDialog,
+  Dialog,
+  Field,
+  Loading,
+  PageHeader,
+  RequestError,
+  StatusBadge,
+  Time,
+  messagesFor,
+  useMutationPayload,
+} from '../ui';
 import { useViewer } from '../viewer';
 import {
   PhonePreview,
@@ -17,7 +28,6 @@ import {
   readVersion,
   rulesOfVersion,
 } from './policy-rules';
-import { fieldErrors, otherErrors } from './policy-errors';
 
 const PolicyHistoryQuery = graphql(`
   query PolicyHistoryPage($key: String!, $withChanges: Boolean!) {
@@ -168,12 +178,14 @@ export function PolicyHistoryPage({ policyKey }: { policyKey: string }) {
 
   return (
     <div>
-      <p>
-        <Link to="/policies">All policies</Link>
-      </p>
-      <h1>
-        {policy.title} <StatusBadge status={policy.status} />
-      </h1>
+      <PageHeader
+        back={{ to: '/policies', label: 'All policies' }}
+        title={
+          <>
+            {policy.title} <StatusBadge status={policy.status} />
+          </>
+        }
+      />
       <p>
         <code>{policy.key}</code> · created <Time value={policy.createdAt} />
         {policy.activatedAt && (
@@ -432,23 +444,11 @@ export function VersionFacts({ version }: { version: VersionRules }) {
 
 function ActivateDialog({ policyId, title, onClose }: { policyId: string; title: string; onClose: () => void }) {
   const [note, setNote] = useState('');
-  const [userErrors, setUserErrors] = useState<readonly UserErrorLike[]>([]);
   const [outcome, setOutcome] = useState<{ requestId: string | null } | null>(null);
-  const [state, activate] = useMutation(ActivatePolicyMutation);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const result = await activate(
-      { input: { id: policyId, ...(note.trim() ? { note: note.trim() } : {}) } },
-      POLICY_CONTEXT,
-    );
-    const payload = result.data?.activatePolicy;
-    if (!payload) return;
-    setUserErrors(payload.userErrors);
-    if (!payload.userErrors.length) setOutcome({ requestId: payload.changeRequest?.id ?? null });
-  };
-  return (
-    <Dialog title={`Activate ${title}`} onClose={onClose}>
-      {outcome ? (
+  const activate = useMutationPayload(ActivatePolicyMutation, (data) => data.activatePolicy, POLICY_CONTEXT);
+  if (outcome)
+    return (
+      <Dialog title={`Activate ${title}`} onClose={onClose}>
         <div role="status">
           {outcome.requestId ? (
             <p>
@@ -462,74 +462,58 @@ function ActivateDialog({ policyId, title, onClose }: { policyId: string; title:
             Close
           </button>
         </div>
-      ) : (
-        <form onSubmit={submit}>
-          <p>
-            A MONITOR policy activates at once; an ENFORCE policy opens a change request that a second person approves.
-          </p>
-          <Field label="Note for the reviewer" errors={fieldErrors(userErrors, 'note')}>
-            {(props) => <textarea {...props} rows={3} value={note} onChange={(event) => setNote(event.target.value)} />}
-          </Field>
-          {otherErrors(userErrors, ['note']).map((message) => (
-            <p key={message} role="alert" className="field-error">
-              {message}
-            </p>
-          ))}
-          {state.error && <p role="alert">The request failed: {state.error.message}</p>}
-          <div className="actions">
-            <button type="submit" disabled={state.fetching}>
-              Activate
-            </button>
-            <button type="button" onClick={onClose}>
-              Cancel
-            </button>
-          </div>
-        </form>
-      )}
-    </Dialog>
+      </Dialog>
+    );
+  return (
+    <ConfirmDialog
+      title={`Activate ${title}`}
+      confirm="Activate"
+      busy={activate.fetching}
+      userErrors={activate.userErrors}
+      fields={['note']}
+      error={activate.error}
+      onClose={onClose}
+      onConfirm={async () => {
+        const payload = await activate.run({ input: { id: policyId, ...(note.trim() ? { note: note.trim() } : {}) } });
+        if (payload && !payload.userErrors.length) setOutcome({ requestId: payload.changeRequest?.id ?? null });
+      }}
+    >
+      <p>A MONITOR policy activates at once; an ENFORCE policy opens a change request that a second person approves.</p>
+      <Field label="Note for the reviewer" errors={messagesFor(activate.userErrors, 'note')}>
+        {(props) => <textarea {...props} rows={3} value={note} onChange={(event) => setNote(event.target.value)} />}
+      </Field>
+    </ConfirmDialog>
   );
 }
 
 function RetireDialog({ policyId, title, onClose }: { policyId: string; title: string; onClose: () => void }) {
   const [reason, setReason] = useState('');
-  const [userErrors, setUserErrors] = useState<readonly UserErrorLike[]>([]);
-  const [state, retire] = useMutation(RetirePolicyMutation);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!reason.trim()) {
-      setUserErrors([{ field: ['input', 'reason'], message: 'A reason is required', code: 'REQUIRED' }]);
-      return;
-    }
-    const result = await retire({ input: { id: policyId, reason: reason.trim() } }, POLICY_CONTEXT);
-    const payload = result.data?.retirePolicy;
-    if (!payload) return;
-    setUserErrors(payload.userErrors);
-    if (!payload.userErrors.length) onClose();
-  };
+  const [missing, setMissing] = useState(false);
+  const retire = useMutationPayload(RetirePolicyMutation, (data) => data.retirePolicy, POLICY_CONTEXT);
   return (
-    <Dialog title={`Retire ${title}?`} onClose={onClose}>
-      <form onSubmit={submit}>
-        <p>It stops deciding at once; its versions stay for history. Waiting change requests lapse.</p>
-        <Field label="Reason (required)" errors={fieldErrors(userErrors, 'reason')}>
-          {(props) => (
-            <textarea {...props} rows={3} value={reason} onChange={(event) => setReason(event.target.value)} />
-          )}
-        </Field>
-        {otherErrors(userErrors, ['reason']).map((message) => (
-          <p key={message} role="alert" className="field-error">
-            {message}
-          </p>
-        ))}
-        {state.error && <p role="alert">The request failed: {state.error.message}</p>}
-        <div className="actions">
-          <button type="submit" className="danger" disabled={state.fetching}>
-            Retire the policy
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <ConfirmDialog
+      title={`Retire ${title}?`}
+      confirm="Retire the policy"
+      danger
+      busy={retire.fetching}
+      userErrors={retire.userErrors}
+      fields={['reason']}
+      error={retire.error}
+      onClose={onClose}
+      onConfirm={async () => {
+        setMissing(!reason.trim());
+        if (!reason.trim()) return;
+        const payload = await retire.run({ input: { id: policyId, reason: reason.trim() } });
+        if (payload && !payload.userErrors.length) onClose();
+      }}
+    >
+      <p>It stops deciding at once; its versions stay for history. Waiting change requests lapse.</p>
+      <Field
+        label="Reason (required)"
+        errors={missing ? ['A reason is required'] : messagesFor(retire.userErrors, 'reason')}
+      >
+        {(props) => <textarea {...props} rows={3} value={reason} onChange={(event) => setReason(event.target.value)} />}
+      </Field>
+    </ConfirmDialog>
   );
 }

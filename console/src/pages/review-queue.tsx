@@ -5,7 +5,20 @@ import { graphql } from '../gql';
 import type { ReviewQueueFilter, ReviewResolution } from '../gql/graphql';
 import { can } from '../roles';
 import { Link, navigate, useLocation, withParams } from '../router';
-import { Field, Loading, RequestError, StatusBadge, Time, UserErrorLike, age, messagesFor, otherMessages } from '../ui';
+import {
+  Field,
+  Loading,
+  RequestError,
+  StatusBadge,
+  Time,
+  UserErrorLike,
+  age,
+  messagesFor,
+  FormErrors,
+  QueryStatus,
+  PageHeader,
+  Pager,
+} from '../ui';
 import { useViewer } from '../viewer';
 
 const ReviewQueueQuery = graphql(`
@@ -195,7 +208,7 @@ export function ReviewQueuePage() {
 
   return (
     <div className="queue">
-      <h1>Review queue</h1>
+      <PageHeader title="Review queue" />
       <form className="filters" aria-label="Filters" onSubmit={(event) => event.preventDefault()}>
         <Field label="Region (ISO code)">
           {(props) => (
@@ -254,8 +267,7 @@ export function ReviewQueuePage() {
           )}
         </Field>
       </form>
-      {error && <RequestError error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />}
-      {!data && fetching && <Loading what="the review queue" />}
+      <QueryStatus error={error} fetching={fetching} data={data} refetch={refetch} what="the review queue" />
       {data && (
         <>
           <p className="summary" aria-live="polite">
@@ -337,14 +349,7 @@ export function ReviewQueuePage() {
               />
             )}
           </div>
-          <nav aria-label="Pages" className="pager">
-            {params.get('after') && <Link to={withParams(location, { after: null, review: null })}>First page</Link>}
-            {data.reviewQueue.pageInfo.hasNextPage && (
-              <Link to={withParams(location, { after: data.reviewQueue.pageInfo.endCursor, review: null })}>
-                Next page
-              </Link>
-            )}
-          </nav>
+          <Pager pageInfo={data.reviewQueue.pageInfo} reset={{ review: null }} />
         </>
       )}
     </div>
@@ -429,11 +434,7 @@ function Review({
               />
             )}
           </Field>
-          {otherMessages(userErrors, ['note']).map((message) => (
-            <p key={message} role="alert" className="field-error">
-              {message}
-            </p>
-          ))}
+          <FormErrors userErrors={userErrors} fields={['note']} />
           {resolution.error && <RequestError error={resolution.error} retry={() => undefined} />}
           <div className="actions">
             <button type="button" disabled={resolution.fetching} onClick={() => void submit('ALLOW')}>

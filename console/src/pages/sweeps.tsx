@@ -9,15 +9,19 @@ import type { SweepAction, SweepBreakdownFieldsFragment } from '../gql/graphql';
 import { can } from '../roles';
 import { Link, navigate, useLocation, withParams } from '../router';
 import {
-  Dialog,
+  ConfirmDialog,
   Field,
+  FormErrors,
   Loading,
+  PageHeader,
+  PagedTable,
+  QueryStatus,
   RequestError,
   StatusBadge,
   Time,
   UserErrorLike,
   messagesFor,
-  otherMessages,
+  useMutationPayload,
 } from '../ui';
 import { useViewer } from '../viewer';
 
@@ -216,7 +220,7 @@ export function SweepsPage() {
   const [{ data, error, fetching }, refetch] = useQuery({ query: SweepsQuery });
   return (
     <div className="sweeps">
-      <h1>Sweeps</h1>
+      <PageHeader title="Sweeps" />
       {can.runSweeps(viewer.role) ? (
         <StartSweep
           policies={data?.policies.nodes ?? []}
@@ -232,52 +236,38 @@ export function SweepsPage() {
       )}
       <section aria-labelledby="sweeps-heading" className="panel">
         <h2 id="sweeps-heading">Recent sweeps</h2>
-        {error && <RequestError error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />}
-        {!data && fetching && <Loading what="the sweeps" />}
+        <QueryStatus error={error} fetching={fetching} data={data} refetch={refetch} what="the sweeps" />
         {data && (
-          <table aria-label="Sweeps, newest first">
-            <thead>
-              <tr>
-                <th scope="col">Started</th>
-                <th scope="col">Policy</th>
-                <th scope="col">Action</th>
-                <th scope="col">Status</th>
-                <th scope="col">Processed</th>
-                <th scope="col">Changed</th>
-                <th scope="col">Failed</th>
+          <PagedTable
+            label="Sweeps, newest first"
+            columns={['Started', 'Policy', 'Action', 'Status', 'Processed', 'Changed', 'Failed']}
+            count={data.sweeps.nodes.length}
+            empty="No sweep has run yet."
+          >
+            {data.sweeps.nodes.map((sweep) => (
+              <tr key={sweep.id} className={sweep.id === sweepId ? 'selected' : ''}>
+                <td>
+                  <Link
+                    to={withParams(location, { sweep: sweep.id })}
+                    aria-current={sweep.id === sweepId ? 'true' : undefined}
+                  >
+                    <Time value={sweep.startedAt} />
+                  </Link>{' '}
+                  <small>by {sweep.startedBy}</small>
+                </td>
+                <td>{sweep.policy.key}</td>
+                <td>{sweep.action === 'LOCK_ACTIVE_DEVICES' ? 'lock' : 'unlock'}</td>
+                <td>
+                  <StatusBadge status={sweep.status} />
+                </td>
+                <td>
+                  {sweep.processed} / {sweep.total}
+                </td>
+                <td>{sweep.changed}</td>
+                <td>{sweep.failed}</td>
               </tr>
-            </thead>
-            <tbody>
-              {data.sweeps.nodes.map((sweep) => (
-                <tr key={sweep.id} className={sweep.id === sweepId ? 'selected' : ''}>
-                  <td>
-                    <Link
-                      to={withParams(location, { sweep: sweep.id })}
-                      aria-current={sweep.id === sweepId ? 'true' : undefined}
-                    >
-                      <Time value={sweep.startedAt} />
-                    </Link>{' '}
-                    <small>by {sweep.startedBy}</small>
-                  </td>
-                  <td>{sweep.policy.key}</td>
-                  <td>{sweep.action === 'LOCK_ACTIVE_DEVICES' ? 'lock' : 'unlock'}</td>
-                  <td>
-                    <StatusBadge status={sweep.status} />
-                  </td>
-                  <td>
-                    {sweep.processed} / {sweep.total}
-                  </td>
-                  <td>{sweep.changed}</td>
-                  <td>{sweep.failed}</td>
-                </tr>
-              ))}
-              {data.sweeps.nodes.length === 0 && (
-                <tr>
-                  <td colSpan={7}>No sweep has run yet.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
+            ))}
+          </PagedTable>
         )}
       </section>
     </div>
@@ -315,21 +305,18 @@ function StartSweep({
   const action = (location.params.get('action') as SweepAction | null) ?? 'LOCK_ACTIVE_DEVICES';
   const [note, setNote] = useState('');
   const [preview, setPreview] = useState<Preview | null>(null);
-  const [userErrors, setUserErrors] = useState<readonly UserErrorLike[]>([]);
-  const [start, startSweep] = useMutation(StartSweepMutation);
+  const start = useMutationPayload(StartSweepMutation, (data) => data.startSweep);
+  const userErrors = start.userErrors;
   const set = (changes: Record<string, string | null>) => {
     setPreview(null);
-    setUserErrors([]);
+    start.reset();
     navigate(withParams(location, changes), { replace: true });
   };
   const run = async (dryRun: boolean) => {
-    const result = await startSweep({
+    const payload = await start.run({
       input: { policyKey, action, dryRun, ...(note.trim() ? { note: note.trim() } : {}) },
     });
-    const payload = result.data?.startSweep;
-    if (!payload) return;
-    setUserErrors(payload.userErrors);
-    if (payload.userErrors.length) return;
+    if (!payload || payload.userErrors.length) return;
     if (dryRun && payload.preview) {
       const { breakdown, ...rest } = payload.preview;
       setPreview({ ...rest, policyKey, note, breakdown: readFragment(BreakdownFields, breakdown) });
@@ -346,8 +333,6 @@ function StartSweep({
     event.preventDefault();
     void run(true);
   };
-  const fields = ['policyKey', 'action', 'note'];
-  const others = otherMessages(userErrors, fields);
   return (
     <section aria-labelledby="start-heading" className="panel">
       <h2 id="start-heading">Start a sweep</h2>
@@ -387,11 +372,7 @@ function StartSweep({
         </button>
       </form>
       {start.error && <RequestError error={start.error} retry={() => void run(true)} />}
-      {others.length > 0 && (
-        <p role="alert" className="request-error">
-          {others.join('; ')}
-        </p>
-      )}
+      <FormErrors userErrors={userErrors} fields={['policyKey', 'action', 'note']} />
       {preview && (
         <div className="preview" role="region" aria-label="Dry run result">
           <p className="summary" role="status">
@@ -445,27 +426,21 @@ function BreakdownTables({ breakdown, what }: { breakdown: Breakdown; what: stri
   return (
     <div className="breakdown">
       {tables.map((table) => (
-        <table key={table.label} aria-label={`Devices that ${what}, ${table.label.toLowerCase()}`} className="numbers">
-          <thead>
-            <tr>
-              <th scope="col">{table.label.replace('By ', '').replace(/^./, (first) => first.toUpperCase())}</th>
-              <th scope="col">Devices</th>
+        <PagedTable
+          key={table.label}
+          label={`Devices that ${what}, ${table.label.toLowerCase()}`}
+          className="numbers"
+          columns={[table.label.replace('By ', '').replace(/^./, (first) => first.toUpperCase()), 'Devices']}
+          count={table.rows.length}
+          empty="None."
+        >
+          {table.rows.map(([label, devices]) => (
+            <tr key={label}>
+              <th scope="row">{label}</th>
+              <td>{devices}</td>
             </tr>
-          </thead>
-          <tbody>
-            {table.rows.map(([label, devices]) => (
-              <tr key={label}>
-                <th scope="row">{label}</th>
-                <td>{devices}</td>
-              </tr>
-            ))}
-            {table.rows.length === 0 && (
-              <tr>
-                <td colSpan={2}>None.</td>
-              </tr>
-            )}
-          </tbody>
-        </table>
+          ))}
+        </PagedTable>
       ))}
     </div>
   );
@@ -479,7 +454,7 @@ function SweepProgress({ id, onStatus }: { id: string; onStatus: () => void }) {
   const [pause, pauseSweep] = useMutation(PauseSweepMutation);
   const [resume, resumeSweep] = useMutation(ResumeSweepMutation);
   const [cancel, cancelSweep] = useMutation(CancelSweepMutation);
-  const [controlErrors, setControlErrors] = useState<string[]>([]);
+  const [controlErrors, setControlErrors] = useState<readonly UserErrorLike[]>([]);
   const lastEvent = useRef(0);
   useEffect(() => {
     if (live.data) lastEvent.current = Date.now();
@@ -520,7 +495,7 @@ function SweepProgress({ id, onStatus }: { id: string; onStatus: () => void }) {
         : 'resumeSweep' in result.data
           ? result.data.resumeSweep
           : result.data.cancelSweep);
-    setControlErrors(payload?.userErrors.map((userError) => userError.message) ?? []);
+    setControlErrors(payload?.userErrors ?? []);
     refetch({ requestPolicy: 'network-only' });
   };
 
@@ -576,35 +551,26 @@ function SweepProgress({ id, onStatus }: { id: string; onStatus: () => void }) {
           )}
         </p>
       )}
-      {controlErrors.length > 0 && (
-        <p role="alert" className="request-error">
-          {controlErrors.join('; ')}
-        </p>
-      )}
+      <FormErrors userErrors={controlErrors} />
       <h3>Changed so far</h3>
       <BreakdownTables breakdown={sweep.breakdown} what="changed" />
       {confirmCancel && (
-        <Dialog title="Cancel this sweep?" onClose={() => setConfirmCancel(false)}>
+        <ConfirmDialog
+          title="Cancel this sweep?"
+          confirm="Cancel the sweep"
+          cancel="Keep it"
+          danger
+          onClose={() => setConfirmCancel(false)}
+          onConfirm={() => {
+            setConfirmCancel(false);
+            void control('cancel');
+          }}
+        >
           <p>
             The batches done stay done ({sweep.changed} devices changed); the remaining{' '}
             {Math.max(0, sweep.total - sweep.processed)} devices are not examined. A cancelled sweep cannot be resumed.
           </p>
-          <p className="actions">
-            <button
-              type="button"
-              className="danger"
-              onClick={() => {
-                setConfirmCancel(false);
-                void control('cancel');
-              }}
-            >
-              Cancel the sweep
-            </button>
-            <button type="button" onClick={() => setConfirmCancel(false)}>
-              Keep it
-            </button>
-          </p>
-        </Dialog>
+        </ConfirmDialog>
       )}
     </section>
   );
