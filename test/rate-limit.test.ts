@@ -1,6 +1,12 @@
 /** Request budgets shared through Redis, and the in-memory insurance while Redis is away. */
 import { Writable } from 'node:stream';
-import { Budgets, RequestLimiter, createBudgets, createRequestLimiter } from '../src/auth/rate-limit';
+import {
+  Budgets,
+  BudgetUnavailableError,
+  RequestLimiter,
+  createBudgets,
+  createRequestLimiter,
+} from '../src/auth/rate-limit';
 import { Settings, readSettings } from '../src/config';
 import { createLogger } from '../src/ops/logger';
 import { registry } from '../src/ops/metrics';
@@ -124,5 +130,32 @@ describe('with REDIS_URL', () => {
     expect(results.filter((result) => result.allowed)).toHaveLength(10);
     expect(await insuranceCount()).toBe(counted);
     expect(logLines.filter((line) => line.includes('Redis is back'))).toHaveLength(2);
+  });
+  it('never counts the daily conflict budget in memory: while Redis is down it cannot be spent, on any instance', async () => {
+    // An in-memory insurance would give each instance (and each restart) a whole day's budget again.
+    const settings = settingsWith({ redisUrl: redis.url });
+    const budgets: Budgets[] = [createBudgets(settings, logger), createBudgets(settings, logger)];
+    try {
+      await waitFor(() => budgets.every((counter) => counter.store === 'redis'));
+      await redis.stop();
+      await waitFor(() => budgets.every((counter) => counter.store === 'insurance'));
+      for (const counter of budgets) {
+        await expect(counter.consume('registrationConflicts', 'key:outage-conflicts', 1)).rejects.toBeInstanceOf(
+          BudgetUnavailableError,
+        );
+        await expect(counter.consume('registrationConflicts', 'key:outage-conflicts', 0)).rejects.toBeInstanceOf(
+          BudgetUnavailableError,
+        );
+        // The request budgets still go on, per instance.
+        expect((await counter.consume('key', 'key:outage-conflicts')).allowed).toBe(true);
+      }
+      await redis.resume();
+      await waitFor(() => budgets.every((counter) => counter.store === 'redis'));
+      // Spent in Redis again once it is back (this test's Redis keeps nothing across its restart).
+      const after = await budgets[1].consume('registrationConflicts', 'key:outage-conflicts', 1);
+      expect(after).toMatchObject({ allowed: true, remaining: settings.rateLimits.registrationConflictsPerDay - 1 });
+    } finally {
+      await Promise.all(budgets.map((counter) => counter.close()));
+    }
   });
 });

@@ -12,6 +12,7 @@ import { withCheckDigit } from '../src/devices/imei';
 import { registry } from '../src/ops/metrics';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
+import { RedisProcess } from './support/redis-process';
 import { rowCounts } from './support/row-counts';
 
 const BUDGET = 5;
@@ -283,5 +284,70 @@ describe('the conflict budget', () => {
       expect(data.registerDevices.userErrors).toHaveLength(BUDGET * 2);
     }
     expect(await conflictCount('true')).toBe(reported + BUDGET * 4);
+  });
+});
+
+describe('while the conflict budget cannot be counted (REDIS_URL set, Redis unreachable)', () => {
+  let redis: RedisProcess;
+  let outage: TestDatabase;
+  let client: GraphQLClient;
+  const ids = { A: '', B: '' };
+  let viewerOfA: Viewer;
+
+  beforeAll(async () => {
+    redis = await RedisProcess.start();
+    const { rateLimits } = readSettings({});
+    outage = await openTestDatabase({
+      settings: { redisUrl: redis.url, rateLimits: { ...rateLimits, registrationConflictsPerDay: BUDGET } },
+    });
+    client = await GraphQLClient.create(outage);
+    for (const name of ['A', 'B'] as const) {
+      const created = await client.data(
+        `mutation ($name: String!) { createPartner(input: { name: $name, kind: CARRIER }) { partner { id } } }`,
+        { name: `Outage partner ${name}` },
+      );
+      ids[name] = created.createPartner.partner.id;
+    }
+    await client.data(REGISTER, { input: { partnerId: ids.B, devices: [row(101), row(102)] } });
+    const key = await client.data(
+      `mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } } }`,
+      { input: { name: 'outage-partner-a', role: 'PARTNER', partnerId: ids.A } },
+    );
+    viewerOfA = {
+      keyId: rowIdOf(key.createApiKey.apiKey.id, 'ApiKey')!,
+      name: 'outage-partner-a',
+      role: Role.PARTNER,
+      partnerId: rowIdOf(ids.A, 'Partner'),
+    };
+    await redis.stop();
+    const deadline = Date.now() + 5_000;
+    while (outage.services.limiter.store !== 'insurance') {
+      if (Date.now() > deadline) throw new Error('the limiter did not notice the outage');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+  afterAll(async () => {
+    await client.stop();
+    await outage.close();
+    await redis.stop();
+  });
+
+  it('refuses a manifest that would name another partner’s IMEIs, naming none, and registers a clean one', async () => {
+    // Counted per instance in memory, each instance and each restart would grant a whole day's budget.
+    const before = await rowCounts(outage.dataSource);
+    const refused = await client
+      .as(viewerOfA)
+      .execute(REGISTER, { input: { partnerId: ids.A, devices: [row(80), row(101)] } });
+    expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['RATE_LIMITED']);
+    expect(refused.errors![0].extensions?.retryAfterSeconds).toBeGreaterThan(0);
+    expect(JSON.stringify(refused)).not.toMatch(/3529181/);
+    const audited = await outage.dataSource
+      .getRepository(AuditEvent)
+      .find({ where: { action: 'device.registration-conflict' } });
+    expect(audited.map((event) => event.after?.reported)).toEqual([false]);
+    expect({ ...(await rowCounts(outage.dataSource)), audit_event: before.audit_event }).toEqual(before);
+
+    const clean = await client.as(viewerOfA).data(REGISTER, { input: { partnerId: ids.A, devices: [row(81)] } });
+    expect(clean.registerDevices).toEqual({ registeredCount: 1, userErrors: [] });
   });
 });

@@ -9,6 +9,10 @@
  * as long as the outage lasts); each request so counted is logged (once per outage) and counted
  * in /metrics as `rate_limit_insurance_total`. The Redis client reconnects by itself, and the next
  * request after it is back is counted in Redis again.
+ *
+ * The daily budget of registration conflicts has no insurance: counted in memory it would give each
+ * instance, and each restart, a whole day's budget again. While Redis is unreachable it cannot be
+ * spent (`BudgetUnavailableError`), and its caller refuses what would spend from it: it fails closed.
  */
 import Redis from 'ioredis';
 import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
@@ -110,6 +114,19 @@ export function budgetSpecs(settings: Settings): Record<BudgetKind, BudgetSpec> 
   };
 }
 
+/** Budgets that fail closed while Redis is unreachable, rather than count per instance in memory. */
+const WITHOUT_INSURANCE: ReadonlySet<BudgetKind> = new Set(['registrationConflicts']);
+
+/** A budget without insurance could not be counted (REDIS_URL is set and Redis is unreachable). */
+export class BudgetUnavailableError extends Error {
+  constructor(
+    readonly kind: BudgetKind,
+    cause: unknown,
+  ) {
+    super(`the ${kind} budget cannot be counted now: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
 /** The window of the registration-conflict budget: a day from the key's first conflict in it. */
 export const REGISTRATION_CONFLICT_WINDOW_SECONDS = 86_400;
 
@@ -197,9 +214,9 @@ class RedisBudgets implements Budgets {
           duration: spec.durationSeconds,
           // Not ready (connecting, reconnecting): straight to the insurance, no waiting on a dead socket.
           rejectIfRedisNotReady: true,
-          insuranceLimiter: new InsuranceLimiter({ points: spec.points, duration: spec.durationSeconds }, () =>
-            this.noteInsurance(),
-          ),
+          insuranceLimiter: WITHOUT_INSURANCE.has(kind)
+            ? undefined
+            : new InsuranceLimiter({ points: spec.points, duration: spec.durationSeconds }, () => this.noteInsurance()),
         }),
     );
   }
@@ -208,8 +225,12 @@ class RedisBudgets implements Budgets {
     return this.client.status === 'ready' ? 'redis' : 'insurance';
   }
 
-  consume(kind: BudgetKind, id: string, points?: number): Promise<RateLimitResult> {
-    return consumeFrom(this.limiters[kind], this.specs[kind].points, id, points);
+  async consume(kind: BudgetKind, id: string, points?: number): Promise<RateLimitResult> {
+    try {
+      return await consumeFrom(this.limiters[kind], this.specs[kind].points, id, points);
+    } catch (error) {
+      throw WITHOUT_INSURANCE.has(kind) ? new BudgetUnavailableError(kind, error) : error;
+    }
   }
 
   private noteInsurance(): void {

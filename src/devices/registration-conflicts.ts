@@ -9,7 +9,8 @@
  *   in /metrics (`device_registration_conflicts_total`);
  * - a key confined to one partner (PARTNER) has a budget of such conflicts per day
  *   (REGISTRATION_CONFLICTS_PER_DAY, counted like the request budgets: in Redis when REDIS_URL is
- *   set, so it holds across instances). A manifest whose conflicts exceed what is left is refused
+ *   set, so it holds across instances; while Redis is unreachable it cannot be spent, and a manifest
+ *   that would spend from it is refused). A manifest whose conflicts exceed what is left is refused
  *   without naming them, and a key whose budget is spent is refused every registration with
  *   RATE_LIMITED until its window ends. Keys that may read every partner's devices have no oracle
  *   to fear and no budget.
@@ -21,7 +22,7 @@ import { DataSource } from 'typeorm';
 import { GraphQLError } from 'graphql';
 import { auditEventRow } from '../audit/audit.service';
 import { AuditEvent } from '../audit/audit-event.entity';
-import { RateLimitResult, bucketOf } from '../auth/rate-limit';
+import { BudgetUnavailableError, RateLimitResult, bucketOf } from '../auth/rate-limit';
 import { partnerScopeOf } from '../auth/viewer';
 import { encodeGlobalId } from '../common/global-id';
 import { RequestScope } from '../common/request-scope';
@@ -55,6 +56,17 @@ export class RegistrationBudgetError extends GraphQLError {
   }
 }
 
+/** How long a caller is asked to wait when the budget cannot be counted (Redis unreachable). */
+const UNCOUNTED_RETRY_SECONDS = 60;
+
+/** A manifest that would spend from a budget that cannot be counted now: refused without naming its conflicts. */
+function uncountedBudgetError(): GraphQLError {
+  return new GraphQLError(
+    `this manifest holds IMEIs registered by other partners, and this key's daily budget of such answers cannot be counted now; retry in ${UNCOUNTED_RETRY_SECONDS} s`,
+    { extensions: { code: 'RATE_LIMITED', retryAfterSeconds: UNCOUNTED_RETRY_SECONDS } },
+  );
+}
+
 /** The caller's budget id, or null when the caller may read every partner's devices (no oracle, no budget). */
 function budgetIdOf(context: RequestScope): string | null {
   if (partnerScopeOf(context.viewer) === null) return null;
@@ -65,7 +77,14 @@ function budgetIdOf(context: RequestScope): string | null {
 export async function checkConflictBudget(context: RequestScope, budget: RegistrationConflictBudget): Promise<void> {
   const id = budgetIdOf(context);
   if (id === null) return;
-  const left = await budget.spend(id, 0);
+  let left: RateLimitResult;
+  try {
+    left = await budget.spend(id, 0);
+  } catch (error) {
+    // Not known now: the registration goes ahead, and is refused if it would name a conflict.
+    if (error instanceof BudgetUnavailableError) return;
+    throw error;
+  }
   if (!left.allowed || left.remaining === 0) {
     registrationBudgetRefusals.inc();
     throw new RegistrationBudgetError(
@@ -86,7 +105,14 @@ export async function spendConflictBudget(
 ): Promise<void> {
   const id = budgetIdOf(context);
   if (id === null || conflicts.length === 0) return;
-  const spent = await budget.spend(id, conflicts.length);
+  let spent: RateLimitResult;
+  try {
+    spent = await budget.spend(id, conflicts.length);
+  } catch (error) {
+    if (!(error instanceof BudgetUnavailableError)) throw error;
+    registrationBudgetRefusals.inc();
+    throw uncountedBudgetError();
+  }
   if (!spent.allowed) {
     registrationBudgetRefusals.inc();
     throw new RegistrationBudgetError(
