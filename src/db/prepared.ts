@@ -119,3 +119,31 @@ export class SqlParameters<T extends ObjectLiteral = ObjectLiteral> {
     return values.length ? values.map((value) => this.add(value)).join(', ') : 'NULL';
   }
 }
+
+/**
+ * A table under an alias in a hand-written statement, named as the entity metadata names it:
+ * `attempt.from` is `"activation_attempt" a`, `attempt.column('occurredAt')` is `a."occurredAt"`.
+ * A renamed table or column renames the statement with it, and a property the entity lacks fails
+ * when the statement is built rather than answering a wrong figure.
+ */
+export class SqlTable<T extends ObjectLiteral> {
+  readonly statements: EntityStatements<T>;
+
+  constructor(
+    dataSource: DataSource,
+    entity: EntityTarget<T>,
+    readonly alias: string,
+  ) {
+    this.statements = new EntityStatements(dataSource, entity);
+  }
+
+  /** `"table" alias`, for FROM and JOIN. */
+  get from(): string {
+    return `"${this.statements.table}" ${this.alias}`;
+  }
+
+  /** The property's column, qualified by the alias. */
+  column(property: keyof T & string): string {
+    return `${this.alias}.${this.statements.column(property)}`;
+  }
+}

@@ -96,25 +96,32 @@ export class DecisionStore {
       (before
         ? `AND x.${attempt('occurredAt')} <= ${at} AND x.${attempt('occurredAt')} >= ${bound} ORDER BY x.${attempt('occurredAt')} DESC, x."id" DESC LIMIT 1)`
         : `AND x.${attempt('occurredAt')} > ${at} AND x.${attempt('occurredAt')} <= ${bound} ORDER BY x.${attempt('occurredAt')} ASC, x."id" ASC LIMIT 1)`);
-    const columns = (at: string, from: string, until: string) =>
-      `SELECT ${DEVICE_PROPERTIES.map(d).join(', ')}, d.${this.devices.column('lockPolicyVersionId')} AS "lockedByVersionId", ` +
+    // `lookup` is what the devices are found by: its key column (if any) leads the SELECT list,
+    // its FROM clause names the devices `d`.
+    const columns = (lookup: { key: string; from: string }, at: string, from: string, until: string) =>
+      `SELECT ${lookup.key}${DEVICE_PROPERTIES.map(d).join(', ')}, d.${this.devices.column('lockPolicyVersionId')} AS "lockedByVersionId", ` +
       `p.${attempt('signals')} AS "previousSignals", p.${attempt('usableFixAt')} AS "previousFixAt", ` +
       `n.${attempt('signals')} AS "nextSignals", n.${attempt('usableFixAt')} AS "nextFixAt" ` +
-      `FROM "${this.devices.table}" d ` +
+      `${lookup.from} ` +
       `${neighbour('p', at, from, true)} ${neighbour('n', at, until, false)} `;
-    this.findDeviceSql = `${columns('@at', '@from', '@until')}WHERE d.${this.devices.column('imei')} = @imei`;
+    this.findDeviceSql = `${columns(
+      { key: '', from: `FROM "${this.devices.table}" d` },
+      '@at',
+      '@from',
+      '@until',
+    )}WHERE d.${this.devices.column('imei')} = @imei`;
     // PostgreSQL: the lookups of concurrent decisions in one statement, one row per (IMEI, instant) pair.
-    this.findDevicesSql = `${columns(
+    this.findDevicesSql = columns(
+      {
+        key: 'k.ordinality AS "key", ',
+        from:
+          `FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS k(imei, at, ordinality) ` +
+          `JOIN "${this.devices.table}" d ON d.${this.devices.column('imei')} = k.imei`,
+      },
       'k.at',
       "k.at - interval '1 millisecond' * $3",
       "k.at + interval '1 millisecond' * $3",
-    )
-      .replace('SELECT ', 'SELECT k.ordinality AS "key", ')
-      .replace(
-        ` FROM "${this.devices.table}" d `,
-        ` FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS k(imei, at, ordinality) ` +
-          `JOIN "${this.devices.table}" d ON d.${this.devices.column('imei')} = k.imei `,
-      )}`;
+    );
     this.insertAttempt = this.attempts.insert(ATTEMPT_PROPERTIES);
   }
 

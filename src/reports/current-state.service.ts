@@ -1,9 +1,8 @@
-import { ActivationAttempt, ReviewStatus } from '../activations/activation-attempt.entity';
+import { ReviewStatus } from '../activations/activation-attempt.entity';
 import { BadUserInputError } from '../common/errors';
 import { RequestScope } from '../common/request-scope';
 import type { ReportScope } from './report.service';
-import { EntityStatements } from '../db/prepared';
-import { Device, DeviceStatus } from '../devices/device.entity';
+import { DeviceStatus } from '../devices/device.entity';
 import {
   DeviceScopeFilter,
   LockCause,
@@ -18,6 +17,7 @@ import {
 } from './current-state.types';
 import { DAY_MS, HOUR_MS } from './time-buckets';
 import { AttemptParameters, MAX_REPORT_ROWS, ResolvedScope, resolveScope } from './report.service';
+import { ReportTables, reportTables } from './report-tables';
 
 /*
  * Reports on the state things are in now (locked devices, the open review queue) rather than on
@@ -30,14 +30,19 @@ interface Grouping {
   expression: string;
 }
 
-/** The scope's conditions over devices `d` and the attempt `a` that located them. */
-function scopeConditions(scope: ResolvedScope, parameters: AttemptParameters): string[] {
+/** The scope's conditions over devices and the attempt that located them. */
+function scopeConditions(scope: ResolvedScope, parameters: AttemptParameters, { attempt, device }: ReportTables) {
   const conditions: string[] = [];
-  if (scope.regionIds) conditions.push(`a."resolvedRegionId" IN (${parameters.list(scope.regionIds)})`);
-  if (scope.modelIds) conditions.push(`d."modelId" IN (${parameters.list(scope.modelIds)})`);
-  if (scope.partnerId !== undefined) conditions.push(`d."partnerId" = ${parameters.add(scope.partnerId)}`);
+  if (scope.regionIds)
+    conditions.push(`${attempt.column('resolvedRegionId')} IN (${parameters.list(scope.regionIds)})`);
+  if (scope.modelIds) conditions.push(`${device.column('modelId')} IN (${parameters.list(scope.modelIds)})`);
+  if (scope.partnerId !== undefined)
+    conditions.push(`${device.column('partnerId')} = ${parameters.add(scope.partnerId)}`);
   return conditions;
 }
+
+/** A region's country: its parent, or itself when it has none. */
+const countryOf = ({ region }: ReportTables) => `COALESCE(${region.column('parentId')}, ${region.column('id')})`;
 
 /** GROUP BY and ORDER BY over the first `count` columns, and the SELECT list. */
 function grouped(groupings: Grouping[], counts: string) {
@@ -60,9 +65,6 @@ async function rowsOf(context: RequestScope, sql: string, parameters: AttemptPar
     );
   return counted;
 }
-
-/** A constant of ours as an SQL string literal. */
-const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 const idOrNull = (value: unknown) => (value == null ? null : Number(value));
 /** The earlier of two instants, either of them missing. */
@@ -90,31 +92,43 @@ export async function lockedDeviceStats(
 ): Promise<LockedDeviceStats> {
   const scope = await resolveScope(context, filter);
   const parameters = new AttemptParameters(context.dataSource);
-  const devices = new EntityStatements(context.dataSource, Device);
+  const tables = reportTables(context.dataSource);
+  const { attempt, device, region, version } = tables;
   const groups = new Set(groupBy);
   const groupings: Grouping[] = [];
   if (groups.has(LockedDevicesGroupBy.REGION))
-    groupings.push({ alias: 'regionId', expression: 'a."resolvedRegionId"' });
-  if (groups.has(LockedDevicesGroupBy.COUNTRY))
-    groupings.push({ alias: 'countryId', expression: 'COALESCE(r."parentId", r."id")' });
-  if (groups.has(LockedDevicesGroupBy.POLICY)) groupings.push({ alias: 'policyId', expression: 'v."policyId"' });
-  if (groups.has(LockedDevicesGroupBy.CAUSE)) groupings.push({ alias: 'cause', expression: 'd."lockCause"' });
-  if (groups.has(LockedDevicesGroupBy.MODEL)) groupings.push({ alias: 'modelId', expression: 'd."modelId"' });
-  if (groups.has(LockedDevicesGroupBy.PARTNER)) groupings.push({ alias: 'partnerId', expression: 'd."partnerId"' });
-  const { select, groupBy: groupSql } = grouped(groupings, 'COUNT(*) AS "counted", MIN(d."lockedAt") AS "lockedAt"');
-  const conditions = [`d."status" = ${literal(DeviceStatus.LOCKED)}`, ...scopeConditions(scope, parameters)];
+    groupings.push({ alias: 'regionId', expression: attempt.column('resolvedRegionId') });
+  if (groups.has(LockedDevicesGroupBy.COUNTRY)) groupings.push({ alias: 'countryId', expression: countryOf(tables) });
+  if (groups.has(LockedDevicesGroupBy.POLICY))
+    groupings.push({ alias: 'policyId', expression: version.column('policyId') });
+  if (groups.has(LockedDevicesGroupBy.CAUSE))
+    groupings.push({ alias: 'cause', expression: device.column('lockCause') });
+  if (groups.has(LockedDevicesGroupBy.MODEL))
+    groupings.push({ alias: 'modelId', expression: device.column('modelId') });
+  if (groups.has(LockedDevicesGroupBy.PARTNER))
+    groupings.push({ alias: 'partnerId', expression: device.column('partnerId') });
+  const { select, groupBy: groupSql } = grouped(
+    groupings,
+    `COUNT(*) AS "counted", MIN(${device.column('lockedAt')}) AS "lockedAt"`,
+  );
+  const conditions = [
+    `${device.column('status')} = ${parameters.add(DeviceStatus.LOCKED)}`,
+    ...scopeConditions(scope, parameters, tables),
+  ];
   const sql =
-    `SELECT ${select} FROM "device" d LEFT JOIN "activation_attempt" a ON a."id" = d."lockedByAttemptId"` +
-    (groups.has(LockedDevicesGroupBy.COUNTRY) ? ` LEFT JOIN "region" r ON r."id" = a."resolvedRegionId"` : '') +
+    `SELECT ${select} FROM ${device.from} LEFT JOIN ${attempt.from} ON ${attempt.column('id')} = ${device.column('lockedByAttemptId')}` +
+    (groups.has(LockedDevicesGroupBy.COUNTRY)
+      ? ` LEFT JOIN ${region.from} ON ${region.column('id')} = ${attempt.column('resolvedRegionId')}`
+      : '') +
     (groups.has(LockedDevicesGroupBy.POLICY)
-      ? ` LEFT JOIN "policy_version" v ON v."id" = d."lockPolicyVersionId"`
+      ? ` LEFT JOIN ${version.from} ON ${version.column('id')} = ${device.column('lockPolicyVersionId')}`
       : '') +
     ` WHERE ${conditions.join(' AND ')}${groupSql}`;
   const rows = (await rowsOf(context, sql, parameters, 'groupBy')).map((row) =>
     Object.assign(new LockedDevicesRow(), groupFields(row), {
       cause: (row.cause as LockCause | undefined) ?? null,
       devices: Number(row.counted),
-      oldestLockedAt: devices.hydrate(row, ['lockedAt']).lockedAt ?? null,
+      oldestLockedAt: device.statements.hydrate(row, ['lockedAt']).lockedAt ?? null,
     }),
   );
   const totals: LockedDeviceCounts = { devices: 0, oldestLockedAt: null };
@@ -133,34 +147,45 @@ export async function reviewQueueStats(
   now = new Date(),
 ): Promise<ReviewQueueStats> {
   const scope = await resolveScope(context, filter);
-  const attempts = new EntityStatements(context.dataSource, ActivationAttempt);
   const parameters = new AttemptParameters(context.dataSource);
+  const tables = reportTables(context.dataSource);
+  const { attempt, device, region, version } = tables;
   const groups = new Set(groupBy);
   const groupings: Grouping[] = [];
-  if (groups.has(ReviewQueueGroupBy.REGION)) groupings.push({ alias: 'regionId', expression: 'a."resolvedRegionId"' });
-  if (groups.has(ReviewQueueGroupBy.COUNTRY))
-    groupings.push({ alias: 'countryId', expression: 'COALESCE(r."parentId", r."id")' });
-  if (groups.has(ReviewQueueGroupBy.POLICY)) groupings.push({ alias: 'policyId', expression: 'v."policyId"' });
-  if (groups.has(ReviewQueueGroupBy.MODEL)) groupings.push({ alias: 'modelId', expression: 'd."modelId"' });
-  if (groups.has(ReviewQueueGroupBy.PARTNER)) groupings.push({ alias: 'partnerId', expression: 'd."partnerId"' });
+  if (groups.has(ReviewQueueGroupBy.REGION))
+    groupings.push({ alias: 'regionId', expression: attempt.column('resolvedRegionId') });
+  if (groups.has(ReviewQueueGroupBy.COUNTRY)) groupings.push({ alias: 'countryId', expression: countryOf(tables) });
+  if (groups.has(ReviewQueueGroupBy.POLICY))
+    groupings.push({ alias: 'policyId', expression: version.column('policyId') });
+  if (groups.has(ReviewQueueGroupBy.MODEL)) groupings.push({ alias: 'modelId', expression: device.column('modelId') });
+  if (groups.has(ReviewQueueGroupBy.PARTNER))
+    groupings.push({ alias: 'partnerId', expression: device.column('partnerId') });
+  const receivedAt = attempt.column('receivedAt');
   const waitedSince = (milliseconds: number) =>
-    `SUM(CASE WHEN a."receivedAt" < ${parameters.at(new Date(now.getTime() - milliseconds))} THEN 1 ELSE 0 END)`;
+    `SUM(CASE WHEN ${receivedAt} < ${parameters.at(new Date(now.getTime() - milliseconds))} THEN 1 ELSE 0 END)`;
   const { select, groupBy: groupSql } = grouped(
     groupings,
     `COUNT(*) AS "counted", ${waitedSince(HOUR_MS)} AS "overHour", ${waitedSince(DAY_MS)} AS "overDay", ` +
-      `${waitedSince(7 * DAY_MS)} AS "overWeek", MIN(a."receivedAt") AS "receivedAt"`,
+      `${waitedSince(7 * DAY_MS)} AS "overWeek", MIN(${receivedAt}) AS "receivedAt"`,
   );
   const needsDevice =
     groups.has(ReviewQueueGroupBy.MODEL) ||
     groups.has(ReviewQueueGroupBy.PARTNER) ||
     scope.modelIds !== undefined ||
     scope.partnerId !== undefined;
-  const conditions = [`a."reviewStatus" = ${parameters.add(ReviewStatus.OPEN)}`, ...scopeConditions(scope, parameters)];
+  const conditions = [
+    `${attempt.column('reviewStatus')} = ${parameters.add(ReviewStatus.OPEN)}`,
+    ...scopeConditions(scope, parameters, tables),
+  ];
   const sql =
-    `SELECT ${select} FROM "activation_attempt" a` +
-    (needsDevice ? ` JOIN "device" d ON d."id" = a."deviceId"` : '') +
-    (groups.has(ReviewQueueGroupBy.COUNTRY) ? ` LEFT JOIN "region" r ON r."id" = a."resolvedRegionId"` : '') +
-    (groups.has(ReviewQueueGroupBy.POLICY) ? ` LEFT JOIN "policy_version" v ON v."id" = a."policyVersionId"` : '') +
+    `SELECT ${select} FROM ${attempt.from}` +
+    (needsDevice ? ` JOIN ${device.from} ON ${device.column('id')} = ${attempt.column('deviceId')}` : '') +
+    (groups.has(ReviewQueueGroupBy.COUNTRY)
+      ? ` LEFT JOIN ${region.from} ON ${region.column('id')} = ${attempt.column('resolvedRegionId')}`
+      : '') +
+    (groups.has(ReviewQueueGroupBy.POLICY)
+      ? ` LEFT JOIN ${version.from} ON ${version.column('id')} = ${attempt.column('policyVersionId')}`
+      : '') +
     ` WHERE ${conditions.join(' AND ')}${groupSql}`;
   const rows = (await rowsOf(context, sql, parameters, 'groupBy')).map((row) =>
     Object.assign(new ReviewQueueRow(), groupFields(row), {
@@ -168,7 +193,7 @@ export async function reviewQueueStats(
       waitingOverHour: Number(row.overHour ?? 0),
       waitingOverDay: Number(row.overDay ?? 0),
       waitingOverWeek: Number(row.overWeek ?? 0),
-      oldestReceivedAt: attempts.hydrate(row, ['receivedAt']).receivedAt ?? null,
+      oldestReceivedAt: attempt.statements.hydrate(row, ['receivedAt']).receivedAt ?? null,
     }),
   );
   const totals: ReviewQueueCounts = {

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
-import { EntityStatements, SqlParameters } from '../db/prepared';
-import { ActivationDeviceDayLink } from './device-day.entity';
+import { SqlParameters } from '../db/prepared';
+import { DeviceDayGrouping } from './device-day.entity';
+import { reportTables } from './report-tables';
 import type { ResolvedStatsFilter } from './report.service';
 import { StatsGroupBy, StatsInterval } from './report.types';
 import { DAY_MS, OffsetSegment } from './time-buckets';
@@ -65,15 +66,15 @@ export function dailyRowKey(bucket: unknown, regionId: unknown, countryId: unkno
   return `${String(bucket)}|${regionId ?? ''}|${countryId ?? ''}`;
 }
 
-/** The first day of the UTC bucket a chain link's day `l."day"` falls in (weeks start on Monday). */
-function chainBucketStart(interval: StatsInterval, postgres: boolean): string {
+/** The first day of the UTC bucket a day (a date column) falls in (weeks start on Monday). */
+function bucketStartOf(day: string, interval: StatsInterval, postgres: boolean): string {
   switch (interval) {
     case StatsInterval.WEEK:
-      return postgres ? `date_trunc('week', l."day")::date` : `date(l."day", 'weekday 0', '-6 days')`;
+      return postgres ? `date_trunc('week', ${day})::date` : `date(${day}, 'weekday 0', '-6 days')`;
     case StatsInterval.MONTH:
-      return postgres ? `date_trunc('month', l."day")::date` : `date(l."day", 'start of month')`;
+      return postgres ? `date_trunc('month', ${day})::date` : `date(${day}, 'start of month')`;
     default:
-      return 'l."day"';
+      return day;
   }
 }
 
@@ -90,35 +91,40 @@ export async function dailyDevicesByRow(
   interval: StatsInterval,
 ): Promise<Map<string, number>> {
   const postgres = dataSource.options.type === 'postgres';
-  const parameters = new SqlParameters(new EntityStatements(dataSource, ActivationDeviceDayLink));
+  const { dayLink, dailyDevices, region } = reportTables(dataSource);
+  const parameters = new SqlParameters(dayLink.statements);
   const window = (column: string) =>
     `${column} >= ${parameters.day(filter.from)} AND ${column} < ${parameters.day(filter.to)}`;
   const dayLabel = (column: string) =>
     postgres ? `to_char(${column}, 'YYYY-MM-DD"T00:00:00"')` : `${column} || 'T00:00:00'`;
   let sql: string;
   if (groups.size === 0) {
-    const bucketStart = chainBucketStart(interval, postgres);
+    const bucketStart = bucketStartOf(dayLink.column('day'), interval, postgres);
     // Parameters in the order they stand: the SELECT's bucket has none, the window's come first.
-    const inWindow = window('l."day"');
+    const inWindow = window(dayLink.column('day'));
     const counted = `${postgres ? 'GREATEST' : 'MAX'}(${bucketStart}, ${parameters.day(filter.from)})`;
     sql =
-      `SELECT ${dayLabel(bucketStart)} AS "bucket", NULL AS "regionId", NULL AS "countryId", SUM(l."devices") AS "devices" ` +
-      `FROM "activation_device_day_link" l WHERE ${inWindow} AND l."previousDay" < ${counted} GROUP BY 1`;
+      `SELECT ${dayLabel(bucketStart)} AS "bucket", NULL AS "regionId", NULL AS "countryId", SUM(${dayLink.column('devices')}) AS "devices" ` +
+      `FROM ${dayLink.from} WHERE ${inWindow} AND ${dayLink.column('previousDay')} < ${counted} GROUP BY 1`;
   } else {
     const byRegion = groups.has(StatsGroupBy.REGION);
-    const key = 'NULLIF(c."groupKey", 0)';
-    const conditions = [`c."grouping" = '${byRegion ? 'R' : 'C'}'`, window('c."day"')];
-    if (byRegion && filter.regionIds) conditions.push(`c."groupKey" IN (${parameters.list(filter.regionIds)})`);
+    const groupKey = dailyDevices.column('groupKey');
+    const key = `NULLIF(${groupKey}, 0)`;
+    const grouping: DeviceDayGrouping = byRegion ? 'R' : 'C';
+    const conditions = [`${dailyDevices.column('grouping')} = '${grouping}'`, window(dailyDevices.column('day'))];
+    if (byRegion && filter.regionIds) conditions.push(`${groupKey} IN (${parameters.list(filter.regionIds)})`);
     sql =
-      `SELECT ${dayLabel('c."day"')} AS "bucket", ` +
+      `SELECT ${dayLabel(dailyDevices.column('day'))} AS "bucket", ` +
       (byRegion ? `${key} AS "regionId", ` : 'NULL AS "regionId", ') +
       (groups.has(StatsGroupBy.COUNTRY)
         ? byRegion
-          ? 'COALESCE(r."parentId", r."id") AS "countryId", '
+          ? `COALESCE(${region.column('parentId')}, ${region.column('id')}) AS "countryId", `
           : `${key} AS "countryId", `
         : 'NULL AS "countryId", ') +
-      `c."devices" AS "devices" FROM "activation_daily_devices" c` +
-      (byRegion && groups.has(StatsGroupBy.COUNTRY) ? ` LEFT JOIN "region" r ON r."id" = ${key}` : '') +
+      `${dailyDevices.column('devices')} AS "devices" FROM ${dailyDevices.from}` +
+      (byRegion && groups.has(StatsGroupBy.COUNTRY)
+        ? ` LEFT JOIN ${region.from} ON ${region.column('id')} = ${key}`
+        : '') +
       ` WHERE ${conditions.join(' AND ')}`;
   }
   const rows: Record<string, unknown>[] = await dataSource.query(sql, parameters.values);
@@ -139,11 +145,13 @@ export async function dailyDevicesByRow(
  * first active day in the window, the one whose previous active day lies before the window.
  */
 export async function devicesInWindow(dataSource: DataSource, filter: ResolvedStatsFilter): Promise<number> {
-  const parameters = new SqlParameters(new EntityStatements(dataSource, ActivationDeviceDayLink));
+  const { dayLink } = reportTables(dataSource);
+  const parameters = new SqlParameters(dayLink.statements);
+  const day = dayLink.column('day');
   const [row] = await dataSource.query(
-    `SELECT COALESCE(SUM(l."devices"), 0) AS "devices" FROM "activation_device_day_link" l ` +
-      `WHERE l."day" >= ${parameters.day(filter.from)} AND l."day" < ${parameters.day(filter.to)} ` +
-      `AND l."previousDay" < ${parameters.day(filter.from)}`,
+    `SELECT COALESCE(SUM(${dayLink.column('devices')}), 0) AS "devices" FROM ${dayLink.from} ` +
+      `WHERE ${day} >= ${parameters.day(filter.from)} AND ${day} < ${parameters.day(filter.to)} ` +
+      `AND ${dayLink.column('previousDay')} < ${parameters.day(filter.from)}`,
     parameters.values,
   );
   return Number(row.devices);

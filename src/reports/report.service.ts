@@ -6,7 +6,7 @@ import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
 import type { DeviceModelLoaders } from '../device-models/device-model.loaders';
 import type { RegionLoaders } from '../regions/region.loaders';
 import { DataSource } from 'typeorm';
-import { EntityStatements, SqlParameters } from '../db/prepared';
+import { EntityStatements, SqlParameters, SqlTable } from '../db/prepared';
 import { checkTimeRange } from '../common/filter-bounds';
 import { deviceModelIds } from '../device-models/device-model.service';
 import { Policy } from '../policies/policy.entity';
@@ -30,6 +30,8 @@ import {
   devicesInWindow,
 } from './daily-devices';
 import { DAY_MS, HOUR_MS, OffsetSegment, bucketSql, isTimeZone, localToInstant, offsetSegments } from './time-buckets';
+import { ReportTables, reportTables } from './report-tables';
+import { ActivationDailyRollup, ActivationRollup } from './activation-rollup.entity';
 
 /** A report answers in one piece; a larger one must be narrowed (or fetched as CSV). */
 export const MAX_REPORT_ROWS = 10_000;
@@ -53,9 +55,11 @@ export class AttemptParameters extends SqlParameters<ActivationAttempt> {
    * Attempts after a keyset position in (occurredAt, id) order. PostgreSQL reads a row-value
    * comparison as one index range (an OR of two conditions would make it sort every page again).
    */
-  after(position: { occurredAt: unknown; id: number }): string {
-    if (this.postgres) return `(a."occurredAt", a."id") > (${this.add(position.occurredAt)}, ${this.add(position.id)})`;
-    return `(a."occurredAt" > ${this.add(position.occurredAt)} OR (a."occurredAt" = ${this.add(position.occurredAt)} AND a."id" > ${this.add(position.id)}))`;
+  after(position: { occurredAt: unknown; id: number }, attempt: SqlTable<ActivationAttempt>): string {
+    const occurredAt = attempt.column('occurredAt');
+    const id = attempt.column('id');
+    if (this.postgres) return `(${occurredAt}, ${id}) > (${this.add(position.occurredAt)}, ${this.add(position.id)})`;
+    return `(${occurredAt} > ${this.add(position.occurredAt)} OR (${occurredAt} = ${this.add(position.occurredAt)} AND ${id} > ${this.add(position.id)}))`;
   }
 }
 
@@ -77,12 +81,14 @@ export interface ResolvedStatsFilter extends ResolvedScope {
  * Whether an attempt's reason codes (stored as a JSON array of strings) hold the family's code:
  * the quotes match the whole code, so GPS_STALE never matches a longer code that starts with it.
  */
-const hasReasonCode = (family: ReasonFamily) => `a."reasonCodes" LIKE '%"${family}"%'`;
+const hasReasonCode = (attempt: SqlTable<ActivationAttempt>, family: ReasonFamily) =>
+  `${attempt.column('reasonCodes')} LIKE '%"${family}"%'`;
 
 /** The family of an attempt's reason codes (at most one), or NULL; the families are our enum's, never input. */
-const REASON_FAMILY_SQL = `CASE ${Object.values(ReasonFamily)
-  .map((family) => `WHEN ${hasReasonCode(family)} THEN '${family}'`)
-  .join(' ')} END`;
+const reasonFamilySql = (attempt: SqlTable<ActivationAttempt>) =>
+  `CASE ${Object.values(ReasonFamily)
+    .map((family) => `WHEN ${hasReasonCode(attempt, family)} THEN '${family}'`)
+    .join(' ')} END`;
 
 /**
  * Resolves the region, model and partner conditions of a report filter (a bad one is an error
@@ -124,10 +130,27 @@ export async function resolveStatsFilter(
   return resolved;
 }
 
-const COUNTS = `COUNT(*) AS "attempts", COUNT(DISTINCT a."deviceId") AS "devices",
-  SUM(CASE WHEN a."outcome" = 'LOCK' AND a."enforced" THEN 1 ELSE 0 END) AS "locks",
-  SUM(CASE WHEN a."outcome" = 'REVIEW' AND a."enforced" THEN 1 ELSE 0 END) AS "reviews",
-  SUM(CASE WHEN a."outcome" = 'LOCK' AND NOT a."enforced" THEN 1 ELSE 0 END) AS "monitorWouldLocks"`;
+/**
+ * The figures of ActivationCounts over the rows a statement selects: attempts, whose rows each
+ * count `each` attempts (1 for an attempt, the rollup's count for a rollup row), and devices.
+ */
+function countsSql(
+  table: { column(property: 'outcome' | 'enforced'): string },
+  counted: { attempts: string; each: string; devices: string },
+): string {
+  const outcome = table.column('outcome');
+  const enforced = table.column('enforced');
+  const sum = (condition: string) => `SUM(CASE WHEN ${condition} THEN ${counted.each} ELSE 0 END)`;
+  return (
+    `${counted.attempts} AS "attempts", ${counted.devices} AS "devices", ` +
+    `${sum(`${outcome} = '${DecisionOutcome.LOCK}' AND ${enforced}`)} AS "locks", ` +
+    `${sum(`${outcome} = '${DecisionOutcome.REVIEW}' AND ${enforced}`)} AS "reviews", ` +
+    `${sum(`${outcome} = '${DecisionOutcome.LOCK}' AND NOT ${enforced}`)} AS "monitorWouldLocks"`
+  );
+}
+
+const attemptCountsSql = (attempt: SqlTable<ActivationAttempt>) =>
+  countsSql(attempt, { attempts: 'COUNT(*)', each: '1', devices: `COUNT(DISTINCT ${attempt.column('deviceId')})` });
 
 function countsOf(row: Record<string, unknown>): ActivationCounts {
   return {
@@ -139,22 +162,30 @@ function countsOf(row: Record<string, unknown>): ActivationCounts {
   };
 }
 
-/** The WHERE conditions of a resolved filter over attempts `a` (and devices `d`, when it names models or a partner). */
-export function filterConditions(filter: ResolvedStatsFilter, parameters: AttemptParameters): string[] {
+/** The WHERE conditions of a resolved filter over attempts (and devices, when it names models or a partner). */
+function filterConditions(
+  filter: ResolvedStatsFilter,
+  parameters: AttemptParameters,
+  { attempt, device }: ReportTables,
+): string[] {
   const conditions = [
-    `a."occurredAt" >= ${parameters.at(filter.from)}`,
-    `a."occurredAt" < ${parameters.at(filter.to)}`,
+    `${attempt.column('occurredAt')} >= ${parameters.at(filter.from)}`,
+    `${attempt.column('occurredAt')} < ${parameters.at(filter.to)}`,
   ];
-  if (filter.regionIds) conditions.push(`a."resolvedRegionId" IN (${parameters.list(filter.regionIds)})`);
-  if (filter.outcomes) conditions.push(`a."outcome" IN (${parameters.list(filter.outcomes)})`);
+  if (filter.regionIds)
+    conditions.push(`${attempt.column('resolvedRegionId')} IN (${parameters.list(filter.regionIds)})`);
+  if (filter.outcomes) conditions.push(`${attempt.column('outcome')} IN (${parameters.list(filter.outcomes)})`);
   if (filter.reasonFamilies) {
     const families = [...new Set(filter.reasonFamilies)].filter((family) =>
       (Object.values(ReasonFamily) as string[]).includes(family),
     );
-    conditions.push(families.length ? `(${families.map(hasReasonCode).join(' OR ')})` : '1 = 0');
+    conditions.push(
+      families.length ? `(${families.map((family) => hasReasonCode(attempt, family)).join(' OR ')})` : '1 = 0',
+    );
   }
-  if (filter.modelIds) conditions.push(`d."modelId" IN (${parameters.list(filter.modelIds)})`);
-  if (filter.partnerId !== undefined) conditions.push(`d."partnerId" = ${parameters.add(filter.partnerId)}`);
+  if (filter.modelIds) conditions.push(`${device.column('modelId')} IN (${parameters.list(filter.modelIds)})`);
+  if (filter.partnerId !== undefined)
+    conditions.push(`${device.column('partnerId')} = ${parameters.add(filter.partnerId)}`);
   return conditions;
 }
 
@@ -162,15 +193,21 @@ export function filterConditions(filter: ResolvedStatsFilter, parameters: Attemp
 function selection(
   filter: ResolvedStatsFilter,
   parameters: AttemptParameters,
+  tables: ReportTables,
   joins: { device: boolean; region: boolean; version: boolean },
 ) {
+  const { attempt, device, region, version } = tables;
   const needsDevice = joins.device || filter.modelIds !== undefined || filter.partnerId !== undefined;
-  const conditions = filterConditions(filter, parameters);
+  const conditions = filterConditions(filter, parameters, tables);
   return (
-    `FROM "activation_attempt" a` +
-    (needsDevice ? ` JOIN "device" d ON d."id" = a."deviceId"` : '') +
-    (joins.region ? ` LEFT JOIN "region" r ON r."id" = a."resolvedRegionId"` : '') +
-    (joins.version ? ` LEFT JOIN "policy_version" v ON v."id" = a."policyVersionId"` : '') +
+    `FROM ${attempt.from}` +
+    (needsDevice ? ` JOIN ${device.from} ON ${device.column('id')} = ${attempt.column('deviceId')}` : '') +
+    (joins.region
+      ? ` LEFT JOIN ${region.from} ON ${region.column('id')} = ${attempt.column('resolvedRegionId')}`
+      : '') +
+    (joins.version
+      ? ` LEFT JOIN ${version.from} ON ${version.column('id')} = ${attempt.column('policyVersionId')}`
+      : '') +
     ` WHERE ${conditions.join(' AND ')}`
   );
 }
@@ -178,12 +215,22 @@ function selection(
 const ROLLUP_GROUPS = new Set([StatsGroupBy.REGION, StatsGroupBy.COUNTRY, StatsGroupBy.OUTCOME]);
 
 /** A rollup table: attempts counted per period (its start in `start`), region, outcome and enforcement. */
-interface Rollup {
-  table: string;
-  start: string;
+type Rollup = 'hourlyRollup' | 'dailyRollup';
+const HOURLY: Rollup = 'hourlyRollup';
+const DAILY: Rollup = 'dailyRollup';
+
+/** The rollup's table and the column its periods start in. */
+function rollupTable(tables: ReportTables, rollup: Rollup) {
+  return rollup === HOURLY
+    ? {
+        rollup: tables.hourlyRollup as SqlTable<ActivationRollup | ActivationDailyRollup>,
+        start: tables.hourlyRollup.column('hourStart'),
+      }
+    : {
+        rollup: tables.dailyRollup as SqlTable<ActivationRollup | ActivationDailyRollup>,
+        start: tables.dailyRollup.column('dayStart'),
+      };
 }
-const HOURLY: Rollup = { table: 'activation_hourly_rollup', start: 'hourStart' };
-const DAILY: Rollup = { table: 'activation_daily_rollup', start: 'dayStart' };
 
 /**
  * The rollup that answers exactly, if any: no distinct devices asked for of it (they do not add up
@@ -218,27 +265,32 @@ function rollupFor(
   return hourly ? HOURLY : null;
 }
 
-const ROLLUP_COUNTS = `SUM(u."attempts") AS "attempts", 0 AS "devices",
-  SUM(CASE WHEN u."outcome" = 'LOCK' AND u."enforced" THEN u."attempts" ELSE 0 END) AS "locks",
-  SUM(CASE WHEN u."outcome" = 'REVIEW' AND u."enforced" THEN u."attempts" ELSE 0 END) AS "reviews",
-  SUM(CASE WHEN u."outcome" = 'LOCK' AND NOT u."enforced" THEN u."attempts" ELSE 0 END) AS "monitorWouldLocks"`;
+/** Counts summed over rollup rows (distinct devices do not add up: 0). */
+const rollupCountsSql = (rollup: SqlTable<ActivationRollup | ActivationDailyRollup>) =>
+  countsSql(rollup, {
+    attempts: `SUM(${rollup.column('attempts')})`,
+    each: rollup.column('attempts'),
+    devices: '0',
+  });
 
-/** FROM and WHERE over a rollup `u` for a filter it answers. */
+/** FROM and WHERE over a rollup for a filter it answers. */
 function rollupSelection(
-  rollup: Rollup,
+  which: Rollup,
   filter: ResolvedStatsFilter,
   parameters: AttemptParameters,
+  tables: ReportTables,
   joinRegion: boolean,
 ) {
-  const conditions = [
-    `u."${rollup.start}" >= ${parameters.at(filter.from)}`,
-    `u."${rollup.start}" < ${parameters.at(filter.to)}`,
-  ];
-  if (filter.regionIds) conditions.push(`u."regionKey" IN (${parameters.list(filter.regionIds)})`);
-  if (filter.outcomes) conditions.push(`u."outcome" IN (${parameters.list(filter.outcomes)})`);
+  const { rollup, start } = rollupTable(tables, which);
+  const { region } = tables;
+  const conditions = [`${start} >= ${parameters.at(filter.from)}`, `${start} < ${parameters.at(filter.to)}`];
+  if (filter.regionIds) conditions.push(`${rollup.column('regionKey')} IN (${parameters.list(filter.regionIds)})`);
+  if (filter.outcomes) conditions.push(`${rollup.column('outcome')} IN (${parameters.list(filter.outcomes)})`);
   return (
-    `FROM "${rollup.table}" u` +
-    (joinRegion ? ` LEFT JOIN "region" r ON r."id" = NULLIF(u."regionKey", 0)` : '') +
+    `FROM ${rollup.from}` +
+    (joinRegion
+      ? ` LEFT JOIN ${region.from} ON ${region.column('id')} = NULLIF(${rollup.column('regionKey')}, 0)`
+      : '') +
     ` WHERE ${conditions.join(' AND ')}`
   );
 }
@@ -271,7 +323,10 @@ export async function activationStats(
   const rowDevicesDaily = devicesWanted.rows && dailyDevicesAnswerRows(resolved, groups, interval, segments);
   const rollup = rollupFor(resolved, groups, interval, segments, devicesWanted.rows && !rowDevicesDaily);
   const fromRollup = rollup !== null;
-  const time = rollup ? `u."${rollup.start}"` : 'a."occurredAt"';
+  const tables = reportTables(dataSource);
+  const { attempt, device, region, version } = tables;
+  const counted = rollup ? rollupTable(tables, rollup) : null;
+  const time = counted ? counted.start : attempt.column('occurredAt');
   // Parameters are numbered in the order they appear: the bucket's come first, in the SELECT.
   const parameters = new AttemptParameters(dataSource);
   const columns: [string, string][] = [];
@@ -279,15 +334,23 @@ export async function activationStats(
     columns.push(['bucket', bucketSql(dialect, time, interval, segments, (value) => parameters.at(value))]);
   }
   if (groups.has(StatsGroupBy.REGION))
-    columns.push(['regionId', fromRollup ? 'NULLIF(u."regionKey", 0)' : 'a."resolvedRegionId"']);
-  if (groups.has(StatsGroupBy.COUNTRY)) columns.push(['countryId', 'COALESCE(r."parentId", r."id")']);
-  if (groups.has(StatsGroupBy.OUTCOME)) columns.push(['outcome', fromRollup ? 'u."outcome"' : 'a."outcome"']);
-  if (groups.has(StatsGroupBy.MODEL)) columns.push(['modelId', 'd."modelId"']);
-  if (groups.has(StatsGroupBy.PARTNER)) columns.push(['partnerId', 'd."partnerId"']);
+    columns.push([
+      'regionId',
+      counted ? `NULLIF(${counted.rollup.column('regionKey')}, 0)` : attempt.column('resolvedRegionId'),
+    ]);
+  if (groups.has(StatsGroupBy.COUNTRY))
+    columns.push(['countryId', `COALESCE(${region.column('parentId')}, ${region.column('id')})`]);
+  if (groups.has(StatsGroupBy.OUTCOME))
+    columns.push(['outcome', counted ? counted.rollup.column('outcome') : attempt.column('outcome')]);
+  if (groups.has(StatsGroupBy.MODEL)) columns.push(['modelId', device.column('modelId')]);
+  if (groups.has(StatsGroupBy.PARTNER)) columns.push(['partnerId', device.column('partnerId')]);
   // The policy that decided: none for an attempt refused because its device was locked already.
   if (groups.has(StatsGroupBy.POLICY))
-    columns.push(['policyId', `CASE WHEN ${alreadyLockedSql('a')} THEN NULL ELSE v."policyId" END`]);
-  if (groups.has(StatsGroupBy.REASON_FAMILY)) columns.push(['reasonFamily', REASON_FAMILY_SQL]);
+    columns.push([
+      'policyId',
+      `CASE WHEN ${alreadyLockedSql(attempt)} THEN NULL ELSE ${version.column('policyId')} END`,
+    ]);
+  if (groups.has(StatsGroupBy.REASON_FAMILY)) columns.push(['reasonFamily', reasonFamilySql(attempt)]);
   const select = columns.map(([alias, expression]) => `${expression} AS "${alias}"`);
   const joins = {
     device: groups.has(StatsGroupBy.MODEL) || groups.has(StatsGroupBy.PARTNER),
@@ -296,12 +359,12 @@ export async function activationStats(
   };
   const selectSql = select.length ? `${select.join(', ')}, ` : '';
   const from = rollup
-    ? rollupSelection(rollup, resolved, parameters, joins.region)
-    : selection(resolved, parameters, joins);
+    ? rollupSelection(rollup, resolved, parameters, tables, joins.region)
+    : selection(resolved, parameters, tables, joins);
   const groupSql = columns.length
     ? ` GROUP BY ${columns.map((_, index) => index + 1).join(', ')} ORDER BY ${columns.map((_, index) => index + 1).join(', ')}`
     : '';
-  const counts = fromRollup ? ROLLUP_COUNTS : COUNTS;
+  const counts = counted ? rollupCountsSql(counted.rollup) : attemptCountsSql(attempt);
   const sql = `SELECT ${selectSql}${counts} ${from}${groupSql} LIMIT ${MAX_REPORT_ROWS + 1}`;
   const rows: Record<string, unknown>[] = await dataSource.query(sql, parameters.values);
   if (rows.length > MAX_REPORT_ROWS) {
@@ -316,7 +379,7 @@ export async function activationStats(
   }
   const totalsFrom = (counts: string) => {
     const totalParameters = new AttemptParameters(dataSource);
-    const sql = `SELECT ${counts} ${selection(resolved, totalParameters, { device: false, region: false, version: false })}`;
+    const sql = `SELECT ${counts} ${selection(resolved, totalParameters, tables, { device: false, region: false, version: false })}`;
     return dataSource.query(sql, totalParameters.values).then((result: Record<string, unknown>[]) => result[0]);
   };
   let totals: ActivationCounts;
@@ -333,10 +396,10 @@ export async function activationStats(
     if (devicesWanted.totals) {
       totals.devices = dayChainsAnswerTotals(resolved)
         ? await devicesInWindow(dataSource, resolved)
-        : Number((await totalsFrom(`COUNT(DISTINCT a."deviceId") AS "devices"`)).devices);
+        : Number((await totalsFrom(`COUNT(DISTINCT ${attempt.column('deviceId')}) AS "devices"`)).devices);
     }
   } else {
-    totals = countsOf(await totalsFrom(COUNTS));
+    totals = countsOf(await totalsFrom(attemptCountsSql(attempt)));
   }
   return {
     timeZone,
@@ -360,9 +423,14 @@ export async function activationStats(
  * Whether an attempt was refused because its device was locked already (DEVICE_ALREADY_LOCKED, the
  * engine's first reason then). Such an attempt carries the version of the original lock, but that
  * version decided nothing at it: reports by policy count it apart (or not at all).
+ *
+ * Read from the attempt's own reason codes, not from a column: the refusal is recorded nowhere
+ * else. Its outcome, enforcement and version are those of the lock it repeats, and the device's
+ * lockCause says why the device is locked now — a device unlocked since, or locked again by a
+ * sweep, would move its past attempts from one line to another. The attempt is never rewritten.
  */
-export function alreadyLockedSql(attempt: string): string {
-  return `${attempt}."reasonCodes" LIKE '["DEVICE_ALREADY_LOCKED"%'`;
+function alreadyLockedSql(attempt: SqlTable<ActivationAttempt>): string {
+  return `${attempt.column('reasonCodes')} LIKE '["DEVICE_ALREADY_LOCKED"%'`;
 }
 
 /**
@@ -387,16 +455,19 @@ export async function policyImpact(
   const effectiveFrom = versions
     .map((version) => `WHEN ${parameters.add(version.id)} THEN ${parameters.at(version.effectiveFrom)}`)
     .join(' ');
-  const sinceEffective = `a."policyVersionId" IN (${versionIds}) AND a."occurredAt" >= CASE a."policyVersionId" ${effectiveFrom} END`;
+  const { attempt, device } = reportTables(dataSource);
+  const versionId = attempt.column('policyVersionId');
+  const occurredAt = attempt.column('occurredAt');
+  const sinceEffective = `${versionId} IN (${versionIds}) AND ${occurredAt} >= CASE ${versionId} ${effectiveFrom} END`;
   const scope = partnerScopeOf(context.viewer);
   const sql =
-    `SELECT a."policyVersionId" AS "policyVersionId", a."outcome" AS "outcome", a."enforced" AS "enforced", a."resolvedRegionId" AS "regionId", ` +
-    `CASE WHEN ${alreadyLockedSql('a')} THEN 1 ELSE 0 END AS "alreadyLocked", ` +
-    `COUNT(*) AS "attempts", COUNT(DISTINCT a."deviceId") AS "devices" FROM "activation_attempt" a` +
-    (scope !== null ? ` JOIN "device" d ON d."id" = a."deviceId"` : '') +
+    `SELECT ${versionId} AS "policyVersionId", ${attempt.column('outcome')} AS "outcome", ${attempt.column('enforced')} AS "enforced", ` +
+    `${attempt.column('resolvedRegionId')} AS "regionId", CASE WHEN ${alreadyLockedSql(attempt)} THEN 1 ELSE 0 END AS "alreadyLocked", ` +
+    `COUNT(*) AS "attempts", COUNT(DISTINCT ${attempt.column('deviceId')}) AS "devices" FROM ${attempt.from}` +
+    (scope !== null ? ` JOIN ${device.from} ON ${device.column('id')} = ${attempt.column('deviceId')}` : '') +
     ` WHERE (${sinceEffective})` +
-    (to ? ` AND a."occurredAt" < ${parameters.at(to)}` : '') +
-    (scope !== null ? ` AND d."partnerId" = ${parameters.add(scope)}` : '') +
+    (to ? ` AND ${occurredAt} < ${parameters.at(to)}` : '') +
+    (scope !== null ? ` AND ${device.column('partnerId')} = ${parameters.add(scope)}` : '') +
     ` GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 5, 2, 3, 4`;
   const rows: Record<string, unknown>[] = await dataSource.query(sql, parameters.values);
   return rows.map((row) =>
@@ -439,22 +510,38 @@ export async function* attemptExportPages(
 ): AsyncGenerator<AttemptExportRow[]> {
   const resolved = await resolveStatsFilter(context, filter);
   const { dataSource } = context;
-  const statements = new EntityStatements(dataSource, ActivationAttempt);
+  const tables = reportTables(dataSource);
+  const { attempt, device, model, partner, region, version, policy } = tables;
+  const select = [
+    ...(['id', 'occurredAt', 'regionSource', 'outcome', 'enforced', 'reasonCodes'] as const).map(
+      (property) => `${attempt.column(property)} AS "${property}"`,
+    ),
+    `${device.column('imei')} AS "imei"`,
+    `${model.column('code')} AS "model"`,
+    `${partner.column('name')} AS "partner"`,
+    `${region.column('code')} AS "region"`,
+    `${policy.column('key')} AS "policy"`,
+    `${version.column('number')} AS "policyVersion"`,
+  ].join(', ');
+  const from =
+    `${attempt.from} JOIN ${device.from} ON ${device.column('id')} = ${attempt.column('deviceId')} ` +
+    `JOIN ${model.from} ON ${model.column('id')} = ${device.column('modelId')} ` +
+    `JOIN ${partner.from} ON ${partner.column('id')} = ${device.column('partnerId')} ` +
+    `LEFT JOIN ${region.from} ON ${region.column('id')} = ${attempt.column('resolvedRegionId')} ` +
+    `LEFT JOIN ${version.from} ON ${version.column('id')} = ${attempt.column('policyVersionId')} ` +
+    `LEFT JOIN ${policy.from} ON ${policy.column('id')} = ${version.column('policyId')}`;
   let after: { occurredAt: unknown; id: number } | null = null;
   for (;;) {
     const parameters = new AttemptParameters(dataSource);
-    const conditions = filterConditions(resolved, parameters);
-    if (after) conditions.push(parameters.after(after));
+    const conditions = filterConditions(resolved, parameters, tables);
+    if (after) conditions.push(parameters.after(after, attempt));
     const rows: Record<string, unknown>[] = await dataSource.query(
-      `SELECT a."id" AS "id", a."occurredAt" AS "occurredAt", d."imei" AS "imei", m."code" AS "model", p."name" AS "partner", r."code" AS "region", ` +
-        `a."regionSource" AS "regionSource", a."outcome" AS "outcome", a."enforced" AS "enforced", pol."key" AS "policy", v."number" AS "policyVersion", a."reasonCodes" AS "reasonCodes" ` +
-        `FROM "activation_attempt" a JOIN "device" d ON d."id" = a."deviceId" JOIN "device_model" m ON m."id" = d."modelId" JOIN "partner" p ON p."id" = d."partnerId" ` +
-        `LEFT JOIN "region" r ON r."id" = a."resolvedRegionId" LEFT JOIN "policy_version" v ON v."id" = a."policyVersionId" LEFT JOIN "policy" pol ON pol."id" = v."policyId" ` +
-        `WHERE ${conditions.join(' AND ')} ORDER BY a."occurredAt", a."id" LIMIT ${EXPORT_PAGE}`,
+      `SELECT ${select} FROM ${from} WHERE ${conditions.join(' AND ')} ` +
+        `ORDER BY ${attempt.column('occurredAt')}, ${attempt.column('id')} LIMIT ${EXPORT_PAGE}`,
       parameters.values,
     );
     yield rows.map((raw) => {
-      const row = statements.hydrate(raw, ['occurredAt', 'enforced', 'reasonCodes']);
+      const row = attempt.statements.hydrate(raw, ['occurredAt', 'enforced', 'reasonCodes']);
       return {
         occurredAt: row.occurredAt!,
         imei: String(raw.imei),

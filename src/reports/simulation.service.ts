@@ -1,16 +1,16 @@
 import { checkRules } from '../policies/policy-rules';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
-import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
+import { DecisionOutcome } from '../activations/activation-attempt.entity';
 import { BadUserInputError } from '../common/errors';
 import { checkTimeRange } from '../common/filter-bounds';
 import { RequestScope } from '../common/request-scope';
-import { EntityStatements, SqlParameters } from '../db/prepared';
+import { SqlParameters } from '../db/prepared';
 import { CompiledPolicy } from '../decisions/engine/types';
 import type { CompiledRules } from '../decisions/evaluator';
 import { PolicySimulation, SimulatePolicyInput } from './report.types';
 import { AttemptParameters } from './report.service';
-import { ActivationRollup } from './activation-rollup.entity';
+import { reportTables } from './report-tables';
 import { WorkerPool } from '../common/worker-threads';
 import { portableRules } from '../decisions/portable-rules';
 import { draftEngine, replay, ReplayChange, ReplayRow } from './simulation-replay';
@@ -30,12 +30,14 @@ const PROGRESS_EVERY_MS = 5_000;
 
 /** About how many attempts the window holds: the hourly rollup's count over the hours it touches. */
 async function expectedAttempts(context: RequestScope, input: SimulatePolicyInput): Promise<number> {
-  const parameters = new SqlParameters(new EntityStatements(context.dataSource, ActivationRollup));
+  const { hourlyRollup } = reportTables(context.dataSource);
+  const parameters = new SqlParameters(hourlyRollup.statements);
   const hour = (instant: Date) => new Date(Math.floor(instant.getTime() / 3_600_000) * 3_600_000);
+  const hourStart = hourlyRollup.column('hourStart');
   const [row] = await context.dataSource.query(
-    `SELECT COALESCE(SUM("attempts"), 0) AS "attempts" FROM "activation_hourly_rollup" ` +
-      `WHERE "hourStart" >= ${parameters.instant(hour(input.from), 'hourStart')} ` +
-      `AND "hourStart" < ${parameters.instant(hour(new Date(input.to.getTime() + 3_599_999)), 'hourStart')}`,
+    `SELECT COALESCE(SUM(${hourlyRollup.column('attempts')}), 0) AS "attempts" FROM ${hourlyRollup.from} ` +
+      `WHERE ${hourStart} >= ${parameters.instant(hour(input.from), 'hourStart')} ` +
+      `AND ${hourStart} < ${parameters.instant(hour(new Date(input.to.getTime() + 3_599_999)), 'hourStart')}`,
     parameters.values,
   );
   return Number(row.attempts);
@@ -50,6 +52,8 @@ function progressReporter(onProgress: SimulationOptions['onProgress'], expected:
   };
 }
 
+/** What the replay reads of each attempt. */
+const SLICE_PROPERTIES = ['deviceId', 'occurredAt', 'signals', 'signalsPurgedAt', 'fixSpeedKmh'] as const;
 /** Attempts are read a slice of time at a time: 6 hours of a busy service fit in memory. */
 const SLICE_MS = 6 * 3_600_000;
 const MAX_WINDOW_DAYS = 366;
@@ -126,7 +130,7 @@ export async function simulatePolicy(
   });
   const withDraft = draftEngine(rules.engineData, simulated);
 
-  const statements = new EntityStatements(context.dataSource, ActivationAttempt);
+  const { attempt, device } = reportTables(context.dataSource);
   const result: PolicySimulation = {
     attempts: 0,
     skippedAttempts: 0,
@@ -185,9 +189,10 @@ export async function simulatePolicy(
   const readSlice = (sliceStart: number): Promise<Record<string, unknown>[]> => {
     const sliceEnd = Math.min(sliceStart + SLICE_MS, input.to.getTime());
     const parameters = new AttemptParameters(context.dataSource);
+    const occurredAt = attempt.column('occurredAt');
     const reading: Promise<Record<string, unknown>[]> = context.dataSource.query(
-      `SELECT a."deviceId" AS "deviceId", a."occurredAt" AS "occurredAt", a."signals" AS "signals", a."signalsPurgedAt" AS "signalsPurgedAt", a."fixSpeedKmh" AS "fixSpeedKmh" ` +
-        `FROM "activation_attempt" a WHERE a."occurredAt" >= ${parameters.at(new Date(sliceStart))} AND a."occurredAt" < ${parameters.at(new Date(sliceEnd))}`,
+      `SELECT ${SLICE_PROPERTIES.map((property) => `${attempt.column(property)} AS "${property}"`).join(', ')} ` +
+        `FROM ${attempt.from} WHERE ${occurredAt} >= ${parameters.at(new Date(sliceStart))} AND ${occurredAt} < ${parameters.at(new Date(sliceEnd))}`,
       parameters.values,
     );
     // Awaited in its turn; marked handled now so that a failure while an earlier slice is still
@@ -207,7 +212,8 @@ export async function simulatePolicy(
         const chunkParameters = new AttemptParameters(context.dataSource);
         // Plain rows: building entities for a few hundred thousand devices cost seconds.
         const devices: Record<string, unknown>[] = await context.dataSource.query(
-          `SELECT "id", "modelId", "partnerId" FROM "device" WHERE "id" IN (${chunkParameters.list(chunk)})`,
+          `SELECT ${(['id', 'modelId', 'partnerId'] as const).map((property) => `${device.column(property)} AS "${property}"`).join(', ')} ` +
+            `FROM ${device.from} WHERE ${device.column('id')} IN (${chunkParameters.list(chunk)})`,
           chunkParameters.values,
         );
         for (const device of devices) {
@@ -220,7 +226,7 @@ export async function simulatePolicy(
       let batch: ReplayRow[] = [];
       for (const raw of rows) {
         // The signals stay JSON text: they are parsed where they are decided.
-        const row = statements.hydrate(raw, ['occurredAt', 'signalsPurgedAt', 'fixSpeedKmh']);
+        const row = attempt.statements.hydrate(raw, ['occurredAt', 'signalsPurgedAt', 'fixSpeedKmh']);
         if (row.signalsPurgedAt) {
           result.skippedAttempts += 1;
           continue;
