@@ -5,6 +5,8 @@ import { Partner, PartnerKind } from '../src/partners/partner.entity';
 import { loadReferenceData } from '../src/seeding/reference-data';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { testImei } from './support/fixtures';
+import { GraphQLClient } from './support/graphql';
+import { In } from 'typeorm';
 
 /** The migrations this file tests, and every one after them, are undone first: rows are made as they stood before. */
 const FIRST_TESTED = 'DeviceActionNames1765610000000';
@@ -133,5 +135,32 @@ describe('lockCause and device action names, filled for existing rows', () => {
         .find({ where: { actor: 'migration test' }, order: { id: 'ASC' } })
     ).map((event) => event.action);
     expect(actions).toEqual(['device.lock', 'device.activate', 'device.hold', 'device.unlock', 'policy.update']);
+  });
+
+  it('finds a row stored under a former name by the name it has now, and reads a former name a client sends as the current one', async () => {
+    const client = await GraphQLClient.create(database);
+    try {
+      const found = async (actions: string[]) =>
+        (
+          await client.data(
+            `query ($actions: [String!]) { auditEvents(first: 10, filter: { actor: "migration test", actions: $actions }) { nodes { action } } }`,
+            { actions },
+          )
+        ).auditEvents.nodes.map((node: { action: string }) => node.action);
+      expect(await found(['device.lock'])).toEqual(['device.lock']);
+      expect(await found(['device.hold', 'device.activate'])).toEqual(['device.hold', 'device.activate']);
+      expect(await found(['device.locked'])).toEqual(['device.lock']);
+      expect(await found(['device.under_review'])).toEqual(['device.hold']);
+      // No row keeps a former name: only today's names are stored.
+      expect(
+        await database.dataSource
+          .getRepository(AuditEvent)
+          .countBy({ action: In(['device.locked', 'device.active', 'device.under_review']) }),
+      ).toBe(0);
+      // A name that is a property of every object is no former name.
+      expect(await found(['constructor'])).toEqual([]);
+    } finally {
+      await client.stop();
+    }
   });
 });

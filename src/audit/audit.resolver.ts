@@ -79,10 +79,10 @@ export class AuditEventResolver {
     if (filter?.actor) qb.andWhere('event.actor = :actor', { actor: filter.actor });
     if (filter?.actorKeyId) qb.andWhere('event.actorKeyId = :actorKeyId', { actorKeyId: filter.actorKeyId });
     if (filter?.actions) {
-      // An action's former name finds it too (device status changes were renamed; the stored rows with them).
-      const actions = filter.actions.flatMap((action) =>
-        FORMER_DEVICE_ACTIONS[action] ? [action, FORMER_DEVICE_ACTIONS[action]] : [action],
-      );
+      // Migration 1765610000000 renamed every stored row, so only today's names are stored: a former
+      // name a client still sends is read as today's (the field's description promises it), never
+      // looked up itself.
+      const actions = filter.actions.map((action) => FORMER_DEVICE_ACTIONS.get(action) ?? action);
       qb.andWhere('event.action IN (:...actions)', { actions: actions.length ? actions : [''] });
     }
     if (filter?.actorRoles)

@@ -36,14 +36,16 @@ export const DeviceAction = {
 } as const;
 
 /**
- * Names the trail used before the lifecycle had one owner; the migration that introduced the
- * owner renamed the stored rows, and a filter by an old name finds the renamed ones.
+ * Names the trail used before the lifecycle had one owner, and their names now. Migration
+ * 1765610000000 renamed every stored row; the audit filter still reads a former name a client
+ * sends as today's name (AuditEventFilter.actions says so), so such a client is not silently
+ * answered an empty trail.
  */
-export const FORMER_DEVICE_ACTIONS: Readonly<Record<string, string>> = {
-  'device.locked': DeviceAction.LOCK,
-  'device.active': DeviceAction.ACTIVATE,
-  'device.under_review': DeviceAction.HOLD,
-};
+export const FORMER_DEVICE_ACTIONS: ReadonlyMap<string, string> = new Map([
+  ['device.locked', DeviceAction.LOCK],
+  ['device.active', DeviceAction.ACTIVATE],
+  ['device.under_review', DeviceAction.HOLD],
+]);
 
 /** The audit action of a change from one status to another. */
 export function actionOf(from: DeviceStatus, to: DeviceStatus): string {
