@@ -51,12 +51,14 @@ function benchEngine(): void {
 /** The bench's own admin key, so that it can make the gateway key it measures with. */
 const ADMIN_KEY = `cgk_bench-${randomBytes(24).toString('hex')}`;
 
-async function startServer(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
+/** A server on a port the system picks (PORT=0), and the URL its log line says it serves. */
+async function startServer(env: NodeJS.ProcessEnv): Promise<{ server: ChildProcess; url: string }> {
   const server = spawn(process.execPath, [join(projectRoot(), 'dist', 'src', 'main.js')], {
     env: {
       ...process.env,
       ...env,
-      PORT: String(port),
+      // A fixed port fails when another run, a test or a second worktree holds it.
+      PORT: '0',
       NODE_ENV: 'production',
       COMPLIANCE_ADMIN_KEY: ADMIN_KEY,
       // The service is measured, not its rate limit.
@@ -64,13 +66,14 @@ async function startServer(env: NodeJS.ProcessEnv, port: number): Promise<ChildP
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolve, reject) => {
+  const url = await new Promise<string>((resolve, reject) => {
     server.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('serves http')) resolve();
+      const served = /serves (http:\/\/\S+\/graphql)/.exec(chunk.toString());
+      if (served) resolve(served[1].replace('localhost', '127.0.0.1'));
     });
     server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
-  return server;
+  return { server, url };
 }
 
 async function post(url: string, query: string, variables?: object) {
@@ -114,9 +117,10 @@ function decisionBodies(imeis: string[], tag: string): () => string {
  * two-core machine they share the cores with PostgreSQL and the load generator: this shows that
  * instances add up without errors, not how far they scale on real hardware.
  */
-async function benchTwoInstances(env: NodeJS.ProcessEnv, ports: [number, number]): Promise<void> {
-  const servers = [await startServer(env, ports[0]), await startServer(env, ports[1])];
-  const urls = ports.map((port) => `http://127.0.0.1:${port}/graphql`);
+async function benchTwoInstances(env: NodeJS.ProcessEnv): Promise<void> {
+  const started = [await startServer(env), await startServer(env)];
+  const servers = started.map((instance) => instance.server);
+  const urls = started.map((instance) => instance.url);
   try {
     const devices = await post(
       urls[0],
@@ -143,9 +147,8 @@ async function benchTwoInstances(env: NodeJS.ProcessEnv, ports: [number, number]
   }
 }
 
-async function benchHttp(label: string, env: NodeJS.ProcessEnv, port: number): Promise<void> {
-  const server = await startServer(env, port);
-  const url = `http://127.0.0.1:${port}/graphql`;
+async function benchHttp(label: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const { server, url } = await startServer(env);
   try {
     const devices = await post(url, '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }');
     const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
@@ -177,7 +180,7 @@ async function main(): Promise<void> {
   benchEngine();
   const directory = mkdtempSync(join(tmpdir(), 'decision-bench-'));
   try {
-    await benchHttp('SQLite', { DATABASE_URL: '', SQLITE_PATH: join(directory, 'bench.sqlite') }, 4600);
+    await benchHttp('SQLite', { DATABASE_URL: '', SQLITE_PATH: join(directory, 'bench.sqlite') });
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
@@ -185,8 +188,8 @@ async function main(): Promise<void> {
   if (!url) return;
   const database = await createTemporaryDatabase(url, 'cg_decision_bench');
   try {
-    await benchHttp('PostgreSQL', { DATABASE_URL: database.url }, 4601);
-    await benchTwoInstances({ DATABASE_URL: database.url }, [4602, 4603]);
+    await benchHttp('PostgreSQL', { DATABASE_URL: database.url });
+    await benchTwoInstances({ DATABASE_URL: database.url });
   } finally {
     await database.drop();
   }

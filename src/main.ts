@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { AddressInfo } from 'node:net';
 import { ConfigurationError, readSettings } from './config';
 import { createApp } from './app';
 import { openDatabase } from './database';
@@ -49,7 +50,9 @@ async function main(): Promise<void> {
   });
   server.listen(settings.port, () => {
     const where = settings.database.kind === 'postgres' ? 'PostgreSQL' : `SQLite ${settings.database.sqlitePath}`;
-    logger.info(`compliance-graph serves http://localhost:${settings.port}/graphql (${where})`);
+    // The port bound, not the one asked for: PORT=0 takes a free one, and this line says which.
+    const { port } = server.address() as AddressInfo;
+    logger.info(`compliance-graph serves http://localhost:${port}/graphql (${where})`);
     if (localAdminKey) {
       // For the person at the terminal, not the log: a secret never goes into a log line.
       process.stderr.write(

@@ -56,6 +56,31 @@ describe('start-up failures are one clear line and a non-zero exit', () => {
   });
 });
 
+describe('a free port', () => {
+  it('binds one the system picks with PORT=0 and names it in the line that says where it serves', async () => {
+    const database = await freshDatabase();
+    const { child, stdout, exited } = spawnServer({ ...database.env, PORT: '0' });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const check = () => {
+          const served = stdout.map((line) => /serves (http:\/\/localhost:(\d+)\/graphql)/.exec(line)).find(Boolean);
+          if (served) resolve(served[1]);
+          else setTimeout(check, 50);
+        };
+        check();
+        void exited.then((code) => reject(new Error(`server exited with ${code}`)));
+      });
+      expect(url).not.toContain(':0/');
+      const answer = await graphql(url.replace('localhost', '127.0.0.1'), '{ __typename }');
+      expect(answer.body.data).toEqual({ __typename: 'Query' });
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+      await database.drop();
+    }
+  });
+});
+
 describe('a running server', () => {
   it('finishes the requests in flight on SIGTERM, then exits 0', async () => {
     const database = await freshDatabase();
