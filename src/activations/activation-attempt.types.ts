@@ -12,8 +12,16 @@ export const attemptOrder = defineOrder<ActivationAttempt, 'OCCURRED_AT' | 'RECE
   'ActivationAttempt',
   'activation attempts',
   {
-    OCCURRED_AT: { property: 'occurredAt', valueOf: (attempt) => attempt.occurredAt },
-    RECEIVED_AT: { property: 'receivedAt', valueOf: (attempt) => attempt.receivedAt },
+    OCCURRED_AT: {
+      property: 'occurredAt',
+      description: 'When the activation happened, as the gateway reported it.',
+      valueOf: (attempt) => attempt.occurredAt,
+    },
+    RECEIVED_AT: {
+      property: 'receivedAt',
+      description: 'When the service received the attempt (later than occurredAt for a delayed report).',
+      valueOf: (attempt) => attempt.receivedAt,
+    },
   },
   'OCCURRED_AT',
   SortDirection.DESC,

@@ -13,7 +13,13 @@ export const AuditEventConnection = ConnectionType(AuditEvent, 'AuditEvent', 'A 
 const auditEventOrder = defineOrder<AuditEvent, 'OCCURRED_AT'>(
   'AuditEvent',
   'audit events',
-  { OCCURRED_AT: { property: 'occurredAt', valueOf: (event) => event.occurredAt } },
+  {
+    OCCURRED_AT: {
+      property: 'occurredAt',
+      description: 'When the change was made.',
+      valueOf: (event) => event.occurredAt,
+    },
+  },
   'OCCURRED_AT',
   SortDirection.DESC,
 );

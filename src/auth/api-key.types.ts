@@ -13,8 +13,8 @@ const apiKeyOrder = defineOrder<ApiKey, 'CREATED_AT' | 'NAME'>(
   'ApiKey',
   'API keys',
   {
-    CREATED_AT: { property: 'createdAt', valueOf: (key) => key.createdAt },
-    NAME: { property: 'name', valueOf: (key) => key.name },
+    CREATED_AT: { property: 'createdAt', description: 'When the key was created.', valueOf: (key) => key.createdAt },
+    NAME: { property: 'name', description: 'The name given to the key.', valueOf: (key) => key.name },
   },
   'CREATED_AT',
   SortDirection.DESC,

@@ -15,7 +15,14 @@ export enum SortDirection {
   ASC = 'ASC',
   DESC = 'DESC',
 }
-registerEnumType(SortDirection, { name: 'SortDirection', description: 'Ascending or descending order.' });
+registerEnumType(SortDirection, {
+  name: 'SortDirection',
+  description: 'Ascending or descending order.',
+  valuesConfig: {
+    ASC: { description: 'Smallest, earliest or alphabetically first value first.' },
+    DESC: { description: 'Largest, latest or alphabetically last value first.' },
+  },
+});
 
 export interface PageArgs {
   first?: number | null;
@@ -262,6 +269,8 @@ export function ConnectionType<T extends object>(nodeType: ClassType<T>, name: s
 /** A field a list can be ordered by: the entity property and how to read it from a row. */
 export interface SortField<T> {
   property: string;
+  /** What the list is ordered by, as the enum value's description says it. */
+  description: string;
   valueOf(row: T): SortValue;
 }
 
@@ -283,8 +292,14 @@ export function defineOrder<T, F extends string>(
   defaultDirection = SortDirection.ASC,
 ) {
   const fieldEnum = Object.fromEntries(Object.keys(fields).map((key) => [key, key])) as Record<F, F>;
-  registerEnumType(fieldEnum, { name: `${name}OrderField`, description: `Fields ${listLabel} can be ordered by.` });
-  const OrderInput = OrderInputType<F>(fieldEnum, name, defaultField, defaultDirection);
+  registerEnumType(fieldEnum, {
+    name: `${name}OrderField`,
+    description: `Fields ${listLabel} can be ordered by.`,
+    valuesConfig: Object.fromEntries(
+      Object.entries<SortField<T>>(fields).map(([key, field]) => [key, { description: field.description }]),
+    ) as Record<F, { description: string }>,
+  });
+  const OrderInput = OrderInputType<F>(fieldEnum, name, listLabel, defaultField, defaultDirection);
   const sortOf = (order?: OrderArgument<F> | null): SortSpec<T> => ({
     ...fields[order?.field ?? defaultField],
     direction: order?.direction ?? defaultDirection,
@@ -296,10 +311,11 @@ export function defineOrder<T, F extends string>(
 function OrderInputType<TField extends string>(
   fieldEnum: object,
   name: string,
+  listLabel: string,
   defaultField: TField,
   defaultDirection = SortDirection.ASC,
 ) {
-  @InputType(`${name}Order`, { description: `Order of a ${name} list.` })
+  @InputType(`${name}Order`, { description: `How a list of ${listLabel} is ordered.` })
   class OrderInput {
     @Field(() => fieldEnum, { defaultValue: defaultField, description: 'Field to order by; the ID breaks ties.' })
     field: TField;

@@ -46,7 +46,36 @@ export enum UserErrorCode {
   HASH_MISMATCH = 'HASH_MISMATCH',
   INVALID_OPERATION = 'INVALID_OPERATION',
 }
-registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Machine-readable reason of a user error.' });
+registerEnumType(UserErrorCode, {
+  name: 'UserErrorCode',
+  description: 'Machine-readable reason of a user error.',
+  valuesConfig: {
+    INVALID: { description: 'The value has the wrong form, or does not fit with another value of the input.' },
+    REQUIRED: { description: 'A value the change needs is missing or empty.' },
+    TOO_LONG: { description: 'A text is longer than its field allows.' },
+    NOT_FOUND: { description: 'No object has this ID, key or code.' },
+    TAKEN: {
+      description:
+        'The value is held by another object already (a name, key, code, TAC, IMEI or idempotency key used for another device).',
+    },
+    DUPLICATE: { description: 'The value is listed twice in the same input.' },
+    INVALID_CHECKSUM: { description: "An IMEI's check digit (Luhn) does not match its other digits: mistyped." },
+    INVALID_STATE: {
+      description:
+        'The object is not in a state that allows the change (revoked already, not LOCKED, no longer PENDING, a sweep that ended).',
+    },
+    TOO_MANY: { description: 'A list has more items than the field allows.' },
+    FORBIDDEN: {
+      description:
+        "The caller may run the mutation but not on this object: an author approving or rejecting their own change request, or withdrawing another's.",
+    },
+    IDEMPOTENCY_CONFLICT: {
+      description: "The idempotency key was first sent with a different request: the first request's decision stands.",
+    },
+    HASH_MISMATCH: { description: "A persisted operation's ID is not the SHA-256 hash of its body." },
+    INVALID_OPERATION: { description: "A persisted operation's body is not a valid operation of this schema." },
+  },
+});
 
 @ObjectType({
   description: 'A business error of a mutation: what is wrong with which input field. Nothing was written.',

@@ -11,8 +11,12 @@ const deviceModelOrder = defineOrder<DeviceModel, 'CODE' | 'MARKETING_NAME'>(
   'DeviceModel',
   'device models',
   {
-    CODE: { property: 'code', valueOf: (model) => model.code },
-    MARKETING_NAME: { property: 'marketingName', valueOf: (model) => model.marketingName },
+    CODE: { property: 'code', description: 'The internal model code.', valueOf: (model) => model.code },
+    MARKETING_NAME: {
+      property: 'marketingName',
+      description: 'The name the model is sold under.',
+      valueOf: (model) => model.marketingName,
+    },
   },
   'CODE',
 );

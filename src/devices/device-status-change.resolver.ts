@@ -8,7 +8,7 @@ import { DeviceStatusChange } from './device-status-change.entity';
 
 @Resolver(() => DeviceStatusChange)
 export class DeviceStatusChangeResolver {
-  @FieldResolver(() => Device, { description: 'The device.' })
+  @FieldResolver(() => Device, { description: 'The device whose status changed.' })
   device(@Root() change: DeviceStatusChange, @Ctx() context: GraphQLContext) {
     return context.loaders.deviceById.load(change.deviceId);
   }

@@ -11,8 +11,12 @@ export const deviceOrder = defineOrder<Device, 'IMEI' | 'CREATED_AT'>(
   'Device',
   'devices',
   {
-    IMEI: { property: 'imei', valueOf: (device) => device.imei },
-    CREATED_AT: { property: 'createdAt', valueOf: (device) => device.createdAt },
+    IMEI: { property: 'imei', description: 'The IMEI, digit by digit.', valueOf: (device) => device.imei },
+    CREATED_AT: {
+      property: 'createdAt',
+      description: 'When the device was registered.',
+      valueOf: (device) => device.createdAt,
+    },
   },
   'IMEI',
 );

@@ -9,7 +9,13 @@ export const ExemptionConnection = ConnectionType(Exemption, 'Exemption', 'A pag
 const exemptionOrder = defineOrder<Exemption, 'CREATED_AT'>(
   'Exemption',
   'exemptions',
-  { CREATED_AT: { property: 'createdAt', valueOf: (exemption) => exemption.createdAt } },
+  {
+    CREATED_AT: {
+      property: 'createdAt',
+      description: 'When the exemption was granted.',
+      valueOf: (exemption) => exemption.createdAt,
+    },
+  },
   'CREATED_AT',
   SortDirection.DESC,
 );

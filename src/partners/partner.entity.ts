@@ -7,7 +7,14 @@ export enum PartnerKind {
   DISTRIBUTOR = 'DISTRIBUTOR',
   CARRIER = 'CARRIER',
 }
-registerEnumType(PartnerKind, { name: 'PartnerKind', description: 'How a partner brings devices to market.' });
+registerEnumType(PartnerKind, {
+  name: 'PartnerKind',
+  description: 'How a partner brings devices to market.',
+  valuesConfig: {
+    DISTRIBUTOR: { description: 'Sells devices on to retailers or customers.' },
+    CARRIER: { description: 'A mobile network operator that sells devices with its service.' },
+  },
+});
 
 @Entity('partner')
 @ObjectType({ implements: Node, description: "A distributor or carrier that sells the maker's devices." })

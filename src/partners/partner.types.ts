@@ -11,8 +11,12 @@ const partnerOrder = defineOrder<Partner, 'NAME' | 'CREATED_AT'>(
   'Partner',
   'partners',
   {
-    NAME: { property: 'name', valueOf: (partner) => partner.name },
-    CREATED_AT: { property: 'createdAt', valueOf: (partner) => partner.createdAt },
+    NAME: { property: 'name', description: "The partner's name.", valueOf: (partner) => partner.name },
+    CREATED_AT: {
+      property: 'createdAt',
+      description: 'When the partner was created.',
+      valueOf: (partner) => partner.createdAt,
+    },
   },
   'NAME',
 );

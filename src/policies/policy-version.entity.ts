@@ -19,7 +19,14 @@ export enum PolicyAction {
   LOCK = 'LOCK',
   REVIEW = 'REVIEW',
 }
-registerEnumType(PolicyAction, { name: 'PolicyAction', description: 'What a policy does to a device it applies to.' });
+registerEnumType(PolicyAction, {
+  name: 'PolicyAction',
+  description: 'What a policy does to a device it applies to.',
+  valuesConfig: {
+    LOCK: { description: 'Locks the device: it cannot be activated until unlocked through an audited path.' },
+    REVIEW: { description: 'Holds the device UNDER_REVIEW until a person allows or locks it.' },
+  },
+});
 
 export enum PolicyMode {
   ENFORCE = 'ENFORCE',

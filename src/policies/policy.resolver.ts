@@ -77,6 +77,14 @@ async function modelsOfVersion(context: GraphQLContext, version: PolicyVersion) 
   );
 }
 
+/**
+ * Which version the policy's own fields (title, action, mode, regions) read, said once for all of
+ * them: describedVersion in policy-history.ts.
+ */
+const AS_DESCRIBED =
+  'as the version in force says: now, or at the as-of instant the policy was read for. When none is in force now ' +
+  "(a DRAFT, a policy whose first version waits for its effectiveFrom, or one no longer in force), the latest version's.";
+
 @Resolver(() => Policy)
 export class PolicyResolver {
   @Authorized(access.readReferenceData)
@@ -92,7 +100,7 @@ export class PolicyResolver {
       description:
         'An instant (past or future): only policies with a version in force then, each described by that version. ' +
         'The filter applies to that version; statuses are those of today. Without it, the filter applies to the ' +
-        'version in force now (`currentVersion`).',
+        "version the policy's fields describe (in force now, or the latest when none is).",
     })
     asOf: Date | null,
     @Ctx() context: GraphQLContext,
@@ -230,23 +238,27 @@ export class PolicyResolver {
     return paginateQuery(query, changeRequestSort, context.pageWindow(page));
   }
 
-  @FieldResolver(() => String, { description: 'Title of the current version.' })
+  @FieldResolver(() => String, { description: `The title, ${AS_DESCRIBED}` })
   async title(@Root() policy: Policy, @Ctx() context: GraphQLContext) {
     return (await this.currentVersion(policy, context))!.title;
   }
 
-  @FieldResolver(() => PolicyAction, { description: 'Action of the current version.' })
+  @FieldResolver(() => PolicyAction, {
+    description: `What the policy does to a device it applies to (LOCK or REVIEW), ${AS_DESCRIBED}`,
+  })
   async action(@Root() policy: Policy, @Ctx() context: GraphQLContext) {
     return (await this.currentVersion(policy, context))!.action;
   }
 
-  @FieldResolver(() => PolicyMode, { description: 'Mode of the current version.' })
+  @FieldResolver(() => PolicyMode, {
+    description: `Whether the policy acts (ENFORCE) or only records what it would do (MONITOR), ${AS_DESCRIBED}`,
+  })
   async mode(@Root() policy: Policy, @Ctx() context: GraphQLContext) {
     return (await this.currentVersion(policy, context))!.mode;
   }
 
   @FieldResolver(() => RegionConnection, {
-    description: 'Regions the current version covers; each covers its subdivisions too.',
+    description: `Regions the policy covers, each with its subdivisions, ${AS_DESCRIBED}`,
   })
   async regions(@Root() policy: Policy, @Args() page: ConnectionArgs, @Ctx() context: GraphQLContext) {
     const window = context.pageWindow(page);
@@ -306,8 +318,9 @@ export class PolicyVersionResolver {
 export class RegionPoliciesResolver {
   @FieldResolver(() => PolicyConnection, {
     description:
-      'Policies whose current version covers this region, directly or through its country; for a region read as ' +
-      'of an instant, those whose version in force then covers it.',
+      'Policies that cover this region, directly or through its country, by the version their fields describe (in ' +
+      'force now, or the latest when none is); for a region read as of an instant, those whose version in force ' +
+      'then covers it.',
   })
   async policies(
     @Root() region: Region,

@@ -15,8 +15,12 @@ const policyOrder = defineOrder<Policy, 'KEY' | 'CREATED_AT'>(
   'Policy',
   'policies',
   {
-    KEY: { property: 'key', valueOf: (policy) => policy.key },
-    CREATED_AT: { property: 'createdAt', valueOf: (policy) => policy.createdAt },
+    KEY: { property: 'key', description: "The policy's stable key.", valueOf: (policy) => policy.key },
+    CREATED_AT: {
+      property: 'createdAt',
+      description: 'When the policy was created.',
+      valueOf: (policy) => policy.createdAt,
+    },
   },
   'KEY',
 );
@@ -31,6 +35,10 @@ export const versionSort: SortSpec<PolicyVersion> = {
   valueOf: (version) => version.number,
 };
 
+/** Which version a policy filter's conditions on what a policy says read. */
+const DESCRIBED_VERSION =
+  "read from the version the policy's fields describe (see `Policy.title`): in force now, or the latest when none is.";
+
 @InputType({ description: 'Narrows a list of policies; all given conditions must hold.' })
 export class PolicyFilter {
   @Field(() => [PolicyStatus], { nullable: true, description: 'Only policies in one of these states.' })
@@ -38,19 +46,19 @@ export class PolicyFilter {
 
   @Field(() => [PolicyAction], {
     nullable: true,
-    description: 'Only policies whose current version has one of these actions.',
+    description: `Only policies whose action is one of these; ${DESCRIBED_VERSION}`,
   })
   actions?: PolicyAction[] | null;
 
   @Field(() => [PolicyMode], {
     nullable: true,
-    description: 'Only policies whose current version is in one of these modes.',
+    description: `Only policies whose mode is one of these; ${DESCRIBED_VERSION}`,
   })
   modes?: PolicyMode[] | null;
 
   @Field(() => String, {
     nullable: true,
-    description: 'Only policies whose current version covers this region (directly or through its country).',
+    description: `Only policies that cover this region, directly or through its country; ${DESCRIBED_VERSION}`,
   })
   coversRegionCode?: string | null;
 }

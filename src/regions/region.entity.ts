@@ -10,6 +10,12 @@ export enum RegionKind {
 registerEnumType(RegionKind, {
   name: 'RegionKind',
   description: 'Whether a region is a country (ISO 3166-1) or a subdivision of one (ISO 3166-2).',
+  valuesConfig: {
+    COUNTRY: { description: 'A country, with its ISO 3166-1 alpha-2 code (e.g. `UA`).' },
+    SUBDIVISION: {
+      description: 'A subdivision of a country, with its ISO 3166-2 code (e.g. `UA-43`); its parent is the country.',
+    },
+  },
 });
 
 @Entity('region')

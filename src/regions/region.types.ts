@@ -8,8 +8,8 @@ const regionOrder = defineOrder<Region, 'CODE' | 'NAME'>(
   'Region',
   'regions',
   {
-    CODE: { property: 'code', valueOf: (region) => region.code },
-    NAME: { property: 'name', valueOf: (region) => region.name },
+    CODE: { property: 'code', description: 'The ISO 3166 code.', valueOf: (region) => region.code },
+    NAME: { property: 'name', description: 'The English short name.', valueOf: (region) => region.name },
   },
   'CODE',
 );

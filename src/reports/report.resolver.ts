@@ -77,7 +77,10 @@ export class PolicyImpactResolver {
     return context.loaders.policyVersionById.load(row.policyVersionId);
   }
 
-  @FieldResolver(() => Region, { nullable: true, description: 'The region resolved.' })
+  @FieldResolver(() => Region, {
+    nullable: true,
+    description: 'The region the attempts were resolved to; null when no signal placed them.',
+  })
   region(@Root() row: PolicyImpactRow, @Ctx() context: GraphQLContext) {
     return row.regionId === null ? null : context.loaders.regionById.load(row.regionId);
   }

@@ -153,7 +153,9 @@ export class PolicyImpactRow {
   policyVersionId: number;
   regionId: number | null;
 
-  @Field(() => DecisionOutcome, { description: 'The outcome.' })
+  @Field(() => DecisionOutcome, {
+    description: 'The outcome the version decided (the would-be outcome when not enforced).',
+  })
   outcome: DecisionOutcome;
 
   @Field({ description: 'Whether the outcome was enforced (false: MONITOR mode).' })
@@ -165,16 +167,16 @@ export class PolicyImpactRow {
   })
   alreadyLocked: boolean;
 
-  @Field(() => Int, { description: 'Attempts.' })
+  @Field(() => Int, { description: 'Activation attempts in this line.' })
   attempts: number;
 
-  @Field(() => Int, { description: 'Distinct devices.' })
+  @Field(() => Int, { description: 'Distinct devices among those attempts.' })
   devices: number;
 }
 
 @InputType({
   description:
-    'A policy as the simulation should see it: a new draft (with `policyKey` unknown or omitted), or changes to an existing policy (fields left out keep its current version).',
+    'A policy as the simulation should see it: a new draft (with `policyKey` unknown or omitted), or changes to an existing policy (fields left out keep the values of its latest version).',
 })
 export class SimulatedPolicyInput {
   @Field(() => String, { nullable: true, description: 'The policy to change; omitted or unknown for a new policy.' })
@@ -227,10 +229,10 @@ export class OutcomeTransition {
   @Field(() => DecisionOutcome, { description: 'The effective outcome with the simulated policy.' })
   to: DecisionOutcome;
 
-  @Field(() => Int, { description: 'Attempts.' })
+  @Field(() => Int, { description: 'Attempts whose effective outcome would move from `from` to `to`.' })
   attempts: number;
 
-  @Field(() => Int, { description: 'Distinct devices.' })
+  @Field(() => Int, { description: 'Distinct devices among those attempts.' })
   devices: number;
 }
 

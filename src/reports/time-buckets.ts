@@ -9,6 +9,12 @@ export enum StatsInterval {
 registerEnumType(StatsInterval, {
   name: 'StatsInterval',
   description: 'Length of the time buckets of a report, in the report time zone (weeks start on Monday).',
+  valuesConfig: {
+    HOUR: { description: 'One bucket per hour, from the start of the hour in the time zone.' },
+    DAY: { description: 'One bucket per calendar day, from local midnight.' },
+    WEEK: { description: 'One bucket per week, from local midnight on Monday.' },
+    MONTH: { description: 'One bucket per calendar month, from local midnight on its first day.' },
+  },
 });
 
 export const HOUR_MS = 3_600_000;

@@ -124,7 +124,9 @@ export class SweepPreviewResolver {
 
 @Resolver(() => SweepRegionCount)
 export class SweepRegionCountResolver {
-  @FieldResolver(() => Region, { description: 'The region.' })
+  @FieldResolver(() => Region, {
+    description: 'The region the sweep judged the devices in: where each was activated, or locked.',
+  })
   region(@Root() count: SweepRegionCount, @Ctx() context: GraphQLContext) {
     return context.loaders.regionById.load(count.key);
   }
@@ -132,7 +134,7 @@ export class SweepRegionCountResolver {
 
 @Resolver(() => SweepModelCount)
 export class SweepModelCountResolver {
-  @FieldResolver(() => DeviceModel, { description: 'The device model.' })
+  @FieldResolver(() => DeviceModel, { description: "The devices' model." })
   model(@Root() count: SweepModelCount, @Ctx() context: GraphQLContext) {
     return context.loaders.deviceModelById.load(count.key);
   }
@@ -140,7 +142,7 @@ export class SweepModelCountResolver {
 
 @Resolver(() => SweepPartnerCount)
 export class SweepPartnerCountResolver {
-  @FieldResolver(() => Partner, { description: 'The partner.' })
+  @FieldResolver(() => Partner, { description: 'The partner the devices belong to.' })
   partner(@Root() count: SweepPartnerCount, @Ctx() context: GraphQLContext) {
     return context.loaders.partnerById.load(count.key);
   }

@@ -40,7 +40,7 @@ export class SweepCount {
   /** Row id of the region, model or partner. */
   key: number;
 
-  @Field(() => Int, { description: 'Devices.' })
+  @Field(() => Int, { description: 'Devices the sweep changed (or, in a dry run, would change) there.' })
   devices: number;
 }
 
