@@ -5,7 +5,7 @@ import { AuditEventRow, auditEventRow } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { encodeGlobalId } from '../common/global-id';
 import { RequestScope } from '../common/request-scope';
-import { announceLive } from '../db/live-events';
+import { LiveEvent, announceLive } from '../db/live-events';
 import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
 import { EntityStatements } from '../db/prepared';
 import { inTransaction, onSqliteConnection } from '../db/transactions';
@@ -237,20 +237,43 @@ export async function changeDeviceStatus(
   device: DeviceBefore,
   transition: StatusTransition,
 ): Promise<boolean> {
-  if (device.status === transition.to) return true;
-  const rows = transitionRows(context, device, transition);
-  const result = await manager
-    .createQueryBuilder()
-    .update(Device)
-    .set(rows.columns)
-    .where('id = :id AND status = :status', { id: device.id, status: device.status })
-    .execute();
-  if (!result.affected) return false;
-  await manager.insert(DeviceStatusChange, rows.history as never);
-  if (rows.event) await manager.insert(PartnerEvent, partnerEventRow(rows.event) as never);
-  await manager.insert(AuditEvent, rows.audit as never);
-  await announceLive(manager, { kind: 'device', deviceId: device.id });
-  return true;
+  const [changed] = await changeDeviceStatuses(manager, context, [{ device, transition }]);
+  return changed;
+}
+
+/**
+ * `changeDeviceStatus` for several devices in the caller's transaction (a sweep's batch), with one
+ * live announcement for all of them: on PostgreSQL one NOTIFY per batch, not one per device.
+ * Answers, per change, whether it was made (or was no change).
+ */
+export async function changeDeviceStatuses(
+  manager: EntityManager,
+  context: RequestScope,
+  changes: readonly { device: DeviceBefore; transition: StatusTransition }[],
+): Promise<boolean[]> {
+  const made: boolean[] = [];
+  const announced: LiveEvent[] = [];
+  for (const { device, transition } of changes) {
+    if (device.status === transition.to) {
+      made.push(true);
+      continue;
+    }
+    const rows = transitionRows(context, device, transition);
+    const result = await manager
+      .createQueryBuilder()
+      .update(Device)
+      .set(rows.columns)
+      .where('id = :id AND status = :status', { id: device.id, status: device.status })
+      .execute();
+    made.push(Boolean(result.affected));
+    if (!result.affected) continue;
+    await manager.insert(DeviceStatusChange, rows.history as never);
+    if (rows.event) await manager.insert(PartnerEvent, partnerEventRow(rows.event) as never);
+    await manager.insert(AuditEvent, rows.audit as never);
+    announced.push({ kind: 'device', deviceId: device.id });
+  }
+  if (announced.length) await announceLive(manager, ...announced);
+  return made;
 }
 
 /**

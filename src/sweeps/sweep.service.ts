@@ -5,7 +5,7 @@ import { RequestScope } from '../common/request-scope';
 import { CompiledRules } from '../decisions/evaluator';
 import { evaluatePolicies } from '../decisions/engine/policy-evaluator';
 import { CompiledPolicy, isInForceAt } from '../decisions/engine/types';
-import { LOCK_REASON_PREFIX, changeDeviceStatus } from '../devices/device-lifecycle';
+import { LOCK_REASON_PREFIX, changeDeviceStatuses } from '../devices/device-lifecycle';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { Device, DeviceStatus, LockCause } from '../devices/device.entity';
 import { Policy } from '../policies/policy.entity';
@@ -235,22 +235,25 @@ export async function applyChanges(
   sweep: Sweep,
   changes: SweepChange[],
 ): Promise<SweepChange[]> {
-  const applied: SweepChange[] = [];
   const now = new Date();
-  for (const change of changes) {
-    const changed = await changeDeviceStatus(manager, context, change.device, {
-      to: change.to,
-      cause: StatusChangeCause.SWEEP,
-      at: now,
-      attemptId: change.attemptId,
-      sweepId: sweep.id,
-      policyVersionId: change.policyVersionId,
-      reason: change.reason,
-      lockReason: `${LOCK_REASON_PREFIX.sweep}${sweep.id},${change.reason}`,
-    });
-    if (changed) applied.push(change);
-  }
-  return applied;
+  const made = await changeDeviceStatuses(
+    manager,
+    context,
+    changes.map((change) => ({
+      device: change.device,
+      transition: {
+        to: change.to,
+        cause: StatusChangeCause.SWEEP,
+        at: now,
+        attemptId: change.attemptId,
+        sweepId: sweep.id,
+        policyVersionId: change.policyVersionId,
+        reason: change.reason,
+        lockReason: `${LOCK_REASON_PREFIX.sweep}${sweep.id},${change.reason}`,
+      },
+    })),
+  );
+  return changes.filter((_, index) => made[index]);
 }
 
 /** State changes a person may ask of a sweep, and where each is allowed from. */
