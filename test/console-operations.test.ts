@@ -309,6 +309,37 @@ jest.setTimeout(150_000);
     await visible(
       page.getByRole('button', { name: `Ukraine (UA): ${ukraine.toLocaleString('en')} attempts`, exact: false }),
     );
+    // A click on Ukraine filters the page to what the map calls Ukraine: the trend, the locked devices
+    // and the CSV leave Crimea and Sevastopol out, as the API does when asked so.
+    const mainland = { regionCodes: ['UA'], excludeRegionCodes: ['UA-43', 'UA-40'] };
+    const ukraineTrend = await graphql(TREND, { filter: { ...WINDOW, ...mainland }, interval: 'WEEK', timeZone });
+    const ukraineLocked = await graphql(LOCKED, { filter: mainland });
+    expect(ukraineTrend.activationStats.totals.attempts).toBe(ukraine);
+    await clickRegion(page, 'UA');
+    await visible(
+      page
+        .getByRole('note')
+        .filter({ hasText: 'leave out Sevastopol (UA-40) and Autonomous Republic of Crimea (UA-43)' }),
+    );
+    await eventually(async () => expect(numberIn((await totalRow.locator('td').allInnerTexts())[0]!)).toBe(ukraine));
+    await eventually(async () =>
+      expect(
+        numberIn(
+          await textOf(page.getByRole('region', { name: /^Devices locked now in/ }).locator('p.summary strong')),
+        ),
+      ).toBe(ukraineLocked.lockedDeviceStats.totals.devices),
+    );
+    const [ukraineCsv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Trend (CSV)' }).click(),
+    ]);
+    const csvLines = readFileSync((await ukraineCsv.path())!, 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    const attemptsColumn = csvLines[0]!.split(',').indexOf('attempts');
+    expect(csvLines.slice(1).reduce((sum, line) => sum + Number(line.split(',')[attemptsColumn]), 0)).toBe(ukraine);
+    await page.getByRole('button', { name: 'Show all regions' }).click();
+    await visible(page.getByRole('heading', { name: 'Overview', exact: true }));
     await expectAccessible(page, 'overview');
     await screenshot(page, 'overview');
 

@@ -247,6 +247,42 @@ describe('lockedDeviceStats', () => {
     }
     expect(await rowCounts(database.dataSource)).toEqual(before);
   });
+
+  it('leaves regions out of a filter: Ukraine without Crimea and Sevastopol, in the locked devices and the attempts', async () => {
+    const regions = new Map((await database.dataSource.getRepository(Region).find()).map((r) => [r.id, r]));
+    const inUkraine = (code: string) => code === 'UA' || code.startsWith('UA-');
+    const mainland = (code: string) => inUkraine(code) && code !== 'UA-43' && code !== 'UA-40';
+    const locked = (await lockedFromRawRows()).filter((row) => row.regionId !== null);
+    const codeOf = (regionId: number) => regions.get(regionId)!.code;
+    expect(locked.filter((row) => ['UA-43', 'UA-40'].includes(codeOf(row.regionId!))).length).toBeGreaterThan(0);
+    const filter = { regionCodes: ['UA'], excludeRegionCodes: ['UA-43', 'UA-40'] };
+    const lockedThere = await client.data(LOCKED, { filter });
+    expect(lockedThere.lockedDeviceStats.totals.devices).toBe(
+      locked.filter((row) => mainland(codeOf(row.regionId!))).length,
+    );
+
+    const attempts = await database.dataSource.getRepository(ActivationAttempt).find();
+    const window = { from: '2020-01-01T00:00:00Z', to: '2029-01-01T00:00:00Z' };
+    const stats = await client.data(
+      `query ($filter: ActivationStatsFilter!) { activationStats(filter: $filter) { totals { attempts } } }`,
+      { filter: { ...window, ...filter } },
+    );
+    expect(stats.activationStats.totals.attempts).toBe(
+      attempts.filter((a) => a.resolvedRegionId !== null && mainland(codeOf(a.resolvedRegionId))).length,
+    );
+    // Leaving out every region named counts nothing.
+    const none = await client.data(LOCKED, { filter: { regionCodes: ['UA-43'], excludeRegionCodes: ['UA'] } });
+    expect(none.lockedDeviceStats.totals.devices).toBe(0);
+
+    for (const [bad, field] of [
+      [{ excludeRegionCodes: ['UA-43'] }, 'filter.excludeRegionCodes'],
+      [{ regionCodes: ['UA'], excludeRegionCodes: ['XX'] }, 'filter.excludeRegionCodes[0]'],
+      [{ regionCodes: ['UA'], excludeRegionCodes: Array(1000).fill('FR') }, 'filter.excludeRegionCodes'],
+    ] as const) {
+      const { errors } = await client.execute(LOCKED, { filter: bad });
+      expect(errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+  });
 });
 
 const QUEUE = `query ($filter: DeviceScopeFilter, $groupBy: [ReviewQueueGroupBy!]) {

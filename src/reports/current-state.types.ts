@@ -33,6 +33,13 @@ export class DeviceScopeFilter {
   })
   regionCodes?: string[] | null;
 
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      "Leaves out, of the regions regionCodes names, these regions and their subdivisions (ISO codes): `UA` without `UA-43` and `UA-40` is Ukraine without Crimea and Sevastopol, as the console's map draws them. Only with regionCodes.",
+  })
+  excludeRegionCodes?: string[] | null;
+
   @Field(() => [String], { nullable: true, description: 'Only devices of these models (codes).' })
   modelCodes?: string[] | null;
 

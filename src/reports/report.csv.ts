@@ -82,6 +82,7 @@ function boundedFilter<T extends object>(filter: T, settings: Settings): T {
 function scopeOf(request: Request) {
   return {
     regionCodes: list(request, 'regionCodes'),
+    excludeRegionCodes: list(request, 'excludeRegionCodes'),
     modelCodes: list(request, 'modelCodes'),
     partnerId: typeof request.query.partnerId === 'string' ? request.query.partnerId : undefined,
   };

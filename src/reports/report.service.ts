@@ -99,12 +99,27 @@ export type ReportScope = ScopeWithLoaders<RegionLoaders & DeviceModelLoaders>;
 
 export async function resolveScope(
   context: ReportScope,
-  filter: { regionCodes?: string[] | null; modelCodes?: string[] | null; partnerId?: string | null },
+  filter: {
+    regionCodes?: string[] | null;
+    excludeRegionCodes?: string[] | null;
+    modelCodes?: string[] | null;
+    partnerId?: string | null;
+  },
   prefix = 'filter',
 ): Promise<ResolvedScope> {
   const resolved: ResolvedScope = {};
   if (filter.regionCodes)
     resolved.regionIds = await regionIdsWithSubdivisions(context, filter.regionCodes, `${prefix}.regionCodes`);
+  if (filter.excludeRegionCodes?.length) {
+    if (!resolved.regionIds)
+      throw new BadUserInputError(`${prefix}.excludeRegionCodes`, 'leaves regions out of regionCodes: name those too');
+    const excluded = new Set(
+      await regionIdsWithSubdivisions(context, filter.excludeRegionCodes, `${prefix}.excludeRegionCodes`),
+    );
+    const kept = resolved.regionIds.filter((id) => !excluded.has(id));
+    // No region left matches nothing (no row has region ID -1), rather than an empty IN list.
+    resolved.regionIds = kept.length ? kept : [-1];
+  }
   if (filter.modelCodes) resolved.modelIds = await deviceModelIds(context, filter.modelCodes, `${prefix}.modelCodes`);
   if (filter.partnerId) {
     const partnerId = rowIdOf(filter.partnerId, 'Partner');

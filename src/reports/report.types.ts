@@ -71,6 +71,13 @@ export class ActivationStatsFilter {
   })
   regionCodes?: string[] | null;
 
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      "Leaves out, of the regions regionCodes names, these regions and their subdivisions (ISO codes): `UA` without `UA-43` and `UA-40` is Ukraine without Crimea and Sevastopol, as the console's map draws them. Only with regionCodes.",
+  })
+  excludeRegionCodes?: string[] | null;
+
   @Field(() => [DecisionOutcome], { nullable: true, description: 'Only attempts with these outcomes.' })
   outcomes?: DecisionOutcome[] | null;
 

@@ -229,6 +229,13 @@ export function figuresByDrawnRegion(
   return figures;
 }
 
+/** The report filter of a region as the map draws it: a country without its subdivisions drawn apart. */
+export function scopeOfDrawnRegion(region: string | null): { regionCodes?: string[]; excludeRegionCodes?: string[] } {
+  if (!region) return {};
+  const apart = [...DRAWN_SUBDIVISIONS].filter((code) => code.startsWith(`${region}-`));
+  return { regionCodes: [region], ...(apart.length ? { excludeRegionCodes: apart } : {}) };
+}
+
 export function OverviewPage() {
   const location = useLocation();
   const viewer = useViewer();
@@ -243,17 +250,20 @@ export function OverviewPage() {
 
   const mapFilter = useMemo(() => ({ from: window.from, to: window.to }), [window.from, window.to]);
   const [map, refetchMap] = useQuery({ query: OverviewMapQuery, variables: { filter: mapFilter } });
-  const regionCodes = region ? [region] : null;
+  // A region as the map draws it: Ukraine's figures leave out Crimea and Sevastopol, which are drawn
+  // (and counted) as regions of their own, so the trend, the locked devices, the queue and every CSV
+  // agree with the figures the map shows on hover.
+  const regionScope = useMemo(() => scopeOfDrawnRegion(region), [region]);
   const withQueue = can.readReviews(viewer.role);
   const detailVariables = useMemo(
     () => ({
-      filter: { from: window.from, to: window.to, ...(region ? { regionCodes: [region] } : {}) },
-      scope: region ? { regionCodes: [region] } : {},
+      filter: { from: window.from, to: window.to, ...regionScope },
+      scope: regionScope,
       interval,
       timeZone,
       withQueue,
     }),
-    [window.from, window.to, region, interval, timeZone, withQueue],
+    [window.from, window.to, regionScope, interval, timeZone, withQueue],
   );
   const [detail, refetchDetail] = useQuery({ query: OverviewDetailQuery, variables: detailVariables });
 
@@ -272,7 +282,7 @@ export function OverviewPage() {
     .sort((a, b) => b[measure] - a[measure] || a.code.localeCompare(b.code))
     .slice(0, 15);
   const windowCsv = { from: window.from, to: window.to };
-  const scopeCsv = { regionCodes };
+  const scopeCsv = regionScope;
 
   return (
     <div className="overview">
@@ -359,6 +369,14 @@ export function OverviewPage() {
           selected={region}
           onSelect={(code) => set({ region: code === region ? null : code })}
         />
+        {regionScope.excludeRegionCodes && (
+          <p className="hint" role="note">
+            {selectedName}&apos;s figures leave out{' '}
+            {regionScope.excludeRegionCodes.map((code) => `${figures.get(code)?.name ?? code} (${code})`).join(' and ')}
+            : the map draws {regionScope.excludeRegionCodes.length === 1 ? 'it as a region' : 'them as regions'} of
+            their own.
+          </p>
+        )}
         <p className="actions">
           {region && (
             <button type="button" onClick={() => set({ region: null })}>
