@@ -1,7 +1,10 @@
-/** Public fields the console reads: the review queue's filter, the audit trail's role and type filters, a key's partner. */
+/**
+ * Public fields the console reads: the review queue's filter, the audit trail's role and type filters, a key's partner,
+ * and a simulation that clears a policy's end (the editor's draft with an empty "until").
+ */
 import { Role } from '../src/auth/roles';
 import { openTestDatabase, TestDatabase } from './support/database';
-import { seedDemo } from './support/fixtures';
+import { FIXED_UNTIL, seedDemo } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
 
 let database: TestDatabase;
@@ -116,4 +119,54 @@ describe('auditEvents(filter: { actorRoles, targetTypes }) and ApiKey.partner', 
       (await client.data(events, { filter: { targetTypes: ['Policy'], actorRoles: ['ADMIN'] } })).auditEvents.nodes,
     ).toEqual([]);
   });
+});
+
+it("simulatePolicy: effectiveUntil null replays a change as open-ended; omitted, the version's end stands", async () => {
+  const window = {
+    from: new Date(FIXED_UNTIL.getTime() - 30 * 86_400_000).toISOString(),
+    to: FIXED_UNTIL.toISOString(),
+  };
+  const stats = await client.data(
+    `query ($filter: ActivationStatsFilter!) { activationStats(filter: $filter, groupBy: [COUNTRY]) { rows { attempts locks country { code } } } }`,
+    { filter: window },
+  );
+  // A country of the demo data no policy locks: a policy that covers it changes outcomes there.
+  const country = stats.activationStats.rows
+    .filter((row: any) => row.country && row.locks === 0)
+    .sort((a: any, b: any) => b.attempts - a.attempts)[0].country.code;
+  // A MONITOR policy (in force at once) that ended years before the window.
+  const created = await client.data(
+    `mutation ($input: CreatePolicyInput!) { createPolicy(input: $input) { policy { id } userErrors { message } } }`,
+    {
+      input: {
+        key: 'ended-long-ago',
+        title: 'Ended long ago',
+        description: 'Covered a market for a while.',
+        legalBasis: 'Section 9',
+        action: 'LOCK',
+        mode: 'MONITOR',
+        regionCodes: [country],
+        effectiveFrom: '2020-01-01T00:00:00Z',
+        effectiveUntil: '2020-06-01T00:00:00Z',
+        lockMessage: 'Not here.',
+      },
+    },
+  );
+  expect(created.createPolicy.userErrors).toEqual([]);
+  const activated = await client.data(
+    `mutation ($id: ID!) { activatePolicy(input: { id: $id }) { policy { status } userErrors { message } } }`,
+    { id: created.createPolicy.policy.id },
+  );
+  expect(activated.activatePolicy).toMatchObject({ policy: { status: 'ACTIVE' }, userErrors: [] });
+  const simulate = async (policy: object) =>
+    (
+      await client.data(
+        `query ($input: SimulatePolicyInput!) { simulatePolicy(input: $input) { changedAttempts transitions { from to attempts } } }`,
+        { input: { ...window, policy: { policyKey: 'ended-long-ago', mode: 'ENFORCE', ...policy } } },
+      )
+    ).simulatePolicy;
+  expect((await simulate({})).changedAttempts).toBe(0);
+  const reopened = await simulate({ effectiveUntil: null });
+  expect(reopened.changedAttempts).toBeGreaterThan(0);
+  expect(reopened.transitions.map((row: any) => `${row.from}>${row.to}`)).toContain('ALLOW>LOCK');
 });

@@ -210,7 +210,11 @@ export class SimulatedPolicyInput {
   @Field(() => Date, { nullable: true, description: 'When the policy takes effect.' })
   effectiveFrom?: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When it stops; never when omitted.' })
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      "When it stops: null for open-ended; omitted, as the changed policy's version in force says (never, for a new policy).",
+  })
   effectiveUntil?: Date | null;
 }
 

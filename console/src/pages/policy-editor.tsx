@@ -174,7 +174,9 @@ function simulationInput(draft: Draft, policyKey: string | null): SimulatedPolic
     regionCodes: draft.regions.map((region) => region.code),
     productScope: draft.models,
     ...(from ? { effectiveFrom: from } : {}),
-    ...(until ? { effectiveUntil: until } : {}),
+    // Always said: an empty end is open-ended (null), where an omitted one would keep the changed
+    // policy's end, and a draft that clears it would be replayed as still ending.
+    effectiveUntil: until,
   };
 }
 
