@@ -361,6 +361,8 @@ let added: { code: string; name: string };
     await page.getByRole('link', { name: 'New policy' }).click();
     const form = page.getByRole('form', { name: 'New policy' });
     await visible(form);
+    // The editor of a new policy has a path of its own: /policies/new is the policy whose key is "new".
+    expect(new URL(page.url()).pathname).toBe('/console/new-policy');
     await form.getByLabel('Key', { exact: true }).fill('Not A Key');
     await form.getByRole('button', { name: 'Save draft' }).click();
     const field = (label: string) => form.locator('.field').filter({ has: page.getByLabel(label, { exact: true }) });
@@ -411,6 +413,27 @@ let added: { code: string; name: string };
     await visible(dialog.getByText('Activated'));
     await dialog.getByRole('button', { name: 'Close' }).click();
     await eventually(async () => expect(await textOf(page.getByRole('heading', { level: 1 }))).toContain('ACTIVE'));
+
+    const created = await server.graphql(
+      `mutation ($input: CreatePolicyInput!) { createPolicy(input: $input) { userErrors { message } } }`,
+      {
+        input: {
+          key: 'new',
+          title: 'A policy keyed new',
+          description: 'Its key is a word the console once used for the editor.',
+          legalBasis: 'Section 1',
+          action: 'REVIEW',
+          mode: 'MONITOR',
+          regionCodes: ['CU'],
+          effectiveFrom: '2026-01-01T00:00:00Z',
+          lockMessage: 'Under review.',
+        },
+      },
+      keys.author,
+    );
+    expect(created.createPolicy.userErrors).toEqual([]);
+    await page.goto(`${server.origin}/console/policies/new`);
+    await visible(page.getByRole('heading', { name: /A policy keyed new/ }));
     expectNoProblems(tab);
     await tab.close();
   }, 240_000);

@@ -8,7 +8,7 @@ import { DevicePage } from './pages/device';
 import { DevicesPage } from './pages/devices';
 import { ReviewQueuePage } from './pages/review-queue';
 import { can } from './roles';
-import { Link, navigate, useLocation } from './router';
+import { NEW_POLICY_PATH, Link, navigate, useLocation } from './router';
 import { developmentKey, forgetKey, signedOutReason, storedKey, storeKey } from './session';
 import { Field, Loading, RequestError } from './ui';
 import { ViewerContext, ViewerInfo } from './viewer';
@@ -142,7 +142,9 @@ function Shell({ viewer }: { viewer: ViewerInfo }) {
     { path: '/changes', label: 'Change requests', allowed: can.readPolicyChanges(viewer.role) },
     { path: '/keys', label: 'API keys', allowed: can.manageKeys(viewer.role) },
   ].filter((item) => item.allowed);
-  const section = '/' + (location.path.split('/')[1] ?? '');
+  // A new policy's editor belongs to the policies section (rights, navigation) without a path under
+  // /policies/, where any word is a policy key ("new" included).
+  const section = location.path === NEW_POLICY_PATH ? '/policies' : '/' + (location.path.split('/')[1] ?? '');
   const home = items[0]?.path;
   useEffect(() => {
     if (section === '/' && home) navigate(home, { replace: true });
@@ -218,9 +220,9 @@ function Page({ section, items }: { section: string; items: NavItem[] }) {
 function PolicyPage({ section }: { section: string }) {
   const location = useLocation();
   if (section === '/changes') return <PolicyChangesPage />;
+  if (location.path === NEW_POLICY_PATH) return <PolicyEditorPage key="new" policyKey={null} />;
   const [, , key, action] = location.path.split('/');
   if (!key) return <PoliciesPage />;
-  if (key === 'new') return <PolicyEditorPage key="new" policyKey={null} />;
   const policyKey = decodeURIComponent(key);
   if (action === 'edit') return <PolicyEditorPage key={`edit-${policyKey}`} policyKey={policyKey} />;
   return <PolicyHistoryPage key={policyKey} policyKey={policyKey} />;

@@ -3,6 +3,8 @@
 import { AnchorHTMLAttributes, MouseEvent, useSyncExternalStore } from 'react';
 
 export const BASE = '/console';
+/** A new policy's editor: not under /policies/, where every name is a policy's key. */
+export const NEW_POLICY_PATH = '/new-policy';
 const listeners = new Set<() => void>();
 const notify = () => listeners.forEach((listener) => listener());
 window.addEventListener('popstate', notify);

@@ -2,7 +2,7 @@ import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { PolicyStatus } from '../gql/graphql';
 import { can } from '../roles';
-import { Link, navigate, useLocation, withParams } from '../router';
+import { Link, NEW_POLICY_PATH, navigate, useLocation, withParams } from '../router';
 import { Field, PageHeader, PagedTable, QueryStatus, StatusBadge, Time } from '../ui';
 import { useViewer } from '../viewer';
 import { fromLocalInput, toLocalInput } from './policy-rules';
@@ -75,7 +75,7 @@ export function PoliciesPage() {
       <PageHeader title="Policies" />
       {can.writePolicies(viewer.role) ? (
         <p>
-          <Link to="/policies/new" className="button">
+          <Link to={NEW_POLICY_PATH} className="button">
             New policy
           </Link>
         </p>
