@@ -101,9 +101,13 @@ export function PhonePreview({ message, locale }: { message: string; locale: str
   return (
     <figure className="phone" aria-label={`Lock screen preview (${locale})`}>
       <div className="phone-screen" lang={locale} dir={isRightToLeft(locale) ? 'rtl' : 'ltr'}>
-        <span className="phone-lock" aria-hidden="true">
-          🔒
-        </span>
+        {/* A padlock drawn inline: an emoji needs a colour font that a machine without one (this
+            offline server, many desktops) shows as an empty box. */}
+        <svg className="phone-lock" viewBox="0 0 24 24" width="32" height="32" aria-hidden="true" focusable="false">
+          <rect x="4" y="10.5" width="16" height="11" rx="2" fill="currentColor" />
+          <path d="M7.5 10.5V7.5a4.5 4.5 0 0 1 9 0v3" fill="none" stroke="currentColor" strokeWidth="2.2" />
+          <circle cx="12" cy="15.5" r="1.6" fill="#1f2a44" />
+        </svg>
         <p className="phone-message">{message}</p>
       </div>
       <figcaption>As a phone set to {locale} shows it</figcaption>
