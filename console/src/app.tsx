@@ -1,4 +1,4 @@
-import { FormEvent, Suspense, lazy, useCallback, useEffect, useMemo, useState } from 'react';
+import { ComponentType, FormEvent, Suspense, lazy, useCallback, useEffect, useMemo, useState } from 'react';
 import { Provider, useQuery } from 'urql';
 import { createConsoleClient } from './client';
 import { graphql } from './gql';
@@ -8,28 +8,68 @@ import { DevicePage } from './pages/device';
 import { DevicesPage } from './pages/devices';
 import { ReviewQueuePage } from './pages/review-queue';
 import { can } from './roles';
-import { NEW_POLICY_PATH, Link, navigate, useLocation } from './router';
+import { BASE, NEW_POLICY_PATH, Link, navigate, useLocation } from './router';
 import { developmentKey, forgetKey, signedOutReason, storedKey, storeKey } from './session';
 import { Field, Loading, RequestError } from './ui';
 import { ViewerContext, ViewerInfo } from './viewer';
 import { isUnauthenticated } from './client';
 
-// The analysts' and admins' pages load when first opened (their own chunks: the desk's first load
-// does not carry the map and charts).
-const OverviewPage = lazy(() => import('./pages/overview').then((module) => ({ default: module.OverviewPage })));
-const SweepsPage = lazy(() => import('./pages/sweeps').then((module) => ({ default: module.SweepsPage })));
-const PartnersPage = lazy(() => import('./pages/partners').then((module) => ({ default: module.PartnersPage })));
-// The policy pages load on first visit: their code is not part of the desk's first load.
-const PoliciesPage = lazy(() => import('./pages/policies').then((module) => ({ default: module.PoliciesPage })));
-const PolicyHistoryPage = lazy(() =>
-  import('./pages/policy-history').then((module) => ({ default: module.PolicyHistoryPage })),
+/**
+ * A page in a chunk of its own, which can be fetched ahead of its first render. React 19 holds back
+ * the content of a Suspense boundary until 300 ms after its fallback showed (so that pages do not
+ * flicker): a page whose chunk is already here must not suspend at all, so the lazy component's
+ * thenable calls back at once when the module is loaded.
+ */
+function chunkedPage<Props>(load: () => Promise<ComponentType<Props>>) {
+  let loaded: { default: ComponentType<Props> } | undefined;
+  let loading: Promise<{ default: ComponentType<Props> }> | undefined;
+  const preload = () =>
+    (loading ??= load().then(
+      (component) => (loaded = { default: component }),
+      (error: unknown) => {
+        // A chunk that failed to arrive is asked for again by the next render, not remembered.
+        loading = undefined;
+        throw error;
+      },
+    ));
+  const Page = lazy(() =>
+    loaded
+      ? ({ then: (resolve: (module: { default: ComponentType<Props> }) => void) => resolve(loaded!) } as never)
+      : preload(),
+  );
+  return Object.assign(Page, { preload });
+}
+
+// The analysts' and admins' pages and the policy pages are chunks of their own (the desk's first
+// load does not carry the map, the charts or the editor); the page a URL opens is fetched beside the
+// first GraphQL request, the other pages the key's role may open once the console is idle.
+const OverviewPage = chunkedPage(() => import('./pages/overview').then((module) => module.OverviewPage));
+const SweepsPage = chunkedPage(() => import('./pages/sweeps').then((module) => module.SweepsPage));
+const PartnersPage = chunkedPage(() => import('./pages/partners').then((module) => module.PartnersPage));
+const PoliciesPage = chunkedPage(() => import('./pages/policies').then((module) => module.PoliciesPage));
+const PolicyHistoryPage = chunkedPage(() =>
+  import('./pages/policy-history').then((module) => module.PolicyHistoryPage),
 );
-const PolicyEditorPage = lazy(() =>
-  import('./pages/policy-editor').then((module) => ({ default: module.PolicyEditorPage })),
+const PolicyEditorPage = chunkedPage(() => import('./pages/policy-editor').then((module) => module.PolicyEditorPage));
+const PolicyChangesPage = chunkedPage(() =>
+  import('./pages/policy-changes').then((module) => module.PolicyChangesPage),
 );
-const PolicyChangesPage = lazy(() =>
-  import('./pages/policy-changes').then((module) => ({ default: module.PolicyChangesPage })),
-);
+
+/** The chunks of the pages of each section. */
+const SECTION_CHUNKS: Record<string, { preload: () => Promise<unknown> }[]> = {
+  '/overview': [OverviewPage],
+  '/sweeps': [SweepsPage],
+  '/partners': [PartnersPage],
+  '/policies': [PoliciesPage, PolicyHistoryPage, PolicyEditorPage],
+  '/changes': [PolicyChangesPage],
+};
+
+function preloadSection(path: string) {
+  const section = path === NEW_POLICY_PATH ? '/policies' : '/' + (path.split('/')[1] ?? '');
+  for (const chunk of SECTION_CHUNKS[section] ?? []) void chunk.preload().catch(() => undefined);
+}
+// The page this URL opens, while the console signs in and asks who the key is.
+preloadSection(window.location.pathname.slice(BASE.length));
 
 export function App() {
   const [apiKey, setApiKey] = useState(storedKey);
@@ -147,8 +187,17 @@ function Shell({ viewer }: { viewer: ViewerInfo }) {
   const section = location.path === NEW_POLICY_PATH ? '/policies' : '/' + (location.path.split('/')[1] ?? '');
   const home = items[0]?.path;
   useEffect(() => {
-    if (section === '/' && home) navigate(home, { replace: true });
+    if (section === '/' && home) {
+      preloadSection(home);
+      navigate(home, { replace: true });
+    }
   }, [section, home]);
+  // The other pages this key may open, once the browser is idle: a later click does not wait for a chunk.
+  const allowed = items.map((item) => item.path).join();
+  useEffect(() => {
+    const idle = window.requestIdleCallback ?? ((callback: () => void) => window.setTimeout(callback, 1000));
+    idle(() => allowed.split(',').forEach(preloadSection));
+  }, [allowed]);
   return (
     <>
       <header className="top">

@@ -42,6 +42,11 @@ function loadOutlines(): Promise<Outline[]> {
   return outlinesRequest;
 }
 
+/** Starts fetching the outlines before the first map mounts (a failure is reported by the map). */
+export function preloadWorldMap(): void {
+  loadOutlines().catch(() => undefined);
+}
+
 /**
  * The subdivisions the map draws as regions of their own (seeds/subdivision-boundaries.geojson):
  * any other subdivision is drawn as part of its country.
