@@ -51,7 +51,11 @@ export function preloadWorldMap(): void {
  * The subdivisions the map draws as regions of their own (seeds/subdivision-boundaries.geojson):
  * any other subdivision is drawn as part of its country.
  */
-export const DRAWN_SUBDIVISIONS: ReadonlySet<string> = new Set(['UA-40', 'UA-43']);
+export const DRAWN_SUBDIVISION_NAMES: ReadonlyMap<string, string> = new Map([
+  ['UA-40', 'Sevastopol'],
+  ['UA-43', 'Autonomous Republic of Crimea'],
+]);
+export const DRAWN_SUBDIVISIONS: ReadonlySet<string> = new Set(DRAWN_SUBDIVISION_NAMES.keys());
 
 /** The code of the shape a region is drawn as: its own, or its country's. */
 export const drawnCodeOf = (code: string) => (DRAWN_SUBDIVISIONS.has(code) ? code : code.split('-')[0]!);

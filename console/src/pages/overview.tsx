@@ -16,6 +16,7 @@ import { Field, Loading, RequestError, StatusBadge, Time, age } from '../ui';
 import { useViewer } from '../viewer';
 import {
   DRAWN_SUBDIVISIONS,
+  DRAWN_SUBDIVISION_NAMES,
   MEASURES,
   Measure,
   OverviewMap,
@@ -364,7 +365,9 @@ export function OverviewPage() {
         {regionScope.excludeRegionCodes && (
           <p className="hint" role="note">
             {selectedName}&apos;s figures leave out{' '}
-            {regionScope.excludeRegionCodes.map((code) => `${figures.get(code)?.name ?? code} (${code})`).join(' and ')}
+            {regionScope.excludeRegionCodes
+              .map((code) => `${DRAWN_SUBDIVISION_NAMES.get(code) ?? code} (${code})`)
+              .join(' and ')}
             : the map draws {regionScope.excludeRegionCodes.length === 1 ? 'it as a region' : 'them as regions'} of
             their own.
           </p>
