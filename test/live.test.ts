@@ -6,7 +6,10 @@ import { Settings } from '../src/config';
 import { registry } from '../src/ops/metrics';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { testImei } from './support/fixtures';
+import { parse } from 'graphql';
 import { ECHO_LIMITS } from '../src/common/errors';
+import { estimateCost } from '../src/common/query-limits';
+import { buildAppSchema } from '../src/schema';
 import { LiveTestClient, eventually } from './support/live-client';
 
 jest.setTimeout(60_000);
@@ -247,6 +250,28 @@ describe('rights and bounds', () => {
     expect((await connect('cgk_not-a-key')).refused).toEqual({ code: 4401, reason: 'the API key is not known' });
     const gateway = await keyFor('GATEWAY');
     expect((await connect(gateway.secret)).refused).toEqual({ code: 4403, reason: 'a GATEWAY key cannot subscribe' });
+  });
+
+  it('refuses a subscription whose document costs more than a query may, as over HTTP', async () => {
+    // Executed once per event, a costly document would cost that much per decision: the same
+    // estimate and limit as HTTP's apply before it starts.
+    const deep = 'attempts(first: 100) { nodes { device { statusHistory(first: 100) { nodes { reason } } } } }';
+    const costly = `subscription { activationDecided { attempt { device { a: ${deep} b: ${deep} } } } }`;
+    const requested = estimateCost(await buildAppSchema(), parse(costly), undefined, {}, database.settings)!;
+    expect(requested).toBeGreaterThan(database.settings.limits.maxCost);
+    const { client } = await connect();
+    const running = subscriptionsRunning();
+    const subscription = client.subscribe(costly);
+    await eventually(() => subscription.errors.length > 0);
+    expect(subscription.errors[0].extensions).toMatchObject({
+      code: 'QUERY_TOO_COSTLY',
+      cost: requested,
+      maxCost: database.settings.limits.maxCost,
+    });
+    expect(subscriptionsRunning()).toBe(running);
+    // Within the limit, the same feed starts.
+    const cheap = await subscribed(client, 'subscription { activationDecided { attempt { id } } }');
+    expect(cheap.errors).toEqual([]);
   });
 
   it('authorizes each subscription as it starts: a partner cannot watch the review queue', async () => {

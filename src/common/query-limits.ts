@@ -97,7 +97,7 @@ export function estimateCost(
   }
 }
 
-function refuseOverBudget(cost: number, maxCost: number, what = 'the query'): GraphQLError {
+export function refuseOverBudget(cost: number, maxCost: number, what = 'the query'): GraphQLError {
   return tooCostly(
     `${what} would cost ${cost}, more than the limit of ${maxCost}: ask for smaller pages or fewer nested lists`,
     { cost, maxCost },

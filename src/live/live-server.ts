@@ -4,13 +4,13 @@
  */
 import { Server } from 'node:http';
 import { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, GraphQLSchema, specifiedRules, validate } from 'graphql';
+import { ExecutionArgs, GraphQLError, GraphQLSchema, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Role } from '../auth/roles';
 import { Viewer } from '../auth/viewer';
 import { boundEchoesOf } from '../common/errors';
-import { queryLimits } from '../common/query-limits';
+import { estimateCost, queryLimits, refuseOverBudget } from '../common/query-limits';
 import { Services, createContext } from '../context';
 import { Logger } from '../ops/logger';
 import { liveClosures } from '../ops/metrics';
@@ -56,6 +56,27 @@ export async function startLiveServer(options: {
   const rules = [...specifiedRules, ...queryLimits(settings).validationRules];
   const webSocketServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_MESSAGE_BYTES });
 
+  /**
+   * A document over the cost limit is refused as over HTTP (QUERY_TOO_COSTLY): it would run once per
+   * event, for as long as it is subscribed. A cost that cannot be estimated is refused too.
+   */
+  const costRefusal = (args: ExecutionArgs): GraphQLError | null => {
+    let refusal: GraphQLError | null;
+    try {
+      const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+      const cost = estimateCost(args.schema, args.document, args.operationName ?? undefined, variables, settings);
+      const { maxCost } = settings.limits;
+      refusal = cost !== undefined && cost > maxCost ? refuseOverBudget(cost, maxCost) : null;
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      refusal = error;
+    }
+    if (!refusal) return null;
+    // The HTTP status the extensions carry for Apollo means nothing on a socket.
+    const { http: _http, ...extensions } = refusal.extensions;
+    return new GraphQLError(refusal.message, { extensions });
+  };
+
   const refuse = (socket: WebSocket, code: number, reason: string) => {
     closeSocket(socket, code, reason, settings.live.closeGraceMs);
     return false;
@@ -65,7 +86,10 @@ export async function startLiveServer(options: {
     {
       schema,
       // One execution per event for each group of subscribers asking the same thing with the same rights.
-      subscribe: groups.subscribe,
+      subscribe: (args) => {
+        const refused = costRefusal(args);
+        return refused ? { errors: [refused] } : groups.subscribe(args);
+      },
       validate: (validationSchema, document) => validate(validationSchema, document, rules),
       onConnect: async (ctx) => {
         const { socket } = ctx.extra;
