@@ -5,7 +5,6 @@
  * SQLite keeps one table, and the same idempotency and migration tests run on it.
  */
 import { DataSource } from 'typeorm';
-import { createDataSource } from '../ormconfig';
 import {
   ActivationAttempt,
   DecisionOutcome,
@@ -23,12 +22,9 @@ import {
 import { ActivationIdempotencyKey } from '../src/activations/idempotency-key.entity';
 import { purgeIdempotencyKeys } from '../src/activations/idempotency-keys';
 import { isUniqueViolation } from '../src/common/db-errors';
-import { migrations } from '../src/db/migrations';
-import { PartitionedAttempts1765640000000 } from '../src/db/migrations/1765640000000-PartitionedAttempts';
 import { Device } from '../src/devices/device.entity';
 import { Region } from '../src/regions/region.entity';
-import { loadReferenceData } from '../src/seeding/reference-data';
-import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
+import { openTestDatabase, rollBackMigrations, TestDatabase, usingPostgres } from './support/database';
 import { expectedFrom, keptTables } from './support/device-days';
 import { seedDemo } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
@@ -59,22 +55,14 @@ describe('the migration from the unpartitioned table', () => {
   afterAll(() => database?.close());
 
   it('keeps every row, id, key and count of a database made with the previous schema, and the sequence goes on', async () => {
-    database = await openTestDatabase({ migrate: false });
-    const previous = createDataSource(database.settings.database);
-    previous.setOptions({
-      migrations: migrations.filter((migration) => migration !== PartitionedAttempts1765640000000),
-    });
-    await previous.initialize();
-    try {
-      await previous.runMigrations({ transaction: 'each' });
-      await loadReferenceData(previous, database.settings);
-      await seedDemo(previous, 120, 1500, 'partition-migration');
-      // Gateway keys on some of them, as decisions would have stored them.
-      await previous.query(`UPDATE "activation_attempt" SET "idempotencyKey" = 'gw-old-' || "id" WHERE "id" % 50 = 0`);
-    } finally {
-      await previous.destroy();
-    }
+    database = await openTestDatabase();
     const { dataSource } = database;
+    expect(await rollBackMigrations(dataSource, 'PartitionedAttempts1765640000000')).toEqual([
+      'PartitionedAttempts1765640000000',
+    ]);
+    await seedDemo(dataSource, 120, 1500, 'partition-migration');
+    // Gateway keys on some of them, as decisions would have stored them.
+    await dataSource.query(`UPDATE "activation_attempt" SET "idempotencyKey" = 'gw-old-' || "id" WHERE "id" % 50 = 0`);
     const rowsBefore = await rawAttempts(dataSource);
     const rollupBefore = await hourlyRollup(dataSource);
     const countsBefore = await keptTables(dataSource);

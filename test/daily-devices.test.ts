@@ -9,7 +9,7 @@ import { ActivationAttempt } from '../src/activations/activation-attempt.entity'
 import { Role } from '../src/auth/roles';
 import { Device } from '../src/devices/device.entity';
 import { Region } from '../src/regions/region.entity';
-import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
+import { openTestDatabase, rollBackMigrations, TestDatabase, usingPostgres } from './support/database';
 import { FIXED_UNTIL, seedDemo } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
 import { expectedFrom, keptTables } from './support/device-days';
@@ -47,9 +47,7 @@ describe('the daily device counts', () => {
 
   it('are filled by their migration from the attempts already stored', async () => {
     const { dataSource } = database;
-    const names = dataSource.migrations.map((migration) => migration.name);
-    const later = names.length - names.indexOf('DailyCounts1764900000000');
-    for (let step = 0; step < later; step += 1) await dataSource.undoLastMigration({ transaction: 'each' });
+    await rollBackMigrations(dataSource, 'DailyCounts1764900000000');
     const runner = dataSource.createQueryRunner();
     expect(await runner.hasTable('activation_device_day')).toBe(false);
     await runner.release();

@@ -2,8 +2,7 @@ import { DecisionOutcome, RegionSource } from '../src/activations/activation-att
 import { ingestAttempts } from '../src/activations/attempt-ingest';
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import { Partner, PartnerKind } from '../src/partners/partner.entity';
-import { loadReferenceData } from '../src/seeding/reference-data';
-import { openTestDatabase, TestDatabase } from './support/database';
+import { openTestDatabase, rollBackMigrations, TestDatabase } from './support/database';
 import { testImei } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
 import { In } from 'typeorm';
@@ -17,15 +16,11 @@ describe('lockCause and device action names, filled for existing rows', () => {
   const deviceIds: Record<string, number> = {};
 
   beforeAll(async () => {
-    database = await openTestDatabase({ migrate: false });
+    // Migrated and loaded with reference data through today's entities, then rolled back: later migrations
+    // (a renamed policy column, for one) carry the reference data back to the schema as it stood.
+    database = await openTestDatabase();
     const { dataSource } = database;
-    await dataSource.runMigrations({ transaction: 'each' });
-    const executed = async (): Promise<string[]> =>
-      (await dataSource.query('SELECT "name" FROM "schema_migration"')).map((row: { name: string }) => row.name);
-    // Reference data is loaded through today's entities, so before the migrations are undone: later migrations
-    // (a renamed policy column, for one) carry it back to the schema as it stood.
-    await loadReferenceData(dataSource, database.settings);
-    while ((await executed()).includes(FIRST_TESTED)) await dataSource.undoLastMigration({ transaction: 'each' });
+    await rollBackMigrations(dataSource, FIRST_TESTED);
 
     const [version] = await dataSource.query(
       `SELECT v."id" FROM "policy_version" v JOIN "policy" p ON p."id" = v."policyId" WHERE p."key" = 'export-restricted-territories' AND v."number" = 1`,

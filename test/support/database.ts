@@ -64,3 +64,25 @@ export async function openTestDatabase(
     },
   };
 }
+
+/**
+ * Takes a migrated database back to the schema as it stood before `migration`: undoes the latest
+ * migrations, `migration` last. Rows made with today's code stay (each undo carries them back), so a
+ * test can fill the database first, roll it back, and run the migrations it tests on what it made.
+ * Answers the names undone, oldest first.
+ */
+export async function rollBackMigrations(dataSource: DataSource, migration: string): Promise<string[]> {
+  const names = dataSource.migrations.map((known) => known.name);
+  if (!names.includes(migration)) throw new Error(`no migration is named ${migration}`);
+  const executed = async (): Promise<string[]> =>
+    (await dataSource.query('SELECT "name" FROM "schema_migration" ORDER BY "timestamp"')).map(
+      (row: { name: string }) => row.name,
+    );
+  const undone: string[] = [];
+  while ((await executed()).includes(migration)) {
+    const [last] = (await executed()).slice(-1);
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    undone.unshift(last);
+  }
+  return undone;
+}
