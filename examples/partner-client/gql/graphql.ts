@@ -129,18 +129,31 @@ export type SimInput = {
 
 /** Machine-readable reason of a user error. */
 export type UserErrorCode =
+  /** The value is listed twice in the same input. */
   | 'DUPLICATE'
+  /** The caller may run the mutation but not on this object: an author approving or rejecting their own change request, or withdrawing another's. */
   | 'FORBIDDEN'
+  /** A persisted operation's ID is not the SHA-256 hash of its body. */
   | 'HASH_MISMATCH'
+  /** The idempotency key was first sent with a different request: the first request's decision stands. */
   | 'IDEMPOTENCY_CONFLICT'
+  /** The value has the wrong form, or does not fit with another value of the input. */
   | 'INVALID'
+  /** An IMEI's check digit (Luhn) does not match its other digits: mistyped. */
   | 'INVALID_CHECKSUM'
+  /** A persisted operation's body is not a valid operation of this schema. */
   | 'INVALID_OPERATION'
+  /** The object is not in a state that allows the change (revoked already, not LOCKED, no longer PENDING, a sweep that ended). */
   | 'INVALID_STATE'
+  /** No object has this ID, key or code. */
   | 'NOT_FOUND'
+  /** A value the change needs is missing or empty. */
   | 'REQUIRED'
+  /** The value is held by another object already (a name, key, code, TAC, IMEI or idempotency key used for another device). */
   | 'TAKEN'
+  /** A text is longer than its field allows. */
   | 'TOO_LONG'
+  /** A list has more items than the field allows. */
   | 'TOO_MANY';
 
 export type RegisterDevicesMutationVariables = Exact<{
