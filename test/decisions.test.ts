@@ -369,6 +369,14 @@ describe('bad input is a user error and writes nothing', () => {
       ['input', 'occurredAt'],
       'INVALID',
     ],
+    // The year 1, or merely three years back: no gateway holds an attempt that long (and on
+    // PostgreSQL each month sent would have become a partition).
+    [{ imei: imei(11), signals: BERLIN, occurredAt: '0001-01-01T00:00:00Z' }, ['input', 'occurredAt'], 'INVALID'],
+    [
+      { imei: imei(11), signals: BERLIN, occurredAt: new Date(Date.now() - 3 * 365 * 86_400_000).toISOString() },
+      ['input', 'occurredAt'],
+      'INVALID',
+    ],
     [{ imei: imei(11), signals: BERLIN, idempotencyKey: '' }, ['input', 'idempotencyKey'], 'INVALID'],
   ])('%p', async (input, field, code) => {
     const before = await rowCounts(database.dataSource);

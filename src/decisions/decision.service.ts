@@ -45,6 +45,14 @@ export type DecisionScope = ScopeWithLoaders<DeviceModelLoaders & PolicyLoaders>
  */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
+/**
+ * How long after it happened an attempt may still be decided: a gateway's backlog, not history
+ * (older attempts are imported: src/activations/attempt-import.ts). Without it any instant was
+ * taken — the year 1 or 1970 — and on PostgreSQL each month sent became a partition of its own.
+ */
+const MAX_ATTEMPT_AGE_DAYS = 730;
+const MAX_ATTEMPT_AGE_MS = MAX_ATTEMPT_AGE_DAYS * 86_400_000;
+
 /** An MCC and MNC as the network tables know them; the same rule for the SIM and the serving cell. */
 function checkNetworkCode(field: 'sim' | 'cell', code: { mcc: string; mnc?: string | null }, errors: UserError[]) {
   if (!/^\d{3}$/.test(code.mcc))
@@ -67,6 +75,14 @@ export function checkDecideInput(input: DecideActivationInput, now: Date): UserE
   if (keyProblem) errors.push(keyProblem);
   if (input.occurredAt && input.occurredAt.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
     errors.push(userError(['occurredAt'], UserErrorCode.INVALID, 'occurredAt lies in the future'));
+  } else if (input.occurredAt && input.occurredAt.getTime() < now.getTime() - MAX_ATTEMPT_AGE_MS) {
+    errors.push(
+      userError(
+        ['occurredAt'],
+        UserErrorCode.INVALID,
+        `occurredAt lies more than ${MAX_ATTEMPT_AGE_DAYS} days in the past: attempts that old are imported, not decided`,
+      ),
+    );
   }
   if (input.locale != null && !/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/.test(input.locale)) {
     errors.push(userError(['locale'], UserErrorCode.INVALID, 'locale must be a language tag such as "ru" or "pt-BR"'));

@@ -20,7 +20,8 @@ export class DecideActivationInput {
 
   @Field(() => Date, {
     nullable: true,
-    description: 'When the phone tried to activate (attempts can arrive late); now by default.',
+    description:
+      'When the phone tried to activate (attempts can arrive late, up to 730 days; at most 5 minutes ahead of the server); now by default.',
   })
   occurredAt?: Date | null;
 

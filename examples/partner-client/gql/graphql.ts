@@ -32,7 +32,7 @@ export type DecideActivationInput = {
   imei: string;
   /** Language of the lock message, e.g. `ru`; English when missing or unknown. */
   locale?: string | null | undefined;
-  /** When the phone tried to activate (attempts can arrive late); now by default. */
+  /** When the phone tried to activate (attempts can arrive late, up to 730 days; at most 5 minutes ahead of the server); now by default. */
   occurredAt?: string | null | undefined;
   /** The location signals. */
   signals: ActivationSignalsInput;
