@@ -22,6 +22,7 @@ import {
 import { ActivationIdempotencyKey } from '../src/activations/idempotency-key.entity';
 import { purgeIdempotencyKeys } from '../src/activations/idempotency-keys';
 import { isUniqueViolation } from '../src/common/db-errors';
+import { encodeGlobalId } from '../src/common/global-id';
 import { Device } from '../src/devices/device.entity';
 import { Region } from '../src/regions/region.entity';
 import { openTestDatabase, rollBackMigrations, TestDatabase, usingPostgres } from './support/database';
@@ -370,4 +371,50 @@ describe('retiring whole months', () => {
       ['activation_attempt_y2026m02', 'it holds the attempt that locked a device still LOCKED'],
     ]);
   });
+
+  postgresOnly(
+    'answers null, not an error, for an attempt of a retired month that a status change or a global ID names',
+    async () => {
+      const { dataSource } = database;
+      const device = devices[3];
+      await ingestAttempts(dataSource, [
+        [
+          attempt(device.id, '2026-01-12T08:00:00Z', {
+            outcome: DecisionOutcome.LOCK,
+            reasonCodes: ['POLICY_APPLIES'],
+          }),
+        ],
+      ]);
+      const [{ id }] = await dataSource.query(
+        `SELECT "id" FROM "activation_attempt" WHERE "occurredAt" = '2026-01-12T08:00:00Z'`,
+      );
+      // Locked by that attempt, then unlocked: the month may go, the history keeps naming the attempt.
+      const change = (fromStatus: string, toStatus: string, cause: string, attemptId: number | null, at: string) =>
+        dataSource.query(
+          `INSERT INTO "device_status_change" ("deviceId", "occurredAt", "fromStatus", "toStatus", "cause", "attemptId", "actor", "reason") VALUES ($1, $2, $3, $4, $5, $6, 'test', 'test')`,
+          [device.id, at, fromStatus, toStatus, cause, attemptId],
+        );
+      await change(device.status, 'LOCKED', 'DECISION', id, '2026-01-12T08:00:01Z');
+      await change('LOCKED', 'ACTIVE', 'UNLOCK', null, '2026-01-20T08:00:00Z');
+      const attemptGlobalId = encodeGlobalId('ActivationAttempt', id);
+      const HISTORY = `query ($imei: String!, $id: ID!) {
+        device(imei: $imei) { statusHistory(first: 100) { nodes { toStatus cause attempt { id occurredAt } } } }
+        node(id: $id) { id }
+      }`;
+      const before = await client.data(HISTORY, { imei: device.imei, id: attemptGlobalId });
+      expect(before.node).toEqual({ id: attemptGlobalId });
+      expect(before.device.statusHistory.nodes).toContainEqual({
+        toStatus: 'LOCKED',
+        cause: 'DECISION',
+        attempt: { id: attemptGlobalId, occurredAt: '2026-01-12T08:00:00.000Z' },
+      });
+
+      const outcome = await retireAttemptMonths(dataSource, { keepMonths: 3, now: NOW });
+      expect(outcome.retired.map((month) => month.name)).toContain('activation_attempt_y2026m01');
+      // client.data fails on any error: the history and the node lookup answer, with null where the attempt was.
+      const after = await client.data(HISTORY, { imei: device.imei, id: attemptGlobalId });
+      expect(after.node).toBeNull();
+      expect(after.device.statusHistory.nodes).toContainEqual({ toStatus: 'LOCKED', cause: 'DECISION', attempt: null });
+    },
+  );
 });

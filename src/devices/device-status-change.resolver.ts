@@ -16,7 +16,8 @@ export class DeviceStatusChangeResolver {
   @Authorized(access.readAttempts)
   @FieldResolver(() => ActivationAttempt, {
     nullable: true,
-    description: 'The attempt behind it: the decision, the review, or the evidence a sweep acted on.',
+    description:
+      'The attempt behind it: the decision, the review, or the evidence a sweep acted on; null for a change no attempt caused, and once the month of the attempt is retired (ATTEMPT_RETENTION_MONTHS), as the history outlives raw attempts.',
   })
   attempt(@Root() change: DeviceStatusChange, @Ctx() context: GraphQLContext) {
     return change.attemptId === null ? null : context.loaders.activationAttemptById.load(change.attemptId);
