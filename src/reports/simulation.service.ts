@@ -13,7 +13,7 @@ import { AttemptParameters } from './report.service';
 import { reportTables } from './report-tables';
 import { WorkerPool } from '../common/worker-threads';
 import { portableRules } from '../decisions/portable-rules';
-import { draftEngine, replay, ReplayChange, ReplayRow } from './simulation-replay';
+import { replay, ReplayChange, replayEngines, ReplayRow } from './simulation-replay';
 
 export interface SimulationOptions {
   /** Worker threads deciding batches; 0 decides on this thread. Default: one per core. */
@@ -128,7 +128,7 @@ export async function simulatePolicy(
     regions: rules.regionIdByCode,
     models: new Set(rules.modelCodeById.values()),
   });
-  const withDraft = draftEngine(rules.engineData, simulated);
+  const engines = replayEngines(rules.engine, rules.engineData, simulated);
 
   const { attempt, device } = reportTables(context.dataSource);
   const result: PolicySimulation = {
@@ -177,7 +177,7 @@ export async function simulatePolicy(
         },
         threads,
       );
-    deciding.push(pool ? pool.run(rows) : Promise.resolve(replay(rows, rules.engine, withDraft)));
+    deciding.push(pool ? pool.run(rows) : Promise.resolve(replay(rows, engines)));
     while (deciding.length > threads * 2) count(await deciding.shift()!);
   };
   const reportProgress = progressReporter(options.onProgress, await expectedAttempts(context, input));

@@ -4,9 +4,9 @@ import { workerData } from 'node:worker_threads';
 import { serveWorkerPool } from '../common/worker-threads';
 import { CompiledPolicy } from '../decisions/engine/types';
 import { PortableRules, rulesFromPortable } from '../decisions/portable-rules';
-import { draftEngine, replay, ReplayChange, ReplayRow } from './simulation-replay';
+import { replay, ReplayChange, replayEngines, ReplayRow } from './simulation-replay';
 
 const { rules, simulated } = workerData as { rules: PortableRules; simulated: CompiledPolicy };
 const current = rulesFromPortable(rules);
-const draft = draftEngine(current.engineData, simulated);
-serveWorkerPool<ReplayRow[], ReplayChange[]>((rows) => replay(rows, current.engine, draft));
+const engines = replayEngines(current.engine, current.engineData, simulated);
+serveWorkerPool<ReplayRow[], ReplayChange[]>((rows) => replay(rows, engines));

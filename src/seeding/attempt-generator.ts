@@ -7,7 +7,7 @@ import { BulkAttempt, EncodedAttempts, encodeAttempts, IngestDialect } from '../
 import { CompiledRules } from '../decisions/evaluator';
 import { loadCountryCodes, loadSubdivisionBoundaries } from '../decisions/reference-data';
 import { DecisionEngine } from '../decisions/engine/engine';
-import { DecisionMemo } from './decision-memo';
+import { DecisionMemo } from '../decisions/engine/decision-memo';
 import { PlaceLocator } from './place-locator';
 import { DeviceBefore, GeneratedDeviceState, decisionTransition, deviceColumns } from '../devices/device-lifecycle';
 import { DeviceStatus } from '../devices/device.entity';

@@ -6,7 +6,7 @@ import { loadCountryCodes, loadSubdivisionBoundaries } from '../../src/decisions
 import { DecisionEngine, EngineData } from '../../src/decisions/engine/engine';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from '../../src/decisions/engine/signal-readers';
 import { CompiledExemption, CompiledPolicy, DeviceFacts, Signals } from '../../src/decisions/engine/types';
-import { DecisionMemo } from '../../src/seeding/decision-memo';
+import { DecisionMemo } from '../../src/decisions/engine/decision-memo';
 import { PLACE_SPREAD_DEGREES, PlaceLocator } from '../../src/seeding/place-locator';
 import { places } from '../../src/seeding/places';
 

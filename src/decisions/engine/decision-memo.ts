@@ -1,9 +1,9 @@
-import { DecisionEngine, EngineData } from '../decisions/engine/engine';
-import { Decision, DeviceFacts, Signals } from '../decisions/engine/types';
+import { DecisionEngine, EngineData } from './engine';
+import { Decision, DeviceFacts, SignalReading, Signals } from './types';
 
 /*
- * The generator decides millions of attempts that differ in their coordinates and instants but
- * fall into a few thousand cases: the engine's decision depends on what the signals were read as
+ * The seed generator and what-if replays decide millions of attempts that differ in their
+ * coordinates and instants but fall into a few thousand cases: the engine's decision depends on what the signals were read as
  * (each reading's source, region, finding and assessment — not the coordinates), on the device
  * facts policies look at, and on which policy versions and exemptions are in force. So each
  * attempt's signals are still read by the engine (readSignals), and its decision is made once per
@@ -14,11 +14,12 @@ import { Decision, DeviceFacts, Signals } from '../decisions/engine/types';
  *   and the exemptions' expiries: between two consecutive such instants nothing changes;
  * - the device id and partner only when an exemption names them, the model only when a version
  *   is limited to models; whether the device is locked, and by which version, always.
- * test/decision-memo.test.ts compares it with the engine, attempt by attempt, under rules that use
- * each of these.
+ * test/unit/generator-decisions.test.ts compares it with the engine, attempt by attempt, under
+ * rules that use each of these. A remembered decision's `readings` and `considered` are those of
+ * the first attempt of its case: callers use its outcome, region, version and reasons.
  */
 
-/** Cases remembered at most; past it the memory starts again (the generator never gets near it). */
+/** Cases remembered at most; past it the memory starts again (the demo data never gets near it). */
 const MAX_CASES = 200_000;
 
 export class DecisionMemo {
@@ -47,7 +48,11 @@ export class DecisionMemo {
 
   /** The engine's decision for the attempt, as engine.decide(signals, device, occurredAt) gives it. */
   decide(signals: Signals, device: DeviceFacts, occurredAt: Date): Decision {
-    const readings = this.engine.readSignals(signals, occurredAt, device);
+    return this.decideFromReadings(this.engine.readSignals(signals, occurredAt, device), device, occurredAt);
+  }
+
+  /** The engine's decision on signals already read, as engine.decideFromReadings gives it. */
+  decideFromReadings(readings: SignalReading[], device: DeviceFacts, occurredAt: Date): Decision {
     let key = `${this.period(occurredAt.getTime())}|${device.locked ? `L${device.lockedByVersionId}` : ''}|`;
     if (this.exemptDevices.has(device.deviceId)) key += `d${device.deviceId}`;
     if (this.exemptPartners.has(device.partnerId)) key += `p${device.partnerId}`;
