@@ -121,7 +121,7 @@ export function RegionPicker({
             {!readOnly && (
               <button
                 type="button"
-                className="link"
+                className="remove"
                 onClick={() => toggle(region)}
                 aria-label={`Remove ${region.name}`}
               >

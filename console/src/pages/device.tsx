@@ -185,6 +185,13 @@ const RevokeExemptionMutation = graphql(`
   }
 `);
 
+/** What locked a device, in words (Device.lockCause). */
+const LOCK_CAUSES: Record<string, string> = {
+  DECISION: 'An enforced decision',
+  REVIEW: 'A person, on review',
+  SWEEP: 'A re-screening sweep',
+};
+
 export function DevicePage({ imei }: { imei: string }) {
   const viewer = useViewer();
   const withLocation = can.readLocation(viewer.role);
@@ -262,13 +269,25 @@ export function DevicePage({ imei }: { imei: string }) {
                 <dt>Cause</dt>
                 <dd>
                   {lockEntry
-                    ? `${lockEntry.cause} — ${lockEntry.reason} (${lockEntry.actor})`
+                    ? `${LOCK_CAUSES[lockEntry.cause] ?? lockEntry.cause} (${lockEntry.cause}), by ${lockEntry.actor}`
                     : device.lockedByAttempt
-                      ? 'DECISION — the enforced LOCK of the attempt below'
+                      ? `${LOCK_CAUSES.DECISION} (DECISION): the locking attempt below`
                       : 'not recorded'}
                 </dd>
                 <dt>Reasons</dt>
-                <dd>{device.lockReason ?? '—'}</dd>
+                <dd>
+                  {device.lockReason ? (
+                    <ul className="inline-list reason-codes" aria-label="Reason codes">
+                      {device.lockReason.split(',').map((code) => (
+                        <li key={code}>
+                          <code>{code.trim()}</code>
+                        </li>
+                      ))}
+                    </ul>
+                  ) : (
+                    '—'
+                  )}
+                </dd>
                 <dt>Policy version</dt>
                 <dd>
                   {device.lockedByAttempt?.policyVersion

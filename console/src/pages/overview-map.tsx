@@ -255,11 +255,14 @@ export function sequentialFills(values: ReadonlyMap<string, number>): {
   legend: { colour: string; label: string }[];
 } {
   const limits = limitsOf([...values.values()]);
+  // Fewer classes than colours (a few regions, or equal values) take the darker end of the scale:
+  // the largest value is always the darkest, never a pale blue that reads as "little".
+  const offset = STEPS.length - 1 - limits.length;
   return {
-    fillOf: (value) => (value > 0 ? STEPS[limits.filter((limit) => value >= limit).length]! : undefined),
+    fillOf: (value) => (value > 0 ? STEPS[offset + limits.filter((limit) => value >= limit).length]! : undefined),
     legend: limits.length
       ? [0, ...limits].map((limit, step) => ({
-          colour: STEPS[step]!,
+          colour: STEPS[offset + step]!,
           label: `${step === 0 ? '1' : formatNumber(limit)}${step === limits.length ? '+' : ''}`,
         }))
       : [],

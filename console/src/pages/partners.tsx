@@ -498,7 +498,9 @@ function Deliveries({ endpointId, url }: { endpointId: string; url: string }) {
       {data && (
         <>
           <p className="summary">
-            <strong>{data.webhookDeliveries.totalCount}</strong> deliveries{status ? ` ${status.toLowerCase()}` : ''}
+            <strong>{data.webhookDeliveries.totalCount}</strong>{' '}
+            {data.webhookDeliveries.totalCount === 1 ? 'delivery' : 'deliveries'}
+            {status ? ` ${status.toLowerCase()}` : ''}
           </p>
           <ol className="deliveries" aria-label="Deliveries, newest first">
             {data.webhookDeliveries.nodes.map((delivery) => (
@@ -507,7 +509,7 @@ function Deliveries({ endpointId, url }: { endpointId: string; url: string }) {
                 aria-label={`${EVENT_TYPES[delivery.event.type]} ${delivery.event.device.imei}: ${delivery.status}`}
               >
                 <p>
-                  <StatusBadge status={delivery.status} /> {EVENT_TYPES[delivery.event.type]} of{' '}
+                  <StatusBadge status={delivery.status} /> {EVENT_TYPES[delivery.event.type]}:{' '}
                   <Link to={`/devices/${delivery.event.device.imei}`}>{delivery.event.device.imei}</Link> ·{' '}
                   <Time value={delivery.event.occurredAt} /> · {delivery.attempts}{' '}
                   {delivery.attempts === 1 ? 'try' : 'tries'}
