@@ -2,6 +2,7 @@
 // reviews and MONITOR would-locks on a second one. The table beside it holds the same numbers for
 // a screen reader; the chart is an image with a summary.
 import type { StatsInterval } from '../gql/graphql';
+import { formatNumber } from './overview-map';
 
 interface Row {
   bucketStart?: string | null;
@@ -82,10 +83,10 @@ export function TrendChart({
           />
         ))}
         <text x={PAD.left - 4} y={PAD.top + 8} textAnchor="end" className="axis">
-          {attemptsMax}
+          {formatNumber(attemptsMax)}
         </text>
         <text x={WIDTH - PAD.right + 4} y={PAD.top + 8} className="axis">
-          {othersMax}
+          {formatNumber(othersMax)}
         </text>
         {rows.map((row, index) =>
           index % every === 0 ? (

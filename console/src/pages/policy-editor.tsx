@@ -10,7 +10,7 @@ import type { PolicyAction, PolicyMode, SimulatedPolicyInput, UpdatePolicyInput 
 import { RegionPicker } from '../region-picker';
 import { can } from '../roles';
 import { Link, navigate } from '../router';
-import { Field, Loading, RequestError, UserErrorLike, messagesFor, FormErrors } from '../ui';
+import { Field, Loading, RequestError, UserErrorLike, messagesFor, FormErrors, fieldOf } from '../ui';
 import { useViewer } from '../viewer';
 import {
   PhonePreview,
@@ -124,6 +124,13 @@ interface Draft {
   lockMessage: string;
   translations: Translation[];
 }
+
+/** The input field a draft field is sent as, where the names differ. */
+const INPUT_FIELDS: Partial<Record<keyof Draft, string>> = {
+  regions: 'regionCodes',
+  models: 'productScope',
+  translations: 'lockMessageTranslations',
+};
 
 function draftOf(version: VersionRules | null, isActive: boolean): Draft {
   if (!version) {
@@ -298,8 +305,13 @@ function Editor({
   const client = useClient();
   const isActive = policy?.status === 'ACTIVE';
   const [draft, setDraft] = useState<Draft>(() => draftOf(base, isActive));
-  const set = <K extends keyof Draft>(field: K, value: Draft[K]) => setDraft((old) => ({ ...old, [field]: value }));
   const [userErrors, setUserErrors] = useState<readonly UserErrorLike[]>([]);
+  // A field's errors go once it is edited: an error beside a value that no longer has it misleads.
+  const set = <K extends keyof Draft>(field: K, value: Draft[K]) => {
+    setDraft((old) => ({ ...old, [field]: value }));
+    const input = INPUT_FIELDS[field] ?? field;
+    setUserErrors((errors) => errors.filter((error) => fieldOf(error) !== input));
+  };
   const now = useMemo(() => new Date(), []);
   const [windowFrom, setWindowFrom] = useState(toLocalInput(new Date(now.getTime() - 30 * DAY_MS).toISOString()));
   const [windowTo, setWindowTo] = useState(toLocalInput(now.toISOString()));
