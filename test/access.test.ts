@@ -24,10 +24,11 @@ import { buildAppSchema, printAppSchema } from '../src/schema';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 import { rowCounts } from './support/row-counts';
+import { imeiOf } from './support/imei';
 
 let database: TestDatabase;
 let admin: GraphQLClient;
-const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+const imei = (serial: number) => imeiOf(serial);
 const partnerIds: Record<'A' | 'B', string> = { A: '', B: '' };
 const deviceIdsOf: Record<'A' | 'B', string[]> = { A: [], B: [] };
 const attemptIdsOf: Record<'A' | 'B', string[]> = { A: [], B: [] };

@@ -7,14 +7,16 @@ import { withCheckDigit } from '../src/devices/imei';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 import { rowCounts } from './support/row-counts';
+import { imeiOf } from './support/imei';
+import { decideActivation } from './support/decisions';
 
 let database: TestDatabase;
 let client: GraphQLClient;
-const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+const imei = (serial: number) => imeiOf(serial);
 const deviceIds: Record<string, string> = {};
 
-const DECIDE = `mutation ($input: DecideActivationInput!) {
-  decideActivation(input: $input) {
+/** What these tests read of a decision. */
+const DECIDED = `
     decision {
       outcome enforced regionSource reasonCodes lockMessage
       region { code }
@@ -23,18 +25,15 @@ const DECIDE = `mutation ($input: DecideActivationInput!) {
     }
     attempt { id outcome reviewStatus idempotencyKey device { imei status } }
     userErrors { field message code }
-  }
-}`;
+  
+`;
 const PREVIEW = `query ($input: DecideActivationInput!) { previewDecision(input: $input) { outcome enforced reasonCodes region { code } lockMessage } }`;
 
 const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 } };
 const BERLIN = { gps: { latitude: 52.52, longitude: 13.405, accuracyMeters: 8 } };
 const SIMFEROPOL = { gps: { latitude: 44.9521, longitude: 34.1024, accuracyMeters: 20 } };
 
-async function decide(input: Record<string, unknown>) {
-  const data = await client.data(DECIDE, { input });
-  return data.decideActivation;
-}
+const decide = (input: Record<string, unknown>) => decideActivation(client, input, DECIDED);
 
 beforeAll(async () => {
   database = await openTestDatabase();

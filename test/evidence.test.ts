@@ -7,10 +7,11 @@ import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
 import { App, createApp } from '../src/app';
-import { withCheckDigit } from '../src/devices/imei';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { countDriverStatements } from './support/driver-statements';
 import { rowCounts } from './support/row-counts';
+import { imeiOf } from './support/imei';
+import { decideActivation } from './support/decisions';
 
 const ADMIN_KEY = 'cgk_evidence-admin-key-for-tests-0123456789abcdef';
 let database: TestDatabase;
@@ -34,18 +35,18 @@ const client = {
     return body.data;
   },
 };
-const imei = (serial: number) => withCheckDigit(`35291811${String(800_000 + serial).padStart(6, '0')}`);
+const imei = (serial: number) => imeiOf(800_000 + serial);
 
-const DECIDE = `mutation ($input: DecideActivationInput!) {
-  decideActivation(input: $input) {
+/** What these tests read of a decision. */
+const DECIDED = `
     decision {
       outcome enforced regionSource reasonCodes region { code }
       explanation { signals { source regionCode usable assessment decided finding detail } }
     }
     attempt { id occurredAt signals { gps { latitude longitude fixedAt mock } cell { mcc mnc } sim { mcc mnc } } }
     userErrors { field message code }
-  }
-}`;
+  
+`;
 
 const HOUR = 3_600_000;
 /** An hour ago, so that attempts up to an hour later still lie in the past. */
@@ -63,10 +64,7 @@ async function deviceRowId(serial: string): Promise<number> {
   return Number(row.id);
 }
 
-async function decide(input: Record<string, unknown>) {
-  const data = await client.data(DECIDE, { input });
-  return data.decideActivation;
-}
+const decide = (input: Record<string, unknown>) => decideActivation(client, input, DECIDED);
 
 beforeAll(async () => {
   database = await openTestDatabase();

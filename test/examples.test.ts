@@ -12,7 +12,6 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { App, createApp } from '../src/app';
 import { Settings } from '../src/config';
-import { withCheckDigit } from '../src/devices/imei';
 import { DeliveryStatus, WebhookDelivery } from '../src/webhooks/webhook-delivery.entity';
 import { signatureHeader } from '../src/webhooks/webhook-signature';
 import { PartnerClient, UserErrorsError } from '../examples/partner-client/client';
@@ -22,10 +21,11 @@ import { WebhookEvent, webhookReceiver } from '../examples/webhook-receiver/rece
 import { openTestDatabase, TestDatabase } from './support/database';
 import { localhostCertificate } from './support/https-receiver';
 import { freePort } from './support/server-process';
+import { imeiOf } from './support/imei';
 
 const ADMIN_KEY = 'cgk_examples-admin-key-0123456789abcdef0123456789';
 const ROOT = join(__dirname, '..');
-const imei = (serial: number) => withCheckDigit(`35291811${String(700_000 + serial).padStart(6, '0')}`);
+const imei = (serial: number) => imeiOf(700_000 + serial);
 const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 } };
 
 let database: TestDatabase;

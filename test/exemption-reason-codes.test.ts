@@ -1,8 +1,9 @@
-import { withCheckDigit } from '../src/devices/imei';
 import { rowIdOf } from '../src/common/global-id';
 import { PublicExemptionReasonCodes1765630000000 } from '../src/db/migrations/1765630000000-PublicExemptionReasonCodes';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { GraphQLClient } from './support/graphql';
+import { imeiOf } from './support/imei';
+import { decideActivation } from './support/decisions';
 
 /**
  * Decisions made before reason codes named public identifiers carry `EXEMPTION:<row number>`. The
@@ -10,12 +11,10 @@ import { GraphQLClient } from './support/graphql';
  */
 let database: TestDatabase;
 let client: GraphQLClient;
-const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+const imei = (serial: number) => imeiOf(serial);
 const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 } };
 const BERLIN = { gps: { latitude: 52.52, longitude: 13.405, accuracyMeters: 8 } };
-const DECIDE = `mutation ($input: DecideActivationInput!) {
-  decideActivation(input: $input) { decision { outcome reasonCodes } attempt { id } userErrors { message } }
-}`;
+const DECIDED = 'decision { outcome reasonCodes } attempt { id } userErrors { message }';
 
 beforeAll(async () => {
   database = await openTestDatabase();
@@ -109,7 +108,7 @@ it('rewrites the row numbers of exemptions in old decisions to what a decision s
     [2, HAVANA],
     [3, BERLIN],
   ] as const) {
-    const result = (await client.data(DECIDE, { input: { imei: imei(serial), signals } })).decideActivation;
+    const result = await decideActivation(client, { imei: imei(serial), signals }, DECIDED);
     expect(result.userErrors).toEqual([]);
     decided.push({
       id: result.attempt.id,

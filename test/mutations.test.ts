@@ -1,11 +1,11 @@
 import { approveAsSecondPerson } from './support/policies';
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import { Device } from '../src/devices/device.entity';
-import { withCheckDigit } from '../src/devices/imei';
 import { PolicyVersion } from '../src/policies/policy-version.entity';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 import { rowCounts } from './support/row-counts';
+import { imeiOf } from './support/imei';
 
 let database: TestDatabase;
 let client: GraphQLClient;
@@ -348,7 +348,7 @@ const REGISTER = `mutation ($input: RegisterDevicesInput!) {
 
 describe('registerDevices', () => {
   let partnerId: string;
-  const imei = (serial: number, tac = '35291811') => withCheckDigit(`${tac}${String(serial).padStart(6, '0')}`);
+  const imei = imeiOf;
   const row = (serial: number, overrides: Record<string, string> = {}) => ({
     imei: imei(serial),
     serialNumber: `SN-${serial}`,

@@ -10,12 +10,12 @@ import { App, createApp } from '../src/app';
 import { readSettings } from '../src/config';
 import { Evaluator } from '../src/decisions/evaluator';
 import { backupSqlite } from '../src/db/backup';
-import { withCheckDigit } from '../src/devices/imei';
 import { createLogger } from '../src/ops/logger';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
+import { imeiOf } from './support/imei';
 
 const ADMIN_KEY = 'cgk_operations-test-admin-key-0123456789abcdef';
-const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+const imei = (serial: number) => imeiOf(serial);
 let database: TestDatabase;
 let app: App;
 let origin: string;

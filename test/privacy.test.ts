@@ -1,18 +1,16 @@
 /** Personal data: stored coordinate precision and the retention purge of raw signals. */
 import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
 import { purgeExpiredSignals } from '../src/activations/signal-retention';
-import { withCheckDigit } from '../src/devices/imei';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
+import { imeiOf } from './support/imei';
+import { decideActivation } from './support/decisions';
 
 let database: TestDatabase;
 let client: GraphQLClient;
-const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+const imei = (serial: number) => imeiOf(serial);
 const DAY = 86_400_000;
 
-const DECIDE = `mutation ($input: DecideActivationInput!) {
-  decideActivation(input: $input) { attempt { id } decision { outcome } userErrors { message } }
-}`;
 const ATTEMPT = `query ($id: ID!) { node(id: $id) { ... on ActivationAttempt {
   signals { gps { latitude longitude accuracyMeters } sim { mcc mnc } ipCountry }
   signalsPurgedAt outcome regionSource reasonCodes resolvedRegion { code } policyVersion { number }
@@ -46,18 +44,15 @@ afterAll(async () => {
 });
 
 async function decide(serial: number, occurredAt: Date) {
-  const data = await client.data(DECIDE, {
-    input: {
-      imei: imei(serial),
-      occurredAt: occurredAt.toISOString(),
-      signals: {
-        gps: { latitude: 44.952123456, longitude: 34.102487654, accuracyMeters: 9 },
-        sim: { mcc: '250', mnc: '32' },
-        ipCountry: 'ru',
-      },
+  return decideActivation(client, {
+    imei: imei(serial),
+    occurredAt: occurredAt.toISOString(),
+    signals: {
+      gps: { latitude: 44.952123456, longitude: 34.102487654, accuracyMeters: 9 },
+      sim: { mcc: '250', mnc: '32' },
+      ipCountry: 'ru',
     },
   });
-  return data.decideActivation;
 }
 
 it('decides on the full fix but keeps only the configured precision', async () => {

@@ -14,13 +14,14 @@ import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 import { RedisProcess } from './support/redis-process';
 import { rowCounts } from './support/row-counts';
+import { imeiOf } from './support/imei';
 
 const BUDGET = 5;
 let database: TestDatabase;
 let admin: GraphQLClient;
 const partnerIds = { A: '', B: '' };
 /** B's devices: the IMEIs A will try. */
-const imei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+const imei = (serial: number) => imeiOf(serial);
 const row = (serial: number, overrides: Record<string, string> = {}) => ({
   imei: imei(serial),
   serialNumber: `SN-${serial}`,

@@ -7,11 +7,12 @@ import { AuditEvent } from '../src/audit/audit-event.entity';
 import { registry } from '../src/ops/metrics';
 import { PartnerEvent, PartnerEventType } from '../src/webhooks/partner-event.entity';
 import { DeviceStatusChange } from '../src/devices/device-status-change.entity';
-import { withCheckDigit } from '../src/devices/imei';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { GraphQLClient } from './support/graphql';
 import { applyWithApproval } from './support/policies';
 import { rowCounts } from './support/row-counts';
+import { imeiOf } from './support/imei';
+import { decideActivation } from './support/decisions';
 
 let database: TestDatabase;
 let client: GraphQLClient;
@@ -19,7 +20,6 @@ let client: GraphQLClient;
 const PARIS = { gps: { latitude: 48.8566, longitude: 2.3522, accuracyMeters: 5 } };
 const BRUSSELS = { gps: { latitude: 50.8503, longitude: 4.3517, accuracyMeters: 5 } };
 const BERLIN = { gps: { latitude: 52.52, longitude: 13.405, accuracyMeters: 5 } };
-const imeiOf = (tac: string, serial: number) => withCheckDigit(`${tac}${String(serial).padStart(6, '0')}`);
 
 /** Devices by name: where each was activated decides whether a sweep touches it. */
 const devices: Record<string, { imei: string; id?: string }> = {};
@@ -44,11 +44,13 @@ const SWEEP = `query ($id: ID!) {
 }`;
 
 async function decide(name: string, signals: object, key: string, occurredAt?: Date) {
-  const data = await client.data(
-    `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } userErrors { message } } }`,
-    { input: { imei: devices[name].imei, signals, idempotencyKey: key, occurredAt: occurredAt?.toISOString() } },
-  );
-  return data.decideActivation.decision.outcome as string;
+  const decided = await decideActivation(client, {
+    imei: devices[name].imei,
+    signals,
+    idempotencyKey: key,
+    occurredAt: occurredAt?.toISOString(),
+  });
+  return decided.decision.outcome as string;
 }
 
 async function statusOf(name: string) {
@@ -89,7 +91,7 @@ beforeAll(async () => {
     ['never-activated', '35291811', 'AR-5', 0],
   ];
   for (const [index, [name, tac, modelCode, partner]] of plan.entries()) {
-    devices[name] = { imei: imeiOf(tac, 700 + index) };
+    devices[name] = { imei: imeiOf(700 + index, tac) };
     const registered = await client.data(
       `mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { devices { id } userErrors { message } } }`,
       {

@@ -6,18 +6,19 @@
 import { Role } from '../src/auth/roles';
 import { registry } from '../src/ops/metrics';
 import { decodeGlobalId } from '../src/common/global-id';
-import { withCheckDigit } from '../src/devices/imei';
 import { PartnerEvent } from '../src/webhooks/partner-event.entity';
 import { verifyWebhookSignature } from '../src/webhooks/webhook-signature';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 import { HANG, HttpsReceiver } from './support/https-receiver';
 import { rowCounts } from './support/row-counts';
+import { imeiOf } from './support/imei';
+import { decideActivation } from './support/decisions';
 
 let database: TestDatabase;
 let client: GraphQLClient;
 const receiver = new HttpsReceiver();
-const imei = (serial: number) => withCheckDigit(`35291811${String(850_000 + serial).padStart(6, '0')}`);
+const imei = (serial: number) => imeiOf(850_000 + serial);
 const partners: { id: string; rowId: number; deviceIds: string[] }[] = [];
 
 const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 } };
@@ -41,13 +42,7 @@ function asPartner(index: number) {
   });
 }
 
-async function decide(serial: number, signals: object) {
-  const data = await client.data(
-    `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } attempt { id } userErrors { message } } }`,
-    { input: { imei: imei(serial), signals } },
-  );
-  return data.decideActivation;
-}
+const decide = (serial: number, signals: object) => decideActivation(client, { imei: imei(serial), signals });
 
 /** Runs the dispatcher until nothing is pending (retries included), or fails after a while. */
 async function deliverAll(timeoutMs = 15_000) {

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { withCheckDigit } from '../../src/devices/imei';
+import { AR5_TAC, imeiOf } from './imei';
 import { generateDemoData } from '../../src/seeding/demo-data';
 import { GraphQLClient } from './graphql';
 
@@ -11,8 +11,8 @@ export function seedDemo(dataSource: DataSource, devices: number, attempts: numb
 }
 
 /** A valid IMEI of the seed model AR-5 (TAC 35291811) with a serial far from generated ones. */
-export function testImei(serial: number, tac = '35291811'): string {
-  return withCheckDigit(`${tac}${String(900_000 + serial).padStart(6, '0')}`);
+export function testImei(serial: number, tac = AR5_TAC): string {
+  return imeiOf(900_000 + serial, tac);
 }
 
 /**

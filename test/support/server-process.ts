@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { withCheckDigit } from '../../src/devices/imei';
+import { imeiOf } from './imei';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -116,7 +116,7 @@ export async function graphql(url: string, query: string, variables?: unknown, k
 }
 
 /** A valid IMEI of the seed model AR-5 for a serial number. */
-export const processImei = (serial: number) => withCheckDigit(`35291811${String(serial).padStart(6, '0')}`);
+export const processImei = (serial: number) => imeiOf(serial);
 
 /** Creates a partner on a server process; resolves with its global ID. */
 export async function createPartnerOver(url: string, name: string): Promise<string> {
