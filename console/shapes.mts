@@ -1,10 +1,10 @@
-// Country outlines (@rapideditor/country-coder's borders, ISC, from OpenStreetMap and Natural Earth)
-// and the project's subdivision boundaries (seeds/subdivision-boundaries.geojson) as one small JSON
-// asset for the console's offline map: coordinates rounded to what a small map can show.
+// The console's offline maps: Natural Earth's countries (world-atlas) and the project's subdivision
+// boundaries (seeds/subdivision-boundaries.geojson) as static JSON assets, coordinates rounded and
+// thinned to what each map can show: the world map's (world-shapes.json) and the evidence map's,
+// which zooms in on one region (map-shapes.json).
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { aggregateFeature, borders } from '@rapideditor/country-coder';
 import countries from 'i18n-iso-countries';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
@@ -44,12 +44,12 @@ function simplify(polygons: Polygons, digits: number): Polygons {
 }
 
 /**
- * Drops each point closer than `tolerance` degrees to the last one kept (under a pixel on the world
- * map) and the islands that shrink below a triangle, except a country's largest polygon, so that a
- * small country still shows.
+ * Rounds to `digits` decimals, drops each point closer than `tolerance` degrees to the last one kept
+ * (under a pixel on the map it is drawn for) and the islands that shrink below a triangle, except a
+ * country's largest polygon, so that a small country still shows.
  */
-function thin(polygons: Polygons, tolerance: number): Polygons {
-  const rounded = simplify(polygons, 1);
+function thin(polygons: Polygons, digits: number, tolerance: number): Polygons {
+  const rounded = simplify(polygons, digits);
   const thinned = rounded.map((polygon) =>
     polygon
       .map((ring) => {
@@ -110,15 +110,8 @@ function shape(code: string, name: string, polygons: Polygons): MapShape {
   return { code, name, bbox: [west, south, east, north], polygons };
 }
 
-export function buildShapes(root: string): { countries: MapShape[]; subdivisions: MapShape[] } {
-  // Countries made of several parts (RU, US, FR…) have no geometry of their own: their aggregate does.
-  const countries = borders.features
-    .filter((feature) => feature.properties.iso1A2 && ['country', 'territory'].includes(feature.properties.level))
-    .map((feature) => {
-      const geometry = feature.geometry ?? aggregateFeature(feature.properties.iso1A2!)?.geometry;
-      return shape(feature.properties.iso1A2!, feature.properties.nameEn, simplify(polygonsOf(geometry as never), 2));
-    })
-    .filter((country) => country.polygons.length > 0);
+/** The project's subdivision land areas (seeds/subdivision-boundaries.geojson), drawn over their country. */
+function subdivisionShapes(root: string): MapShape[] {
   const seeds = JSON.parse(readFileSync(join(root, 'seeds', 'subdivision-boundaries.geojson'), 'utf8')) as {
     features: {
       properties: { code: string; name: string; kind: string };
@@ -126,38 +119,53 @@ export function buildShapes(root: string): { countries: MapShape[]; subdivisions
     }[];
   };
   // The land areas tell UA-40 from UA-43; the "territory" feature is their union with the waters.
-  const subdivisions = seeds.features
+  return seeds.features
     .filter((feature) => feature.properties.kind === 'land')
     .map((feature) =>
       shape(feature.properties.code, feature.properties.name, simplify(polygonsOf(feature.geometry), 3)),
     );
-  return { countries, subdivisions };
 }
 
 /**
- * The overview's world map: Natural Earth's 1:50m admin-0 countries (world-atlas, public domain,
- * TopoJSON turned into polygons here, at build time) keyed by ISO alpha-2, plus the same subdivision
- * land areas as above, drawn over them so that Crimea and Sevastopol are regions of their own.
- * Natural Earth units without an ISO code (Kosovo, Northern Cyprus, Somaliland…) stay as land
- * without a code.
+ * Natural Earth's 1:50m admin-0 countries (world-atlas, public domain, TopoJSON turned into polygons
+ * here, at build time) keyed by ISO alpha-2, rounded to `digits` decimals and thinned to `tolerance`
+ * degrees. Natural Earth units without an ISO code (Kosovo, Northern Cyprus, Somaliland…) stay as
+ * land without a code.
  */
-export function buildWorldShapes(root: string): { countries: MapShape[]; subdivisions: MapShape[] } {
+function naturalEarthCountries(root: string, digits: number, tolerance: number): MapShape[] {
   const topology = JSON.parse(
     readFileSync(join(root, 'node_modules', 'world-atlas', 'countries-50m.json'), 'utf8'),
   ) as Topology<{ countries: GeometryCollection<{ name: string }> }>;
   const collection = feature(topology, topology.objects.countries);
-  const world = collection.features
+  return collection.features
     .filter((country) => country.geometry && country.properties?.name !== 'Antarctica')
     .map((country) => {
       const code = (country.id && countries.numericToAlpha2(String(country.id))) || '';
       return shape(
         code,
         country.properties?.name ?? code,
-        acrossTheAntimeridian(thin(polygonsOf(country.geometry as never), 0.6)),
+        acrossTheAntimeridian(thin(polygonsOf(country.geometry as never), digits, tolerance)),
       );
     })
     .filter((country) => country.polygons.some((polygon) => (polygon[0]?.length ?? 0) >= 3));
-  return { countries: world, subdivisions: buildShapes(root).subdivisions };
+}
+
+/**
+ * The evidence map's shapes: the same Natural Earth countries and subdivisions as the world map, kept
+ * finer (0.01°, about a kilometre), since that map zooms in on one region and its GPS fix. Fetched
+ * only when a GPS fix is shown.
+ */
+export function buildShapes(root: string): { countries: MapShape[]; subdivisions: MapShape[] } {
+  return { countries: naturalEarthCountries(root, 2, 0.02), subdivisions: subdivisionShapes(root) };
+}
+
+/**
+ * The world map's shapes (overview, policy diff, simulation): the Natural Earth countries thinned to
+ * under a pixel of its 960-pixel width, plus the subdivision land areas, drawn over them so that
+ * Crimea and Sevastopol are regions of their own.
+ */
+export function buildWorldShapes(root: string): { countries: MapShape[]; subdivisions: MapShape[] } {
+  return { countries: naturalEarthCountries(root, 1, 0.6), subdivisions: subdivisionShapes(root) };
 }
 
 export function mapShapes(): Plugin {

@@ -198,7 +198,16 @@ jest.setTimeout(150_000);
     await eventually(async () => expect(await textOf(review.getByRole('heading'))).toBe(`Review of ${imei}`));
     await visible(review.getByText('214-07 is Movistar'));
     await visible(review.getByText('Policies considered'));
-    await visible(review.getByRole('img', { name: /Map: GPS fix/ }));
+    const evidenceMap = review.getByRole('img', { name: /Map: GPS fix/ });
+    await visible(evidenceMap);
+    await eventually(async () =>
+      expect(await evidenceMap.getAttribute('aria-label')).toMatch(/accuracy 1500 m, with the outline of Cuba \(CU\)$/),
+    );
+    // Cuba is Natural Earth's outline, as on the world map (country-coder's was a four-sided box).
+    let cubaPoints = 0;
+    for (const path of await evidenceMap.locator('path.region').all())
+      cubaPoints += ((await path.getAttribute('d')) ?? '').split('L').length;
+    expect(cubaPoints).toBeGreaterThan(100);
     await expectAccessible(page, 'review queue');
     await screenshot(page, 'review-queue');
 

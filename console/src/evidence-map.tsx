@@ -1,7 +1,10 @@
-// The GPS fix on a small map drawn offline: country outlines and the project's subdivision
-// boundaries from one static asset of this server (map-shapes.json, built by console/shapes.ts),
-// the resolved region's outline, the accuracy circle and the fix. No tiles, no request elsewhere.
+// The GPS fix on a small map drawn offline: the Natural Earth countries the world map draws and the
+// project's subdivisions with shapes of their own (Crimea UA-43, Sevastopol UA-40, drawn over their
+// country as the world map does), kept finer in their own static asset of this server
+// (map-shapes.json, built by console/shapes.mts, fetched only when a fix is shown); the resolved
+// region's outline, the accuracy circle and the fix. No tiles, no request elsewhere.
 import { useEffect, useState } from 'react';
+import { DRAWN_SUBDIVISIONS } from './pages/overview-map';
 
 interface MapShape {
   code: string;
@@ -20,7 +23,22 @@ function loadShapes(): Promise<Shapes> {
     if (!response.ok) throw new Error(`map shapes: HTTP ${response.status}`);
     return response.json() as Promise<Shapes>;
   });
+  // A failed load is tried again by the next map drawn, not remembered.
+  shapesRequest.catch(() => (shapesRequest = null));
   return shapesRequest;
+}
+
+/**
+ * The shapes that outline a region: its own (a subdivision drawn as a region of its own, or a
+ * country), else its country's, as the world map draws a subdivision without a shape of its own.
+ */
+function outlineOf(shapes: Shapes, code: string): { shapes: MapShape[]; ofCountry: boolean } {
+  const own = (DRAWN_SUBDIVISIONS.has(code) ? shapes.subdivisions : shapes.countries).filter(
+    (shape) => shape.code === code,
+  );
+  if (own.length || !code.includes('-')) return { shapes: own, ofCountry: false };
+  const country = code.split('-')[0]!;
+  return { shapes: shapes.countries.filter((shape) => shape.code === country), ofCountry: true };
 }
 
 const WIDTH = 360;
@@ -48,16 +66,17 @@ export function EvidenceMap({ fix, regionCode }: { fix: Fix; regionCode: string 
   }, []);
 
   const accuracy = fix.accuracyMeters ?? 0;
-  const region =
-    shapes &&
-    regionCode &&
-    (shapes.subdivisions.filter((shape) => shape.code === regionCode).length
-      ? shapes.subdivisions.filter((shape) => shape.code === regionCode)
-      : shapes.countries.filter((shape) => shape.code === regionCode));
+  const outline = shapes && regionCode ? outlineOf(shapes, regionCode) : null;
+  const region = outline?.shapes ?? [];
+  const outlineName = region.length
+    ? outline!.ofCountry
+      ? `${region[0]!.name}, the country of ${regionCode}`
+      : `${region[0]!.name} (${regionCode})`
+    : null;
   const label =
     `Map: GPS fix at ${fix.latitude.toFixed(4)}, ${fix.longitude.toFixed(4)}` +
     (accuracy ? `, accuracy ${Math.round(accuracy)} m` : '') +
-    (region && region.length ? `, with the outline of ${region[0]!.name} (${regionCode})` : ', no region outline');
+    (outlineName ? `, with the outline of ${outlineName}` : ', no region outline');
 
   if (failure) return <p className="map-missing">The map could not be drawn ({failure}).</p>;
   if (!shapes) return <div className="map" role="img" aria-label="Map loading" />;
@@ -65,7 +84,7 @@ export function EvidenceMap({ fix, regionCode }: { fix: Fix; regionCode: string 
   // The view: the region's box (a subdivision's, or its country's) and the fix with its circle.
   const accuracyDegrees = accuracy / METRES_PER_DEGREE;
   let [west, south, east, north] = [fix.longitude, fix.latitude, fix.longitude, fix.latitude];
-  for (const shape of region || []) {
+  for (const shape of region) {
     if (shape.bbox[2] - shape.bbox[0] > 60) continue; // a country across the globe (RU, US): stay near the fix
     west = Math.min(west, shape.bbox[0]);
     south = Math.min(south, shape.bbox[1]);
@@ -106,17 +125,18 @@ export function EvidenceMap({ fix, regionCode }: { fix: Fix; regionCode: string 
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width={WIDTH} height={HEIGHT} role="img" aria-label={label}>
         <title>{label}</title>
         <rect width={WIDTH} height={HEIGHT} className="sea" />
-        {shapes.countries.filter(visible).map((shape) => (
-          <path key={shape.code} d={path(shape)} className="land" />
+        {/* Countries, then the subdivisions drawn as regions of their own over them. */}
+        {[...shapes.countries, ...shapes.subdivisions].filter(visible).map((shape, index) => (
+          <path key={`${shape.code}-${index}`} d={path(shape)} className="land" />
         ))}
-        {(region || []).map((shape, index) => (
+        {region.map((shape, index) => (
           <path key={`region-${index}`} d={path(shape)} className="region" />
         ))}
         {radius > 1 && <circle cx={x(fix.longitude)} cy={y(fix.latitude)} r={radius} className="accuracy" />}
         <circle cx={x(fix.longitude)} cy={y(fix.latitude)} r={3} className="fix" />
       </svg>
       <figcaption>
-        {region && region.length ? `Outline: ${region[0]!.name}` : 'No region outline'} · fix {fix.latitude.toFixed(4)},{' '}
+        {outlineName ? `Outline: ${outlineName}` : 'No region outline'} · fix {fix.latitude.toFixed(4)},{' '}
         {fix.longitude.toFixed(4)}
         {accuracy ? ` ± ${Math.round(accuracy)} m` : ''}
       </figcaption>
