@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
 import { importAttempts, ImportRejected } from '../src/activations/attempt-import';
+import { attemptPartitions } from '../src/activations/attempt-partitions';
 import { createApp } from '../src/app';
 import { Device } from '../src/devices/device.entity';
 import { Policy } from '../src/policies/policy.entity';
 import { PolicyVersion } from '../src/policies/policy-version.entity';
 import { Region } from '../src/regions/region.entity';
-import { openTestDatabase, TestDatabase } from './support/database';
+import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { expectedFrom, keptTables } from './support/device-days';
 import { FIXED_UNTIL, seedDemo } from './support/fixtures';
 
@@ -135,6 +136,44 @@ describe('importing attempts', () => {
     expect((error as ImportRejected).message).toBe(`8 bad row(s) of ${good.length + 9}; nothing was imported`);
     expect(await attemptCount(target)).toBe(0);
     expect(await keptTables(target.dataSource)).toEqual(before);
+  });
+
+  it('refuses occurredAt outside the history (before ten years back, or in the future), naming the line, and writes nothing', async () => {
+    const [header, ...lines] = exported.trimEnd().split('\r\n');
+    const columns = header.split(',');
+    const at = (line: string, occurredAt: string) => {
+      const fields = line.split(',');
+      fields[columns.indexOf('occurredAt')] = occurredAt;
+      fields[columns.indexOf('receivedAt')] = occurredAt;
+      return fields.join(',');
+    };
+    const importedAt = new Date('2026-11-30T12:00:00Z');
+    const rows = [
+      at(lines[0], '0001-01-01T00:00:00.000Z'),
+      at(lines[1], '1970-01-01T00:00:00.000Z'),
+      at(lines[2], '2016-10-31T23:59:59.999Z'), // one millisecond before the oldest month
+      at(lines[3], '2016-11-01T00:00:00.000Z'), // the oldest month's first instant: kept
+      at(lines[4], '2026-11-30T12:10:00.000Z'), // ten minutes ahead
+      at(lines[5], '2026-11-30T12:04:00.000Z'), // within the clock skew: kept
+    ];
+    const error = await importAttempts(target.dataSource, file('horizon.csv', [header, ...rows].join('\r\n')), {
+      format: 'csv',
+      importedAt,
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ImportRejected);
+    const past = 'lies before 2016-11-01T00:00:00.000Z: history reaches back 10 years';
+    expect((error as ImportRejected).badRows).toEqual([
+      { line: 2, message: `occurredAt 0001-01-01T00:00:00.000Z ${past}` },
+      { line: 3, message: `occurredAt 1970-01-01T00:00:00.000Z ${past}` },
+      { line: 4, message: `occurredAt 2016-10-31T23:59:59.999Z ${past}` },
+      { line: 6, message: 'occurredAt 2026-11-30T12:10:00.000Z lies in the future' },
+    ]);
+    expect(await attemptCount(target)).toBe(0);
+    if (usingPostgres) {
+      // Nothing was written, not even a partition for the months the refused rows name.
+      const partitions = (await attemptPartitions(target.dataSource)).map((partition) => partition.name);
+      expect(partitions.filter((name) => name < 'activation_attempt_y2016m12')).toEqual([]);
+    }
   });
 
   it('refuses a CSV without the export header or with a broken record', async () => {

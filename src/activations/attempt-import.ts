@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { imeiProblem, imeiProblemMessages } from '../devices/imei';
 import { Progress, silentProgress } from '../ops/progress';
 import { DecisionOutcome, RegionSource, ReviewStatus } from './activation-attempt.entity';
+import { attemptInstantProblem } from './attempt-horizon';
 import { BulkAttempt, ingestAttempts } from './attempt-ingest';
 
 /*
@@ -14,7 +15,8 @@ import { BulkAttempt, ingestAttempts } from './attempt-ingest';
  * enforced, policy, policyVersion, reasonCodes; optionally receivedAt, signals (JSON),
  * reviewStatus, idempotencyKey. Every row is checked — the device must exist, and its model and
  * partner must be the ones named; region, policy and version must exist — and a file with any bad
- * row writes nothing (one transaction), reporting every bad row with its line number.
+ * row writes nothing (one transaction), reporting every bad row with its line number. occurredAt
+ * lies within the history's horizon (attempt-horizon.ts: ten years back, not in the future).
  *
  * The export has no raw signals: rows without a `signals` column are stored with empty signals and
  * marked purged at the import's instant, so what-if replays count them as skipped, as they do for
@@ -166,6 +168,8 @@ function instantOf(value: unknown, name: string): Date {
 /** One row's fields checked and converted, apart from the device (looked up a chunk at a time). */
 function checkFields(fields: Record<string, unknown>, reference: ReferenceData, importedAt: Date): Checked {
   const occurredAt = instantOf(fields.occurredAt, 'occurredAt');
+  const tooFar = attemptInstantProblem(occurredAt, importedAt);
+  if (tooFar) throw new Error(`occurredAt ${occurredAt.toISOString()} ${tooFar}`);
   const receivedAt = textOf(fields.receivedAt) === null ? occurredAt : instantOf(fields.receivedAt, 'receivedAt');
   const imei = textOf(fields.imei) ?? '';
   const problem = imeiProblem(imei);
@@ -224,7 +228,7 @@ function checkFields(fields: Record<string, unknown>, reference: ReferenceData, 
 export interface ImportOptions {
   format: ImportFormat;
   progress?: Progress;
-  /** The instant imported rows without signals are marked purged at (default: now). */
+  /** The instant imported rows without signals are marked purged at, and the horizon is measured from (default: now). */
   importedAt?: Date;
   /** How many bad rows are kept for the report (all are counted). */
   maxReported?: number;
