@@ -331,7 +331,7 @@ describe('retiring whole months', () => {
         [devices[1].id],
       );
       expect(await dataSource.query(`SELECT COUNT(*)::int AS n FROM "${DEFAULT_PARTITION}"`)).toEqual([{ n: 1 }]);
-      expect(await maintainAttemptPartitions(dataSource, NOW)).toContain('activation_attempt_y2026m06');
+      expect((await maintainAttemptPartitions(dataSource, NOW)).made).toContain('activation_attempt_y2026m06');
       expect(await dataSource.query(`SELECT COUNT(*)::int AS n FROM "${DEFAULT_PARTITION}"`)).toEqual([{ n: 0 }]);
       expect(await dataSource.query(`SELECT COUNT(*)::int AS n FROM "activation_attempt_y2026m06"`)).toEqual([
         { n: 1 },
@@ -353,6 +353,48 @@ describe('retiring whole months', () => {
       expect(await stats()).toEqual(reportWithLateAttempt);
     },
   );
+
+  postgresOnly('gives no partition to a waiting month outside the history, and says so', async () => {
+    const { dataSource } = database;
+    const late = (occurredAt: string) =>
+      dataSource.query(
+        `INSERT INTO "activation_attempt" ("deviceId", "occurredAt", "receivedAt", "signals", "regionSource", "outcome", "enforced", "reasonCodes") ` +
+          `VALUES ($1, $2, now(), '{}', 'NONE', 'REVIEW', false, '[]')`,
+        [devices[4].id, occurredAt],
+      );
+    // The year 1, 1970, twice the month before the horizon, a month far ahead, and one of the
+    // horizon's first month (November 2016 for a round in November 2026), which is history.
+    for (const instant of [
+      '0001-01-01T00:00:00Z',
+      '1970-01-01T00:00:00Z',
+      '2016-10-31T23:00:00Z',
+      '2016-10-01T00:00:00Z',
+      '2031-01-01T00:00:00Z',
+      '2016-11-01T00:00:00Z',
+    ])
+      await late(instant);
+    const outcome = await maintainAttemptPartitions(dataSource, NOW);
+    // Besides the months around NOW (October 2026 to February 2027), made unless an earlier round made them.
+    const aroundNow = /_y(2026m1[012]|2027m0[12])$/;
+    expect(outcome.made.filter((name) => !aroundNow.test(name))).toEqual(['activation_attempt_y2016m11']);
+    expect(outcome.skipped).toEqual([
+      { month: new Date('0001-01-01T00:00:00Z'), attempts: 1 },
+      { month: new Date('1970-01-01T00:00:00Z'), attempts: 1 },
+      { month: new Date('2016-10-01T00:00:00Z'), attempts: 2 },
+      { month: new Date('2031-01-01T00:00:00Z'), attempts: 1 },
+    ]);
+    const names = (await attemptPartitions(dataSource)).map((partition) => partition.name);
+    expect(
+      names.filter((name) => name < 'activation_attempt_y2016m11' || name > 'activation_attempt_y2027m02'),
+    ).toEqual([]);
+    // The skipped rows wait where they were; the next round skips them again and makes nothing.
+    expect(await dataSource.query(`SELECT COUNT(*)::int AS n FROM "${DEFAULT_PARTITION}"`)).toEqual([{ n: 5 }]);
+    expect((await maintainAttemptPartitions(dataSource, NOW)).made).toEqual([]);
+    await dataSource.query(
+      `DELETE FROM "activation_attempt" WHERE "deviceId" = $1 AND ("occurredAt" < '2016-12-01' OR "occurredAt" >= '2031-01-01')`,
+      [devices[4].id],
+    );
+  });
 
   postgresOnly('keeps a month holding the attempt that locked a device still LOCKED', async () => {
     const { dataSource } = database;

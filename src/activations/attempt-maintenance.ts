@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { PrivacySettings } from '../config';
 import { Logger } from '../ops/logger';
-import { maintainAttemptPartitions, retireAttemptMonths } from './attempt-partitions';
+import { DEFAULT_PARTITION, maintainAttemptPartitions, retireAttemptMonths } from './attempt-partitions';
 import { purgeIdempotencyKeys } from './idempotency-keys';
 
 /**
@@ -18,8 +18,12 @@ export function scheduleAttemptMaintenance(
 ) {
   let running: Promise<unknown> = Promise.resolve();
   const round = async () => {
-    const made = await maintainAttemptPartitions(dataSource);
+    const { made, skipped } = await maintainAttemptPartitions(dataSource);
     if (made.length) logger.info(`made attempt partitions ${made.join(', ')}`);
+    for (const { month, attempts } of skipped)
+      logger.warn(
+        `left ${attempts} attempts of ${month.toISOString().slice(0, 7)} in ${DEFAULT_PARTITION}: the month lies outside the history's horizon, so it gets no partition`,
+      );
     const forgotten = await purgeIdempotencyKeys(dataSource, retention.idempotencyKeyRetentionDays);
     if (forgotten)
       logger.info(`forgot ${forgotten} idempotency keys older than ${retention.idempotencyKeyRetentionDays} days`);

@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { openBulkConnection } from '../db/pool';
+import { oldestAttemptInstant } from './attempt-horizon';
 
 /*
  * On PostgreSQL the attempts are partitioned by UTC month of occurredAt (declarative range
@@ -138,17 +139,40 @@ export async function ensureAttemptMonths(dataSource: DataSource, months: Iterab
   return made;
 }
 
+export interface MaintenanceOutcome {
+  /** The partitions made. */
+  made: string[];
+  /**
+   * Months of rows waiting in the default partition that got no partition, outside the history's
+   * horizon (attempt-horizon.ts): the rows stay in the default partition, to be looked at.
+   */
+  skipped: { month: Date; attempts: number }[];
+}
+
 /**
  * One maintenance round: the months from the previous one to MONTHS_AHEAD ahead exist, and the
- * months of any rows waiting in the default partition get their partitions (the rows move in).
+ * months of any rows waiting in the default partition get their partitions (the rows move in) —
+ * unless the month lies outside the history's horizon (ten years back, MONTHS_AHEAD ahead): a row
+ * of the year 1 that reached the table some other way (a hand-written INSERT, a path without the
+ * bound) is skipped and reported, not given a partition, and a few such rows never make hundreds.
  */
-export async function maintainAttemptPartitions(dataSource: DataSource, now = new Date()): Promise<string[]> {
-  if (!partitioned(dataSource)) return [];
-  const waiting: { month: Date }[] = await dataSource.query(
-    `SELECT DISTINCT date_trunc('month', "occurredAt", 'UTC') AS month FROM "${DEFAULT_PARTITION}"`,
+export async function maintainAttemptPartitions(dataSource: DataSource, now = new Date()): Promise<MaintenanceOutcome> {
+  if (!partitioned(dataSource)) return { made: [], skipped: [] };
+  const waiting: { month: Date; attempts: string | number }[] = await dataSource.query(
+    `SELECT date_trunc('month', "occurredAt", 'UTC') AS month, COUNT(*) AS attempts FROM "${DEFAULT_PARTITION}" GROUP BY 1 ORDER BY 1`,
   );
+  const oldest = oldestAttemptInstant(now);
+  const latest = monthStart(now, MONTHS_AHEAD);
+  const inHorizon = (month: Date) => month >= oldest && month <= latest;
+  const skipped = waiting
+    .map((row) => ({ month: new Date(row.month), attempts: Number(row.attempts) }))
+    .filter((row) => !inHorizon(row.month));
   const months = Array.from({ length: MONTHS_AHEAD + 2 }, (_, index) => monthStart(now, index - 1));
-  return ensureAttemptMonths(dataSource, [...months, ...waiting.map((row) => new Date(row.month))]);
+  const made = await ensureAttemptMonths(dataSource, [
+    ...months,
+    ...waiting.map((row) => new Date(row.month)).filter(inHorizon),
+  ]);
+  return { made, skipped };
 }
 
 export interface RetiredMonth {
