@@ -390,6 +390,21 @@ describe('retiring whole months', () => {
     // The skipped rows wait where they were; the next round skips them again and makes nothing.
     expect(await dataSource.query(`SELECT COUNT(*)::int AS n FROM "${DEFAULT_PARTITION}"`)).toEqual([{ n: 5 }]);
     expect((await maintainAttemptPartitions(dataSource, NOW)).made).toEqual([]);
+
+    // Nor does the bulk path (seed, import, tests) make one: the load fails, naming the month, and writes nothing.
+    const partitionsBefore = (await attemptPartitions(dataSource)).length;
+    const attemptsBefore = await dataSource.getRepository(ActivationAttempt).count();
+    await expect(
+      ingestAttempts(dataSource, [
+        [attempt(devices[5].id, '2026-03-02T08:00:00Z'), attempt(devices[5].id, '1970-01-02T08:00:00Z')],
+      ]),
+    ).rejects.toThrow(/no partition is made for 1970-01: outside the history's horizon/);
+    await expect(ensureAttemptMonths(dataSource, [new Date('0001-01-01T00:00:00Z')], NOW)).rejects.toThrow(
+      /no partition is made for 0001-01/,
+    );
+    expect((await attemptPartitions(dataSource)).length).toBe(partitionsBefore);
+    expect(await dataSource.getRepository(ActivationAttempt).count()).toBe(attemptsBefore);
+
     await dataSource.query(
       `DELETE FROM "activation_attempt" WHERE "deviceId" = $1 AND ("occurredAt" < '2016-12-01' OR "occurredAt" >= '2031-01-01')`,
       [devices[4].id],

@@ -14,7 +14,9 @@ export const ATTEMPT_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The first instant of the oldest month an attempt may lie in. */
 export function oldestAttemptInstant(now: Date): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - ATTEMPT_HISTORY_MONTHS, 1));
+  const oldest = new Date(0);
+  oldest.setUTCFullYear(now.getUTCFullYear(), now.getUTCMonth() - ATTEMPT_HISTORY_MONTHS, 1);
+  return oldest;
 }
 
 /** Why an attempt of `occurredAt` may not be stored now, or null when it may. */

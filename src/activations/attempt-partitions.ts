@@ -44,7 +44,16 @@ export async function attemptsArePartitioned(dataSource: DataSource): Promise<bo
 
 /** The first instant of the UTC month of `date`, `offset` months later. */
 export function monthStart(date: Date, offset = 0): Date {
-  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + offset, 1));
+  // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0 to 99 as 1900 to 1999, so a row of
+  // the year 1 was given the month of 1901.
+  const start = new Date(0);
+  start.setUTCFullYear(date.getUTCFullYear(), date.getUTCMonth() + offset, 1);
+  return start;
+}
+
+/** Whether a month may have a partition: within the history's horizon, at most MONTHS_AHEAD ahead. */
+function monthInHorizon(month: Date, now: Date): boolean {
+  return month >= oldestAttemptInstant(now) && month <= monthStart(now, MONTHS_AHEAD);
 }
 
 export function partitionName(month: Date): string {
@@ -108,10 +117,22 @@ async function columnList(client: Client): Promise<string> {
  * moving in any rows of the month the default partition holds. Returns the partitions made.
  * Safe to run on several instances at once (the partition lock).
  */
-export async function ensureAttemptMonths(dataSource: DataSource, months: Iterable<Date>): Promise<string[]> {
+export async function ensureAttemptMonths(
+  dataSource: DataSource,
+  months: Iterable<Date>,
+  now = new Date(),
+): Promise<string[]> {
   if (!partitioned(dataSource)) return [];
   const wanted = [...new Map([...months].map((month) => [monthStart(month).getTime(), monthStart(month)])).values()];
   wanted.sort((a, b) => a.getTime() - b.getTime());
+  // Checked before any is made: the bulk path (seed, import, tests) asks for the months of its
+  // rows, and a row of the year 1 must fail the load, not leave a partition per month behind it.
+  const outside = wanted.filter((month) => !monthInHorizon(month, now));
+  if (outside.length)
+    throw new Error(
+      `no partition is made for ${outside.map((month) => month.toISOString().slice(0, 7)).join(', ')}: ` +
+        `outside the history's horizon (${oldestAttemptInstant(now).toISOString().slice(0, 7)} to ${monthStart(now, MONTHS_AHEAD).toISOString().slice(0, 7)})`,
+    );
   const made: string[] = [];
   await withClient(dataSource, async (client) => {
     for (const month of wanted) {
@@ -161,17 +182,16 @@ export async function maintainAttemptPartitions(dataSource: DataSource, now = ne
   const waiting: { month: Date; attempts: string | number }[] = await dataSource.query(
     `SELECT date_trunc('month', "occurredAt", 'UTC') AS month, COUNT(*) AS attempts FROM "${DEFAULT_PARTITION}" GROUP BY 1 ORDER BY 1`,
   );
-  const oldest = oldestAttemptInstant(now);
-  const latest = monthStart(now, MONTHS_AHEAD);
-  const inHorizon = (month: Date) => month >= oldest && month <= latest;
+  const inHorizon = (month: Date) => monthInHorizon(month, now);
   const skipped = waiting
     .map((row) => ({ month: new Date(row.month), attempts: Number(row.attempts) }))
     .filter((row) => !inHorizon(row.month));
   const months = Array.from({ length: MONTHS_AHEAD + 2 }, (_, index) => monthStart(now, index - 1));
-  const made = await ensureAttemptMonths(dataSource, [
-    ...months,
-    ...waiting.map((row) => new Date(row.month)).filter(inHorizon),
-  ]);
+  const made = await ensureAttemptMonths(
+    dataSource,
+    [...months, ...waiting.map((row) => new Date(row.month)).filter(inHorizon)],
+    now,
+  );
   return { made, skipped };
 }
 
