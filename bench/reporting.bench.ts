@@ -80,6 +80,7 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
   const bytes = await databaseBytes(dataSource);
   const bareDirectory = mkdtempSync(join(tmpdir(), 'reporting-bench-bare-'));
   const bareMilliseconds = postgresDatabase ? await bareCopy(dataSource, bareDirectory) : bareInsert(dataSource);
+  console.error(`${label} so far: ${bytes} bytes; the bare write of the attempts ${bareMilliseconds} ms`);
   rmSync(bareDirectory, { recursive: true, force: true });
 
   const graphqlAs = async (viewer: string, query: string, variables?: Record<string, unknown>) => {
@@ -105,6 +106,10 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
     );
   const measure = async (name: string, report: () => Promise<unknown>, plain: () => Promise<unknown>) => {
     rows.push([name, await median(report), await median(plain)]);
+    // Also as it is measured (on stderr): a 10^7 run takes hours on a loaded machine, and a figure
+    // measured before it stops is still a figure.
+    const [, reportMs, plainMs] = rows[rows.length - 1];
+    console.error(`${label} so far: ${name}: ${reportMs.toFixed(0)} ms, plain ${plainMs.toFixed(0)} ms`);
   };
 
   // The same report with and without distinct devices: only the latter can come from the rollup.
@@ -280,7 +285,11 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
     1,
   );
 
+  console.error(
+    `${label} so far: simulatePolicy ${simulation.toFixed(0)} ms, reading its signals ${plainScan.toFixed(0)} ms`,
+  );
   const devicePage = await measureDevicePage(dataSource, graphql);
+  console.error(`${label} so far: device page ${JSON.stringify(devicePage)}`);
   const sweep = await measureSweep(graphqlAs, services);
 
   console.log(
