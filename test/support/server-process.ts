@@ -73,7 +73,10 @@ export function spawnServer(
 
 export async function startServer(
   env: NodeJS.ProcessEnv,
-  timeoutMs = 60_000,
+  // A start migrates, loads reference and demo data and compiles through ts-node: 10–15 s on a quiet
+  // machine, 40 s and more for one of two servers started together on a loaded one. Files that start
+  // servers give each test 120 s.
+  timeoutMs = 100_000,
   options: SpawnOptions = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
