@@ -30,6 +30,26 @@ import { expectedFrom, keptTables } from './support/device-days';
 import { seedDemo } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
 
+/** An attempt allowed by its IP country (Germany), as the bulk path writes it: the tests vary only the rest. */
+function allowedByIp(deviceId: number, occurredAt: string, extra: Partial<BulkAttempt> = {}): BulkAttempt {
+  return {
+    deviceId,
+    occurredAt: new Date(occurredAt),
+    receivedAt: new Date(occurredAt),
+    signals: { ipCountry: 'DE' },
+    signalsPurgedAt: null,
+    resolvedRegionId: null,
+    regionSource: RegionSource.IP,
+    outcome: DecisionOutcome.ALLOW,
+    enforced: true,
+    policyVersionId: null,
+    reasonCodes: [],
+    reviewStatus: null,
+    idempotencyKey: null,
+    ...extra,
+  };
+}
+
 const postgresOnly = usingPostgres ? it : it.skip;
 const sqliteOnly = usingPostgres ? it.skip : it;
 
@@ -90,21 +110,8 @@ describe('the migration from the unpartitioned table', () => {
 
     // New attempts continue the ids, are counted by the triggers, and a stored key still refuses a second use.
     const [device] = await dataSource.getRepository(Device).find({ take: 1, order: { id: 'ASC' } });
-    const row = (idempotencyKey: string | null): BulkAttempt => ({
-      deviceId: device.id,
-      occurredAt: new Date('2026-10-20T12:00:00Z'),
-      receivedAt: new Date('2026-10-20T12:00:01Z'),
-      signals: { ipCountry: 'DE' },
-      signalsPurgedAt: null,
-      resolvedRegionId: null,
-      regionSource: RegionSource.IP,
-      outcome: DecisionOutcome.ALLOW,
-      enforced: true,
-      policyVersionId: null,
-      reasonCodes: [],
-      reviewStatus: null,
-      idempotencyKey,
-    });
+    const row = (idempotencyKey: string | null): BulkAttempt =>
+      allowedByIp(device.id, '2026-10-20T12:00:00Z', { receivedAt: new Date('2026-10-20T12:00:01Z'), idempotencyKey });
     await ingestAttempts(dataSource, [[row('gw-new-1')]]);
     const [newest] = await dataSource.getRepository(ActivationAttempt).find({ order: { id: 'DESC' }, take: 1 });
     expect(newest.id).toBeGreaterThan(Number(rowsBefore[rowsBefore.length - 1].id));
@@ -227,22 +234,7 @@ describe('retiring whole months', () => {
   let devices: Device[];
   const NOW = new Date('2026-11-15T00:00:00Z');
 
-  const attempt = (deviceId: number, occurredAt: string, extra: Partial<BulkAttempt> = {}): BulkAttempt => ({
-    deviceId,
-    occurredAt: new Date(occurredAt),
-    receivedAt: new Date(occurredAt),
-    signals: { ipCountry: 'DE' },
-    signalsPurgedAt: null,
-    resolvedRegionId: null,
-    regionSource: RegionSource.IP,
-    outcome: DecisionOutcome.ALLOW,
-    enforced: true,
-    policyVersionId: null,
-    reasonCodes: [],
-    reviewStatus: null,
-    idempotencyKey: null,
-    ...extra,
-  });
+  const attempt = allowedByIp;
   const STATS = `query ($from: DateTime!, $to: DateTime!) {
     activationStats(filter: { from: $from, to: $to }, groupBy: [REGION], interval: DAY) {
       rows { bucketStart region { code } attempts devices locks reviews }
