@@ -49,14 +49,23 @@ async function inOneWindow<T>(run: (key: string) => Promise<{ result: T; resetAt
 
 /** A fresh ANALYST key: its own budget, untouched by the other tests. */
 async function freshKey(name: string): Promise<string> {
-  const created = await post(
-    {
-      query: `mutation ($name: String!) { createApiKey(input: { name: $name, role: ANALYST }) { secret } }`,
-      variables: { name },
-    },
-    ADMIN_KEY,
-  );
-  return created.body.data.createApiKey.secret;
+  // The admin key has the same small budget as every key: tests that create keys in quick succession
+  // can spend it, so a refusal is waited out (as a client is told to), never taken for a key.
+  for (;;) {
+    const created = await post(
+      {
+        query: `mutation ($name: String!) { createApiKey(input: { name: $name, role: ANALYST }) { secret } }`,
+        variables: { name },
+      },
+      ADMIN_KEY,
+    );
+    if (created.status === 429) {
+      await new Promise((resolve) => setTimeout(resolve, Number(created.retryAfter) * 1000));
+      continue;
+    }
+    if (!created.body.data?.createApiKey) throw new Error(`createApiKey failed: ${JSON.stringify(created.body)}`);
+    return created.body.data.createApiKey.secret;
+  }
 }
 
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
-import { entities } from '../../src/db/entities';
 import { SqlTable } from '../../src/db/prepared';
 import { ActivationAttempt } from '../../src/activations/activation-attempt.entity';
+import { openTestDatabase, TestDatabase } from '../support/database';
 
 const reportsFolder = path.resolve(__dirname, '../../src/reports');
 
@@ -14,17 +14,22 @@ function reportSources(): { file: string; text: string }[] {
     .map((file) => ({ file, text: readFileSync(path.join(reportsFolder, file), 'utf8') }));
 }
 
-/** Metadata of every entity, built as the server builds it (over an empty in-memory database). */
+/**
+ * Metadata of every entity, built as the server builds it for the suite's own database: column types
+ * differ between SQLite and PostgreSQL, so metadata built for one does not validate on the other.
+ */
 async function entityMetadata() {
-  return new DataSource({ type: 'better-sqlite3', database: ':memory:', entities }).initialize();
+  return openTestDatabase({ migrate: false });
 }
 
 describe('report SQL takes its names from the entity metadata', () => {
+  let database: TestDatabase;
   let dataSource: DataSource;
   beforeAll(async () => {
-    dataSource = await entityMetadata();
+    database = await entityMetadata();
+    dataSource = database.dataSource;
   });
-  afterAll(() => dataSource.destroy());
+  afterAll(() => database.close());
 
   it('no report module writes a table name or an alias-qualified column by hand', async () => {
     const tables = dataSource.entityMetadatas.map((metadata) => metadata.tableName);
