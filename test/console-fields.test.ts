@@ -6,6 +6,11 @@ import { Role } from '../src/auth/roles';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { FIXED_UNTIL, seedDemo } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
+import { decideActivation } from './support/decisions';
+import { imeiOf } from './support/imei';
+
+const SIMFEROPOL = { latitude: 44.9521, longitude: 34.1024, accuracyMeters: 20 };
+const KYIV = { latitude: 50.4501, longitude: 30.5234, accuracyMeters: 20 };
 
 let database: TestDatabase;
 let client: GraphQLClient;
@@ -79,11 +84,57 @@ describe('reviewQueue(filter:)', () => {
     expect((await queue({ partnerIds: [] })).totalCount).toBe(0);
   });
 
+  it('leaves a subdivision out of its country (Ukraine without Crimea, as the overview links to it)', async () => {
+    // Two activations a person must look at: a fix in Simferopol with a German SIM (a review in
+    // Crimea) and a fix in Kyiv on a Crimean network (a review in Ukraine's mainland).
+    const partnerId = (await client.data('{ partners(first: 1) { nodes { id } } }')).partners.nodes[0].id;
+    const devices = [imeiOf(990_001), imeiOf(990_002)].map((imei, index) => ({
+      imei,
+      serialNumber: `QUEUE-${index}`,
+      modelCode: 'AR-5',
+      marketRegionCode: 'DE',
+    }));
+    const registered = await client.data(
+      `mutation ($input: RegisterDevicesInput!) { registerDevices(input: $input) { userErrors { message } } }`,
+      { input: { partnerId, devices } },
+    );
+    expect(registered.registerDevices.userErrors).toEqual([]);
+    const payload = 'decision { outcome region { code } } userErrors { message }';
+    const inCrimea = await decideActivation(
+      client,
+      { imei: devices[0]!.imei, signals: { gps: SIMFEROPOL, sim: { mcc: '262', mnc: '01' } } },
+      payload,
+    );
+    const inKyiv = await decideActivation(
+      client,
+      { imei: devices[1]!.imei, signals: { gps: KYIV, cell: { mcc: '250', mnc: '32' } } },
+      payload,
+    );
+    expect([inCrimea.decision, inKyiv.decision]).toEqual([
+      { outcome: 'REVIEW', region: { code: 'UA-43' } },
+      { outcome: 'REVIEW', region: { code: 'UA' } },
+    ]);
+
+    const subdivision = 'UA-43';
+    const country = 'UA';
+    const inCountry = await queue({ regionCodes: [country] });
+    const without = await queue({ regionCodes: [country], excludeRegionCodes: [subdivision] });
+    const expected = inCountry.nodes.filter((node) => node.resolvedRegion?.code !== subdivision);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(inCountry.nodes.length);
+    expect(without.nodes.map((node) => node.id)).toEqual(expected.map((node) => node.id));
+    expect(without.totalCount).toBe(expected.length);
+    // Leaving out the whole country leaves nothing, not everything.
+    expect((await queue({ regionCodes: [country], excludeRegionCodes: [country] })).totalCount).toBe(0);
+  });
+
   it('names the field of an unknown policy key, partner ID or region code', async () => {
     for (const [filter, field] of [
       [{ policyKeys: ['no-such-policy'] }, 'filter.policyKeys[0]'],
       [{ partnerIds: ['not-an-id'] }, 'filter.partnerIds[0]'],
       [{ regionCodes: ['XX-99'] }, 'filter.regionCodes'],
+      [{ regionCodes: ['UA'], excludeRegionCodes: ['UA-43', 'XX-99'] }, 'filter.excludeRegionCodes[1]'],
+      [{ excludeRegionCodes: ['UA-43'] }, 'filter.excludeRegionCodes'],
     ] as const) {
       const result = await client.execute(QUEUE, { filter });
       expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });

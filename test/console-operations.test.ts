@@ -31,6 +31,7 @@ const FROM_DAY = new Date(FIXED_UNTIL.getTime() - 60 * 86_400_000).toISOString()
 const TO_DAY = new Date(FIXED_UNTIL.getTime() - 86_400_000).toISOString().slice(0, 10);
 const WINDOW = { from: `${FROM_DAY}T00:00:00.000Z`, to: FIXED_UNTIL.toISOString() };
 const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 } };
+const SIMFEROPOL = { gps: { latitude: 44.9521, longitude: 34.1024, accuracyMeters: 20 } };
 
 let database: TestDatabase;
 let app: App;
@@ -338,6 +339,18 @@ jest.setTimeout(150_000);
       .split(/\r?\n/);
     const attemptsColumn = csvLines[0]!.split(',').indexOf('attempts');
     expect(csvLines.slice(1).reduce((sum, line) => sum + Number(line.split(',')[attemptsColumn]), 0)).toBe(ukraine);
+    // Its review queue is Ukraine's as the map draws it too: a review waiting in Crimea is not in it.
+    expect(await decide(await activeDevice(), { ...SIMFEROPOL, sim: { mcc: '262', mnc: '01' } })).toBe('REVIEW');
+    const openIn = async (filter: object) =>
+      (await graphql('query ($filter: ReviewQueueFilter) { reviewQueue(filter: $filter) { totalCount } }', { filter }))
+        .reviewQueue.totalCount as number;
+    expect(await openIn({ regionCodes: ['UA-43'] })).toBeGreaterThan(0);
+    const mainlandQueue = await openIn(mainland);
+    await page.getByRole('link', { name: 'Open the queue' }).click();
+    await eventually(() => expect(page.url()).toMatch(/\/reviews\?region=UA&without=UA-40%2CUA-43$/));
+    await visible(page.getByRole('note').filter({ hasText: 'Leaves out UA-40 and UA-43' }));
+    await eventually(async () => expect(numberIn(await textOf(page.locator('p.summary strong')))).toBe(mainlandQueue));
+    await page.goBack();
     await page.getByRole('button', { name: 'Show all regions' }).click();
     await visible(page.getByRole('heading', { name: 'Overview', exact: true }));
     await expectAccessible(page, 'overview');

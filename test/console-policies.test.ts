@@ -29,6 +29,8 @@ const AUTHOR_CANNOT_APPROVE = 'the author of a change request cannot approve it:
 // The last 20 days of the demo data (up to FIXED_UNTIL), as instants and as the browser (Europe/Berlin) types them.
 const WINDOW = { from: new Date(FIXED_UNTIL.getTime() - 20 * 86_400_000).toISOString(), to: FIXED_UNTIL.toISOString() };
 const minuteUtc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+/** A figure as the console shows it: with thousands separators. */
+const n = (value: number) => value.toLocaleString('en');
 const berlin = (iso: string) =>
   new Date(iso).toLocaleString('sv-SE', { timeZone: 'Europe/Berlin', hour12: false }).replace(' ', 'T').slice(0, 16);
 
@@ -117,11 +119,11 @@ let added: { code: string; name: string };
       .getByRole('table', { name: 'Transitions', exact: true })
       .locator('tbody tr')
       .allInnerTexts();
-    const expected = direct.transitions.map((t: any) => `${t.from}→${t.to}\t${t.attempts}\t${t.devices}`);
+    const expected = direct.transitions.map((t: any) => `${t.from}→${t.to}\t${n(t.attempts)}\t${n(t.devices)}`);
     expect(shown.map((text) => text.trim()).sort()).toEqual(expected.sort());
-    expect(await textOf(simulation.locator('p.summary'))).toContain(`Replayed ${direct.attempts} attempts from`);
+    expect(await textOf(simulation.locator('p.summary'))).toContain(`Replayed ${n(direct.attempts)} attempts from`);
     expect(await textOf(simulation.locator('p.summary'))).toContain(
-      `${direct.changedAttempts} would change outcome, on ${direct.changedDevices}`,
+      `${n(direct.changedAttempts)} would change outcome, on ${n(direct.changedDevices)}`,
     );
     expect(await simulation.getByRole('table', { name: 'Transitions by region' }).locator('tbody tr').count()).toBe(
       direct.byRegion.length,
@@ -172,7 +174,7 @@ let added: { code: string; name: string };
     // The simulation the author submitted with is kept with the request, in its note.
     expect(rights.node.note).toContain(`${added.name} joins the restricted list`);
     expect(rights.node.note).toContain(
-      `Simulated ${minuteUtc(WINDOW.from)} to ${minuteUtc(WINDOW.to)}: ${direct.changedAttempts} of ${direct.attempts} attempts`,
+      `Simulated ${minuteUtc(WINDOW.from)} to ${minuteUtc(WINDOW.to)}: ${n(direct.changedAttempts)} of ${n(direct.attempts)} attempts`,
     );
     await expectAccessible(page, 'change request, as its author');
     expectNoProblems(tab);

@@ -265,6 +265,13 @@ export class ReviewQueueFilter {
   })
   regionCodes?: string[] | null;
 
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      "Leaves out, of the regions regionCodes names, these regions and their subdivisions (ISO codes): `UA` without `UA-43` and `UA-40` is Ukraine without Crimea and Sevastopol, as the console's map draws them. Only with regionCodes.",
+  })
+  excludeRegionCodes?: string[] | null;
+
   @Field(() => [String], { nullable: true, description: 'Only reviews opened by a version of these policies (keys).' })
   policyKeys?: string[] | null;
 

@@ -14,7 +14,7 @@ import { BadUserInputError } from '../common/errors';
 import { rowIdOf } from '../common/global-id';
 import { Policy } from '../policies/policy.entity';
 import type { RegionLoaders } from '../regions/region.loaders';
-import { regionIdsWithSubdivisions } from '../regions/region.service';
+import { regionIdsInScope } from '../regions/region.service';
 import { findOrAbort } from '../common/find-by-global-id';
 import { announceLive } from '../db/live-events';
 
@@ -25,10 +25,8 @@ export async function filterReviewQueue(
   filter: ReviewQueueFilter,
 ): Promise<void> {
   const anyOf = (values: number[]) => (values.length ? values : [-1]);
-  if (filter.regionCodes) {
-    const regionIds = await regionIdsWithSubdivisions(context, filter.regionCodes, 'filter.regionCodes');
-    qb.andWhere('attempt.resolvedRegionId IN (:...regionIds)', { regionIds: anyOf(regionIds) });
-  }
+  const regionIds = await regionIdsInScope(context, filter, 'filter');
+  if (regionIds) qb.andWhere('attempt.resolvedRegionId IN (:...regionIds)', { regionIds: anyOf(regionIds) });
   if (filter.policyKeys) {
     const policies: Policy[] = await context.dataSource.getRepository(Policy).findBy({ key: In(filter.policyKeys) });
     filter.policyKeys.forEach((key, index) => {

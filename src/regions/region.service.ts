@@ -48,3 +48,27 @@ export async function regionIdsWithSubdivisions(
   }
   return [...ids];
 }
+
+/**
+ * Row ids of the regions `regionCodes` names (with subdivisions) less those `excludeRegionCodes`
+ * names (with theirs): `UA` less `UA-43` is Ukraine without Crimea. `null` when neither is given;
+ * an exclusion without regions to exclude from is a client error, and nothing left is `[-1]`,
+ * which no row matches (rather than an empty IN list).
+ */
+export async function regionIdsInScope(
+  context: ScopeWithLoaders<RegionLoaders>,
+  filter: { regionCodes?: string[] | null; excludeRegionCodes?: string[] | null },
+  prefix: string,
+): Promise<number[] | null> {
+  const excluding = Boolean(filter.excludeRegionCodes?.length);
+  if (excluding && !filter.regionCodes)
+    throw new BadUserInputError(`${prefix}.excludeRegionCodes`, 'leaves regions out of regionCodes: name those too');
+  if (!filter.regionCodes) return null;
+  const regionIds = await regionIdsWithSubdivisions(context, filter.regionCodes, `${prefix}.regionCodes`);
+  if (!excluding) return regionIds;
+  const excluded = new Set(
+    await regionIdsWithSubdivisions(context, filter.excludeRegionCodes!, `${prefix}.excludeRegionCodes`),
+  );
+  const kept = regionIds.filter((id) => !excluded.has(id));
+  return kept.length ? kept : [-1];
+}

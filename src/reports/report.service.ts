@@ -11,7 +11,7 @@ import { checkTimeRange } from '../common/filter-bounds';
 import { deviceModelIds } from '../device-models/device-model.service';
 import { Policy } from '../policies/policy.entity';
 import { PolicyVersion } from '../policies/policy-version.entity';
-import { regionIdsWithSubdivisions } from '../regions/region.service';
+import { regionIdsInScope } from '../regions/region.service';
 import {
   ActivationCounts,
   ActivationStats,
@@ -108,18 +108,8 @@ export async function resolveScope(
   prefix = 'filter',
 ): Promise<ResolvedScope> {
   const resolved: ResolvedScope = {};
-  if (filter.regionCodes)
-    resolved.regionIds = await regionIdsWithSubdivisions(context, filter.regionCodes, `${prefix}.regionCodes`);
-  if (filter.excludeRegionCodes?.length) {
-    if (!resolved.regionIds)
-      throw new BadUserInputError(`${prefix}.excludeRegionCodes`, 'leaves regions out of regionCodes: name those too');
-    const excluded = new Set(
-      await regionIdsWithSubdivisions(context, filter.excludeRegionCodes, `${prefix}.excludeRegionCodes`),
-    );
-    const kept = resolved.regionIds.filter((id) => !excluded.has(id));
-    // No region left matches nothing (no row has region ID -1), rather than an empty IN list.
-    resolved.regionIds = kept.length ? kept : [-1];
-  }
+  const regionIds = await regionIdsInScope(context, filter, prefix);
+  if (regionIds) resolved.regionIds = regionIds;
   if (filter.modelCodes) resolved.modelIds = await deviceModelIds(context, filter.modelCodes, `${prefix}.modelCodes`);
   if (filter.partnerId) {
     const partnerId = rowIdOf(filter.partnerId, 'Partner');

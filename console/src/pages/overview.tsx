@@ -225,6 +225,15 @@ export function scopeOfDrawnRegion(region: string | null): { regionCodes?: strin
   return { regionCodes: [region], ...(apart.length ? { excludeRegionCodes: apart } : {}) };
 }
 
+/** The review queue narrowed as the overview is: Ukraine's queue leaves Crimea and Sevastopol out, as its figures do. */
+export function reviewQueuePath(region: string | null): string {
+  const scope = scopeOfDrawnRegion(region);
+  const params = new URLSearchParams();
+  if (scope.regionCodes) params.set('region', scope.regionCodes[0]!);
+  if (scope.excludeRegionCodes) params.set('without', scope.excludeRegionCodes.join(','));
+  return params.size ? `/reviews?${params}` : '/reviews';
+}
+
 export function OverviewPage() {
   const location = useLocation();
   const viewer = useViewer();
@@ -509,7 +518,7 @@ export function OverviewPage() {
                 <dd>{formatNumber(detail.data.queue.totals.waitingOverWeek)}</dd>
               </dl>
               <p className="actions">
-                <Link to={`/reviews${region ? `?region=${encodeURIComponent(region)}` : ''}`}>Open the queue</Link>
+                <Link to={reviewQueuePath(region)}>Open the queue</Link>
                 <CsvDownload
                   href={csvPath('review-queue', { ...scopeCsv, groupBy: 'REGION' })}
                   filename="review-queue-by-region.csv"

@@ -57,13 +57,14 @@ export function SimulationView({
     <section className="simulation" aria-label={title}>
       <h3>{title}</h3>
       <p className="summary">
-        Replayed <strong>{simulation.attempts}</strong> attempts from <Time value={from} /> to <Time value={to} />:{' '}
-        <strong>{simulation.changedAttempts}</strong> would change outcome, on{' '}
-        <strong>{simulation.changedDevices}</strong> {simulation.changedDevices === 1 ? 'device' : 'devices'}.
+        Replayed <strong>{formatNumber(simulation.attempts)}</strong> attempts from <Time value={from} /> to{' '}
+        <Time value={to} />: <strong>{formatNumber(simulation.changedAttempts)}</strong> would change outcome, on{' '}
+        <strong>{formatNumber(simulation.changedDevices)}</strong>{' '}
+        {simulation.changedDevices === 1 ? 'device' : 'devices'}.
         {simulation.skippedAttempts > 0 && (
           <span className="warning">
             {' '}
-            {simulation.skippedAttempts} attempts could not be replayed (signals purged).
+            {formatNumber(simulation.skippedAttempts)} attempts could not be replayed (signals purged).
           </span>
         )}
       </p>
@@ -79,8 +80,8 @@ export function SimulationView({
           {transitions.map((row) => (
             <tr key={arrow(row.from, row.to)}>
               <td>{arrow(row.from, row.to)}</td>
-              <td>{row.attempts}</td>
-              <td>{row.devices}</td>
+              <td>{formatNumber(row.attempts)}</td>
+              <td>{formatNumber(row.devices)}</td>
             </tr>
           ))}
           {transitions.length === 0 && (
@@ -106,8 +107,8 @@ export function SimulationView({
             <tr key={`${row.region?.code ?? ''}|${arrow(row.from, row.to)}`}>
               <td>{row.region ? `${row.region.name} (${row.region.code})` : 'no region resolved'}</td>
               <td>{arrow(row.from, row.to)}</td>
-              <td>{row.attempts}</td>
-              <td>{row.devices}</td>
+              <td>{formatNumber(row.attempts)}</td>
+              <td>{formatNumber(row.devices)}</td>
             </tr>
           ))}
           {byRegion.length === 0 && (
@@ -196,9 +197,11 @@ function TransitionsMap({ rows }: { rows: readonly RegionTransition[] }) {
 export function simulationSummary(masked: FragmentType<typeof PolicySimulationFragment>, from: string, to: string) {
   const simulation = readFragment(PolicySimulationFragment, masked);
   const day = (iso: string) => iso.slice(0, 16).replace('T', ' ') + ' UTC';
-  const transitions = simulation.transitions.map((row) => `${arrow(row.from, row.to)} ${row.attempts}`).join(', ');
+  const transitions = simulation.transitions
+    .map((row) => `${arrow(row.from, row.to)} ${formatNumber(row.attempts)}`)
+    .join(', ');
   return (
-    `Simulated ${day(from)} to ${day(to)}: ${simulation.changedAttempts} of ${simulation.attempts} attempts ` +
-    `change outcome (${transitions || 'none'}), ${simulation.changedDevices} devices.`
+    `Simulated ${day(from)} to ${day(to)}: ${formatNumber(simulation.changedAttempts)} of ${formatNumber(simulation.attempts)} attempts ` +
+    `change outcome (${transitions || 'none'}), ${formatNumber(simulation.changedDevices)} devices.`
   );
 }

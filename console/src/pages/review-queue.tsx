@@ -161,8 +161,11 @@ export function ReviewQueuePage() {
     () => (AGES[olderThan] ? new Date(Date.now() - AGES[olderThan]!.ms).toISOString() : null),
     [olderThan],
   );
+  // `without`: subdivisions left out of the region, as the overview's map draws them apart (UA without UA-43, UA-40).
+  const without = params.get('region') ? (params.get('without') ?? '').split(',').filter(Boolean) : [];
   const filter: ReviewQueueFilter = {
     ...(params.get('region') ? { regionCodes: [params.get('region')!.toUpperCase()] } : {}),
+    ...(without.length ? { excludeRegionCodes: without } : {}),
     ...(params.get('policy') ? { policyKeys: [params.get('policy')!] } : {}),
     ...(params.get('partner') ? { partnerIds: [params.get('partner')!] } : {}),
     ...(receivedBefore ? { receivedBefore } : {}),
@@ -204,7 +207,18 @@ export function ReviewQueuePage() {
   });
 
   const setFilter = (name: string, value: string) =>
-    navigate(withParams(location, { [name]: value, after: null, review: null }), { replace: true });
+    navigate(
+      withParams(location, {
+        [name]: value,
+        // A region typed anew is the whole region: what the overview left out of the previous one goes too.
+        ...(name === 'region' && value.toUpperCase() !== (params.get('region') ?? '').toUpperCase()
+          ? { without: null }
+          : {}),
+        after: null,
+        review: null,
+      }),
+      { replace: true },
+    );
 
   return (
     <div className="queue">
@@ -267,6 +281,14 @@ export function ReviewQueuePage() {
           )}
         </Field>
       </form>
+      {without.length > 0 && (
+        <p className="hint" role="note">
+          Leaves out {without.join(' and ')}, drawn on the overview's map as regions of their own.{' '}
+          <button type="button" className="link" onClick={() => setFilter('without', '')}>
+            Include them
+          </button>
+        </p>
+      )}
       <QueryStatus error={error} fetching={fetching} data={data} refetch={refetch} what="the review queue" />
       {data && (
         <>
