@@ -12,7 +12,8 @@
  *
  * The daily budget of registration conflicts has no insurance: counted in memory it would give each
  * instance, and each restart, a whole day's budget again. While Redis is unreachable it cannot be
- * spent (`BudgetUnavailableError`), and its caller refuses what would spend from it: it fails closed.
+ * read or spent (`BudgetUnavailableError`), and its caller refuses every registration that would be
+ * counted against it: it fails closed.
  */
 import Redis from 'ioredis';
 import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';

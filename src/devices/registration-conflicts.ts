@@ -9,11 +9,15 @@
  *   in /metrics (`device_registration_conflicts_total`);
  * - a key confined to one partner (PARTNER) has a budget of such conflicts per day
  *   (REGISTRATION_CONFLICTS_PER_DAY, counted like the request budgets: in Redis when REDIS_URL is
- *   set, so it holds across instances; while Redis is unreachable it cannot be spent, and a manifest
- *   that would spend from it is refused). A manifest whose conflicts exceed what is left is refused
+ *   set, so it holds across instances). A manifest whose conflicts exceed what is left is refused
  *   without naming them, and a key whose budget is spent is refused every registration with
  *   RATE_LIMITED until its window ends. Keys that may read every partner's devices have no oracle
  *   to fear and no budget.
+ * - while the budget cannot be counted (REDIS_URL set, Redis unreachable; it is never counted in
+ *   memory, which would give each instance and each restart a whole day again), every registration
+ *   of a key with a budget is refused with RATE_LIMITED before its IMEIs are looked up. Refusing
+ *   only the manifests holding a conflict would make the refusal itself the answer: one bit per
+ *   request about another partner's IMEI, never counted.
  *
  * A partner's own devices are no secret to it: re-registering them is reported as TAKEN in any
  * manifest and costs nothing.
@@ -59,10 +63,13 @@ export class RegistrationBudgetError extends GraphQLError {
 /** How long a caller is asked to wait when the budget cannot be counted (Redis unreachable). */
 const UNCOUNTED_RETRY_SECONDS = 60;
 
-/** A manifest that would spend from a budget that cannot be counted now: refused without naming its conflicts. */
+/**
+ * A registration refused because the key's budget cannot be counted now, whatever the manifest
+ * holds: the same answer for every manifest, so it says nothing about other partners' IMEIs.
+ */
 function uncountedBudgetError(): GraphQLError {
   return new GraphQLError(
-    `this manifest holds IMEIs registered by other partners, and this key's daily budget of such answers cannot be counted now; retry in ${UNCOUNTED_RETRY_SECONDS} s`,
+    `this key's daily budget of answers about IMEIs registered by other partners cannot be counted now, so its registrations are refused; retry in ${UNCOUNTED_RETRY_SECONDS} s`,
     { extensions: { code: 'RATE_LIMITED', retryAfterSeconds: UNCOUNTED_RETRY_SECONDS } },
   );
 }
@@ -73,7 +80,7 @@ function budgetIdOf(context: RequestScope): string | null {
   return bucketOf(context.viewer, undefined).id;
 }
 
-/** Refuses the registration up front when the caller's conflict budget is already spent. */
+/** Refuses the registration up front when the caller's conflict budget is already spent, or cannot be counted. */
 export async function checkConflictBudget(context: RequestScope, budget: RegistrationConflictBudget): Promise<void> {
   const id = budgetIdOf(context);
   if (id === null) return;
@@ -81,9 +88,9 @@ export async function checkConflictBudget(context: RequestScope, budget: Registr
   try {
     left = await budget.spend(id, 0);
   } catch (error) {
-    // Not known now: the registration goes ahead, and is refused if it would name a conflict.
-    if (error instanceof BudgetUnavailableError) return;
-    throw error;
+    if (!(error instanceof BudgetUnavailableError)) throw error;
+    registrationBudgetRefusals.inc();
+    throw uncountedBudgetError();
   }
   if (!left.allowed || left.remaining === 0) {
     registrationBudgetRefusals.inc();
@@ -109,6 +116,7 @@ export async function spendConflictBudget(
   try {
     spent = await budget.spend(id, conflicts.length);
   } catch (error) {
+    // Redis went away after checkConflictBudget read the budget: refused as that check refuses.
     if (!(error instanceof BudgetUnavailableError)) throw error;
     registrationBudgetRefusals.inc();
     throw uncountedBudgetError();
