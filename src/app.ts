@@ -147,7 +147,11 @@ export async function createApp(
   app.use(serveIdeAssets);
   app.use(serveConsole(settings));
   const { limiter } = services;
-  app.use('/reports', authenticate(services.authenticator), rateLimit(limiter, settings.limits.maxCost));
+  app.use(
+    '/reports',
+    authenticate(services.authenticator),
+    rateLimit(limiter, settings.limits.maxCost, { graphql: false }),
+  );
   app.use(csvReports(dataSource, settings));
   app.use(
     '/graphql',
@@ -155,7 +159,7 @@ export async function createApp(
     ideForBrowsers('/graphql', settings.production ? undefined : settings.adminKey),
     authenticate(services.authenticator),
     // Counted before the body is read (only a small one is, to see whether it asks just for its budget).
-    rateLimit(limiter, settings.limits.maxCost),
+    rateLimit(limiter, settings.limits.maxCost, { graphql: true }),
     express.json({ limit: '5mb' }),
     capBatches(settings),
     // Before the batch budget: an operation sent by hash is costed as the registered document.

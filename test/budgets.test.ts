@@ -170,6 +170,43 @@ describe('a key just under and just over its budget', () => {
     expect(batch.body.map((answer: any) => answer.extensions.cost.remaining)).toEqual([PER_SECOND - 1, PER_SECOND - 1]);
     expect(batch.body[0].extensions.cost.requested).toBeGreaterThan(batch.body[1].extensions.cost.requested);
   });
+  it('spends budget on a CSV report even when its URL carries a budget query (only GraphQL answers one)', async () => {
+    // The CSV routes share the GraphQL budget, and the free pass for `{ rateLimit { … } }` read any
+    // GET's `query` parameter: one the CSV route ignores, so a key over its budget had every report
+    // for the asking. The same report without it is counted and refused alike.
+    const to = new Date();
+    const from = new Date(to.getTime() - 86_400_000);
+    const report = (key: string, extra: string) =>
+      fetch(
+        `${url.replace(/\/graphql$/, '')}/reports/activation-stats.csv?from=${from.toISOString()}&to=${to.toISOString()}${extra}`,
+        { headers: { authorization: `Bearer ${key}` } },
+      );
+    const budgetQuery = `&query=${encodeURIComponent('{ rateLimit { remaining } }')}`;
+    const { refused, disguised, plain } = await inOneWindow(async (key) => {
+      let refusal: Awaited<ReturnType<typeof post>> | null = null;
+      for (let spent = 0; spent < 4 * PER_SECOND && !refusal; spent += 1) {
+        const answer = await post({ query: QUERY }, key);
+        if (answer.status === 429) refusal = answer;
+      }
+      const [disguisedAnswer, plainAnswer] = [await report(key, budgetQuery), await report(key, '')];
+      const resetOf = (answer: Response) => {
+        const seconds = /t=(\d+)/.exec(answer.headers.get('ratelimit') ?? '')?.[1];
+        return new Date(Date.now() + Number(seconds ?? 0) * 1000).toISOString();
+      };
+      return {
+        result: { refused: refusal !== null, disguised: disguisedAnswer, plain: plainAnswer },
+        resetAts: [refusal?.body.extensions.cost.resetAt, resetOf(disguisedAnswer), resetOf(plainAnswer)],
+      };
+    }, 'budget-csv');
+    expect(refused).toBe(true);
+    expect(plain.status).toBe(429);
+    expect(disguised.status).toBe(429);
+    expect(((await disguised.json()) as any).errors[0].extensions.code).toBe('RATE_LIMITED');
+    // Within its budget the same request is a report.
+    const fresh = await report(await freshKey('budget-csv-fresh'), budgetQuery);
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers.get('content-type')).toMatch(/^text\/csv/);
+  });
   it('refuses a request over its budget before reading its body', async () => {
     // Every request was parsed (up to 5 MB) before the budget was counted, so a key or an
     // anonymous client over its budget still had each body read: a limit that failed late. A body

@@ -51,15 +51,18 @@ export function authenticate(authenticator: ApiKeyAuthenticator): RequestHandler
  * Per-key request budgets (per client address for anonymous requests), counted by the instance's
  * limiter (shared through Redis when REDIS_URL is set). The result is left on the request for
  * whoever reports it to the client.
+ *
+ * `graphql`: the route answers GraphQL documents, so a request that only asks for its budget
+ * (`{ rateLimit { … } }`) is let through without spending any. Only there: another route (the CSV
+ * reports) ignores a `query` parameter, and would serve its own answer for free.
  */
-export function rateLimit(limiter: RequestLimiter, maxCost: number): RequestHandler {
+export function rateLimit(limiter: RequestLimiter, maxCost: number, route: { graphql: boolean }): RequestHandler {
   return async (request, response, next) => {
     let result: RateLimitResult;
     let free: boolean;
     const bucket = bucketOf(request.viewer ?? null, request.ip);
     try {
-      // A request that only asks for its budget (`{ rateLimit { … } }`) reads it without spending any.
-      free = await asksOnlyForBudget(request, response);
+      free = route.graphql && (await asksOnlyForBudget(request, response));
       result = await limiter.consume(bucket, free ? 0 : 1);
     } catch (error) {
       next(error);
