@@ -10,6 +10,7 @@ import { readDatabaseSettings, readSettings } from '../src/config';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
 import { ensureAttemptMonths, monthStart } from '../src/activations/attempt-partitions';
 import { loadReferenceData } from '../src/seeding/reference-data';
+import { AttemptRef, attemptRefsQuery } from '../src/activations/attempt-refs';
 import { generateDemoData } from '../src/seeding/demo-data';
 
 async function main() {
@@ -116,6 +117,33 @@ async function main() {
       'node(id:), through an id → occurredAt table',
       `SELECT a.* FROM "attempt_month_probe" r JOIN "activation_attempt" a ON a."id" = r."id" AND a."occurredAt" = r."occurredAt" WHERE r."id" = $1`,
       [ids[0]],
+    );
+    // What the service sends since the fix (src/activations/attempt-refs.ts): the loader's one
+    // statement for references carrying occurredAt (status changes, locks, live events), for IDs
+    // naming the month (node(id:)), and for older IDs naming neither.
+    const loaderStatement = async (label: string, refs: AttemptRef[]) => {
+      const [sql, parameters] = attemptRefsQuery(dataSource.manager, refs).getQueryAndParameters();
+      return explain(label, sql, parameters);
+    };
+    const monthOf = (instant: string) => monthStart(new Date(instant));
+    const loaderPairs = await loaderStatement(
+      'loader: 100 refs with occurredAt',
+      sample.map((row) => ({ id: row.id, occurredAt: new Date(row.occurredAt) })),
+    );
+    const loaderMonths = await loaderStatement(
+      'loader: 100 refs with the month (IDs)',
+      instants.map((instant, index) => ({ id: ids[index], month: monthOf(instant) })),
+    );
+    const loaderLegacy = await loaderStatement(
+      'loader: 100 refs by id alone (old IDs)',
+      ids.map((id) => ({ id })),
+    );
+    const nodeNamed = await loaderStatement('node(id:) naming the month', [
+      { id: ids[0], month: monthOf(instants[0]) },
+    ]);
+    const nodeLegacy = await loaderStatement('node(id:) of an older ID', [{ id: ids[0] }]);
+    console.log(
+      `loader ratios to id alone: batch with occurredAt ${(loaderLegacy / loaderPairs).toFixed(2)}, with months ${(loaderLegacy / loaderMonths).toFixed(2)}; node(id:) ${(nodeLegacy / nodeNamed).toFixed(2)}`,
     );
     console.log(
       `ratios by id alone / pruned: batch ${(batchById / batchPruned).toFixed(2)} (through the table ${(batchById / batchThroughTable).toFixed(2)}), single ${(oneById / onePruned).toFixed(2)} (through the table ${(oneById / throughTable).toFixed(2)})`,

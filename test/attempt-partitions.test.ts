@@ -26,6 +26,7 @@ import { encodeGlobalId } from '../src/common/global-id';
 import { Device } from '../src/devices/device.entity';
 import { Region } from '../src/regions/region.entity';
 import { openTestDatabase, rollBackMigrations, TestDatabase, usingPostgres } from './support/database';
+import { AttemptReferenceInstants1765770000000 } from '../src/db/migrations/1765770000000-AttemptReferenceInstants';
 import { expectedFrom, keptTables } from './support/device-days';
 import { seedDemo } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
@@ -64,6 +65,25 @@ async function hourlyRollup(dataSource: DataSource) {
   return rows.map((row) => ({ ...row, hourStart: new Date(String(row.hourStart)).toISOString() }));
 }
 
+/** The devices' locks and the status history with the occurredAt each names of its attempt, and the attempt's own. */
+async function attemptReferences(dataSource: DataSource) {
+  const instant = (value: unknown) => (value === null ? null : new Date(String(value)).toISOString());
+  const locks: Record<string, unknown>[] = await dataSource.query(
+    'SELECT d."id", d."lockedByAttemptId", d."lockedByAttemptOccurredAt" AS "named", a."occurredAt" AS "actual" FROM "device" d ' +
+      'JOIN "activation_attempt" a ON a."id" = d."lockedByAttemptId" ORDER BY d."id"',
+  );
+  const history: Record<string, unknown>[] = await dataSource.query(
+    'SELECT c."id", c."attemptId", c."attemptOccurredAt" AS "named", a."occurredAt" AS "actual" FROM "device_status_change" c ' +
+      'JOIN "activation_attempt" a ON a."id" = c."attemptId" ORDER BY c."id"',
+  );
+  const named = (rows: Record<string, unknown>[]) =>
+    rows.map((row) => {
+      expect(instant(row.named)).toBe(instant(row.actual));
+      return [Number(row.id), instant(row.named)];
+    });
+  return { locks: named(locks), history: named(history) };
+}
+
 /** The kept tables equal what the raw attempts say (the same proof as the import test). */
 async function expectCountsMatchRows(dataSource: DataSource) {
   const attempts = await dataSource.getRepository(ActivationAttempt).find();
@@ -80,8 +100,17 @@ describe('the migration from the unpartitioned table', () => {
     const { dataSource } = database;
     expect(await rollBackMigrations(dataSource, 'PartitionedAttempts1765640000000')).toEqual([
       'PartitionedAttempts1765640000000',
+      'AttemptReferenceInstants1765770000000',
     ]);
+    // The generator writes today's device and history columns: the later migration's two are there
+    // for the seed only, then dropped, leaving the previous schema with its rows (which that
+    // migration then fills again, checked below).
+    await new AttemptReferenceInstants1765770000000().up(dataSource.createQueryRunner());
     await seedDemo(dataSource, 120, 1500, 'partition-migration');
+    const referencesBefore = await attemptReferences(dataSource);
+    expect(referencesBefore.locks.length).toBeGreaterThan(0);
+    expect(referencesBefore.history.length).toBeGreaterThan(0);
+    await new AttemptReferenceInstants1765770000000().down(dataSource.createQueryRunner());
     // Gateway keys on some of them, as decisions would have stored them.
     await dataSource.query(`UPDATE "activation_attempt" SET "idempotencyKey" = 'gw-old-' || "id" WHERE "id" % 50 = 0`);
     const rowsBefore = await rawAttempts(dataSource);
@@ -90,7 +119,12 @@ describe('the migration from the unpartitioned table', () => {
     expect(rowsBefore.length).toBe(1500);
 
     const applied = await dataSource.runMigrations({ transaction: 'each' });
-    expect(applied.map((migration) => migration.name)).toEqual(['PartitionedAttempts1765640000000']);
+    expect(applied.map((migration) => migration.name)).toEqual([
+      'PartitionedAttempts1765640000000',
+      'AttemptReferenceInstants1765770000000',
+    ]);
+    // Every reference to an attempt got that attempt's occurredAt back from the partitioned table.
+    expect(await attemptReferences(dataSource)).toEqual(referencesBefore);
 
     expect(await rawAttempts(dataSource)).toEqual(rowsBefore);
     expect(await hourlyRollup(dataSource)).toEqual(rollupBefore);
@@ -438,20 +472,32 @@ describe('retiring whole months', () => {
         `SELECT "id" FROM "activation_attempt" WHERE "occurredAt" = '2026-01-12T08:00:00Z'`,
       );
       // Locked by that attempt, then unlocked: the month may go, the history keeps naming the attempt.
-      const change = (fromStatus: string, toStatus: string, cause: string, attemptId: number | null, at: string) =>
+      const change = (
+        fromStatus: string,
+        toStatus: string,
+        cause: string,
+        attemptId: number | null,
+        attemptOccurredAt: string | null,
+        at: string,
+      ) =>
         dataSource.query(
-          `INSERT INTO "device_status_change" ("deviceId", "occurredAt", "fromStatus", "toStatus", "cause", "attemptId", "actor", "reason") VALUES ($1, $2, $3, $4, $5, $6, 'test', 'test')`,
-          [device.id, at, fromStatus, toStatus, cause, attemptId],
+          `INSERT INTO "device_status_change" ("deviceId", "occurredAt", "fromStatus", "toStatus", "cause", "attemptId", "attemptOccurredAt", "actor", "reason") VALUES ($1, $2, $3, $4, $5, $6, $7, 'test', 'test')`,
+          [device.id, at, fromStatus, toStatus, cause, attemptId, attemptOccurredAt],
         );
-      await change(device.status, 'LOCKED', 'DECISION', id, '2026-01-12T08:00:01Z');
-      await change('LOCKED', 'ACTIVE', 'UNLOCK', null, '2026-01-20T08:00:00Z');
-      const attemptGlobalId = encodeGlobalId('ActivationAttempt', id);
-      const HISTORY = `query ($imei: String!, $id: ID!) {
+      await change(device.status, 'LOCKED', 'DECISION', id, '2026-01-12T08:00:00Z', '2026-01-12T08:00:01Z');
+      await change('LOCKED', 'ACTIVE', 'UNLOCK', null, null, '2026-01-20T08:00:00Z');
+      // Its ID names the month; one issued before IDs did (deprecated) is still answered.
+      const attemptGlobalId = encodeGlobalId('ActivationAttempt', id, new Date('2026-01-12T08:00:00Z'));
+      const legacyGlobalId = encodeGlobalId('ActivationAttempt', id);
+      const HISTORY = `query ($imei: String!, $id: ID!, $legacy: ID!) {
         device(imei: $imei) { statusHistory(first: 100) { nodes { toStatus cause attempt { id occurredAt } } } }
         node(id: $id) { id }
+        legacy: node(id: $legacy) { id }
       }`;
-      const before = await client.data(HISTORY, { imei: device.imei, id: attemptGlobalId });
+      const variables = { imei: device.imei, id: attemptGlobalId, legacy: legacyGlobalId };
+      const before = await client.data(HISTORY, variables);
       expect(before.node).toEqual({ id: attemptGlobalId });
+      expect(before.legacy).toEqual({ id: attemptGlobalId });
       expect(before.device.statusHistory.nodes).toContainEqual({
         toStatus: 'LOCKED',
         cause: 'DECISION',
@@ -461,8 +507,9 @@ describe('retiring whole months', () => {
       const outcome = await retireAttemptMonths(dataSource, { keepMonths: 3, now: NOW });
       expect(outcome.retired.map((month) => month.name)).toContain('activation_attempt_y2026m01');
       // client.data fails on any error: the history and the node lookup answer, with null where the attempt was.
-      const after = await client.data(HISTORY, { imei: device.imei, id: attemptGlobalId });
+      const after = await client.data(HISTORY, variables);
       expect(after.node).toBeNull();
+      expect(after.legacy).toBeNull();
       expect(after.device.statusHistory.nodes).toContainEqual({ toStatus: 'LOCKED', cause: 'DECISION', attempt: null });
     },
   );

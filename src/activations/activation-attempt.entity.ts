@@ -5,6 +5,7 @@ import { Device } from '../devices/device.entity';
 import { Region } from '../regions/region.entity';
 import { PolicyVersion } from '../policies/policy-version.entity';
 import { Node } from '../common/node';
+import { encodeGlobalId } from '../common/global-id';
 import { jsonType, timestampType } from '../db/column-types';
 
 /** The evidence of a decision as stored with its attempt (plain JSON, stable field names). */
@@ -175,6 +176,16 @@ registerEnumType(ReviewStatus, {
 export class ActivationAttempt extends Node {
   @PrimaryGeneratedColumn()
   id: number;
+
+  /**
+   * The global ID names the month of occurredAt, the partition key (which never changes), so that
+   * node(id:) and mutations taking an attempt's ID probe one month (see common/global-id.ts).
+   */
+  get globalId(): string {
+    const month =
+      this.occurredAt instanceof Date && !Number.isNaN(this.occurredAt.getTime()) ? this.occurredAt : undefined;
+    return encodeGlobalId('ActivationAttempt', this.id, month);
+  }
 
   @Column({ type: 'integer' })
   deviceId: number;

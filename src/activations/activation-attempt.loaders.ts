@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { OrderArgument } from '../common/connection';
-import { createChildConnectionLoader, createEntityLoader } from '../common/loaders';
+import { createChildConnectionLoader } from '../common/loaders';
 import { ActivationAttempt } from './activation-attempt.entity';
+import { createAttemptRefLoader } from './attempt-refs';
 import { applyAttemptFilter } from './activation-attempt.service';
 import { ActivationAttemptOrder, ResolvedAttemptFilter, attemptSort } from './activation-attempt.types';
 
@@ -12,7 +13,8 @@ export interface DeviceAttemptsFilter extends ResolvedAttemptFilter {
 
 export function createActivationAttemptLoaders(dataSource: DataSource) {
   return {
-    activationAttemptById: createEntityLoader<ActivationAttempt, number>(dataSource, ActivationAttempt),
+    /** By id and what the reference knows of occurredAt (see attempt-refs.ts): one month probed per reference. */
+    activationAttemptByRef: createAttemptRefLoader(dataSource),
     attemptsByDevice: createChildConnectionLoader<ActivationAttempt, DeviceAttemptsFilter>(dataSource, {
       entity: ActivationAttempt,
       parentProperty: 'deviceId',

@@ -3,6 +3,7 @@ import { Role, access } from '../auth/roles';
 import { ConnectionArgs } from '../common/connection-args';
 import { ConnectionType, SortDirection, defineOrder } from '../common/connection';
 import { checkTimeRange } from '../common/filter-bounds';
+import { decodeGlobalId, encodeGlobalId } from '../common/global-id';
 import { paginateQuery } from '../common/sql-pagination';
 import { GraphQLContext } from '../context';
 import { AuditEvent } from './audit-event.entity';
@@ -100,10 +101,21 @@ export class AuditEventResolver {
         targetTypes: filter.targetTypes.length ? filter.targetTypes : [''],
       });
     if (filter?.targetId)
-      qb.andWhere('(event.targetId = :targetId OR event.relatedTargetId = :targetId)', { targetId: filter.targetId });
+      qb.andWhere('(event.targetId = :targetId OR event.relatedTargetId = :targetId)', {
+        targetId: auditTargetIdOf(filter.targetId),
+      });
     checkTimeRange('filter.occurredBefore', 'occurredFrom', filter?.occurredFrom, filter?.occurredBefore);
     if (filter?.occurredFrom) qb.andWhere('event.occurredAt >= :from', { from: filter.occurredFrom });
     if (filter?.occurredBefore) qb.andWhere('event.occurredAt < :before', { before: filter.occurredBefore });
     return paginateQuery(qb, auditSort(orderBy), window);
   }
+}
+
+/**
+ * The trail names its targets by type and row (an attempt's ID without its month, as before IDs
+ * named it): an attempt's ID as the API gives it now finds the entries written before and after.
+ */
+function auditTargetIdOf(globalId: string): string {
+  const decoded = decodeGlobalId(globalId);
+  return decoded?.month ? encodeGlobalId(decoded.typeName, decoded.rowId) : globalId;
 }

@@ -22,11 +22,16 @@ export type LiveEvent =
   | {
       kind: 'decision';
       attemptId: number;
+      /**
+       * The attempt's occurredAt (ISO), so receivers find it in one month's partition; missing
+       * from an instance that predates it (then every month is probed).
+       */
+      occurredAt?: string;
       partnerId: number;
       /** Milliseconds since the epoch when the decision's commit returned (for delay measurements). */
       committedAt: number;
     }
-  | { kind: 'review'; attemptId: number; change: 'OPENED' | 'RESOLVED' }
+  | { kind: 'review'; attemptId: number; occurredAt?: string; change: 'OPENED' | 'RESOLVED' }
   | { kind: 'device'; deviceId: number }
   | { kind: 'sweep'; sweepId: number }
   /** An API key was revoked or changed: caches drop it, its connections are closed. */

@@ -314,10 +314,11 @@ export async function recordDecision(
     consequences,
   );
   // Committed: now (never before) subscribers on every instance may hear of it.
+  const occurredAt = row.occurredAt.toISOString();
   liveEvents.publish([
-    { kind: 'decision', attemptId, partnerId: work.device.partnerId, committedAt: Date.now() },
+    { kind: 'decision', attemptId, occurredAt, partnerId: work.device.partnerId, committedAt: Date.now() },
     ...(row.reviewStatus === ReviewStatus.OPEN
-      ? [{ kind: 'review' as const, attemptId, change: 'OPENED' as const }]
+      ? [{ kind: 'review' as const, attemptId, occurredAt, change: 'OPENED' as const }]
       : []),
     ...(consequences?.changesStatus ? [{ kind: 'device' as const, deviceId: work.device.id }] : []),
   ]);

@@ -1,6 +1,7 @@
 import { EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import { textLengthError } from '../common/text-length';
 import { ActivationAttempt, DecisionOutcome, ReviewStatus } from '../activations/activation-attempt.entity';
+import { attemptRefOfGlobalId, findAttemptByRef } from '../activations/attempt-refs';
 import { recordAuditEvent } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { RequestScope, ScopeWithLoaders } from '../common/request-scope';
@@ -83,7 +84,11 @@ function resolutionOf(input: ResolveReviewInput): ReviewResolution {
 export async function resolveReview(manager: EntityManager, context: RequestScope, input: ResolveReviewInput) {
   const note = requireText('note', input.note);
   const resolution = resolutionOf(input);
-  const attempt = await findOrAbort(manager, ActivationAttempt, input.attemptId, 'attemptId', 'activation attempt');
+  // The ID names the attempt's month: one partition probed (an older ID without it, every month).
+  const ref = attemptRefOfGlobalId(input.attemptId);
+  const attempt = ref && (await findAttemptByRef(manager, ref));
+  if (!attempt)
+    throw new UserErrorsAbort([userError(['attemptId'], UserErrorCode.NOT_FOUND, 'no activation attempt has this ID')]);
   if (attempt.reviewStatus !== ReviewStatus.OPEN) {
     throw new UserErrorsAbort([
       userError(['attemptId'], UserErrorCode.INVALID_STATE, 'the attempt has no open review'),
@@ -95,7 +100,7 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
   // second would overwrite the first's outcome and tell the partner twice).
   const resolved = await manager.update(
     ActivationAttempt,
-    { id: attempt.id, reviewStatus: ReviewStatus.OPEN },
+    { id: attempt.id, occurredAt: attempt.occurredAt, reviewStatus: ReviewStatus.OPEN },
     {
       reviewStatus,
       reviewedAt: new Date(),
@@ -117,7 +122,14 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
         ? DeviceStatus.LOCKED
         : DeviceStatus.ACTIVE;
   await recordPartnerEvents(manager, [
-    { type: PartnerEventType.REVIEW_RESOLVED, device, status: after, attemptId: attempt.id, reason: resolution },
+    {
+      type: PartnerEventType.REVIEW_RESOLVED,
+      device,
+      status: after,
+      attemptId: attempt.id,
+      attemptOccurredAt: attempt.occurredAt,
+      reason: resolution,
+    },
   ]);
   if (after !== device.status) {
     await changeDeviceStatusOrAbort(
@@ -128,6 +140,7 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
         to: after,
         cause: StatusChangeCause.REVIEW,
         attemptId: attempt.id,
+        attemptOccurredAt: attempt.occurredAt,
         policyVersionId: attempt.policyVersionId,
         reason: `review resolved: ${resolution}: ${note}`,
         lockReason: `${LOCK_REASON_PREFIX.review}: ${note}`,
@@ -144,8 +157,13 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
     before: { reviewStatus: attempt.reviewStatus, deviceStatus: device.status },
     after: { reviewStatus, note, deviceStatus: after },
   });
-  await announceLive(manager, { kind: 'review', attemptId: attempt.id, change: 'RESOLVED' });
-  return manager.findOneByOrFail(ActivationAttempt, { id: attempt.id });
+  await announceLive(manager, {
+    kind: 'review',
+    attemptId: attempt.id,
+    occurredAt: attempt.occurredAt.toISOString(),
+    change: 'RESOLVED',
+  });
+  return manager.findOneByOrFail(ActivationAttempt, { id: attempt.id, occurredAt: attempt.occurredAt });
 }
 
 /** The audited way out of a lock. */

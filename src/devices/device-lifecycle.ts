@@ -70,6 +70,7 @@ export interface DeviceBefore {
   lockedAt?: Date | null;
   lockReason?: string | null;
   lockedByAttemptId?: number | null;
+  lockedByAttemptOccurredAt?: Date | null;
   lockCause?: LockCause | null;
   lockPolicyVersionId?: number | null;
 }
@@ -84,6 +85,8 @@ export interface StatusTransition {
   at?: Date;
   /** The attempt that is the evidence (the locking decision, the reviewed attempt, the sweep's evidence). */
   attemptId?: number | null;
+  /** That attempt's occurredAt (its partition key): readers of the history and the lock find it in one month. */
+  attemptOccurredAt?: Date | null;
   sweepId?: number | null;
   /** For a lock: the policy version that caused it (the device's lockPolicyVersionId). */
   policyVersionId?: number | null;
@@ -100,6 +103,7 @@ const NOT_LOCKED = {
   lockedAt: null,
   lockReason: null,
   lockedByAttemptId: null,
+  lockedByAttemptOccurredAt: null,
   lockCause: null,
   lockPolicyVersionId: null,
 } as const;
@@ -128,6 +132,7 @@ export function deviceColumns(device: DeviceBefore, transition: StatusTransition
         lockedAt: at,
         lockReason: (transition.lockReason ?? transition.reason).slice(0, 500),
         lockedByAttemptId: transition.attemptId ?? null,
+        lockedByAttemptOccurredAt: transition.attemptId == null ? null : (transition.attemptOccurredAt ?? null),
         lockCause: lockCauseOf(transition.cause),
         lockPolicyVersionId: transition.policyVersionId ?? null,
       };
@@ -163,6 +168,7 @@ export function historyRow(
     toStatus: transition.to,
     cause: transition.cause,
     attemptId: transition.attemptId ?? null,
+    attemptOccurredAt: transition.attemptId == null ? null : (transition.attemptOccurredAt ?? null),
     sweepId: transition.sweepId ?? null,
     actor,
     reason: transition.reason.slice(0, 1000),
@@ -205,6 +211,7 @@ export function transitionRows(
           device,
           status: transition.to,
           attemptId: transition.attemptId,
+          attemptOccurredAt: transition.attemptOccurredAt,
           sweepId: transition.sweepId,
           reason: transition.partnerReason ?? transition.reason,
         }
@@ -218,7 +225,10 @@ export function transitionRows(
         ...columns,
         cause: transition.cause,
         reason: transition.reason,
-        attemptId: transition.attemptId == null ? null : encodeGlobalId('ActivationAttempt', transition.attemptId),
+        attemptId:
+          transition.attemptId == null
+            ? null
+            : encodeGlobalId('ActivationAttempt', transition.attemptId, transition.attemptOccurredAt ?? undefined),
         sweepId: transition.sweepId == null ? null : encodeGlobalId('Sweep', transition.sweepId),
       },
     }),
@@ -328,6 +338,8 @@ export function decisionTransition(
     reason,
     at: decided.receivedAt,
     activatedAt: decided.occurredAt,
+    // The decided attempt's instant: with its id (given once inserted) it finds the attempt in one month.
+    attemptOccurredAt: decided.occurredAt,
     policyVersionId: decided.policyVersionId,
   });
   if (device.status === DeviceStatus.LOCKED) return null;
@@ -382,6 +394,7 @@ const STATUS_CHANGE_PROPERTIES = [
   'toStatus',
   'cause',
   'attemptId',
+  'attemptOccurredAt',
   'sweepId',
   'actor',
   'reason',
@@ -456,6 +469,7 @@ export class DecisionLifecycle {
             device,
             status: found?.transition?.to ?? device.status,
             attemptId,
+            attemptOccurredAt: decided.occurredAt,
             reason: decided.reasonCodes.join(','),
           });
         }
@@ -493,6 +507,7 @@ export interface GeneratedDeviceState {
   lockedAt: Date | null;
   lockReason: string | null;
   lockedByAttemptId: number | null;
+  lockedByAttemptOccurredAt: Date | null;
   lockCause: LockCause | null;
   lockPolicyVersionId: number | null;
 }
@@ -510,10 +525,10 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
         await client.query(
           `UPDATE "device" d SET "status" = v."status", "activatedAt" = v."activatedAt", "lockedAt" = v."lockedAt", ` +
             `"lockReason" = v."lockReason", "lockedByAttemptId" = v."lockedByAttemptId", "lockCause" = v."lockCause", ` +
-            `"lockPolicyVersionId" = v."lockPolicyVersionId" ` +
+            `"lockPolicyVersionId" = v."lockPolicyVersionId", "lockedByAttemptOccurredAt" = v."lockedByAttemptOccurredAt" ` +
             `FROM unnest($1::integer[], $2::varchar[], $3::timestamptz[], $4::timestamptz[], $5::varchar[], $6::integer[], ` +
-            `$7::varchar[], $8::integer[]) ` +
-            `AS v("id", "status", "activatedAt", "lockedAt", "lockReason", "lockedByAttemptId", "lockCause", "lockPolicyVersionId") ` +
+            `$7::varchar[], $8::integer[], $9::timestamptz[]) ` +
+            `AS v("id", "status", "activatedAt", "lockedAt", "lockReason", "lockedByAttemptId", "lockCause", "lockPolicyVersionId", "lockedByAttemptOccurredAt") ` +
             `WHERE d."id" = v."id"`,
           [
             chunk.map((state) => state.id),
@@ -524,6 +539,7 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
             chunk.map((state) => state.lockedByAttemptId),
             chunk.map((state) => state.lockCause),
             chunk.map((state) => state.lockPolicyVersionId),
+            chunk.map((state) => state.lockedByAttemptOccurredAt),
           ],
         );
       }
@@ -537,7 +553,7 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
   await onSqliteConnection(dataSource, () => {
     const update = sqlite.prepare(
       'UPDATE "device" SET "status" = ?, "activatedAt" = ?, "lockedAt" = ?, "lockReason" = ?, "lockedByAttemptId" = ?, ' +
-        '"lockCause" = ?, "lockPolicyVersionId" = ? WHERE "id" = ?',
+        '"lockCause" = ?, "lockPolicyVersionId" = ?, "lockedByAttemptOccurredAt" = ? WHERE "id" = ?',
     );
     sqlite.transaction(() => {
       for (const state of states)
@@ -549,6 +565,7 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
           state.lockedByAttemptId,
           state.lockCause,
           state.lockPolicyVersionId,
+          at(state.lockedByAttemptOccurredAt),
           state.id,
         );
     })();
@@ -561,12 +578,13 @@ export interface GeneratedStatusChange {
   from: DeviceStatus;
   to: DeviceStatus;
   attemptId: number;
+  attemptOccurredAt: Date;
   /** When the deciding attempt arrived. */
   at: Date;
   reason: string;
 }
 
-/** History rows per INSERT: 9 parameters each, within both databases' limits. */
+/** History rows per INSERT: 10 parameters each, within both databases' limits. */
 const HISTORY_ROWS_PER_INSERT = 1_000;
 
 /** Writes the status history of generated decisions, in bulk: every change as decideActivation would have recorded it. */
@@ -586,7 +604,13 @@ export async function writeGeneratedHistory(
             historyRow(
               actor,
               { id: change.deviceId, status: change.from },
-              { to: change.to, cause: StatusChangeCause.DECISION, attemptId: change.attemptId, reason: change.reason },
+              {
+                to: change.to,
+                cause: StatusChangeCause.DECISION,
+                attemptId: change.attemptId,
+                attemptOccurredAt: change.attemptOccurredAt,
+                reason: change.reason,
+              },
               change.at,
             ),
           ),

@@ -56,6 +56,14 @@ export class DeviceStatusChange extends Node {
   @Column({ type: 'integer', nullable: true })
   attemptId: number | null;
 
+  /**
+   * The attempt's occurredAt (its partition key), so that `attempt` probes one month's index on
+   * PostgreSQL; null with attemptId, and for a change whose attempt was retired before the column
+   * was filled (migration 1765770000000).
+   */
+  @Column({ type: timestampType, nullable: true })
+  attemptOccurredAt: Date | null;
+
   @Column({ type: 'integer', nullable: true })
   sweepId: number | null;
 

@@ -20,7 +20,9 @@ export class DeviceStatusChangeResolver {
       'The attempt behind it: the decision, the review, or the evidence a sweep acted on; null for a change no attempt caused, and once the month of the attempt is retired (ATTEMPT_RETENTION_MONTHS), as the history outlives raw attempts.',
   })
   attempt(@Root() change: DeviceStatusChange, @Ctx() context: GraphQLContext) {
-    return change.attemptId === null ? null : context.loaders.activationAttemptById.load(change.attemptId);
+    return change.attemptId === null
+      ? null
+      : context.loaders.activationAttemptByRef.load({ id: change.attemptId, occurredAt: change.attemptOccurredAt });
   }
 
   @Authorized(access.readSweeps)

@@ -98,6 +98,10 @@ export class Device extends Node {
   @Column({ type: 'integer', nullable: true })
   lockedByAttemptId: number | null;
 
+  /** The locking attempt's occurredAt (its partition key): `lockedByAttempt` probes one month's index. */
+  @Column({ type: timestampType, nullable: true })
+  lockedByAttemptOccurredAt: Date | null;
+
   /** Read by reports and unlock sweeps instead of the wording of lockReason. */
   @Column({ type: 'varchar', length: 10, nullable: true })
   @Field(() => LockCause, { nullable: true, description: 'What locked the device; null unless LOCKED.' })

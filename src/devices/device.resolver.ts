@@ -94,7 +94,10 @@ export class DeviceResolver {
   lockedByAttempt(@Root() device: Device, @Ctx() context: GraphQLContext) {
     return device.lockedByAttemptId === null
       ? null
-      : context.loaders.activationAttemptById.load(device.lockedByAttemptId);
+      : context.loaders.activationAttemptByRef.load({
+          id: device.lockedByAttemptId,
+          occurredAt: device.lockedByAttemptOccurredAt,
+        });
   }
 
   @FieldResolver(() => PolicyVersion, {

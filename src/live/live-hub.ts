@@ -20,6 +20,7 @@
 import { ExecutionResult, GraphQLError } from 'graphql';
 import { DataSource, In } from 'typeorm';
 import { ActivationAttempt } from '../activations/activation-attempt.entity';
+import { AttemptRef } from '../activations/attempt-refs';
 import { internalViewer, Viewer } from '../auth/viewer';
 import { Settings } from '../config';
 import { createRequestScope } from '../common/request-scope';
@@ -310,7 +311,7 @@ export class LiveHub {
     const loaders = createLoaders(this.dataSource);
     const decisions = events.filter((event) => event.kind === 'decision');
     if (decisions.length && this.hasSubscribers('decision')) {
-      const attempts = await loaders.activationAttemptById.loadMany(decisions.map((event) => event.attemptId));
+      const attempts = await loaders.activationAttemptByRef.loadMany(decisions.map(attemptRefOfEvent));
       decisions.forEach((event, index) => {
         const attempt = attempts[index];
         if (!(attempt instanceof ActivationAttempt)) return;
@@ -319,7 +320,7 @@ export class LiveHub {
     }
     const reviews = events.filter((event) => event.kind === 'review');
     if (reviews.length && this.hasSubscribers('review')) {
-      const attempts = await loaders.activationAttemptById.loadMany(reviews.map((event) => event.attemptId));
+      const attempts = await loaders.activationAttemptByRef.loadMany(reviews.map(attemptRefOfEvent));
       const internal = {
         ...createRequestScope(this.dataSource, this.settings, 'live', internalViewer('live')),
         loaders,
@@ -392,4 +393,9 @@ async function latestChanges(dataSource: DataSource, deviceIds: number[]): Promi
     .setParameters({ deviceIds })
     .getMany();
   return new Map(rows.map((row) => [row.deviceId, row]));
+}
+
+/** The attempt an event names, with its occurredAt when the sender gave it (one month probed). */
+function attemptRefOfEvent(event: { attemptId: number; occurredAt?: string }): AttemptRef {
+  return { id: event.attemptId, occurredAt: event.occurredAt === undefined ? null : new Date(event.occurredAt) };
 }

@@ -2,7 +2,7 @@ import { access, anyRole } from '../auth/roles';
 import DataLoader from 'dataloader';
 import { Authorized, Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { BadUserInputError } from '../common/errors';
-import { decodeGlobalId } from '../common/global-id';
+import { DecodedGlobalId, decodeGlobalId } from '../common/global-id';
 import { Node } from '../common/node';
 import { GraphQLContext } from '../context';
 import { Loaders } from '../loaders';
@@ -16,7 +16,9 @@ import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
 import { DeviceStatusChange } from '../devices/device-status-change.entity';
 
 interface NodeType {
-  loader: (loaders: Loaders) => DataLoader<number, Node | null>;
+  /** The row's loader by row id; or `load`, for a type whose ID says more (an attempt's month). */
+  loader?: (loaders: Loaders) => DataLoader<number, Node | null>;
+  load?: (loaders: Loaders, decoded: DecodedGlobalId) => Promise<Node | null>;
   /** The roles that may read objects of this type: the same rule as the type's root list. */
   readers: readonly Role[];
   /** For a PARTNER caller: whether the object is its own. Types without it are not partner-specific. */
@@ -41,7 +43,9 @@ const nodeTypes: Record<string, NodeType> = {
     ownedBy: async (_context, node, partnerId) => (node as Device).partnerId === partnerId,
   },
   ActivationAttempt: {
-    loader: (loaders) => loaders.activationAttemptById,
+    // The month an ID names prunes the lookup to one partition; an older ID without it probes every month.
+    load: (loaders, decoded) =>
+      loaders.activationAttemptByRef.load({ id: decoded.rowId, month: decoded.month ?? null }),
     readers: access.readAttempts,
     ownedBy: async (context, node, partnerId) =>
       (await context.loaders.deviceById.load((node as ActivationAttempt).deviceId))?.partnerId === partnerId,
@@ -96,7 +100,9 @@ async function loadNode(context: GraphQLContext, globalId: string): Promise<Node
   if (!type.readers.includes(viewer.role)) {
     throw new ForbiddenError(`a ${viewer.role} key may not read ${decoded.typeName} objects`);
   }
-  const node = await type.loader(context.loaders).load(decoded.rowId);
+  const node = type.load
+    ? await type.load(context.loaders, decoded)
+    : await type.loader!(context.loaders).load(decoded.rowId);
   const scope = partnerScopeOf(viewer);
   if (!node || scope === null) return node;
   if (!type.ownedBy) return node;

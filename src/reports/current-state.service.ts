@@ -116,7 +116,9 @@ export async function lockedDeviceStats(
     ...scopeConditions(scope, parameters, tables),
   ];
   const sql =
+    // By (id, occurredAt), the attempts' primary key: a probe reaches one month's partition, not every month's.
     `SELECT ${select} FROM ${device.from} LEFT JOIN ${attempt.from} ON ${attempt.column('id')} = ${device.column('lockedByAttemptId')}` +
+    ` AND ${attempt.column('occurredAt')} = ${device.column('lockedByAttemptOccurredAt')}` +
     (groups.has(LockedDevicesGroupBy.COUNTRY)
       ? ` LEFT JOIN ${region.from} ON ${region.column('id')} = ${attempt.column('resolvedRegionId')}`
       : '') +

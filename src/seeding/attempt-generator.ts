@@ -118,6 +118,7 @@ export interface GeneratedChange {
   from: DeviceStatus;
   to: DeviceStatus;
   attemptId: number;
+  attemptOccurredAt: Date;
   at: Date;
   reason: string;
 }
@@ -241,6 +242,7 @@ export function generateChunk(plan: AttemptPlan, world: World, index: number): G
         lockedAt: null,
         lockReason: null,
         lockedByAttemptId: null,
+        lockedByAttemptOccurredAt: null,
         lockCause: null,
         lockPolicyVersionId: null,
       };
@@ -274,6 +276,7 @@ export function generateChunk(plan: AttemptPlan, world: World, index: number): G
         from: state.status,
         to: transition.to,
         attemptId: id,
+        attemptOccurredAt: attempt.occurredAt,
         at: attempt.receivedAt,
         reason: transition.reason,
       });
@@ -327,10 +330,14 @@ export async function* generatedChunks(
       // Dates made on another thread arrive as this thread's Dates, but not as those of a
       // sandbox this code may run in (Jest's): they are made again here, so that drivers see Dates.
       const again = (instant: Date | null) => (instant ? new Date(instant.getTime()) : null);
-      for (const change of chunk.changes) change.at = again(change.at)!;
+      for (const change of chunk.changes) {
+        change.at = again(change.at)!;
+        change.attemptOccurredAt = again(change.attemptOccurredAt)!;
+      }
       for (const state of chunk.states) {
         state.activatedAt = again(state.activatedAt);
         state.lockedAt = again(state.lockedAt);
+        state.lockedByAttemptOccurredAt = again(state.lockedByAttemptOccurredAt);
       }
       yield chunk;
     }

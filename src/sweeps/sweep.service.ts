@@ -1,5 +1,6 @@
 import { EntityManager, In } from 'typeorm';
 import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
+import { findAttemptsByRefs } from '../activations/attempt-refs';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { RequestScope } from '../common/request-scope';
 import { CompiledRules } from '../decisions/evaluator';
@@ -18,6 +19,8 @@ export interface SweepChange {
   to: DeviceStatus;
   regionId: number;
   attemptId: number;
+  /** That attempt's occurredAt (its partition key), carried into the lock and the history. */
+  attemptOccurredAt: Date;
   /** For a lock: the sweep's policy version in force, which causes it. */
   policyVersionId: number | null;
   reason: string;
@@ -137,11 +140,16 @@ export async function plannedChanges(
 ): Promise<SweepChange[]> {
   if (deviceIds.length === 0) return [];
   const devices = await manager.findBy(Device, { id: In(deviceIds) });
-  const evidence = new Map<number, { attemptId: number; regionId: number }>();
+  const evidence = new Map<number, { attemptId: number; attemptOccurredAt: Date; regionId: number }>();
   if (scope.action === SweepAction.LOCK_ACTIVE_DEVICES) {
-    const rows: { id: number; deviceId: number; resolvedRegionId: number | null }[] = await manager
+    const rows: { id: number; deviceId: number; occurredAt: Date; resolvedRegionId: number | null }[] = await manager
       .createQueryBuilder(ActivationAttempt, 'a')
-      .select(['a.id AS "id"', 'a.deviceId AS "deviceId"', 'a.resolvedRegionId AS "resolvedRegionId"'])
+      .select([
+        'a.id AS "id"',
+        'a.deviceId AS "deviceId"',
+        'a.occurredAt AS "occurredAt"',
+        'a.resolvedRegionId AS "resolvedRegionId"',
+      ])
       .where('a.deviceId IN (:...deviceIds)', { deviceIds })
       .andWhere(ACCEPTED)
       .orderBy('a.deviceId', 'ASC')
@@ -150,20 +158,29 @@ export async function plannedChanges(
       .getRawMany();
     for (const row of rows) {
       const deviceId = Number(row.deviceId);
+      // Raw rows: SQLite gives the instant as text.
+      const found = { attemptId: Number(row.id), attemptOccurredAt: rawInstant(manager, row.occurredAt) };
       // The latest accepted attempt says where the device was activated.
       if (!evidence.has(deviceId) && row.resolvedRegionId !== null)
-        evidence.set(deviceId, { attemptId: Number(row.id), regionId: Number(row.resolvedRegionId) });
-      else if (!evidence.has(deviceId)) evidence.set(deviceId, { attemptId: Number(row.id), regionId: -1 });
+        evidence.set(deviceId, { ...found, regionId: Number(row.resolvedRegionId) });
+      else if (!evidence.has(deviceId)) evidence.set(deviceId, { ...found, regionId: -1 });
     }
   } else {
-    const lockIds = devices.flatMap((device) => (device.lockedByAttemptId === null ? [] : [device.lockedByAttemptId]));
-    const locks = lockIds.length ? await manager.findBy(ActivationAttempt, { id: In(lockIds) }) : [];
-    const lockById = new Map(locks.map((lock) => [lock.id, lock]));
-    for (const device of devices) {
-      const lock = device.lockedByAttemptId === null ? undefined : lockById.get(device.lockedByAttemptId);
+    // Each lock by (id, occurredAt): one month probed per device, not every month.
+    const locked = devices.filter((device) => device.lockedByAttemptId !== null);
+    const locks = await findAttemptsByRefs(
+      manager,
+      locked.map((device) => ({ id: device.lockedByAttemptId!, occurredAt: device.lockedByAttemptOccurredAt })),
+    );
+    locked.forEach((device, index) => {
+      const lock = locks[index];
       if (lock?.resolvedRegionId != null)
-        evidence.set(device.id, { attemptId: lock.id, regionId: lock.resolvedRegionId });
-    }
+        evidence.set(device.id, {
+          attemptId: lock.id,
+          attemptOccurredAt: lock.occurredAt,
+          regionId: lock.resolvedRegionId,
+        });
+    });
   }
   const codeById = new Map([...scope.rules.regionIdByCode].map(([code, id]) => [id, code]));
   const policiesNow = scope.rules.engine.policiesAt(now.getTime());
@@ -195,6 +212,7 @@ export async function plannedChanges(
         to: DeviceStatus.LOCKED,
         regionId: found.regionId,
         attemptId: found.attemptId,
+        attemptOccurredAt: found.attemptOccurredAt,
         policyVersionId: winner!.versionId,
         reason: `POLICY:${winner!.policyKey},VERSION:${winner!.versionNumber},REGION:${regionCode}`,
       });
@@ -205,6 +223,7 @@ export async function plannedChanges(
         to: DeviceStatus.ACTIVE,
         regionId: found.regionId,
         attemptId: found.attemptId,
+        attemptOccurredAt: found.attemptOccurredAt,
         policyVersionId: null,
         reason: winner ? `ONLY_MONITORED_BY:${winner.policyKey}` : `NO_POLICY_APPLIES:${regionCode}`,
       });
@@ -246,6 +265,7 @@ export async function applyChanges(
         cause: StatusChangeCause.SWEEP,
         at: now,
         attemptId: change.attemptId,
+        attemptOccurredAt: change.attemptOccurredAt,
         sweepId: sweep.id,
         policyVersionId: change.policyVersionId,
         reason: change.reason,
@@ -262,3 +282,9 @@ export const sweepTransitions: Record<'pause' | 'resume' | 'cancel', { from: Swe
   resume: { from: [SweepStatus.PAUSED], to: SweepStatus.RUNNING },
   cancel: { from: [SweepStatus.RUNNING, SweepStatus.PAUSED], to: SweepStatus.CANCELLED },
 };
+
+/** An instant read raw: a Date from PostgreSQL, UTC text ("YYYY-MM-DD HH:MM:SS.SSS") from SQLite. */
+function rawInstant(manager: EntityManager, value: Date | string): Date {
+  if (value instanceof Date) return value;
+  return manager.connection.options.type === 'postgres' ? new Date(value) : new Date(`${value.replace(' ', 'T')}Z`);
+}

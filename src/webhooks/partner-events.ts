@@ -8,6 +8,8 @@ export interface DeviceEvent {
   /** The device's status after the change. */
   status: string;
   attemptId?: number | null;
+  /** The attempt's occurredAt: its global ID names the month (see common/global-id.ts). */
+  attemptOccurredAt?: Date | null;
   sweepId?: number | null;
   reason?: string | null;
 }
@@ -24,7 +26,10 @@ export function partnerEventRow(event: DeviceEvent, occurredAt = new Date()): Pa
     occurredAt,
     data: {
       device: { id: encodeGlobalId('Device', event.device.id), imei: event.device.imei, status: event.status },
-      attemptId: event.attemptId == null ? null : encodeGlobalId('ActivationAttempt', event.attemptId),
+      attemptId:
+        event.attemptId == null
+          ? null
+          : encodeGlobalId('ActivationAttempt', event.attemptId, event.attemptOccurredAt ?? undefined),
       sweepId: event.sweepId == null ? null : encodeGlobalId('Sweep', event.sweepId),
       reason: event.reason ?? null,
     },

@@ -17,6 +17,7 @@ import { DeviceLockCause1765610000001 } from './1765610000001-DeviceLockCause';
 import { PublicExemptionReasonCodes1765630000000 } from './1765630000000-PublicExemptionReasonCodes';
 import { PolicyLatestVersion1765620000000 } from './1765620000000-PolicyLatestVersion';
 import { PartitionedAttempts1765640000000 } from './1765640000000-PartitionedAttempts';
+import { AttemptReferenceInstants1765770000000 } from './1765770000000-AttemptReferenceInstants';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   PolicyLatestVersion1765620000000,
   PublicExemptionReasonCodes1765630000000,
   PartitionedAttempts1765640000000,
+  AttemptReferenceInstants1765770000000,
 ];
