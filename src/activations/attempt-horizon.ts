@@ -9,7 +9,10 @@
 
 /** Whole months before the current one that history may reach back (ten years). */
 export const ATTEMPT_HISTORY_MONTHS = 120;
-/** How far ahead of the clock an attempt may lie (the decision path's allowance for skew). */
+/**
+ * How far ahead of the clock an attempt may lie, and a GPS fix after its attempt: the one allowance
+ * for clock skew (phone, gateway, server) of decideActivation and the import.
+ */
 export const ATTEMPT_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The first instant of the oldest month an attempt may lie in. */

@@ -1,4 +1,5 @@
 import { attemptByIdempotencyKey } from '../activations/idempotency-keys';
+import { ATTEMPT_CLOCK_SKEW_MS } from '../activations/attempt-horizon';
 import { createHash } from 'node:crypto';
 import { textLengthError } from '../common/text-length';
 import {
@@ -40,12 +41,6 @@ export interface DecisionServices {
 export type DecisionScope = ScopeWithLoaders<DeviceModelLoaders & PolicyLoaders>;
 
 /**
- * How far in the future an occurredAt may lie (clock skew between phone, gateway and server), and
- * how far after occurredAt a fix may have been taken (the phone's GPS clock against the gateway's).
- */
-const MAX_CLOCK_SKEW_MS = 5 * 60_000;
-
-/**
  * How long after it happened an attempt may still be decided: a gateway's backlog, not history
  * (older attempts are imported: src/activations/attempt-import.ts). Without it any instant was
  * taken — the year 1 or 1970 — and on PostgreSQL each month sent became a partition of its own.
@@ -73,7 +68,9 @@ export function checkDecideInput(input: DecideActivationInput, now: Date): UserE
   const keyProblem =
     input.idempotencyKey == null ? null : textLengthError(['idempotencyKey'], input.idempotencyKey, 1, 200);
   if (keyProblem) errors.push(keyProblem);
-  if (input.occurredAt && input.occurredAt.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
+  // The clock-skew allowance (phone, gateway and server clocks) is the one every path that stores
+  // attempts uses: src/activations/attempt-horizon.ts; it also bounds a GPS fix's time below.
+  if (input.occurredAt && input.occurredAt.getTime() > now.getTime() + ATTEMPT_CLOCK_SKEW_MS) {
     errors.push(userError(['occurredAt'], UserErrorCode.INVALID, 'occurredAt lies in the future'));
   } else if (input.occurredAt && input.occurredAt.getTime() < now.getTime() - MAX_ATTEMPT_AGE_MS) {
     errors.push(
@@ -103,12 +100,12 @@ export function checkDecideInput(input: DecideActivationInput, now: Date): UserE
       );
     }
     const occurredAt = input.occurredAt ?? now;
-    if (gps.fixedAt && gps.fixedAt.getTime() > occurredAt.getTime() + MAX_CLOCK_SKEW_MS) {
+    if (gps.fixedAt && gps.fixedAt.getTime() > occurredAt.getTime() + ATTEMPT_CLOCK_SKEW_MS) {
       errors.push(
         userError(
           ['signals', 'gps', 'fixedAt'],
           UserErrorCode.INVALID,
-          `fixedAt must not lie more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes after occurredAt (clock skew allowance)`,
+          `fixedAt must not lie more than ${ATTEMPT_CLOCK_SKEW_MS / 60_000} minutes after occurredAt (clock skew allowance)`,
         ),
       );
     }
