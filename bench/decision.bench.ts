@@ -3,7 +3,9 @@
  * 1. The engine alone, in-process: decisions per second over a mix of signals.
  * 2. Over HTTP against the real server (a child process, fresh database, demo data): decideActivation
  *    with 32 concurrent clients beside `{ __typename }` on the same server in the same run, each
- *    decision committed before it is answered.
+ *    decision committed before it is answered: once asking only the outcome, once asking the whole
+ *    payload a support client reads (the decision with its evidence, region, policy version and
+ *    reasons, the attempt and its device), where every field resolves and passes its access check.
  */
 import 'reflect-metadata';
 import { spawn, ChildProcess } from 'node:child_process';
@@ -61,8 +63,9 @@ async function startServer(env: NodeJS.ProcessEnv): Promise<{ server: ChildProce
       PORT: '0',
       NODE_ENV: 'production',
       COMPLIANCE_ADMIN_KEY: ADMIN_KEY,
-      // The service is measured, not its rate limit.
+      // The service is measured, not its rate limit (the full payload's key is an ADMIN key).
       RATE_LIMIT_GATEWAY_PER_SECOND: '1000000',
+      RATE_LIMIT_PER_SECOND: '1000000',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -96,15 +99,37 @@ function run(url: string, key: string, bodies: () => string, connections = CONNE
   });
 }
 
+/** What the gateway reads of a decision when it only enforces it. */
+const OUTCOME_ONLY = 'decision { outcome } userErrors { code }';
+
+/**
+ * Everything a support client reads of a decision at once: the outcome with its reasons and lock
+ * message, the region and its source, the policy version, the evidence (each signal's and each
+ * policy's finding), and the attempt with its device. The device needs an ADMIN key (a GATEWAY key is
+ * answered the decision, not the device); the rest is what a GATEWAY key may read.
+ */
+const FULL_PAYLOAD = `
+  decision {
+    outcome enforced reasonCodes lockMessage regionSource
+    region { id code name kind }
+    policyVersion { id number title action mode }
+    explanation {
+      signals { source usable regionCode finding detail }
+      policies { policyKey applies finding detail policyVersion { id number } }
+    }
+  }
+  attempt { id outcome occurredAt receivedAt resolvedRegion { code } device { id imei status lockedAt lockReason } }
+  userErrors { field message code }`;
+
 /** A decision request body: mostly allowed activations, as in real traffic; each a new attempt (new key). */
-function decisionBodies(imeis: string[], tag: string): () => string {
+function decisionBodies(imeis: string[], tag: string, payload = OUTCOME_ONLY): () => string {
   let sequence = 0;
+  const query = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { ${payload} } }`;
   return () => {
     sequence += 1;
     const signals = sequence % 50 === 0 ? SIGNAL_MIX[4] : SIGNAL_MIX[sequence % 3];
     return JSON.stringify({
-      query:
-        'mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } userErrors { code } } }',
+      query,
       variables: {
         input: { imei: imeis[sequence % imeis.length], idempotencyKey: `bench-${tag}-${sequence}`, signals },
       },
@@ -147,26 +172,55 @@ async function benchTwoInstances(env: NodeJS.ProcessEnv): Promise<void> {
   }
 }
 
+/**
+ * Asks the document once before it is timed: a refusal or an error answers 200 as fast as a
+ * decision, and autocannon counts only transport errors, so a payload that is refused would be
+ * measured as a quick success.
+ */
+async function probe(url: string, key: string, body: string): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body,
+  });
+  const answer = (await response.json()) as { data?: any; errors?: unknown };
+  const payload = answer.data?.decideActivation;
+  if (answer.errors || !payload?.decision || payload.userErrors?.length)
+    throw new Error(`the bench's decision was not answered: ${JSON.stringify(answer)}`);
+}
+
 async function benchHttp(label: string, env: NodeJS.ProcessEnv): Promise<void> {
   const { server, url } = await startServer(env);
   try {
     const devices = await post(url, '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }');
     const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
-    const created = await post(
-      url,
-      'mutation { createApiKey(input: { name: "bench-gateway", role: GATEWAY, registeredOperationsOnly: false }) { secret } }',
-    );
-    const gatewayKey: string = created.data.createApiKey.secret;
-    // Both runs go through the same authentication with the same GATEWAY key.
+    const keyOf = async (name: string, role: string) =>
+      (
+        await post(
+          url,
+          `mutation { createApiKey(input: { name: "${name}", role: ${role}, registeredOperationsOnly: false }) { secret } }`,
+        )
+      ).data.createApiKey.secret as string;
+    const gatewayKey = await keyOf('bench-gateway', 'GATEWAY');
+    const adminKey = await keyOf('bench-support', 'ADMIN');
+    const tag = String(process.pid);
+    const outcomeOnly = decisionBodies(imeis, `${tag}-outcome`);
+    const full = decisionBodies(imeis, `${tag}-full`, FULL_PAYLOAD);
+    await probe(url, gatewayKey, outcomeOnly());
+    await probe(url, adminKey, full());
+    // The baseline and the outcome-only decisions go through the same authentication with the same GATEWAY key.
     const typename = JSON.stringify({ query: '{ __typename }' });
     const baseline = await run(url, gatewayKey, () => typename);
-    const decisions = await run(url, gatewayKey, decisionBodies(imeis, String(process.pid)));
+    const decisions = await run(url, gatewayKey, outcomeOnly);
+    const fullDecisions = await run(url, adminKey, full);
     const row = (name: string, result: autocannon.Result) =>
-      `${label.padEnd(11)} ${name.padEnd(17)} ${String(Math.round(result.requests.average)).padStart(7)} req/s  p50 ${String(result.latency.p50).padStart(3)} ms  p99 ${String(result.latency.p99).padStart(3)} ms  errors ${result.errors + result.non2xx}`;
+      `${label.padEnd(11)} ${name.padEnd(30)} ${String(Math.round(result.requests.average)).padStart(7)} req/s  p50 ${String(result.latency.p50).padStart(3)} ms  p99 ${String(result.latency.p99).padStart(3)} ms  errors ${result.errors + result.non2xx}`;
+    const ratio = (result: autocannon.Result) => (result.requests.average / baseline.requests.average).toFixed(2);
     console.log(row('{ __typename }', baseline));
-    console.log(row('decideActivation', decisions));
+    console.log(row('decideActivation { outcome }', decisions));
+    console.log(row('decideActivation, full payload', fullDecisions));
     console.log(
-      `${label.padEnd(11)} ratio decideActivation / __typename: ${(decisions.requests.average / baseline.requests.average).toFixed(2)}`,
+      `${label.padEnd(11)} ratio decideActivation / __typename: ${ratio(decisions)} (outcome only), ${ratio(fullDecisions)} (full payload)`,
     );
   } finally {
     server.kill('SIGTERM');
