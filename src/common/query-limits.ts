@@ -104,8 +104,19 @@ export function refuseOverBudget(cost: number, maxCost: number, what = 'the quer
   );
 }
 
+/**
+ * The estimates the batch budget made, by the operation's piece of the request body: Apollo hands
+ * each operation of a batch its piece as `request.http.body`, so that the per-operation limit reads
+ * the estimate instead of making it again (null: the piece's variables did not fit, no estimate).
+ */
+type BatchEstimates = WeakMap<object, number | null>;
+
 /** Refuses, before execution, documents whose estimated cost exceeds the limit. */
-function costLimit(settings: Settings, schemaReady: (schema: GraphQLSchema) => void): ApolloServerPlugin {
+function costLimit(
+  settings: Settings,
+  schemaReady: (schema: GraphQLSchema) => void,
+  batchEstimates: BatchEstimates,
+): ApolloServerPlugin {
   const estimator = pagedListEstimator(settings.maxPageSize);
   // Apollo reuses the parsed document of a repeated query string: a cost that does not depend on
   // the variables is computed once per document and operation, not once per request.
@@ -137,9 +148,12 @@ function costLimit(settings: Settings, schemaReady: (schema: GraphQLSchema) => v
           };
         },
         async didResolveOperation({ request, document, schema, operation }) {
+          const piece = request.http?.body;
+          const estimated = piece !== null && typeof piece === 'object' ? batchEstimates.get(piece) : undefined;
+          if (estimated === null) return;
           const operationKey = request.operationName ?? '';
           const fixed = operation !== undefined && !costDependsOnVariables(operation);
-          let cost = fixed ? fixedCosts.get(document)?.get(operationKey) : undefined;
+          let cost = estimated ?? (fixed ? fixedCosts.get(document)?.get(operationKey) : undefined);
           if (cost === undefined) {
             cost = estimateCost(
               schema,
@@ -169,7 +183,11 @@ function costLimit(settings: Settings, schemaReady: (schema: GraphQLSchema) => v
  * of them runs, and a batch over the limit is refused whole (otherwise a batch of ten would get ten
  * budgets). An operation that does not parse is left to Apollo, which refuses it without running it.
  */
-function batchCostLimit(settings: Settings, schemaOf: () => GraphQLSchema | undefined): RequestHandler {
+function batchCostLimit(
+  settings: Settings,
+  schemaOf: () => GraphQLSchema | undefined,
+  batchEstimates: BatchEstimates,
+): RequestHandler {
   const estimator = pagedListEstimator(settings.maxPageSize);
   return (request, response, next) => {
     const schema = schemaOf();
@@ -197,6 +215,7 @@ function batchCostLimit(settings: Settings, schemaOf: () => GraphQLSchema | unde
           estimator,
         );
         total += cost ?? 0;
+        batchEstimates.set(piece as object, cost ?? null);
       }
       if (total > settings.limits.maxCost) {
         throw refuseOverBudget(
@@ -233,10 +252,11 @@ export function queryLimits(settings: Settings) {
     blockFieldSuggestion: { enabled: settings.production },
   }).protect();
   let schema: GraphQLSchema | undefined;
+  const batchEstimates: BatchEstimates = new WeakMap();
   return {
-    plugins: [...armor.plugins, costLimit(settings, (started) => (schema = started))],
+    plugins: [...armor.plugins, costLimit(settings, (started) => (schema = started), batchEstimates)],
     validationRules: armor.validationRules,
     /** Express middleware for the GraphQL route, after the body is parsed: one budget per batch. */
-    batchBudget: batchCostLimit(settings, () => schema),
+    batchBudget: batchCostLimit(settings, () => schema, batchEstimates),
   };
 }
