@@ -274,6 +274,34 @@ describe('rights and bounds', () => {
     expect(cheap.errors).toEqual([]);
   });
 
+  it('runs subscriptions only: a query or mutation sent over the socket is refused, nothing run or written', async () => {
+    // graphql-ws executes any operation it is sent. Over the socket a query or mutation met none of
+    // the HTTP route's limits (request budget, cost limit, registered operations only): a document
+    // costing many times the limit ran, and a key over its budget kept asking.
+    const deep = 'attempts(first: 100) { nodes { device { statusHistory(first: 100) { nodes { reason } } } } }';
+    const costly = `{ devices(first: 100) { nodes { a: ${deep} b: ${deep} } } }`;
+    const requested = estimateCost(await buildAppSchema(), parse(costly), undefined, {}, database.settings)!;
+    expect(requested).toBeGreaterThan(database.settings.limits.maxCost);
+    const { client } = await connect();
+    const partners = async () => (await post('{ partners(first: 100) { nodes { name } } }')).partners.nodes.length;
+    const before = await partners();
+    for (const document of [
+      costly,
+      '{ viewer { name } }',
+      'mutation { createPartner(input: { name: "Over the socket", kind: CARRIER }) { partner { id } } }',
+    ]) {
+      const operation = client.subscribe(document);
+      await eventually(() => operation.errors.length > 0 || operation.completed);
+      expect(operation.events).toEqual([]);
+      expect(operation.errors.map((error) => error.extensions?.code)).toEqual(['BAD_REQUEST']);
+      expect(operation.errors[0].message).toMatch(/over HTTP/);
+    }
+    expect(await partners()).toBe(before);
+    // The same connection still subscribes.
+    const feed = await subscribed(client, 'subscription { activationDecided { attempt { id } } }');
+    expect(feed.errors).toEqual([]);
+  });
+
   it('authorizes each subscription as it starts: a partner cannot watch the review queue', async () => {
     const partner = await partnerWithKey('Live C', 400);
     const { client } = await connect(partner.key);

@@ -90,6 +90,16 @@ export async function startLiveServer(options: {
         const refused = costRefusal(args);
         return refused ? { errors: [refused] } : groups.subscribe(args);
       },
+      // Queries and mutations are HTTP's: there the request budget, the cost limit and a key's
+      // registered-operations rule hold, and none of them does here (graphql-ws runs any operation).
+      execute: () => ({
+        errors: [
+          new GraphQLError(
+            'queries and mutations are served over HTTP (POST /graphql); this socket carries subscriptions only',
+            { extensions: { code: 'BAD_REQUEST' } },
+          ),
+        ],
+      }),
       validate: (validationSchema, document) => validate(validationSchema, document, rules),
       onConnect: async (ctx) => {
         const { socket } = ctx.extra;
