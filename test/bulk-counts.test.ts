@@ -118,6 +118,6 @@ it('writes nothing, counts included, when a batch fails (a repeated key), and le
     const triggers = await dataSource.query(
       `SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'activation_attempt'`,
     );
-    expect(Number(triggers[0].n)).toBe(6);
+    expect(Number(triggers[0].n)).toBe(7);
   }
 });

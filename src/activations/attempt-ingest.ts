@@ -176,6 +176,8 @@ export async function ingestAttempts(
       outcome: valueIndex('outcome', explicitIds),
       enforced: valueIndex('enforced', explicitIds),
       idempotencyKey: valueIndex('idempotencyKey', explicitIds),
+      policyVersionId: valueIndex('policyVersionId', explicitIds),
+      reasonCodes: valueIndex('reasonCodes', explicitIds),
     };
     let written = 0;
     let inTransaction = 0;
@@ -196,6 +198,8 @@ export async function ingestAttempts(
             rowValues[at.outcome] as string,
             rowValues[at.enforced] as number,
             rowValues[at.idempotencyKey] as string | null,
+            rowValues[at.policyVersionId] as number | null,
+            rowValues[at.reasonCodes] as string,
           );
         }
         written += count;

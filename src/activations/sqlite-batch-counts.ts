@@ -2,9 +2,10 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { NO_PREVIOUS_DAY } from '../reports/device-day.entity';
 
 /*
- * SQLite's attempt triggers (migrations 8, 9 and 1765640000000) count one row at a time: for each
- * attempt six triggers look up and upsert the hourly and daily rollups, the distinct-device tables
- * and the device's chain of active days, and record its idempotency key. For a bulk load that is
+ * SQLite's attempt triggers (migrations 8, 9, 1765640000000 and 1765750000000) count one row at a
+ * time: for each attempt seven triggers look up and upsert the hourly and daily rollups, the
+ * distinct-device tables, the device's chain of active days and policyImpact's counts, and record
+ * its idempotency key. For a bulk load that is
  * most of the work. Here the load's transaction sets those triggers aside, stages the rows' few
  * counted columns in a temporary table, and before its commit counts the batch with a handful of
  * set-based statements giving the same result — the same statements PostgreSQL's per-statement
@@ -21,10 +22,16 @@ const REPLACED_TRIGGERS = [
   'activation_daily_devices_C',
   'activation_daily_counts_insert',
   'activation_attempt_key_insert',
+  'activation_policy_impact_insert',
 ];
 
 const STAGED = 'temp."bulk_staged_attempt"';
 const day = (column: string) => `substr(${column}, 1, 10)`;
+const hour = (column: string) => `substr(${column}, 1, 13) || ':00:00.000'`;
+/** A policyImpact line (policy-impact.entity.ts): version, region (0: none), outcome, enforcement, already locked. */
+const IMPACT_LINE = `"policyVersionId", "regionKey", "outcome", "enforced", "alreadyLocked"`;
+/** Refused because the device was locked already, read from the staged reason codes as the trigger reads them. */
+const ALREADY_LOCKED = `(s."reasonCodes" LIKE '["DEVICE_ALREADY_LOCKED"%')`;
 
 const COUNT_BATCH = [
   `INSERT INTO "activation_hourly_rollup" ("hourStart", "regionKey", "outcome", "enforced", "attempts")
@@ -75,8 +82,34 @@ const COUNT_BATCH = [
   `INSERT INTO "activation_device_day" ("deviceId", "day") SELECT "deviceId", "day" FROM temp."bulk_new_day"`,
   `INSERT INTO "activation_idempotency_key" ("idempotencyKey", "attemptId", "occurredAt", "recordedAt")
    SELECT "idempotencyKey", "id", "occurredAt", "receivedAt" FROM ${STAGED} WHERE "idempotencyKey" IS NOT NULL`,
+  // policyImpact's lines: each device's first attempt per line in the batch beside the one kept,
+  // then the hours' attempts, the devices that move to an earlier hour or come new, and the firsts kept.
+  `CREATE TEMP TABLE "bulk_impact_first" AS
+   SELECT b.*, p."firstAt" AS "previousFirstAt" FROM (
+     SELECT s."policyVersionId", COALESCE(s."resolvedRegionId", 0) AS "regionKey", s."outcome", s."enforced",
+       ${ALREADY_LOCKED} AS "alreadyLocked", s."deviceId", MIN(s."occurredAt") AS "firstAt"
+     FROM ${STAGED} s WHERE s."policyVersionId" IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6) b
+   LEFT JOIN "policy_impact_device" p USING (${IMPACT_LINE}, "deviceId")`,
+  `INSERT INTO "policy_impact_rollup" (${IMPACT_LINE}, "hourStart", "attempts", "devices")
+   SELECT ${IMPACT_LINE}, "hourStart", SUM("attempts"), SUM("devices") FROM (
+     SELECT s."policyVersionId", COALESCE(s."resolvedRegionId", 0) AS "regionKey", s."outcome", s."enforced", ${ALREADY_LOCKED} AS "alreadyLocked",
+       ${hour('s."occurredAt"')} AS "hourStart", 1 AS "attempts", 0 AS "devices"
+     FROM ${STAGED} s WHERE s."policyVersionId" IS NOT NULL
+     UNION ALL
+     SELECT ${IMPACT_LINE}, ${hour('"firstAt"')}, 0, 1 FROM temp."bulk_impact_first"
+     WHERE "previousFirstAt" IS NULL OR "firstAt" < "previousFirstAt"
+     UNION ALL
+     SELECT ${IMPACT_LINE}, ${hour('"previousFirstAt"')}, 0, -1 FROM temp."bulk_impact_first" WHERE "firstAt" < "previousFirstAt")
+   WHERE true GROUP BY 1, 2, 3, 4, 5, 6
+   ON CONFLICT ("policyVersionId", "hourStart", "regionKey", "outcome", "enforced", "alreadyLocked")
+   DO UPDATE SET "attempts" = "attempts" + excluded."attempts", "devices" = "devices" + excluded."devices"`,
+  `INSERT INTO "policy_impact_device" (${IMPACT_LINE}, "deviceId", "firstAt")
+   SELECT ${IMPACT_LINE}, "deviceId", "firstAt" FROM temp."bulk_impact_first"
+   WHERE "previousFirstAt" IS NULL OR "firstAt" < "previousFirstAt"
+   ON CONFLICT (${IMPACT_LINE}, "deviceId") DO UPDATE SET "firstAt" = excluded."firstAt"`,
   'DROP TABLE temp."bulk_new_presence"',
   'DROP TABLE temp."bulk_new_day"',
+  'DROP TABLE temp."bulk_impact_first"',
   `DELETE FROM ${STAGED}`,
 ];
 
@@ -93,9 +126,9 @@ export class SqliteBatchCounts {
         .all() as { name: string; sql: string }[]
     ).filter((trigger) => REPLACED_TRIGGERS.includes(trigger.name));
     sqlite.exec(
-      `CREATE TEMP TABLE IF NOT EXISTS "bulk_staged_attempt" ("id" integer NOT NULL, "deviceId" integer NOT NULL, "occurredAt" text NOT NULL, "receivedAt" text NOT NULL, "resolvedRegionId" integer, "outcome" text NOT NULL, "enforced" integer NOT NULL, "idempotencyKey" text)`,
+      `CREATE TEMP TABLE IF NOT EXISTS "bulk_staged_attempt" ("id" integer NOT NULL, "deviceId" integer NOT NULL, "occurredAt" text NOT NULL, "receivedAt" text NOT NULL, "resolvedRegionId" integer, "outcome" text NOT NULL, "enforced" integer NOT NULL, "idempotencyKey" text, "policyVersionId" integer, "reasonCodes" text NOT NULL)`,
     );
-    this.stage = sqlite.prepare(`INSERT INTO ${STAGED} VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.stage = sqlite.prepare(`INSERT INTO ${STAGED} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 
   /** Whether the database has all the triggers this replaces (else the rows are counted per row, as before). */
@@ -118,8 +151,21 @@ export class SqliteBatchCounts {
     outcome: string,
     enforced: number,
     idempotencyKey: string | null,
+    policyVersionId: number | null,
+    reasonCodes: string,
   ): void {
-    this.stage.run(id, deviceId, occurredAt, receivedAt, resolvedRegionId, outcome, enforced, idempotencyKey);
+    this.stage.run(
+      id,
+      deviceId,
+      occurredAt,
+      receivedAt,
+      resolvedRegionId,
+      outcome,
+      enforced,
+      idempotencyKey,
+      policyVersionId,
+      reasonCodes,
+    );
   }
 
   /** Before the commit: the batch counted as the triggers would have counted it, and the triggers back. */

@@ -23,6 +23,7 @@ import {
   ActivationDeviceDayLink,
   ActivationGroupDeviceDay,
 } from '../reports/device-day.entity';
+import { PolicyImpactDevice, PolicyImpactRollup } from '../reports/policy-impact.entity';
 
 export const entities = [
   Region,
@@ -52,4 +53,6 @@ export const entities = [
   ActivationGroupDeviceDay,
   ActivationDailyDevices,
   PersistedOperation,
+  PolicyImpactRollup,
+  PolicyImpactDevice,
 ];

@@ -9,6 +9,7 @@ import { PolicyVersion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
 import { ActivationDailyRollup, ActivationRollup } from './activation-rollup.entity';
 import { ActivationDailyDevices, ActivationDeviceDayLink } from './device-day.entity';
+import { PolicyImpactDevice, PolicyImpactRollup } from './policy-impact.entity';
 
 /**
  * The tables report statements read, each under the alias every report statement gives it, named
@@ -28,6 +29,8 @@ export function reportTables(dataSource: DataSource) {
     dailyRollup: new SqlTable(dataSource, ActivationDailyRollup, 'u'),
     dayLink: new SqlTable(dataSource, ActivationDeviceDayLink, 'l'),
     dailyDevices: new SqlTable(dataSource, ActivationDailyDevices, 'c'),
+    impactRollup: new SqlTable(dataSource, PolicyImpactRollup, 'iu'),
+    impactDevice: new SqlTable(dataSource, PolicyImpactDevice, 'fd'),
   };
 }
 

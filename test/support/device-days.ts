@@ -74,3 +74,57 @@ export async function keptTables(dataSource: DataSource) {
     ),
   };
 }
+
+const HOUR_MS = 3_600_000;
+/** An instant as an ISO string, whichever form the driver read it in (a Date, or SQLite's UTC text). */
+const isoOf = (value: unknown) =>
+  value instanceof Date ? value.toISOString() : new Date(`${String(value).replace(' ', 'T')}Z`).toISOString();
+
+/**
+ * policyImpact's kept tables (migration 1765750000000) as the raw attempts say they must be: per
+ * version, UTC hour and line the attempts and the devices first seen on the line in that hour; each
+ * device's first attempt per line.
+ */
+export function expectedImpact(attempts: ActivationAttempt[]) {
+  const rollup = new Map<string, { attempts: number; devices: number }>();
+  const firsts = new Map<string, Date>();
+  const hourOf = (instant: Date) => new Date(Math.floor(instant.getTime() / HOUR_MS) * HOUR_MS).toISOString();
+  const lineOf = (attempt: ActivationAttempt) =>
+    `${attempt.policyVersionId}|${attempt.resolvedRegionId ?? 0}|${attempt.outcome}|${attempt.enforced}|${attempt.reasonCodes[0] === 'DEVICE_ALREADY_LOCKED'}`;
+  const counted = (line: string, hour: string) => {
+    const [version, ...rest] = line.split('|');
+    const key = [version, hour, ...rest].join('|');
+    return rollup.get(key) ?? rollup.set(key, { attempts: 0, devices: 0 }).get(key)!;
+  };
+  for (const attempt of attempts) {
+    if (attempt.policyVersionId === null) continue;
+    const line = lineOf(attempt);
+    counted(line, hourOf(attempt.occurredAt)).attempts += 1;
+    const device = `${line}|${attempt.deviceId}`;
+    const first = firsts.get(device);
+    if (!first || attempt.occurredAt < first) firsts.set(device, attempt.occurredAt);
+  }
+  for (const [device, first] of firsts) counted(device.split('|').slice(0, 5).join('|'), hourOf(first)).devices += 1;
+  return {
+    rollup: new Map([...rollup].map(([key, value]) => [key, `${value.attempts}/${value.devices}`])),
+    firsts: new Map([...firsts].map(([key, value]) => [key, value.toISOString()])),
+  };
+}
+
+/** policyImpact's kept tables, read back in the form `expectedImpact` gives. */
+export async function impactTables(dataSource: DataSource) {
+  const flag = (value: unknown) => value === true || value === 1;
+  const rollup: Record<string, unknown>[] = await dataSource.query('SELECT * FROM "policy_impact_rollup"');
+  const firsts: Record<string, unknown>[] = await dataSource.query('SELECT * FROM "policy_impact_device"');
+  const line = (row: Record<string, unknown>) =>
+    `${row.regionKey}|${row.outcome}|${flag(row.enforced)}|${flag(row.alreadyLocked)}`;
+  return {
+    rollup: new Map(
+      rollup.map((row) => [
+        `${row.policyVersionId}|${isoOf(row.hourStart)}|${line(row)}`,
+        `${Number(row.attempts)}/${Number(row.devices)}`,
+      ]),
+    ),
+    firsts: new Map(firsts.map((row) => [`${row.policyVersionId}|${line(row)}|${row.deviceId}`, isoOf(row.firstAt)])),
+  };
+}

@@ -18,6 +18,7 @@ import { PublicExemptionReasonCodes1765630000000 } from './1765630000000-PublicE
 import { PolicyLatestVersion1765620000000 } from './1765620000000-PolicyLatestVersion';
 import { PartitionedAttempts1765640000000 } from './1765640000000-PartitionedAttempts';
 import { AttemptReferenceInstants1765770000000 } from './1765770000000-AttemptReferenceInstants';
+import { PolicyImpactRollup1765750000000 } from './1765750000000-PolicyImpactRollup';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -41,4 +42,5 @@ export const migrations = [
   PublicExemptionReasonCodes1765630000000,
   PartitionedAttempts1765640000000,
   AttemptReferenceInstants1765770000000,
+  PolicyImpactRollup1765750000000,
 ];
