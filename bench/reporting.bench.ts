@@ -1,6 +1,6 @@
 /**
  * Reporting speed: `npm run bench:reporting -- [--devices 200000] [--attempts 1000000]
- * [--only sqlite|postgres]` (add DATABASE_URL=postgres://… for PostgreSQL too). Seeds a fresh database with the demo generator
+ * [--only sqlite|postgres] [--reports]` (add DATABASE_URL=postgres://… for PostgreSQL too). Seeds a fresh database with the demo generator
  * (attempts over 120 days), then times each report through the GraphQL server in-process beside
  * the plain SQL GROUP BY over the raw table that computes the same figures, on the same database
  * in the same run (median of 5 after a warm-up).
@@ -39,6 +39,12 @@ const { values } = parseArgs({
      * stopped after seeding): measure it as it is, without seeding it again (no ingest figures).
      */
     reuse: { type: 'boolean', default: false },
+    /**
+     * The read-only reports only (activationStats, policyImpact, lockedDeviceStats,
+     * reviewQueueStats) beside their plain GROUP BYs: nothing is written (no bare copy, no device
+     * page's attempts, no simulation or sweep), so it can measure a shared database with --reuse.
+     */
+    reports: { type: 'boolean', default: false },
     child: { type: 'string' },
   },
 });
@@ -78,10 +84,13 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
   const postgresDatabase = settings.database.kind === 'postgres';
   // Ingest beside the bare write of the same rows, and the size, before anything else is added.
   const bytes = await databaseBytes(dataSource);
-  const bareDirectory = mkdtempSync(join(tmpdir(), 'reporting-bench-bare-'));
-  const bareMilliseconds = postgresDatabase ? await bareCopy(dataSource, bareDirectory) : bareInsert(dataSource);
+  let bareMilliseconds = NaN;
+  if (!values.reports) {
+    const bareDirectory = mkdtempSync(join(tmpdir(), 'reporting-bench-bare-'));
+    bareMilliseconds = postgresDatabase ? await bareCopy(dataSource, bareDirectory) : bareInsert(dataSource);
+    rmSync(bareDirectory, { recursive: true, force: true });
+  }
   console.error(`${label} so far: ${bytes} bytes; the bare write of the attempts ${bareMilliseconds} ms`);
-  rmSync(bareDirectory, { recursive: true, force: true });
 
   const graphqlAs = async (viewer: string, query: string, variables?: Record<string, unknown>) => {
     const contextValue = createContext(services, 'bench', internalViewer(viewer));
@@ -248,6 +257,30 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
         `SELECT COALESCE(r."parentId", r."id"), COUNT(*), MIN(a."receivedAt") FROM "activation_attempt" a LEFT JOIN "region" r ON r."id" = a."resolvedRegionId" WHERE a."reviewStatus" = 'OPEN' GROUP BY 1`,
       ),
   );
+  // The issue's goals at 10^7 attempts (issue 21), printed beside each figure.
+  const goals: Record<string, string> = {
+    'activationStats by region and day, 90 days': '≤ 200 ms',
+    'policyImpact of the export policy': '≤ 200 ms',
+    'lockedDeviceStats by region, policy and cause': '≤ 200 ms',
+    'reviewQueueStats by country': '≤ 200 ms',
+  };
+  const printReports = () => {
+    for (const [name, report, plain] of rows) {
+      console.log(
+        `  ${name.padEnd(72)} ${report.toFixed(0).padStart(6)} ms   plain GROUP BY ${plain.toFixed(0).padStart(6)} ms   ratio ${(report / plain).toFixed(2)}   goal ${goals[name] ?? '-'}`,
+      );
+    }
+  };
+  if (values.reports) {
+    console.log(
+      `\n${label}: ${seeded.devices.toLocaleString('en')} devices, ${seeded.attempts.toLocaleString('en')} attempts (the reports only; nothing written)`,
+    );
+    printReports();
+    await apollo.stop();
+    await services.close();
+    await dataSource.destroy();
+    return;
+  }
   const simulation = await median(
     () =>
       graphql(
@@ -295,18 +328,7 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
   console.log(
     `\n${label}: ${seeded.devices.toLocaleString('en')} devices, ${seeded.attempts.toLocaleString('en')} attempts over 120 days (seeded in ${(seeded.milliseconds / 1000).toFixed(0)} s)`,
   );
-  // The issue's goals at 10^7 attempts (issue 21), printed beside each figure.
-  const goals: Record<string, string> = {
-    'activationStats by region and day, 90 days': '≤ 200 ms',
-    'policyImpact of the export policy': '≤ 200 ms',
-    'lockedDeviceStats by region, policy and cause': '≤ 200 ms',
-    'reviewQueueStats by country': '≤ 200 ms',
-  };
-  for (const [name, report, plain] of rows) {
-    console.log(
-      `  ${name.padEnd(72)} ${report.toFixed(0).padStart(6)} ms   plain GROUP BY ${plain.toFixed(0).padStart(6)} ms   ratio ${(report / plain).toFixed(2)}   goal ${goals[name] ?? '-'}`,
-    );
-  }
+  printReports();
   console.log(
     `  ${'simulatePolicy over 30 days (a LOCK policy on TR)'.padEnd(72)} ${simulation.toFixed(0).padStart(6)} ms   reading the window's signals ${plainScan.toFixed(0).padStart(6)} ms   goal ≤ 20,000 ms at 10^7`,
   );
@@ -525,7 +547,16 @@ async function measureSweep(
 function runChild(label: string, env: NodeJS.ProcessEnv): void {
   execFileSync(
     process.execPath,
-    [__filename, '--child', label, '--devices', values.devices!, '--attempts', values.attempts!],
+    [
+      __filename,
+      '--child',
+      label,
+      '--devices',
+      values.devices!,
+      '--attempts',
+      values.attempts!,
+      ...(values.reports ? ['--reports'] : []),
+    ],
     {
       env: { ...process.env, ...env },
       stdio: 'inherit',

@@ -31,7 +31,9 @@ async function expectPartitionedAttempts(dataSource: DataSource): Promise<void> 
       `(${index.columns.map((column) => `"${column.databaseName}"`).join(', ')})`.replace(
         /"(id|outcome|enforced)"/g,
         '$1',
-      ),
+      ) +
+        // A partial index's predicate as PostgreSQL prints it back (`"reviewStatus" = 'OPEN'` → `(("reviewStatus")::text = 'OPEN'::text)`).
+        (index.where ? ` WHERE ${index.where.replace(/^("\w+") = ('\w+')$/, '(($1)::text = $2::text)')}` : ''),
     ]);
   }
   expect(stored.get('PK_7218a24f806b39e69b2ebc71e14')).toBe('(id, "occurredAt")');

@@ -291,6 +291,7 @@ export function consequencesOf(
       enforced: decision.enforced,
       reasonCodes: decision.reasonCodes,
       policyVersionId: decision.policyVersionId,
+      resolvedRegionId: row.resolvedRegionId,
       occurredAt: work.occurredAt,
       receivedAt: row.receivedAt,
     },

@@ -142,6 +142,7 @@ export async function resolveReview(manager: EntityManager, context: RequestScop
         attemptId: attempt.id,
         attemptOccurredAt: attempt.occurredAt,
         policyVersionId: attempt.policyVersionId,
+        regionId: attempt.resolvedRegionId,
         reason: `review resolved: ${resolution}: ${note}`,
         lockReason: `${LOCK_REASON_PREFIX.review}: ${note}`,
         partnerReason: LOCK_REASON_PREFIX.review,

@@ -73,6 +73,7 @@ export interface DeviceBefore {
   lockedByAttemptOccurredAt?: Date | null;
   lockCause?: LockCause | null;
   lockPolicyVersionId?: number | null;
+  lockRegionId?: number | null;
 }
 
 /** A status change asked for, with what caused it. */
@@ -90,6 +91,8 @@ export interface StatusTransition {
   sweepId?: number | null;
   /** For a lock: the policy version that caused it (the device's lockPolicyVersionId). */
   policyVersionId?: number | null;
+  /** For a lock: the resolved region of the evidence attempt (the device's lockRegionId). */
+  regionId?: number | null;
   /** For a lock: what the device's lockReason says (the reason when left out). */
   lockReason?: string;
   /** What the partner's event gives as the reason, when not the reason itself (a reviewer's note stays internal). */
@@ -106,6 +109,7 @@ const NOT_LOCKED = {
   lockedByAttemptOccurredAt: null,
   lockCause: null,
   lockPolicyVersionId: null,
+  lockRegionId: null,
 } as const;
 
 /** What a lock is recorded as caused by: a person's unlock never locks. */
@@ -135,6 +139,7 @@ export function deviceColumns(device: DeviceBefore, transition: StatusTransition
         lockedByAttemptOccurredAt: transition.attemptId == null ? null : (transition.attemptOccurredAt ?? null),
         lockCause: lockCauseOf(transition.cause),
         lockPolicyVersionId: transition.policyVersionId ?? null,
+        lockRegionId: transition.regionId ?? null,
       };
     case DeviceStatus.ACTIVE:
       if (device.status === DeviceStatus.LOCKED) return { status: DeviceStatus.ACTIVE, ...NOT_LOCKED };
@@ -183,6 +188,7 @@ function lockColumnsOf(device: DeviceBefore) {
     lockedByAttemptId: device.lockedByAttemptId ?? null,
     lockCause: device.lockCause ?? null,
     lockPolicyVersionId: device.lockPolicyVersionId ?? null,
+    lockRegionId: device.lockRegionId ?? null,
   };
 }
 
@@ -315,6 +321,8 @@ export interface DecidedAttempt {
   reasonCodes: readonly string[];
   /** The policy version that decided (a lock's lockPolicyVersionId). */
   policyVersionId: number | null;
+  /** Where the attempt was resolved to (a lock's lockRegionId). */
+  resolvedRegionId: number | null;
   /** When the activation happened (a first activation's activatedAt). */
   occurredAt: Date;
   /** When it was decided (a lock's lockedAt). */
@@ -341,6 +349,7 @@ export function decisionTransition(
     // The decided attempt's instant: with its id (given once inserted) it finds the attempt in one month.
     attemptOccurredAt: decided.occurredAt,
     policyVersionId: decided.policyVersionId,
+    regionId: decided.resolvedRegionId,
   });
   if (device.status === DeviceStatus.LOCKED) return null;
   let transition: StatusTransition | null = null;
@@ -510,6 +519,7 @@ export interface GeneratedDeviceState {
   lockedByAttemptOccurredAt: Date | null;
   lockCause: LockCause | null;
   lockPolicyVersionId: number | null;
+  lockRegionId: number | null;
 }
 
 /**
@@ -525,10 +535,11 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
         await client.query(
           `UPDATE "device" d SET "status" = v."status", "activatedAt" = v."activatedAt", "lockedAt" = v."lockedAt", ` +
             `"lockReason" = v."lockReason", "lockedByAttemptId" = v."lockedByAttemptId", "lockCause" = v."lockCause", ` +
-            `"lockPolicyVersionId" = v."lockPolicyVersionId", "lockedByAttemptOccurredAt" = v."lockedByAttemptOccurredAt" ` +
+            `"lockPolicyVersionId" = v."lockPolicyVersionId", "lockedByAttemptOccurredAt" = v."lockedByAttemptOccurredAt", ` +
+            `"lockRegionId" = v."lockRegionId" ` +
             `FROM unnest($1::integer[], $2::varchar[], $3::timestamptz[], $4::timestamptz[], $5::varchar[], $6::integer[], ` +
-            `$7::varchar[], $8::integer[], $9::timestamptz[]) ` +
-            `AS v("id", "status", "activatedAt", "lockedAt", "lockReason", "lockedByAttemptId", "lockCause", "lockPolicyVersionId", "lockedByAttemptOccurredAt") ` +
+            `$7::varchar[], $8::integer[], $9::timestamptz[], $10::integer[]) ` +
+            `AS v("id", "status", "activatedAt", "lockedAt", "lockReason", "lockedByAttemptId", "lockCause", "lockPolicyVersionId", "lockedByAttemptOccurredAt", "lockRegionId") ` +
             `WHERE d."id" = v."id"`,
           [
             chunk.map((state) => state.id),
@@ -540,6 +551,7 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
             chunk.map((state) => state.lockCause),
             chunk.map((state) => state.lockPolicyVersionId),
             chunk.map((state) => state.lockedByAttemptOccurredAt),
+            chunk.map((state) => state.lockRegionId),
           ],
         );
       }
@@ -553,7 +565,7 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
   await onSqliteConnection(dataSource, () => {
     const update = sqlite.prepare(
       'UPDATE "device" SET "status" = ?, "activatedAt" = ?, "lockedAt" = ?, "lockReason" = ?, "lockedByAttemptId" = ?, ' +
-        '"lockCause" = ?, "lockPolicyVersionId" = ?, "lockedByAttemptOccurredAt" = ? WHERE "id" = ?',
+        '"lockCause" = ?, "lockPolicyVersionId" = ?, "lockedByAttemptOccurredAt" = ?, "lockRegionId" = ? WHERE "id" = ?',
     );
     sqlite.transaction(() => {
       for (const state of states)
@@ -566,6 +578,7 @@ export async function writeGeneratedStates(dataSource: DataSource, states: Gener
           state.lockCause,
           state.lockPolicyVersionId,
           at(state.lockedByAttemptOccurredAt),
+          state.lockRegionId,
           state.id,
         );
     })();

@@ -44,6 +44,11 @@ registerEnumType(LockCause, {
 @Index('device_market_region_id_idx', ['marketRegionId', 'id'])
 @Index('device_partner_id_idx', ['partnerId', 'id'])
 @Index('device_created_at_idx', ['createdAt', 'id'])
+// The locked devices alone, with every column lockedDeviceStats groups, filters or takes the
+// earliest of: the report reads this index only (a few percent of the devices), not the table.
+@Index('device_locked_idx', ['lockRegionId', 'lockCause', 'lockPolicyVersionId', 'modelId', 'partnerId', 'lockedAt'], {
+  where: `"status" = 'LOCKED'`,
+})
 @ObjectType({ implements: Node, description: 'One physical phone, identified by its IMEI.' })
 export class Device extends Node {
   @PrimaryGeneratedColumn()
@@ -113,6 +118,14 @@ export class Device extends Node {
    */
   @Column({ type: 'integer', nullable: true })
   lockPolicyVersionId: number | null;
+
+  /**
+   * The region of the attempt that is the lock's evidence (lockedByAttemptId), copied when the
+   * lock is written: reports by region read it here instead of looking the attempt up by id, which
+   * on PostgreSQL probes every month of attempts. Null unless LOCKED, or when the attempt resolved no region.
+   */
+  @Column({ type: 'integer', nullable: true })
+  lockRegionId: number | null;
 
   @CreateDateColumn({ type: timestampType })
   @Field({ description: 'Timestamp when the device was registered.' })

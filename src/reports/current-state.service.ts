@@ -30,11 +30,15 @@ interface Grouping {
   expression: string;
 }
 
-/** The scope's conditions over devices and the attempt that located them. */
-function scopeConditions(scope: ResolvedScope, parameters: AttemptParameters, { attempt, device }: ReportTables) {
+/** The scope's conditions over devices and where they were located (`located`: a region id column). */
+function scopeConditions(
+  scope: ResolvedScope,
+  parameters: AttemptParameters,
+  { device }: ReportTables,
+  located: string,
+) {
   const conditions: string[] = [];
-  if (scope.regionIds)
-    conditions.push(`${attempt.column('resolvedRegionId')} IN (${parameters.list(scope.regionIds)})`);
+  if (scope.regionIds) conditions.push(`${located} IN (${parameters.list(scope.regionIds)})`);
   if (scope.modelIds) conditions.push(`${device.column('modelId')} IN (${parameters.list(scope.modelIds)})`);
   if (scope.partnerId !== undefined)
     conditions.push(`${device.column('partnerId')} = ${parameters.add(scope.partnerId)}`);
@@ -81,9 +85,11 @@ function groupFields(row: Record<string, unknown>) {
 }
 
 /**
- * Devices locked now, by where, why and by which policy they were locked. The region is that of
- * the attempt the lock names; the cause and the policy are the device's own (lockCause, and the
- * policy of lockPolicyVersionId: the version that decided, or the sweep's policy).
+ * Devices locked now, by where, why and by which policy they were locked: the device's own lock
+ * columns — the region of the attempt the lock names (lockRegionId, copied when the lock was
+ * written), lockCause, and the policy of lockPolicyVersionId (the version that decided, or the
+ * sweep's policy). Read from the partial index over the locked devices alone; never from the
+ * attempts, whose lookup by id alone probes every month on PostgreSQL.
  */
 export async function lockedDeviceStats(
   context: ReportScope,
@@ -93,11 +99,11 @@ export async function lockedDeviceStats(
   const scope = await resolveScope(context, filter);
   const parameters = new AttemptParameters(context.dataSource);
   const tables = reportTables(context.dataSource);
-  const { attempt, device, region, version } = tables;
+  const { device, region, version } = tables;
   const groups = new Set(groupBy);
   const groupings: Grouping[] = [];
   if (groups.has(LockedDevicesGroupBy.REGION))
-    groupings.push({ alias: 'regionId', expression: attempt.column('resolvedRegionId') });
+    groupings.push({ alias: 'regionId', expression: device.column('lockRegionId') });
   if (groups.has(LockedDevicesGroupBy.COUNTRY)) groupings.push({ alias: 'countryId', expression: countryOf(tables) });
   if (groups.has(LockedDevicesGroupBy.POLICY))
     groupings.push({ alias: 'policyId', expression: version.column('policyId') });
@@ -111,16 +117,15 @@ export async function lockedDeviceStats(
     groupings,
     `COUNT(*) AS "counted", MIN(${device.column('lockedAt')}) AS "lockedAt"`,
   );
+  // The status as a literal, not a parameter: the planner matches it to the partial index's predicate.
   const conditions = [
-    `${device.column('status')} = ${parameters.add(DeviceStatus.LOCKED)}`,
-    ...scopeConditions(scope, parameters, tables),
+    `${device.column('status')} = '${DeviceStatus.LOCKED}'`,
+    ...scopeConditions(scope, parameters, tables, device.column('lockRegionId')),
   ];
   const sql =
-    // By (id, occurredAt), the attempts' primary key: a probe reaches one month's partition, not every month's.
-    `SELECT ${select} FROM ${device.from} LEFT JOIN ${attempt.from} ON ${attempt.column('id')} = ${device.column('lockedByAttemptId')}` +
-    ` AND ${attempt.column('occurredAt')} = ${device.column('lockedByAttemptOccurredAt')}` +
+    `SELECT ${select} FROM ${device.from}` +
     (groups.has(LockedDevicesGroupBy.COUNTRY)
-      ? ` LEFT JOIN ${region.from} ON ${region.column('id')} = ${attempt.column('resolvedRegionId')}`
+      ? ` LEFT JOIN ${region.from} ON ${region.column('id')} = ${device.column('lockRegionId')}`
       : '') +
     (groups.has(LockedDevicesGroupBy.POLICY)
       ? ` LEFT JOIN ${version.from} ON ${version.column('id')} = ${device.column('lockPolicyVersionId')}`
@@ -176,8 +181,9 @@ export async function reviewQueueStats(
     scope.modelIds !== undefined ||
     scope.partnerId !== undefined;
   const conditions = [
-    `${attempt.column('reviewStatus')} = ${parameters.add(ReviewStatus.OPEN)}`,
-    ...scopeConditions(scope, parameters, tables),
+    // A literal, as above: the open reviews' partial index answers it.
+    `${attempt.column('reviewStatus')} = '${ReviewStatus.OPEN}'`,
+    ...scopeConditions(scope, parameters, tables, attempt.column('resolvedRegionId')),
   ];
   const sql =
     `SELECT ${select} FROM ${attempt.from}` +

@@ -245,6 +245,7 @@ export function generateChunk(plan: AttemptPlan, world: World, index: number): G
         lockedByAttemptOccurredAt: null,
         lockCause: null,
         lockPolicyVersionId: null,
+        lockRegionId: null,
       };
       states.push(state);
     }
@@ -260,11 +261,13 @@ export function generateChunk(plan: AttemptPlan, world: World, index: number): G
       },
       attempt.occurredAt,
     );
+    const resolvedRegionId = decision.regionCode ? (world.rules.regionIdByCode.get(decision.regionCode) ?? null) : null;
     const found = decisionTransition(state, {
       outcome: decision.outcome,
       enforced: decision.enforced,
       reasonCodes: decision.reasonCodes,
       policyVersionId: decision.policyVersionId,
+      resolvedRegionId,
       occurredAt: attempt.occurredAt,
       receivedAt: attempt.receivedAt,
     });
@@ -289,7 +292,7 @@ export function generateChunk(plan: AttemptPlan, world: World, index: number): G
       occurredAt: attempt.occurredAt,
       receivedAt: attempt.receivedAt,
       signals: attempt.signals,
-      resolvedRegionId: decision.regionCode ? (world.rules.regionIdByCode.get(decision.regionCode) ?? null) : null,
+      resolvedRegionId,
       source: decision.regionSource as RegionSource,
       outcome: decision.outcome as DecisionOutcome,
       enforced: decision.enforced,

@@ -268,6 +268,7 @@ export async function applyChanges(
         attemptOccurredAt: change.attemptOccurredAt,
         sweepId: sweep.id,
         policyVersionId: change.policyVersionId,
+        regionId: change.regionId,
         reason: change.reason,
         lockReason: `${LOCK_REASON_PREFIX.sweep}${sweep.id},${change.reason}`,
       },

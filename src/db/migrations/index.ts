@@ -19,6 +19,7 @@ import { PolicyLatestVersion1765620000000 } from './1765620000000-PolicyLatestVe
 import { PartitionedAttempts1765640000000 } from './1765640000000-PartitionedAttempts';
 import { AttemptReferenceInstants1765770000000 } from './1765770000000-AttemptReferenceInstants';
 import { PolicyImpactRollup1765750000000 } from './1765750000000-PolicyImpactRollup';
+import { LockRegionAndOpenReviews1765750000001 } from './1765750000001-LockRegionAndOpenReviews';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -43,4 +44,5 @@ export const migrations = [
   PartitionedAttempts1765640000000,
   AttemptReferenceInstants1765770000000,
   PolicyImpactRollup1765750000000,
+  LockRegionAndOpenReviews1765750000001,
 ];
