@@ -19,7 +19,7 @@ import {
   StatsInterval,
 } from './report.types';
 import { simulatePolicy } from './simulation.service';
-import { ReportGroupsResolver } from './report-groups.resolver';
+import { loadGroups, ReportGroupsResolver } from './report-groups.resolver';
 
 @Resolver(() => ActivationStatsRow)
 export class ActivationStatsResolver extends ReportGroupsResolver(
@@ -31,7 +31,7 @@ export class ActivationStatsResolver extends ReportGroupsResolver(
     description:
       'Activation attempts counted by the chosen groupings and time buckets: attempts, distinct devices, locks, reviews and MONITOR-mode would-locks. A partner sees its own devices only. Reports by region, country and outcome on whole hours are read from hourly counts (on whole UTC days, daily counts); distinct devices are read from daily counts for UTC days by region or country, for UTC days, weeks and months in all, and for the totals of a window of whole UTC days, otherwise they cost a pass over the attempts.',
   })
-  activationStats(
+  async activationStats(
     @Arg('filter', () => ActivationStatsFilter, {
       description: 'Which attempts to count: a time window and optional conditions.',
     })
@@ -46,10 +46,12 @@ export class ActivationStatsResolver extends ReportGroupsResolver(
     @Info() info: GraphQLResolveInfo,
   ) {
     // Distinct devices not asked for are not counted: some can only be counted in a pass over the attempts.
-    return activationStats(context, filter, groupBy, interval, timeZone, {
+    const stats = await activationStats(context, filter, groupBy, interval, timeZone, {
       rows: isSelected(info, ['rows', 'devices']),
       totals: isSelected(info, ['totals', 'devices']),
     });
+    await loadGroups(context, stats.rows, (field) => isSelected(info, ['rows', field]));
+    return stats;
   }
 }
 

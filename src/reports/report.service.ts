@@ -406,12 +406,16 @@ export async function activationStats(
   } else {
     totals = countsOf(await totalsFrom(attemptCountsSql(attempt)));
   }
+  // Rows share their buckets (90 days by region: 90 buckets, thousands of rows): each converted once.
+  const bucketStarts = new Map<string, Date>();
+  const bucketStart = (bucket: string) =>
+    bucketStarts.get(bucket) ?? bucketStarts.set(bucket, localToInstant(bucket, timeZone)).get(bucket)!;
   return {
     timeZone,
     totals,
     rows: rows.map((row) =>
       Object.assign(new ActivationStatsRow(), countsOf(row), {
-        bucketStart: row.bucket ? localToInstant(String(row.bucket), timeZone) : null,
+        bucketStart: row.bucket ? bucketStart(String(row.bucket)) : null,
         regionId: row.regionId == null ? null : Number(row.regionId),
         countryId: row.countryId == null ? null : Number(row.countryId),
         modelId: row.modelId == null ? null : Number(row.modelId),
