@@ -15,7 +15,7 @@ import { Device } from '../src/devices/device.entity';
 import { Policy } from '../src/policies/policy.entity';
 import { PolicyVersion } from '../src/policies/policy-version.entity';
 import { Region } from '../src/regions/region.entity';
-import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
+import { openTestDatabase, rollBackMigrations, TestDatabase, usingPostgres } from './support/database';
 import { decideActivation } from './support/decisions';
 import { expectedImpact, impactTables } from './support/device-days';
 import { registerTestDevices, seedDemo, testImei } from './support/fixtures';
@@ -208,4 +208,40 @@ it("gives a partner its own devices' lines only", async () => {
   // A window ending on a whole hour after April still counts April's attempts.
   const may = await report(new Date('2026-05-01T00:00:00Z'));
   expect(may.reduce((sum, line) => sum + line.attempts, 0)).toBe(10);
+});
+
+describe('the migrations, on a database with history', () => {
+  it("count the stored attempts and copy each lock's region as the triggers and the lifecycle did", async () => {
+    const history = await openTestDatabase();
+    try {
+      const { dataSource } = history;
+      await seedDemo(dataSource, 60, 1_500, 'impact-migration');
+      const counted = await impactTables(dataSource);
+      const attempts = await dataSource.getRepository(ActivationAttempt).find();
+      expect(counted).toEqual(expectedImpact(attempts));
+      const locks = async () =>
+        (await dataSource.query('SELECT "id", "lockRegionId" FROM "device" ORDER BY "id"')).map(
+          (row: { id: number; lockRegionId: number | null }) => [Number(row.id), row.lockRegionId],
+        );
+      const locked = await locks();
+      // The lifecycle wrote each lock's region: the evidence attempt's.
+      const byId = new Map(attempts.map((attempt) => [attempt.id, attempt]));
+      const devices = await dataSource.getRepository(Device).find({ order: { id: 'ASC' } });
+      expect(locked).toEqual(
+        devices.map((device) => [
+          device.id,
+          device.lockedByAttemptId === null ? null : (byId.get(device.lockedByAttemptId)!.resolvedRegionId ?? null),
+        ]),
+      );
+      expect(locked.filter(([, region]: [number, number | null]) => region !== null).length).toBeGreaterThan(0);
+
+      const undone = await rollBackMigrations(dataSource, 'PolicyImpactRollup1765750000000');
+      expect(undone.slice(0, 2)).toEqual(['PolicyImpactRollup1765750000000', 'LockRegionAndOpenReviews1765750000001']);
+      await dataSource.runMigrations({ transaction: 'each' });
+      expect(await impactTables(dataSource)).toEqual(counted);
+      expect(await locks()).toEqual(locked);
+    } finally {
+      await history.close();
+    }
+  });
 });
