@@ -42,7 +42,7 @@ export const migrations = [
   PolicyLatestVersion1765620000000,
   PublicExemptionReasonCodes1765630000000,
   PartitionedAttempts1765640000000,
-  AttemptReferenceInstants1765770000000,
   PolicyImpactRollup1765750000000,
   LockRegionAndOpenReviews1765750000001,
+  AttemptReferenceInstants1765770000000,
 ];
