@@ -1,4 +1,5 @@
 /** Subscriptions over graphql-ws on one instance (SQLite or PostgreSQL), through a real HTTP server. */
+import { createHash } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { App, createApp } from '../src/app';
 import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
@@ -300,6 +301,39 @@ describe('rights and bounds', () => {
     // The same connection still subscribes.
     const feed = await subscribed(client, 'subscription { activationDecided { attempt { id } } }');
     expect(feed.errors).toEqual([]);
+  });
+
+  it('holds a key restricted to registered operations to them on the socket too', async () => {
+    // Over HTTP such a key's free-form document is refused (PERSISTED_QUERY_REQUIRED); the socket
+    // ran any subscription document it sent.
+    const partner = await partnerWithKey('Live R', 800);
+    const restricted = (
+      await post(
+        'mutation ($p: ID!) { createApiKey(input: { name: "registered only", role: PARTNER, partnerId: $p, registeredOperationsOnly: true }) { secret } }',
+        { p: partner.partnerId },
+      )
+    ).createApiKey.secret as string;
+    const document = 'subscription RegisteredFeed { activationDecided { attempt { id outcome } } }';
+    const { client } = await connect(restricted);
+    const running = subscriptionsRunning();
+    const refused = client.subscribe(document);
+    await eventually(() => refused.errors.length > 0 || refused.completed);
+    expect(refused.errors.map((error) => error.extensions?.code)).toEqual(['PERSISTED_QUERY_REQUIRED']);
+    expect(subscriptionsRunning()).toBe(running);
+    // Once an ADMIN registers it, the same document runs.
+    const registered = await post(
+      'mutation ($input: RegisterPersistedOperationsInput!) { registerPersistedOperations(input: $input) { registeredCount userErrors { message } } }',
+      {
+        input: {
+          clientName: 'live-monitor',
+          operations: [{ id: createHash('sha256').update(document).digest('hex'), body: document }],
+        },
+      },
+    );
+    expect(registered.registerPersistedOperations).toEqual({ registeredCount: 1, userErrors: [] });
+    const feed = await subscribed(client, document);
+    expect(feed.errors).toEqual([]);
+    expect(subscriptionsRunning()).toBe(running + 1);
   });
 
   it('authorizes each subscription as it starts: a partner cannot watch the review queue', async () => {

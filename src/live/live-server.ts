@@ -14,6 +14,7 @@ import { estimateCost, queryLimits, refuseOverBudget } from '../common/query-lim
 import { Services, createContext } from '../context';
 import { Logger } from '../ops/logger';
 import { liveClosures } from '../ops/metrics';
+import { PersistedOperationRegistry, documentIdOf } from '../persisted-operations/persisted-operation.service';
 import { LiveCloseCode, LiveConnection, LiveHub, identityOf } from './live-hub';
 import { SubscriptionGroups } from './subscription-groups';
 
@@ -77,6 +78,8 @@ export async function startLiveServer(options: {
     return new GraphQLError(refusal.message, { extensions });
   };
 
+  const registeredOperations = new PersistedOperationRegistry(services.dataSource);
+
   const refuse = (socket: WebSocket, code: number, reason: string) => {
     closeSocket(socket, code, reason, settings.live.closeGraceMs);
     return false;
@@ -100,6 +103,18 @@ export async function startLiveServer(options: {
           ),
         ],
       }),
+      // A key held to registered operations is held to them here too, as over HTTP: the document
+      // sent must be one an ADMIN registered (the socket takes documents by their text only).
+      onSubscribe: async (ctx, _id, payload) => {
+        if (!ctx.extra.connection?.viewer.registeredOperationsOnly) return;
+        if ((await registeredOperations.find(documentIdOf(payload.query))) !== null) return;
+        return [
+          new GraphQLError(
+            'this API key may only run registered operations: an ADMIN registers the document with registerPersistedOperations',
+            { extensions: { code: 'PERSISTED_QUERY_REQUIRED' } },
+          ),
+        ];
+      },
       validate: (validationSchema, document) => validate(validationSchema, document, rules),
       onConnect: async (ctx) => {
         const { socket } = ctx.extra;
