@@ -25,6 +25,7 @@ import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 import { rowCounts } from './support/row-counts';
 import { imeiOf } from './support/imei';
+import { decideActivation, decideActivationWith } from './support/decisions';
 
 let database: TestDatabase;
 let admin: GraphQLClient;
@@ -67,11 +68,12 @@ beforeAll(async () => {
     );
     deviceIdsOf[name] = registered.registerDevices.devices.map((device: { id: string }) => device.id);
     for (const device of devices) {
-      const decided = await admin.data(
-        `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { attempt { id } userErrors { message } } }`,
-        { input: { imei: device.imei, signals: { gps: { latitude: 52.52, longitude: 13.405, accuracyMeters: 8 } } } },
+      const decided = await decideActivation(
+        admin,
+        { imei: device.imei, signals: { gps: { latitude: 52.52, longitude: 13.405, accuracyMeters: 8 } } },
+        'attempt { id } userErrors { message }',
       );
-      attemptIdsOf[name].push(decided.decideActivation.attempt.id);
+      attemptIdsOf[name].push(decided.attempt.id);
     }
   }
   const exemption = await admin.data(
@@ -531,12 +533,13 @@ describe('field access below the roots', () => {
   });
 
   it('answers the gateway its decision, and nothing of the device, its partner or its history', async () => {
-    const result = await admin.as(viewerWith(GATEWAY)).execute(
-      `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) {
-        decision { outcome enforced reasonCodes region { code } }
+    const gateway = admin.as(viewerWith(GATEWAY));
+    const result = await decideActivationWith(
+      (query, variables) => gateway.execute(query, variables),
+      { imei: imei(2), signals: { ipCountry: 'DE' } },
+      `decision { outcome enforced reasonCodes region { code } }
         attempt { id outcome device { imei partner { name contactEmail } statusHistory { totalCount } } }
-        userErrors { code } } }`,
-      { input: { imei: imei(2), signals: { ipCountry: 'DE' } } },
+        userErrors { code }`,
     );
     expect(result.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([
       ['FORBIDDEN', 'decideActivation.attempt.device'],

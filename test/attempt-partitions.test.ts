@@ -29,6 +29,7 @@ import { openTestDatabase, rollBackMigrations, TestDatabase, usingPostgres } fro
 import { expectedFrom, keptTables } from './support/device-days';
 import { seedDemo } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
+import { decideActivation } from './support/decisions';
 
 /** An attempt allowed by its IP country (Germany), as the bulk path writes it: the tests vary only the rest. */
 function allowedByIp(deviceId: number, occurredAt: string, extra: Partial<BulkAttempt> = {}): BulkAttempt {
@@ -210,10 +211,8 @@ describe('idempotency across a month boundary', () => {
   });
 
   it('answers retries sent after midnight (no occurredAt: the time of receipt) with the attempt recorded before it', async () => {
-    const DECIDE = `mutation ($input: DecideActivationInput!) {
-      decideActivation(input: $input) { attempt { id occurredAt } userErrors { code } }
-    }`;
     const input = { imei: device.imei, idempotencyKey: 'gw-boundary-retry', signals: { ipCountry: 'DE' } };
+    const decide = () => decideActivation(client, input, 'attempt { id occurredAt } userErrors { code }');
     // Only the clock is faked: the database driver's timers run as usual.
     jest.useFakeTimers({
       doNotFake: [
@@ -230,13 +229,13 @@ describe('idempotency across a month boundary', () => {
       ],
       now: BEFORE,
     });
-    const original = (await client.data(DECIDE, { input })).decideActivation;
+    const original = await decide();
     expect(original.userErrors).toEqual([]);
     expect(original.attempt.occurredAt).toBe(BEFORE.toISOString());
     jest.setSystemTime(AFTER);
-    const retries = await Promise.all(Array.from({ length: 6 }, () => client.data(DECIDE, { input })));
+    const retries = await Promise.all(Array.from({ length: 6 }, decide));
     jest.useRealTimers();
-    for (const retry of retries) expect(retry.decideActivation).toEqual(original);
+    for (const retry of retries) expect(retry).toEqual(original);
     expect(
       await database.dataSource.getRepository(ActivationAttempt).countBy({ idempotencyKey: 'gw-boundary-retry' }),
     ).toBe(1);

@@ -17,6 +17,8 @@ import { projectRoot } from '../src/config';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { FIXED_UNTIL, seedDemo } from './support/fixtures';
 import { HttpsReceiver } from './support/https-receiver';
+import { decideActivationWith } from './support/decisions';
+import { graphqlOverHttp } from './support/http-graphql';
 import {
   eventually as settle,
   expectAccessible,
@@ -41,16 +43,8 @@ let origin: string;
 const receiver = new HttpsReceiver();
 const keys: Record<string, string> = {};
 
-async function graphql(query: string, variables: Record<string, unknown> = {}, key = ADMIN_KEY) {
-  const response = await fetch(`${origin}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as any;
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const graphql = (query: string, variables: Record<string, unknown> = {}, key = ADMIN_KEY) =>
+  graphqlOverHttp(`${origin}/graphql`, key, query, variables);
 
 async function createKey(name: string, role: string) {
   const data = await graphql(
@@ -99,21 +93,7 @@ async function activeDevice(partnerId?: string): Promise<string> {
 }
 
 async function decide(imei: string, signals: object): Promise<string> {
-  const data = await graphql(
-    `
-      mutation ($input: DecideActivationInput!) {
-        decideActivation(input: $input) {
-          decision {
-            outcome
-          }
-          userErrors {
-            message
-          }
-        }
-      }
-    `,
-    { input: { imei, signals } },
-  );
+  const data = await decideActivationWith(graphql, { imei, signals }, 'decision { outcome } userErrors { message }');
   expect(data.decideActivation.userErrors).toEqual([]);
   return data.decideActivation.decision.outcome;
 }

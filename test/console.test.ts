@@ -13,6 +13,8 @@ import { App, createApp } from '../src/app';
 import { projectRoot } from '../src/config';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { seedDemo } from './support/fixtures';
+import { decideActivationWith } from './support/decisions';
+import { graphqlOverHttp } from './support/http-graphql';
 import { eventually, expectAccessible, haveChromium, launchChromium, screenshot } from './support/console-browser';
 
 const LOCAL_ADMIN_KEY = 'cgk_local-admin-key-for-the-console-test-0123456789';
@@ -26,16 +28,8 @@ let heldImei: string;
 let heldAttemptId: string;
 const timings: Record<string, Record<string, number>> = {};
 
-async function graphql(query: string, variables: Record<string, unknown> = {}, key = LOCAL_ADMIN_KEY) {
-  const response = await fetch(`${origin}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as any;
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const graphql = (query: string, variables: Record<string, unknown> = {}, key = LOCAL_ADMIN_KEY) =>
+  graphqlOverHttp(`${origin}/graphql`, key, query, variables);
 
 async function createKey(name: string, role: string, partnerId?: string) {
   const data = await graphql(
@@ -143,28 +137,13 @@ jest.setTimeout(150_000);
     // A held activation with a GPS fix: in Cuba by GPS, a Spanish SIM — the signals disagree, a person decides.
     const device = await graphql('{ devices(first: 1, filter: { statuses: [ACTIVE] }) { nodes { imei } } }');
     heldImei = device.devices.nodes[0].imei;
-    const decided = await graphql(
-      `
-        mutation ($input: DecideActivationInput!) {
-          decideActivation(input: $input) {
-            decision {
-              outcome
-            }
-            attempt {
-              id
-            }
-          }
-        }
-      `,
+    const decided = await decideActivationWith(
+      graphql,
       {
-        input: {
-          imei: heldImei,
-          signals: {
-            gps: { latitude: 23.11, longitude: -82.37, accuracyMeters: 1500 },
-            sim: { mcc: '214', mnc: '07' },
-          },
-        },
+        imei: heldImei,
+        signals: { gps: { latitude: 23.11, longitude: -82.37, accuracyMeters: 1500 }, sim: { mcc: '214', mnc: '07' } },
       },
+      'decision { outcome } attempt { id }',
     );
     expect(decided.decideActivation.decision.outcome).toBe('REVIEW');
     heldAttemptId = decided.decideActivation.attempt.id;

@@ -17,6 +17,7 @@ import { Sweep } from '../src/sweeps/sweep.entity';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { seedDemo, testImei } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
+import { decideActivation } from './support/decisions';
 import { applyWithApproval } from './support/policies';
 import { rowCounts } from './support/row-counts';
 
@@ -32,12 +33,13 @@ const SIMFEROPOL_GERMAN_SIM = {
 };
 
 async function decide(imei: string, signals: object, key: string) {
-  const data = await client.data(
-    `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } attempt { id } userErrors { message } } }`,
-    { input: { imei, signals, idempotencyKey: key } },
+  const decided = await decideActivation(
+    client,
+    { imei, signals, idempotencyKey: key },
+    'decision { outcome } attempt { id } userErrors { message }',
   );
-  expect(data.decideActivation.userErrors).toEqual([]);
-  return data.decideActivation as { decision: { outcome: string }; attempt: { id: string } };
+  expect(decided.userErrors).toEqual([]);
+  return decided as { decision: { outcome: string }; attempt: { id: string } };
 }
 
 beforeAll(async () => {

@@ -12,6 +12,7 @@ import { Region } from '../src/regions/region.entity';
 import { openTestDatabase, rollBackMigrations, TestDatabase, usingPostgres } from './support/database';
 import { FIXED_UNTIL, seedDemo } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
+import { decideActivation } from './support/decisions';
 import { expectedFrom, keptTables } from './support/device-days';
 
 let database: TestDatabase;
@@ -76,13 +77,12 @@ describe('the daily device counts', () => {
       new Date(firstDays[0] + 60_000),
       new Date(),
     ].entries()) {
-      const result = await client.data(
-        `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { userErrors { message } } }`,
-        {
-          input: { imei, occurredAt, idempotencyKey: `late-${index}`, signals: { ipCountry: index % 2 ? 'CU' : 'DE' } },
-        },
+      const result = await decideActivation(
+        client,
+        { imei, occurredAt, idempotencyKey: `late-${index}`, signals: { ipCountry: index % 2 ? 'CU' : 'DE' } },
+        'userErrors { message }',
       );
-      expect(result.decideActivation.userErrors).toEqual([]);
+      expect(result.userErrors).toEqual([]);
     }
     // One statement with several days of one device, out of order, two on one day.
     const base = second[0].occurredAt.getTime();

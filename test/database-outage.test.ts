@@ -7,9 +7,10 @@ import { createServer, Server, Socket, connect } from 'node:net';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
 import { readDatabaseSettings } from '../src/config';
 import { usingPostgres } from './support/database';
+import { decideActivationWith } from './support/decisions';
 import {
   freePort,
-  graphql,
+  postTo,
   startServer,
   createPartnerOver,
   processImei,
@@ -61,23 +62,10 @@ class Proxy {
     viaProxy.port = String(proxy.port);
     let server: Awaited<ReturnType<typeof startServer>> | undefined;
     const decide = (serial: number) =>
-      graphql(
-        server!.url,
-        `
-          mutation ($input: DecideActivationInput!) {
-            decideActivation(input: $input) {
-              decision {
-                outcome
-              }
-              userErrors {
-                code
-              }
-            }
-          }
-        `,
-        {
-          input: { imei: imei(serial), signals: { gps: { latitude: 52.52, longitude: 13.405 } } },
-        },
+      decideActivationWith(
+        postTo(server!.url),
+        { imei: imei(serial), signals: { gps: { latitude: 52.52, longitude: 13.405 } } },
+        'decision { outcome } userErrors { code }',
       );
     try {
       server = await startServer({ DATABASE_URL: viaProxy.toString(), DATABASE_TIMEOUT_MS: '1000' });

@@ -8,7 +8,7 @@ import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
 import { rowCounts } from './support/row-counts';
 import { imeiOf } from './support/imei';
-import { decideActivation } from './support/decisions';
+import { decideActivation, previewDecisionDocument } from './support/decisions';
 
 let database: TestDatabase;
 let client: GraphQLClient;
@@ -27,7 +27,7 @@ const DECIDED = `
     userErrors { field message code }
   
 `;
-const PREVIEW = `query ($input: DecideActivationInput!) { previewDecision(input: $input) { outcome enforced reasonCodes region { code } lockMessage } }`;
+const PREVIEW = previewDecisionDocument('outcome enforced reasonCodes region { code } lockMessage');
 
 const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 } };
 const BERLIN = { gps: { latitude: 52.52, longitude: 13.405, accuracyMeters: 8 } };

@@ -11,7 +11,7 @@ import { openTestDatabase, TestDatabase } from './support/database';
 import { countDriverStatements } from './support/driver-statements';
 import { rowCounts } from './support/row-counts';
 import { imeiOf } from './support/imei';
-import { decideActivation } from './support/decisions';
+import { decideActivation, previewDecisionDocument } from './support/decisions';
 
 const ADMIN_KEY = 'cgk_evidence-admin-key-for-tests-0123456789abcdef';
 let database: TestDatabase;
@@ -211,7 +211,7 @@ describe('the new signals as evidence', () => {
     const input = { imei: imei(9), signals: { gps: { ...BERLIN, mock: true }, cell: { mcc: '250', mnc: '32' } } };
     const before = await rowCounts(database.dataSource);
     const preview = await client.data(
-      `query ($input: DecideActivationInput!) { previewDecision(input: $input) { outcome regionSource reasonCodes explanation { signals { source assessment decided } } } }`,
+      previewDecisionDocument('outcome regionSource reasonCodes explanation { signals { source assessment decided } }'),
       { input },
     );
     expect(await rowCounts(database.dataSource)).toEqual(before);
@@ -247,10 +247,9 @@ describe('bad input is refused, naming the field, with nothing written', () => {
     expect(result).toMatchObject({ decision: null, attempt: null });
     expect(result.userErrors).toEqual([expect.objectContaining({ field, code: 'INVALID' })]);
     expect(await rowCounts(database.dataSource)).toEqual(before);
-    const preview = await execute(
-      `query ($input: DecideActivationInput!) { previewDecision(input: $input) { outcome } }`,
-      { input: { imei: imei(10), occurredAt: new Date(T0).toISOString(), signals } },
-    );
+    const preview = await execute(previewDecisionDocument('outcome'), {
+      input: { imei: imei(10), occurredAt: new Date(T0).toISOString(), signals },
+    });
     expect(preview.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: field.join('.') } });
   });
 
@@ -266,15 +265,17 @@ describe('bad input is refused, naming the field, with nothing written', () => {
 
 describe('what a decision costs', () => {
   it('reads the device and its neighbouring fixes in one statement: the decision path sends no extra statement', async () => {
-    const LEAN = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } userErrors { code } } }`;
-    const input = (hours: number) => ({ imei: imei(11), occurredAt: at(hours), signals: { gps: BERLIN } });
+    const lean = (hours: number) =>
+      decideActivation(
+        client,
+        { imei: imei(11), occurredAt: at(hours), signals: { gps: BERLIN } },
+        'decision { outcome } userErrors { code }',
+      );
     // The device's first decision changes its status; the steady state (an active device allowed again) follows.
-    await client.data(LEAN, { input: input(0) });
-    await client.data(LEAN, { input: input(0.1) });
-    const { result, statements } = await countDriverStatements(database.dataSource, () =>
-      client.data(LEAN, { input: input(0.2) }),
-    );
-    expect(result.decideActivation).toEqual({ decision: { outcome: 'ALLOW' }, userErrors: [] });
+    await lean(0);
+    await lean(0.1);
+    const { result, statements } = await countDriverStatements(database.dataSource, () => lean(0.2));
+    expect(result).toEqual({ decision: { outcome: 'ALLOW' }, userErrors: [] });
     if (process.env.SHOW_STATEMENTS) console.log(statements);
     // As before the travel rule (measured on the commit before it): the device read — now with
     // its neighbouring fixes — and the attempt's insert (on SQLite inside the group commit's

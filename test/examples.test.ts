@@ -22,6 +22,8 @@ import { openTestDatabase, TestDatabase } from './support/database';
 import { localhostCertificate } from './support/https-receiver';
 import { freePort } from './support/server-process';
 import { imeiOf } from './support/imei';
+import { decideActivationWith } from './support/decisions';
+import { graphqlOverHttp } from './support/http-graphql';
 
 const ADMIN_KEY = 'cgk_examples-admin-key-0123456789abcdef0123456789';
 const ROOT = join(__dirname, '..');
@@ -45,21 +47,14 @@ async function serve(overrides: Partial<Settings> = {}): Promise<string> {
   return serverUrl;
 }
 
-async function asAdmin(query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as any;
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const asAdmin = (query: string, variables: Record<string, unknown> = {}) =>
+  graphqlOverHttp(url, ADMIN_KEY, query, variables);
 
 async function lockDevice(serial: number): Promise<string> {
-  const data = await asAdmin(
-    `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } attempt { id } } }`,
-    { input: { imei: imei(serial), signals: HAVANA } },
+  const data = await decideActivationWith(
+    asAdmin,
+    { imei: imei(serial), signals: HAVANA },
+    'decision { outcome } attempt { id }',
   );
   expect(data.decideActivation.decision.outcome).toBe('LOCK');
   return data.decideActivation.attempt.id;

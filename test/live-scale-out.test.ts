@@ -5,6 +5,7 @@
 import { createTemporaryDatabase } from '../src/db/temporary-database';
 import { readDatabaseSettings } from '../src/config';
 import { usingPostgres } from './support/database';
+import { decideActivationWith } from './support/decisions';
 import { LiveTestClient, eventually } from './support/live-client';
 import { RedisProcess } from './support/redis-process';
 import {
@@ -12,6 +13,7 @@ import {
   ServerProcess,
   createPartnerOver,
   graphql,
+  postTo,
   processImei,
   registerDevicesOver,
   startServer,
@@ -19,7 +21,6 @@ import {
 
 jest.setTimeout(120_000);
 
-const DECIDE = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { attempt { id } userErrors { message } } }`;
 const DECISIONS = 'subscription { activationDecided { committedAt attempt { id device { imei } } } }';
 const BERLIN = { gps: { latitude: 52.52, longitude: 13.405, accuracyMeters: 10 } };
 const PER_SECOND = 50;
@@ -41,7 +42,11 @@ const PER_SECOND = 50;
     return created.body.data.createApiKey as { apiKey: { id: string }; secret: string };
   };
   const decide = async (server: ServerProcess, imei: string) => {
-    const answer = await graphql(server.url, DECIDE, { input: { imei, signals: BERLIN } }, gatewayKey);
+    const answer = await decideActivationWith(
+      postTo(server.url, gatewayKey),
+      { imei, signals: BERLIN },
+      'attempt { id } userErrors { message }',
+    );
     return { id: answer.body.data.decideActivation.attempt.id as string, returnedAt: Date.now() };
   };
   const connect = async (server: ServerProcess, secret: string) => {

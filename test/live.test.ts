@@ -7,6 +7,8 @@ import { Settings } from '../src/config';
 import { registry } from '../src/ops/metrics';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { testImei } from './support/fixtures';
+import { decideActivationWith } from './support/decisions';
+import { graphqlOverHttp } from './support/http-graphql';
 import { parse } from 'graphql';
 import { ECHO_LIMITS } from '../src/common/errors';
 import { estimateCost } from '../src/common/query-limits';
@@ -26,22 +28,13 @@ let database: TestDatabase;
 let app: App;
 let origin: string;
 
-async function post(query: string, variables?: unknown, key = ADMIN_KEY) {
-  const response = await fetch(`${origin}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as any;
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const post = (query: string, variables: Record<string, unknown> = {}, key = ADMIN_KEY) =>
+  graphqlOverHttp(`${origin}/graphql`, key, query, variables);
 
 const decide = (imei: string, signals: unknown) =>
-  post(
-    'mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { attempt { id } userErrors { message } } }',
-    { input: { imei, signals } },
-  ).then((data) => data.decideActivation.attempt.id as string);
+  decideActivationWith(post, { imei, signals }, 'attempt { id } userErrors { message }').then(
+    (data) => data.decideActivation.attempt.id as string,
+  );
 
 async function partnerWithKey(name: string, serial: number) {
   const partnerId = (

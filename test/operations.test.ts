@@ -13,6 +13,7 @@ import { backupSqlite } from '../src/db/backup';
 import { createLogger } from '../src/ops/logger';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { imeiOf } from './support/imei';
+import { decideActivationWith } from './support/decisions';
 
 const ADMIN_KEY = 'cgk_operations-test-admin-key-0123456789abcdef';
 const imei = (serial: number) => imeiOf(serial);
@@ -64,10 +65,7 @@ describe('health', () => {
   it('answers /healthz, and /readyz with each check', async () => {
     expect(await (await fetch(`${origin}/healthz`)).json()).toEqual({ status: 'ok' });
     // The evaluator compiles on the first decision (main.ts compiles it before listening).
-    await post(
-      `mutation ($imei: String!) { decideActivation(input: { imei: $imei, signals: { ipCountry: "DE" } }) { userErrors { code } } }`,
-      { imei: imei(2) },
-    );
+    await decideActivationWith(post, { imei: imei(2), signals: { ipCountry: 'DE' } }, 'userErrors { code }');
     const ready = await fetch(`${origin}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
@@ -79,6 +77,7 @@ describe('health', () => {
 
 describe('metrics and logs', () => {
   it('counts requests and decisions, and logs one line per request without secrets or coordinates', async () => {
+    // Its own document: the operation's name is what the log line must show.
     const decided = await post(
       `mutation Decide($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome region { code } } userErrors { code } } }`,
       { input: { imei: imei(1), signals: { gps: { latitude: 44.9521, longitude: 34.1024, accuracyMeters: 5 } } } },
@@ -189,12 +188,7 @@ describe('configuration', () => {
     let written = 0;
     const writer = (async () => {
       while (writing) {
-        await post(
-          `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { userErrors { code } } }`,
-          {
-            input: { imei: imei(2), signals: { ipCountry: 'DE' } },
-          },
-        );
+        await decideActivationWith(post, { imei: imei(2), signals: { ipCountry: 'DE' } }, 'userErrors { code }');
         written += 1;
       }
     })();

@@ -6,6 +6,7 @@
 import { Role } from '../src/auth/roles';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { GraphQLClient } from './support/graphql';
+import { decideActivation, previewDecisionDocument } from './support/decisions';
 import { SECOND_REVIEWER, approveAsSecondPerson } from './support/policies';
 import { rowCounts } from './support/row-counts';
 import { testImei } from './support/fixtures';
@@ -31,7 +32,7 @@ const APPROVE = `mutation ($id: ID!) { approvePolicyChange(input: { id: $id }) {
 } }`;
 const REJECT = `mutation ($id: ID!) { rejectPolicyChange(input: { id: $id, comment: "no" }) { changeRequest { status } userErrors { field message code } } }`;
 const WITHDRAW = `mutation ($id: ID!) { withdrawPolicyChange(input: { id: $id, comment: "mine" }) { changeRequest { status } userErrors { field message code } } }`;
-const PREVIEW = `query ($input: DecideActivationInput!, $asOf: DateTime) { previewDecision(input: $input, asOf: $asOf) { outcome enforced policyVersion { number } } }`;
+const PREVIEW = previewDecisionDocument('outcome enforced policyVersion { number }', { asOf: true });
 
 let deviceImei: string;
 let otherImei: string;
@@ -274,9 +275,10 @@ describe('approvals', () => {
   it('shows a request its simulated impact over recorded attempts, and keeps what the approver saw', async () => {
     // One place: a device seen in Paris and Lyon within a second would be impossible travel (REVIEW).
     for (const [index, signals] of [PARIS, PARIS, PARIS].entries()) {
-      await client.data(
-        `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { userErrors { message } } }`,
-        { input: { imei: otherImei, idempotencyKey: `impact-${index}`, signals } },
+      await decideActivation(
+        client,
+        { imei: otherImei, idempotencyKey: `impact-${index}`, signals },
+        'userErrors { message }',
       );
     }
     const id = await createPolicy('impact-france', { mode: 'MONITOR', regionCodes: ['FR'], priority: 9 });
@@ -435,18 +437,19 @@ describe('scheduled versions and history', () => {
   it('keeps recorded decisions pointing at the version that made them', async () => {
     // deviceImei has no recorded fix (previews write nothing): a Havana fix seconds after otherImei's
     // Paris ones would be impossible travel.
-    const DECIDE = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { policyVersion { number policy { key } } } } }`;
     const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 } };
-    const recorded = await client.data(DECIDE, {
-      input: { imei: deviceImei, idempotencyKey: 'kept-version', signals: HAVANA },
-    });
-    expect(recorded.decideActivation.decision.policyVersion.number).toBe(1);
+    const decide = () =>
+      decideActivation(
+        client,
+        { imei: deviceImei, idempotencyKey: 'kept-version', signals: HAVANA },
+        'decision { policyVersion { number policy { key } } }',
+      );
+    const recorded = await decide();
+    expect(recorded.decision.policyVersion.number).toBe(1);
     const policy = await client.data(`{ policy(key: "export-restricted-territories") { id } }`);
     await client.data(UPDATE, { input: { id: policy.policy.id, title: 'Renamed export policy' } });
-    const retried = await client.data(DECIDE, {
-      input: { imei: deviceImei, idempotencyKey: 'kept-version', signals: HAVANA },
-    });
-    expect(retried.decideActivation.decision.policyVersion).toEqual({
+    const retried = await decide();
+    expect(retried.decision.policyVersion).toEqual({
       number: 1,
       policy: { key: 'export-restricted-territories' },
     });

@@ -12,12 +12,14 @@ import {
   createPartnerOver,
   freePort,
   graphql,
+  postTo,
   processImei,
   registerDevicesOver,
   spawnServer,
   startServer,
 } from './support/server-process';
 import { usingPostgres } from './support/database';
+import { decideActivationWith } from './support/decisions';
 
 jest.setTimeout(120_000);
 const imei = processImei;
@@ -102,6 +104,8 @@ describe('a running server', () => {
   });
 
   it('loses no answered decision to a kill -9 under load, records none twice, and serves again after a restart', async () => {
+    /** What a decision answers here: the attempt it was recorded as (the same one on a retry with its key). */
+    const KEPT = 'attempt { id } userErrors { code }';
     const database = await freshDatabase();
     let server = await startServer(database.env);
     try {
@@ -113,23 +117,10 @@ describe('a running server', () => {
         while (running) {
           const key = `kill-${(sequence += 1)}`;
           try {
-            const result = await graphql(
-              server.url,
-              `
-                mutation ($input: DecideActivationInput!) {
-                  decideActivation(input: $input) {
-                    attempt {
-                      id
-                    }
-                    userErrors {
-                      code
-                    }
-                  }
-                }
-              `,
-              {
-                input: { imei: imei(1 + (sequence % 50)), idempotencyKey: key, signals: { ipCountry: 'DE' } },
-              },
+            const result = await decideActivationWith(
+              postTo(server.url),
+              { imei: imei(1 + (sequence % 50)), idempotencyKey: key, signals: { ipCountry: 'DE' } },
+              KEPT,
             );
             const id = result.body.data?.decideActivation?.attempt?.id;
             if (id) answered.set(key, id);
@@ -159,27 +150,10 @@ describe('a running server', () => {
         const batch = keys.slice(index, index + 50);
         const results = await Promise.all(
           batch.map((key) =>
-            graphql(
-              server.url,
-              `
-                mutation ($input: DecideActivationInput!) {
-                  decideActivation(input: $input) {
-                    attempt {
-                      id
-                    }
-                    userErrors {
-                      code
-                    }
-                  }
-                }
-              `,
-              {
-                input: {
-                  imei: imei(1 + (Number(key.split('-')[1]) % 50)),
-                  idempotencyKey: key,
-                  signals: { ipCountry: 'DE' },
-                },
-              },
+            decideActivationWith(
+              postTo(server.url),
+              { imei: imei(1 + (Number(key.split('-')[1]) % 50)), idempotencyKey: key, signals: { ipCountry: 'DE' } },
+              KEPT,
             ),
           ),
         );
@@ -200,9 +174,10 @@ describe('a running server', () => {
       // Retries of answered keys wrote nothing; attempts recorded but not answered before the kill may exist.
       expect(count.body.data.activationAttempts.totalCount).toBeGreaterThanOrEqual(answered.size);
       expect(count.body.data.activationAttempts.totalCount).toBeLessThanOrEqual(sequence);
-      const fresh = await graphql(
-        server.url,
-        `mutation { decideActivation(input: { imei: "${imei(1)}", signals: { ipCountry: "DE" } }) { decision { outcome } } }`,
+      const fresh = await decideActivationWith(
+        postTo(server.url),
+        { imei: imei(1), signals: { ipCountry: 'DE' } },
+        'decision { outcome }',
       );
       expect(fresh.body.data.decideActivation.decision.outcome).toBe('ALLOW');
     } finally {
@@ -269,10 +244,13 @@ describe('sweeps survive a restart', () => {
     try {
       const devices = 30;
       await registerDevicesOver(server.url, await createPartnerOver(server.url, 'Sweep'), devices);
-      const DECIDE = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } } }`;
       const paris = { gps: { latitude: 48.8566, longitude: 2.3522, accuracyMeters: 5 } };
       for (let serial = 1; serial <= devices; serial += 1) {
-        const decided = await graphql(server.url, DECIDE, { input: { imei: imei(serial), signals: paris } });
+        const decided = await decideActivationWith(
+          postTo(server.url),
+          { imei: imei(serial), signals: paris },
+          'decision { outcome }',
+        );
         expect(decided.body.data.decideActivation.decision.outcome).toBe('ALLOW');
       }
       const created = await graphql(

@@ -15,6 +15,7 @@ import { engineFromSeeds, compiledSeedPolicy } from '../src/decisions/engine-fro
 import { openTestDatabase, TestDatabase } from './support/database';
 import { FIXED_UNTIL, registerTestDevices, seedDemo, testImei } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
+import { decideActivation } from './support/decisions';
 
 let database: TestDatabase;
 let client: GraphQLClient;
@@ -485,11 +486,12 @@ describe('CSV export over HTTP', () => {
   it("defuses a spreadsheet formula in a cell: a partner named like one is written with a leading '", async () => {
     const imei = testImei(77);
     await registerTestDevices(client, [imei], "=cmd|'/C calc'!A0");
-    const decided = await client.data(
-      `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { attempt { occurredAt } userErrors { message } } }`,
-      { input: { imei, signals: { ipCountry: 'DE' } } },
+    const decided = await decideActivation(
+      client,
+      { imei, signals: { ipCountry: 'DE' } },
+      'attempt { occurredAt } userErrors { message }',
     );
-    const at = new Date(decided.decideActivation.attempt.occurredAt).getTime();
+    const at = new Date(decided.attempt.occurredAt).getTime();
     const window = `from=${new Date(at - 1_000).toISOString()}&to=${new Date(at + 1_000).toISOString()}`;
     const [header, ...lines] = parse(await (await get(`/reports/activation-attempts.csv?${window}`)).text());
     const mine = lines.filter((line) => line[header.indexOf('imei')] === imei);
@@ -647,9 +649,10 @@ describe('the hourly and daily rollups', () => {
     // Decisions after the seed insert attempts one by one and in batches: the trigger counts them all.
     const partner = await client.data(`{ partners(first: 1) { nodes { id } } devices(first: 5) { nodes { imei } } }`);
     for (const [index, device] of partner.devices.nodes.entries()) {
-      await client.data(
-        `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { userErrors { message } } }`,
-        { input: { imei: device.imei, signals: { ipCountry: index % 2 ? 'DE' : 'CU' } } },
+      await decideActivation(
+        client,
+        { imei: device.imei, signals: { ipCountry: index % 2 ? 'DE' : 'CU' } },
+        'userErrors { message }',
       );
     }
     const postgres = database.dataSource.options.type === 'postgres';

@@ -6,8 +6,10 @@ import { Region } from '../src/regions/region.entity';
 import { expectedFrom, keptTables } from './support/device-days';
 import { readDatabaseSettings } from '../src/config';
 import { usingPostgres } from './support/database';
+import { decideActivationWith } from './support/decisions';
 import {
   graphql,
+  postTo,
   ServerProcess,
   startServer,
   createPartnerOver,
@@ -17,7 +19,9 @@ import {
 
 jest.setTimeout(120_000);
 const imei = processImei;
-const DECIDE = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } attempt { id } userErrors { code } } }`;
+/** A decision on one instance, answered as a server process answers (status, errors, data). */
+const decideOn = (server: ServerProcess, input: Record<string, unknown>) =>
+  decideActivationWith(postTo(server.url), input, 'decision { outcome } attempt { id } userErrors { code }');
 const BERLIN = { gps: { latitude: 52.52, longitude: 13.405, accuracyMeters: 10 } };
 const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 10 } };
 
@@ -51,7 +55,7 @@ const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 
       idempotencyKey: 'across-1',
       signals: { gps: { latitude: 52.52, longitude: 13.405 } },
     };
-    const answers = await Promise.all([a, b, a, b, a, b].map((server) => graphql(server.url, DECIDE, { input })));
+    const answers = await Promise.all([a, b, a, b, a, b].map((server) => decideOn(server, input)));
     const ids = new Set(answers.map((answer) => answer.body.data.decideActivation.attempt.id));
     expect(ids.size).toBe(1);
   });
@@ -72,9 +76,7 @@ const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 
       occurredAt: new Date(now - ((index * 7) % 12) * 86_400_000 - index * 1_000).toISOString(),
       signals: index % 3 === 0 ? HAVANA : BERLIN,
     }));
-    const answers = await Promise.all(
-      inputs.map((input, index) => graphql((index % 2 ? a : b).url, DECIDE, { input })),
-    );
+    const answers = await Promise.all(inputs.map((input, index) => decideOn(index % 2 ? a : b, input)));
     expect(
       answers.filter(
         (answer) => answer.status !== 200 || answer.body.errors || answer.body.data.decideActivation.userErrors.length,
@@ -94,7 +96,7 @@ const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 
   });
 
   it('apply a policy change made through one instance on the other within a second', async () => {
-    const before = await graphql(b.url, DECIDE, { input: { imei: imei(2), signals: HAVANA } });
+    const before = await decideOn(b, { imei: imei(2), signals: HAVANA });
     expect(before.body.data.decideActivation.decision.outcome).toBe('LOCK');
     const policy = await graphql(
       a.url,
@@ -124,7 +126,7 @@ const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 
     const changed = Date.now();
     let outcome = 'LOCK';
     while (outcome !== 'ALLOW' && Date.now() - changed < 5_000) {
-      const answer = await graphql(b.url, DECIDE, { input: { imei: imei(3), signals: HAVANA } });
+      const answer = await decideOn(b, { imei: imei(3), signals: HAVANA });
       outcome = answer.body.data.decideActivation.decision.outcome;
     }
     expect(outcome).toBe('ALLOW');

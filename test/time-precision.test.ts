@@ -6,6 +6,7 @@
 import { withCheckDigit } from '../src/devices/imei';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { GraphQLClient } from './support/graphql';
+import { previewDecisionDocument } from './support/decisions';
 
 let database: TestDatabase;
 let client: GraphQLClient;
@@ -104,7 +105,7 @@ describe('time precision', () => {
     );
     const grantedAt = new Date(created.createExemption.exemption.createdAt);
     expect(grantedAt.getTime()).toBeGreaterThanOrEqual(before.getTime());
-    const PREVIEW = `query ($input: DecideActivationInput!, $asOf: DateTime) { previewDecision(input: $input, asOf: $asOf) { outcome } }`;
+    const PREVIEW = previewDecisionDocument('outcome', { asOf: true });
     const havana = { imei, signals: { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 } } };
     // Just before the grant the exemption did not exist yet; from the grant on it applies.
     expect((await client.data(PREVIEW, { input: havana, asOf: before.toISOString() })).previewDecision.outcome).toBe(

@@ -13,6 +13,7 @@ import { AddressInfo } from 'node:net';
 import { App, createApp } from '../../src/app';
 import { openTestDatabase, TestDatabase } from './database';
 import { seedDemo } from './fixtures';
+import { graphqlOverHttp } from './http-graphql';
 import { projectRoot } from '../../src/config';
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -102,16 +103,8 @@ export async function startConsoleServer(
     await new Promise((resolve) => server.once('listening', resolve));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await launchChromium();
-    const graphql = async (query: string, variables: Record<string, unknown> = {}, key = adminKey) => {
-      const response = await fetch(`${origin}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as any;
-      if (body.errors) throw new Error(JSON.stringify(body.errors));
-      return body.data;
-    };
+    const graphql = (query: string, variables: Record<string, unknown> = {}, key = adminKey) =>
+      graphqlOverHttp(`${origin}/graphql`, key, query, variables);
     const createKey = async (name: string, role: string, partnerId?: string) => {
       const data = await graphql(
         `

@@ -118,6 +118,12 @@ export async function graphql(url: string, query: string, variables?: unknown, k
   return { status: response.status, body: (await response.json()) as any };
 }
 
+/** `graphql` bound to one server and key: the `post` of helpers that take one (decideActivationWith). */
+export const postTo =
+  (url: string, key = PROCESS_ADMIN_KEY) =>
+  (query: string, variables?: unknown) =>
+    graphql(url, query, variables, key);
+
 /** A valid IMEI of the seed model AR-5 for a serial number. */
 export const processImei = (serial: number) => imeiOf(serial);
 
