@@ -11,6 +11,8 @@ import { PartnerEvent, PartnerEventType } from '../src/webhooks/partner-event.en
 import { openTestDatabase, TestDatabase } from './support/database';
 import { testImei } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
+import { decideActivation, decideActivationWith } from './support/decisions';
+import { countDriverStatements } from './support/driver-statements';
 
 const LIFECYCLE = 'src/devices/device-lifecycle.ts';
 
@@ -69,9 +71,6 @@ describe('device lifecycle', () => {
   let client: GraphQLClient;
   const ids: Record<number, string> = {};
 
-  const DECIDE = `mutation ($input: DecideActivationInput!) {
-    decideActivation(input: $input) { attempt { id outcome reviewStatus } userErrors { message } }
-  }`;
   const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 } };
   const PARIS = { gps: { latitude: 48.8566, longitude: 2.3522, accuracyMeters: 10 } };
   // A Crimean fix on a German network: a person decides.
@@ -80,9 +79,13 @@ describe('device lifecycle', () => {
   const deviceRow = (serial: number) =>
     database.dataSource.getRepository(Device).findOneByOrFail({ imei: testImei(serial) });
   async function decide(serial: number, signals: object) {
-    const data = await client.data(DECIDE, { input: { imei: testImei(serial), signals } });
-    expect(data.decideActivation.userErrors).toEqual([]);
-    return data.decideActivation.attempt;
+    const decided = await decideActivation(
+      client,
+      { imei: testImei(serial), signals },
+      'attempt { id outcome reviewStatus } userErrors { message }',
+    );
+    expect(decided.userErrors).toEqual([]);
+    return decided.attempt;
   }
   /** Everything written about a device: its history, its partner's events and its audit trail, oldest first. */
   async function writtenFor(serial: number) {
@@ -267,6 +270,52 @@ describe('device lifecycle', () => {
       if (answers.some((answer) => answer.outcome === 'LOCK')) expect(written.device.status).toBe(DeviceStatus.LOCKED);
     }
   });
+  it('gives up after three rounds lost to a device that keeps moving on: an internal error, nothing written', async () => {
+    // Each round reads the device NEW and writes NEW→ACTIVE only while it is still NEW. A trigger
+    // skips every update of this one row, as if another writer had committed first each time: the
+    // guarded update changes no row in every round, deterministically (no timing, no mock).
+    const rowId = (await deviceRow(8)).id;
+    const postgres = database.dataSource.options.type === 'postgres';
+    const install = postgres
+      ? [
+          `CREATE FUNCTION "skip_device_update"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`,
+          `CREATE TRIGGER "device_moves_on" BEFORE UPDATE ON "device" FOR EACH ROW WHEN (OLD."id" = ${rowId}) EXECUTE FUNCTION "skip_device_update"()`,
+        ]
+      : [
+          `CREATE TRIGGER "device_moves_on" BEFORE UPDATE ON "device" WHEN OLD."id" = ${rowId} BEGIN SELECT RAISE(IGNORE); END`,
+        ];
+    const uninstall = postgres
+      ? [`DROP TRIGGER "device_moves_on" ON "device"`, `DROP FUNCTION "skip_device_update"()`]
+      : [`DROP TRIGGER "device_moves_on"`];
+    for (const sql of install) await database.dataSource.query(sql);
+    try {
+      const before = await writtenFor(8);
+      const attempts = await database.dataSource.getRepository(ActivationAttempt).countBy({ deviceId: rowId });
+      const { result, statements } = await countDriverStatements(database.dataSource, () =>
+        decideActivationWith(
+          (query, variables) => client.execute(query, variables),
+          { imei: testImei(8), idempotencyKey: 'moves-on', signals: PARIS },
+          'decision { outcome } attempt { id } userErrors { code }',
+        ),
+      );
+      expect(result.errors).toEqual([
+        expect.objectContaining({
+          message: `device ${rowId} changed status while a decision about it was being recorded`,
+          path: ['decideActivation'],
+          extensions: expect.objectContaining({ code: 'INTERNAL_SERVER_ERROR' }),
+        }),
+      ]);
+      // Three rounds, each ending at its guarded update of the device row, then no fourth.
+      expect(statements.filter((sql) => /^UPDATE "device"/.test(sql))).toHaveLength(3);
+      expect(await writtenFor(8)).toEqual(before);
+      expect(await database.dataSource.getRepository(ActivationAttempt).countBy({ deviceId: rowId })).toBe(attempts);
+    } finally {
+      for (const sql of uninstall) await database.dataSource.query(sql);
+    }
+    // The device decided as usual once it no longer moves on.
+    expect((await decide(8, PARIS)).outcome).toBe('ALLOW');
+  });
+
   it('two people resolving one review at once: one resolution stands, the other is refused, all writes agree', async () => {
     const held = await decide(7, DISAGREEING);
     const resolve = (outcome: string) =>
