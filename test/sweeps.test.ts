@@ -68,6 +68,59 @@ async function runSweep(input: Record<string, unknown>) {
   return started.startSweep.sweep.id as string;
 }
 
+/** Made on first use and shared after: each test makes what it needs, so that it runs alone too (-t). */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+}
+
+/** A LOCK policy on France and Belgium, active in MONITOR mode: new activations there are only watched. */
+const beneluxPolicy = once(async () => {
+  const created = await client.data(
+    `mutation { createPolicy(input: { key: "benelux-france", title: "t", description: "d", legalBasis: "l", action: LOCK, mode: MONITOR,
+      effectiveFrom: "2025-01-01T00:00:00Z", regionCodes: ["FR", "BE"], lockMessage: "Not for this market" }) { policy { id } } }`,
+  );
+  const id: string = created.createPolicy.policy.id;
+  await client.data(`mutation ($id: ID!) { activatePolicy(input: { id: $id }) { userErrors { code } } }`, { id });
+  return id;
+});
+
+/** The same policy enforced, the device "exempt" exempted, and "never-activated" activating in Paris after it. */
+const beneluxEnforced = once(async () => {
+  const id = await beneluxPolicy();
+  await applyWithApproval(client, 'updatePolicy', { id, mode: 'ENFORCE' });
+  await client.data(
+    `mutation ($id: ID!) { createExemption(input: { policyKey: "benelux-france", deviceId: $id, reason: "test" }) { userErrors { message } } }`,
+    { id: devices.exempt.id },
+  );
+  return { neverActivated: await decide('never-activated', PARIS, 'n1') };
+});
+
+/** The devices activated in France and Belgium before the policy was enforced, locked by its sweep; the sweep's ID. */
+const beneluxSwept = once(async () => {
+  await beneluxEnforced();
+  return runSweep({ policyKey: 'benelux-france', action: 'LOCK_ACTIVE_DEVICES', note: 'new rule' });
+});
+
+/** A LOCK policy on Germany, enforced. */
+const germanyPolicy = once(async () => {
+  const created = await client.data(
+    `mutation { createPolicy(input: { key: "germany", title: "t", description: "d", legalBasis: "l", action: LOCK, mode: ENFORCE,
+      effectiveFrom: "2025-01-01T00:00:00Z", regionCodes: ["DE"], lockMessage: "No" }) { policy { id } } }`,
+  );
+  const id: string = created.createPolicy.policy.id;
+  await applyWithApproval(client, 'activatePolicy', { id });
+  return id;
+});
+
+/**
+ * The German devices locked by a sweep of "germany". The steering test's own sweep does it (and
+ * says so here); the cancel test, run alone, sweeps them plainly.
+ */
+let germanyLocked: Promise<unknown> | undefined;
+const lockedInGermany = () =>
+  (germanyLocked ??= germanyPolicy().then(() => runSweep({ policyKey: 'germany', action: 'LOCK_ACTIVE_DEVICES' })));
+
 beforeAll(async () => {
   database = await openTestDatabase();
   database.settings.sweeps = { batchSize: 2, leaseMs: 30_000, batchPauseMs: 0 };
@@ -119,17 +172,8 @@ afterAll(async () => {
 });
 
 describe('LOCK_ACTIVE_DEVICES', () => {
-  let policyId: string;
-
   it('refuses a policy that does not lock in ENFORCE mode, naming the field', async () => {
-    const created = await client.data(
-      `mutation { createPolicy(input: { key: "benelux-france", title: "t", description: "d", legalBasis: "l", action: LOCK, mode: MONITOR,
-        effectiveFrom: "2025-01-01T00:00:00Z", regionCodes: ["FR", "BE"], lockMessage: "Not for this market" }) { policy { id } } }`,
-    );
-    policyId = created.createPolicy.policy.id;
-    await client.data(`mutation ($id: ID!) { activatePolicy(input: { id: $id }) { userErrors { code } } }`, {
-      id: policyId,
-    });
+    await beneluxPolicy();
     for (const [input, field, code] of [
       [{ policyKey: 'benelux-france', action: 'LOCK_ACTIVE_DEVICES' }, 'policyKey', 'INVALID_STATE'],
       [{ policyKey: 'no-such-policy', action: 'LOCK_ACTIVE_DEVICES' }, 'policyKey', 'NOT_FOUND'],
@@ -150,13 +194,8 @@ describe('LOCK_ACTIVE_DEVICES', () => {
   });
 
   it('counts in a dry run exactly what the real run then changes, writing nothing', async () => {
-    await applyWithApproval(client, 'updatePolicy', { id: policyId, mode: 'ENFORCE' });
-    await client.data(
-      `mutation ($id: ID!) { createExemption(input: { policyKey: "benelux-france", deviceId: $id, reason: "test" }) { userErrors { message } } }`,
-      { id: devices.exempt.id },
-    );
     // New activations lock at once; the devices activated before wait for the sweep.
-    expect(await decide('never-activated', PARIS, 'n1')).toBe('LOCK');
+    expect((await beneluxEnforced()).neverActivated).toBe('LOCK');
     expect((await statusOf('paris-1')).status).toBe('ACTIVE');
 
     const before = await rowCounts(database.dataSource);
@@ -186,7 +225,7 @@ describe('LOCK_ACTIVE_DEVICES', () => {
       ['paris-1', 'paris-2', 'paris-3', 'brussels'].map((name) => devices[name].imei).sort(),
     );
 
-    const sweepId = await runSweep({ policyKey: 'benelux-france', action: 'LOCK_ACTIVE_DEVICES', note: 'new rule' });
+    const sweepId = await beneluxSwept();
     const sweep = (await client.data(SWEEP, { id: sweepId })).sweep;
     expect(sweep).toMatchObject({ status: 'COMPLETED', total: 6, processed: 6, changed: 4, failed: 0 });
     expect(sweep.breakdown.byRegion).toEqual(preview.breakdown.byRegion);
@@ -234,11 +273,7 @@ describe('LOCK_ACTIVE_DEVICES', () => {
 describe('steering a sweep', () => {
   it('pauses after a batch, resumes where it left off, and refuses moves its state does not allow', async () => {
     // Another policy: the devices activated in Germany.
-    const created = await client.data(
-      `mutation { createPolicy(input: { key: "germany", title: "t", description: "d", legalBasis: "l", action: LOCK, mode: ENFORCE,
-        effectiveFrom: "2025-01-01T00:00:00Z", regionCodes: ["DE"], lockMessage: "No" }) { policy { id } } }`,
-    );
-    await applyWithApproval(client, 'activatePolicy', { id: created.createPolicy.policy.id });
+    await germanyPolicy();
     database.settings.sweeps = { batchSize: 1, leaseMs: 30_000, batchPauseMs: 200 };
     const started = await client.data(START, {
       input: { policyKey: 'germany', action: 'LOCK_ACTIVE_DEVICES', dryRun: false },
@@ -265,6 +300,7 @@ describe('steering a sweep', () => {
     expect((await client.data(CONTROL('resumeSweep'), { id })).resumeSweep.sweep.status).toBe('RUNNING');
     await database.services.sweeps.idle();
     expect((await client.data(SWEEP, { id })).sweep).toMatchObject({ status: 'COMPLETED', processed: 2, changed: 2 });
+    germanyLocked = Promise.resolve();
     expect((await client.data(CONTROL('cancelSweep'), { id })).cancelSweep.userErrors).toMatchObject([
       { code: 'INVALID_STATE' },
     ]);
@@ -273,14 +309,15 @@ describe('steering a sweep', () => {
   });
 
   it('cancels: the batches done stay done, the rest is left', async () => {
-    const policy = await client.data(`{ policy(key: "germany") { id } }`);
+    await lockedInGermany();
     // Retiring frees the German devices: an unlock sweep with pauses long enough to cancel it.
     await client.data(
       `mutation ($id: ID!) { retirePolicy(input: { id: $id, reason: "lifted" }) { userErrors { code } } }`,
-      {
-        id: policy.policy.id,
-      },
+      { id: await germanyPolicy() },
     );
+    const sweepChanges = () =>
+      database.dataSource.getRepository(DeviceStatusChange).countBy({ cause: 'SWEEP' as never });
+    const changesBefore = await sweepChanges();
     database.settings.sweeps = { batchSize: 1, leaseMs: 30_000, batchPauseMs: 300 };
     const started = await client.data(START, {
       input: { policyKey: 'germany', action: 'UNLOCK_RELEASED_DEVICES', dryRun: false },
@@ -296,8 +333,8 @@ describe('steering a sweep', () => {
     const sweep = (await client.data(SWEEP, { id })).sweep;
     expect(sweep.status).toBe('CANCELLED');
     expect(sweep.processed).toBeLessThan(sweep.total);
-    const changes = await database.dataSource.getRepository(DeviceStatusChange).countBy({ cause: 'SWEEP' as never });
-    expect(changes).toBe(4 + 2 + sweep.changed);
+    // The batches done stay done: one status change each, nothing more.
+    expect(await sweepChanges()).toBe(changesBefore + sweep.changed);
     database.settings.sweeps = { batchSize: 2, leaseMs: 30_000, batchPauseMs: 0 };
     // The rest is unlocked by a new sweep.
     const rest = await runSweep({ policyKey: 'germany', action: 'UNLOCK_RELEASED_DEVICES' });
@@ -310,12 +347,10 @@ describe('steering a sweep', () => {
 
 describe('UNLOCK_RELEASED_DEVICES', () => {
   it('unlocks what a lifted policy locked — by decision or by sweep — but not what a person locked', async () => {
-    const policy = await client.data(`{ policy(key: "benelux-france") { id } }`);
+    await beneluxSwept();
     await client.data(
       `mutation ($id: ID!) { retirePolicy(input: { id: $id, reason: "programme lifted" }) { userErrors { code } } }`,
-      {
-        id: policy.policy.id,
-      },
+      { id: await beneluxPolicy() },
     );
     const dry = await client.data(START, {
       input: { policyKey: 'benelux-france', action: 'UNLOCK_RELEASED_DEVICES', dryRun: true },
@@ -346,14 +381,15 @@ describe('UNLOCK_RELEASED_DEVICES', () => {
     );
     await applyWithApproval(client, 'activatePolicy', { id: created.createPolicy.policy.id });
     const MADRID = { gps: { latitude: 40.4168, longitude: -3.7038, accuracyMeters: 5 } };
-    const reviewed = await client.data(
-      `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { decision { outcome } attempt { id } } }`,
-      { input: { imei: devices.berlin.imei, signals: MADRID, idempotencyKey: 'madrid-review' } },
+    const reviewed = await decideActivation(
+      client,
+      { imei: devices.berlin.imei, signals: MADRID, idempotencyKey: 'madrid-review' },
+      'decision { outcome } attempt { id }',
     );
-    expect(reviewed.decideActivation.decision.outcome).toBe('REVIEW');
+    expect(reviewed.decision.outcome).toBe('REVIEW');
     const resolved = await client.data(
       `mutation ($id: ID!) { resolveReview(input: { attemptId: $id, resolution: LOCK, note: "confirmed resale" }) { userErrors { message } } }`,
-      { id: reviewed.decideActivation.attempt.id },
+      { id: reviewed.attempt.id },
     );
     expect(resolved.resolveReview.userErrors).toEqual([]);
     expect((await statusOf('berlin')).statusHistory.nodes[0]).toMatchObject({ toStatus: 'LOCKED', cause: 'REVIEW' });
