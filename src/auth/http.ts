@@ -62,7 +62,7 @@ export function rateLimit(limiter: RequestLimiter, maxCost: number, route: { gra
     let free: boolean;
     const bucket = bucketOf(request.viewer ?? null, request.ip);
     try {
-      free = route.graphql && (await asksOnlyForBudget(request, response));
+      free = route.graphql && (await isBudgetRequest(request, response));
       result = await limiter.consume(bucket, free ? 0 : 1);
     } catch (error) {
       next(error);
@@ -99,7 +99,7 @@ const BUDGET_QUERY_BODY_BYTES = 2_048;
 const readSmallBody = json({ limit: BUDGET_QUERY_BODY_BYTES });
 
 /** Whether the request only asks for its budget; reads its body only when it is small enough to. */
-async function asksOnlyForBudget(request: Request, response: Response): Promise<boolean> {
+async function isBudgetRequest(request: Request, response: Response): Promise<boolean> {
   if (request.method === 'GET') return isBudgetQuery(request.query);
   const length = Number(request.headers['content-length']);
   if (request.method !== 'POST' || !(length <= BUDGET_QUERY_BODY_BYTES)) return false;
