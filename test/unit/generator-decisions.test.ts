@@ -7,12 +7,14 @@ import { DecisionEngine, EngineData } from '../../src/decisions/engine/engine';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from '../../src/decisions/engine/signal-readers';
 import { CompiledExemption, CompiledPolicy, DeviceFacts, Signals } from '../../src/decisions/engine/types';
 import { DecisionMemo } from '../../src/decisions/engine/decision-memo';
+import { GeoLocator } from '../../src/decisions/engine/geo-locator';
 import { PLACE_SPREAD_DEGREES, PlaceLocator } from '../../src/seeding/place-locator';
 import { places } from '../../src/seeding/places';
 
 /*
- * The seed generator's shortcuts must give the engine's answers exactly: the quadtree locator the
- * real locator's region for every point, the decision memo the engine's decision for every attempt.
+ * The seed generator's and the what-if replay's shortcuts must give the engine's answers exactly:
+ * the quadtree locators (the places' and the world's, boundary-cells.ts) the region point-in-polygon
+ * tests give for every point, the decision memo the engine's decision for every attempt.
  */
 
 const random = seedrandom('generator-decisions');
@@ -46,10 +48,10 @@ describe('the generator locator', () => {
       // crossing found by bisection, and the points of the 5-decimal grid around it.
       for (let index = 1; index < 3_000; index += 1) {
         let [a, b] = [points[index - 1], points[index]];
-        if (real.locate(...a) === real.locate(...b)) continue;
+        if (real.locateExactly(...a) === real.locateExactly(...b)) continue;
         for (let step = 0; step < 30; step += 1) {
           const middle: [number, number] = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
-          if (real.locate(...middle) === real.locate(...a)) a = middle;
+          if (real.locateExactly(...middle) === real.locateExactly(...a)) a = middle;
           else b = middle;
         }
         for (const dLatitude of [-1e-5, 0, 1e-5])
@@ -57,10 +59,16 @@ describe('the generator locator', () => {
             points.push([Number((a[0] + dLatitude).toFixed(5)), Number((a[1] + dLongitude).toFixed(5))]);
       }
       for (const [latitude, longitude] of points) {
-        const expected = real.locate(latitude, longitude);
+        const expected = real.locateExactly(latitude, longitude);
         regions.add(expected);
-        const found = fast.locate(latitude, longitude);
-        if (found !== expected) differences.push(`${place.name} ${latitude},${longitude}: ${found} for ${expected}`);
+        for (const [name, locator] of [
+          ['places', fast],
+          ['world', real],
+        ] as const) {
+          const found = locator.locate(latitude, longitude);
+          if (found !== expected)
+            differences.push(`${name} ${place.name} ${latitude},${longitude}: ${found} for ${expected}`);
+        }
       }
     }
     expect(differences).toEqual([]);
@@ -74,7 +82,42 @@ describe('the generator locator', () => {
       [44.95, 34.1],
       [-33.9, 18.4],
     ] as const)
-      expect(fast.locate(latitude, longitude)).toBe(real.locate(latitude, longitude));
+      expect(fast.locate(latitude, longitude)).toBe(real.locateExactly(latitude, longitude));
+  });
+
+  it('answers anywhere in the world as point-in-polygon tests do, on every border crossed between random points', () => {
+    const world = new GeoLocator(loadSubdivisionBoundaries(), loadCountryCodes());
+    const points: [number, number][] = [];
+    for (let index = 0; index < 4_000; index += 1)
+      points.push([Number(((random() - 0.5) * 160).toFixed(5)), Number(((random() - 0.5) * 360).toFixed(5))]);
+    // Neighbours 0.5° apart, and where their answers differ the crossing and the 5-decimal grid around it.
+    for (let index = 0; index < 1_500; index += 1) {
+      const [latitude, longitude] = points[index];
+      let a: [number, number] = [latitude, longitude];
+      let b: [number, number] = [latitude + 0.5, longitude + 0.5];
+      points.push(b);
+      if (world.locateExactly(...a) === world.locateExactly(...b)) continue;
+      for (let step = 0; step < 30; step += 1) {
+        const middle: [number, number] = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+        if (world.locateExactly(...middle) === world.locateExactly(...a)) a = middle;
+        else b = middle;
+      }
+      for (const dLatitude of [-1e-5, 0, 1e-5])
+        for (const dLongitude of [-1e-5, 0, 1e-5])
+          points.push([Number((a[0] + dLatitude).toFixed(5)), Number((a[1] + dLongitude).toFixed(5))]);
+    }
+    const differences: string[] = [];
+    const regions = new Set<string | null>();
+    // Twice: the first asks cut the cells, the second walks them.
+    for (let round = 0; round < 2; round += 1)
+      for (const [latitude, longitude] of points) {
+        const expected = world.locateExactly(latitude, longitude);
+        regions.add(expected);
+        const found = world.locate(latitude, longitude);
+        if (found !== expected) differences.push(`${latitude},${longitude}: ${found} for ${expected}`);
+      }
+    expect(differences).toEqual([]);
+    expect(regions.size).toBeGreaterThan(40);
   });
 });
 

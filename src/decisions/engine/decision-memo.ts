@@ -22,13 +22,26 @@ import { Decision, DeviceFacts, SignalReading, Signals } from './types';
 /** Cases remembered at most; past it the memory starts again (the demo data never gets near it). */
 const MAX_CASES = 200_000;
 
+/**
+ * A node of the memory: one part of a case (the period, the device's facts, each reading's
+ * fields) per level. Walking the parts through nested maps finds a case without building a key
+ * string per attempt: the parts are numbers and strings the engine holds already (their hashes
+ * are kept), where concatenating and hashing a new string of a hundred characters each time was
+ * most of a replayed attempt's cost once its decision was remembered.
+ */
+interface CaseNode {
+  next: Map<unknown, CaseNode>;
+  decision?: Decision;
+}
+
 export class DecisionMemo {
   /** The instants at which some version or exemption starts or stops, ascending. */
   private readonly changes: number[];
   private readonly exemptDevices: ReadonlySet<number>;
   private readonly exemptPartners: ReadonlySet<number>;
   private readonly modelsMatter: boolean;
-  private readonly decisions = new Map<string, Decision>();
+  private root: CaseNode = { next: new Map() };
+  private cases = 0;
 
   constructor(
     private readonly engine: DecisionEngine,
@@ -46,6 +59,11 @@ export class DecisionMemo {
     this.modelsMatter = data.policies.some((policy) => policy.modelCodes !== null);
   }
 
+  /** Whether the rules look at the device's model or partner at all: a replay reads them only then. */
+  get deviceFactsMatter(): { model: boolean; partner: boolean } {
+    return { model: this.modelsMatter, partner: this.exemptPartners.size > 0 };
+  }
+
   /** The engine's decision for the attempt, as engine.decide(signals, device, occurredAt) gives it. */
   decide(signals: Signals, device: DeviceFacts, occurredAt: Date): Decision {
     return this.decideFromReadings(this.engine.readSignals(signals, occurredAt, device), device, occurredAt);
@@ -53,19 +71,38 @@ export class DecisionMemo {
 
   /** The engine's decision on signals already read, as engine.decideFromReadings gives it. */
   decideFromReadings(readings: SignalReading[], device: DeviceFacts, occurredAt: Date): Decision {
-    let key = `${this.period(occurredAt.getTime())}|${device.locked ? `L${device.lockedByVersionId}` : ''}|`;
-    if (this.exemptDevices.has(device.deviceId)) key += `d${device.deviceId}`;
-    if (this.exemptPartners.has(device.partnerId)) key += `p${device.partnerId}`;
-    if (this.modelsMatter) key += `m${device.modelCode}`;
-    for (const reading of readings)
-      key += `|${reading.source}:${reading.regionCode}:${reading.finding}:${reading.assessment}:${reading.usable}`;
-    let decision = this.decisions.get(key);
-    if (!decision) {
-      if (this.decisions.size >= MAX_CASES) this.decisions.clear();
-      decision = this.engine.decideFromReadings(readings, device, occurredAt);
-      this.decisions.set(key, decision);
+    let node = this.child(this.root, this.period(occurredAt.getTime()));
+    // Each part stands at its own level, so a part left out (null) cannot be mistaken for another.
+    node = this.child(node, device.locked ? (device.lockedByVersionId ?? 'locked, version unknown') : null);
+    node = this.child(node, this.exemptDevices.has(device.deviceId) ? device.deviceId : null);
+    node = this.child(node, this.exemptPartners.has(device.partnerId) ? device.partnerId : null);
+    node = this.child(node, this.modelsMatter ? device.modelCode : null);
+    for (const reading of readings) {
+      node = this.child(node, reading.source);
+      node = this.child(node, reading.regionCode);
+      node = this.child(node, reading.finding);
+      node = this.child(node, reading.assessment);
+      node = this.child(node, reading.usable);
     }
-    return decision;
+    if (!node.decision) {
+      if (this.cases >= MAX_CASES) {
+        this.root = { next: new Map() };
+        this.cases = 0;
+        return this.decideFromReadings(readings, device, occurredAt);
+      }
+      node.decision = this.engine.decideFromReadings(readings, device, occurredAt);
+      this.cases += 1;
+    }
+    return node.decision;
+  }
+
+  private child(node: CaseNode, part: unknown): CaseNode {
+    let next = node.next.get(part);
+    if (!next) {
+      next = { next: new Map() };
+      node.next.set(part, next);
+    }
+    return next;
   }
 
   /** How many of the change instants are at or before `at`: the same number, the same versions and exemptions in force. */

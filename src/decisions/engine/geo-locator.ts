@@ -1,10 +1,16 @@
 import { createRequire } from 'node:module';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import type { Feature, MultiPolygon, Polygon } from 'geojson';
+import { BoundaryCells, boxesOf, edgesOf } from './boundary-cells';
 
 type CountryCoder = typeof import('@rapideditor/country-coder', { with: { 'resolution-mode': 'import' } });
 // country-coder ships a CommonJS build for require() but declares its types as ESM only.
-const { featuresContaining } = createRequire(__filename)('@rapideditor/country-coder') as CountryCoder;
+const { featuresContaining, borders } = createRequire(__filename)('@rapideditor/country-coder') as CountryCoder;
+
+/** Crossed cells are cut down to 360° / 2^20 (about 35 m at the equator) before their points are located exactly. */
+const MAX_CELL_DEPTH = 20;
+/** Cells remembered at most (a few tens of MB): points past it in cells not yet cut are located exactly. */
+const MAX_CELLS = 400_000;
 
 export interface SubdivisionBoundary {
   code: string;
@@ -41,6 +47,12 @@ interface Area {
  */
 export class GeoLocator {
   private readonly territories: readonly (Area & { lands: readonly Area[] })[];
+  /**
+   * The world cut lazily into cells no boundary crosses (boundary-cells.ts): a what-if replays
+   * millions of fixes, and a point-in-polygon test over country-coder's borders was the largest
+   * part of reading one; most fixes now take a walk down a quadtree, with the same answers.
+   */
+  private readonly cells: BoundaryCells;
 
   /**
    * @param countryCodes the ISO 3166-1 alpha-2 codes that are regions (seeds/regions.json); when
@@ -68,10 +80,37 @@ export class GeoLocator {
           return land;
         }),
       }));
+    // Every boundary locateExactly may consult: the subdivisions' and every country-coder feature's.
+    const edges = edgesOf([
+      ...subdivisions.map((subdivision) => subdivision.geometry),
+      ...borders.features.flatMap((feature) => (feature.geometry ? [feature.geometry as Polygon | MultiPolygon] : [])),
+    ]);
+    this.cells = BoundaryCells.over(
+      [[-180, -90, 180, 90]],
+      edges,
+      (latitude, longitude) => this.locateExactly(latitude, longitude),
+      {
+        // A point in a split territory's water goes to the nearest of its lands: not constant over a cell.
+        exactBoxes: boxesOf(
+          edgesOf(
+            subdivisions
+              .filter((subdivision) => subdivision.splitInto?.length)
+              .map((subdivision) => subdivision.geometry),
+          ),
+        ),
+        maxDepth: MAX_CELL_DEPTH,
+        maxCells: MAX_CELLS,
+      },
+    );
   }
 
   /** The most specific region code at the point, or null. */
   locate(latitude: number, longitude: number): string | null {
+    return this.cells.locate(latitude, longitude);
+  }
+
+  /** What locate answers, found by point-in-polygon tests alone. */
+  locateExactly(latitude: number, longitude: number): string | null {
     for (const territory of this.territories) {
       if (!contains(territory, latitude, longitude)) continue;
       if (territory.lands.length === 0) return territory.code;
