@@ -1,4 +1,4 @@
-import { parentPort, Worker } from 'node:worker_threads';
+import { parentPort, Transferable, Worker } from 'node:worker_threads';
 
 /*
  * Work spread over worker threads (the generator's attempts, a what-if replay's decisions): a pool
@@ -46,14 +46,15 @@ export class WorkerPool<Input, Output> {
     });
   }
 
-  run(input: Input): Promise<Output> {
+  /** `transfer`: buffers of the input handed over to the thread rather than copied (unusable here after). */
+  run(input: Input, transfer: Transferable[] = []): Promise<Output> {
     if (this.failure) return Promise.reject(this.failure);
     const index = this.submitted;
     this.submitted += 1;
     const output = new Promise<Output>((resolve, reject) => this.waiting.set(index, { resolve, reject }));
     // Awaited in its turn; marked handled now so that a failure while earlier results are awaited is not unhandled.
     output.catch(() => undefined);
-    this.workers[index % this.workers.length].postMessage({ index, input });
+    this.workers[index % this.workers.length].postMessage({ index, input }, transfer);
     return output;
   }
 

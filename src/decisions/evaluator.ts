@@ -10,23 +10,12 @@ import { Policy, PolicyStatus } from '../policies/policy.entity';
 import { PolicyVersion, PolicyVersionDeviceModel, PolicyVersionRegion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
 import { DecisionEngine, EngineData } from './engine/engine';
-import { GeoLocator } from './engine/geo-locator';
-import { MobileNetworkTable } from './engine/mobile-networks';
 import { RegionDirectory } from './engine/regions';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from './engine/signal-readers';
 import { CompiledExemption, CompiledPolicy } from './engine/types';
-import { loadCountryCodes, loadMobileNetworks, loadSubdivisionBoundaries } from './reference-data';
+import { loadStaticData } from './static-data';
 
-let staticData: { locator: GeoLocator; networks: MobileNetworkTable } | undefined;
-
-/** Boundaries and networks ship with the code: loaded once per process. */
-export function loadStaticData() {
-  staticData ??= {
-    locator: new GeoLocator(loadSubdivisionBoundaries(), loadCountryCodes()),
-    networks: new MobileNetworkTable(loadMobileNetworks(), (code) => code.includes('-')),
-  };
-  return staticData;
-}
+export { loadStaticData };
 
 /**
  * The compiled engine for one database, rebuilt lazily after a rule change (policy, version,

@@ -1,6 +1,7 @@
 import { DecisionEngine, EngineData } from './engine/engine';
 import { RegionDirectory } from './engine/regions';
-import { CompiledRules, loadStaticData } from './evaluator';
+import type { CompiledRules } from './evaluator';
+import { loadStaticData } from './static-data';
 
 /**
  * Compiled rules in a form that crosses to a worker thread (structured clone: plain data, Sets and

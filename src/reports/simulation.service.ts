@@ -13,7 +13,17 @@ import { AttemptParameters } from './report.service';
 import { reportTables } from './report-tables';
 import { WorkerPool } from '../common/worker-threads';
 import { portableRules } from '../decisions/portable-rules';
-import { replay, ReplayChange, replayEngines, ReplayRow } from './simulation-replay';
+import {
+  ReplayBatch,
+  replayBatch,
+  ReplayChange,
+  replayEngines,
+  ReplayEngines,
+  ReplayOutcome,
+} from './simulation-replay';
+import { to as copyTo } from 'pg-copy-streams';
+import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
+import { onSqliteConnection } from '../db/transactions';
 
 export interface SimulationOptions {
   /** Worker threads deciding batches; 0 decides on this thread. Default: one per core. */
@@ -25,7 +35,9 @@ export interface SimulationOptions {
 }
 
 const THREADED_FROM_ATTEMPTS = 50_000;
+/** Attempts per batch read on SQLite; on PostgreSQL a batch is COPY_BATCH_BYTES of COPY text (about 1,700 attempts). */
 const BATCH_SIZE = 2_000;
+const COPY_BATCH_BYTES = 256 * 1024;
 const PROGRESS_EVERY_MS = 5_000;
 
 /** About how many attempts the window holds: the hourly rollup's count over the hours it touches. */
@@ -52,9 +64,7 @@ function progressReporter(onProgress: SimulationOptions['onProgress'], expected:
   };
 }
 
-/** What the replay reads of each attempt. */
-const SLICE_PROPERTIES = ['deviceId', 'occurredAt', 'signals', 'signalsPurgedAt', 'fixSpeedKmh'] as const;
-/** Attempts are read a slice of time at a time: 6 hours of a busy service fit in memory. */
+/** On SQLite attempts are read a slice of time at a time: 6 hours of a busy service fit in memory, and other statements run between slices. */
 const SLICE_MS = 6 * 3_600_000;
 const MAX_WINDOW_DAYS = 366;
 const SAMPLE_SIZE = 20;
@@ -130,7 +140,6 @@ export async function simulatePolicy(
   });
   const engines = replayEngines(rules.engine, rules.engineData, simulated);
 
-  const { attempt, device } = reportTables(context.dataSource);
   const result: PolicySimulation = {
     attempts: 0,
     skippedAttempts: 0,
@@ -161,96 +170,42 @@ export async function simulatePolicy(
   };
 
   // Batches are decided here for a small window, and on worker threads (each with both engines)
-  // once the window proves large; their changes are counted in reading order either way, so the
-  // figures and the sample devices do not depend on which thread decided what.
+  // for a large one; their changes are counted in reading order either way, so the figures and
+  // the sample devices do not depend on which thread decided what.
+  const expected = await expectedAttempts(context, input);
   const threads = options.threads ?? availableParallelism();
-  let pool: WorkerPool<ReplayRow[], ReplayChange[]> | null = null;
-  const deciding: Promise<ReplayChange[]>[] = [];
-  const decide = async (rows: ReplayRow[]) => {
-    if (!pool && threads > 0 && result.attempts >= (options.threadedFrom ?? THREADED_FROM_ATTEMPTS))
-      pool = new WorkerPool(
-        join(__dirname, 'simulation.worker'),
-        extname(__filename),
-        {
-          rules: portableRules(rules),
-          simulated,
-        },
-        threads,
-      );
-    deciding.push(pool ? pool.run(rows) : Promise.resolve(replay(rows, engines)));
-    while (deciding.length > threads * 2) count(await deciding.shift()!);
+  const pool =
+    threads > 0 && expected >= (options.threadedFrom ?? THREADED_FROM_ATTEMPTS)
+      ? new WorkerPool<ReplayBatch, ReplayOutcome>(
+          join(__dirname, 'simulation.worker'),
+          extname(__filename),
+          { rules: portableRules(rules), simulated },
+          threads,
+        )
+      : null;
+  const reportProgress = progressReporter(options.onProgress, expected);
+  const deciding: Promise<ReplayOutcome>[] = [];
+  const counted = (outcome: ReplayOutcome) => {
+    result.attempts += outcome.attempts;
+    result.skippedAttempts += outcome.skippedAttempts;
+    count(outcome.changes);
+    reportProgress(result.attempts + result.skippedAttempts);
   };
-  const reportProgress = progressReporter(options.onProgress, await expectedAttempts(context, input));
-
-  // The window is read in slices of a few hours: each an index range read whole, with no sort
-  // and no join (a join or a keyset page made the database sort or hash the rest of the window
-  // again for every page). Device facts are looked up by primary key, once per device.
-  const deviceFacts = new Map<number, { modelCode: string; partnerId: number }>();
-  const readSlice = (sliceStart: number): Promise<Record<string, unknown>[]> => {
-    const sliceEnd = Math.min(sliceStart + SLICE_MS, input.to.getTime());
-    const parameters = new AttemptParameters(context.dataSource);
-    const occurredAt = attempt.column('occurredAt');
-    const reading: Promise<Record<string, unknown>[]> = context.dataSource.query(
-      `SELECT ${SLICE_PROPERTIES.map((property) => `${attempt.column(property)} AS "${property}"`).join(', ')} ` +
-        `FROM ${attempt.from} WHERE ${occurredAt} >= ${parameters.at(new Date(sliceStart))} AND ${occurredAt} < ${parameters.at(new Date(sliceEnd))}`,
-      parameters.values,
+  const decide = async (batch: ReplayBatch) => {
+    deciding.push(
+      pool
+        ? pool.run(batch, batch.kind === 'copy' ? [batch.text.buffer as ArrayBuffer] : [])
+        : Promise.resolve(replayBatch(batch, engines, rules.modelCodeById)),
     );
-    // Awaited in its turn; marked handled now so that a failure while an earlier slice is still
-    // being decided is not an unhandled rejection.
-    reading.catch(() => undefined);
-    return reading;
+    // A few batches ahead per thread; past that the reading waits (on PostgreSQL the COPY stream pauses).
+    while (deciding.length > Math.max(1, threads) * 2) counted(await deciding.shift()!);
   };
   try {
-    // The next slice is read while this one is decided: on PostgreSQL the database works meanwhile.
-    let nextSlice = readSlice(input.from.getTime());
-    for (let sliceStart = input.from.getTime(); sliceStart < input.to.getTime(); sliceStart += SLICE_MS) {
-      const rows = await nextSlice;
-      if (sliceStart + SLICE_MS < input.to.getTime()) nextSlice = readSlice(sliceStart + SLICE_MS);
-      const unknown = [...new Set(rows.map((row) => Number(row.deviceId)))].filter((id) => !deviceFacts.has(id));
-      for (let index = 0; index < unknown.length; index += 1_000) {
-        const chunk = unknown.slice(index, index + 1_000);
-        const chunkParameters = new AttemptParameters(context.dataSource);
-        // Plain rows: building entities for a few hundred thousand devices cost seconds.
-        const devices: Record<string, unknown>[] = await context.dataSource.query(
-          `SELECT ${(['id', 'modelId', 'partnerId'] as const).map((property) => `${device.column(property)} AS "${property}"`).join(', ')} ` +
-            `FROM ${device.from} WHERE ${device.column('id')} IN (${chunkParameters.list(chunk)})`,
-          chunkParameters.values,
-        );
-        for (const device of devices) {
-          deviceFacts.set(Number(device.id), {
-            modelCode: rules.modelCodeById.get(Number(device.modelId)) ?? '',
-            partnerId: Number(device.partnerId),
-          });
-        }
-      }
-      let batch: ReplayRow[] = [];
-      for (const raw of rows) {
-        // The signals stay JSON text: they are parsed where they are decided.
-        const row = attempt.statements.hydrate(raw, ['occurredAt', 'signalsPurgedAt', 'fixSpeedKmh']);
-        if (row.signalsPurgedAt) {
-          result.skippedAttempts += 1;
-          continue;
-        }
-        result.attempts += 1;
-        const deviceId = Number(raw.deviceId);
-        batch.push({
-          deviceId,
-          ...deviceFacts.get(deviceId)!,
-          occurredAt: row.occurredAt!.getTime(),
-          signals: raw.signals as string,
-          recordedSpeedKmh: row.fixSpeedKmh ?? null,
-        });
-        if (batch.length === BATCH_SIZE) {
-          await decide(batch);
-          batch = [];
-        }
-      }
-      if (batch.length) await decide(batch);
-      reportProgress(result.attempts + result.skippedAttempts);
-    }
-    while (deciding.length) count(await deciding.shift()!);
+    if (context.dataSource.options.type === 'postgres') await readByCopy(context, input, engines, decide);
+    else await readBySlices(context, input, engines, decide);
+    while (deciding.length) counted(await deciding.shift()!);
   } finally {
-    await (pool as WorkerPool<ReplayRow[], ReplayChange[]> | null)?.close();
+    await pool?.close();
   }
   result.changedDevices = changedDevices.size;
   const split = (key: string) => key.split('>') as [DecisionOutcome, DecisionOutcome];
@@ -264,4 +219,108 @@ export async function simulatePolicy(
     return { regionCode: regionCode || null, from, to, attempts: entry.attempts, devices: entry.devices.size };
   });
   return result;
+}
+
+/**
+ * The replay's columns, in ReplayBatch's order. The device's model and partner are joined only
+ * when the rules look at them (a version limited to models, an exemption naming a partner);
+ * otherwise they are read as null and never matched.
+ */
+function replayColumns(context: RequestScope, engines: ReplayEngines, occurredAtMs: string) {
+  const { attempt, device } = reportTables(context.dataSource);
+  const joinDevice = engines.deviceFacts.model || engines.deviceFacts.partner;
+  return {
+    columns: [
+      attempt.column('deviceId'),
+      occurredAtMs,
+      `${attempt.column('signalsPurgedAt')} IS NOT NULL`,
+      attempt.column('fixSpeedKmh'),
+      engines.deviceFacts.model ? device.column('modelId') : 'NULL',
+      engines.deviceFacts.partner ? device.column('partnerId') : 'NULL',
+      attempt.column('signals'),
+    ].join(', '),
+    from: `${attempt.from}${joinDevice ? ` JOIN ${device.from} ON ${device.column('id')} = ${attempt.column('deviceId')}` : ''}`,
+    occurredAt: attempt.column('occurredAt'),
+  };
+}
+
+/**
+ * PostgreSQL: the whole window in one `COPY (SELECT …) TO STDOUT` on a connection of its own,
+ * cut into batches of whole lines handed to the threads as they are (the database writes the
+ * text; nothing is parsed on this thread). The stream waits while the threads are behind.
+ */
+async function readByCopy(
+  context: RequestScope,
+  input: SimulatePolicyInput,
+  engines: ReplayEngines,
+  decide: (batch: ReplayBatch) => Promise<void>,
+): Promise<void> {
+  // Milliseconds as the stored instant is read everywhere else (the driver drops microseconds).
+  const { columns, from, occurredAt } = replayColumns(
+    context,
+    engines,
+    `FLOOR(EXTRACT(EPOCH FROM ${reportTables(context.dataSource).attempt.column('occurredAt')}) * 1000)::bigint`,
+  );
+  // COPY takes no parameters: the instants are written from Date.toISOString(), nothing a client typed.
+  const sql =
+    `COPY (SELECT ${columns} FROM ${from} WHERE ${occurredAt} >= '${input.from.toISOString()}'::timestamptz ` +
+    `AND ${occurredAt} < '${input.to.toISOString()}'::timestamptz) TO STDOUT`;
+  const client = await openBulkConnection(context.dataSource);
+  try {
+    const stream = client.query(copyTo(sql));
+    let held: Buffer[] = [];
+    let heldBytes = 0;
+    const send = async (final: boolean) => {
+      const text = Buffer.concat(held, heldBytes);
+      const end = final ? text.length : text.lastIndexOf(10) + 1;
+      // A batch of its own memory, so that handing it over moves nothing else.
+      const batch = new Uint8Array(end);
+      batch.set(text.subarray(0, end));
+      held = end < text.length ? [Buffer.from(text.subarray(end))] : [];
+      heldBytes = text.length - end;
+      if (end > 0) await decide({ kind: 'copy', text: batch });
+    };
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes >= COPY_BATCH_BYTES) await send(false);
+    }
+    if (heldBytes) await send(true);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * SQLite: slices of the window, each an index range read whole on the one connection (in its
+ * queue, so other statements run between slices), its rows handed over as flat values.
+ */
+async function readBySlices(
+  context: RequestScope,
+  input: SimulatePolicyInput,
+  engines: ReplayEngines,
+  decide: (batch: ReplayBatch) => Promise<void>,
+): Promise<void> {
+  const { attempt } = reportTables(context.dataSource);
+  const { columns, from, occurredAt } = replayColumns(context, engines, attempt.column('occurredAt'));
+  const sqlite = sqliteDatabaseOf(context.dataSource)!;
+  const statement = sqlite.prepare(`SELECT ${columns} FROM ${from} WHERE ${occurredAt} >= ? AND ${occurredAt} < ?`).raw();
+  for (let sliceStart = input.from.getTime(); sliceStart < input.to.getTime(); sliceStart += SLICE_MS) {
+    const sliceEnd = Math.min(sliceStart + SLICE_MS, input.to.getTime());
+    const parameters = new AttemptParameters(context.dataSource);
+    parameters.at(new Date(sliceStart));
+    parameters.at(new Date(sliceEnd));
+    const rows = (await onSqliteConnection(context.dataSource, () =>
+      statement.all(...parameters.values),
+    )) as unknown[][];
+    for (let start = 0; start < rows.length; start += BATCH_SIZE) {
+      const values: unknown[] = [];
+      for (const row of rows.slice(start, start + BATCH_SIZE)) {
+        // The stored instant as the driver reads it (a UTC datetime text on SQLite).
+        const at = attempt.statements.hydrate({ occurredAt: row[1] }, ['occurredAt']).occurredAt!;
+        values.push(row[0], at.getTime(), row[2] === 1, row[3], row[4], row[5], row[6]);
+      }
+      await decide({ kind: 'values', values });
+    }
+  }
 }

@@ -4,9 +4,9 @@ import { workerData } from 'node:worker_threads';
 import { serveWorkerPool } from '../common/worker-threads';
 import { CompiledPolicy } from '../decisions/engine/types';
 import { PortableRules, rulesFromPortable } from '../decisions/portable-rules';
-import { replay, ReplayChange, replayEngines, ReplayRow } from './simulation-replay';
+import { replayBatch, ReplayBatch, replayEngines, ReplayOutcome } from './simulation-replay';
 
 const { rules, simulated } = workerData as { rules: PortableRules; simulated: CompiledPolicy };
 const current = rulesFromPortable(rules);
 const engines = replayEngines(current.engine, current.engineData, simulated);
-serveWorkerPool<ReplayRow[], ReplayChange[]>((rows) => replay(rows, engines));
+serveWorkerPool<ReplayBatch, ReplayOutcome>((batch) => replayBatch(batch, engines, current.modelCodeById));

@@ -29,34 +29,37 @@ const MAX_CASES = 200_000;
  * are kept), where concatenating and hashing a new string of a hundred characters each time was
  * most of a replayed attempt's cost once its decision was remembered.
  */
-interface CaseNode {
-  next: Map<unknown, CaseNode>;
-  decision?: Decision;
+interface CaseNode<T> {
+  next: Map<unknown, CaseNode<T>>;
+  found?: { value: T };
 }
 
-export class DecisionMemo {
+/**
+ * Remembers one value per case (a decision, or what a replay makes of two decisions) for the
+ * rules of one or more engines: the case is then what any of them depends on.
+ */
+export class CaseMemo<T> {
   /** The instants at which some version or exemption starts or stops, ascending. */
   private readonly changes: number[];
   private readonly exemptDevices: ReadonlySet<number>;
   private readonly exemptPartners: ReadonlySet<number>;
   private readonly modelsMatter: boolean;
-  private root: CaseNode = { next: new Map() };
+  private root: CaseNode<T> = { next: new Map() };
   private cases = 0;
 
-  constructor(
-    private readonly engine: DecisionEngine,
-    data: Pick<EngineData, 'policies' | 'exemptions'>,
-  ) {
+  constructor(rules: readonly Pick<EngineData, 'policies' | 'exemptions'>[]) {
     const instants = new Set<number>();
-    for (const policy of data.policies) {
+    const policies = rules.flatMap((data) => data.policies);
+    const exemptions = rules.flatMap((data) => data.exemptions);
+    for (const policy of policies) {
       instants.add(policy.effectiveFrom);
       if (policy.effectiveUntil !== null) instants.add(policy.effectiveUntil);
     }
-    for (const exemption of data.exemptions) if (exemption.expiresAt !== null) instants.add(exemption.expiresAt);
+    for (const exemption of exemptions) if (exemption.expiresAt !== null) instants.add(exemption.expiresAt);
     this.changes = [...instants].sort((a, b) => a - b);
-    this.exemptDevices = new Set(data.exemptions.flatMap((exemption) => exemption.deviceId ?? []));
-    this.exemptPartners = new Set(data.exemptions.flatMap((exemption) => exemption.partnerId ?? []));
-    this.modelsMatter = data.policies.some((policy) => policy.modelCodes !== null);
+    this.exemptDevices = new Set(exemptions.flatMap((exemption) => exemption.deviceId ?? []));
+    this.exemptPartners = new Set(exemptions.flatMap((exemption) => exemption.partnerId ?? []));
+    this.modelsMatter = policies.some((policy) => policy.modelCodes !== null);
   }
 
   /** Whether the rules look at the device's model or partner at all: a replay reads them only then. */
@@ -64,45 +67,30 @@ export class DecisionMemo {
     return { model: this.modelsMatter, partner: this.exemptPartners.size > 0 };
   }
 
-  /** The engine's decision for the attempt, as engine.decide(signals, device, occurredAt) gives it. */
-  decide(signals: Signals, device: DeviceFacts, occurredAt: Date): Decision {
-    return this.decideFromReadings(this.engine.readSignals(signals, occurredAt, device), device, occurredAt);
-  }
-
-  /** The engine's decision on signals already read, as engine.decideFromReadings gives it. */
-  decideFromReadings(readings: SignalReading[], device: DeviceFacts, occurredAt: Date): Decision {
-    let node = this.child(this.root, this.period(occurredAt.getTime()));
-    // Each part stands at its own level, so a part left out (null) cannot be mistaken for another.
-    node = this.child(node, device.locked ? (device.lockedByVersionId ?? 'locked, version unknown') : null);
-    node = this.child(node, this.exemptDevices.has(device.deviceId) ? device.deviceId : null);
-    node = this.child(node, this.exemptPartners.has(device.partnerId) ? device.partnerId : null);
-    node = this.child(node, this.modelsMatter ? device.modelCode : null);
-    for (const reading of readings) {
-      node = this.child(node, reading.source);
-      node = this.child(node, reading.regionCode);
-      node = this.child(node, reading.finding);
-      node = this.child(node, reading.assessment);
-      node = this.child(node, reading.usable);
+  /** The value remembered for the attempt's case, or `compute`'s, remembered. */
+  find(readings: readonly SignalReading[], device: DeviceFacts, occurredAt: number, compute: () => T): T {
+    if (this.cases >= MAX_CASES) {
+      this.root = { next: new Map() };
+      this.cases = 0;
     }
-    if (!node.decision) {
-      if (this.cases >= MAX_CASES) {
-        this.root = { next: new Map() };
-        this.cases = 0;
-        return this.decideFromReadings(readings, device, occurredAt);
-      }
-      node.decision = this.engine.decideFromReadings(readings, device, occurredAt);
+    let node = child(this.root, this.period(occurredAt));
+    // Each part stands at its own level, so a part left out (null) cannot be mistaken for another.
+    node = child(node, device.locked ? (device.lockedByVersionId ?? 'locked, version unknown') : null);
+    node = child(node, this.exemptDevices.has(device.deviceId) ? device.deviceId : null);
+    node = child(node, this.exemptPartners.has(device.partnerId) ? device.partnerId : null);
+    node = child(node, this.modelsMatter ? device.modelCode : null);
+    for (const reading of readings) {
+      node = child(node, reading.source);
+      node = child(node, reading.regionCode);
+      node = child(node, reading.finding);
+      node = child(node, reading.assessment);
+      node = child(node, reading.usable);
+    }
+    if (!node.found) {
+      node.found = { value: compute() };
       this.cases += 1;
     }
-    return node.decision;
-  }
-
-  private child(node: CaseNode, part: unknown): CaseNode {
-    let next = node.next.get(part);
-    if (!next) {
-      next = { next: new Map() };
-      node.next.set(part, next);
-    }
-    return next;
+    return node.found.value;
   }
 
   /** How many of the change instants are at or before `at`: the same number, the same versions and exemptions in force. */
@@ -114,5 +102,38 @@ export class DecisionMemo {
       else high = middle;
     }
     return low;
+  }
+}
+
+function child<T>(node: CaseNode<T>, part: unknown): CaseNode<T> {
+  let next = node.next.get(part);
+  if (!next) {
+    next = { next: new Map() };
+    node.next.set(part, next);
+  }
+  return next;
+}
+
+/** The engine's decisions, made once per case. */
+export class DecisionMemo {
+  private readonly cases: CaseMemo<Decision>;
+
+  constructor(
+    private readonly engine: DecisionEngine,
+    data: Pick<EngineData, 'policies' | 'exemptions'>,
+  ) {
+    this.cases = new CaseMemo([data]);
+  }
+
+  /** The engine's decision for the attempt, as engine.decide(signals, device, occurredAt) gives it. */
+  decide(signals: Signals, device: DeviceFacts, occurredAt: Date): Decision {
+    return this.decideFromReadings(this.engine.readSignals(signals, occurredAt, device), device, occurredAt);
+  }
+
+  /** The engine's decision on signals already read, as engine.decideFromReadings gives it. */
+  decideFromReadings(readings: SignalReading[], device: DeviceFacts, occurredAt: Date): Decision {
+    return this.cases.find(readings, device, occurredAt.getTime(), () =>
+      this.engine.decideFromReadings(readings, device, occurredAt),
+    );
   }
 }
