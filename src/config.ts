@@ -292,7 +292,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     evidence: readEvidenceSettings(env),
     logLevel: readLogLevel(env),
     sweeps: {
-      batchSize: integer('SWEEP_BATCH_SIZE', 200, 1, 10_000),
+      // 1,000: a sweep of 2,000,000 devices in 200-device batches spent 200 s in its 20 ms rests alone.
+      batchSize: integer('SWEEP_BATCH_SIZE', 1_000, 1, 10_000),
       leaseMs: integer('SWEEP_LEASE_MS', 30_000, 500, 3_600_000),
       batchPauseMs: integer('SWEEP_BATCH_PAUSE_MS', 20, 0, 60_000),
     },

@@ -4,7 +4,7 @@ import { ActivationAttempt, ReviewStatus } from '../src/activations/activation-a
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import { internalScope } from '../src/common/request-scope';
 import { inTransaction } from '../src/db/transactions';
-import { DeviceAction, changeDeviceStatus } from '../src/devices/device-lifecycle';
+import { DeviceAction, changeDeviceStatus, changeDeviceStatuses } from '../src/devices/device-lifecycle';
 import { Device, DeviceStatus, LockCause } from '../src/devices/device.entity';
 import { DeviceStatusChange, StatusChangeCause } from '../src/devices/device-status-change.entity';
 import { PartnerEvent, PartnerEventType } from '../src/webhooks/partner-event.entity';
@@ -118,7 +118,7 @@ describe('device lifecycle', () => {
       {
         input: {
           partnerId: partner.createPartner.partner.id,
-          devices: [1, 2, 3, 4, 5, 6, 7, 8].map((serial) => ({
+          devices: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((serial) => ({
             imei: testImei(serial),
             serialNumber: `LC${serial}`,
             modelCode: 'AR-5',
@@ -233,6 +233,41 @@ describe('device lifecycle', () => {
     );
     expect(changed).toBe(false);
     expect(await writtenFor(4)).toEqual(before);
+  });
+
+  it('changes a batch in one statement per table, each device only if it has not moved on', async () => {
+    for (const serial of [9, 10, 11]) await decide(serial, PARIS);
+    const [nine, ten, eleven] = await Promise.all([9, 10, 11].map(deviceRow));
+    const before = { ten: await writtenFor(10), eleven: await writtenFor(11), nine: await writtenFor(9) };
+    const scope = internalScope(database.dataSource, database.settings, 'lifecycle test');
+    const lock = { to: DeviceStatus.LOCKED, cause: StatusChangeCause.SWEEP, reason: 'batch', attemptId: null };
+    const { result: made, statements } = await database.statements.measure(() =>
+      inTransaction(database.dataSource, (manager) =>
+        changeDeviceStatuses(manager, scope, [
+          { device: nine, transition: lock },
+          // Read before a change that has happened since: left alone.
+          { device: { ...ten, status: DeviceStatus.UNDER_REVIEW }, transition: lock },
+          // Already what it is asked to become: no change, nothing written.
+          { device: eleven, transition: { ...lock, to: DeviceStatus.ACTIVE } },
+          // The same device twice, read the same way: the second finds it moved on (as one by one).
+          { device: nine, transition: lock },
+        ]),
+      ),
+    );
+    expect(made).toEqual([true, false, true, false]);
+    expect(await writtenFor(10)).toEqual(before.ten);
+    expect(await writtenFor(11)).toEqual(before.eleven);
+    const after = await writtenFor(9);
+    expect(after.device).toMatchObject({ status: DeviceStatus.LOCKED, lockCause: 'SWEEP', lockReason: 'batch' });
+    expect(after.history).toEqual([...before.nine.history, [DeviceStatus.ACTIVE, DeviceStatus.LOCKED, 'SWEEP']]);
+    expect(after.events).toEqual([...before.nine.events, 'DEVICE_LOCKED']);
+    expect(after.audits).toEqual([...before.nine.audits, 'device.lock']);
+    // Two rounds of one guarded UPDATE (the repeated device waits for the second), then one INSERT per table.
+    const matching = (pattern: RegExp) => statements.filter((sql) => pattern.test(sql)).length;
+    expect(matching(/^UPDATE "device"/)).toBe(2);
+    expect(matching(/^INSERT INTO "device_status_change"/)).toBe(1);
+    expect(matching(/^INSERT INTO "partner_event"/)).toBe(1);
+    expect(matching(/^INSERT INTO "audit_event"/)).toBe(1);
   });
 
   it('finds device changes in the audit trail by their former action names too', async () => {

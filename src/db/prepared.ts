@@ -71,6 +71,44 @@ export class EntityStatements<T extends ObjectLiteral> {
     };
   }
 
+  /**
+   * One `UPDATE … FROM (VALUES …)` for many rows writing the same properties, each row only while
+   * its `guard` property still has the value given (`WHERE id = ? AND guard = ?` row by row):
+   * `RETURNING "id"` names the rows it changed. Row ids must differ (an id twice would be updated
+   * once, by either). On PostgreSQL each value is cast to its column's type (VALUES would read an
+   * untyped parameter as text).
+   */
+  updateMany(
+    guard: keyof T & string,
+    properties: readonly (keyof T & string)[],
+    rows: readonly { id: number; guard: unknown; changes: Partial<T> }[],
+  ): { sql: string; parameters: unknown[] } {
+    const parameters: unknown[] = [];
+    const value = (property: keyof T & string, given: unknown) => {
+      parameters.push(this.persisted(property, given));
+      const placeholder = this.placeholder(parameters.length);
+      if (!this.postgres) return placeholder;
+      return `CAST(${placeholder} AS ${this.dataSource.driver.normalizeType(this.columnOf(property))})`;
+    };
+    const values = rows.map(
+      (row) =>
+        `(${[
+          value('id' as keyof T & string, row.id),
+          value(guard, row.guard),
+          ...properties.map((property) => value(property, row.changes[property])),
+        ].join(', ')})`,
+    );
+    const table = `"${this.table}"`;
+    // VALUES' columns are column1, column2, … on both databases.
+    const assignments = properties.map((property, index) => `${this.column(property)} = v.column${index + 3}`);
+    return {
+      sql:
+        `UPDATE ${table} SET ${assignments.join(', ')} FROM (VALUES ${values.join(', ')}) AS v ` +
+        `WHERE ${table}."id" = v.column1 AND ${table}.${this.column(guard)} = v.column2 RETURNING ${table}."id"`,
+      parameters,
+    };
+  }
+
   /** A raw row (columns aliased to property names) as the entity's property values. */
   hydrate(raw: Record<string, unknown>, properties: readonly (keyof T & string)[]): Partial<T> {
     const row: Partial<T> = {};

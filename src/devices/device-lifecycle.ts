@@ -257,39 +257,107 @@ export async function changeDeviceStatus(
   return changed;
 }
 
+/** Devices per statement of a batch: every statement's parameters within both databases' limits. */
+const DEVICES_PER_STATEMENT = 500;
+
 /**
- * `changeDeviceStatus` for several devices in the caller's transaction (a sweep's batch), with one
- * live announcement for all of them: on PostgreSQL one NOTIFY per batch, not one per device.
- * Answers, per change, whether it was made (or was no change).
+ * `changeDeviceStatus` for several devices in the caller's transaction (a sweep's batch): the
+ * device rows in one guarded UPDATE per set of columns written, then the history, the partners'
+ * events and the audit events of the devices changed, one multi-row INSERT each, and one live
+ * announcement for all of them (on PostgreSQL one NOTIFY per batch). Statement by statement per
+ * device, a sweep of 2,000,000 devices was eight million round trips through the ORM. Answers,
+ * per change, whether it was made (or was no change).
  */
 export async function changeDeviceStatuses(
   manager: EntityManager,
   context: RequestScope,
   changes: readonly { device: DeviceBefore; transition: StatusTransition }[],
 ): Promise<boolean[]> {
-  const made: boolean[] = [];
-  const announced: LiveEvent[] = [];
-  for (const { device, transition } of changes) {
-    if (device.status === transition.to) {
-      made.push(true);
-      continue;
+  const statements = lifecycleStatements(manager.connection);
+  const made = changes.map(({ device, transition }) => device.status === transition.to);
+  const pending = changes.flatMap(({ device, transition }, index) =>
+    made[index] ? [] : [{ index, device, rows: transitionRows(context, device, transition) }],
+  );
+  // Devices writing the same columns share a statement; a device named twice waits for the next round.
+  const written: typeof pending = [];
+  for (let round = pending; round.length; ) {
+    const seen = new Set<number>();
+    const groups = new Map<string, typeof pending>();
+    const later: typeof pending = [];
+    for (const change of round) {
+      if (seen.has(change.device.id)) {
+        later.push(change);
+        continue;
+      }
+      seen.add(change.device.id);
+      const key = Object.keys(change.rows.columns).sort().join(',');
+      groups.set(key, [...(groups.get(key) ?? []), change]);
     }
-    const rows = transitionRows(context, device, transition);
-    const result = await manager
-      .createQueryBuilder()
-      .update(Device)
-      .set(rows.columns)
-      .where('id = :id AND status = :status', { id: device.id, status: device.status })
-      .execute();
-    made.push(Boolean(result.affected));
-    if (!result.affected) continue;
-    await manager.insert(DeviceStatusChange, rows.history as never);
-    if (rows.event) await manager.insert(PartnerEvent, partnerEventRow(rows.event) as never);
-    await manager.insert(AuditEvent, rows.audit as never);
-    announced.push({ kind: 'device', deviceId: device.id });
+    for (const [key, group] of groups) {
+      const properties = key.split(',') as (keyof Device & string)[];
+      for (let start = 0; start < group.length; start += DEVICES_PER_STATEMENT) {
+        const chunk = group.slice(start, start + DEVICES_PER_STATEMENT);
+        const update = statements.devices.updateMany(
+          'status',
+          properties,
+          chunk.map(({ device, rows }) => ({ id: device.id, guard: device.status, changes: rows.columns })),
+        );
+        const changed = new Set(await returnedIds(manager, update.sql, update.parameters));
+        for (const change of chunk) {
+          if (!changed.has(change.device.id)) continue;
+          made[change.index] = true;
+          written.push(change);
+        }
+      }
+    }
+    round = later;
   }
-  if (announced.length) await announceLive(manager, ...announced);
+  written.sort((a, b) => a.index - b.index);
+  await insertRows(manager, statements.history, written.map(({ rows }) => rows.history));
+  await insertRows(
+    manager,
+    statements.events,
+    written.flatMap(({ rows }) => (rows.event ? [partnerEventRow(rows.event)] : [])),
+  );
+  await insertRows(manager, statements.audit, written.map(({ rows }) => rows.audit));
+  if (written.length)
+    await announceLive(manager, ...written.map(({ device }): LiveEvent => ({ kind: 'device', deviceId: device.id })));
   return made;
+}
+
+/** The lifecycle's statements for a database (from the entity metadata: a few microseconds per batch). */
+function lifecycleStatements(dataSource: DataSource) {
+  return {
+    devices: new EntityStatements(dataSource, Device),
+    history: new EntityStatements(dataSource, DeviceStatusChange).insert(STATUS_CHANGE_PROPERTIES),
+    events: new EntityStatements(dataSource, PartnerEvent).insert(EVENT_PROPERTIES),
+    audit: new EntityStatements(dataSource, AuditEvent).insert(AUDIT_PROPERTIES),
+  };
+}
+
+/**
+ * The ids an `UPDATE … RETURNING "id"` names. Through the structured result: a plain query answers
+ * `[rows, count]` for an UPDATE on PostgreSQL and the rows on SQLite.
+ */
+async function returnedIds(manager: EntityManager, sql: string, parameters: unknown[]): Promise<number[]> {
+  const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
+  try {
+    const result = await runner.query(sql, parameters, true);
+    return (result.records as { id: number | string }[]).map((row) => Number(row.id));
+  } finally {
+    if (!manager.queryRunner) await runner.release();
+  }
+}
+
+async function insertRows<Row>(
+  manager: EntityManager,
+  insert: { sqlForRows(rows: number): string; parameters(row: Row): unknown[] },
+  rows: readonly Row[],
+): Promise<void> {
+  for (let start = 0; start < rows.length; start += DEVICES_PER_STATEMENT) {
+    const chunk = rows.slice(start, start + DEVICES_PER_STATEMENT);
+    await manager.query(insert.sqlForRows(chunk.length), chunk.flatMap((row) => insert.parameters(row)));
+  }
 }
 
 /**

@@ -98,8 +98,12 @@ export async function candidateIds(
     if (scope.coveredRegionIds.length === 0) return [];
     query
       .andWhere('d.status = :active', { active: DeviceStatus.ACTIVE })
+      // A subquery with LIMIT, not EXISTS: PostgreSQL turns an EXISTS into a semi-join that read (or
+      // hashed) every accepted attempt in the covered regions, from the first device on, for every
+      // batch — a sweep's cost grew with the square of its devices. This one is asked per device,
+      // through the (deviceId, occurredAt, id) index, for the devices of the batch only.
       .andWhere(
-        `EXISTS (SELECT 1 FROM "activation_attempt" a WHERE a."deviceId" = d.id AND a."resolvedRegionId" IN (:...regionIds) AND ${ACCEPTED})`,
+        `(SELECT 1 FROM "activation_attempt" a WHERE a."deviceId" = d.id AND a."resolvedRegionId" IN (:...regionIds) AND ${ACCEPTED} LIMIT 1) IS NOT NULL`,
         { regionIds: scope.coveredRegionIds },
       );
   } else {
