@@ -397,7 +397,7 @@ async function measureSelected(
   };
   const seeded = await alreadySeeded(dataSource);
   console.log(
-    `\n${label}: ${seeded.devices.toLocaleString('en')} devices, ${seeded.attempts.toLocaleString('en')} attempts (seeded before)`,
+    `\n${label}: ${seeded.devices.toLocaleString('en')} devices, ${seeded.attempts.toLocaleString('en')} attempts${values.reuse ? ' (seeded before)' : ''}`,
   );
   if (values.simulation) {
     const { simulation, plainScan, cpuMs } = await measureSimulation(
