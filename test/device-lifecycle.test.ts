@@ -21,6 +21,7 @@ const STATUS_WRITES: [string, RegExp][] = [
   ['an ORM update of Device', /\.update\(\s*Device\s*[,)]/],
   ['a save of a Device', /\.save\(\s*Device\s*,/],
   ['a prepared update of the device table', /\bdevices\.update\(/],
+  ['a prepared batch update of the device table', /\bdevices\.updateMany\(/],
   ['an SQL UPDATE of the device table', /UPDATE\s+\\?"?device\\?"?\s/i],
   ['an insert into the status history', /\.insert\(\s*DeviceStatusChange\b/],
   ['prepared statements on the status history', /EntityStatements\(\s*\w+\s*,\s*DeviceStatusChange\s*\)/],
@@ -58,8 +59,8 @@ describe('one owner of device status', () => {
     expect(found).toEqual(
       expect.arrayContaining([
         'a prepared update of the device table',
+        'a prepared batch update of the device table',
         'an SQL UPDATE of the device table',
-        'an insert into the status history',
         'prepared statements on the status history',
       ]),
     );
@@ -235,41 +236,6 @@ describe('device lifecycle', () => {
     expect(await writtenFor(4)).toEqual(before);
   });
 
-  it('changes a batch in one statement per table, each device only if it has not moved on', async () => {
-    for (const serial of [9, 10, 11]) await decide(serial, PARIS);
-    const [nine, ten, eleven] = await Promise.all([9, 10, 11].map(deviceRow));
-    const before = { ten: await writtenFor(10), eleven: await writtenFor(11), nine: await writtenFor(9) };
-    const scope = internalScope(database.dataSource, database.settings, 'lifecycle test');
-    const lock = { to: DeviceStatus.LOCKED, cause: StatusChangeCause.SWEEP, reason: 'batch', attemptId: null };
-    const { result: made, statements } = await database.statements.measure(() =>
-      inTransaction(database.dataSource, (manager) =>
-        changeDeviceStatuses(manager, scope, [
-          { device: nine, transition: lock },
-          // Read before a change that has happened since: left alone.
-          { device: { ...ten, status: DeviceStatus.UNDER_REVIEW }, transition: lock },
-          // Already what it is asked to become: no change, nothing written.
-          { device: eleven, transition: { ...lock, to: DeviceStatus.ACTIVE } },
-          // The same device twice, read the same way: the second finds it moved on (as one by one).
-          { device: nine, transition: lock },
-        ]),
-      ),
-    );
-    expect(made).toEqual([true, false, true, false]);
-    expect(await writtenFor(10)).toEqual(before.ten);
-    expect(await writtenFor(11)).toEqual(before.eleven);
-    const after = await writtenFor(9);
-    expect(after.device).toMatchObject({ status: DeviceStatus.LOCKED, lockCause: 'SWEEP', lockReason: 'batch' });
-    expect(after.history).toEqual([...before.nine.history, [DeviceStatus.ACTIVE, DeviceStatus.LOCKED, 'SWEEP']]);
-    expect(after.events).toEqual([...before.nine.events, 'DEVICE_LOCKED']);
-    expect(after.audits).toEqual([...before.nine.audits, 'device.lock']);
-    // Two rounds of one guarded UPDATE (the repeated device waits for the second), then one INSERT per table.
-    const matching = (pattern: RegExp) => statements.filter((sql) => pattern.test(sql)).length;
-    expect(matching(/^UPDATE "device"/)).toBe(2);
-    expect(matching(/^INSERT INTO "device_status_change"/)).toBe(1);
-    expect(matching(/^INSERT INTO "partner_event"/)).toBe(1);
-    expect(matching(/^INSERT INTO "audit_event"/)).toBe(1);
-  });
-
   it('finds device changes in the audit trail by their former action names too', async () => {
     const data = await client.data(
       `{ auditEvents(first: 10, filter: { actions: ["device.locked"] }) { nodes { action targetId } } }`,
@@ -378,5 +344,40 @@ describe('device lifecycle', () => {
     );
     const resolutions = await database.dataSource.getRepository(AuditEvent).countBy({ action: 'review.resolve' });
     expect(resolutions).toBe(3);
+  });
+
+  it('changes a batch in one statement per table, each device only if it has not moved on', async () => {
+    for (const serial of [9, 10, 11]) await decide(serial, PARIS);
+    const [nine, ten, eleven] = await Promise.all([9, 10, 11].map(deviceRow));
+    const before = { ten: await writtenFor(10), eleven: await writtenFor(11), nine: await writtenFor(9) };
+    const scope = internalScope(database.dataSource, database.settings, 'lifecycle test');
+    const lock = { to: DeviceStatus.LOCKED, cause: StatusChangeCause.SWEEP, reason: 'batch', attemptId: null };
+    const { result: made, statements } = await database.statements.measure(() =>
+      inTransaction(database.dataSource, (manager) =>
+        changeDeviceStatuses(manager, scope, [
+          { device: nine, transition: lock },
+          // Read before a change that has happened since: left alone.
+          { device: { ...ten, status: DeviceStatus.UNDER_REVIEW }, transition: lock },
+          // Already what it is asked to become: no change, nothing written.
+          { device: eleven, transition: { ...lock, to: DeviceStatus.ACTIVE } },
+          // The same device twice, read the same way: the second finds it moved on (as one by one).
+          { device: nine, transition: lock },
+        ]),
+      ),
+    );
+    expect(made).toEqual([true, false, true, false]);
+    expect(await writtenFor(10)).toEqual(before.ten);
+    expect(await writtenFor(11)).toEqual(before.eleven);
+    const after = await writtenFor(9);
+    expect(after.device).toMatchObject({ status: DeviceStatus.LOCKED, lockCause: 'SWEEP', lockReason: 'batch' });
+    expect(after.history).toEqual([...before.nine.history, [DeviceStatus.ACTIVE, DeviceStatus.LOCKED, 'SWEEP']]);
+    expect(after.events).toEqual([...before.nine.events, 'DEVICE_LOCKED']);
+    expect(after.audits).toEqual([...before.nine.audits, 'device.lock']);
+    // Two rounds of one guarded UPDATE (the repeated device waits for the second), then one INSERT per table.
+    const matching = (pattern: RegExp) => statements.filter((sql) => pattern.test(sql)).length;
+    expect(matching(/^UPDATE "device"/)).toBe(2);
+    expect(matching(/^INSERT INTO "device_status_change"/)).toBe(1);
+    expect(matching(/^INSERT INTO "partner_event"/)).toBe(1);
+    expect(matching(/^INSERT INTO "audit_event"/)).toBe(1);
   });
 });
