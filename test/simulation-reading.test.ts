@@ -98,63 +98,67 @@ async function expected(rules: CompiledRules, draft: CompiledPolicy) {
 it.each([
   ['the rules look at neither model nor partner', false],
   ['a draft limited to a model, an exemption naming a partner', true],
-])('equals deciding one by one when %s', async (_, facts) => {
-  let rules = await new Evaluator(database.dataSource).compile();
-  const modelCode = rules.modelCodeById.get(devices[0].modelId)!;
-  if (facts) {
-    // A partner exempt from the export policy (not saved: these rules only).
-    const engineData = {
-      ...rules.engineData,
-      exemptions: [
-        ...rules.engineData.exemptions,
-        {
-          reference: 'test-exemption',
-          policyKey: 'export-restricted-territories',
-          deviceId: null,
-          partnerId: devices[1].partnerId,
-          expiresAt: null,
-        },
-      ],
-    };
-    rules = { ...rules, engineData, engine: new DecisionEngine(engineData) };
-  }
-  const draft: CompiledPolicy = {
-    versionId: -1,
-    policyKey: 'turkey',
-    versionNumber: 1,
-    action: 'LOCK',
-    mode: 'ENFORCE',
-    priority: 0,
-    effectiveFrom: Date.parse('2020-01-01T00:00:00Z'),
-    effectiveUntil: null,
-    regionCodes: new Set(['TR', 'DE']),
-    modelCodes: facts ? new Set([modelCode]) : null,
-  };
-  const input = Object.assign(new SimulatePolicyInput(), {
-    policy: {
+])(
+  'equals deciding one by one when %s',
+  async (_, facts) => {
+    let rules = await new Evaluator(database.dataSource).compile();
+    const modelCode = rules.modelCodeById.get(devices[0].modelId)!;
+    if (facts) {
+      // A partner exempt from the export policy (not saved: these rules only).
+      const engineData = {
+        ...rules.engineData,
+        exemptions: [
+          ...rules.engineData.exemptions,
+          {
+            reference: 'test-exemption',
+            policyKey: 'export-restricted-territories',
+            deviceId: null,
+            partnerId: devices[1].partnerId,
+            expiresAt: null,
+          },
+        ],
+      };
+      rules = { ...rules, engineData, engine: new DecisionEngine(engineData) };
+    }
+    const draft: CompiledPolicy = {
+      versionId: -1,
       policyKey: 'turkey',
+      versionNumber: 1,
       action: 'LOCK',
       mode: 'ENFORCE',
-      regionCodes: ['TR', 'DE'],
-      effectiveFrom: new Date(draft.effectiveFrom),
-      ...(facts ? { productScope: [modelCode] } : {}),
-    },
-    ...window,
-  }) as SimulatePolicyInput;
-  const want = await expected(rules, draft);
-  expect(want.changedAttempts).toBeGreaterThan(0);
-  expect(want.skippedAttempts).toBe(10);
-  const scope = createRequestScope(database.dataSource, database.settings, 'test', internalViewer('test'));
-  for (const options of [{ threads: 0 }, { threads: 2, threadedFrom: 0 }]) {
-    const found = await simulatePolicy(scope, rules, input, options);
-    expect({
-      attempts: found.attempts,
-      skippedAttempts: found.skippedAttempts,
-      changedAttempts: found.changedAttempts,
-      changedDevices: found.changedDevices,
-      transitions: Object.fromEntries(
-        found.transitions.map((transition) => [`${transition.from}>${transition.to}`, transition.attempts]),
-      ),
-    }).toEqual(want);
-  }
-}, 180_000);
+      priority: 0,
+      effectiveFrom: Date.parse('2020-01-01T00:00:00Z'),
+      effectiveUntil: null,
+      regionCodes: new Set(['TR', 'DE']),
+      modelCodes: facts ? new Set([modelCode]) : null,
+    };
+    const input = Object.assign(new SimulatePolicyInput(), {
+      policy: {
+        policyKey: 'turkey',
+        action: 'LOCK',
+        mode: 'ENFORCE',
+        regionCodes: ['TR', 'DE'],
+        effectiveFrom: new Date(draft.effectiveFrom),
+        ...(facts ? { productScope: [modelCode] } : {}),
+      },
+      ...window,
+    }) as SimulatePolicyInput;
+    const want = await expected(rules, draft);
+    expect(want.changedAttempts).toBeGreaterThan(0);
+    expect(want.skippedAttempts).toBe(10);
+    const scope = createRequestScope(database.dataSource, database.settings, 'test', internalViewer('test'));
+    for (const options of [{ threads: 0 }, { threads: 2, threadedFrom: 0 }]) {
+      const found = await simulatePolicy(scope, rules, input, options);
+      expect({
+        attempts: found.attempts,
+        skippedAttempts: found.skippedAttempts,
+        changedAttempts: found.changedAttempts,
+        changedDevices: found.changedDevices,
+        transitions: Object.fromEntries(
+          found.transitions.map((transition) => [`${transition.from}>${transition.to}`, transition.attempts]),
+        ),
+      }).toEqual(want);
+    }
+  },
+  180_000,
+);

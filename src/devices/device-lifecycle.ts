@@ -280,7 +280,7 @@ export async function changeDeviceStatuses(
   );
   // Devices writing the same columns share a statement; a device named twice waits for the next round.
   const written: typeof pending = [];
-  for (let round = pending; round.length; ) {
+  for (let round = pending; round.length;) {
     const seen = new Set<number>();
     const groups = new Map<string, typeof pending>();
     const later: typeof pending = [];
@@ -313,13 +313,21 @@ export async function changeDeviceStatuses(
     round = later;
   }
   written.sort((a, b) => a.index - b.index);
-  await insertRows(manager, statements.history, written.map(({ rows }) => rows.history));
+  await insertRows(
+    manager,
+    statements.history,
+    written.map(({ rows }) => rows.history),
+  );
   await insertRows(
     manager,
     statements.events,
     written.flatMap(({ rows }) => (rows.event ? [partnerEventRow(rows.event)] : [])),
   );
-  await insertRows(manager, statements.audit, written.map(({ rows }) => rows.audit));
+  await insertRows(
+    manager,
+    statements.audit,
+    written.map(({ rows }) => rows.audit),
+  );
   if (written.length)
     await announceLive(manager, ...written.map(({ device }): LiveEvent => ({ kind: 'device', deviceId: device.id })));
   return made;
@@ -356,7 +364,10 @@ async function insertRows<Row>(
 ): Promise<void> {
   for (let start = 0; start < rows.length; start += DEVICES_PER_STATEMENT) {
     const chunk = rows.slice(start, start + DEVICES_PER_STATEMENT);
-    await manager.query(insert.sqlForRows(chunk.length), chunk.flatMap((row) => insert.parameters(row)));
+    await manager.query(
+      insert.sqlForRows(chunk.length),
+      chunk.flatMap((row) => insert.parameters(row)),
+    );
   }
 }
 

@@ -304,7 +304,9 @@ async function readBySlices(
   const { attempt } = reportTables(context.dataSource);
   const { columns, from, occurredAt } = replayColumns(context, engines, attempt.column('occurredAt'));
   const sqlite = sqliteDatabaseOf(context.dataSource)!;
-  const statement = sqlite.prepare(`SELECT ${columns} FROM ${from} WHERE ${occurredAt} >= ? AND ${occurredAt} < ?`).raw();
+  const statement = sqlite
+    .prepare(`SELECT ${columns} FROM ${from} WHERE ${occurredAt} >= ? AND ${occurredAt} < ?`)
+    .raw();
   for (let sliceStart = input.from.getTime(); sliceStart < input.to.getTime(); sliceStart += SLICE_MS) {
     const sliceEnd = Math.min(sliceStart + SLICE_MS, input.to.getTime());
     const parameters = new AttemptParameters(context.dataSource);
