@@ -8,7 +8,8 @@
 import { createDataSource } from '../ormconfig';
 import { readDatabaseSettings, readSettings } from '../src/config';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
-import { ensureAttemptMonths, monthStart } from '../src/activations/attempt-partitions';
+import { ensureAttemptMonths } from '../src/activations/attempt-partitions';
+import { monthStart } from '../src/activations/attempt-horizon';
 import { loadReferenceData } from '../src/seeding/reference-data';
 import { AttemptRef, attemptRefsQuery } from '../src/activations/attempt-refs';
 import { generateDemoData } from '../src/seeding/demo-data';

@@ -420,6 +420,10 @@ describe('retiring whole months', () => {
     await expect(ensureAttemptMonths(dataSource, [new Date('0001-01-01T00:00:00Z')], NOW)).rejects.toThrow(
       /no partition is made for 0001-01/,
     );
+    // The bulk path names the year 1 as such (Date.UTC would read it as 1901).
+    await expect(ingestAttempts(dataSource, [[attempt(devices[5].id, '0001-01-02T08:00:00Z')]])).rejects.toThrow(
+      /no partition is made for 0001-01/,
+    );
     expect((await attemptPartitions(dataSource)).length).toBe(partitionsBefore);
     expect(await dataSource.getRepository(ActivationAttempt).count()).toBe(attemptsBefore);
 

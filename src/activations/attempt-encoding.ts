@@ -1,4 +1,5 @@
 import type { ActivationAttempt, DecisionOutcome, RegionSource, ReviewStatus } from './activation-attempt.entity';
+import { monthStart } from './attempt-horizon';
 
 /*
  * Attempts as the bulk path writes them, encoded for one database: PostgreSQL's COPY text, or
@@ -102,8 +103,8 @@ export function encodeAttempts(
       const occurredAt = row.occurredAt.getTime();
       if (occurredAt < monthFrom || occurredAt >= monthUntil) {
         const date = row.occurredAt;
-        monthFrom = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
-        monthUntil = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+        monthFrom = monthStart(date).getTime();
+        monthUntil = monthStart(date, 1).getTime();
         months.add(monthFrom);
       }
       if (explicitIds) text += `${requireId(row)}\t`;

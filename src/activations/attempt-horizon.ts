@@ -30,3 +30,12 @@ export function attemptInstantProblem(occurredAt: Date, now: Date): string | nul
     return `lies before ${oldest.toISOString()}: history reaches back ${ATTEMPT_HISTORY_MONTHS / 12} years`;
   return null;
 }
+
+/** The first instant of the UTC month of `date`, `offset` months later. */
+export function monthStart(date: Date, offset = 0): Date {
+  // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0 to 99 as 1900 to 1999, so a row of
+  // the year 1 was given the month of 1901.
+  const start = new Date(0);
+  start.setUTCFullYear(date.getUTCFullYear(), date.getUTCMonth() + offset, 1);
+  return start;
+}

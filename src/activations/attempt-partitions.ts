@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { openBulkConnection } from '../db/pool';
-import { oldestAttemptInstant } from './attempt-horizon';
+import { monthStart, oldestAttemptInstant } from './attempt-horizon';
 
 /*
  * On PostgreSQL the attempts are partitioned by UTC month of occurredAt (declarative range
@@ -40,15 +40,6 @@ export async function attemptsArePartitioned(dataSource: DataSource): Promise<bo
   if (!partitioned(dataSource)) return false;
   const [row] = await dataSource.query(`SELECT relkind FROM pg_class WHERE oid = '"${ATTEMPTS_TABLE}"'::regclass`);
   return row?.relkind === 'p';
-}
-
-/** The first instant of the UTC month of `date`, `offset` months later. */
-export function monthStart(date: Date, offset = 0): Date {
-  // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0 to 99 as 1900 to 1999, so a row of
-  // the year 1 was given the month of 1901.
-  const start = new Date(0);
-  start.setUTCFullYear(date.getUTCFullYear(), date.getUTCMonth() + offset, 1);
-  return start;
 }
 
 /** Whether a month may have a partition: within the history's horizon, at most MONTHS_AHEAD ahead. */
