@@ -30,26 +30,7 @@ import { expectedFrom, keptTables } from './support/device-days';
 import { seedDemo } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
 import { decideActivation } from './support/decisions';
-
-/** An attempt allowed by its IP country (Germany), as the bulk path writes it: the tests vary only the rest. */
-function allowedByIp(deviceId: number, occurredAt: string, extra: Partial<BulkAttempt> = {}): BulkAttempt {
-  return {
-    deviceId,
-    occurredAt: new Date(occurredAt),
-    receivedAt: new Date(occurredAt),
-    signals: { ipCountry: 'DE' },
-    signalsPurgedAt: null,
-    resolvedRegionId: null,
-    regionSource: RegionSource.IP,
-    outcome: DecisionOutcome.ALLOW,
-    enforced: true,
-    policyVersionId: null,
-    reasonCodes: [],
-    reviewStatus: null,
-    idempotencyKey: null,
-    ...extra,
-  };
-}
+import { allowedByIp } from './support/attempts';
 
 const postgresOnly = usingPostgres ? it : it.skip;
 const sqliteOnly = usingPostgres ? it.skip : it;

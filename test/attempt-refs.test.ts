@@ -5,8 +5,8 @@
  * boundary; a reference whose month holds no such attempt (retired, or wrong) answers null without
  * an error; IDs issued before they named the month still work. Both databases.
  */
-import { ActivationAttempt, DecisionOutcome, RegionSource } from '../src/activations/activation-attempt.entity';
-import { BulkAttempt, ingestAttempts } from '../src/activations/attempt-ingest';
+import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
+import { ingestAttempts } from '../src/activations/attempt-ingest';
 import { AttemptRef, findAttemptsByRefs } from '../src/activations/attempt-refs';
 import { decodeGlobalId, encodeGlobalId } from '../src/common/global-id';
 import { Device, DeviceStatus } from '../src/devices/device.entity';
@@ -15,28 +15,11 @@ import { openTestDatabase, TestDatabase } from './support/database';
 import { decideActivation } from './support/decisions';
 import { seedDemo } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
+import { allowedByIp } from './support/attempts';
 
 const BEFORE = new Date('2026-10-31T23:59:59.900Z');
 const AFTER = new Date('2026-11-01T00:00:00.100Z');
 const HAVANA = { gps: { latitude: 23.1136, longitude: -82.3666, accuracyMeters: 12 } };
-
-function allowed(deviceId: number, occurredAt: Date): BulkAttempt {
-  return {
-    deviceId,
-    occurredAt,
-    receivedAt: occurredAt,
-    signals: { ipCountry: 'DE' },
-    signalsPurgedAt: null,
-    resolvedRegionId: null,
-    regionSource: RegionSource.IP,
-    outcome: DecisionOutcome.ALLOW,
-    enforced: true,
-    policyVersionId: null,
-    reasonCodes: [],
-    reviewStatus: null,
-    idempotencyKey: null,
-  };
-}
 
 let database: TestDatabase;
 let client: GraphQLClient;
@@ -52,7 +35,7 @@ beforeAll(async () => {
   devices = await database.dataSource
     .getRepository(Device)
     .find({ where: { status: DeviceStatus.ACTIVE }, order: { id: 'ASC' } });
-  await ingestAttempts(database.dataSource, [[allowed(devices[0].id, BEFORE), allowed(devices[0].id, AFTER)]]);
+  await ingestAttempts(database.dataSource, [[allowedByIp(devices[0].id, BEFORE), allowedByIp(devices[0].id, AFTER)]]);
   const [second, first] = await database.dataSource
     .getRepository(ActivationAttempt)
     .find({ where: { deviceId: devices[0].id }, order: { id: 'DESC' }, take: 2 });

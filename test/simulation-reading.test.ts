@@ -5,7 +5,7 @@
  * purged signals skipped, with a draft limited to models and an exemption naming a partner, on the
  * request's thread and on worker threads.
  */
-import { ActivationAttempt, DecisionOutcome, RegionSource } from '../src/activations/activation-attempt.entity';
+import { ActivationAttempt, DecisionOutcome } from '../src/activations/activation-attempt.entity';
 import { ingestAttempts } from '../src/activations/attempt-ingest';
 import { internalViewer } from '../src/auth/viewer';
 import { createRequestScope } from '../src/common/request-scope';
@@ -17,6 +17,7 @@ import { SimulatePolicyInput } from '../src/reports/report.types';
 import { simulatePolicy } from '../src/reports/simulation.service';
 import { openTestDatabase, TestDatabase } from './support/database';
 import { FIXED_UNTIL, seedDemo } from './support/fixtures';
+import { allowedByIp } from './support/attempts';
 
 const DAY = 86_400_000;
 const window = { from: new Date(FIXED_UNTIL.getTime() - 40 * DAY), to: FIXED_UNTIL };
@@ -35,22 +36,14 @@ beforeAll(async () => {
     note: `back\\slash "quoted"\ttab\nline ç ${index}`,
   });
   await ingestAttempts(database.dataSource, [
-    Array.from({ length: 30 }, (_, index) => ({
-      deviceId: devices[index % devices.length].id,
-      occurredAt: new Date(FIXED_UNTIL.getTime() - (index + 1) * 3_600_000 - 0.5),
-      receivedAt: new Date(FIXED_UNTIL.getTime() - (index + 1) * 3_600_000 + 1_000),
-      signals: awkward(index) as never,
-      // Every third one purged: skipped, never decided.
-      signalsPurgedAt: index % 3 === 0 ? FIXED_UNTIL : null,
-      resolvedRegionId: null,
-      regionSource: RegionSource.IP,
-      outcome: DecisionOutcome.ALLOW,
-      enforced: true,
-      policyVersionId: null,
-      reasonCodes: [],
-      reviewStatus: null,
-      idempotencyKey: null,
-    })),
+    Array.from({ length: 30 }, (_, index) =>
+      allowedByIp(devices[index % devices.length].id, new Date(FIXED_UNTIL.getTime() - (index + 1) * 3_600_000 - 0.5), {
+        receivedAt: new Date(FIXED_UNTIL.getTime() - (index + 1) * 3_600_000 + 1_000),
+        signals: awkward(index) as never,
+        // Every third one purged: skipped, never decided.
+        signalsPurgedAt: index % 3 === 0 ? FIXED_UNTIL : null,
+      }),
+    ),
   ]);
 }, 180_000);
 afterAll(() => database.close());
