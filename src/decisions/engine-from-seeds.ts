@@ -5,7 +5,7 @@ import { DecisionEngine } from './engine/engine';
 import { RegionDirectory } from './engine/regions';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from './engine/signal-readers';
 import { CompiledExemption, CompiledPolicy } from './engine/types';
-import { loadStaticData } from './evaluator';
+import { loadStaticData } from './static-data';
 
 /** The region tree of seeds/regions.json, for running the engine without a database. */
 export function seedRegionDirectory(): RegionDirectory {

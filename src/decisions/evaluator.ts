@@ -15,8 +15,6 @@ import { DEFAULT_MAX_GPS_ACCURACY_METERS } from './engine/signal-readers';
 import { CompiledExemption, CompiledPolicy } from './engine/types';
 import { loadStaticData } from './static-data';
 
-export { loadStaticData };
-
 /**
  * The compiled engine for one database, rebuilt lazily after a rule change (policy, version,
  * exemption or region). Decisions never read policies from the database themselves.

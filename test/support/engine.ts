@@ -1,5 +1,5 @@
 import { compiledSeedPolicy, engineFromSeeds } from '../../src/decisions/engine-from-seeds';
-import { loadStaticData } from '../../src/decisions/evaluator';
+import { loadStaticData } from '../../src/decisions/static-data';
 import { CompiledExemption, CompiledPolicy, DeviceFacts } from '../../src/decisions/engine/types';
 
 export const { locator, networks } = loadStaticData();

@@ -1,7 +1,7 @@
 import seedrandom from 'seedrandom';
 import { readEvidenceSettings } from '../../src/config';
 import { compiledSeedPolicy, seedRegionDirectory } from '../../src/decisions/engine-from-seeds';
-import { loadStaticData } from '../../src/decisions/evaluator';
+import { loadStaticData } from '../../src/decisions/static-data';
 import { loadCountryCodes, loadSubdivisionBoundaries } from '../../src/decisions/reference-data';
 import { DecisionEngine, EngineData } from '../../src/decisions/engine/engine';
 import { DEFAULT_MAX_GPS_ACCURACY_METERS } from '../../src/decisions/engine/signal-readers';
