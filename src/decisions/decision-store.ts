@@ -88,14 +88,26 @@ export class DecisionStore {
     const attempt = (property: keyof ActivationAttempt & string) => this.attempts.column(property);
     // The device's neighbouring usable fixes come with it, in the same statement: the attempt just
     // before and just after this one in occurredAt order (a late attempt has both), found through
-    // the (deviceId, occurredAt) index. `at`, `from` and `until` are the attempt's instant and the
-    // window around it, as SQL expressions.
-    const neighbour = (alias: string, at: string, bound: string, before: boolean) =>
-      `LEFT JOIN "${this.attempts.table}" ${alias} ON ${alias}."id" = (SELECT x."id" FROM "${this.attempts.table}" x ` +
-      `WHERE x.${attempt('deviceId')} = d."id" AND x.${attempt('usableFixAt')} IS NOT NULL ` +
+    // the (deviceId, occurredAt, id) index. `at`, `from` and `until` are the attempt's instant and
+    // the window around it, as SQL expressions.
+    const window = (before: boolean, at: string, bound: string) =>
+      `x.${attempt('deviceId')} = d."id" AND ` +
       (before
-        ? `AND x.${attempt('occurredAt')} <= ${at} AND x.${attempt('occurredAt')} >= ${bound} ORDER BY x.${attempt('occurredAt')} DESC, x."id" DESC LIMIT 1)`
-        : `AND x.${attempt('occurredAt')} > ${at} AND x.${attempt('occurredAt')} <= ${bound} ORDER BY x.${attempt('occurredAt')} ASC, x."id" ASC LIMIT 1)`);
+        ? `x.${attempt('occurredAt')} <= ${at} AND x.${attempt('occurredAt')} >= ${bound}`
+        : `x.${attempt('occurredAt')} > ${at} AND x.${attempt('occurredAt')} <= ${bound}`);
+    const order = (before: boolean) =>
+      before
+        ? `ORDER BY x.${attempt('occurredAt')} DESC, x."id" DESC LIMIT 1`
+        : `ORDER BY x.${attempt('occurredAt')} ASC, x."id" ASC LIMIT 1`;
+    // PostgreSQL takes the neighbour's columns from a LATERAL subquery: joined back by id, the
+    // partitioned table would run the subquery once per month partition probed for the id.
+    // SQLite has no LATERAL; its one table is joined back by id.
+    const neighbour = (alias: string, at: string, bound: string, before: boolean) =>
+      this.attempts.postgres
+        ? `LEFT JOIN LATERAL (SELECT x.${attempt('signals')}, x.${attempt('usableFixAt')} FROM "${this.attempts.table}" x ` +
+          `WHERE ${window(before, at, bound)} AND x.${attempt('usableFixAt')} IS NOT NULL ${order(before)}) ${alias} ON true`
+        : `LEFT JOIN "${this.attempts.table}" ${alias} ON ${alias}."id" = (SELECT x."id" FROM "${this.attempts.table}" x ` +
+          `WHERE ${window(before, at, bound)} AND x.${attempt('usableFixAt')} IS NOT NULL ${order(before)})`;
     // `lookup` is what the devices are found by: its key column (if any) leads the SELECT list,
     // its FROM clause names the devices `d`.
     const columns = (lookup: { key: string; from: string }, at: string, from: string, until: string) =>
