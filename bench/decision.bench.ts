@@ -10,10 +10,12 @@
 import 'reflect-metadata';
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { Client } from 'pg';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
 import { compiledSeedPolicy, engineFromSeeds } from '../src/decisions/engine-from-seeds';
 import { Signals } from '../src/decisions/engine/types';
@@ -50,8 +52,81 @@ function benchEngine(): void {
   );
 }
 
+/**
+ * Processor time is what a run costs whatever else the machine runs: on a shared two-core machine
+ * requests per second follow the load's share of the cores, the processor time per request much
+ * less. Read from /proc (Linux): a process's user and system time, in clock ticks.
+ */
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+function processorMs(pid: number): number | null {
+  try {
+    // Fields after the command name (which may hold spaces): state is the first, utime the 12th, stime the 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** The server process and, on PostgreSQL, the backends serving the bench's database. */
+class ProcessorMeter {
+  constructor(
+    private readonly serverPid: number,
+    private readonly databaseUrl: string | undefined,
+  ) {}
+
+  private async backendPids(): Promise<number[]> {
+    if (!this.databaseUrl) return [];
+    const client = new Client({ connectionString: this.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+      );
+      return rows.map((row: { pid: number }) => row.pid);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Starts measuring; the function it returns gives the processor ms spent since, by the server and by PostgreSQL. */
+  async start(): Promise<() => Promise<{ serverMs: number; databaseMs: number }>> {
+    const serverBefore = processorMs(this.serverPid) ?? 0;
+    const backendsBefore = new Map<number, number>();
+    for (const pid of await this.backendPids()) backendsBefore.set(pid, processorMs(pid) ?? 0);
+    return async () => {
+      const serverMs = (processorMs(this.serverPid) ?? serverBefore) - serverBefore;
+      let databaseMs = 0;
+      // A backend that started during the run counts from zero; one that ended is lost (the pool keeps its connections while busy).
+      for (const pid of new Set([...backendsBefore.keys(), ...(await this.backendPids())])) {
+        const now = processorMs(pid);
+        if (now !== null) databaseMs += now - (backendsBefore.get(pid) ?? 0);
+      }
+      return { serverMs, databaseMs };
+    };
+  }
+}
+
 /** The bench's own admin key, so that it can make the gateway key it measures with. */
 const ADMIN_KEY = `cgk_bench-${randomBytes(24).toString('hex')}`;
+
+/**
+ * Stops a server and waits for it to exit: the database is dropped right after, and a server still
+ * closing its connections would print the drop's "terminating connection" errors as its own.
+ */
+async function stopServer(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  await exited;
+}
 
 /** A server on a port the system picks (PORT=0), and the URL its log line says it serves. */
 async function startServer(env: NodeJS.ProcessEnv): Promise<{ server: ChildProcess; url: string }> {
@@ -121,18 +196,23 @@ const FULL_PAYLOAD = `
   attempt { id outcome occurredAt receivedAt resolvedRegion { code } device { id imei status lockedAt lockReason } }
   userErrors { field message code }`;
 
-/** A decision request body: mostly allowed activations, as in real traffic; each a new attempt (new key). */
+/**
+ * A decision request body: mostly allowed activations, as in real traffic; each a new attempt (new
+ * key). Each device stays where it is — one of three cities, or Crimea for every fiftieth device
+ * (locked by its first decision) — as phones do: a device whose fixes took turns between Berlin,
+ * New York and Mumbai a few milliseconds apart would be held for review as IMPOSSIBLE_TRAVEL on
+ * every decision, and the bench would measure holds, not the activations it is meant to.
+ */
 function decisionBodies(imeis: string[], tag: string, payload = OUTCOME_ONLY): () => string {
   let sequence = 0;
   const query = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { ${payload} } }`;
   return () => {
     sequence += 1;
-    const signals = sequence % 50 === 0 ? SIGNAL_MIX[4] : SIGNAL_MIX[sequence % 3];
+    const device = sequence % imeis.length;
+    const signals = device % 50 === 0 ? SIGNAL_MIX[4] : SIGNAL_MIX[device % 3];
     return JSON.stringify({
       query,
-      variables: {
-        input: { imei: imeis[sequence % imeis.length], idempotencyKey: `bench-${tag}-${sequence}`, signals },
-      },
+      variables: { input: { imei: imeis[device], idempotencyKey: `bench-${tag}-${sequence}`, signals } },
     });
   };
 }
@@ -168,7 +248,7 @@ async function benchTwoInstances(env: NodeJS.ProcessEnv): Promise<void> {
         `p99 ${Math.max(...results.map((r) => r.latency.p99))} ms, errors ${errors}`,
     );
   } finally {
-    for (const server of servers) server.kill('SIGTERM');
+    await Promise.all(servers.map(stopServer));
   }
 }
 
@@ -191,6 +271,15 @@ async function probe(url: string, key: string, body: string): Promise<void> {
 
 async function benchHttp(label: string, env: NodeJS.ProcessEnv): Promise<void> {
   const { server, url } = await startServer(env);
+  const meter = new ProcessorMeter(server.pid!, env.DATABASE_URL || undefined);
+  /** A run with the processor time it cost per request. */
+  const measured = async (key: string, bodies: () => string) => {
+    const stop = await meter.start();
+    const result = await run(url, key, bodies);
+    const { serverMs, databaseMs } = await stop();
+    const requests = Math.max(1, result.requests.total);
+    return { result, serverMsPerRequest: serverMs / requests, databaseMsPerRequest: databaseMs / requests };
+  };
   try {
     const devices = await post(url, '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }');
     const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
@@ -210,12 +299,18 @@ async function benchHttp(label: string, env: NodeJS.ProcessEnv): Promise<void> {
     await probe(url, adminKey, full());
     // The baseline and the outcome-only decisions go through the same authentication with the same GATEWAY key.
     const typename = JSON.stringify({ query: '{ __typename }' });
-    const baseline = await run(url, gatewayKey, () => typename);
-    const decisions = await run(url, gatewayKey, outcomeOnly);
-    const fullDecisions = await run(url, adminKey, full);
-    const row = (name: string, result: autocannon.Result) =>
-      `${label.padEnd(11)} ${name.padEnd(30)} ${String(Math.round(result.requests.average)).padStart(7)} req/s  p50 ${String(result.latency.p50).padStart(3)} ms  p99 ${String(result.latency.p99).padStart(3)} ms  errors ${result.errors + result.non2xx}`;
-    const ratio = (result: autocannon.Result) => (result.requests.average / baseline.requests.average).toFixed(2);
+    const baseline = await measured(gatewayKey, () => typename);
+    const decisions = await measured(gatewayKey, outcomeOnly);
+    const fullDecisions = await measured(adminKey, full);
+    const database = Boolean(env.DATABASE_URL);
+    const row = (
+      name: string,
+      { result, serverMsPerRequest, databaseMsPerRequest }: Awaited<ReturnType<typeof measured>>,
+    ) =>
+      `${label.padEnd(11)} ${name.padEnd(30)} ${String(Math.round(result.requests.average)).padStart(7)} req/s  p50 ${String(result.latency.p50).padStart(3)} ms  p99 ${String(result.latency.p99).padStart(3)} ms  errors ${result.errors + result.non2xx}` +
+      `  CPU/request: server ${serverMsPerRequest.toFixed(2)} ms${database ? ` + PostgreSQL ${databaseMsPerRequest.toFixed(2)} ms` : ''}`;
+    const ratio = (run: Awaited<ReturnType<typeof measured>>) =>
+      (run.result.requests.average / baseline.result.requests.average).toFixed(2);
     console.log(row('{ __typename }', baseline));
     console.log(row('decideActivation { outcome }', decisions));
     console.log(row('decideActivation, full payload', fullDecisions));
@@ -223,7 +318,7 @@ async function benchHttp(label: string, env: NodeJS.ProcessEnv): Promise<void> {
       `${label.padEnd(11)} ratio decideActivation / __typename: ${ratio(decisions)} (outcome only), ${ratio(fullDecisions)} (full payload)`,
     );
   } finally {
-    server.kill('SIGTERM');
+    await stopServer(server);
   }
 }
 
