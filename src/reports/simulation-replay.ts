@@ -82,35 +82,95 @@ export function replayEngines(
 /** COPY text's escapes (PostgreSQL writes these for a text column's backslashes and control characters). */
 const COPY_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 
-function copyField(field: string): string | null {
-  if (field === '\\N') return null;
-  if (!field.includes('\\')) return field;
+function unescapeCopy(field: string): string {
   return field.replace(/\\(.)/g, (_, escaped: string) => COPY_ESCAPES[escaped] ?? escaped);
 }
 
-/** A batch's attempts as the seven values each, in reading order. */
-function* attemptValues(batch: ReplayBatch): Generator<unknown[]> {
-  if (batch.kind === 'values') {
-    for (let at = 0; at < batch.values.length; at += REPLAY_VALUES_PER_ATTEMPT)
-      yield batch.values.slice(at, at + REPLAY_VALUES_PER_ATTEMPT);
-    return;
+const TAB = 9;
+const NEWLINE = 10;
+const MINUS = 45;
+const ZERO = 48;
+const BACKSLASH = 92;
+
+/**
+ * Reads a COPY line's fields from its bytes where they stand: a cursor over the batch, no string
+ * per line, no array per attempt. The numeric fields are short and read digit by digit; only the
+ * signals (the last field) become a string, and only for an attempt that is decided.
+ */
+class CopyCursor {
+  private at = 0;
+  constructor(private readonly bytes: Buffer) {}
+
+  get done(): boolean {
+    return this.at >= this.bytes.length;
   }
-  const text = new TextDecoder().decode(batch.text);
-  let start = 0;
-  for (;;) {
-    const end = text.indexOf('\n', start);
-    if (end < 0) return;
-    const fields = text.slice(start, end).split('\t').map(copyField);
-    start = end + 1;
-    yield [
-      Number(fields[0]),
-      Number(fields[1]),
-      fields[2] === 't',
-      fields[3] === null ? null : Number(fields[3]),
-      fields[4] === null ? null : Number(fields[4]),
-      fields[5] === null ? null : Number(fields[5]),
-      fields[6],
-    ];
+
+  /** Whether the field at the cursor is `\N` (null); if so, passes it. */
+  private nullField(): boolean {
+    const bytes = this.bytes;
+    if (
+      bytes[this.at] === BACKSLASH &&
+      bytes[this.at + 1] === 78 &&
+      (bytes[this.at + 2] === TAB || bytes[this.at + 2] === NEWLINE)
+    ) {
+      this.at += 3;
+      return true;
+    }
+    return false;
+  }
+
+  /** The field's end (its tab or newline), from the cursor. */
+  private fieldEnd(): number {
+    const bytes = this.bytes;
+    let end = this.at;
+    while (end < bytes.length && bytes[end] !== TAB && bytes[end] !== NEWLINE) end += 1;
+    return end;
+  }
+
+  /** An integer field (ids, epoch milliseconds: well within 2^53), or null. */
+  integer(): number | null {
+    if (this.nullField()) return null;
+    const bytes = this.bytes;
+    let at = this.at;
+    const negative = bytes[at] === MINUS;
+    if (negative) at += 1;
+    let value = 0;
+    for (let byte = bytes[at]; byte !== TAB && byte !== NEWLINE && at < bytes.length; byte = bytes[++at]) {
+      const digit = byte - ZERO;
+      // Anything but digits (there is none in these columns): read as Number() reads it.
+      if (digit < 0 || digit > 9) return this.number();
+      value = value * 10 + digit;
+    }
+    this.at = at + 1;
+    return negative ? -value : value;
+  }
+
+  /** A number field as Number() reads its text (a double precision column: `Infinity`, exponents), or null. */
+  number(): number | null {
+    if (this.nullField()) return null;
+    const end = this.fieldEnd();
+    const value = Number(this.bytes.toString('latin1', this.at, end));
+    this.at = end + 1;
+    return value;
+  }
+
+  /** A boolean field (`t` or `f`). */
+  boolean(): boolean {
+    const value = this.bytes[this.at] === 116;
+    this.at = this.fieldEnd() + 1;
+    return value;
+  }
+
+  /** The last field of the line as text (unescaped), or null; `read` false passes it unread. */
+  lastText(read: boolean): string | null {
+    let end = this.bytes.indexOf(NEWLINE, this.at);
+    if (end < 0) end = this.bytes.length;
+    const start = this.at;
+    this.at = end + 1;
+    if (!read) return null;
+    if (end - start === 2 && this.bytes[start] === BACKSLASH && this.bytes[start + 1] === 78) return null;
+    const text = this.bytes.toString('utf8', start, end);
+    return text.includes('\\') ? unescapeCopy(text) : text;
   }
 }
 
@@ -121,25 +181,58 @@ export function replayBatch(
   modelCodeById: ReadonlyMap<number, string>,
 ): ReplayOutcome {
   const outcome: ReplayOutcome = { attempts: 0, skippedAttempts: 0, changes: [] };
-  for (const [deviceId, occurredAt, purged, speed, modelId, partnerId, signals] of attemptValues(batch)) {
+  const replay = (
+    deviceId: number,
+    occurredAt: number,
+    purged: boolean,
+    speed: number | null,
+    modelId: number | null,
+    partnerId: number | null,
+    signals: string | null,
+  ) => {
     if (purged) {
       outcome.skippedAttempts += 1;
-      continue;
+      return;
     }
     outcome.attempts += 1;
     const change = replayOne(
       {
-        deviceId: deviceId as number,
+        deviceId,
         // Read only when the rules look at them (ReplayEngines.deviceFacts): no model, no partner matches otherwise.
-        modelCode: modelId === null ? '' : (modelCodeById.get(modelId as number) ?? ''),
-        partnerId: partnerId === null ? -1 : (partnerId as number),
-        occurredAt: occurredAt as number,
+        modelCode: modelId === null ? '' : (modelCodeById.get(modelId) ?? ''),
+        partnerId: partnerId === null ? -1 : partnerId,
+        occurredAt,
         signals: signals as string,
-        recordedSpeedKmh: speed as number | null,
+        recordedSpeedKmh: speed,
       },
       engines,
     );
     if (change) outcome.changes.push(change);
+  };
+  if (batch.kind === 'values') {
+    const values = batch.values;
+    for (let at = 0; at < values.length; at += REPLAY_VALUES_PER_ATTEMPT)
+      replay(
+        values[at] as number,
+        values[at + 1] as number,
+        values[at + 2] as boolean,
+        values[at + 3] as number | null,
+        values[at + 4] as number | null,
+        values[at + 5] as number | null,
+        values[at + 6] as string,
+      );
+    return outcome;
+  }
+  const cursor = new CopyCursor(Buffer.from(batch.text.buffer, batch.text.byteOffset, batch.text.byteLength));
+  while (!cursor.done) {
+    const deviceId = cursor.integer()!;
+    const occurredAt = cursor.integer()!;
+    const purged = cursor.boolean();
+    const speed = cursor.number();
+    const modelId = cursor.integer();
+    const partnerId = cursor.integer();
+    // A purged attempt's signals are not read at all.
+    replay(deviceId, occurredAt, purged, speed, modelId, partnerId, cursor.lastText(!purged));
   }
   return outcome;
 }
