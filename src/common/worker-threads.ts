@@ -2,8 +2,10 @@ import { parentPort, Transferable, Worker } from 'node:worker_threads';
 
 /*
  * Work spread over worker threads (the generator's attempts, a what-if replay's decisions): a pool
- * that hands out inputs round robin and answers each with a promise, so the caller takes results
- * in the order it asked for them whatever order the threads finish in.
+ * that hands each input to the thread with the fewest inputs waiting (round robin among equals)
+ * and answers each with a promise, so the caller takes results in the order it asked for them
+ * whatever order the threads finish in. On a shared machine one thread often gets less of the
+ * cores than the other for a while: it then gets fewer inputs rather than holding the others up.
  */
 
 type Reply<Output> = { index: number; output: Output } | { index: number; error: string };
@@ -26,13 +28,17 @@ function startWorker(fileWithoutExtension: string, extension: string, workerData
 export class WorkerPool<Input, Output> {
   private readonly workers: Worker[];
   private readonly waiting = new Map<number, { resolve(output: Output): void; reject(error: Error): void }>();
+  /** Inputs handed to each thread and not yet answered. */
+  private readonly queued: number[];
   private submitted = 0;
   private failure: Error | null = null;
 
   constructor(fileWithoutExtension: string, extension: string, workerData: unknown, threads: number) {
-    this.workers = Array.from({ length: Math.max(1, threads) }, () => {
+    this.queued = Array.from({ length: Math.max(1, threads) }, () => 0);
+    this.workers = Array.from({ length: Math.max(1, threads) }, (_, number) => {
       const worker = startWorker(fileWithoutExtension, extension, workerData);
       worker.on('message', (reply: Reply<Output>) => {
+        this.queued[number] -= 1;
         const pending = this.waiting.get(reply.index);
         this.waiting.delete(reply.index);
         if ('error' in reply) pending?.reject(new Error(reply.error));
@@ -54,7 +60,13 @@ export class WorkerPool<Input, Output> {
     const output = new Promise<Output>((resolve, reject) => this.waiting.set(index, { resolve, reject }));
     // Awaited in its turn; marked handled now so that a failure while earlier results are awaited is not unhandled.
     output.catch(() => undefined);
-    this.workers[index % this.workers.length].postMessage({ index, input }, transfer);
+    let chosen = index % this.workers.length;
+    for (let offset = 1; offset < this.workers.length; offset += 1) {
+      const other = (index + offset) % this.workers.length;
+      if (this.queued[other] < this.queued[chosen]) chosen = other;
+    }
+    this.queued[chosen] += 1;
+    this.workers[chosen].postMessage({ index, input }, transfer);
     return output;
   }
 

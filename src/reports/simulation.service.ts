@@ -38,6 +38,8 @@ const THREADED_FROM_ATTEMPTS = 50_000;
 /** Attempts per batch read on SQLite; on PostgreSQL a batch is COPY_BATCH_BYTES of COPY text (about 1,700 attempts). */
 const BATCH_SIZE = 2_000;
 const COPY_BATCH_BYTES = 256 * 1024;
+/** Batches handed to the threads and not yet decided, per thread (256 kB of COPY text each at most). */
+const BATCHES_AHEAD_PER_THREAD = 4;
 const PROGRESS_EVERY_MS = 5_000;
 
 /** About how many attempts the window holds: the hourly rollup's count over the hours it touches. */
@@ -184,26 +186,57 @@ export async function simulatePolicy(
         )
       : null;
   const reportProgress = progressReporter(options.onProgress, expected);
-  const deciding: Promise<ReplayOutcome>[] = [];
-  const counted = (outcome: ReplayOutcome) => {
-    result.attempts += outcome.attempts;
-    result.skippedAttempts += outcome.skippedAttempts;
-    count(outcome.changes);
-    reportProgress(result.attempts + result.skippedAttempts);
+  // Batches handed out, in reading order, each with its outcome once decided; counted from the
+  // front as soon as the front one is decided, so the figures follow reading order.
+  const deciding: { outcome?: ReplayOutcome; decided: Promise<void> }[] = [];
+  let undecided = 0;
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  const countDecided = () => {
+    while (deciding.length && deciding[0].outcome) {
+      const { outcome } = deciding.shift()!;
+      result.attempts += outcome!.attempts;
+      result.skippedAttempts += outcome!.skippedAttempts;
+      count(outcome!.changes);
+      reportProgress(result.attempts + result.skippedAttempts);
+    }
   };
   const decide = async (batch: ReplayBatch) => {
-    deciding.push(
-      pool
-        ? pool.run(batch, batch.kind === 'copy' ? [batch.text.buffer as ArrayBuffer] : [])
-        : Promise.resolve(replayBatch(batch, engines, rules.modelCodeById)),
+    if (!pool) {
+      deciding.push({ outcome: replayBatch(batch, engines, rules.modelCodeById), decided: Promise.resolve() });
+      countDecided();
+      return;
+    }
+    const entry: (typeof deciding)[number] = { decided: Promise.resolve() };
+    undecided += 1;
+    entry.decided = pool.run(batch, batch.kind === 'copy' ? [batch.text.buffer as ArrayBuffer] : []).then(
+      (outcome) => {
+        entry.outcome = outcome;
+        undecided -= 1;
+        wake?.();
+      },
+      (error: unknown) => {
+        failure ??= error;
+        undecided -= 1;
+        wake?.();
+      },
     );
-    // A few batches ahead per thread; past that the reading waits (on PostgreSQL the COPY stream pauses).
-    while (deciding.length > Math.max(1, threads) * 2) counted(await deciding.shift()!);
+    deciding.push(entry);
+    // A few batches ahead per thread, counted by those not yet decided (not by the oldest one
+    // still awaited): a thread that is ahead gets the next batch while the other finishes its
+    // own. Past that the reading waits (on PostgreSQL the COPY stream pauses).
+    while (failure === null && undecided >= Math.max(1, threads) * BATCHES_AHEAD_PER_THREAD)
+      await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
+    if (failure !== null) throw failure;
+    countDecided();
   };
   try {
     if (context.dataSource.options.type === 'postgres') await readByCopy(context, input, engines, decide);
     else await readBySlices(context, input, engines, decide);
-    while (deciding.length) counted(await deciding.shift()!);
+    await Promise.all(deciding.map((entry) => entry.decided));
+    if (failure !== null) throw failure;
+    countDecided();
   } finally {
     await pool?.close();
   }
@@ -271,14 +304,18 @@ async function readByCopy(
     let held: Buffer[] = [];
     let heldBytes = 0;
     const send = async (final: boolean) => {
-      const text = Buffer.concat(held, heldBytes);
+      // A batch of its own memory (not a slice of Node's shared buffer pool), so that handing it
+      // over moves nothing else; the part line after the last whole line is kept for the next.
+      const text = new Uint8Array(heldBytes);
+      let at = 0;
+      for (const chunk of held) {
+        text.set(chunk, at);
+        at += chunk.length;
+      }
       const end = final ? text.length : text.lastIndexOf(10) + 1;
-      // A batch of its own memory, so that handing it over moves nothing else.
-      const batch = new Uint8Array(end);
-      batch.set(text.subarray(0, end));
       held = end < text.length ? [Buffer.from(text.subarray(end))] : [];
       heldBytes = text.length - end;
-      if (end > 0) await decide({ kind: 'copy', text: batch });
+      if (end > 0) await decide({ kind: 'copy', text: end === text.length ? text : text.subarray(0, end) });
     };
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       held.push(chunk);
