@@ -1,6 +1,6 @@
 /**
  * Reporting speed: `npm run bench:reporting -- [--devices 200000] [--attempts 1000000]
- * [--only sqlite|postgres] [--reports]` (add DATABASE_URL=postgres://… for PostgreSQL too). Seeds a fresh database with the demo generator
+ * [--only sqlite|postgres] [--reports] [--simulation] [--device-page] [--sweep]` (add DATABASE_URL=postgres://… for PostgreSQL too). Seeds a fresh database with the demo generator
  * (attempts over 120 days), then times each report through the GraphQL server in-process beside
  * the plain SQL GROUP BY over the raw table that computes the same figures, on the same database
  * in the same run (median of 5 after a warm-up).
@@ -54,6 +54,8 @@ const { values } = parseArgs({
      * sweep (which locks devices: run it on a copy). Without either, every figure.
      */
     simulation: { type: 'boolean', default: false },
+    /** The device page (gives the first device 10,000 attempts: after --reports and --simulation on a shared database). */
+    'device-page': { type: 'boolean', default: false },
     sweep: { type: 'boolean', default: false },
     child: { type: 'string' },
   },
@@ -99,13 +101,14 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
   const apollo = await createApolloServer(settings);
   await apollo.start();
   const services = createServices(dataSource, settings);
-  if (values.simulation || values.sweep) {
+  if (values.simulation || values['device-page'] || values.sweep) {
     await measureSelected(label, dataSource, services, apollo);
     return;
   }
   const postgresDatabase = settings.database.kind === 'postgres';
   // Ingest beside the bare write of the same rows, and the size, before anything else is added.
   const bytes = await databaseBytes(dataSource);
+  const parts = await sizeByPart(dataSource);
   let bareMilliseconds = NaN;
   if (!values.reports) {
     const bareDirectory = mkdtempSync(join(tmpdir(), 'reporting-bench-bare-'));
@@ -292,6 +295,7 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
       `\n${label}: ${seeded.devices.toLocaleString('en')} devices, ${seeded.attempts.toLocaleString('en')} attempts (the reports only; nothing written)`,
     );
     printReports();
+    printSize({ ...parts, whole: bytes }, seeded.attempts);
     await apollo.stop();
     await services.close();
     await dataSource.destroy();
@@ -318,12 +322,8 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
   console.log(
     `  ${'ingest (generated, decided, written with rollups)'.padEnd(72)} ${values.reuse ? '(seeded before: only the bare write measured) ' : ''}${Math.round(rate).toLocaleString('en').padStart(6)} /s   bare ${postgresDatabase ? 'COPY' : 'insert'} of the same rows ${Math.round(bareRate).toLocaleString('en')} /s   ratio ${(rate / bareRate).toFixed(2)}   goal ≥ 50,000/s, ratio ≥ 0.5`,
   );
-  console.log(
-    `  ${'database size per 10^6 attempts'.padEnd(72)} ${(bytes / (attempts / 1e6) / 1e6).toFixed(0).padStart(6)} MB`,
-  );
-  console.log(
-    `  ${`device page, 50 attempts of a device with ${devicePage.attempts.toLocaleString('en')}`.padEnd(72)} first ${devicePage.firstMs.toFixed(0)} ms / ${devicePage.firstStatements} statements, page at ${devicePage.depth.toLocaleString('en')} ${devicePage.deepMs.toFixed(0)} ms / ${devicePage.deepStatements} statements   a device with ${devicePage.fewAttempts}: ${devicePage.fewMs.toFixed(0)} ms / ${devicePage.fewStatements} statements`,
-  );
+  printSize({ ...parts, whole: bytes }, attempts);
+  printDevicePage(devicePage);
   console.log(
     `  ${`LOCK sweep over ${sweep.total.toLocaleString('en')} devices (${sweep.changed.toLocaleString('en')} locked)`.padEnd(72)} ${(sweep.milliseconds / 1000).toFixed(1).padStart(6)} s   its dry run (counting) ${(sweep.dryRunMilliseconds / 1000).toFixed(1)} s   goal ≤ 300 s at 2,000,000 devices`,
   );
@@ -409,6 +409,10 @@ async function measureSelected(
       `  ${'simulatePolicy over 30 days (a LOCK policy on TR)'.padEnd(72)} ${simulation.toFixed(0).padStart(6)} ms (service CPU ${cpuMs.toFixed(0)} ms)   reading the window's signals ${plainScan.toFixed(0).padStart(6)} ms   goal ≤ 20,000 ms at 10^7`,
     );
   }
+  if (values['device-page']) {
+    const devicePage = await measureDevicePage(dataSource, (query, variables) => graphqlAs('bench', query, variables));
+    printDevicePage(devicePage);
+  }
   if (values.sweep) {
     const sweep = await measureSweep(graphqlAs, services);
     console.log(
@@ -418,6 +422,62 @@ async function measureSelected(
   await apollo.stop();
   await services.close();
   await dataSource.destroy();
+}
+
+function printDevicePage(devicePage: Awaited<ReturnType<typeof measureDevicePage>>) {
+  console.log(
+    `  ${`device page, 50 attempts of a device with ${devicePage.attempts.toLocaleString('en')}`.padEnd(72)} first ${devicePage.firstMs.toFixed(0)} ms / ${devicePage.firstStatements} statements, page at ${devicePage.depth.toLocaleString('en')} ${devicePage.deepMs.toFixed(0)} ms / ${devicePage.deepStatements} statements   a device with ${devicePage.fewAttempts}: ${devicePage.fewMs.toFixed(0)} ms / ${devicePage.fewStatements} statements`,
+  );
+}
+
+/** The attempts' tables (with their key table) and the counts kept for reports, as sizeByPart adds them up. */
+const ATTEMPT_TABLES = ['activation_attempt', 'activation_idempotency_key'];
+const REPORT_COUNT_TABLES = [
+  'activation_hourly_rollup',
+  'activation_daily_rollup',
+  'activation_device_day',
+  'activation_device_day_link',
+  'activation_group_device_day',
+  'activation_daily_devices',
+  'policy_impact_rollup',
+  'policy_impact_device',
+];
+
+/**
+ * Bytes of the attempts (every month's partition on PostgreSQL, with indexes and TOAST; the key
+ * table) and of the counts kept for reports (rollups, day chains, presence rows), beside the whole
+ * database. SQLite: from its dbstat table (pages of each table and its indexes).
+ */
+async function sizeByPart(dataSource: DataSource): Promise<{ attempts: number; counts: number }> {
+  const byTable = new Map<string, number>();
+  if (dataSource.options.type === 'postgres') {
+    const rows: { table: string; bytes: string }[] = await dataSource.query(
+      `SELECT COALESCE(root."relname", c."relname") AS "table", SUM(pg_total_relation_size(c."oid")) AS "bytes"
+         FROM pg_class c
+         LEFT JOIN pg_inherits i ON i."inhrelid" = c."oid"
+         LEFT JOIN pg_class root ON root."oid" = i."inhparent"
+        WHERE c."relkind" = 'r' AND c."relnamespace" = 'public'::regnamespace
+        GROUP BY 1`,
+    );
+    for (const row of rows) byTable.set(row.table, Number(row.bytes));
+  } else {
+    const rows: { table: string; bytes: number }[] = await dataSource.query(
+      `SELECT m."tbl_name" AS "table", SUM(s."pgsize") AS "bytes" FROM dbstat s JOIN sqlite_master m ON m."name" = s."name" GROUP BY 1`,
+    );
+    for (const row of rows) byTable.set(row.table, Number(row.bytes));
+  }
+  const sum = (tables: string[]) => tables.reduce((total, table) => total + (byTable.get(table) ?? 0), 0);
+  return {
+    attempts: sum(ATTEMPT_TABLES),
+    counts: sum(REPORT_COUNT_TABLES),
+  };
+}
+
+function printSize(parts: { attempts: number; counts: number; whole: number }, attempts: number) {
+  const perMillion = (bytes: number) => `${(bytes / (attempts / 1e6) / 1e6).toFixed(0)} MB`;
+  console.log(
+    `  ${'database size per 10^6 attempts'.padEnd(72)} ${perMillion(parts.whole).padStart(9)}   of which the attempts (with indexes, keys) ${perMillion(parts.attempts)}, the counts kept for reports ${perMillion(parts.counts)}`,
+  );
 }
 
 function settingsArePostgres(dataSource: DataSource): boolean {
@@ -632,6 +692,7 @@ function runChild(label: string, env: NodeJS.ProcessEnv): void {
       '--plain-runs',
       values['plain-runs']!,
       ...(values.simulation ? ['--simulation'] : []),
+      ...(values['device-page'] ? ['--device-page'] : []),
       ...(values.sweep ? ['--sweep'] : []),
     ],
     {
