@@ -25,6 +25,12 @@ export interface DeviceForDecision {
   neighbourFixes: NeighbourFix[];
 }
 
+/** SQL expressions bounding every neighbour a statement reads, whatever its row. */
+interface Span {
+  from: string;
+  until: string;
+}
+
 /** Neighbours further than this from the attempt (in occurredAt) are not read: the travel rule looks back and ahead one day. */
 const NEIGHBOUR_WINDOW_MS = TRAVEL_WINDOW_MS;
 
@@ -102,20 +108,27 @@ export class DecisionStore {
     // PostgreSQL takes the neighbour's columns from a LATERAL subquery: joined back by id, the
     // partitioned table would run the subquery once per month partition probed for the id.
     // SQLite has no LATERAL; its one table is joined back by id.
-    const neighbour = (alias: string, at: string, bound: string, before: boolean) =>
-      this.attempts.postgres
+    const neighbour = (alias: string, at: string, bound: string, before: boolean, span?: Span) => {
+      // The batch's whole span as plain parameters lets PostgreSQL prune the month partitions when it
+      // plans (k.at is known only row by row): planning each of the two subqueries over every month
+      // kept (13 and more in production) cost more than running them.
+      const spanned = span
+        ? ` AND x.${attempt('occurredAt')} >= ${span.from} AND x.${attempt('occurredAt')} <= ${span.until}`
+        : '';
+      return this.attempts.postgres
         ? `LEFT JOIN LATERAL (SELECT x.${attempt('signals')}, x.${attempt('usableFixAt')} FROM "${this.attempts.table}" x ` +
-          `WHERE ${window(before, at, bound)} AND x.${attempt('usableFixAt')} IS NOT NULL ${order(before)}) ${alias} ON true`
+            `WHERE ${window(before, at, bound)}${spanned} AND x.${attempt('usableFixAt')} IS NOT NULL ${order(before)}) ${alias} ON true`
         : `LEFT JOIN "${this.attempts.table}" ${alias} ON ${alias}."id" = (SELECT x."id" FROM "${this.attempts.table}" x ` +
-          `WHERE ${window(before, at, bound)} AND x.${attempt('usableFixAt')} IS NOT NULL ${order(before)})`;
+            `WHERE ${window(before, at, bound)}${spanned} AND x.${attempt('usableFixAt')} IS NOT NULL ${order(before)})`;
+    };
     // `lookup` is what the devices are found by: its key column (if any) leads the SELECT list,
     // its FROM clause names the devices `d`.
-    const columns = (lookup: { key: string; from: string }, at: string, from: string, until: string) =>
+    const columns = (lookup: { key: string; from: string }, at: string, from: string, until: string, span?: Span) =>
       `SELECT ${lookup.key}${DEVICE_PROPERTIES.map(d).join(', ')}, d.${this.devices.column('lockPolicyVersionId')} AS "lockedByVersionId", ` +
       `p.${attempt('signals')} AS "previousSignals", p.${attempt('usableFixAt')} AS "previousFixAt", ` +
       `n.${attempt('signals')} AS "nextSignals", n.${attempt('usableFixAt')} AS "nextFixAt" ` +
       `${lookup.from} ` +
-      `${neighbour('p', at, from, true)} ${neighbour('n', at, until, false)} `;
+      `${neighbour('p', at, from, true, span)} ${neighbour('n', at, until, false, span)} `;
     this.findDeviceSql = `${columns(
       { key: '', from: `FROM "${this.devices.table}" d` },
       '@at',
@@ -133,6 +146,7 @@ export class DecisionStore {
       'k.at',
       "k.at - interval '1 millisecond' * $3",
       "k.at + interval '1 millisecond' * $3",
+      { from: '$4::timestamptz', until: '$5::timestamptz' },
     );
     this.insertAttempt = this.attempts.insert(ATTEMPT_PROPERTIES);
   }
@@ -157,10 +171,17 @@ export class DecisionStore {
    */
   private readonly devicesByImei = new DataLoader<{ imei: string; occurredAt: Date }, DeviceForDecision | null>(
     async (keys) => {
+      const instants = keys.map((key) => key.occurredAt.getTime());
       const { rows } = await this.pool.query({
         name: 'decision_find_devices',
         text: this.findDevicesSql,
-        values: [keys.map((key) => key.imei), keys.map((key) => key.occurredAt), NEIGHBOUR_WINDOW_MS],
+        values: [
+          keys.map((key) => key.imei),
+          keys.map((key) => key.occurredAt),
+          NEIGHBOUR_WINDOW_MS,
+          new Date(Math.min(...instants) - NEIGHBOUR_WINDOW_MS),
+          new Date(Math.max(...instants) + NEIGHBOUR_WINDOW_MS),
+        ],
       });
       const devices = keys.map((): DeviceForDecision | null => null);
       for (const row of rows as Record<string, unknown>[]) devices[Number(row.key) - 1] = this.deviceOf(row);
