@@ -121,3 +121,55 @@ it('writes nothing, counts included, when a batch fails (a repeated key), and le
     expect(Number(triggers[0].n)).toBe(7);
   }
 });
+
+it('counts a device once in a country whether its attempts name the country or its subdivisions, in any order and batch', async () => {
+  // A country presence row is written only for a subdivision's attempt (migration 1765820000000):
+  // the country's own R row stands for it otherwise. Each case is one device on one day; the
+  // batches are separate transactions, so a later one finds the day known (PostgreSQL looks its
+  // presence up then) or new. Once counted per row (SQLite's triggers) and once per batch.
+  const { dataSource } = database;
+  const regions = await dataSource.getRepository(Region).find();
+  const [first, second] = regions.filter(
+    (region) =>
+      region.parentId !== null && regions.some((other) => other.parentId === region.parentId && other.id !== region.id),
+  );
+  const subdivision = first ?? regions.find((region) => region.parentId !== null)!;
+  const sibling = second && second.parentId === subdivision.parentId ? second : subdivision;
+  const country = regions.find((region) => region.id === subdivision.parentId)!;
+  const other = regions.find((region) => region.parentId === null && region.id !== country.id)!;
+  const devices = (await dataSource.getRepository(Device).find({ order: { id: 'ASC' } })).slice(0, 14);
+  const cases: (Region | null)[][][] = [
+    [[subdivision], [country]],
+    [[country], [subdivision]],
+    [[subdivision, country]],
+    [[country, sibling, subdivision], [subdivision]],
+    [[other], [subdivision, country]],
+    [[null], [country, subdivision], [sibling]],
+    [[subdivision], [sibling], [country]],
+  ];
+  const base = randomAttempts(devices, regions, 1, 'country-cases')[0];
+  for (const [round, countPerRow] of [false, true].entries()) {
+    const batches: BulkAttempt[][] = [];
+    cases.forEach((batchesOfCase, index) => {
+      const occurredAt = new Date(Date.parse('2026-10-20T08:00:00Z') + round * 86_400_000 + index * 60_000);
+      batchesOfCase.forEach((named, batch) => {
+        batches[batch] = [
+          ...(batches[batch] ?? []),
+          ...named.map((region, at) => ({
+            ...base,
+            deviceId: devices[round * cases.length + index].id,
+            occurredAt: new Date(occurredAt.getTime() + batch * 600_000 + at * 1_000),
+            receivedAt: occurredAt,
+            resolvedRegionId: region?.id ?? null,
+            idempotencyKey: null,
+          })),
+        ];
+      });
+    });
+    for (const rows of batches) await ingestAttempts(dataSource, [rows], { countPerRow });
+  }
+  const attempts = await dataSource.getRepository(ActivationAttempt).find();
+  expect(await keptTables(dataSource)).toEqual(
+    expectedFrom(attempts, new Map(regions.map((region) => [region.id, region]))),
+  );
+});

@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { NO_PREVIOUS_DAY } from '../reports/device-day.entity';
 
 /*
- * SQLite's attempt triggers (migrations 8, 9, 1765640000000 and 1765750000000) count one row at a
+ * SQLite's attempt triggers (migrations 8, 9, 1765640000000, 1765750000000 and 1765820000000) count one row at a
  * time: for each attempt seven triggers look up and upsert the hourly and daily rollups, the
  * distinct-device tables, the device's chain of active days and policyImpact's counts, and record
  * its idempotency key. For a bulk load that is
@@ -26,6 +26,8 @@ const REPLACED_TRIGGERS = [
 ];
 
 const STAGED = 'temp."bulk_staged_attempt"';
+/** The batch's distinct (day, region, device), keyed: the statements below look rows up in it. */
+const BATCH_PRESENCE = 'temp."bulk_batch_presence"';
 const day = (column: string) => `substr(${column}, 1, 10)`;
 const hour = (column: string) => `substr(${column}, 1, 13) || ':00:00.000'`;
 /** A policyImpact line (policy-impact.entity.ts): version, region (0: none), outcome, enforcement, already locked. */
@@ -42,17 +44,24 @@ const COUNT_BATCH = [
    SELECT ${day('s."occurredAt"')} || ' 00:00:00.000', COALESCE(s."resolvedRegionId", 0), s."outcome", s."enforced", COUNT(*)
    FROM ${STAGED} s WHERE true GROUP BY 1, 2, 3, 4
    ON CONFLICT ("dayStart", "regionKey", "outcome", "enforced") DO UPDATE SET "attempts" = "attempts" + excluded."attempts"`,
-  // Distinct devices per day by region (R) and country (C): the presence rows the batch adds, counted.
+  // Distinct devices per day by region (R) and country (C), as the triggers keep them since
+  // migration 1765820000000: a device is in a country on a day when there is a C row or an R row of
+  // the country's own key, and a C row is written only where no R row stands for it.
+  `INSERT INTO ${BATCH_PRESENCE} ("day", "regionKey", "deviceId", "countryKey")
+   SELECT DISTINCT ${day('s."occurredAt"')}, COALESCE(s."resolvedRegionId", 0), s."deviceId", COALESCE(r."parentId", r."id", 0)
+   FROM ${STAGED} s LEFT JOIN "region" r ON r."id" = s."resolvedRegionId"`,
   `CREATE TEMP TABLE "bulk_new_presence" AS
-   SELECT DISTINCT g."grouping", g."day", g."groupKey", g."deviceId" FROM (
-     SELECT 'R' AS "grouping", ${day('s."occurredAt"')} AS "day", COALESCE(s."resolvedRegionId", 0) AS "groupKey", s."deviceId" FROM ${STAGED} s
-     UNION ALL
-     SELECT 'C', ${day('s."occurredAt"')}, COALESCE(r."parentId", r."id", 0), s."deviceId"
-     FROM ${STAGED} s LEFT JOIN "region" r ON r."id" = s."resolvedRegionId") g
+   SELECT 'R' AS "grouping", b."day", b."regionKey" AS "groupKey", b."deviceId" FROM ${BATCH_PRESENCE} b
    WHERE NOT EXISTS (SELECT 1 FROM "activation_group_device_day" p
-     WHERE p."grouping" = g."grouping" AND p."day" = g."day" AND p."groupKey" = g."groupKey" AND p."deviceId" = g."deviceId")`,
+     WHERE p."grouping" = 'R' AND p."day" = b."day" AND p."groupKey" = b."regionKey" AND p."deviceId" = b."deviceId")
+   UNION
+   SELECT 'C', b."day", b."countryKey", b."deviceId" FROM ${BATCH_PRESENCE} b
+   WHERE NOT EXISTS (SELECT 1 FROM "activation_group_device_day" p
+     WHERE p."grouping" IN ('C', 'R') AND p."day" = b."day" AND p."groupKey" = b."countryKey" AND p."deviceId" = b."deviceId")`,
   `INSERT INTO "activation_group_device_day" ("grouping", "day", "groupKey", "deviceId")
-   SELECT "grouping", "day", "groupKey", "deviceId" FROM temp."bulk_new_presence"`,
+   SELECT n."grouping", n."day", n."groupKey", n."deviceId" FROM temp."bulk_new_presence" n
+   WHERE n."grouping" = 'R' OR NOT EXISTS (SELECT 1 FROM ${BATCH_PRESENCE} b
+     WHERE b."day" = n."day" AND b."regionKey" = n."groupKey" AND b."deviceId" = n."deviceId")`,
   `INSERT INTO "activation_daily_devices" ("grouping", "day", "groupKey", "devices")
    SELECT "grouping", "day", "groupKey", COUNT(*) FROM temp."bulk_new_presence" WHERE true GROUP BY 1, 2, 3
    ON CONFLICT ("grouping", "day", "groupKey") DO UPDATE SET "devices" = "devices" + excluded."devices"`,
@@ -110,6 +119,7 @@ const COUNT_BATCH = [
   'DROP TABLE temp."bulk_new_presence"',
   'DROP TABLE temp."bulk_new_day"',
   'DROP TABLE temp."bulk_impact_first"',
+  `DELETE FROM ${BATCH_PRESENCE}`,
   `DELETE FROM ${STAGED}`,
 ];
 
@@ -127,6 +137,9 @@ export class SqliteBatchCounts {
     ).filter((trigger) => REPLACED_TRIGGERS.includes(trigger.name));
     sqlite.exec(
       `CREATE TEMP TABLE IF NOT EXISTS "bulk_staged_attempt" ("id" integer NOT NULL, "deviceId" integer NOT NULL, "occurredAt" text NOT NULL, "receivedAt" text NOT NULL, "resolvedRegionId" integer, "outcome" text NOT NULL, "enforced" integer NOT NULL, "idempotencyKey" text, "policyVersionId" integer, "reasonCodes" text NOT NULL)`,
+    );
+    sqlite.exec(
+      `CREATE TEMP TABLE IF NOT EXISTS "bulk_batch_presence" ("day" text NOT NULL, "regionKey" integer NOT NULL, "deviceId" integer NOT NULL, "countryKey" integer NOT NULL, PRIMARY KEY ("day", "regionKey", "deviceId")) WITHOUT ROWID`,
     );
     this.stage = sqlite.prepare(`INSERT INTO ${STAGED} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }

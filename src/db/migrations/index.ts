@@ -20,6 +20,7 @@ import { PartitionedAttempts1765640000000 } from './1765640000000-PartitionedAtt
 import { AttemptReferenceInstants1765770000000 } from './1765770000000-AttemptReferenceInstants';
 import { PolicyImpactRollup1765750000000 } from './1765750000000-PolicyImpactRollup';
 import { LockRegionAndOpenReviews1765750000001 } from './1765750000001-LockRegionAndOpenReviews';
+import { LeanerPresenceCounts1765820000000 } from './1765820000000-LeanerPresenceCounts';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -45,4 +46,5 @@ export const migrations = [
   PolicyImpactRollup1765750000000,
   LockRegionAndOpenReviews1765750000001,
   AttemptReferenceInstants1765770000000,
+  LeanerPresenceCounts1765820000000,
 ];
