@@ -4,7 +4,9 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
  * Distinct devices per UTC day, kept exact by triggers on activation_attempt (migration 9) so that
  * they change in the transaction of the attempts they count. Distinct counts do not add up across
  * days or groups, so each is kept at the level a report asks for it:
- *  - per day and region or country: presence rows (one per device, day and group) and their counts;
+ *  - per day and region or country: presence rows (one per device, day and group; a country's is
+ *    written only for an attempt in one of its subdivisions, its own region's row standing for it
+ *    otherwise: migration 1765820000000) and their counts;
  *  - over any window of whole days: each device's active days as a chain, counted by (day, the
  *    device's previous active day). The devices active in [from, to) are those with an active day
  *    in the window whose previous one lies before `from` (or that have none): one per device.
@@ -51,7 +53,7 @@ abstract class GroupDay {
   groupKey: number;
 }
 
-/** That a device made at least one attempt in a region (or country) on a UTC day. */
+/** That a device made at least one attempt in a region (or, grouping C, in a subdivision of a country) on a UTC day. */
 @Entity('activation_group_device_day')
 export class ActivationGroupDeviceDay extends GroupDay {
   @PrimaryColumn({ type: 'integer' })
