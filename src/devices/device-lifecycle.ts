@@ -7,7 +7,7 @@ import { encodeGlobalId } from '../common/global-id';
 import { RequestScope } from '../common/request-scope';
 import { LiveEvent, announceLive } from '../db/live-events';
 import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
-import { EntityStatements } from '../db/prepared';
+import { EntityStatements, SQLITE_MAX_PARAMETERS, Statement } from '../db/prepared';
 import { inTransaction, onSqliteConnection } from '../db/transactions';
 import { PartnerEvent, PartnerEventType } from '../webhooks/partner-event.entity';
 import { DeviceEvent, partnerEventRow } from '../webhooks/partner-events';
@@ -257,16 +257,22 @@ export async function changeDeviceStatus(
   return changed;
 }
 
-/** Devices per statement of a batch: every statement's parameters within both databases' limits. */
-const DEVICES_PER_STATEMENT = 500;
+/**
+ * Devices per guarded UPDATE of a batch: on PostgreSQL one statement whatever their number (one
+ * typed array per column), on SQLite as many as its parameters allow.
+ */
+function devicesPerUpdate(statements: LifecycleStatements, columns: number): number {
+  return statements.devices.postgres ? Infinity : Math.floor(SQLITE_MAX_PARAMETERS / columns);
+}
 
 /**
  * `changeDeviceStatus` for several devices in the caller's transaction (a sweep's batch): the
  * device rows in one guarded UPDATE per set of columns written, then the history, the partners'
- * events and the audit events of the devices changed, one multi-row INSERT each, and one live
- * announcement for all of them (on PostgreSQL one NOTIFY per batch). Statement by statement per
- * device, a sweep of 2,000,000 devices was eight million round trips through the ORM. Answers,
- * per change, whether it was made (or was no change).
+ * events and the audit events of the devices changed, one multi-row INSERT each (on PostgreSQL
+ * `unnest` of one array per column: ten parameters, not ten per row), and one live announcement
+ * for all of them (on PostgreSQL one NOTIFY per batch). Statement by statement per device, a sweep
+ * of 2,000,000 devices was eight million round trips through the ORM. Answers, per change,
+ * whether it was made (or was no change).
  */
 export async function changeDeviceStatuses(
   manager: EntityManager,
@@ -291,12 +297,15 @@ export async function changeDeviceStatuses(
       }
       seen.add(change.device.id);
       const key = Object.keys(change.rows.columns).sort().join(',');
-      groups.set(key, [...(groups.get(key) ?? []), change]);
+      const group = groups.get(key);
+      if (group) group.push(change);
+      else groups.set(key, [change]);
     }
     for (const [key, group] of groups) {
       const properties = key.split(',') as (keyof Device & string)[];
-      for (let start = 0; start < group.length; start += DEVICES_PER_STATEMENT) {
-        const chunk = group.slice(start, start + DEVICES_PER_STATEMENT);
+      const perStatement = devicesPerUpdate(statements, properties.length + 2);
+      for (let start = 0; start < group.length; start += perStatement) {
+        const chunk = start === 0 && group.length <= perStatement ? group : group.slice(start, start + perStatement);
         const update = statements.devices.updateMany(
           'status',
           properties,
@@ -313,33 +322,26 @@ export async function changeDeviceStatuses(
     round = later;
   }
   written.sort((a, b) => a.index - b.index);
-  await insertRows(
+  await run(manager, statements.history(written.map(({ rows }) => rows.history)));
+  await run(
     manager,
-    statements.history,
-    written.map(({ rows }) => rows.history),
+    statements.events(written.flatMap(({ rows }) => (rows.event ? [partnerEventRow(rows.event)] : []))),
   );
-  await insertRows(
-    manager,
-    statements.events,
-    written.flatMap(({ rows }) => (rows.event ? [partnerEventRow(rows.event)] : [])),
-  );
-  await insertRows(
-    manager,
-    statements.audit,
-    written.map(({ rows }) => rows.audit),
-  );
+  await run(manager, statements.audit(written.map(({ rows }) => rows.audit)));
   if (written.length)
     await announceLive(manager, ...written.map(({ device }): LiveEvent => ({ kind: 'device', deviceId: device.id })));
   return made;
 }
 
+type LifecycleStatements = ReturnType<typeof lifecycleStatements>;
+
 /** The lifecycle's statements for a database (from the entity metadata: a few microseconds per batch). */
 function lifecycleStatements(dataSource: DataSource) {
   return {
     devices: new EntityStatements(dataSource, Device),
-    history: new EntityStatements(dataSource, DeviceStatusChange).insert(STATUS_CHANGE_PROPERTIES),
-    events: new EntityStatements(dataSource, PartnerEvent).insert(EVENT_PROPERTIES),
-    audit: new EntityStatements(dataSource, AuditEvent).insert(AUDIT_PROPERTIES),
+    history: new EntityStatements(dataSource, DeviceStatusChange).insertMany(STATUS_CHANGE_PROPERTIES),
+    events: new EntityStatements(dataSource, PartnerEvent).insertMany(EVENT_PROPERTIES),
+    audit: new EntityStatements(dataSource, AuditEvent).insertMany(AUDIT_PROPERTIES),
   };
 }
 
@@ -357,18 +359,8 @@ async function returnedIds(manager: EntityManager, sql: string, parameters: unkn
   }
 }
 
-async function insertRows<Row>(
-  manager: EntityManager,
-  insert: { sqlForRows(rows: number): string; parameters(row: Row): unknown[] },
-  rows: readonly Row[],
-): Promise<void> {
-  for (let start = 0; start < rows.length; start += DEVICES_PER_STATEMENT) {
-    const chunk = rows.slice(start, start + DEVICES_PER_STATEMENT);
-    await manager.query(
-      insert.sqlForRows(chunk.length),
-      chunk.flatMap((row) => insert.parameters(row)),
-    );
-  }
+async function run(manager: EntityManager, statements: readonly Statement[]): Promise<void> {
+  for (const { sql, parameters } of statements) await manager.query(sql, parameters);
 }
 
 /**
