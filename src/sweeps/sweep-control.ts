@@ -9,10 +9,10 @@ import { CompiledRules } from '../decisions/evaluator';
 import { Sweep, SweepBreakdown, SweepStatus } from './sweep.entity';
 import { lockSweep } from './sweep-runner';
 import {
-  candidateIds,
   countCandidates,
   countChange,
   emptyBreakdown,
+  nextCandidates,
   plannedChanges,
   sweepScope,
   sweepTransitions,
@@ -58,15 +58,16 @@ async function previewSweep(
   };
   const now = new Date();
   for (let after = 0; ;) {
-    const ids = await candidateIds(manager, scope, after, PREVIEW_CHUNK);
-    preview.total += ids.length;
-    for (const change of await plannedChanges(manager, scope, ids, now)) {
+    const candidates = await nextCandidates(manager, scope, after, PREVIEW_CHUNK);
+    const { devices } = candidates;
+    preview.total += devices.length;
+    for (const change of plannedChanges(scope, candidates, now)) {
       preview.changed += 1;
       countChange(breakdown, change);
       if (preview.sampleDeviceIds.length < PREVIEW_SAMPLE_SIZE) preview.sampleDeviceIds.push(change.device.id);
     }
-    if (ids.length < PREVIEW_CHUNK) break;
-    after = ids[ids.length - 1];
+    if (devices.length < PREVIEW_CHUNK) break;
+    after = devices[devices.length - 1].id;
   }
   preview.breakdown = breakdownCounts(breakdown);
   return preview;

@@ -10,10 +10,20 @@ import { Settings } from '../config';
 import { inTransaction } from '../db/transactions';
 import { BackgroundWorker } from '../ops/background-worker';
 import { sweepDevices } from '../ops/metrics';
-import { Policy } from '../policies/policy.entity';
 import type { Evaluator } from '../decisions/evaluator';
 import { Sweep, SweepStatus } from './sweep.entity';
-import { applyChanges, candidateIds, countChange, plannedChanges, sweepScope } from './sweep.service';
+import type { CompiledRules } from '../decisions/evaluator';
+import {
+  SweepPolicyRows,
+  SweepScope,
+  applyChanges,
+  candidateIds,
+  countChange,
+  nextCandidates,
+  plannedChanges,
+  scopeOf,
+  sweepPolicyRows,
+} from './sweep.service';
 import { announceLive } from '../db/live-events';
 
 type BatchOutcome = 'continue' | 'done' | 'lost';
@@ -42,6 +52,13 @@ export class SweepRunner extends BackgroundWorker {
   ) {
     super(logger, 'sweep runner');
   }
+
+  /**
+   * The swept policy's rows as read under the rules built last: read again when the rules change
+   * (a policy retired, a version activated), not in every batch. Each batch still judges, against
+   * those rules and its own clock, whether the policy may sweep.
+   */
+  private policyRows?: { sweepId: number; rules: CompiledRules; rows: SweepPolicyRows };
 
   private get sweeps(): SweepSettings {
     return this.settings.sweeps;
@@ -142,15 +159,15 @@ export class SweepRunner extends BackgroundWorker {
     const outcome = await inTransaction(this.dataSource, async (manager): Promise<BatchOutcome> => {
       const sweep = await lockSweep(manager, sweepId);
       if (!sweep || sweep.status !== SweepStatus.RUNNING || sweep.leaseOwner !== this.owner) return 'lost';
-      const policy = await manager.findOneByOrFail(Policy, { id: sweep.policyId });
-      const scope = await sweepScope(manager, await this.evaluator.current(), policy.key, sweep.action);
-      const ids = await candidateIds(manager, scope, sweep.cursor, limit);
+      const scope = await this.sweepScopeOf(manager, sweep);
+      const candidates = await nextCandidates(manager, scope, sweep.cursor, limit);
+      const ids = candidates.devices.map((device) => device.id);
       const now = new Date();
       if (ids.length === 0) {
         await this.close(manager, context, sweep, SweepStatus.COMPLETED, null, now);
         return 'done';
       }
-      const applied = await applyChanges(manager, context, sweep, await plannedChanges(manager, scope, ids, now));
+      const applied = await applyChanges(manager, context, sweep, plannedChanges(scope, candidates, now));
       Object.assign(counts, { action: sweep.action, examined: ids.length, changed: applied.length });
       const breakdown = sweep.breakdown;
       applied.forEach((change) => countChange(breakdown, change));
@@ -176,6 +193,17 @@ export class SweepRunner extends BackgroundWorker {
     return outcome;
   }
 
+  /** The sweep's scope under the rules in force, its policy's rows read again only when they change. */
+  private async sweepScopeOf(manager: EntityManager, sweep: Sweep): Promise<SweepScope> {
+    const rules = await this.evaluator.current();
+    let cached = this.policyRows;
+    if (!cached || cached.sweepId !== sweep.id || cached.rules !== rules) {
+      cached = { sweepId: sweep.id, rules, rows: await sweepPolicyRows(manager, { id: sweep.policyId }) };
+      this.policyRows = cached;
+    }
+    return scopeOf(rules, cached.rows, sweep.action);
+  }
+
   /** After a failed batch: each device alone, and one that still fails is counted and skipped. */
   private async deviceByDevice(sweepId: number, context: RequestScope): Promise<BatchOutcome> {
     for (let index = 0; index < this.sweeps.batchSize; index += 1) {
@@ -187,13 +215,7 @@ export class SweepRunner extends BackgroundWorker {
         const skipped = await inTransaction(this.dataSource, async (manager) => {
           const sweep = await lockSweep(manager, sweepId);
           if (!sweep || sweep.status !== SweepStatus.RUNNING || sweep.leaseOwner !== this.owner) return false;
-          const policy = await manager.findOneByOrFail(Policy, { id: sweep.policyId });
-          const [failing] = await candidateIds(
-            manager,
-            await sweepScope(manager, await this.evaluator.current(), policy.key, sweep.action),
-            sweep.cursor,
-            1,
-          );
+          const [failing] = await candidateIds(manager, await this.sweepScopeOf(manager, sweep), sweep.cursor, 1);
           if (failing === undefined) return false;
           await manager.update(
             Sweep,

@@ -1,4 +1,5 @@
-import { EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
+import { EntityStatements, SqlParameters, SqlTable, Statement } from '../db/prepared';
 import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
 import { findAttemptsByRefs } from '../activations/attempt-refs';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
@@ -13,9 +14,42 @@ import { Policy } from '../policies/policy.entity';
 import { PolicyAction, PolicyMode, PolicyVersion } from '../policies/policy-version.entity';
 import { Sweep, SweepAction, SweepBreakdown, SweepStatus } from './sweep.entity';
 
+/** A candidate device as a sweep reads, judges and changes it: what the lifecycle and the breakdown need. */
+export type SweptDevice = Pick<Device, (typeof SWEPT_DEVICE_PROPERTIES)[number]>;
+
+const SWEPT_DEVICE_PROPERTIES = [
+  'id',
+  'imei',
+  'partnerId',
+  'modelId',
+  'status',
+  'activatedAt',
+  'lockedAt',
+  'lockReason',
+  'lockedByAttemptId',
+  'lockedByAttemptOccurredAt',
+  'lockCause',
+  'lockPolicyVersionId',
+  'lockRegionId',
+] as const;
+
+/** The attempt a device is judged by: where it was activated (a LOCK sweep) or locked (an UNLOCK sweep). */
+export interface SweepEvidence {
+  attemptId: number;
+  attemptOccurredAt: Date;
+  /** -1 when the attempt was resolved to no region: the device is left alone. */
+  regionId: number;
+}
+
+/** The next candidates of a sweep, in id order, each with its evidence when it has any. */
+export interface SweepCandidates {
+  devices: SweptDevice[];
+  evidence: Map<number, SweepEvidence>;
+}
+
 /** What one device would become, and why. */
 export interface SweepChange {
-  device: Device;
+  device: SweptDevice;
   to: DeviceStatus;
   regionId: number;
   attemptId: number;
@@ -37,9 +71,6 @@ export interface SweepScope {
   versionIds: number[];
 }
 
-/** An attempt that let the device work: allowed, or decided by a policy only monitoring. */
-const ACCEPTED = `(a."outcome" = '${DecisionOutcome.ALLOW}' OR NOT a."enforced")`;
-
 /** The policy and its rules, checked for the action; a user error names the field otherwise. */
 export async function sweepScope(
   manager: EntityManager,
@@ -47,8 +78,32 @@ export async function sweepScope(
   policyKey: string,
   action: SweepAction,
 ): Promise<SweepScope> {
-  const policy = await manager.findOneBy(Policy, { key: policyKey.trim() });
+  return scopeOf(rules, await sweepPolicyRows(manager, { key: policyKey.trim() }), action);
+}
+
+/** The rows of the policy a scope is made of: a runner reads them again only when the rules change. */
+export interface SweepPolicyRows {
+  policy: Policy;
+  /** Its versions, any window or state. */
+  versionIds: number[];
+}
+
+export async function sweepPolicyRows(
+  manager: EntityManager,
+  where: { key: string } | { id: number },
+): Promise<SweepPolicyRows> {
+  const policy = await manager.findOneBy(Policy, where);
   if (!policy) throw new UserErrorsAbort([userError(['policyKey'], UserErrorCode.NOT_FOUND, 'no policy has this key')]);
+  const versions = await manager.find(PolicyVersion, { select: { id: true }, where: { policyId: policy.id } });
+  return { policy, versionIds: versions.map((version) => version.id) };
+}
+
+/** The scope of a sweep of this policy under these rules, as of now; a user error names the field if it cannot run. */
+export function scopeOf(
+  rules: CompiledRules,
+  { policy, versionIds }: SweepPolicyRows,
+  action: SweepAction,
+): SweepScope {
   const now = Date.now();
   const speaking = rules.engine.policiesAt(now).find((compiled) => compiled.policyKey === policy.key);
   const inForce = speaking && isInForceAt(speaking, now) ? speaking : undefined;
@@ -67,18 +122,78 @@ export async function sweepScope(
         rules.engineData.regions.lineage(code).some((covering) => inForce.regionCodes.has(covering)) ? [id] : [],
       )
     : [];
-  const versions = await manager.find(PolicyVersion, { select: { id: true }, where: { policyId: policy.id } });
-  return {
-    policy,
-    action,
-    rules,
-    coveredRegionIds: regionIds,
-    versionIds: versions.map((version) => version.id),
-  };
+  return { policy, action, rules, coveredRegionIds: regionIds, versionIds };
 }
 
 function isEnforcedLock(policy: CompiledPolicy | null | undefined): boolean {
   return !!policy && policy.action === PolicyAction.LOCK && policy.mode === PolicyMode.ENFORCE;
+}
+
+/**
+ * The statement reading the candidates after `afterId`, in id order: their ids only, or (`read`)
+ * the devices with the evidence a LOCK sweep judges them by. One WHERE for both, so the count,
+ * the dry run and the batches examine the same devices. Null when nothing can be a candidate.
+ *
+ * A LOCK candidate is an ACTIVE device with an accepted attempt in a covered region: asked per
+ * device with a subquery and LIMIT 1 through the (deviceId, occurredAt, id) index, not EXISTS —
+ * PostgreSQL turned that into a semi-join that read (or hashed) every accepted attempt in the
+ * covered regions, from the first device on, for every batch. Its evidence is its latest accepted
+ * attempt, found the same way (a LATERAL join on PostgreSQL, the attempt whose id a correlated
+ * subquery names on SQLite): one index probe per device and month, however long its history.
+ * When that attempt lies in a covered region it answers the candidate question too, and the
+ * second probe is not made.
+ */
+function candidateStatement(
+  manager: EntityManager,
+  scope: SweepScope,
+  afterId: number,
+  limit: number,
+  read: 'ids' | 'devices',
+): Statement | null {
+  const d = new SqlTable(manager.connection, Device, 'd');
+  const a = new SqlTable(manager.connection, ActivationAttempt, 'a');
+  const postgres = d.statements.postgres;
+  const p = new SqlParameters(d.statements);
+  const columns =
+    read === 'ids'
+      ? [d.column('id')]
+      : SWEPT_DEVICE_PROPERTIES.map((property) => `${d.column(property)} AS "${property}"`);
+  if (scope.action === SweepAction.LOCK_ACTIVE_DEVICES) {
+    if (scope.coveredRegionIds.length === 0) return null;
+    const accepted = `(${a.column('outcome')} = '${DecisionOutcome.ALLOW}' OR NOT ${a.column('enforced')})`;
+    let evidence = '';
+    if (read === 'devices') {
+      columns.push(
+        `e.${a.statements.column('id')} AS "evidenceId"`,
+        `e.${a.statements.column('occurredAt')} AS "evidenceOccurredAt"`,
+        `e.${a.statements.column('resolvedRegionId')} AS "evidenceRegionId"`,
+      );
+      const latest =
+        `FROM ${a.from} WHERE ${a.column('deviceId')} = ${d.column('id')} AND ${accepted} ` +
+        `ORDER BY ${a.column('occurredAt')} DESC, ${a.column('id')} DESC LIMIT 1`;
+      evidence = postgres
+        ? ` LEFT JOIN LATERAL (SELECT ${a.column('id')}, ${a.column('occurredAt')}, ${a.column('resolvedRegionId')} ${latest}) e ON TRUE`
+        : ` LEFT JOIN "${a.statements.table}" e ON e.${a.statements.column('id')} = (SELECT ${a.column('id')} ${latest})`;
+    }
+    const sql =
+      `SELECT ${columns.join(', ')} FROM ${d.from}${evidence} ` +
+      `WHERE ${d.column('id')} > ${p.add(afterId)} AND ${d.column('status')} = ${p.add(DeviceStatus.ACTIVE)} AND (` +
+      (read === 'devices'
+        ? `e.${a.statements.column('resolvedRegionId')} IN (${p.list(scope.coveredRegionIds)}) OR `
+        : '') +
+      `(SELECT 1 FROM ${a.from} WHERE ${a.column('deviceId')} = ${d.column('id')} ` +
+      `AND ${a.column('resolvedRegionId')} IN (${p.list(scope.coveredRegionIds)}) AND ${accepted} LIMIT 1) IS NOT NULL) ` +
+      `ORDER BY ${d.column('id')} LIMIT ${p.add(limit)}`;
+    return { sql, parameters: p.values };
+  }
+  // Locked by a decision of one of the policy's versions, or by one of its sweeps — not by a person.
+  const sql =
+    `SELECT ${columns.join(', ')} FROM ${d.from} ` +
+    `WHERE ${d.column('id')} > ${p.add(afterId)} AND ${d.column('status')} = ${p.add(DeviceStatus.LOCKED)} ` +
+    `AND ${d.column('lockCause')} IN (${p.list([LockCause.DECISION, LockCause.SWEEP])}) ` +
+    `AND ${d.column('lockPolicyVersionId')} IN (${p.list(scope.versionIds)}) ` +
+    `ORDER BY ${d.column('id')} LIMIT ${p.add(limit)}`;
+  return { sql, parameters: p.values };
 }
 
 /** Device ids after `afterId` that the sweep must examine, in id order. */
@@ -88,34 +203,9 @@ export async function candidateIds(
   afterId: number,
   limit: number,
 ): Promise<number[]> {
-  const query = manager
-    .createQueryBuilder(Device, 'd')
-    .select('d.id', 'id')
-    .where('d.id > :afterId', { afterId })
-    .orderBy('d.id', 'ASC')
-    .limit(limit);
-  if (scope.action === SweepAction.LOCK_ACTIVE_DEVICES) {
-    if (scope.coveredRegionIds.length === 0) return [];
-    query
-      .andWhere('d.status = :active', { active: DeviceStatus.ACTIVE })
-      // A subquery with LIMIT, not EXISTS: PostgreSQL turns an EXISTS into a semi-join that read (or
-      // hashed) every accepted attempt in the covered regions, from the first device on, for every
-      // batch — a sweep's cost grew with the square of its devices. This one is asked per device,
-      // through the (deviceId, occurredAt, id) index, for the devices of the batch only.
-      .andWhere(
-        `(SELECT 1 FROM "activation_attempt" a WHERE a."deviceId" = d.id AND a."resolvedRegionId" IN (:...regionIds) AND ${ACCEPTED} LIMIT 1) IS NOT NULL`,
-        { regionIds: scope.coveredRegionIds },
-      );
-  } else {
-    // Locked by a decision of one of the policy's versions, or by one of its sweeps — not by a person.
-    query
-      .andWhere('d.status = :locked', { locked: DeviceStatus.LOCKED })
-      .andWhere('d.lockCause IN (:...causes)', { causes: [LockCause.DECISION, LockCause.SWEEP] })
-      .andWhere('d.lockPolicyVersionId IN (:...versionIds)', {
-        versionIds: scope.versionIds.length ? scope.versionIds : [-1],
-      });
-  }
-  const rows: { id: number }[] = await query.getRawMany();
+  const statement = candidateStatement(manager, scope, afterId, limit, 'ids');
+  if (!statement) return [];
+  const rows: { id: number | string }[] = await manager.query(statement.sql, statement.parameters);
   return rows.map((row) => Number(row.id));
 }
 
@@ -131,47 +221,40 @@ export async function countCandidates(manager: EntityManager, scope: SweepScope)
 }
 
 /**
- * What the sweep does to each of these devices, judged by the live rules as of `now`: the
- * engine's own policy evaluation for the region the device was activated (or locked) in. A LOCK
- * sweep locks where its policy wins with an enforced LOCK; an UNLOCK sweep unlocks where no enforced
- * policy applies any more (one that only reviews keeps it locked: a person decides then).
+ * The next devices after `afterId` the sweep must examine, in id order, with their evidence: one
+ * statement for a LOCK sweep (devices and their latest accepted attempts), two for an UNLOCK
+ * sweep (the devices, then their locks by reference).
  */
-export async function plannedChanges(
+export async function nextCandidates(
   manager: EntityManager,
   scope: SweepScope,
-  deviceIds: number[],
-  now: Date,
-): Promise<SweepChange[]> {
-  if (deviceIds.length === 0) return [];
-  const devices = await manager.findBy(Device, { id: In(deviceIds) });
-  const evidence = new Map<number, { attemptId: number; attemptOccurredAt: Date; regionId: number }>();
+  afterId: number,
+  limit: number,
+): Promise<SweepCandidates> {
+  const evidence = new Map<number, SweepEvidence>();
+  const statement = candidateStatement(manager, scope, afterId, limit, 'devices');
+  if (!statement) return { devices: [], evidence };
+  const rows: Record<string, unknown>[] = await manager.query(statement.sql, statement.parameters);
+  const devices = new EntityStatements(manager.connection, Device);
+  const swept = rows.map((row) => devices.hydrate(row, SWEPT_DEVICE_PROPERTIES) as SweptDevice);
   if (scope.action === SweepAction.LOCK_ACTIVE_DEVICES) {
-    const rows: { id: number; deviceId: number; occurredAt: Date; resolvedRegionId: number | null }[] = await manager
-      .createQueryBuilder(ActivationAttempt, 'a')
-      .select([
-        'a.id AS "id"',
-        'a.deviceId AS "deviceId"',
-        'a.occurredAt AS "occurredAt"',
-        'a.resolvedRegionId AS "resolvedRegionId"',
-      ])
-      .where('a.deviceId IN (:...deviceIds)', { deviceIds })
-      .andWhere(ACCEPTED)
-      .orderBy('a.deviceId', 'ASC')
-      .addOrderBy('a.occurredAt', 'DESC')
-      .addOrderBy('a.id', 'DESC')
-      .getRawMany();
-    for (const row of rows) {
-      const deviceId = Number(row.deviceId);
-      // Raw rows: SQLite gives the instant as text.
-      const found = { attemptId: Number(row.id), attemptOccurredAt: rawInstant(manager, row.occurredAt) };
+    const attempts = new EntityStatements(manager.connection, ActivationAttempt);
+    rows.forEach((row, index) => {
+      if (row.evidenceId === null || row.evidenceId === undefined) return;
+      const attempt = attempts.hydrate(
+        { id: row.evidenceId, occurredAt: row.evidenceOccurredAt, resolvedRegionId: row.evidenceRegionId },
+        ['id', 'occurredAt', 'resolvedRegionId'],
+      );
       // The latest accepted attempt says where the device was activated.
-      if (!evidence.has(deviceId) && row.resolvedRegionId !== null)
-        evidence.set(deviceId, { ...found, regionId: Number(row.resolvedRegionId) });
-      else if (!evidence.has(deviceId)) evidence.set(deviceId, { ...found, regionId: -1 });
-    }
+      evidence.set(swept[index].id, {
+        attemptId: Number(attempt.id),
+        attemptOccurredAt: attempt.occurredAt!,
+        regionId: attempt.resolvedRegionId == null ? -1 : Number(attempt.resolvedRegionId),
+      });
+    });
   } else {
     // Each lock by (id, occurredAt): one month probed per device, not every month.
-    const locked = devices.filter((device) => device.lockedByAttemptId !== null);
+    const locked = swept.filter((device) => device.lockedByAttemptId !== null);
     const locks = await findAttemptsByRefs(
       manager,
       locked.map((device) => ({ id: device.lockedByAttemptId!, occurredAt: device.lockedByAttemptOccurredAt })),
@@ -186,6 +269,16 @@ export async function plannedChanges(
         });
     });
   }
+  return { devices: swept, evidence };
+}
+
+/**
+ * What the sweep does to each of these devices, judged by the live rules as of `now`: the
+ * engine's own policy evaluation for the region the device was activated (or locked) in. A LOCK
+ * sweep locks where its policy wins with an enforced LOCK; an UNLOCK sweep unlocks where no enforced
+ * policy applies any more (one that only reviews keeps it locked: a person decides then).
+ */
+export function plannedChanges(scope: SweepScope, { devices, evidence }: SweepCandidates, now: Date): SweepChange[] {
   const codeById = new Map([...scope.rules.regionIdByCode].map(([code, id]) => [id, code]));
   const policiesNow = scope.rules.engine.policiesAt(now.getTime());
   const changes: SweepChange[] = [];
@@ -287,9 +380,3 @@ export const sweepTransitions: Record<'pause' | 'resume' | 'cancel', { from: Swe
   resume: { from: [SweepStatus.PAUSED], to: SweepStatus.RUNNING },
   cancel: { from: [SweepStatus.RUNNING, SweepStatus.PAUSED], to: SweepStatus.CANCELLED },
 };
-
-/** An instant read raw: a Date from PostgreSQL, UTC text ("YYYY-MM-DD HH:MM:SS.SSS") from SQLite. */
-function rawInstant(manager: EntityManager, value: Date | string): Date {
-  if (value instanceof Date) return value;
-  return manager.connection.options.type === 'postgres' ? new Date(value) : new Date(`${value.replace(' ', 'T')}Z`);
-}
