@@ -70,26 +70,27 @@ export class EntityStatements<T extends ObjectLiteral> {
 
   /**
    * INSERTs of many rows of these properties, as few statements as the database allows: on
-   * PostgreSQL one `INSERT … SELECT * FROM unnest(…)` of one typed array per column, whatever the
-   * number of rows (as `updateMany`: a VALUES list of 5,000 parameters took longer to send, parse
-   * and plan than to run); on SQLite multi-row VALUES lists within its 32,766 parameters.
+   * PostgreSQL one `INSERT … SELECT … FROM json_populate_recordset(…)` of the rows as one JSON
+   * document, whatever their number (a VALUES list of 5,000 parameters took longer to send, parse
+   * and plan than to run; typed arrays per column cost the client as much again, escaping each
+   * JSON value into an array literal); on SQLite multi-row VALUES lists within its 32,766 parameters.
    */
   insertMany(properties: readonly (keyof T & string)[]): (rows: readonly Partial<T>[]) => Statement[] {
     const columns = properties.map((property) => this.column(property)).join(', ');
     if (this.postgres) {
-      const arrays = properties.map(
-        (property, index) => `$${index + 1}::${this.dataSource.driver.normalizeType(this.columnOf(property))}[]`,
-      );
-      const sql = `INSERT INTO "${this.table}" (${columns}) SELECT * FROM unnest(${arrays.join(', ')})`;
-      return (rows) =>
-        rows.length === 0
-          ? []
-          : [
-              {
-                sql,
-                parameters: properties.map((property) => rows.map((row) => this.persisted(property, row[property]))),
-              },
-            ];
+      const names = properties.map((property) => this.columnOf(property).databaseName);
+      const sql =
+        `INSERT INTO "${this.table}" (${columns}) ` +
+        `SELECT ${columns} FROM json_populate_recordset(NULL::"${this.table}", $1::json)`;
+      return (rows) => {
+        if (rows.length === 0) return [];
+        const document = rows.map((row) => {
+          const record: Record<string, unknown> = {};
+          properties.forEach((property, index) => (record[names[index]] = this.jsonValue(property, row[property])));
+          return record;
+        });
+        return [{ sql, parameters: [JSON.stringify(document)] }];
+      };
     }
     const perStatement = Math.floor(SQLITE_MAX_PARAMETERS / properties.length);
     const row = `(${properties.map(() => '?').join(', ')})`;
@@ -124,9 +125,9 @@ export class EntityStatements<T extends ObjectLiteral> {
    * One `UPDATE … FROM (rows)` for many rows writing the same properties, each row only while its
    * `guard` property still has the value given (`WHERE id = ? AND guard = ?` row by row):
    * `RETURNING "id"` names the rows it changed. Row ids must differ (an id twice would be updated
-   * once, by either). The rows are `unnest` of one typed array per column on PostgreSQL (a VALUES
-   * list of thousands of cast parameters took longer to parse and plan than to run) and a VALUES
-   * list on SQLite.
+   * once, by either). The rows are one JSON document on PostgreSQL (`json_to_recordset`; a VALUES
+   * list of thousands of cast parameters took longer to parse and plan than to run, and typed
+   * arrays per column longer to build on the client) and a VALUES list on SQLite.
    */
   updateMany(
     guard: keyof T & string,
@@ -146,14 +147,21 @@ export class EntityStatements<T extends ObjectLiteral> {
     const assignments = properties.map((property, index) => `${this.column(property)} = v.column${index + 3}`);
     const where = `WHERE ${table}."id" = v.column1 AND ${table}.${this.column(guard)} = v.column2 RETURNING ${table}."id"`;
     if (this.postgres) {
-      const arrays = columns.map(
-        ([property], index) => `$${index + 1}::${this.dataSource.driver.normalizeType(this.columnOf(property))}[]`,
+      const types = columns.map(
+        ([property], index) => `column${index + 1} ${this.dataSource.driver.normalizeType(this.columnOf(property))}`,
       );
+      const document = rows.map((row) => {
+        const record: Record<string, unknown> = {};
+        columns.forEach(
+          ([property, valueOf], index) => (record[`column${index + 1}`] = this.jsonValue(property, valueOf(row))),
+        );
+        return record;
+      });
       return {
         sql:
-          `UPDATE ${table} SET ${assignments.join(', ')} FROM unnest(${arrays.join(', ')}) ` +
-          `AS v(${columns.map((_, index) => `column${index + 1}`).join(', ')}) ${where}`,
-        parameters: columns.map(([property, valueOf]) => rows.map((row) => this.persisted(property, valueOf(row)))),
+          `UPDATE ${table} SET ${assignments.join(', ')} FROM json_to_recordset($1::json) ` +
+          `AS v(${types.join(', ')}) ${where}`,
+        parameters: [JSON.stringify(document)],
       };
     }
     const parameters = rows.flatMap((row) =>
@@ -164,6 +172,13 @@ export class EntityStatements<T extends ObjectLiteral> {
       sql: `UPDATE ${table} SET ${assignments.join(', ')} FROM (VALUES ${values.join(', ')}) AS v ${where}`,
       parameters,
     };
+  }
+
+  /** A property's value as a JSON document carries it to PostgreSQL: a JSON column's value as itself, not as text. */
+  private jsonValue(property: keyof T & string, value: unknown): unknown {
+    const { type } = this.columnOf(property);
+    if (type === 'json' || type === 'jsonb') return value ?? null;
+    return this.persisted(property, value) ?? null;
   }
 
   /** A raw row (columns aliased to property names) as the entity's property values. */
