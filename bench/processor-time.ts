@@ -1,0 +1,60 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { DataSource } from 'typeorm';
+
+/*
+ * Processor time is what a run costs whatever else the machine runs: on a shared two-core machine
+ * wall-clock figures follow the load's share of the cores, processor time much less. Read from
+ * /proc (Linux): a process's user and system time, in clock ticks.
+ */
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** A process's user and system time so far, in ms; null when it is gone (or this is no Linux). */
+export function processorMs(pid: number): number | null {
+  try {
+    // Fields after the command name (which may hold spaces): state is the first, utime the 12th, stime the 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts measuring the processor time of this process (all its threads) and, on PostgreSQL, of
+ * the backends serving this data source's database (on the same machine); the function it returns
+ * gives the ms each spent since.
+ */
+export async function startProcessorMeter(
+  dataSource: DataSource,
+): Promise<() => Promise<{ serviceMs: number; databaseMs: number | null }>> {
+  const backendPids = async (): Promise<number[]> => {
+    if (dataSource.options.type !== 'postgres') return [];
+    const rows: { pid: number }[] = await dataSource.query(
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'",
+    );
+    return rows.map((row) => Number(row.pid));
+  };
+  const service = process.cpuUsage();
+  const backendsBefore = new Map<number, number>();
+  for (const pid of await backendPids()) backendsBefore.set(pid, processorMs(pid) ?? 0);
+  return async () => {
+    const { user, system } = process.cpuUsage(service);
+    let databaseMs: number | null = null;
+    if (dataSource.options.type === 'postgres') {
+      databaseMs = 0;
+      // A backend that started during the run counts from zero; one that ended is lost (the pool keeps its connections while busy).
+      for (const pid of new Set([...backendsBefore.keys(), ...(await backendPids())])) {
+        const now = processorMs(pid);
+        if (now !== null) databaseMs += now - (backendsBefore.get(pid) ?? 0);
+      }
+    }
+    return { serviceMs: (user + system) / 1000, databaseMs };
+  };
+}
