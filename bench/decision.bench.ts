@@ -10,8 +10,7 @@
 import 'reflect-metadata';
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -20,6 +19,7 @@ import { createTemporaryDatabase } from '../src/db/temporary-database';
 import { compiledSeedPolicy, engineFromSeeds } from '../src/decisions/engine-from-seeds';
 import { Signals } from '../src/decisions/engine/types';
 import { projectRoot } from '../src/config';
+import { BACKEND_PIDS_SQL, processorMs, startBackendMeter } from './processor-time';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
@@ -52,29 +52,6 @@ function benchEngine(): void {
   );
 }
 
-/**
- * Processor time is what a run costs whatever else the machine runs: on a shared two-core machine
- * requests per second follow the load's share of the cores, the processor time per request much
- * less. Read from /proc (Linux): a process's user and system time, in clock ticks.
- */
-const CLOCK_TICKS_PER_SECOND = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function processorMs(pid: number): number | null {
-  try {
-    // Fields after the command name (which may hold spaces): state is the first, utime the 12th, stime the 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return null;
-  }
-}
-
 /** The server process and, on PostgreSQL, the backends serving the bench's database. */
 class ProcessorMeter {
   constructor(
@@ -87,9 +64,7 @@ class ProcessorMeter {
     const client = new Client({ connectionString: this.databaseUrl });
     await client.connect();
     try {
-      const { rows } = await client.query(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
-      );
+      const { rows } = await client.query(BACKEND_PIDS_SQL);
       return rows.map((row: { pid: number }) => row.pid);
     } finally {
       await client.end();
@@ -99,18 +74,11 @@ class ProcessorMeter {
   /** Starts measuring; the function it returns gives the processor ms spent since, by the server and by PostgreSQL. */
   async start(): Promise<() => Promise<{ serverMs: number; databaseMs: number }>> {
     const serverBefore = processorMs(this.serverPid) ?? 0;
-    const backendsBefore = new Map<number, number>();
-    for (const pid of await this.backendPids()) backendsBefore.set(pid, processorMs(pid) ?? 0);
-    return async () => {
-      const serverMs = (processorMs(this.serverPid) ?? serverBefore) - serverBefore;
-      let databaseMs = 0;
-      // A backend that started during the run counts from zero; one that ended is lost (the pool keeps its connections while busy).
-      for (const pid of new Set([...backendsBefore.keys(), ...(await this.backendPids())])) {
-        const now = processorMs(pid);
-        if (now !== null) databaseMs += now - (backendsBefore.get(pid) ?? 0);
-      }
-      return { serverMs, databaseMs };
-    };
+    const stopBackends = await startBackendMeter(() => this.backendPids());
+    return async () => ({
+      serverMs: (processorMs(this.serverPid) ?? serverBefore) - serverBefore,
+      databaseMs: await stopBackends(),
+    });
   }
 }
 

@@ -27,6 +27,28 @@ export function processorMs(pid: number): number | null {
 }
 
 /**
+ * Starts measuring the processor time of the PostgreSQL backends `backendPids` lists (on the same
+ * machine); the function it returns gives the ms they spent since.
+ */
+export async function startBackendMeter(backendPids: () => Promise<number[]>): Promise<() => Promise<number>> {
+  const before = new Map<number, number>();
+  for (const pid of await backendPids()) before.set(pid, processorMs(pid) ?? 0);
+  return async () => {
+    let spentMs = 0;
+    // A backend that started during the run counts from zero; one that ended is lost (the pool keeps its connections while busy).
+    for (const pid of new Set([...before.keys(), ...(await backendPids())])) {
+      const now = processorMs(pid);
+      if (now !== null) spentMs += now - (before.get(pid) ?? 0);
+    }
+    return spentMs;
+  };
+}
+
+/** The client backends serving the database the query runs in (its own among them: a pool's connection may be one that works). */
+export const BACKEND_PIDS_SQL =
+  "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'";
+
+/**
  * Starts measuring the processor time of this process (all its threads) and, on PostgreSQL, of
  * the backends serving this data source's database (on the same machine); the function it returns
  * gives the ms each spent since.
@@ -34,27 +56,15 @@ export function processorMs(pid: number): number | null {
 export async function startProcessorMeter(
   dataSource: DataSource,
 ): Promise<() => Promise<{ serviceMs: number; databaseMs: number | null }>> {
-  const backendPids = async (): Promise<number[]> => {
-    if (dataSource.options.type !== 'postgres') return [];
-    const rows: { pid: number }[] = await dataSource.query(
-      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'",
-    );
-    return rows.map((row) => Number(row.pid));
-  };
+  const postgres = dataSource.options.type === 'postgres';
   const service = process.cpuUsage();
-  const backendsBefore = new Map<number, number>();
-  for (const pid of await backendPids()) backendsBefore.set(pid, processorMs(pid) ?? 0);
+  const stopBackends = postgres
+    ? await startBackendMeter(async () =>
+        ((await dataSource.query(BACKEND_PIDS_SQL)) as { pid: number }[]).map((row) => Number(row.pid)),
+      )
+    : null;
   return async () => {
     const { user, system } = process.cpuUsage(service);
-    let databaseMs: number | null = null;
-    if (dataSource.options.type === 'postgres') {
-      databaseMs = 0;
-      // A backend that started during the run counts from zero; one that ended is lost (the pool keeps its connections while busy).
-      for (const pid of new Set([...backendsBefore.keys(), ...(await backendPids())])) {
-        const now = processorMs(pid);
-        if (now !== null) databaseMs += now - (backendsBefore.get(pid) ?? 0);
-      }
-    }
-    return { serviceMs: (user + system) / 1000, databaseMs };
+    return { serviceMs: (user + system) / 1000, databaseMs: stopBackends ? await stopBackends() : null };
   };
 }
