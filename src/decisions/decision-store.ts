@@ -25,10 +25,10 @@ export interface DeviceForDecision {
   neighbourFixes: NeighbourFix[];
 }
 
-/** SQL expressions bounding every neighbour a statement reads, whatever its row. */
+/** SQL expressions bounding every neighbour a statement reads on each side, whatever its row. */
 interface Span {
-  from: string;
-  until: string;
+  before: { from: string; until: string };
+  after: { from: string; until: string };
 }
 
 /** Neighbours further than this from the attempt (in occurredAt) are not read: the travel rule looks back and ahead one day. */
@@ -109,11 +109,16 @@ export class DecisionStore {
     // partitioned table would run the subquery once per month partition probed for the id.
     // SQLite has no LATERAL; its one table is joined back by id.
     const neighbour = (alias: string, at: string, bound: string, before: boolean, span?: Span) => {
-      // The batch's whole span as plain parameters lets PostgreSQL prune the month partitions when it
-      // plans (k.at is known only row by row): planning each of the two subqueries over every month
-      // kept (13 and more in production) cost more than running them.
-      const spanned = span
-        ? ` AND x.${attempt('occurredAt')} >= ${span.from} AND x.${attempt('occurredAt')} <= ${span.until}`
+      // The batch's span on each side as plain parameters lets PostgreSQL prune the month
+      // partitions when it plans (k.at is known only row by row): planning each of the two
+      // subqueries over every month kept (13 and more in production) cost more than running them.
+      // Each side has its own span, so that the side before the attempt reads one month but on a
+      // month's first day: over two partitions, one of them new and not yet analyzed, the planner
+      // may sort every fix of the device in the window (an Append under a Sort) instead of reading
+      // the one nearest through the index, a cost growing with the device's recent attempts.
+      const bounds = span ? (before ? span.before : span.after) : null;
+      const spanned = bounds
+        ? ` AND x.${attempt('occurredAt')} >= ${bounds.from} AND x.${attempt('occurredAt')} <= ${bounds.until}`
         : '';
       return this.attempts.postgres
         ? `LEFT JOIN LATERAL (SELECT x.${attempt('signals')}, x.${attempt('usableFixAt')} FROM "${this.attempts.table}" x ` +
@@ -146,7 +151,10 @@ export class DecisionStore {
       'k.at',
       "k.at - interval '1 millisecond' * $3",
       "k.at + interval '1 millisecond' * $3",
-      { from: '$4::timestamptz', until: '$5::timestamptz' },
+      {
+        before: { from: '$4::timestamptz', until: '$5::timestamptz' },
+        after: { from: '$6::timestamptz', until: '$7::timestamptz' },
+      },
     );
     this.insertAttempt = this.attempts.insert(ATTEMPT_PROPERTIES);
   }
@@ -180,6 +188,8 @@ export class DecisionStore {
           keys.map((key) => key.occurredAt),
           NEIGHBOUR_WINDOW_MS,
           new Date(Math.min(...instants) - NEIGHBOUR_WINDOW_MS),
+          new Date(Math.max(...instants)),
+          new Date(Math.min(...instants)),
           new Date(Math.max(...instants) + NEIGHBOUR_WINDOW_MS),
         ],
       });
