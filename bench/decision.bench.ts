@@ -165,22 +165,27 @@ const FULL_PAYLOAD = `
   userErrors { field message code }`;
 
 /**
- * A decision request body: mostly allowed activations, as in real traffic; each a new attempt (new
- * key). Each device stays where it is — one of three cities, or Crimea for every fiftieth device
- * (locked by its first decision) — as phones do: a device whose fixes took turns between Berlin,
- * New York and Mumbai a few milliseconds apart would be held for review as IMPOSSIBLE_TRAVEL on
- * every decision, and the bench would measure holds, not the activations it is meant to.
+ * Where a device is: one of three cities, or Crimea for about one device in fifty (locked by its
+ * first decision), fixed by its IMEI's serial number so that it stays there through every run of
+ * the bench — each run asks for its own list of devices. Phones do not move between Berlin, New
+ * York and Mumbai a few milliseconds apart: a device that did would be held for review as
+ * IMPOSSIBLE_TRAVEL on every decision, and the bench would measure holds, not activations.
  */
+function placeOf(imei: string): Signals {
+  const serial = Number(imei.slice(8, 14));
+  return serial % 50 === 0 ? SIGNAL_MIX[4] : SIGNAL_MIX[serial % 3];
+}
+
+/** A decision request body: mostly allowed activations, as in real traffic; each a new attempt (new key). */
 function decisionBodies(imeis: string[], tag: string, payload = OUTCOME_ONLY): () => string {
   let sequence = 0;
   const query = `mutation ($input: DecideActivationInput!) { decideActivation(input: $input) { ${payload} } }`;
   return () => {
     sequence += 1;
-    const device = sequence % imeis.length;
-    const signals = device % 50 === 0 ? SIGNAL_MIX[4] : SIGNAL_MIX[device % 3];
+    const imei = imeis[sequence % imeis.length];
     return JSON.stringify({
       query,
-      variables: { input: { imei: imeis[device], idempotencyKey: `bench-${tag}-${sequence}`, signals } },
+      variables: { input: { imei, idempotencyKey: `bench-${tag}-${sequence}`, signals: placeOf(imei) } },
     });
   };
 }
