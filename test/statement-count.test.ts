@@ -72,4 +72,42 @@ describe('statements per request (no N+1)', () => {
       expect(device.attempts.totalCount).toBe(await repository.countBy({ deviceId: row.id }));
     }
   });
+
+  it("pages one device's attempts with a keyset LIMIT, one statement a page, never numbering all its attempts", async () => {
+    const busiest: { deviceId: number }[] = await database.dataSource
+      .getRepository(ActivationAttempt)
+      .createQueryBuilder('a')
+      .select('a.deviceId', 'deviceId')
+      .groupBy('a.deviceId')
+      .orderBy('COUNT(*)', 'DESC')
+      .limit(1)
+      .getRawMany();
+    const deviceId = Number(busiest[0].deviceId);
+    const device = await database.dataSource.getRepository(Device).findOneByOrFail({ id: deviceId });
+    const expected = await database.dataSource.getRepository(ActivationAttempt).find({
+      where: { deviceId },
+      order: { occurredAt: 'DESC', id: 'DESC' },
+    });
+    expect(expected.length).toBeGreaterThan(6);
+    const PAGE = `query ($imei: String!, $after: String) {
+      device(imei: $imei) { attempts(first: 3, after: $after) { nodes { occurredAt } pageInfo { hasNextPage endCursor } } }
+    }`;
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const { result, statements } = await database.statements.measure(() =>
+        client.data(PAGE, { imei: device.imei, after }),
+      );
+      const pageStatements = statements.filter((sql) => /activation_attempt/.test(sql));
+      // The device itself is one statement, its page of attempts one more: no numbered pass over all of them.
+      expect(pageStatements).toHaveLength(1);
+      expect(pageStatements[0]).not.toMatch(/ROW_NUMBER/i);
+      expect(pageStatements[0]).toMatch(/LIMIT/i);
+      const attempts = result.device.attempts;
+      seen.push(...attempts.nodes.map((node: { occurredAt: string }) => node.occurredAt));
+      if (!attempts.pageInfo.hasNextPage) break;
+      after = attempts.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(expected.map((attempt) => attempt.occurredAt.toISOString()));
+  });
 });

@@ -94,7 +94,8 @@ export interface ParentPageRequest<T extends ObjectLiteral> {
 /**
  * The same page of a child list for many parents at once (the last 5 attempts of each of 100
  * devices) in two statements, whatever the number of parents: a window function numbers each
- * parent's rows in page order, then the selected rows are loaded by id.
+ * parent's rows in page order, then the selected rows are loaded by id. One parent's page is one
+ * statement reading only its rows.
  * Returns each parent's rows in scan order, up to limit + 1 (see buildConnection).
  */
 export async function pageRowsByParent<T extends ObjectLiteral & { id: number }>(
@@ -106,6 +107,23 @@ export async function pageRowsByParent<T extends ObjectLiteral & { id: number }>
   if (parentIds.length === 0) return byParent;
 
   const repository = dataSource.getRepository(entity);
+  if (parentIds.length === 1) {
+    // One parent (a device's own page): a plain keyset page through the (parent, sort key, id)
+    // index, reading only the page's rows. The numbered form below reads every row of its parents
+    // before it keeps a page of each: 2 s for a device with 10,000 attempts at 10^7.
+    const single = repository
+      .createQueryBuilder('t')
+      .where(`t.${parentProperty} = :parentId`, { parentId: parentIds[0] });
+    request.applyFilter?.(single);
+    addWindowConditions(single, sort, window, repository.metadata);
+    const direction = scanDirection(sort as SortSpec<unknown>, window);
+    const page = await single
+      .orderBy(`t.${sort.property}`, direction)
+      .addOrderBy('t.id', direction)
+      .limit(window.limit + 1)
+      .getMany();
+    return new Map([[parentIds[0], page]]);
+  }
   const inner = repository.createQueryBuilder('t');
   const column = (property: string) =>
     `${inner.escape('t')}.${inner.escape(repository.metadata.findColumnWithPropertyName(property)!.databaseName)}`;
