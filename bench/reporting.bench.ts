@@ -13,9 +13,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { createApolloServer } from '../src/app';
-import { internalViewer } from '../src/auth/viewer';
+import { inProcessGraphql } from './in-process-graphql';
 import { readSettings, Settings } from '../src/config';
-import { createContext } from '../src/context';
 import { createServices } from '../src/services';
 import { openDatabase } from '../src/database';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
@@ -118,13 +117,7 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
   }
   console.error(`${label} so far: ${bytes} bytes; the bare write of the attempts ${bareMilliseconds} ms`);
 
-  const graphqlAs = async (viewer: string, query: string, variables?: Record<string, unknown>) => {
-    const contextValue = createContext(services, 'bench', internalViewer(viewer));
-    const response = await apollo.executeOperation({ query, variables }, { contextValue });
-    const result = response.body.kind === 'single' ? response.body.singleResult : null;
-    if (result?.errors) throw new Error(JSON.stringify(result.errors));
-    return result?.data as Record<string, any>;
-  };
+  const graphqlAs = inProcessGraphql(apollo, services);
   const graphql = (query: string, variables?: Record<string, unknown>) => graphqlAs('bench', query, variables);
   const postgres = settings.database.kind === 'postgres';
   const p = (index: number) => (postgres ? `$${index}` : '?');
@@ -387,13 +380,7 @@ async function measureSelected(
   services: ReturnType<typeof createServices>,
   apollo: Awaited<ReturnType<typeof createApolloServer>>,
 ) {
-  const graphqlAs = async (viewer: string, query: string, variables?: Record<string, unknown>) => {
-    const contextValue = createContext(services, 'bench', internalViewer(viewer));
-    const response = await apollo.executeOperation({ query, variables }, { contextValue });
-    const result = response.body.kind === 'single' ? response.body.singleResult : null;
-    if (result?.errors) throw new Error(JSON.stringify(result.errors));
-    return result?.data as Record<string, any>;
-  };
+  const graphqlAs = inProcessGraphql(apollo, services);
   const seeded = await alreadySeeded(dataSource);
   console.log(
     `\n${label}: ${seeded.devices.toLocaleString('en')} devices, ${seeded.attempts.toLocaleString('en')} attempts${values.reuse ? ' (seeded before)' : ''}`,

@@ -8,9 +8,8 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { createApolloServer } from '../src/app';
-import { internalViewer } from '../src/auth/viewer';
+import { inProcessGraphql } from './in-process-graphql';
 import { readSettings } from '../src/config';
-import { createContext } from '../src/context';
 import { createServices } from '../src/services';
 import { openDatabase } from '../src/database';
 import { internalScope } from '../src/common/request-scope';
@@ -43,13 +42,7 @@ async function main() {
   const apollo = await createApolloServer(settings);
   await apollo.start();
   const services = createServices(dataSource, settings);
-  const graphqlAs = async (viewer: string, query: string, variables?: Record<string, unknown>) => {
-    const contextValue = createContext(services, 'bench', internalViewer(viewer));
-    const response = await apollo.executeOperation({ query, variables }, { contextValue });
-    const result = response.body.kind === 'single' ? response.body.singleResult : null;
-    if (result?.errors) throw new Error(JSON.stringify(result.errors));
-    return result?.data as Record<string, any>;
-  };
+  const graphqlAs = inProcessGraphql(apollo, services);
   let policy = await dataSource.getRepository(Policy).findOneBy({ key: 'bench-sweep' });
   if (!policy) {
     const approve = async (changeRequest: { id: string } | null) => {
