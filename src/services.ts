@@ -36,11 +36,12 @@ export function createServices(
   const stopForgetting = liveEvents.subscribe((events) => {
     for (const event of events) if (event.kind === 'apiKey') authenticator.forgetKey(event.keyId);
   });
+  const decisionStore = new DecisionStore(dataSource, settings.privacy.storedCoordinateDecimals);
   return {
     dataSource,
     settings,
     evaluator,
-    decisionStore: new DecisionStore(dataSource, settings.privacy.storedCoordinateDecimals),
+    decisionStore,
     authenticator,
     limiter,
     registrationConflicts: { spend: (callerId, count) => budgets.consume('registrationConflicts', callerId, count) },
@@ -54,6 +55,7 @@ export function createServices(
       await limiter.close();
       await evaluator.close();
       await liveEvents.close();
+      await decisionStore.close();
     },
   };
 }

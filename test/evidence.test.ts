@@ -290,8 +290,41 @@ describe('what a decision costs', () => {
     );
     // The neighbours come in the device's statement: on SQLite joined back by id, on PostgreSQL as LATERAL subqueries.
     expect(statements[0]).toMatch(
-      /"device" d .*LEFT JOIN (LATERAL \(SELECT .*)?"activation_attempt" .*LEFT JOIN (LATERAL \(SELECT .*)?"activation_attempt"/,
+      /"device" [de] .*LEFT JOIN (LATERAL \(SELECT .*)?"activation_attempt" .*LEFT JOIN (LATERAL \(SELECT .*)?"activation_attempt"/,
     );
+  });
+
+  it('plans the device read once per connection on PostgreSQL and prunes the month partitions as it runs', async () => {
+    if (database.dataSource.options.type !== 'postgres') return;
+    for (let step = 0; step < 8; step += 1)
+      await decideActivation(
+        client,
+        { imei: imei(12), occurredAt: at(step * 0.1), signals: { gps: BERLIN } },
+        'decision { outcome }',
+      );
+    // The store's own connections (private: what is checked here is how PostgreSQL planned on them).
+    const hotPool = (app.services.decisionStore as unknown as { hotPool: import('pg').Pool }).hotPool;
+    const connection = await hotPool.connect();
+    try {
+      const { rows } = await connection.query(
+        `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = 'decision_find_devices'`,
+      );
+      // Sequential decisions reuse the one idle connection, which has run every read.
+      expect(rows).toEqual([{ generic: expect.any(Number), custom: 0 }]);
+      expect(rows[0].generic).toBeGreaterThanOrEqual(8);
+      // The one plan reads each side's month partitions as the batch's bounds select them when it runs.
+      // EXECUTE takes its values as SQL literals (a bound parameter cannot reach a statement's EXECUTE).
+      const literal = (hours: number) => `${connection.escapeLiteral(at(hours))}::timestamptz`;
+      const { rows: plan } = await connection.query(
+        `EXPLAIN (ANALYZE, COSTS OFF, FORMAT JSON) EXECUTE decision_find_devices(ARRAY[${connection.escapeLiteral(imei(12))}], ` +
+          `ARRAY[${literal(1)}], 86400000, ${literal(-23)}, ${literal(1)}, ${literal(1)}, ${literal(25)})`,
+      );
+      // Months outside the batch's bounds are left out when the plan runs (how each month is read
+      // depends on its size: this test's few rows are read whole, a month of millions through the index).
+      expect(JSON.stringify(plan)).toContain('"Subplans Removed"');
+    } finally {
+      connection.release();
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { ActivationAttempt } from '../activations/activation-attempt.entity';
-import { postgresPoolOf } from '../db/pool';
+import { openGenericPlanPool, postgresPoolOf } from '../db/pool';
 import { EntityStatements } from '../db/prepared';
 import { onSqliteConnection } from '../db/transactions';
 import { Device, DeviceStatus } from '../devices/device.entity';
@@ -146,7 +146,10 @@ export class DecisionStore {
         key: 'k.ordinality AS "key", ',
         from:
           `FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS k(imei, at, ordinality) ` +
-          `JOIN "${this.devices.table}" d ON d.${this.devices.column('imei')} = k.imei`,
+          // A device per IMEI through its unique index whatever the table's size: the statement has
+          // one plan for every batch (see hotPool), and joined plainly a small table (the demo's)
+          // would be read whole into a hash for every batch.
+          `JOIN LATERAL (SELECT * FROM "${this.devices.table}" e WHERE e.${this.devices.column('imei')} = k.imei LIMIT 1) d ON true`,
       },
       'k.at',
       "k.at - interval '1 millisecond' * $3",
@@ -180,7 +183,7 @@ export class DecisionStore {
   private readonly devicesByImei = new DataLoader<{ imei: string; occurredAt: Date }, DeviceForDecision | null>(
     async (keys) => {
       const instants = keys.map((key) => key.occurredAt.getTime());
-      const { rows } = await this.pool.query({
+      const { rows } = await this.hotPool.query({
         name: 'decision_find_devices',
         text: this.findDevicesSql,
         values: [
@@ -349,7 +352,7 @@ export class DecisionStore {
     if (this.pendingInserts.length > 0) setImmediate(() => void this.insertPending());
     const insertOne = async (pending: (typeof batch)[number]) => {
       try {
-        const inserted = await this.pool.query({
+        const inserted = await this.hotPool.query({
           name: 'decision_insert_attempt',
           text: this.insertAttempt.sql,
           values: pending.parameters,
@@ -361,10 +364,12 @@ export class DecisionStore {
     };
     if (batch.length === 1) return insertOne(batch[0]);
     try {
-      const inserted = await this.pool.query(
-        this.insertAttempt.sqlForRows(batch.length),
-        batch.flatMap((pending) => pending.parameters),
-      );
+      // Named per row count: each connection parses and plans a batch size once (at most MAX_ROWS_PER_INSERT).
+      const inserted = await this.hotPool.query({
+        name: `decision_insert_attempts_${batch.length}`,
+        text: this.insertAttempt.sqlForRows(batch.length),
+        values: batch.flatMap((pending) => pending.parameters),
+      });
       batch.forEach((pending, index) => pending.resolve(Number(inserted.rows[index].id)));
     } catch {
       await Promise.all(batch.map(insertOne));
@@ -373,6 +378,28 @@ export class DecisionStore {
 
   private get pool(): Pool {
     return postgresPoolOf(this.dataSource)!;
+  }
+
+  private genericPlanPool: Pool | null = null;
+
+  /**
+   * The hot path's named statements (the device read, the attempts' plain inserts) run on
+   * connections of their own that plan each statement once: see openGenericPlanPool. Half the
+   * main pool's size: one device read and one insert leave per turn of the event loop.
+   */
+  private get hotPool(): Pool {
+    this.genericPlanPool ??= openGenericPlanPool(
+      this.dataSource,
+      Math.max(2, Math.ceil((this.pool.options.max ?? 10) / 2)),
+    );
+    return this.genericPlanPool;
+  }
+
+  /** Ends the hot path's connections (the server stops). */
+  async close(): Promise<void> {
+    const pool = this.genericPlanPool;
+    this.genericPlanPool = null;
+    await pool?.end();
   }
 
   private get sqliteDatabase(): BetterSqlite3.Database {
