@@ -49,7 +49,10 @@ export function isBudgetQuery(payload: unknown): boolean {
   if (operations.length === 0) return false;
   return operations.every((operation) => {
     const query = (operation as { query?: unknown } | null)?.query;
-    if (typeof query !== 'string' || query.length > BUDGET_QUERY_MAX_LENGTH) return false;
+    // Without the word the document cannot ask for its budget: every other request (a decision)
+    // goes on without being parsed here as well as by the server.
+    if (typeof query !== 'string' || query.length > BUDGET_QUERY_MAX_LENGTH || !query.includes('rateLimit'))
+      return false;
     try {
       return asksOnlyForBudget(parse(query, { maxTokens: 100 }));
     } catch {
