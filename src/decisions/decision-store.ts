@@ -47,6 +47,9 @@ export type AttemptRow = Omit<ActivationAttempt, 'id' | 'globalId'>;
 /** Rows per multi-row INSERT: 13 parameters each, far below PostgreSQL's 65,535. */
 const MAX_ROWS_PER_INSERT = 200;
 
+/** Multi-row INSERTs up to this many rows are prepared statements, one per row count. */
+const NAMED_INSERT_MAX_ROWS = 64;
+
 const DEVICE_PROPERTIES = ['id', 'status', 'modelId', 'partnerId', 'activatedAt'] as const;
 const ATTEMPT_PROPERTIES = [
   'deviceId',
@@ -364,9 +367,10 @@ export class DecisionStore {
     };
     if (batch.length === 1) return insertOne(batch[0]);
     try {
-      // Named per row count: each connection parses and plans a batch size once (at most MAX_ROWS_PER_INSERT).
+      // Named per row count up to the sizes concurrent decisions make, so that each connection parses
+      // and plans them once; a rarer larger batch is parsed each time rather than kept by every connection.
       const inserted = await this.hotPool.query({
-        name: `decision_insert_attempts_${batch.length}`,
+        name: batch.length <= NAMED_INSERT_MAX_ROWS ? `decision_insert_attempts_${batch.length}` : undefined,
         text: this.insertAttempt.sqlForRows(batch.length),
         values: batch.flatMap((pending) => pending.parameters),
       });
