@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 
 /*
@@ -66,5 +66,48 @@ export async function startProcessorMeter(
   return async () => {
     const { user, system } = process.cpuUsage(service);
     return { serviceMs: (user + system) / 1000, databaseMs: stopBackends ? await stopBackends() : null };
+  };
+}
+
+/** The processes whose command line names `database` as PostgreSQL titles its backends ("postgres: … user database host …"). */
+function databaseProcesses(database: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (title.startsWith('postgres: ') && title.includes(` ${database} `)) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+/**
+ * Starts measuring the processor time of every PostgreSQL backend serving `database` (on the same
+ * machine), including connections opened and closed meanwhile (the bulk path's own): /proc is read
+ * every `intervalMs`, so a backend that ends loses at most its last interval. The function it
+ * returns stops sampling and gives the ms they spent since.
+ */
+export function startDatabaseProcessMeter(database: string, intervalMs = 100): () => number {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  const sample = (starting: boolean) => {
+    for (const pid of databaseProcesses(database)) {
+      const spent = processorMs(pid);
+      if (spent === null) continue;
+      if (!first.has(pid)) first.set(pid, starting ? spent : 0);
+      last.set(pid, spent);
+    }
+  };
+  sample(true);
+  const timer = setInterval(() => sample(false), intervalMs);
+  return () => {
+    clearInterval(timer);
+    sample(false);
+    let spentMs = 0;
+    for (const [pid, spent] of last) spentMs += spent - (first.get(pid) ?? 0);
+    return spentMs;
   };
 }

@@ -46,6 +46,8 @@ export interface GeneratorOptions {
    * (starting a thread costs more than a small seed).
    */
   generatorThreads?: number;
+  /** Wraps the writing of the attempts (generated, decided, written): bench:seed meters its processor time. */
+  aroundAttempts?: <T>(write: () => Promise<T>) => Promise<T>;
 }
 
 const THREADED_FROM_ATTEMPTS = 100_000;
@@ -256,11 +258,14 @@ export async function generateDemoData(dataSource: DataSource, options: Generato
         }
       };
       const attemptsStarted = Date.now();
-      await ingestAttempts(dataSource, attemptChunks(), {
-        explicitIds: true,
-        rowsPerTransaction: 500_000,
-        progress,
-      });
+      const around = options.aroundAttempts ?? ((write) => write());
+      await around(() =>
+        ingestAttempts(dataSource, attemptChunks(), {
+          explicitIds: true,
+          rowsPerTransaction: 500_000,
+          progress,
+        }),
+      );
       attemptMilliseconds = Date.now() - attemptsStarted;
       await advanceSequence(dataSource, 'activation_attempt');
       await writeGeneratedStates(dataSource, states);
