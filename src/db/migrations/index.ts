@@ -21,6 +21,7 @@ import { AttemptReferenceInstants1765770000000 } from './1765770000000-AttemptRe
 import { PolicyImpactRollup1765750000000 } from './1765750000000-PolicyImpactRollup';
 import { LockRegionAndOpenReviews1765750000001 } from './1765750000001-LockRegionAndOpenReviews';
 import { LeanerPresenceCounts1765820000000 } from './1765820000000-LeanerPresenceCounts';
+import { AttemptReferenceChecks1765830000000 } from './1765830000000-AttemptReferenceChecks';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -47,4 +48,5 @@ export const migrations = [
   LockRegionAndOpenReviews1765750000001,
   AttemptReferenceInstants1765770000000,
   LeanerPresenceCounts1765820000000,
+  AttemptReferenceChecks1765830000000,
 ];
