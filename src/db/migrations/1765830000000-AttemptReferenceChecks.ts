@@ -41,13 +41,29 @@ const missingKey = (key: (typeof FOREIGN_KEYS)[number], value: string) => `
         MESSAGE = 'insert or update on table "activation_attempt" violates foreign key constraint "${key.name}"',
         DETAIL = format('Key ("${key.column}")=(%s) is not present in table "${key.table}".', ${value});`;
 
+/**
+ * Locks the rows of \`key.table\` whose ids \`ids\` holds (in id order) and fails when one is
+ * missing. One id — a decision's statement — is looked up as a plain value: an array parameter is
+ * planned anew on each call, which cost a single-row INSERT 0.25 ms where RI took 0.05 ms.
+ */
+const lockAll = (key: (typeof FOREIGN_KEYS)[number], ids: string, lock: string) => `
+    IF cardinality(${ids}) = 1 THEN
+      PERFORM 1 FROM "${key.table}" WHERE "id" = ${ids}[1] FOR ${lock};
+    ELSE
+      PERFORM 1 FROM "${key.table}" WHERE "id" = ANY (${ids}) ORDER BY "id" FOR ${lock};
+    END IF;
+    GET DIAGNOSTICS locked = ROW_COUNT;
+    IF locked < cardinality(${ids}) THEN
+      SELECT w INTO missing FROM unnest(${ids}) w WHERE NOT EXISTS (SELECT 1 FROM "${key.table}" WHERE "id" = w) LIMIT 1;${missingKey(key, 'missing')}
+    END IF;`;
+
 const CHECK_INSERTED = `
   CREATE FUNCTION activation_attempt_check_references() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
   DECLARE
     devices integer[];
     regions integer[];
     versions integer[];
-    locked integer;
+    locked bigint;
     missing integer;
   BEGIN
     SELECT array_agg(DISTINCT a."deviceId"),
@@ -57,22 +73,10 @@ const CHECK_INSERTED = `
     IF devices IS NULL THEN
       RETURN NULL;
     END IF;
-    -- In id order, FOR NO KEY UPDATE: the lock and order activation_daily_counts_add takes next.
-    SELECT count(*) INTO locked FROM (SELECT 1 FROM "device" WHERE "id" = ANY (devices) ORDER BY "id" FOR NO KEY UPDATE) d;
-    IF locked < cardinality(devices) THEN
-      SELECT w INTO missing FROM unnest(devices) w WHERE NOT EXISTS (SELECT 1 FROM "device" WHERE "id" = w) LIMIT 1;${missingKey(FOREIGN_KEYS[0], 'missing')}
+    -- FOR NO KEY UPDATE in id order: the lock activation_daily_counts_add takes next, in its order.${lockAll(FOREIGN_KEYS[0], 'devices', 'NO KEY UPDATE')}
+    IF regions IS NOT NULL THEN${lockAll(FOREIGN_KEYS[1], 'regions', 'KEY SHARE')}
     END IF;
-    IF regions IS NOT NULL THEN
-      SELECT count(*) INTO locked FROM (SELECT 1 FROM "region" WHERE "id" = ANY (regions) ORDER BY "id" FOR KEY SHARE) r;
-      IF locked < cardinality(regions) THEN
-        SELECT w INTO missing FROM unnest(regions) w WHERE NOT EXISTS (SELECT 1 FROM "region" WHERE "id" = w) LIMIT 1;${missingKey(FOREIGN_KEYS[1], 'missing')}
-      END IF;
-    END IF;
-    IF versions IS NOT NULL THEN
-      SELECT count(*) INTO locked FROM (SELECT 1 FROM "policy_version" WHERE "id" = ANY (versions) ORDER BY "id" FOR KEY SHARE) v;
-      IF locked < cardinality(versions) THEN
-        SELECT w INTO missing FROM unnest(versions) w WHERE NOT EXISTS (SELECT 1 FROM "policy_version" WHERE "id" = w) LIMIT 1;${missingKey(FOREIGN_KEYS[2], 'missing')}
-      END IF;
+    IF versions IS NOT NULL THEN${lockAll(FOREIGN_KEYS[2], 'versions', 'KEY SHARE')}
     END IF;
     RETURN NULL;
   END $$`;
