@@ -99,6 +99,11 @@ export interface SweepSettings {
   leaseMs: number;
   /** Rest between batches, so decisions keep their share of the database. */
   batchPauseMs: number;
+  /**
+   * Whether the next batch is read and judged on a second connection while this one is written
+   * (PostgreSQL: the service and the server work at once). Left out: on.
+   */
+  readAhead?: boolean;
 }
 
 export interface QueryLimits {
@@ -296,6 +301,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       batchSize: integer('SWEEP_BATCH_SIZE', 1_000, 1, 10_000),
       leaseMs: integer('SWEEP_LEASE_MS', 30_000, 500, 3_600_000),
       batchPauseMs: integer('SWEEP_BATCH_PAUSE_MS', 20, 0, 60_000),
+      readAhead: readBoolean('SWEEP_READ_AHEAD', true, env),
     },
     live: {
       maxConnectionsPerKey: integer('LIVE_MAX_CONNECTIONS_PER_KEY', 10, 1, 100_000),

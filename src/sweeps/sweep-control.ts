@@ -9,9 +9,9 @@ import { CompiledRules } from '../decisions/evaluator';
 import { Sweep, SweepBreakdown, SweepStatus } from './sweep.entity';
 import { lockSweep } from './sweep-runner';
 import {
-  countCandidates,
   countChange,
   emptyBreakdown,
+  estimateCandidates,
   nextCandidates,
   plannedChanges,
   sweepScope,
@@ -94,7 +94,7 @@ async function createSweep(
       action: input.action,
       status: SweepStatus.RUNNING,
       note: input.note?.trim() ?? '',
-      total: await countCandidates(manager, scope),
+      total: await estimateCandidates(manager, scope),
       processed: 0,
       changed: 0,
       failed: 0,

@@ -14,6 +14,8 @@ import type { Evaluator } from '../decisions/evaluator';
 import { Sweep, SweepStatus } from './sweep.entity';
 import type { CompiledRules } from '../decisions/evaluator';
 import {
+  SweepCandidates,
+  SweepChange,
   SweepPolicyRows,
   SweepScope,
   applyChanges,
@@ -27,6 +29,28 @@ import {
 import { announceLive } from '../db/live-events';
 
 type BatchOutcome = 'continue' | 'done' | 'lost';
+
+/** A batch read and judged, not yet written. */
+interface JudgedBatch {
+  /** The cursor it was read after, and how many it asked for: it is written only from that cursor. */
+  after: number;
+  limit: number;
+  /** The rules it was judged by: it is written only while they are the rules in force. */
+  rules: CompiledRules;
+  candidates: SweepCandidates;
+  changes: SweepChange[];
+}
+
+/** The candidates after `after` and what the sweep does to each, judged against the rules as of now. */
+async function judgeBatch(
+  manager: EntityManager,
+  scope: SweepScope,
+  after: number,
+  limit: number,
+): Promise<JudgedBatch> {
+  const candidates = await nextCandidates(manager, scope, after, limit);
+  return { after, limit, rules: scope.rules, candidates, changes: plannedChanges(scope, candidates, new Date()) };
+}
 
 /** Reads a sweep for a change, locking its row on PostgreSQL (SQLite serialises writers anyway). */
 export async function lockSweep(manager: EntityManager, id: number): Promise<Sweep | null> {
@@ -130,67 +154,119 @@ export class SweepRunner extends BackgroundWorker {
 
   private async run(sweep: Sweep): Promise<void> {
     const context = this.scopeOf(sweep);
-    for (;;) {
-      if (this.stopped) return;
-      let outcome: BatchOutcome;
-      try {
-        outcome = await this.batch(sweep.id, context, this.sweeps.batchSize);
-      } catch (error) {
-        if (error instanceof UserErrorsAbort) {
-          // The policy no longer allows the sweep (retired or changed mid-way): it stops.
-          await this.finish(sweep.id, context, SweepStatus.CANCELLED, error.userErrors[0].message);
-          return;
+    // The next batch, read and judged while this one is written (at most one ahead).
+    let ahead: Promise<JudgedBatch | null> | null = null;
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        let outcome: BatchOutcome;
+        try {
+          const done = await this.batch(sweep.id, context, this.sweeps.batchSize, ahead);
+          outcome = done.outcome;
+          ahead = done.next;
+        } catch (error) {
+          ahead = null;
+          if (error instanceof UserErrorsAbort) {
+            // The policy no longer allows the sweep (retired or changed mid-way): it stops.
+            await this.finish(sweep.id, context, SweepStatus.CANCELLED, error.userErrors[0].message);
+            return;
+          }
+          this.logger?.warn({ err: error, sweepId: sweep.globalId }, 'sweep batch failed; retrying device by device');
+          outcome = await this.deviceByDevice(sweep.id, context);
         }
-        this.logger?.warn({ err: error, sweepId: sweep.globalId }, 'sweep batch failed; retrying device by device');
-        outcome = await this.deviceByDevice(sweep.id, context);
+        if (outcome !== 'continue') return;
+        if (this.sweeps.batchPauseMs) await new Promise((resolve) => setTimeout(resolve, this.sweeps.batchPauseMs));
       }
-      if (outcome !== 'continue') return;
-      if (this.sweeps.batchPauseMs) await new Promise((resolve) => setTimeout(resolve, this.sweeps.batchPauseMs));
+    } finally {
+      // A read still in flight is left to finish (its result unused), so that nothing of this run outlives it.
+      await ahead;
     }
   }
 
   /**
-   * One batch in one transaction: the next devices after the cursor, judged and changed, and the
-   * sweep's progress with them — so a crash loses the batch whole or keeps it whole.
+   * Reads and judges the batch after `after` on a connection of the pool (not the writing
+   * transaction's), so that PostgreSQL reads the next batch while the service builds this one's
+   * rows and the server writes them. It writes nothing; a failed read answers null and the batch
+   * is read again in its own transaction.
    */
-  private async batch(sweepId: number, context: RequestScope, limit: number): Promise<BatchOutcome> {
+  private readAhead(scope: SweepScope, after: number, limit: number): Promise<JudgedBatch | null> {
+    return judgeBatch(this.dataSource.manager, scope, after, limit).catch((error: unknown) => {
+      this.logger?.warn({ err: error }, 'sweep read-ahead failed; the batch is read again when written');
+      return null;
+    });
+  }
+
+  /**
+   * One batch in one transaction: the next devices after the cursor, judged and changed, and the
+   * sweep's progress with them — so a crash loses the batch whole or keeps it whole. The batch is
+   * the one read ahead (`ahead`) when it was read from the cursor the sweep still has, under the
+   * rules in force now; otherwise it is read here. Judged ahead or here, each device is written
+   * only if it is still in the status it was read in (the lifecycle's guarded UPDATE). While it
+   * is written, the next batch is read ahead (`next`).
+   */
+  private async batch(
+    sweepId: number,
+    context: RequestScope,
+    limit: number,
+    ahead: Promise<JudgedBatch | null> | null = null,
+  ): Promise<{ outcome: BatchOutcome; next: Promise<JudgedBatch | null> | null }> {
     // Counted once the batch has committed.
     const counts = { action: '', examined: 0, changed: 0 };
-    const outcome = await inTransaction(this.dataSource, async (manager): Promise<BatchOutcome> => {
-      const sweep = await lockSweep(manager, sweepId);
-      if (!sweep || sweep.status !== SweepStatus.RUNNING || sweep.leaseOwner !== this.owner) return 'lost';
-      const scope = await this.sweepScopeOf(manager, sweep);
-      const candidates = await nextCandidates(manager, scope, sweep.cursor, limit);
-      const ids = candidates.devices.map((device) => device.id);
-      const now = new Date();
-      if (ids.length === 0) {
-        await this.close(manager, context, sweep, SweepStatus.COMPLETED, null, now);
-        return 'done';
-      }
-      const applied = await applyChanges(manager, context, sweep, plannedChanges(scope, candidates, now));
-      Object.assign(counts, { action: sweep.action, examined: ids.length, changed: applied.length });
-      const breakdown = sweep.breakdown;
-      applied.forEach((change) => countChange(breakdown, change));
-      await manager.update(
-        Sweep,
-        { id: sweep.id },
-        {
-          cursor: ids[ids.length - 1],
-          processed: sweep.processed + ids.length,
-          changed: sweep.changed + applied.length,
-          breakdown,
-          updatedAt: now,
-          leaseUntil: this.leaseFrom(now),
-        },
-      );
-      await announceLive(manager, { kind: 'sweep', sweepId: sweep.id });
-      return 'continue';
-    });
+    let next: Promise<JudgedBatch | null> | null = null;
+    let outcome: BatchOutcome;
+    try {
+      outcome = await inTransaction(this.dataSource, async (manager): Promise<BatchOutcome> => {
+        const sweep = await lockSweep(manager, sweepId);
+        if (!sweep || sweep.status !== SweepStatus.RUNNING || sweep.leaseOwner !== this.owner) return 'lost';
+        const scope = await this.sweepScopeOf(manager, sweep);
+        const readAhead = await ahead;
+        const judged =
+          readAhead && readAhead.after === sweep.cursor && readAhead.limit === limit && readAhead.rules === scope.rules
+            ? readAhead
+            : await judgeBatch(manager, scope, sweep.cursor, limit);
+        const ids = judged.candidates.devices.map((device) => device.id);
+        const now = new Date();
+        if (ids.length === 0) {
+          await this.close(manager, context, sweep, SweepStatus.COMPLETED, null, now);
+          return 'done';
+        }
+        // A full batch may have more after it: read it while this one is written.
+        if (this.sweeps.readAhead !== false && ids.length === limit)
+          next = this.readAhead(scope, ids[ids.length - 1], limit);
+        const applied = await applyChanges(manager, context, sweep, judged.changes);
+        Object.assign(counts, { action: sweep.action, examined: ids.length, changed: applied.length });
+        const breakdown = sweep.breakdown;
+        applied.forEach((change) => countChange(breakdown, change));
+        const processed = sweep.processed + ids.length;
+        await manager.update(
+          Sweep,
+          { id: sweep.id },
+          {
+            cursor: ids[ids.length - 1],
+            processed,
+            // An estimated total is never left below the devices examined.
+            total: Math.max(sweep.total, processed),
+            changed: sweep.changed + applied.length,
+            breakdown,
+            updatedAt: now,
+            leaseUntil: this.leaseFrom(now),
+          },
+        );
+        await announceLive(manager, { kind: 'sweep', sweepId: sweep.id });
+        return 'continue';
+      });
+    } catch (error) {
+      // The batch rolled back: what was read after it is not used (the next try reads from the cursor).
+      await next;
+      throw error;
+    }
     if (counts.examined) {
       sweepDevices.inc({ action: counts.action, changed: 'true' }, counts.changed);
       sweepDevices.inc({ action: counts.action, changed: 'false' }, counts.examined - counts.changed);
     }
-    return outcome;
+    if (outcome === 'continue') return { outcome, next };
+    await next;
+    return { outcome, next: null };
   }
 
   /** The sweep's scope under the rules in force, its policy's rows read again only when they change. */
@@ -208,7 +284,7 @@ export class SweepRunner extends BackgroundWorker {
   private async deviceByDevice(sweepId: number, context: RequestScope): Promise<BatchOutcome> {
     for (let index = 0; index < this.sweeps.batchSize; index += 1) {
       try {
-        const outcome = await this.batch(sweepId, context, 1);
+        const { outcome } = await this.batch(sweepId, context, 1);
         if (outcome !== 'continue') return outcome;
       } catch (error) {
         this.logger?.error({ err: error, sweepId }, 'a device failed in a sweep; it is skipped and counted');
@@ -220,7 +296,13 @@ export class SweepRunner extends BackgroundWorker {
           await manager.update(
             Sweep,
             { id: sweep.id },
-            { cursor: failing, processed: sweep.processed + 1, failed: sweep.failed + 1, updatedAt: new Date() },
+            {
+              cursor: failing,
+              processed: sweep.processed + 1,
+              total: Math.max(sweep.total, sweep.processed + 1),
+              failed: sweep.failed + 1,
+              updatedAt: new Date(),
+            },
           );
           await announceLive(manager, { kind: 'sweep', sweepId: sweep.id });
           return true;
@@ -250,7 +332,15 @@ export class SweepRunner extends BackgroundWorker {
     await manager.update(
       Sweep,
       { id: sweep.id },
-      { status, finishedAt: now, updatedAt: now, leaseOwner: null, leaseUntil: null },
+      {
+        status,
+        finishedAt: now,
+        updatedAt: now,
+        leaseOwner: null,
+        leaseUntil: null,
+        // Every device examined: the total, estimated at the start, is now exact.
+        ...(status === SweepStatus.COMPLETED ? { total: sweep.processed } : {}),
+      },
     );
     await announceLive(manager, { kind: 'sweep', sweepId: sweep.id });
     await recordAuditEvent(manager, context, {

@@ -84,7 +84,12 @@ export class Sweep extends Node {
   note: string;
 
   @Column({ type: 'integer' })
-  @Field(() => Int, { description: 'Devices to examine, counted when it started.' })
+  @Field(() => Int, {
+    description:
+      'Devices to examine, the basis of its progress: counted when it started if at most 10,000 devices were in ' +
+      'the status it changes (an UNLOCK sweep: always), otherwise estimated from a sample of them (about a percent ' +
+      'off); never below processed while it runs, and the exact number examined once it has completed.',
+  })
   total: number;
 
   @Column({ type: 'integer' })
