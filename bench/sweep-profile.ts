@@ -1,6 +1,7 @@
 /**
  * Where a LOCK sweep batch spends its time: `DATABASE_URL=… (or SQLITE_PATH=…) npx ts-node --transpile-only
- * bench/sweep-profile.ts [--batches 20] [--batch-size 1000]` on a seeded database. Creates (once) the
+ * bench/sweep-profile.ts [--batches 20] [--batch-size 1000] [--count] [--explain]` on a seeded database
+ * (`--count`: every candidate counted, as a dry run does, beside the estimate a sweep starts with). Creates (once) the
  * bench's "bench-sweep" policy on the demo markets, then runs batches phase by phase as the runner
  * does, each in a transaction rolled back at the end (the database is left as it was, but for the
  * policy). Prints the median time of each phase.
@@ -20,6 +21,7 @@ import { lockSweep } from '../src/sweeps/sweep-runner';
 import {
   applyChanges,
   countCandidates,
+  estimateCandidates,
   nextCandidates,
   emptyBreakdown,
   plannedChanges,
@@ -93,6 +95,13 @@ async function main() {
     );
     const total = await countCandidates(dataSource.manager, scope);
     console.log(`countCandidates: ${total} in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms`);
+    // What a sweep's start does instead: the devices in the status, and a sample of candidates beyond 10,000.
+    const estimating = process.hrtime.bigint();
+    const estimate = await estimateCandidates(dataSource.manager, scope);
+    console.log(
+      `estimateCandidates: ${estimate} (${(((estimate - total) / Math.max(total, 1)) * 100).toFixed(2)} %) in ` +
+        `${(Number(process.hrtime.bigint() - estimating) / 1e6).toFixed(0)} ms`,
+    );
   }
   const limit = Number(values['batch-size']);
   let cursor = 0;

@@ -100,8 +100,9 @@ export interface SweepSettings {
   /** Rest between batches, so decisions keep their share of the database. */
   batchPauseMs: number;
   /**
-   * Whether the next batch is read and judged on a second connection while this one is written
-   * (PostgreSQL: the service and the server work at once). Left out: on.
+   * Whether the next batch is read and judged on a second connection while this one is written.
+   * Left out: on PostgreSQL (the service and the server work at once), off on SQLite (its one
+   * connection runs every statement on the service's thread: nothing can overlap).
    */
   readAhead?: boolean;
 }
@@ -301,7 +302,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       batchSize: integer('SWEEP_BATCH_SIZE', 1_000, 1, 10_000),
       leaseMs: integer('SWEEP_LEASE_MS', 30_000, 500, 3_600_000),
       batchPauseMs: integer('SWEEP_BATCH_PAUSE_MS', 20, 0, 60_000),
-      readAhead: readBoolean('SWEEP_READ_AHEAD', true, env),
+      readAhead: env.SWEEP_READ_AHEAD ? readBoolean('SWEEP_READ_AHEAD', true, env) : undefined,
     },
     live: {
       maxConnectionsPerKey: integer('LIVE_MAX_CONNECTIONS_PER_KEY', 10, 1, 100_000),

@@ -222,22 +222,27 @@ export function transitionRows(
           reason: transition.partnerReason ?? transition.reason,
         }
       : null,
-    audit: auditEventRow(context, {
-      action: actionOf(device.status, transition.to),
-      targetType: 'Device',
-      targetRowId: device.id,
-      before: { status: device.status, ...(device.status === DeviceStatus.LOCKED ? lockColumnsOf(device) : {}) },
-      after: {
-        ...columns,
-        cause: transition.cause,
-        reason: transition.reason,
-        attemptId:
-          transition.attemptId == null
-            ? null
-            : encodeGlobalId('ActivationAttempt', transition.attemptId, transition.attemptOccurredAt ?? undefined),
-        sweepId: transition.sweepId == null ? null : encodeGlobalId('Sweep', transition.sweepId),
+    // Built here for this row alone: no copy needed.
+    audit: auditEventRow(
+      context,
+      {
+        action: actionOf(device.status, transition.to),
+        targetType: 'Device',
+        targetRowId: device.id,
+        before: { status: device.status, ...(device.status === DeviceStatus.LOCKED ? lockColumnsOf(device) : {}) },
+        after: {
+          ...columns,
+          cause: transition.cause,
+          reason: transition.reason,
+          attemptId:
+            transition.attemptId == null
+              ? null
+              : encodeGlobalId('ActivationAttempt', transition.attemptId, transition.attemptOccurredAt ?? undefined),
+          sweepId: transition.sweepId == null ? null : encodeGlobalId('Sweep', transition.sweepId),
+        },
       },
-    }),
+      true,
+    ),
   };
 }
 
