@@ -149,6 +149,7 @@ function candidateStatement(
   afterId: number,
   limit: number,
   read: 'ids' | 'devices',
+  upToId: number | null = null,
 ): Statement | null {
   const d = new SqlTable(manager.connection, Device, 'd');
   const a = new SqlTable(manager.connection, ActivationAttempt, 'a');
@@ -177,7 +178,9 @@ function candidateStatement(
     }
     const sql =
       `SELECT ${columns.join(', ')} FROM ${d.from}${evidence} ` +
-      `WHERE ${d.column('id')} > ${p.add(afterId)} AND ${d.column('status')} = ${p.add(DeviceStatus.ACTIVE)} AND (` +
+      `WHERE ${d.column('id')} > ${p.add(afterId)} ` +
+      (upToId === null ? '' : `AND ${d.column('id')} <= ${p.add(upToId)} `) +
+      `AND ${d.column('status')} = ${p.add(DeviceStatus.ACTIVE)} AND (` +
       (read === 'devices'
         ? `e.${a.statements.column('resolvedRegionId')} IN (${p.list(scope.coveredRegionIds)}) OR `
         : '') +
@@ -196,14 +199,15 @@ function candidateStatement(
   return { sql, parameters: p.values };
 }
 
-/** Device ids after `afterId` that the sweep must examine, in id order. */
+/** Device ids after `afterId` (up to `upToId`, when given) that the sweep must examine, in id order. */
 export async function candidateIds(
   manager: EntityManager,
   scope: SweepScope,
   afterId: number,
   limit: number,
+  upToId: number | null = null,
 ): Promise<number[]> {
-  const statement = candidateStatement(manager, scope, afterId, limit, 'ids');
+  const statement = candidateStatement(manager, scope, afterId, limit, 'ids', upToId);
   if (!statement) return [];
   const rows: { id: number | string }[] = await manager.query(statement.sql, statement.parameters);
   return rows.map((row) => Number(row.id));
@@ -222,19 +226,19 @@ export async function countCandidates(manager: EntityManager, scope: SweepScope)
 
 /**
  * The devices in the status a sweep changes (ACTIVE for a LOCK sweep; for an UNLOCK sweep those
- * locked by the policy, which are exactly its candidates), with ids in (afterId, upToId]: one
- * range of the (status, id) index (the partial index of LOCKED devices), no attempt read.
+ * locked by the policy, which are exactly its candidates) after `afterId`, the first `limit` of
+ * them when given: how many, and the last one's id. One range of the (status, id) index (the
+ * partial index of LOCKED devices), no attempt read.
  */
-async function countInStatus(
+async function devicesInStatus(
   manager: EntityManager,
   scope: SweepScope,
   afterId = 0,
-  upToId: number | null = null,
-): Promise<number> {
+  limit: number | null = null,
+): Promise<{ count: number; lastId: number | null }> {
   const d = new SqlTable(manager.connection, Device, 'd');
   const p = new SqlParameters(d.statements);
-  let sql = `SELECT COUNT(*) AS "count" FROM ${d.from} WHERE ${d.column('id')} > ${p.add(afterId)}`;
-  if (upToId !== null) sql += ` AND ${d.column('id')} <= ${p.add(upToId)}`;
+  let sql = `SELECT ${d.column('id')} AS "id" FROM ${d.from} WHERE ${d.column('id')} > ${p.add(afterId)}`;
   if (scope.action === SweepAction.LOCK_ACTIVE_DEVICES) {
     sql += ` AND ${d.column('status')} = ${p.add(DeviceStatus.ACTIVE)}`;
   } else {
@@ -243,8 +247,12 @@ async function countInStatus(
       ` AND ${d.column('lockCause')} IN (${p.list([LockCause.DECISION, LockCause.SWEEP])})` +
       ` AND ${d.column('lockPolicyVersionId')} IN (${p.list(scope.versionIds)})`;
   }
-  const [row]: { count: number | string }[] = await manager.query(sql, p.values);
-  return Number(row.count);
+  if (limit !== null) sql += ` ORDER BY ${d.column('id')} LIMIT ${p.add(limit)}`;
+  const [row]: { count: number | string; lastId: number | string | null }[] = await manager.query(
+    `SELECT COUNT(*) AS "count", MAX(s."id") AS "lastId" FROM (${sql}) s`,
+    p.values,
+  );
+  return { count: Number(row.count), lastId: row.lastId === null ? null : Number(row.lastId) };
 }
 
 /** How a sweep's total is found at its start: exactly up to `exactUpTo` devices in its status, from a sample beyond. */
@@ -253,29 +261,30 @@ export interface TotalEstimate {
   exactUpTo: number;
   /** Places spread evenly over the device ids where a sample is taken. */
   strata: number;
-  /** Candidates read at each place. */
+  /** Devices in the status judged at each place. */
   perStratum: number;
 }
 
-/** 5,000 candidates read (≈ 0.2 s) instead of all of them (59.7 s for 1,871,073 at 10^7). */
+/** 5,000 devices judged instead of all of them (59.7 s for 1,871,073 candidates at 10^7). */
 export const TOTAL_ESTIMATE: TotalEstimate = { exactUpTo: 10_000, strata: 20, perStratum: 250 };
 
 /**
  * The devices a sweep will examine, as its progress's total: counted exactly when few devices are
  * in the status it changes (and always for an UNLOCK sweep, whose candidates are those devices);
- * otherwise the devices in that status (one index range) times the share of them that are
- * candidates in a sample — at `strata` places spread evenly over the ids, the next `perStratum`
- * candidates and the devices in that status they were found among. Counting every candidate read
- * each device's attempts: 59.7 s of a 2,000,000-device sweep at 10^7, before its first batch.
- * Spread over the ids, the sample follows how the devices were registered over time; its error
- * is about a percent at the default sizes (a share p from n candidates: √(p(1−p)/n) ≤ 0.7 %).
+ * otherwise the devices in that status (one index range) times the share of candidates among a
+ * sample of them — at `strata` places spread evenly over the ids, the next `perStratum` devices in
+ * that status, and which of them are candidates (at most `strata × perStratum` judged, however
+ * rare the candidates: a sample of candidates instead would read on until it found them). Counting
+ * every candidate read each device's attempts: 59.7 s of a 2,000,000-device sweep at 10^7, before
+ * its first batch. Spread over the ids, the sample follows how devices were registered over time;
+ * its error is about a percent at the default sizes (a share p of n devices: √(p(1−p)/n) ≤ 0.7 %).
  */
 export async function estimateCandidates(
   manager: EntityManager,
   scope: SweepScope,
   estimate: TotalEstimate = TOTAL_ESTIMATE,
 ): Promise<number> {
-  const inStatus = await countInStatus(manager, scope);
+  const inStatus = (await devicesInStatus(manager, scope)).count;
   if (scope.action !== SweepAction.LOCK_ACTIVE_DEVICES) return inStatus;
   if (inStatus <= estimate.exactUpTo) return countCandidates(manager, scope);
   const d = new SqlTable(manager.connection, Device, 'd');
@@ -288,11 +297,10 @@ export async function estimateCandidates(
   let examined = 0;
   for (let stratum = 0; stratum < estimate.strata; stratum += 1) {
     const after = first + Math.floor((span * stratum) / estimate.strata);
-    const ids = await candidateIds(manager, scope, after, estimate.perStratum);
-    // Fewer than asked: the candidates ran out before the last device, so the range runs to the end.
-    const upTo = ids.length === estimate.perStratum ? ids[ids.length - 1] : null;
-    candidates += ids.length;
-    examined += await countInStatus(manager, scope, after, upTo);
+    const sample = await devicesInStatus(manager, scope, after, estimate.perStratum);
+    if (sample.lastId === null) continue;
+    examined += sample.count;
+    candidates += (await candidateIds(manager, scope, after, sample.count, sample.lastId)).length;
   }
   return examined === 0 ? 0 : Math.round((inStatus * candidates) / examined);
 }
