@@ -75,7 +75,7 @@ beforeAll(async () => {
   const partner = await client.data(
     `mutation { createPartner(input: { name: "Evidence Test Partner", kind: CARRIER }) { partner { id } } }`,
   );
-  const devices = Array.from({ length: 12 }, (_, index) => ({
+  const devices = Array.from({ length: 13 }, (_, index) => ({
     imei: imei(index + 1),
     serialNumber: `EV${index + 1}`,
     modelCode: 'AR-5',
@@ -292,6 +292,30 @@ describe('what a decision costs', () => {
     expect(statements[0]).toMatch(
       /"device" [de] .*LEFT JOIN (LATERAL \(SELECT .*)?"activation_attempt" .*LEFT JOIN (LATERAL \(SELECT .*)?"activation_attempt"/,
     );
+  });
+
+  it('reads the lock message of a refused device only when the client asks for it', async () => {
+    const crimea = { latitude: 44.9521, longitude: 34.1024, accuracyMeters: 20 };
+    const lock = (hours: number, payload: string) =>
+      decideActivation(
+        client,
+        { imei: imei(13), occurredAt: at(hours), signals: { gps: crimea }, locale: 'ru' },
+        payload,
+      );
+    await lock(0, 'decision { outcome }');
+    const versionReads = (statements: string[]) => statements.filter((sql) => sql.includes('"policy_version"'));
+    // A gateway enforcing the outcome: no policy version is read for the message it did not ask for.
+    const enforcing = await countDriverStatements(database.dataSource, () =>
+      lock(0.1, 'decision { outcome enforced } userErrors { code }'),
+    );
+    expect(enforcing.result).toEqual({ decision: { outcome: 'LOCK', enforced: true }, userErrors: [] });
+    expect(versionReads(enforcing.statements)).toEqual([]);
+    // Asked for, the message comes in the request's language, read once.
+    const told = await countDriverStatements(database.dataSource, () =>
+      lock(0.2, 'decision { outcome lockMessage } userErrors { code }'),
+    );
+    expect(told.result.decision.lockMessage).toMatch(/^Политика производителя/);
+    expect(versionReads(told.statements)).toHaveLength(1);
   });
 
   it('plans the device read once per connection on PostgreSQL and prunes the month partitions as it runs', async () => {

@@ -1,7 +1,8 @@
 import { access } from '../auth/roles';
 import { Authorized, Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { ActivationAttempt } from '../activations/activation-attempt.entity';
+import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
 import { GraphQLContext } from '../context';
+import { lockMessageFor } from '../policies/lock-message';
 import { PolicyVersion } from '../policies/policy-version.entity';
 import { Region } from '../regions/region.entity';
 import { decideActivation, previewDecision } from './decision.service';
@@ -63,6 +64,17 @@ export class DecisionResolver {
   })
   policyVersion(@Root() decision: ActivationDecision, @Ctx() context: GraphQLContext) {
     return decision.policyVersionId === null ? null : context.loaders.policyVersionById.load(decision.policyVersionId);
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'The message for the phone, in the requested language; only for an enforced LOCK.',
+  })
+  async lockMessage(@Root() decision: ActivationDecision, @Ctx() context: GraphQLContext): Promise<string | null> {
+    if (decision.outcome !== DecisionOutcome.LOCK || !decision.enforced || decision.policyVersionId === null)
+      return null;
+    const version = await context.loaders.policyVersionById.load(decision.policyVersionId);
+    return version ? lockMessageFor(version, decision.locale) : null;
   }
 }
 

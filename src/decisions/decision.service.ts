@@ -18,7 +18,6 @@ import type { PolicyLoaders } from '../policies/policy.loaders';
 import { DeviceStatus } from '../devices/device.entity';
 import { imeiProblem, imeiProblemMessages } from '../devices/imei';
 import { DecisionDeviceChange, DeviceMovedOn } from '../devices/device-lifecycle';
-import { lockMessageFor } from '../policies/lock-message';
 import { fixInstant } from './engine/signal-readers';
 import { Decision } from './engine/types';
 import { isUniqueViolation } from '../common/db-errors';
@@ -162,19 +161,18 @@ export async function decideFor(
   return { imei: input.imei, device, decision, regionId, occurredAt };
 }
 
-/** The answer as clients see it, from a stored attempt (a fresh one, or the original of a retry). */
-export async function decisionOfAttempt(
-  context: ScopeWithLoaders<PolicyLoaders>,
+/**
+ * The answer as clients see it, from a stored attempt (a fresh one, or the original of a retry). Its
+ * lock message is read only when a client asks for it (ActivationDecision.lockMessage): a gateway
+ * enforcing an outcome does not need the policy version's row.
+ */
+export function decisionOfAttempt(
   attempt: Pick<
     ActivationAttempt,
     'outcome' | 'enforced' | 'resolvedRegionId' | 'regionSource' | 'policyVersionId' | 'reasonCodes' | 'explanation'
   >,
   locale: string | null | undefined,
-): Promise<ActivationDecision> {
-  const version =
-    attempt.outcome === DecisionOutcome.LOCK && attempt.enforced && attempt.policyVersionId !== null
-      ? await context.loaders.policyVersionById.load(attempt.policyVersionId)
-      : null;
+): ActivationDecision {
   return Object.assign(new ActivationDecision(), {
     outcome: attempt.outcome,
     enforced: attempt.enforced,
@@ -182,7 +180,7 @@ export async function decisionOfAttempt(
     regionSource: attempt.regionSource,
     policyVersionId: attempt.policyVersionId,
     reasonCodes: attempt.reasonCodes,
-    lockMessage: version ? lockMessageFor(version, locale) : null,
+    locale: locale ?? null,
     explanation: explanationForClients(attempt.explanation, attempt),
   });
 }
@@ -374,7 +372,7 @@ export async function decideActivation(
         enforced: String(attempt.enforced),
       });
       decisionLatency.observe((Date.now() - now.getTime()) / 1000);
-      return { decision: await decisionOfAttempt(context, attempt, input.locale), attempt };
+      return { decision: decisionOfAttempt(attempt, input.locale), attempt };
     },
     { transaction: false },
   );
@@ -406,7 +404,7 @@ async function answerRetry(
       ),
     ]);
   }
-  return { decision: await decisionOfAttempt(context, original, input.locale), attempt: original };
+  return { decision: decisionOfAttempt(original, input.locale), attempt: original };
 }
 
 /**
@@ -432,7 +430,7 @@ export async function previewDecision(
           services.evaluator.compile(asOf),
         )
       : await decideFor(context, services, input, now);
-    return await decisionOfAttempt(context, attemptRow(work, input, now, context.settings.privacy), input.locale);
+    return decisionOfAttempt(attemptRow(work, input, now, context.settings.privacy), input.locale);
   } catch (error) {
     if (error instanceof UserErrorsAbort) {
       throw BadUserInputError.of(error.userErrors[0]);

@@ -184,11 +184,8 @@ export class ActivationDecision {
   })
   reasonCodes: string[];
 
-  @Field(() => String, {
-    nullable: true,
-    description: 'The message for the phone, in the requested language; only for an enforced LOCK.',
-  })
-  lockMessage: string | null;
+  /** The language the request asked the lock message in (`lockMessage` resolves it). */
+  locale: string | null;
 
   @Field(() => DecisionExplanation, { description: 'Every signal seen and every policy considered.' })
   explanation: DecisionExplanation;
