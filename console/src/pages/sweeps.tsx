@@ -261,7 +261,8 @@ export function SweepsPage() {
                   <StatusBadge status={sweep.status} />
                 </td>
                 <td>
-                  {sweep.processed} / {sweep.total}
+                  {sweep.processed} / {sweep.status === 'COMPLETED' ? '' : '≈ '}
+                  {sweep.total}
                 </td>
                 <td>{sweep.changed}</td>
                 <td>{sweep.failed}</td>
@@ -528,8 +529,9 @@ function SweepProgress({ id, onStatus }: { id: string; onStatus: () => void }) {
           aria-label="Sweep progress"
         />
         <p role="status" className="progress-figures" aria-live="polite">
-          <strong>{percent}%</strong> · processed {sweep.processed} of {sweep.total} · changed{' '}
-          <strong>{sweep.changed}</strong> · failed <strong>{sweep.failed}</strong>
+          {/* Until it completes, a large sweep's total is an estimate (Sweep.total); then it is the count examined. */}
+          <strong>{percent}%</strong> · processed {sweep.processed} of {sweep.status === 'COMPLETED' ? '' : 'about '}
+          {sweep.total} · changed <strong>{sweep.changed}</strong> · failed <strong>{sweep.failed}</strong>
         </p>
       </div>
       {can.runSweeps(viewer.role) && (
