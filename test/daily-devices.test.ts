@@ -128,6 +128,26 @@ describe('the daily device counts', () => {
       expect(await keptTables(database.dataSource)).toEqual(expectedFrom(await allAttempts(), regions));
     },
   );
+
+  (usingPostgres ? it : it.skip)(
+    'are counted under the device locks the reference check takes first (PostgreSQL)',
+    async () => {
+      // Since migration 1765840000000 the counting triggers do not lock the devices themselves: the
+      // reference check does, and a table's statement triggers fire in name order, so it must sort first.
+      const triggers: { name: string; fn: string }[] = await database.dataSource.query(
+        `SELECT t.tgname AS "name", p.proname AS "fn" FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+         WHERE t.tgrelid = '"activation_attempt"'::regclass AND NOT t.tgisinternal
+           AND (t.tgtype & 1) = 0 AND (t.tgtype & 4) <> 0 ORDER BY t.tgname COLLATE "C"`,
+      );
+      expect(triggers[0]).toEqual({
+        name: 'activation_attempt_check_references',
+        fn: 'activation_attempt_check_references',
+      });
+      expect(triggers.map((trigger) => trigger.fn)).toEqual(
+        expect.arrayContaining(['activation_daily_counts_add', 'policy_impact_add']),
+      );
+    },
+  );
 });
 
 const STATS = `query ($filter: ActivationStatsFilter!, $groupBy: [StatsGroupBy!], $interval: StatsInterval, $timeZone: String) {

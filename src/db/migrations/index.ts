@@ -22,6 +22,7 @@ import { PolicyImpactRollup1765750000000 } from './1765750000000-PolicyImpactRol
 import { LockRegionAndOpenReviews1765750000001 } from './1765750000001-LockRegionAndOpenReviews';
 import { LeanerPresenceCounts1765820000000 } from './1765820000000-LeanerPresenceCounts';
 import { AttemptReferenceChecks1765830000000 } from './1765830000000-AttemptReferenceChecks';
+import { LeanerAttemptCounting1765840000000 } from './1765840000000-LeanerAttemptCounting';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -49,4 +50,5 @@ export const migrations = [
   AttemptReferenceInstants1765770000000,
   LeanerPresenceCounts1765820000000,
   AttemptReferenceChecks1765830000000,
+  LeanerAttemptCounting1765840000000,
 ];
