@@ -23,6 +23,7 @@ import { LockRegionAndOpenReviews1765750000001 } from './1765750000001-LockRegio
 import { LeanerPresenceCounts1765820000000 } from './1765820000000-LeanerPresenceCounts';
 import { AttemptReferenceChecks1765830000000 } from './1765830000000-AttemptReferenceChecks';
 import { LeanerAttemptCounting1765840000000 } from './1765840000000-LeanerAttemptCounting';
+import { DayChainsByProbe1765840000001 } from './1765840000001-DayChainsByProbe';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -51,4 +52,5 @@ export const migrations = [
   LeanerPresenceCounts1765820000000,
   AttemptReferenceChecks1765830000000,
   LeanerAttemptCounting1765840000000,
+  DayChainsByProbe1765840000001,
 ];
