@@ -140,7 +140,7 @@ async function main() {
           const name = `  sql: ${sql.replace(/\s+/g, ' ').slice(0, 40)}`;
           if (
             values.explain &&
-            /^(INSERT|UPDATE|SELECT "(d|a|Device)")/.test(sql) &&
+            /^(INSERT|UPDATE|WITH|SELECT (d\.|"(d|a|Device)"))/.test(sql) &&
             dataSource.options.type === 'postgres'
           ) {
             await query('SAVEPOINT explain');

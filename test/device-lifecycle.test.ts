@@ -1,20 +1,28 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { In } from 'typeorm';
 import { join, relative } from 'node:path';
 import { ActivationAttempt, ReviewStatus } from '../src/activations/activation-attempt.entity';
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import { internalScope } from '../src/common/request-scope';
 import { inTransaction } from '../src/db/transactions';
-import { DeviceAction, changeDeviceStatus, changeDeviceStatuses } from '../src/devices/device-lifecycle';
+import { decodeGlobalId, encodeGlobalId } from '../src/common/global-id';
+import {
+  DeviceAction,
+  POSTGRES_BATCH_WRITE,
+  changeDeviceStatus,
+  changeDeviceStatuses,
+} from '../src/devices/device-lifecycle';
 import { Device, DeviceStatus, LockCause } from '../src/devices/device.entity';
 import { DeviceStatusChange, StatusChangeCause } from '../src/devices/device-status-change.entity';
 import { PartnerEvent, PartnerEventType } from '../src/webhooks/partner-event.entity';
-import { openTestDatabase, TestDatabase } from './support/database';
+import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { testImei } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
 import { decideActivation, decideActivationWith } from './support/decisions';
 import { countDriverStatements } from './support/driver-statements';
 
 const LIFECYCLE = 'src/devices/device-lifecycle.ts';
+const postgresOnly = usingPostgres ? it : it.skip;
 
 /** Ways of writing a device's status or its history, in any of the code's styles (ORM, query builder, SQL). */
 const STATUS_WRITES: [string, RegExp][] = [
@@ -373,11 +381,143 @@ describe('device lifecycle', () => {
     expect(after.history).toEqual([...before.nine.history, [DeviceStatus.ACTIVE, DeviceStatus.LOCKED, 'SWEEP']]);
     expect(after.events).toEqual([...before.nine.events, 'DEVICE_LOCKED']);
     expect(after.audits).toEqual([...before.nine.audits, 'device.lock']);
-    // Two rounds of one guarded UPDATE (the repeated device waits for the second), then one INSERT per table.
     const matching = (pattern: RegExp) => statements.filter((sql) => pattern.test(sql)).length;
-    expect(matching(/^UPDATE "device"/)).toBe(2);
-    expect(matching(/^INSERT INTO "device_status_change"/)).toBe(1);
-    expect(matching(/^INSERT INTO "partner_event"/)).toBe(1);
-    expect(matching(/^INSERT INTO "audit_event"/)).toBe(1);
+    if (usingPostgres) {
+      // Two rounds (the repeated device waits for the second), each one statement: the guarded
+      // UPDATE with the inserts of what it changed.
+      expect(matching(/^WITH changed AS \(UPDATE "device"/)).toBe(2);
+      expect(matching(/^(UPDATE|INSERT)/)).toBe(0);
+    } else {
+      // Two rounds of one guarded UPDATE, then one INSERT per table.
+      expect(matching(/^UPDATE "device"/)).toBe(2);
+      expect(matching(/^INSERT INTO "device_status_change"/)).toBe(1);
+      expect(matching(/^INSERT INTO "partner_event"/)).toBe(1);
+      expect(matching(/^INSERT INTO "audit_event"/)).toBe(1);
+    }
+  });
+
+  describe('a batch of more devices than one PostgreSQL statement writes', () => {
+    /** Devices registered here, ACTIVE, like device 1 but for their IMEIs. */
+    async function activeDevices(count: number, firstSerial: number): Promise<Device[]> {
+      const model = await deviceRow(1);
+      const repository = database.dataSource.getRepository(Device);
+      await repository.insert(
+        Array.from({ length: count }, (_, index) => ({
+          imei: testImei(firstSerial + index),
+          serialNumber: `LCB${firstSerial + index}`,
+          modelId: model.modelId,
+          marketRegionId: model.marketRegionId,
+          partnerId: model.partnerId,
+          status: DeviceStatus.ACTIVE,
+          activatedAt: new Date('2026-01-01T00:00:00Z'),
+        })),
+      );
+      return repository
+        .find({ where: { partnerId: model.partnerId }, order: { id: 'ASC' } })
+        .then((devices) =>
+          devices.filter((device) => Number(device.imei.slice(8, 14)) - 900_000 >= firstSerial).slice(0, count),
+        );
+    }
+    const written = async (deviceIds: number[]) => {
+      const manager = database.dataSource.manager;
+      return {
+        devices: await manager.find(Device, { where: { id: In(deviceIds) }, order: { id: 'ASC' } }),
+        history: await manager.find(DeviceStatusChange, { where: { deviceId: In(deviceIds) }, order: { id: 'ASC' } }),
+        events: await manager.find(PartnerEvent, { where: { deviceId: In(deviceIds) }, order: { id: 'ASC' } }),
+        audit: await manager.find(AuditEvent, {
+          where: { targetType: 'Device', targetId: In(deviceIds.map((id) => encodeGlobalId('Device', id))) },
+          order: { id: 'ASC' },
+        }),
+      };
+    };
+
+    it('writes each device with its own history, event and audit row', async () => {
+      const count = POSTGRES_BATCH_WRITE.devicesPerStatement * 2 + 37;
+      const devices = await activeDevices(count, 1_000);
+      const scope = internalScope(database.dataSource, database.settings, 'lifecycle test');
+      // Every seventh device was put under review since it was read (its change is not made); the
+      // others lock with a reason of their own, but every fifth, which goes (without a partner event)
+      // to UNDER_REVIEW: two sets of columns in each statement.
+      const moved = (index: number) => index % 7 === 3;
+      for (const [index, device] of devices.entries())
+        if (moved(index))
+          await database.dataSource.getRepository(Device).update(device.id, { status: DeviceStatus.UNDER_REVIEW });
+      const to = (index: number) => (index % 5 === 0 ? DeviceStatus.UNDER_REVIEW : DeviceStatus.LOCKED);
+      const { result: made, statements } = await database.statements.measure(() =>
+        inTransaction(database.dataSource, (manager) =>
+          changeDeviceStatuses(
+            manager,
+            scope,
+            devices.map((device, index) => ({
+              device,
+              transition: { to: to(index), cause: StatusChangeCause.SWEEP, reason: `device ${device.id}`, sweepId: 9 },
+            })),
+          ),
+        ),
+      );
+      expect(made).toEqual(devices.map((_, index) => !moved(index)));
+      const changed = devices.filter((_, index) => !moved(index));
+      const rows = await written(devices.map((device) => device.id));
+      expect(rows.devices.map((device) => device.status)).toEqual(
+        devices.map((_, index) => (moved(index) ? DeviceStatus.UNDER_REVIEW : to(index))),
+      );
+      // One history and one audit row per device changed (in the order asked within a set of columns).
+      const byDevice = <T>(rows: T[], deviceId: (row: T) => number) =>
+        [...rows].sort((a, b) => deviceId(a) - deviceId(b));
+      const ofAudit = (row: AuditEvent) => decodeGlobalId(row.targetId)!.rowId;
+      expect(
+        byDevice(rows.history, (row) => row.deviceId).map((row) => [
+          row.deviceId,
+          row.toStatus,
+          row.reason,
+          row.sweepId,
+        ]),
+      ).toEqual(changed.map((device) => [device.id, to(devices.indexOf(device)), `device ${device.id}`, 9]));
+      expect(
+        byDevice(rows.audit, ofAudit).map((row) => [
+          row.targetId,
+          row.action,
+          (row.after as { reason: string }).reason,
+        ]),
+      ).toEqual(
+        changed.map((device) => [
+          encodeGlobalId('Device', device.id),
+          to(devices.indexOf(device)) === DeviceStatus.LOCKED ? DeviceAction.LOCK : DeviceAction.HOLD,
+          `device ${device.id}`,
+        ]),
+      );
+      // Partners hear of the locks only.
+      const locked = changed.filter((device) => to(devices.indexOf(device)) === DeviceStatus.LOCKED);
+      expect(byDevice(rows.events, (row) => row.deviceId).map((row) => [row.deviceId, row.type])).toEqual(
+        locked.map((device) => [device.id, PartnerEventType.DEVICE_LOCKED]),
+      );
+      expect(
+        rows.devices.filter((device) => device.status === DeviceStatus.LOCKED).map((device) => device.lockReason),
+      ).toEqual(locked.map((device) => `device ${device.id}`));
+      if (usingPostgres) {
+        // Three statements of at most POSTGRES_BATCH_WRITE.devicesPerStatement devices, two sets of columns each.
+        expect(statements.filter((sql) => /^WITH changed AS/.test(sql))).toHaveLength(6);
+      }
+    });
+
+    postgresOnly('writes nothing of the batch when a later statement fails', async () => {
+      const devices = await activeDevices(POSTGRES_BATCH_WRITE.devicesPerStatement * 2 + 1, 2_000);
+      const before = await written(devices.map((device) => device.id));
+      const scope = internalScope(database.dataSource, database.settings, 'lifecycle test');
+      const lock = { to: DeviceStatus.LOCKED, cause: StatusChangeCause.SWEEP, reason: 'batch' };
+      // The last device, in the third statement, asks for a status longer than the column takes.
+      const failing = inTransaction(database.dataSource, (manager) =>
+        changeDeviceStatuses(
+          manager,
+          scope,
+          devices.map((device, index) => ({
+            device,
+            transition: index === devices.length - 1 ? { ...lock, to: 'X'.repeat(21) as DeviceStatus } : lock,
+          })),
+        ),
+      );
+      await expect(failing).rejects.toThrow(/too long/);
+      expect(await written(devices.map((device) => device.id))).toEqual(before);
+    });
   });
 });

@@ -10,7 +10,7 @@ import { In } from 'typeorm';
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import { internalScope } from '../src/common/request-scope';
 import { inTransaction } from '../src/db/transactions';
-import { changeDeviceStatus } from '../src/devices/device-lifecycle';
+import { POSTGRES_BATCH_WRITE, changeDeviceStatus } from '../src/devices/device-lifecycle';
 import { Device, DeviceStatus } from '../src/devices/device.entity';
 import { DeviceStatusChange, StatusChangeCause } from '../src/devices/device-status-change.entity';
 import { markets } from '../src/seeding/places';
@@ -19,7 +19,7 @@ import { SweepRunner } from '../src/sweeps/sweep-runner';
 import * as sweepService from '../src/sweeps/sweep.service';
 import { TOTAL_ESTIMATE, countCandidates, estimateCandidates, sweepScope } from '../src/sweeps/sweep.service';
 import { PartnerEvent } from '../src/webhooks/partner-event.entity';
-import { openTestDatabase, TestDatabase } from './support/database';
+import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { seedDemo } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
 import { applyWithApproval } from './support/policies';
@@ -181,6 +181,53 @@ it('resumes from the last committed batch after its runner stopped with a read a
   await second.stop();
   expect(await sweepRow(piped, started.startSweep.sweep.id)).toEqual(await sweepRow(reference, referenceSweep.id));
   expect(await written(piped)).toEqual(await written(reference));
+});
+
+it('rolls a batch back whole when it fails between two of its statements, and writes what one batch at a time writes', async () => {
+  const piped = await world();
+  opened.push(piped);
+  piped.database.settings.sweeps = { batchSize: 7, leaseMs: 30_000, batchPauseMs: 0, readAhead: true };
+  const { dataSource } = piped.database;
+  // PostgreSQL writes a batch in statements of two devices here (250 by default), SQLite one per table.
+  const writes = usingPostgres
+    ? /^WITH changed AS \(UPDATE "device"/
+    : /^INSERT INTO "(device_status_change|partner_event|audit_event)"/;
+  const runnerType = Object.getPrototypeOf(dataSource.createQueryRunner()) as {
+    query: (...args: unknown[]) => Promise<unknown>;
+  };
+  const query = runnerType.query;
+  // Per transaction, the writes so far; the batches committed before.
+  let writesInTransaction = 0;
+  let committed = 0;
+  let failed = false;
+  jest.spyOn(runnerType, 'query').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+    const sql = typeof args[0] === 'string' ? args[0] : '';
+    if (/^(START TRANSACTION|BEGIN)/.test(sql)) writesInTransaction = 0;
+    if (/^COMMIT/.test(sql)) committed += 1;
+    if (writes.test(sql)) {
+      writesInTransaction += 1;
+      // A batch after the first, between its first write and its second: the first is undone with it.
+      if (!failed && committed > 1 && writesInTransaction === 2) {
+        failed = true;
+        throw new Error('connection lost');
+      }
+    }
+    return query.apply(this, args);
+  });
+  const perStatement = POSTGRES_BATCH_WRITE.devicesPerStatement;
+  POSTGRES_BATCH_WRITE.devicesPerStatement = 2;
+  let id: string;
+  try {
+    ({ id } = await runSweep(piped));
+  } finally {
+    POSTGRES_BATCH_WRITE.devicesPerStatement = perStatement;
+  }
+  expect(failed).toBe(true);
+  expect(await sweepRow(piped, id)).toEqual(await sweepRow(reference, referenceSweep.id));
+  expect(await written(piped)).toEqual(await written(reference));
+  // Each device changed once: nothing of the failed batch's first statement was kept.
+  const history = await dataSource.manager.find(DeviceStatusChange, { where: { cause: StatusChangeCause.SWEEP } });
+  expect(new Set(history.map((row) => row.deviceId)).size).toBe(history.length);
 });
 
 it('leaves a device that changed between the read ahead and its write', async () => {
