@@ -380,3 +380,32 @@ it('offers no way to change or delete the trail', async () => {
   const mutations = /^type Mutation \{([\s\S]*?)^\}/m.exec(await printAppSchema())![1];
   expect(mutations).not.toMatch(/^\s+\w*audit\w*\(/im);
 });
+
+it('reads the trail by API key and by related object through their partial indexes (rows naming neither are not indexed)', async () => {
+  const postgres = database.dataSource.options.type === 'postgres';
+  const plan = async (where: string) => {
+    const sql = `SELECT "id" FROM "audit_event" WHERE ${where} ORDER BY "id"`;
+    if (!postgres) {
+      const rows: { detail: string }[] = await database.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, ['x']);
+      return rows.map((row) => row.detail).join('\n');
+    }
+    // A parameter, as the resolver sends it, planned generically: the index is usable for any value.
+    return database.dataSource.transaction(async (manager) => {
+      await manager.query('SET LOCAL enable_seqscan = off');
+      await manager.query('SET LOCAL plan_cache_mode = force_generic_plan');
+      const rows: { 'QUERY PLAN': string }[] = await manager.query(`EXPLAIN ${sql}`, ['x']);
+      return rows.map((row) => row['QUERY PLAN']).join('\n');
+    });
+  };
+  const parameter = postgres ? '$1' : '?';
+  expect(await plan(`"actorKeyId" = ${parameter}`)).toContain('audit_event_actor_key_idx');
+  expect(await plan(`"relatedTargetId" = ${parameter}`)).toContain('audit_event_related_target_idx');
+  const partial: { count: number | string }[] = postgres
+    ? await database.dataSource.query(
+        `SELECT COUNT(*) AS "count" FROM pg_indexes WHERE tablename = 'audit_event' AND indexdef LIKE '%WHERE%IS NOT NULL%'`,
+      )
+    : await database.dataSource.query(
+        `SELECT COUNT(*) AS "count" FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_event' AND sql LIKE '%WHERE%IS NOT NULL%'`,
+      );
+  expect(Number(partial[0].count)).toBe(2);
+});

@@ -11,10 +11,11 @@ import { jsonType, timestampType } from '../db/column-types';
  */
 @Entity('audit_event')
 @Index('audit_event_target_idx', ['targetType', 'targetId'])
-@Index('audit_event_related_target_idx', ['relatedTargetId'])
+// Partial: most rows name no related object nor API key (a sweep's none), and the trail is read by them with a value.
+@Index('audit_event_related_target_idx', ['relatedTargetId'], { where: '"relatedTargetId" IS NOT NULL' })
 @Index('audit_event_action_idx', ['action', 'occurredAt'])
 @Index('audit_event_actor_idx', ['actor', 'occurredAt'])
-@Index('audit_event_actor_key_idx', ['actorKeyId', 'occurredAt'])
+@Index('audit_event_actor_key_idx', ['actorKeyId', 'occurredAt'], { where: '"actorKeyId" IS NOT NULL' })
 @Index('audit_event_occurred_at_idx', ['occurredAt', 'id'])
 @ObjectType({
   implements: Node,

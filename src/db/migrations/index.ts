@@ -24,6 +24,7 @@ import { LeanerPresenceCounts1765820000000 } from './1765820000000-LeanerPresenc
 import { AttemptReferenceChecks1765830000000 } from './1765830000000-AttemptReferenceChecks';
 import { LeanerAttemptCounting1765840000000 } from './1765840000000-LeanerAttemptCounting';
 import { DayChainsByProbe1765840000001 } from './1765840000001-DayChainsByProbe';
+import { PartialAuditKeyIndexes1765850000000 } from './1765850000000-PartialAuditKeyIndexes';
 
 /** Every migration, in order. New ones are appended; committed ones are never edited. */
 export const migrations = [
@@ -53,4 +54,5 @@ export const migrations = [
   AttemptReferenceChecks1765830000000,
   LeanerAttemptCounting1765840000000,
   DayChainsByProbe1765840000001,
+  PartialAuditKeyIndexes1765850000000,
 ];
