@@ -4,7 +4,13 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: false, diagnostics: { warnOnly: false, ignoreCodes: [151002] } }],
+    // Transpiled file by file, not type-checked: `npm run check` type-checks tests and sources with tsc
+    // once, and a type-check here cost every Jest process a TypeScript program of the whole project
+    // (CPU: 17.6 s cold / 7.3 s warm against 5.5 / 1.9 s for test/schema.test.ts alone).
+    '^.+\\.ts$': [
+      'ts-jest',
+      { tsconfig: { isolatedModules: true }, diagnostics: { warnOnly: false, ignoreCodes: [151002] } },
+    ],
   },
   setupFiles: ['reflect-metadata'],
   testTimeout: 60000,
