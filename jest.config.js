@@ -13,5 +13,8 @@ module.exports = {
     ],
   },
   setupFiles: ['reflect-metadata'],
+  // One migrated database per run, copied for each test file (test/support/database.ts says why).
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,
 };
