@@ -70,10 +70,13 @@ function stampOf(build) {
   return existsSync(path) ? readFileSync(path, 'utf8').trim() : null;
 }
 
+function isCurrent(build, digest = digestOf(build)) {
+  return build.outputs.every((output) => existsSync(join(ROOT, output))) && stampOf(build) === digest;
+}
+
 function buildIfStale(build) {
   const digest = digestOf(build);
-  const outputsThere = build.outputs.every((output) => existsSync(join(ROOT, output)));
-  if (outputsThere && stampOf(build) === digest) return false;
+  if (isCurrent(build, digest)) return false;
   process.stderr.write(`building ${build.name} (its sources changed since the last build)\n`);
   const [command, args] = build.command;
   const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
@@ -86,10 +89,14 @@ function buildIfStale(build) {
   return true;
 }
 
-const named = process.argv.slice(2);
+/** `--check`: build nothing; exit 0 when every named build is current, 1 when one is stale. */
+const checkOnly = process.argv.includes('--check');
+const named = process.argv.slice(2).filter((argument) => argument !== '--check');
 const unknown = named.filter((name) => !BUILDS.some((build) => build.name === name));
 if (unknown.length) {
   process.stderr.write(`unknown build ${unknown.join(', ')}; known: ${BUILDS.map((build) => build.name).join(', ')}\n`);
   process.exit(2);
 }
-for (const build of BUILDS) if (!named.length || named.includes(build.name)) buildIfStale(build);
+const selected = BUILDS.filter((build) => !named.length || named.includes(build.name));
+if (checkOnly) process.exit(selected.every((build) => isCurrent(build)) ? 0 : 1);
+for (const build of selected) buildIfStale(build);
