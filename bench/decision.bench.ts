@@ -11,6 +11,7 @@ import 'reflect-metadata';
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -97,13 +98,33 @@ async function stopServer(server: ChildProcess): Promise<void> {
 }
 
 /** A server on a port the system picks (PORT=0), and the URL its log line says it serves. */
+/**
+ * BENCH_SERVER: the root of another checkout, built (`npx tsc -p tsconfig.build.json`), whose server to
+ * measure instead of this one's — before and after a change on the same machine in the same hour, with
+ * the same bench (issue 15 compares with the tree before it began).
+ */
+const SERVER_ROOT = process.env.BENCH_SERVER || projectRoot();
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 async function startServer(env: NodeJS.ProcessEnv): Promise<{ server: ChildProcess; url: string }> {
-  const server = spawn(process.execPath, [join(projectRoot(), 'dist', 'src', 'main.js')], {
+  const server = spawn(process.execPath, [join(SERVER_ROOT, 'dist', 'src', 'main.js')], {
+    cwd: SERVER_ROOT,
     env: {
       ...process.env,
       ...env,
-      // A fixed port fails when another run, a test or a second worktree holds it.
-      PORT: '0',
+      // A fixed port fails when another run, a test or a second worktree holds it. Servers from before
+      // PORT=0 was honoured (BENCH_SERVER) are given one free a moment ago.
+      PORT: process.env.BENCH_SERVER ? String(await freePort()) : '0',
       NODE_ENV: 'production',
       COMPLIANCE_ADMIN_KEY: ADMIN_KEY,
       // The service is measured, not its rate limit (the full payload's key is an ADMIN key).
@@ -129,6 +150,21 @@ async function post(url: string, query: string, variables?: object) {
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as { data: any };
+}
+
+/**
+ * A key that may send any document (the bench's are not registered operations). A server from before
+ * registered operations (BENCH_SERVER) has no such setting, and every key could.
+ */
+async function createKey(url: string, name: string, role: string): Promise<string> {
+  const create = (setting: string) =>
+    post(url, `mutation { createApiKey(input: { name: "${name}", role: ${role}${setting} }) { secret } }`);
+  const created = (await create(', registeredOperationsOnly: false')) as { data?: any; errors?: { message: string }[] };
+  if (created.data?.createApiKey) return created.data.createApiKey.secret as string;
+  if (!created.errors?.some((error) => error.message.includes('registeredOperationsOnly'))) {
+    throw new Error(`createApiKey failed: ${JSON.stringify(created.errors)}`);
+  }
+  return (await create('')).data.createApiKey.secret as string;
 }
 
 function run(url: string, key: string, bodies: () => string, connections = CONNECTIONS): Promise<autocannon.Result> {
@@ -205,11 +241,7 @@ async function benchTwoInstances(env: NodeJS.ProcessEnv): Promise<void> {
       '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }',
     );
     const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
-    const created = await post(
-      urls[0],
-      'mutation { createApiKey(input: { name: "bench-gateway-2", role: GATEWAY, registeredOperationsOnly: false }) { secret } }',
-    );
-    const key: string = created.data.createApiKey.secret;
+    const key = await createKey(urls[0], 'bench-gateway-2', 'GATEWAY');
     const half = Math.max(1, Math.floor(CONNECTIONS / 2));
     const results = await Promise.all(
       urls.map((url, index) => run(url, key, decisionBodies(imeis, `two-${process.pid}-${index}`), half)),
@@ -256,15 +288,8 @@ async function benchHttp(label: string, env: NodeJS.ProcessEnv): Promise<void> {
   try {
     const devices = await post(url, '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }');
     const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
-    const keyOf = async (name: string, role: string) =>
-      (
-        await post(
-          url,
-          `mutation { createApiKey(input: { name: "${name}", role: ${role}, registeredOperationsOnly: false }) { secret } }`,
-        )
-      ).data.createApiKey.secret as string;
-    const gatewayKey = await keyOf('bench-gateway', 'GATEWAY');
-    const adminKey = await keyOf('bench-support', 'ADMIN');
+    const gatewayKey = await createKey(url, 'bench-gateway', 'GATEWAY');
+    const adminKey = await createKey(url, 'bench-support', 'ADMIN');
     const tag = String(process.pid);
     const outcomeOnly = decisionBodies(imeis, `${tag}-outcome`);
     const full = decisionBodies(imeis, `${tag}-full`, FULL_PAYLOAD);
