@@ -11,11 +11,11 @@ import 'reflect-metadata';
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
+import { freePort } from '../src/common/free-port';
 import { createTemporaryDatabase } from '../src/db/temporary-database';
 import { compiledSeedPolicy, engineFromSeeds } from '../src/decisions/engine-from-seeds';
 import { Signals } from '../src/decisions/engine/types';
@@ -97,7 +97,6 @@ async function stopServer(server: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** A server on a port the system picks (PORT=0), and the URL its log line says it serves. */
 /**
  * BENCH_SERVER: the root of another checkout, built (`npx tsc -p tsconfig.build.json`), whose server to
  * measure instead of this one's — before and after a change on the same machine in the same hour, with
@@ -105,17 +104,7 @@ async function stopServer(server: ChildProcess): Promise<void> {
  */
 const SERVER_ROOT = process.env.BENCH_SERVER || projectRoot();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
+/** A server on a port the system picks (PORT=0), and the URL its log line says it serves. */
 async function startServer(env: NodeJS.ProcessEnv): Promise<{ server: ChildProcess; url: string }> {
   const server = spawn(process.execPath, [join(SERVER_ROOT, 'dist', 'src', 'main.js')], {
     cwd: SERVER_ROOT,

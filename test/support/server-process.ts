@@ -1,21 +1,12 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { imeiOf } from './imei';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../src/common/free-port';
+
+export { freePort };
 
 const ROOT = join(__dirname, '..', '..');
 export const PROCESS_ADMIN_KEY = 'cgk_process-test-admin-key-0123456789abcdef';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ServerProcess {
   child: ChildProcess;
