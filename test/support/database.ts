@@ -1,12 +1,11 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createDataSource, statementCounterOf } from '../../ormconfig';
 import { DatabaseSettings, Settings, readDatabaseSettings, readSettings } from '../../src/config';
 import { StatementCounter } from '../../src/db/statement-counter';
-import { createTemporaryDatabase } from '../../src/db/temporary-database';
+import { createTemporaryDatabase, onServer } from '../../src/db/temporary-database';
 import { loadReferenceData } from '../../src/seeding/reference-data';
 import { Services } from '../../src/context';
 import { createServices } from '../../src/services';
@@ -111,23 +110,14 @@ export async function startTestRun(): Promise<{ run: TestRun; end(): Promise<voi
   };
   if (usingPostgres) {
     const prefix = `cg_run_${process.pid}_${Date.now().toString(36)}`;
-    const onServer = async <T>(work: (admin: Client) => Promise<T>): Promise<T> => {
-      const admin = new Client({ connectionString: server.url });
-      await admin.connect();
-      try {
-        return await work(admin);
-      } finally {
-        await admin.end();
-      }
-    };
     const template = await createTemporaryDatabase(server.url!, `${prefix}_template`);
     await migrateWithReferenceData({ ...server, url: template.url });
     const name = new URL(template.url).pathname.slice(1);
     // Nobody connects to it, autovacuum included: each copy has the statistics a freshly migrated
     // database has (none), whenever in the run it is made.
-    await onServer((admin) => admin.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`));
+    await onServer(server.url!, (admin) => admin.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`));
     const end = () =>
-      onServer(async (admin) => {
+      onServer(server.url!, async (admin) => {
         const { rows } = await admin.query<{ datname: string }>(
           'SELECT datname FROM pg_database WHERE starts_with(datname, $1)',
           [`${prefix}_`],
@@ -137,7 +127,7 @@ export async function startTestRun(): Promise<{ run: TestRun; end(): Promise<voi
         const dropNext = async (): Promise<void> => {
           const name = names.pop();
           if (!name) return;
-          await onServer((other) => other.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+          await onServer(server.url!, (other) => other.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
           await dropNext();
         };
         await Promise.all(Array.from({ length: 8 }, dropNext));
