@@ -188,19 +188,17 @@ export class EntityStatements<T extends ObjectLiteral> {
     return {
       sql,
       document: (rows) => {
-        const guards = rows.map((row) => this.jsonValue(guard, row.guard));
-        const changes = rows.map((row) => row.changes);
-        if (this.carriedAsIs(properties, changes))
-          return JSON.stringify(
-            rows.map((row, index) => ({ $id: row.id, $guard: guards[index], $n: index + 1, ...row.changes })),
-          );
+        const changes = this.jsonRecords(
+          properties,
+          rows.map((row) => row.changes),
+        );
         return JSON.stringify(
-          rows.map((row, index) => {
-            const record: Record<string, unknown> = { $id: row.id, $guard: guards[index], $n: index + 1 };
-            for (const property of properties)
-              record[this.columnOf(property).databaseName] = this.jsonValue(property, row.changes[property]);
-            return record;
-          }),
+          rows.map((row, index) => ({
+            $id: row.id,
+            $guard: this.jsonValue(guard, row.guard),
+            $n: index + 1,
+            ...changes[index],
+          })),
         );
       },
     };
@@ -214,15 +212,18 @@ export class EntityStatements<T extends ObjectLiteral> {
    * a fifth of the service's processor time).
    */
   jsonDocument(properties: readonly (keyof T & string)[], rows: readonly Partial<T>[]): string {
-    if (this.carriedAsIs(properties, rows)) return JSON.stringify(rows);
-    return JSON.stringify(
-      rows.map((row) => {
-        const record: Record<string, unknown> = {};
-        for (const property of properties)
-          record[this.columnOf(property).databaseName] = this.jsonValue(property, row[property]);
-        return record;
-      }),
-    );
+    return JSON.stringify(this.jsonRecords(properties, rows));
+  }
+
+  /** The rows as `jsonDocument` writes them: themselves when `carriedAsIs`, else converted copies. */
+  private jsonRecords(properties: readonly (keyof T & string)[], rows: readonly Partial<T>[]): readonly object[] {
+    if (this.carriedAsIs(properties, rows)) return rows;
+    return rows.map((row) => {
+      const record: Record<string, unknown> = {};
+      for (const property of properties)
+        record[this.columnOf(property).databaseName] = this.jsonValue(property, row[property]);
+      return record;
+    });
   }
 
   /**

@@ -354,6 +354,15 @@ export async function changeDeviceStatuses(
     rows: transitionRows(context, change.device, change.transition),
   });
   const written: BuiltChange[] = [];
+  // The changes whose guarded UPDATE answered their device's id were made (the others found another status).
+  const recordChanged = (group: readonly BuiltChange[], changedIds: number[]) => {
+    const changed = new Set(changedIds);
+    for (const change of group) {
+      if (!changed.has(change.device.id)) continue;
+      made[change.index] = true;
+      written.push(change);
+    }
+  };
   if (statements.postgres) {
     for (const round of rounds(pending)) {
       // The statement the server runs while the next one's rows are built.
@@ -368,12 +377,7 @@ export async function changeDeviceStatuses(
         if (running) await running;
         running = (async () => {
           for (const { group, statement } of next) {
-            const changed = new Set(await returnedIds(manager, statement.sql, statement.parameters));
-            for (const change of group) {
-              if (!changed.has(change.device.id)) continue;
-              made[change.index] = true;
-              written.push(change);
-            }
+            recordChanged(group, await returnedIds(manager, statement.sql, statement.parameters));
           }
         })();
         // Awaited before the next statement is sent or the batch returns; a failure then rolls it back.
@@ -393,12 +397,7 @@ export async function changeDeviceStatuses(
             properties,
             chunk.map(({ device, rows }) => ({ id: device.id, guard: device.status, changes: rows.columns })),
           );
-          const changed = new Set(await returnedIds(manager, update.sql, update.parameters));
-          for (const change of chunk) {
-            if (!changed.has(change.device.id)) continue;
-            made[change.index] = true;
-            written.push(change);
-          }
+          recordChanged(chunk, await returnedIds(manager, update.sql, update.parameters));
         }
       }
     }
