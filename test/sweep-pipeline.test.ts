@@ -17,7 +17,13 @@ import { markets } from '../src/seeding/places';
 import { Sweep, SweepAction } from '../src/sweeps/sweep.entity';
 import { SweepRunner } from '../src/sweeps/sweep-runner';
 import * as sweepService from '../src/sweeps/sweep.service';
-import { TOTAL_ESTIMATE, countCandidates, estimateCandidates, sweepScope } from '../src/sweeps/sweep.service';
+import {
+  DEVICE_ATTEMPTS_INDEX,
+  TOTAL_ESTIMATE,
+  countCandidates,
+  estimateCandidates,
+  sweepScope,
+} from '../src/sweeps/sweep.service';
 import { PartnerEvent } from '../src/webhooks/partner-event.entity';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { seedDemo } from './support/fixtures';
@@ -313,5 +319,49 @@ describe('the progress total', () => {
     expect(await estimateCandidates(dataSource.manager, scope, { exactUpTo: 0, strata: 2, perStratum: 1 })).toBe(
       await countCandidates(dataSource.manager, scope),
     );
+  });
+});
+
+describe('the candidate probe', () => {
+  it("reads each device's own attempts even when the policy covers one region, not the region's attempts per device", async () => {
+    const { dataSource, services } = reference.database;
+    const rules = await services.evaluator.current();
+    const markets = await sweepScope(dataSource.manager, rules, POLICY, SweepAction.LOCK_ACTIVE_DEVICES);
+    // The region with the most accepted attempts, alone (a country without subdivisions is covered so).
+    const [busiest]: { regionId: number | string }[] = await dataSource.query(
+      `SELECT "resolvedRegionId" AS "regionId" FROM "activation_attempt" WHERE "resolvedRegionId" IN (${markets.coveredRegionIds.join(', ')}) ` +
+        `AND ("outcome" = 'ALLOW' OR NOT "enforced") GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1`,
+    );
+    const scope = { ...markets, coveredRegionIds: [Number(busiest.regionId)] };
+
+    // The devices it names: ACTIVE, with an accepted attempt there (counted here the plain way).
+    const [{ count }]: { count: number | string }[] = await dataSource.query(
+      `SELECT COUNT(DISTINCT d."id") AS "count" FROM "device" d JOIN "activation_attempt" a ON a."deviceId" = d."id" ` +
+        `WHERE d."status" = 'ACTIVE' AND a."resolvedRegionId" = ${scope.coveredRegionIds[0]} AND (a."outcome" = 'ALLOW' OR NOT a."enforced")`,
+    );
+    const statements: { sql: string; parameters: unknown[] }[] = [];
+    const query = dataSource.manager.query.bind(dataSource.manager);
+    jest.spyOn(dataSource.manager, 'query').mockImplementation(async (sql, parameters) => {
+      statements.push({ sql, parameters: Array.isArray(parameters) ? parameters : [] });
+      return query(sql, parameters);
+    });
+    expect(Number(count)).toBeGreaterThan(0);
+    expect(await countCandidates(dataSource.manager, scope)).toBe(Number(count));
+    await sweepService.nextCandidates(dataSource.manager, scope, 0, 50);
+    jest.restoreAllMocks();
+
+    // How each statement reads the attempts on SQLite, which plans without statistics: through the
+    // (deviceId, occurredAt, id) index, never the region's (every attempt of the region read per
+    // device). PostgreSQL weighs the two by its statistics (here the region's index is the cheap side).
+    expect(statements.length).toBeGreaterThanOrEqual(2);
+    if (usingPostgres) return;
+    for (const { sql, parameters } of statements) {
+      const plan: { detail: string }[] = await dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, parameters);
+      const indexes = plan.flatMap((row) =>
+        [...row.detail.matchAll(/^SEARCH a USING (?:COVERING )?INDEX (\S+)/g)].map((match) => match[1]),
+      );
+      expect(indexes.length).toBeGreaterThan(0);
+      for (const index of indexes) expect(index).toBe(DEVICE_ATTEMPTS_INDEX);
+    }
   });
 });

@@ -129,6 +129,9 @@ function isEnforcedLock(policy: CompiledPolicy | null | undefined): boolean {
   return !!policy && policy.action === PolicyAction.LOCK && policy.mode === PolicyMode.ENFORCE;
 }
 
+/** The attempts' `(deviceId, occurredAt, id)` index, through which every candidate probe goes. */
+export const DEVICE_ATTEMPTS_INDEX = 'activation_attempt_device_idx';
+
 /**
  * The statement reading the candidates after `afterId`, in id order: their ids only, or (`read`)
  * the devices with the evidence a LOCK sweep judges them by. One WHERE for both, so the count,
@@ -162,6 +165,11 @@ function candidateStatement(
   if (scope.action === SweepAction.LOCK_ACTIVE_DEVICES) {
     if (scope.coveredRegionIds.length === 0) return null;
     const accepted = `(${a.column('outcome')} = '${DecisionOutcome.ALLOW}' OR NOT ${a.column('enforced')})`;
+    // SQLite plans without statistics: with one covered region it probed the candidate through the
+    // (resolvedRegionId, occurredAt) index — every attempt of the region read for each device, a
+    // sweep's cost growing with devices × the region's history (2,000 devices of a 10^5 database:
+    // 24 s of processor time). The device's own attempts are the bounded side.
+    const byDevice = postgres ? a.from : `${a.from} INDEXED BY "${DEVICE_ATTEMPTS_INDEX}"`;
     let evidence = '';
     if (read === 'devices') {
       columns.push(
@@ -170,7 +178,7 @@ function candidateStatement(
         `e.${a.statements.column('resolvedRegionId')} AS "evidenceRegionId"`,
       );
       const latest =
-        `FROM ${a.from} WHERE ${a.column('deviceId')} = ${d.column('id')} AND ${accepted} ` +
+        `FROM ${byDevice} WHERE ${a.column('deviceId')} = ${d.column('id')} AND ${accepted} ` +
         `ORDER BY ${a.column('occurredAt')} DESC, ${a.column('id')} DESC LIMIT 1`;
       evidence = postgres
         ? ` LEFT JOIN LATERAL (SELECT ${a.column('id')}, ${a.column('occurredAt')}, ${a.column('resolvedRegionId')} ${latest}) e ON TRUE`
@@ -184,7 +192,7 @@ function candidateStatement(
       (read === 'devices'
         ? `e.${a.statements.column('resolvedRegionId')} IN (${p.list(scope.coveredRegionIds)}) OR `
         : '') +
-      `(SELECT 1 FROM ${a.from} WHERE ${a.column('deviceId')} = ${d.column('id')} ` +
+      `(SELECT 1 FROM ${byDevice} WHERE ${a.column('deviceId')} = ${d.column('id')} ` +
       `AND ${a.column('resolvedRegionId')} IN (${p.list(scope.coveredRegionIds)}) AND ${accepted} LIMIT 1) IS NOT NULL) ` +
       `ORDER BY ${d.column('id')} LIMIT ${p.add(limit)}`;
     return { sql, parameters: p.values };
