@@ -634,7 +634,39 @@ async function measureSweep(
   started = process.hrtime.bigint();
   const run = await graphql(START, { dryRun: false });
   if (run.startSweep.userErrors.length) throw new Error(JSON.stringify(run.startSweep.userErrors));
-  await services.sweeps.idle();
+  // Its progress from the sweep's own row (at 10^7 a sweep runs for many minutes): read every few
+  // seconds between batches, not measured apart from the sweep (a statement per read).
+  const progress = startProgress('LOCK sweep', Number(dryRun.startSweep.preview.total), { unit: 'devices' });
+  let shown = 0;
+  let reading: Promise<void> | null = null;
+  const readProgress = () =>
+    graphql(
+      `
+        query ($id: ID!) {
+          sweep(id: $id) {
+            processed
+          }
+        }
+      `,
+      { id: run.startSweep.sweep.id },
+    ).then((answer) => {
+      const processed = Number(answer.sweep?.processed ?? shown);
+      progress.advance(processed - shown);
+      shown = processed;
+    });
+  const poll = setInterval(() => {
+    reading ??= readProgress()
+      .catch(() => undefined)
+      .finally(() => (reading = null));
+  }, 2_000);
+  try {
+    await services.sweeps.idle();
+  } finally {
+    clearInterval(poll);
+    await reading;
+  }
+  await readProgress();
+  progress.stop();
   const milliseconds = Number(process.hrtime.bigint() - started) / 1e6;
   const { serviceMs, databaseMs } = await processor();
   const finished = await graphql(
