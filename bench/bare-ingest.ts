@@ -1,13 +1,14 @@
 /**
  * The baselines the ingest benchmarks compare with (bench:seed, bench:reporting): the same rows
- * written bare — no triggers, no foreign keys, one table with the same columns and indexes — and
- * the database's size.
+ * written bare — no triggers, no foreign keys, a table with the same columns, indexes and (on
+ * PostgreSQL) partitions — and the database's size.
  */
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
+import { DEFAULT_ROWS_PER_STATEMENT } from '../src/activations/attempt-ingest';
 import { openBulkConnection, sqliteDatabaseOf } from '../src/db/pool';
 
 const BARE_TABLE = 'bench_bare_attempt';
@@ -23,9 +24,15 @@ export async function databaseBytes(dataSource: DataSource): Promise<number> {
 }
 
 /**
- * PostgreSQL: the attempts to a file in COPY's format (not timed), then the file COPY'd into the
- * twin table (timed, and wrapped in `around`: bench:seed meters it): one table with the same
- * columns and indexes, not partitioned, no triggers.
+ * PostgreSQL: the attempts to files in COPY's format (not timed), then the files COPY'd into the
+ * twin (timed, and wrapped in `around`: bench:seed meters it). The twin is the attempts' table
+ * without what the bulk path adds to a bare write: the same columns and indexes, partitioned by the
+ * same month bounds (each partition with the attempts' indexes), no triggers, no reference check.
+ * It starts empty as a seed's partitions do, and takes the rows as the bulk path wrote them: in id
+ * order, in COPY statements of the bulk path's size (DEFAULT_ROWS_PER_STATEMENT). Until session 12
+ * the twin was one unpartitioned table taking every row in one COPY, in partition order: a write
+ * the attempts never get (no partition routing, one statement, rows in month order), so the ratio
+ * mixed what the counting costs with what the table's shape costs (README, Scale, Ingest).
  */
 export async function bareCopy(
   dataSource: DataSource,
@@ -33,21 +40,51 @@ export async function bareCopy(
   around: <T>(copy: () => Promise<T>) => Promise<T> = (copy) => copy(),
 ): Promise<number> {
   const client = await openBulkConnection(dataSource);
-  const file = join(directory, 'attempts.copy');
+  const files: string[] = [];
   try {
-    await client.query(`CREATE TABLE "${BARE_TABLE}" (LIKE "activation_attempt" INCLUDING DEFAULTS INCLUDING INDEXES)`);
-    await pipeline(
-      client.query(copyTo('COPY (SELECT * FROM "activation_attempt") TO STDOUT')),
-      createWriteStream(file),
+    const { rows: partitions } = await client.query<{ bound: string }>(
+      `SELECT pg_get_expr(c.relpartbound, c.oid) AS "bound"
+       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = '"activation_attempt"'::regclass ORDER BY c.relname`,
     );
+    await client.query(
+      `CREATE TABLE "${BARE_TABLE}" (LIKE "activation_attempt" INCLUDING DEFAULTS INCLUDING INDEXES)` +
+        (partitions.length ? ' PARTITION BY RANGE ("occurredAt")' : ''),
+    );
+    for (const [index, { bound }] of partitions.entries())
+      await client.query(`CREATE TABLE "${BARE_TABLE}_${index}" PARTITION OF "${BARE_TABLE}" ${bound}`);
+    // The rows in id order (the order the bulk path wrote them), a statement's worth per file.
+    for (let after = 0; ;) {
+      const { rows } = await client.query<{ last: number | null }>(
+        `SELECT max("id") AS "last" FROM (SELECT "id" FROM "activation_attempt" WHERE "id" > $1 ORDER BY "id" LIMIT $2) s`,
+        [after, DEFAULT_ROWS_PER_STATEMENT],
+      );
+      if (rows[0].last === null) break;
+      const file = join(directory, `attempts-${files.length}.copy`);
+      await pipeline(
+        client.query(
+          copyTo(
+            `COPY (SELECT * FROM "activation_attempt" WHERE "id" > ${Number(after)} AND "id" <= ${Number(rows[0].last)} ORDER BY "id") TO STDOUT`,
+          ),
+        ),
+        createWriteStream(file),
+      );
+      files.push(file);
+      after = Number(rows[0].last);
+    }
     const started = Date.now();
-    await around(() => pipeline(createReadStream(file), client.query(copyFrom(`COPY "${BARE_TABLE}" FROM STDIN`))));
+    await around(async () => {
+      await client.query('BEGIN');
+      for (const file of files)
+        await pipeline(createReadStream(file), client.query(copyFrom(`COPY "${BARE_TABLE}" FROM STDIN`)));
+      await client.query('COMMIT');
+    });
     const milliseconds = Date.now() - started;
     await client.query(`DROP TABLE "${BARE_TABLE}"`);
     return milliseconds;
   } finally {
     await client.end();
-    rmSync(file, { force: true });
+    for (const file of files) rmSync(file, { force: true });
   }
 }
 

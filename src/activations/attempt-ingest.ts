@@ -32,6 +32,9 @@ export type { BulkAttempt, EncodedAttempts } from './attempt-encoding';
  * before its first row.
  */
 
+/** Rows per COPY statement on PostgreSQL unless IngestOptions.rowsPerStatement says otherwise. */
+export const DEFAULT_ROWS_PER_STATEMENT = 50_000;
+
 export interface IngestOptions {
   /** Whether the rows carry their ids (all of them). */
   explicitIds?: boolean;
@@ -90,7 +93,7 @@ export async function ingestAttempts(
   };
   if (dialect === 'postgres') {
     const client = await openBulkConnection(dataSource);
-    const rowsPerStatement = options.rowsPerStatement ?? 50_000;
+    const rowsPerStatement = options.rowsPerStatement ?? DEFAULT_ROWS_PER_STATEMENT;
     let written = 0;
     let copy: ReturnType<typeof copyFrom> | null = null;
     let copied: Promise<void> = Promise.resolve();
