@@ -138,6 +138,10 @@ export async function createApp(
   const apollo = await createApolloServer(settings, httpServer, limits, [live.plugin]);
   await apollo.start();
   app.disable('x-powered-by');
+  // Express hashes every body it sends into an ETag (a SHA-1 per answer, about 1 % of a decision's
+  // processor time in a profile). An answer depends on the caller's key and is never cached, so
+  // nobody revalidates one; the IDE's and the console's files keep their own validators (serve-static).
+  app.set('etag', false);
   app.use(observeRequests(logger));
   app.use(healthRoutes(dataSource, services.evaluator));
   app.get('/metrics', async (_request, response) => {

@@ -170,6 +170,21 @@ describe('queries over GET', () => {
     expect(mutation.headers.get('allow')).toBe('POST');
   });
 
+  it('answers without an ETag, over GET as over POST: an answer depends on the key and is never revalidated', async () => {
+    const authorization = `Bearer ${ADMIN_KEY}`;
+    const query = await get('{ viewer { role } }', { authorization });
+    const posted = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': JSON_TYPE, authorization },
+      body: JSON.stringify({ query: '{ viewer { role } }' }),
+    });
+    for (const answer of [query, posted]) {
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toMatchObject({ data: { viewer: { role: 'ADMIN' } } });
+      expect(answer.headers.get('etag')).toBeNull();
+    }
+  });
+
   it('refuses a GET a page on another site could make (no key, no preflighted header): CSRF prevention', async () => {
     const forged = await get('{ __typename }');
     expect(forged.status).toBe(400);
