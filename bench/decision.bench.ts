@@ -6,12 +6,15 @@
  *    decision committed before it is answered: once asking only the outcome, once asking the whole
  *    payload a support client reads (the decision with its evidence, region, policy version and
  *    reasons, the attempt and its device), where every field resolves and passes its access check.
+ * 3. With BENCH_BEFORE=/path/to/checkout (built): this tree's server and that one's side by side
+ *    instead, each given the same decisions at the same time, and each one's processor time per
+ *    decision compared (see benchSideBySide).
  */
 import 'reflect-metadata';
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
@@ -105,15 +108,15 @@ async function stopServer(server: ChildProcess): Promise<void> {
 const SERVER_ROOT = process.env.BENCH_SERVER || projectRoot();
 
 /** A server on a port the system picks (PORT=0), and the URL its log line says it serves. */
-async function startServer(env: NodeJS.ProcessEnv): Promise<{ server: ChildProcess; url: string }> {
-  const server = spawn(process.execPath, [join(SERVER_ROOT, 'dist', 'src', 'main.js')], {
-    cwd: SERVER_ROOT,
+async function startServer(env: NodeJS.ProcessEnv, root = SERVER_ROOT): Promise<{ server: ChildProcess; url: string }> {
+  const server = spawn(process.execPath, [join(root, 'dist', 'src', 'main.js')], {
+    cwd: root,
     env: {
       ...process.env,
       ...env,
-      // A fixed port fails when another run, a test or a second worktree holds it. Servers from before
-      // PORT=0 was honoured (BENCH_SERVER) are given one free a moment ago.
-      PORT: process.env.BENCH_SERVER ? String(await freePort()) : '0',
+      // A fixed port fails when another run, a test or a second worktree holds it. Another checkout's
+      // server (BENCH_SERVER, BENCH_BEFORE) may predate PORT=0: it is given one free a moment ago.
+      PORT: root === projectRoot() ? '0' : String(await freePort()),
       NODE_ENV: 'production',
       COMPLIANCE_ADMIN_KEY: ADMIN_KEY,
       // The service is measured, not its rate limit (the full payload's key is an ADMIN key).
@@ -309,10 +312,134 @@ async function benchHttp(label: string, env: NodeJS.ProcessEnv): Promise<void> {
   }
 }
 
+/** Requests per server in each side-by-side round, and the rounds (BENCH_BEFORE). */
+const SIDE_BY_SIDE_REQUESTS = Number(process.env.BENCH_REQUESTS || 3000);
+const SIDE_BY_SIDE_ROUNDS = Number(process.env.BENCH_ROUNDS || 4);
+
+/** One server of a side-by-side comparison, ready to be sent decisions. */
+interface Contender {
+  name: string;
+  server: ChildProcess;
+  meter: ProcessorMeter;
+  decide: (amount: number) => Promise<autocannon.Result>;
+}
+
+async function contender(
+  name: string,
+  root: string,
+  env: NodeJS.ProcessEnv,
+  payload: string,
+  connections: number,
+): Promise<Contender> {
+  const { server, url } = await startServer(env, root);
+  try {
+    const devices = await post(url, '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }');
+    const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
+    // The full payload reads the device, which a GATEWAY key is not answered (see FULL_PAYLOAD).
+    const key = await createKey(url, `bench-${name}`, payload === OUTCOME_ONLY ? 'GATEWAY' : 'ADMIN');
+    const bodies = decisionBodies(imeis, `${process.pid}-${name}`, payload);
+    await probe(url, key, bodies());
+    const decide = (amount: number) =>
+      autocannon({
+        url,
+        method: 'POST',
+        connections,
+        amount,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        requests: [{ setupRequest: (request) => ({ ...request, body: bodies() }) }],
+      });
+    return { name, server, meter: new ProcessorMeter(server.pid!, env.DATABASE_URL || undefined), decide };
+  } catch (error) {
+    await stopServer(server);
+    throw error;
+  }
+}
+
+/**
+ * Before and after on a shared machine: run one after the other, two trees' throughputs differ by
+ * whatever else the machine did meanwhile (a third either way at a load of 5–10 here). Side by side,
+ * both servers get the same decisions at the same time, so both meet the same load, and each one's
+ * processor time per decision (the server's, plus its database backends' on PostgreSQL) is compared
+ * round by round. Each server has its own fresh database with the demo data.
+ */
+async function benchSideBySide(
+  label: string,
+  beforeRoot: string,
+  environment: () => Promise<{ env: NodeJS.ProcessEnv; release: () => Promise<void> }>,
+): Promise<void> {
+  for (const [payloadName, payload] of [
+    ['{ outcome }', OUTCOME_ONLY],
+    ['full payload', FULL_PAYLOAD],
+  ] as const) {
+    const databases = [await environment(), await environment()];
+    const contenders: Contender[] = [];
+    try {
+      const half = Math.max(1, Math.floor(CONNECTIONS / 2));
+      contenders.push(await contender('before', beforeRoot, databases[0].env, payload, half));
+      contenders.push(await contender('this tree', projectRoot(), databases[1].env, payload, half));
+      await Promise.all(contenders.map((side) => side.decide(Math.ceil(SIDE_BY_SIDE_REQUESTS / 3))));
+      const ratios: number[] = [];
+      for (let round = 1; round <= SIDE_BY_SIDE_ROUNDS; round += 1) {
+        const stops = await Promise.all(contenders.map((side) => side.meter.start()));
+        // Which one's clients connect first alternates, so neither is always a moment ahead.
+        const order = round % 2 === 0 ? [...contenders].reverse() : contenders;
+        const results = new Map(
+          await Promise.all(order.map(async (side) => [side, await side.decide(SIDE_BY_SIDE_REQUESTS)] as const)),
+        );
+        const spent = await Promise.all(stops.map((stop) => stop()));
+        const perDecision = contenders.map((side, index) => {
+          const result = results.get(side)!;
+          const errors = result.errors + result.non2xx;
+          if (errors > 0) throw new Error(`${side.name}: ${errors} failed requests in round ${round}`);
+          const decisions = Math.max(1, result.requests.total);
+          return {
+            serverMs: spent[index].serverMs / decisions,
+            databaseMs: spent[index].databaseMs / decisions,
+          };
+        });
+        const total = (side: (typeof perDecision)[number]) => side.serverMs + side.databaseMs;
+        ratios.push(total(perDecision[1]) / total(perDecision[0]));
+        const shown = (side: (typeof perDecision)[number]) =>
+          `${side.serverMs.toFixed(2)} ms${label === 'PostgreSQL' ? ` + PostgreSQL ${side.databaseMs.toFixed(2)} ms` : ''}`;
+        console.log(
+          `${label.padEnd(11)} ${payloadName.padEnd(13)} round ${round}: processor time per decision, before ${shown(perDecision[0])}, ` +
+            `this tree ${shown(perDecision[1])}: this tree / before ${ratios.at(-1)!.toFixed(2)} (load ${loadavg()[0].toFixed(1)})`,
+        );
+      }
+      const sorted = [...ratios].sort((a, b) => a - b);
+      console.log(
+        `${label.padEnd(11)} ${payloadName.padEnd(13)} this tree / before: median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} ` +
+          `(${sorted[0].toFixed(2)}–${sorted.at(-1)!.toFixed(2)} over ${ratios.length} rounds of ${SIDE_BY_SIDE_REQUESTS} decisions each)`,
+      );
+    } finally {
+      await Promise.all(contenders.map((side) => stopServer(side.server)));
+      for (const database of databases) await database.release();
+    }
+  }
+}
+
 async function main(): Promise<void> {
   console.log(
     `machine: ${cpus().length} × ${cpus()[0].model}, Node ${process.version}; ${CONNECTIONS} connections, ${SECONDS} s per run`,
   );
+  const beforeRoot = process.env.BENCH_BEFORE;
+  if (beforeRoot) {
+    console.log(`side by side with the server of ${beforeRoot}`);
+    await benchSideBySide('SQLite', beforeRoot, async () => {
+      const directory = mkdtempSync(join(tmpdir(), 'decision-bench-'));
+      return {
+        env: { DATABASE_URL: '', SQLITE_PATH: join(directory, 'bench.sqlite') },
+        release: async () => rmSync(directory, { recursive: true, force: true }),
+      };
+    });
+    const url = process.env.DATABASE_URL;
+    if (!url) return;
+    await benchSideBySide('PostgreSQL', beforeRoot, async () => {
+      const database = await createTemporaryDatabase(url, 'cg_decision_bench');
+      return { env: { DATABASE_URL: database.url }, release: () => database.drop() };
+    });
+    return;
+  }
   benchEngine();
   const directory = mkdtempSync(join(tmpdir(), 'decision-bench-'));
   try {
