@@ -47,7 +47,10 @@ const { values } = parseArgs({
     reports: { type: 'boolean', default: false },
     /** With --reports: only the four reports the issue sets a goal for (at 10^7 each other pass takes minutes). */
     goals: { type: 'boolean', default: false },
-    /** Runs of each plain GROUP BY after its warm-up (median); the reports always get 5. At 10^7 one plain pass takes tens of seconds. */
+    /**
+     * Runs of each plain GROUP BY after its warm-up (median); the reports always get 5. At 10^7 one
+     * plain pass takes tens of seconds; 0 runs none (the reports alone, on a machine without the time).
+     */
     'plain-runs': { type: 'string', default: '5' },
     /**
      * Only these figures (with --reuse, on a database seeded before): simulatePolicy, the LOCK
@@ -134,11 +137,14 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
     );
   const measure = async (name: string, report: () => Promise<unknown>, plain: () => Promise<unknown>) => {
     if (values.goals && !GOALS.has(name)) return;
-    rows.push([name, await median(report), await median(plain, Number(values['plain-runs']))]);
+    const plainRuns = Number(values['plain-runs']);
+    rows.push([name, await median(report), plainRuns > 0 ? await median(plain, plainRuns) : NaN]);
     // Also as it is measured (on stderr): a 10^7 run takes hours on a loaded machine, and a figure
     // measured before it stops is still a figure.
     const [, reportMs, plainMs] = rows[rows.length - 1];
-    console.error(`${label} so far: ${name}: ${reportMs.toFixed(0)} ms, plain ${plainMs.toFixed(0)} ms`);
+    console.error(
+      `${label} so far: ${name}: ${reportMs.toFixed(0)} ms, plain ${Number.isNaN(plainMs) ? 'not run' : `${plainMs.toFixed(0)} ms`}`,
+    );
   };
 
   // The same report with and without distinct devices: only the latter can come from the rollup.
@@ -280,7 +286,11 @@ async function benchOn(label: string, settings: Settings): Promise<void> {
   const printReports = () => {
     for (const [name, report, plain] of rows) {
       console.log(
-        `  ${name.padEnd(72)} ${report.toFixed(0).padStart(6)} ms   plain GROUP BY ${plain.toFixed(0).padStart(6)} ms   ratio ${(report / plain).toFixed(2)}   goal ${GOALS.get(name) ?? '-'}`,
+        `  ${name.padEnd(72)} ${report.toFixed(0).padStart(6)} ms   ` +
+          (Number.isNaN(plain)
+            ? 'plain GROUP BY not run'
+            : `plain GROUP BY ${plain.toFixed(0).padStart(6)} ms   ratio ${(report / plain).toFixed(2)}`) +
+          `   goal ${GOALS.get(name) ?? '-'}`,
       );
     }
   };
