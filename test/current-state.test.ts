@@ -14,7 +14,8 @@ import { PolicyVersion } from '../src/policies/policy-version.entity';
 import { Policy } from '../src/policies/policy.entity';
 import { Region } from '../src/regions/region.entity';
 import { Sweep } from '../src/sweeps/sweep.entity';
-import { openTestDatabase, TestDatabase } from './support/database';
+import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
+import { OPEN_REVIEWS_INDEX } from '../src/reports/current-state.service';
 import { seedDemo, testImei } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
 import { decideActivation } from './support/decisions';
@@ -334,5 +335,33 @@ describe('reviewQueueStats', () => {
       rows: [],
       totals: { waiting: 0, waitingOverHour: 0, waitingOverDay: 0, waitingOverWeek: 0, oldestReceivedAt: null },
     });
+  });
+});
+
+describe('reviewQueueStats on SQLite', () => {
+  it('reads the open reviews through their partial index however it is grouped, not each review row', async () => {
+    const statements: { sql: string; parameters: unknown[] }[] = [];
+    const query = database.dataSource.query.bind(database.dataSource);
+    jest.spyOn(database.dataSource, 'query').mockImplementation(async (sql, parameters) => {
+      if (sql.includes(`"reviewStatus" = 'OPEN'`))
+        statements.push({ sql, parameters: Array.isArray(parameters) ? parameters : [] });
+      return query(sql, parameters);
+    });
+    const totals = [];
+    try {
+      for (const groupBy of [['REGION'], ['COUNTRY'], ['POLICY'], ['MODEL', 'PARTNER'], []])
+        totals.push((await client.data(QUEUE, { groupBy })).reviewQueueStats.totals.waiting);
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expect(totals[0]).toBeGreaterThan(0);
+    expect(new Set(totals).size).toBe(1);
+    expect(statements).toHaveLength(5);
+    // PostgreSQL chooses the partial index by its statistics; SQLite, without any, is told.
+    if (usingPostgres) return;
+    for (const { sql, parameters } of statements) {
+      const plan: { detail: string }[] = await database.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, parameters);
+      expect(plan.find((row) => / a USING /.test(row.detail))?.detail).toContain(OPEN_REVIEWS_INDEX);
+    }
   });
 });

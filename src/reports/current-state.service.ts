@@ -146,6 +146,9 @@ export async function lockedDeviceStats(
   return { rows, totals };
 }
 
+/** The partial index over the OPEN reviews (migration 1765750000001): every column reviewQueueStats reads. */
+export const OPEN_REVIEWS_INDEX = 'activation_attempt_open_review_idx';
+
 /** The open review queue now: how many wait, how long, where and for which policy. */
 export async function reviewQueueStats(
   context: ReportScope,
@@ -185,8 +188,12 @@ export async function reviewQueueStats(
     `${attempt.column('reviewStatus')} = '${ReviewStatus.OPEN}'`,
     ...scopeConditions(scope, parameters, tables, attempt.column('resolvedRegionId')),
   ];
+  // SQLite, planning without statistics, took the (reviewStatus, occurredAt) index and read each
+  // open review's row (27,619 of them at 8 × 10^6 attempts: 0.22 s of processor time, 0.03 s
+  // through the partial index, which holds every column read here).
+  const openReviews = attempt.statements.postgres ? attempt.from : `${attempt.from} INDEXED BY "${OPEN_REVIEWS_INDEX}"`;
   const sql =
-    `SELECT ${select} FROM ${attempt.from}` +
+    `SELECT ${select} FROM ${openReviews}` +
     (needsDevice ? ` JOIN ${device.from} ON ${device.column('id')} = ${attempt.column('deviceId')}` : '') +
     (groups.has(ReviewQueueGroupBy.COUNTRY)
       ? ` LEFT JOIN ${region.from} ON ${region.column('id')} = ${attempt.column('resolvedRegionId')}`
