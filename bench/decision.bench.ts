@@ -159,15 +159,31 @@ async function createKey(url: string, name: string, role: string): Promise<strin
   return (await create('')).data.createApiKey.secret as string;
 }
 
-function run(url: string, key: string, bodies: () => string, connections = CONNECTIONS): Promise<autocannon.Result> {
+/** Sends `bodies` with `key` for `seconds` (or `amount` requests) from `connections` clients. */
+function run(
+  url: string,
+  key: string,
+  bodies: () => string,
+  {
+    connections = CONNECTIONS,
+    seconds = SECONDS,
+    amount,
+  }: { connections?: number; seconds?: number; amount?: number } = {},
+): Promise<autocannon.Result> {
   return autocannon({
     url,
     method: 'POST',
     connections,
-    duration: SECONDS,
+    ...(amount ? { amount } : { duration: seconds }),
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     requests: [{ setupRequest: (request) => ({ ...request, body: bodies() }) }],
   });
+}
+
+/** The IMEIs of the first 100 devices a decision may activate (the demo data's). */
+async function decidableImeis(url: string): Promise<string[]> {
+  const devices = await post(url, '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }');
+  return devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
 }
 
 /** What the gateway reads of a decision when it only enforces it. */
@@ -228,15 +244,13 @@ async function benchTwoInstances(env: NodeJS.ProcessEnv): Promise<void> {
   const servers = started.map((instance) => instance.server);
   const urls = started.map((instance) => instance.url);
   try {
-    const devices = await post(
-      urls[0],
-      '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }',
-    );
-    const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
+    const imeis = await decidableImeis(urls[0]);
     const key = await createKey(urls[0], 'bench-gateway-2', 'GATEWAY');
     const half = Math.max(1, Math.floor(CONNECTIONS / 2));
     const results = await Promise.all(
-      urls.map((url, index) => run(url, key, decisionBodies(imeis, `two-${process.pid}-${index}`), half)),
+      urls.map((url, index) =>
+        run(url, key, decisionBodies(imeis, `two-${process.pid}-${index}`), { connections: half }),
+      ),
     );
     const total = results.reduce((sum, result) => sum + result.requests.average, 0);
     const errors = results.reduce((sum, result) => sum + result.errors + result.non2xx, 0);
@@ -278,8 +292,7 @@ async function benchHttp(label: string, env: NodeJS.ProcessEnv): Promise<void> {
     return { result, serverMsPerRequest: serverMs / requests, databaseMsPerRequest: databaseMs / requests };
   };
   try {
-    const devices = await post(url, '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }');
-    const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
+    const imeis = await decidableImeis(url);
     const gatewayKey = await createKey(url, 'bench-gateway', 'GATEWAY');
     const adminKey = await createKey(url, 'bench-support', 'ADMIN');
     const tag = String(process.pid);
@@ -312,16 +325,16 @@ async function benchHttp(label: string, env: NodeJS.ProcessEnv): Promise<void> {
   }
 }
 
-/** Requests per server in each side-by-side round, and the rounds (BENCH_BEFORE). */
+/** Decisions sent to each server in each round of a side-by-side comparison (BENCH_BEFORE), and the rounds. */
 const SIDE_BY_SIDE_REQUESTS = Number(process.env.BENCH_REQUESTS || 3000);
-const SIDE_BY_SIDE_ROUNDS = Number(process.env.BENCH_ROUNDS || 4);
+const SIDE_BY_SIDE_ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
 
 /** One server of a side-by-side comparison, ready to be sent decisions. */
 interface Contender {
   name: string;
   server: ChildProcess;
   meter: ProcessorMeter;
-  decide: (amount: number) => Promise<autocannon.Result>;
+  decide: (limit: { seconds?: number; amount?: number }) => Promise<autocannon.Result>;
 }
 
 async function contender(
@@ -333,21 +346,12 @@ async function contender(
 ): Promise<Contender> {
   const { server, url } = await startServer(env, root);
   try {
-    const devices = await post(url, '{ devices(first: 100, filter: { statuses: [NEW, ACTIVE] }) { nodes { imei } } }');
-    const imeis: string[] = devices.data.devices.nodes.map((node: { imei: string }) => node.imei);
+    const imeis = await decidableImeis(url);
     // The full payload reads the device, which a GATEWAY key is not answered (see FULL_PAYLOAD).
     const key = await createKey(url, `bench-${name}`, payload === OUTCOME_ONLY ? 'GATEWAY' : 'ADMIN');
     const bodies = decisionBodies(imeis, `${process.pid}-${name}`, payload);
     await probe(url, key, bodies());
-    const decide = (amount: number) =>
-      autocannon({
-        url,
-        method: 'POST',
-        connections,
-        amount,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        requests: [{ setupRequest: (request) => ({ ...request, body: bodies() }) }],
-      });
+    const decide = (limit: { seconds?: number; amount?: number }) => run(url, key, bodies, { connections, ...limit });
     return { name, server, meter: new ProcessorMeter(server.pid!, env.DATABASE_URL || undefined), decide };
   } catch (error) {
     await stopServer(server);
@@ -360,7 +364,13 @@ async function contender(
  * whatever else the machine did meanwhile (a third either way at a load of 5–10 here). Side by side,
  * both servers get the same decisions at the same time, so both meet the same load, and each one's
  * processor time per decision (the server's, plus its database backends' on PostgreSQL) is compared
- * round by round. Each server has its own fresh database with the demo data.
+ * round by round. A round sends each the same number of decisions (by time instead, the server that
+ * answered more batched more — SQLite's group commit, PostgreSQL's multi-row INSERT — and so cost
+ * less per decision: this tree against itself measured 1.10–1.37); the slower one finishes its last
+ * decisions alone, which flatters it, so a difference shown is if anything understated. Each server
+ * has its own fresh database with its own tree's demo data: the devices decided are picked the same
+ * way, their histories are each tree's. This tree against itself (BENCH_BEFORE=. after a build) shows
+ * the method's own spread.
  */
 async function benchSideBySide(
   label: string,
@@ -371,20 +381,23 @@ async function benchSideBySide(
     ['{ outcome }', OUTCOME_ONLY],
     ['full payload', FULL_PAYLOAD],
   ] as const) {
-    const databases = [await environment(), await environment()];
+    const databases: Awaited<ReturnType<typeof environment>>[] = [];
     const contenders: Contender[] = [];
     try {
+      databases.push(await environment(), await environment());
       const half = Math.max(1, Math.floor(CONNECTIONS / 2));
       contenders.push(await contender('before', beforeRoot, databases[0].env, payload, half));
       contenders.push(await contender('this tree', projectRoot(), databases[1].env, payload, half));
-      await Promise.all(contenders.map((side) => side.decide(Math.ceil(SIDE_BY_SIDE_REQUESTS / 3))));
+      await Promise.all(contenders.map((side) => side.decide({ amount: 1_000 })));
       const ratios: number[] = [];
       for (let round = 1; round <= SIDE_BY_SIDE_ROUNDS; round += 1) {
         const stops = await Promise.all(contenders.map((side) => side.meter.start()));
         // Which one's clients connect first alternates, so neither is always a moment ahead.
         const order = round % 2 === 0 ? [...contenders].reverse() : contenders;
         const results = new Map(
-          await Promise.all(order.map(async (side) => [side, await side.decide(SIDE_BY_SIDE_REQUESTS)] as const)),
+          await Promise.all(
+            order.map(async (side) => [side, await side.decide({ amount: SIDE_BY_SIDE_REQUESTS })] as const),
+          ),
         );
         const spent = await Promise.all(stops.map((stop) => stop()));
         const perDecision = contenders.map((side, index) => {
@@ -407,9 +420,11 @@ async function benchSideBySide(
         );
       }
       const sorted = [...ratios].sort((a, b) => a - b);
+      const middle = sorted.length / 2;
+      const median = sorted.length % 2 ? sorted[Math.floor(middle)] : (sorted[middle - 1] + sorted[middle]) / 2;
       console.log(
-        `${label.padEnd(11)} ${payloadName.padEnd(13)} this tree / before: median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} ` +
-          `(${sorted[0].toFixed(2)}–${sorted.at(-1)!.toFixed(2)} over ${ratios.length} rounds of ${SIDE_BY_SIDE_REQUESTS} decisions each)`,
+        `${label.padEnd(11)} ${payloadName.padEnd(13)} this tree / before: median ${median.toFixed(2)} ` +
+          `(${sorted[0].toFixed(2)}–${sorted.at(-1)!.toFixed(2)} over ${ratios.length} rounds of ${SIDE_BY_SIDE_REQUESTS} decisions)`,
       );
     } finally {
       await Promise.all(contenders.map((side) => stopServer(side.server)));
@@ -424,6 +439,8 @@ async function main(): Promise<void> {
   );
   const beforeRoot = process.env.BENCH_BEFORE;
   if (beforeRoot) {
+    if (process.env.BENCH_SERVER) throw new Error('BENCH_BEFORE compares with this tree: leave BENCH_SERVER unset');
+    if (!(SIDE_BY_SIDE_ROUNDS >= 1)) throw new Error(`BENCH_ROUNDS must be 1 or more; got ${process.env.BENCH_ROUNDS}`);
     console.log(`side by side with the server of ${beforeRoot}`);
     await benchSideBySide('SQLite', beforeRoot, async () => {
       const directory = mkdtempSync(join(tmpdir(), 'decision-bench-'));
