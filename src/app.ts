@@ -140,7 +140,8 @@ export async function createApp(
   app.disable('x-powered-by');
   // Express hashes every body it sends into an ETag (a SHA-1 per answer, about 1 % of a decision's
   // processor time in a profile). An answer depends on the caller's key and is never cached, so
-  // nobody revalidates one; the IDE's and the console's files keep their own validators (serve-static).
+  // nobody revalidates one; the IDE's assets (ruru's handler) and the console's (express.static)
+  // keep their own validators, and the two pages are no-store.
   app.set('etag', false);
   app.use(observeRequests(logger));
   app.use(healthRoutes(dataSource, services.evaluator));
