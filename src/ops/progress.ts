@@ -42,7 +42,9 @@ export function startProgress(label: string, total: number, options: ProgressOpt
       notTTYSchedule: LINE_EVERY_MS,
       hideCursor: true,
       etaBuffer: 50,
-      gracefulExit: true,
+      // cli-progress's own handler stops the bar and nothing else: its listener alone kept a seed
+      // running for minutes after SIGTERM or Ctrl-C. Ours below stops the bar, then ends the process.
+      gracefulExit: false,
     },
     Presets.shades_classic,
   );
@@ -54,6 +56,15 @@ export function startProgress(label: string, total: number, options: ProgressOpt
     return { done: formatCount(value), all: formatCount(expected), rate: formatCount(value / seconds) };
   };
   bar.start(expected, 0, payload());
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const onSignal = (signal: NodeJS.Signals) => {
+    bar.stop(); // gives the cursor back (hideCursor)
+    for (const name of signals) process.removeListener(name, onSignal);
+    // A command with its own clean stop keeps it; otherwise the signal does what it would have done
+    // without a bar: the process ends with it (work in a transaction is rolled back by the database).
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  for (const name of signals) process.once(name, onSignal);
   return {
     advance(done) {
       value += done;
@@ -65,6 +76,7 @@ export function startProgress(label: string, total: number, options: ProgressOpt
       bar.update(value, payload());
     },
     stop() {
+      for (const name of signals) process.removeListener(name, onSignal);
       bar.update(value, payload());
       bar.stop();
     },
