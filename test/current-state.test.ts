@@ -15,7 +15,7 @@ import { Policy } from '../src/policies/policy.entity';
 import { Region } from '../src/regions/region.entity';
 import { Sweep } from '../src/sweeps/sweep.entity';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
-import { OPEN_REVIEWS_INDEX } from '../src/reports/current-state.service';
+import { OPEN_REVIEWS_INDEX } from '../src/activations/activation-attempt.entity';
 import { seedDemo, testImei } from './support/fixtures';
 import { GraphQLClient } from './support/graphql';
 import { decideActivation } from './support/decisions';

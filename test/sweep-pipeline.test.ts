@@ -17,13 +17,8 @@ import { markets } from '../src/seeding/places';
 import { Sweep, SweepAction } from '../src/sweeps/sweep.entity';
 import { SweepRunner } from '../src/sweeps/sweep-runner';
 import * as sweepService from '../src/sweeps/sweep.service';
-import {
-  DEVICE_ATTEMPTS_INDEX,
-  TOTAL_ESTIMATE,
-  countCandidates,
-  estimateCandidates,
-  sweepScope,
-} from '../src/sweeps/sweep.service';
+import { DEVICE_ATTEMPTS_INDEX } from '../src/activations/activation-attempt.entity';
+import { TOTAL_ESTIMATE, countCandidates, estimateCandidates, sweepScope } from '../src/sweeps/sweep.service';
 import { PartnerEvent } from '../src/webhooks/partner-event.entity';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { seedDemo } from './support/fixtures';

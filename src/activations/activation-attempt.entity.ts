@@ -154,14 +154,23 @@ registerEnumType(ReviewStatus, {
   },
 });
 
+/**
+ * Indexes that statements name on SQLite (INDEXED BY), which plans without statistics and may
+ * otherwise pick another: the (deviceId, occurredAt, id) index for a device's own attempts, and the
+ * partial index over the OPEN reviews (migration 1765750000001) holding every column
+ * reviewQueueStats reads. One name each, here, so a statement cannot name an index that is gone.
+ */
+export const DEVICE_ATTEMPTS_INDEX = 'activation_attempt_device_idx';
+export const OPEN_REVIEWS_INDEX = 'activation_attempt_open_review_idx';
+
 @Entity('activation_attempt')
 @Index('activation_attempt_review_idx', ['reviewStatus', 'occurredAt'])
 // The open review queue alone, with what reviewQueueStats reads of it: the report reads this small
 // index (per month) without visiting the wide rows, one page per open review before.
-@Index('activation_attempt_open_review_idx', ['receivedAt', 'resolvedRegionId', 'policyVersionId', 'deviceId'], {
+@Index(OPEN_REVIEWS_INDEX, ['receivedAt', 'resolvedRegionId', 'policyVersionId', 'deviceId'], {
   where: `"reviewStatus" = 'OPEN'`,
 })
-@Index('activation_attempt_device_idx', ['deviceId', 'occurredAt', 'id'])
+@Index(DEVICE_ATTEMPTS_INDEX, ['deviceId', 'occurredAt', 'id'])
 @Index('activation_attempt_region_idx', ['resolvedRegionId', 'occurredAt'])
 @Index('activation_attempt_outcome_idx', ['outcome', 'occurredAt'])
 @Index('activation_attempt_occurred_at_idx', ['occurredAt', 'id'])

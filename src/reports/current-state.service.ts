@@ -1,4 +1,4 @@
-import { ReviewStatus } from '../activations/activation-attempt.entity';
+import { OPEN_REVIEWS_INDEX, ReviewStatus } from '../activations/activation-attempt.entity';
 import { BadUserInputError } from '../common/errors';
 import { RequestScope } from '../common/request-scope';
 import type { ReportScope } from './report.service';
@@ -145,9 +145,6 @@ export async function lockedDeviceStats(
   }
   return { rows, totals };
 }
-
-/** The partial index over the OPEN reviews (migration 1765750000001): every column reviewQueueStats reads. */
-export const OPEN_REVIEWS_INDEX = 'activation_attempt_open_review_idx';
 
 /** The open review queue now: how many wait, how long, where and for which policy. */
 export async function reviewQueueStats(

@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { EntityStatements, SqlParameters, SqlTable, Statement } from '../db/prepared';
-import { ActivationAttempt, DecisionOutcome } from '../activations/activation-attempt.entity';
+import { ActivationAttempt, DEVICE_ATTEMPTS_INDEX, DecisionOutcome } from '../activations/activation-attempt.entity';
 import { findAttemptsByRefs } from '../activations/attempt-refs';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { RequestScope } from '../common/request-scope';
@@ -128,9 +128,6 @@ export function scopeOf(
 function isEnforcedLock(policy: CompiledPolicy | null | undefined): boolean {
   return !!policy && policy.action === PolicyAction.LOCK && policy.mode === PolicyMode.ENFORCE;
 }
-
-/** The attempts' `(deviceId, occurredAt, id)` index, through which every candidate probe goes. */
-export const DEVICE_ATTEMPTS_INDEX = 'activation_attempt_device_idx';
 
 /**
  * The statement reading the candidates after `afterId`, in id order: their ids only, or (`read`)
