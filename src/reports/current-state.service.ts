@@ -188,9 +188,8 @@ export async function reviewQueueStats(
   // SQLite, planning without statistics, took the (reviewStatus, occurredAt) index and read each
   // open review's row (27,619 of them at 8 × 10^6 attempts: 0.22 s of processor time, 0.03 s
   // through the partial index, which holds every column read here).
-  const openReviews = attempt.statements.postgres ? attempt.from : `${attempt.from} INDEXED BY "${OPEN_REVIEWS_INDEX}"`;
   const sql =
-    `SELECT ${select} FROM ${openReviews}` +
+    `SELECT ${select} FROM ${attempt.through(OPEN_REVIEWS_INDEX)}` +
     (needsDevice ? ` JOIN ${device.from} ON ${device.column('id')} = ${attempt.column('deviceId')}` : '') +
     (groups.has(ReviewQueueGroupBy.COUNTRY)
       ? ` LEFT JOIN ${region.from} ON ${region.column('id')} = ${attempt.column('resolvedRegionId')}`

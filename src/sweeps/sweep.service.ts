@@ -166,7 +166,7 @@ function candidateStatement(
     // (resolvedRegionId, occurredAt) index — every attempt of the region read for each device, a
     // sweep's cost growing with devices × the region's history (2,000 devices of a 10^5 database:
     // 24 s of processor time). The device's own attempts are the bounded side.
-    const byDevice = postgres ? a.from : `${a.from} INDEXED BY "${DEVICE_ATTEMPTS_INDEX}"`;
+    const byDevice = a.through(DEVICE_ATTEMPTS_INDEX);
     let evidence = '';
     if (read === 'devices') {
       columns.push(
