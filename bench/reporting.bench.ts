@@ -644,8 +644,8 @@ async function measureSweep(
   started = process.hrtime.bigint();
   const run = await graphql(START, { dryRun: false });
   if (run.startSweep.userErrors.length) throw new Error(JSON.stringify(run.startSweep.userErrors));
-  // Its progress from the sweep's own row (at 10^7 a sweep runs for many minutes): read every few
-  // seconds between batches, not measured apart from the sweep (a statement per read).
+  // Its progress from the sweep's own row (at 10^7 a sweep runs for many minutes): read every 2 s
+  // while it runs, not measured apart from the sweep (a statement per read).
   const progress = startProgress('LOCK sweep', Number(dryRun.startSweep.preview.total), { unit: 'devices' });
   let shown = 0;
   let reading: Promise<void> | null = null;
@@ -655,18 +655,24 @@ async function measureSweep(
         query ($id: ID!) {
           sweep(id: $id) {
             processed
+            total
           }
         }
       `,
       { id: run.startSweep.sweep.id },
     ).then((answer) => {
+      // The sweep's own total (its count as it started), not the dry run's estimate: the bar ends at 100 %.
+      if (answer.sweep?.total) progress.setTotal(Number(answer.sweep.total));
       const processed = Number(answer.sweep?.processed ?? shown);
       progress.advance(processed - shown);
       shown = processed;
     });
   const poll = setInterval(() => {
     reading ??= readProgress()
-      .catch(() => undefined)
+      // A failed read leaves the bar where it was; the sweep itself is not disturbed by it.
+      .catch((error) =>
+        console.error(`LOCK sweep progress not read: ${error instanceof Error ? error.message : error}`),
+      )
       .finally(() => (reading = null));
   }, 2_000);
   try {
