@@ -15,7 +15,7 @@ import { CompiledPolicy, Decision } from '../src/decisions/engine/types';
 import { Device } from '../src/devices/device.entity';
 import { SimulatePolicyInput } from '../src/reports/report.types';
 import { simulatePolicy } from '../src/reports/simulation.service';
-import { openTestDatabase, TestDatabase } from './support/database';
+import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { FIXED_UNTIL, seedDemo } from './support/fixtures';
 import { allowedByIp } from './support/attempts';
 
@@ -140,7 +140,15 @@ it.each([
     expect(want.changedAttempts).toBeGreaterThan(0);
     expect(want.skippedAttempts).toBe(10);
     const scope = createRequestScope(database.dataSource, database.settings, 'test', internalViewer('test'));
-    for (const options of [{ threads: 0 }, { threads: 2, threadedFrom: 0 }]) {
+    const sqliteReads = usingPostgres
+      ? []
+      : [
+          { threads: 0, sqliteRead: { order: 'time' as const } },
+          // Slices of 97 ids: the window's rows cut at many places, none read twice or missed.
+          { threads: 0, sqliteRead: { order: 'id' as const, idsPerSlice: 97 } },
+          { threads: 2, threadedFrom: 0, sqliteRead: { order: 'id' as const } },
+        ];
+    for (const options of [{ threads: 0 }, { threads: 2, threadedFrom: 0 }, ...sqliteReads]) {
       const found = await simulatePolicy(scope, rules, input, options);
       expect({
         attempts: found.attempts,

@@ -158,10 +158,12 @@ registerEnumType(ReviewStatus, {
  * Indexes that statements name on SQLite (INDEXED BY), which plans without statistics and may
  * otherwise pick another: the (deviceId, occurredAt, id) index for a device's own attempts, and the
  * partial index over the OPEN reviews (migration 1765750000001) holding every column
- * reviewQueueStats reads. One name each, here, so a statement cannot name an index that is gone.
+ * reviewQueueStats reads, and (occurredAt, id). One name each, here, so a statement cannot name an index that is gone.
  */
 export const DEVICE_ATTEMPTS_INDEX = 'activation_attempt_device_idx';
 export const OPEN_REVIEWS_INDEX = 'activation_attempt_open_review_idx';
+/** (occurredAt, id): a window's ids, read by simulatePolicy from the index alone. */
+export const ATTEMPTS_BY_TIME_INDEX = 'activation_attempt_occurred_at_idx';
 
 @Entity('activation_attempt')
 @Index('activation_attempt_review_idx', ['reviewStatus', 'occurredAt'])
@@ -173,7 +175,7 @@ export const OPEN_REVIEWS_INDEX = 'activation_attempt_open_review_idx';
 @Index(DEVICE_ATTEMPTS_INDEX, ['deviceId', 'occurredAt', 'id'])
 @Index('activation_attempt_region_idx', ['resolvedRegionId', 'occurredAt'])
 @Index('activation_attempt_outcome_idx', ['outcome', 'occurredAt'])
-@Index('activation_attempt_occurred_at_idx', ['occurredAt', 'id'])
+@Index(ATTEMPTS_BY_TIME_INDEX, ['occurredAt', 'id'])
 // Covers the reports: a window of attempts is read from this index alone, not from the wide rows.
 @Index('activation_attempt_report_idx', [
   'occurredAt',

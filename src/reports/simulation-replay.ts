@@ -14,13 +14,25 @@ import { CompiledPolicy, Decision, Signals } from '../decisions/engine/types';
  * partner id (null when the rules look at neither: not read then), and the signals as JSON text.
  * - `copy`: PostgreSQL `COPY … TO STDOUT` text, one line per attempt (tab-separated, `\N` for
  *   null, backslash escapes), whole lines only; handed to a worker thread without a copy.
- * - `values`: the same values in one flat array (SQLite's rows): a clone of numbers and strings.
- * Neither is an array of objects: cloning objects to a thread cost as much as deciding them.
+ * - `rows`: SQLite's rows as better-sqlite3 reads them raw (an array of the seven values each;
+ *   purged as 0 or 1), read on the thread that decides them.
+ * Neither crosses between threads as objects: cloning objects to a thread cost as much as deciding
+ * them. On SQLite a worker thread reads its slice itself (SqliteSlice).
  */
-export type ReplayBatch = { kind: 'copy'; text: Uint8Array } | { kind: 'values'; values: unknown[] };
+export type ReplayBatch = { kind: 'copy'; text: Uint8Array } | { kind: 'rows'; rows: unknown[][] };
 
-/** The values of one attempt in a batch. */
-export const REPLAY_VALUES_PER_ATTEMPT = 7;
+/**
+ * A slice of a SQLite window for a worker thread to read on a connection of its own (and decide):
+ * the statement, its parameters and the database file. Reading is most of a replay's work on
+ * SQLite, so it is spread over the threads as deciding is (on PostgreSQL the server reads, in its
+ * own process, while the threads decide).
+ */
+export interface SqliteSlice {
+  kind: 'sqlite';
+  file: string;
+  sql: string;
+  parameters: (string | number)[];
+}
 
 /** What a batch replayed to: its attempts counted, those without signals skipped, the changes in reading order. */
 export interface ReplayOutcome {
@@ -209,17 +221,16 @@ export function replayBatch(
     );
     if (change) outcome.changes.push(change);
   };
-  if (batch.kind === 'values') {
-    const values = batch.values;
-    for (let at = 0; at < values.length; at += REPLAY_VALUES_PER_ATTEMPT)
+  if (batch.kind === 'rows') {
+    for (const row of batch.rows)
       replay(
-        values[at] as number,
-        values[at + 1] as number,
-        values[at + 2] as boolean,
-        values[at + 3] as number | null,
-        values[at + 4] as number | null,
-        values[at + 5] as number | null,
-        values[at + 6] as string,
+        row[0] as number,
+        row[1] as number,
+        row[2] === 1,
+        row[3] as number | null,
+        row[4] as number | null,
+        row[5] as number | null,
+        row[6] as string,
       );
     return outcome;
   }

@@ -1,7 +1,8 @@
 import { checkRules } from '../policies/policy-rules';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
-import { DecisionOutcome } from '../activations/activation-attempt.entity';
+import type { Statement } from 'better-sqlite3';
+import { ATTEMPTS_BY_TIME_INDEX, DecisionOutcome } from '../activations/activation-attempt.entity';
 import { BadUserInputError } from '../common/errors';
 import { checkTimeRange } from '../common/filter-bounds';
 import { RequestScope } from '../common/request-scope';
@@ -20,6 +21,7 @@ import {
   replayEngines,
   ReplayEngines,
   ReplayOutcome,
+  SqliteSlice,
 } from './simulation-replay';
 import { to as copyTo } from 'pg-copy-streams';
 import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
@@ -32,10 +34,12 @@ export interface SimulationOptions {
   threadedFrom?: number;
   /** Told every few seconds how many attempts were read, of about how many (from the hourly rollup). */
   onProgress?: (done: number, expected: number) => void;
+  /** SQLite: read the window in this order rather than the one its id span calls for, and so many ids a slice (tests compare them). */
+  sqliteRead?: { order: SqliteReadOrder; idsPerSlice?: number };
 }
 
 const THREADED_FROM_ATTEMPTS = 50_000;
-/** Attempts per batch read on SQLite; on PostgreSQL a batch is COPY_BATCH_BYTES of COPY text (about 1,700 attempts). */
+/** Attempts per batch read on SQLite's one connection (threads read their own slices); on PostgreSQL a batch is COPY_BATCH_BYTES of COPY text (about 1,700 attempts). */
 const BATCH_SIZE = 2_000;
 const COPY_BATCH_BYTES = 256 * 1024;
 /** Batches handed to the threads and not yet decided, per thread (256 kB of COPY text each at most). */
@@ -66,8 +70,6 @@ function progressReporter(onProgress: SimulationOptions['onProgress'], expected:
   };
 }
 
-/** On SQLite attempts are read a slice of time at a time: 6 hours of a busy service fit in memory, and other statements run between slices. */
-const SLICE_MS = 6 * 3_600_000;
 const MAX_WINDOW_DAYS = 366;
 const SAMPLE_SIZE = 20;
 const SIMULATED_VERSION_ID = -1;
@@ -178,7 +180,7 @@ export async function simulatePolicy(
   const threads = options.threads ?? availableParallelism();
   const pool =
     threads > 0 && expected >= (options.threadedFrom ?? THREADED_FROM_ATTEMPTS)
-      ? new WorkerPool<ReplayBatch, ReplayOutcome>(
+      ? new WorkerPool<ReplayBatch | SqliteSlice, ReplayOutcome>(
           join(__dirname, 'simulation.worker'),
           extname(__filename),
           { rules: portableRules(rules), simulated },
@@ -201,8 +203,9 @@ export async function simulatePolicy(
       reportProgress(result.attempts + result.skippedAttempts);
     }
   };
-  const decide = async (batch: ReplayBatch) => {
+  const decide = async (batch: ReplayBatch | SqliteSlice) => {
     if (!pool) {
+      if (batch.kind === 'sqlite') throw new Error('a SQLite slice is read on a worker thread');
       deciding.push({ outcome: replayBatch(batch, engines, rules.modelCodeById), decided: Promise.resolve() });
       countDecided();
       return;
@@ -233,7 +236,7 @@ export async function simulatePolicy(
   };
   try {
     if (context.dataSource.options.type === 'postgres') await readByCopy(context, input, engines, decide);
-    else await readBySlices(context, input, engines, decide);
+    else await readOnSqlite(context, input, engines, decide, pool !== null, options.sqliteRead);
     await Promise.all(deciding.map((entry) => entry.decided));
     if (failure !== null) throw failure;
     countDecided();
@@ -259,7 +262,7 @@ export async function simulatePolicy(
  * when the rules look at them (a version limited to models, an exemption naming a partner);
  * otherwise they are read as null and never matched.
  */
-function replayColumns(context: RequestScope, engines: ReplayEngines, occurredAtMs: string) {
+function replayColumns(context: RequestScope, engines: ReplayEngines, occurredAtMs: string, attemptFrom: string) {
   const { attempt, device } = reportTables(context.dataSource);
   const joinDevice = engines.deviceFacts.model || engines.deviceFacts.partner;
   return {
@@ -272,7 +275,7 @@ function replayColumns(context: RequestScope, engines: ReplayEngines, occurredAt
       engines.deviceFacts.partner ? device.column('partnerId') : 'NULL',
       attempt.column('signals'),
     ].join(', '),
-    from: `${attempt.from}${joinDevice ? ` JOIN ${device.from} ON ${device.column('id')} = ${attempt.column('deviceId')}` : ''}`,
+    from: `${attemptFrom}${joinDevice ? ` JOIN ${device.from} ON ${device.column('id')} = ${attempt.column('deviceId')}` : ''}`,
     occurredAt: attempt.column('occurredAt'),
   };
 }
@@ -289,10 +292,12 @@ async function readByCopy(
   decide: (batch: ReplayBatch) => Promise<void>,
 ): Promise<void> {
   // Milliseconds as the stored instant is read everywhere else (the driver drops microseconds).
+  const { attempt } = reportTables(context.dataSource);
   const { columns, from, occurredAt } = replayColumns(
     context,
     engines,
-    `FLOOR(EXTRACT(EPOCH FROM ${reportTables(context.dataSource).attempt.column('occurredAt')}) * 1000)::bigint`,
+    `FLOOR(EXTRACT(EPOCH FROM ${attempt.column('occurredAt')}) * 1000)::bigint`,
+    attempt.from,
   );
   // COPY takes no parameters: the instants are written from Date.toISOString(), nothing a client typed.
   const sql =
@@ -329,37 +334,100 @@ async function readByCopy(
 }
 
 /**
- * SQLite: slices of the window, each an index range read whole on the one connection (in its
- * queue, so other statements run between slices), its rows handed over as flat values.
+ * SQLite reads the window in one of two orders. By time, through the `occurredAt` index: each row
+ * is then a lookup into the table by id, which costs a page read per row unless ids follow time —
+ * they do where a service appended attempts as they arrived, they do not where history was loaded
+ * device by device (the seed generator, most imports), and then a 30-day window of 10^7 attempts
+ * took 28–49 s to read alone. By id, the table's own pages in sequence, every row between the
+ * window's first and last id read and the window's picked out. The window's id span and count come
+ * from the index alone (no table page); the id order wins when the span holds no more than
+ * ID_ORDER_MAX_SPAN rows per row of the window (measured at 10^7: see the README's scale section).
  */
-async function readBySlices(
+export const ID_ORDER_MAX_SPAN = 12;
+
+export type SqliteReadOrder = 'time' | 'id';
+
+/** On SQLite attempts are read a slice at a time (6 hours, or 50,000 ids), so other statements run between slices. */
+const SLICE_MS = 6 * 3_600_000;
+const ID_SLICE = 50_000;
+
+/** The window's first and last id and its attempts, from the `occurredAt` index alone. */
+interface WindowSpan {
+  first: number;
+  last: number;
+  attempts: number;
+}
+
+export function sqliteReadOrder(span: WindowSpan): SqliteReadOrder {
+  return span.last - span.first + 1 <= span.attempts * ID_ORDER_MAX_SPAN ? 'id' : 'time';
+}
+
+async function readOnSqlite(
   context: RequestScope,
   input: SimulatePolicyInput,
   engines: ReplayEngines,
-  decide: (batch: ReplayBatch) => Promise<void>,
+  decide: (batch: ReplayBatch | SqliteSlice) => Promise<void>,
+  onThreads: boolean,
+  forced: SimulationOptions['sqliteRead'],
 ): Promise<void> {
   const { attempt } = reportTables(context.dataSource);
-  const { columns, from, occurredAt } = replayColumns(context, engines, attempt.column('occurredAt'));
   const sqlite = sqliteDatabaseOf(context.dataSource)!;
-  const statement = sqlite
-    .prepare(`SELECT ${columns} FROM ${from} WHERE ${occurredAt} >= ? AND ${occurredAt} < ?`)
-    .raw();
+  const id = attempt.column('id');
+  const occurredAt = attempt.column('occurredAt');
+  const timeSlices: (string | number)[][] = [];
   for (let sliceStart = input.from.getTime(); sliceStart < input.to.getTime(); sliceStart += SLICE_MS) {
-    const sliceEnd = Math.min(sliceStart + SLICE_MS, input.to.getTime());
     const parameters = new AttemptParameters(context.dataSource);
     parameters.at(new Date(sliceStart));
-    parameters.at(new Date(sliceEnd));
-    const rows = (await onSqliteConnection(context.dataSource, () =>
-      statement.all(...parameters.values),
-    )) as unknown[][];
-    for (let start = 0; start < rows.length; start += BATCH_SIZE) {
-      const values: unknown[] = [];
-      for (const row of rows.slice(start, start + BATCH_SIZE)) {
-        // The stored instant as the driver reads it (a UTC datetime text on SQLite).
-        const at = attempt.statements.hydrate({ occurredAt: row[1] }, ['occurredAt']).occurredAt!;
-        values.push(row[0], at.getTime(), row[2] === 1, row[3], row[4], row[5], row[6]);
-      }
-      await decide({ kind: 'values', values });
-    }
+    parameters.at(new Date(Math.min(sliceStart + SLICE_MS, input.to.getTime())));
+    timeSlices.push(parameters.values as string[]);
+  }
+  const onConnection = <T>(statement: Statement, parameters: unknown[]) =>
+    onSqliteConnection(context.dataSource, () => statement.all(...parameters) as T[]);
+
+  const span: WindowSpan = { first: Infinity, last: -Infinity, attempts: 0 };
+  const spanOfSlice = sqlite.prepare(
+    `SELECT MIN(${id}) AS "first", MAX(${id}) AS "last", COUNT(*) AS "attempts" ` +
+      `FROM ${attempt.through(ATTEMPTS_BY_TIME_INDEX)} WHERE ${occurredAt} >= ? AND ${occurredAt} < ?`,
+  );
+  for (const parameters of timeSlices) {
+    const [slice] = await onConnection<{ first: number | null; last: number | null; attempts: number }>(
+      spanOfSlice,
+      parameters,
+    );
+    if (slice.first === null || slice.last === null) continue;
+    span.first = Math.min(span.first, slice.first);
+    span.last = Math.max(span.last, slice.last);
+    span.attempts += slice.attempts;
+  }
+  if (span.attempts === 0) return;
+
+  // The stored instant (a UTC datetime text) as epoch milliseconds, as the driver would read it.
+  const occurredAtMs = `CAST(ROUND(unixepoch(${occurredAt}, 'subsec') * 1000) AS INTEGER)`;
+  let sql: string;
+  let slices: (string | number)[][];
+  if ((forced?.order ?? sqliteReadOrder(span)) === 'time') {
+    const { columns, from } = replayColumns(context, engines, occurredAtMs, attempt.from);
+    sql = `SELECT ${columns} FROM ${from} WHERE ${occurredAt} >= ? AND ${occurredAt} < ?`;
+    slices = timeSlices;
+  } else {
+    // NOT INDEXED keeps SQLite on the table's own b-tree (an id range), off the occurredAt index.
+    const { columns, from } = replayColumns(context, engines, occurredAtMs, `${attempt.from} NOT INDEXED`);
+    sql = `SELECT ${columns} FROM ${from} WHERE ${id} >= ? AND ${id} < ? AND ${occurredAt} >= ? AND ${occurredAt} < ?`;
+    const [windowStart, windowEnd] = [timeSlices[0][0], timeSlices[timeSlices.length - 1][1]];
+    const idsPerSlice = forced?.idsPerSlice ?? ID_SLICE;
+    slices = [];
+    for (let sliceStart = span.first; sliceStart <= span.last; sliceStart += idsPerSlice)
+      slices.push([sliceStart, sliceStart + idsPerSlice, windowStart, windowEnd]);
+  }
+  // On threads each reads its slices on a connection of its own (an in-memory database has no other).
+  if (onThreads && !sqlite.memory) {
+    for (const parameters of slices) await decide({ kind: 'sqlite', file: sqlite.name, sql, parameters });
+    return;
+  }
+  const statement = sqlite.prepare(sql).raw();
+  for (const parameters of slices) {
+    const rows = await onConnection<unknown[]>(statement, parameters);
+    for (let start = 0; start < rows.length; start += BATCH_SIZE)
+      await decide({ kind: 'rows', rows: rows.slice(start, start + BATCH_SIZE) });
   }
 }

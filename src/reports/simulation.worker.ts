@@ -4,9 +4,26 @@ import { workerData } from 'node:worker_threads';
 import { serveWorkerPool } from '../common/worker-threads';
 import { CompiledPolicy } from '../decisions/engine/types';
 import { PortableRules, rulesFromPortable } from '../decisions/portable-rules';
-import { replayBatch, ReplayBatch, replayEngines, ReplayOutcome } from './simulation-replay';
+import type { Database, Statement } from 'better-sqlite3';
+import { openSqliteReader } from '../db/pool';
+import { replayBatch, ReplayBatch, replayEngines, ReplayOutcome, SqliteSlice } from './simulation-replay';
 
 const { rules, simulated } = workerData as { rules: PortableRules; simulated: CompiledPolicy };
 const current = rulesFromPortable(rules);
 const engines = replayEngines(current.engine, current.engineData, simulated);
-serveWorkerPool<ReplayBatch, ReplayOutcome>((batch) => replayBatch(batch, engines, current.modelCodeById));
+
+// One read-only connection per thread, opened at its first slice; every slice of a window is the same statement.
+let reader: { file: string; database: Database; statements: Map<string, Statement> } | null = null;
+function read(slice: SqliteSlice): ReplayBatch {
+  if (reader?.file !== slice.file) {
+    reader?.database.close();
+    reader = { file: slice.file, database: openSqliteReader(slice.file), statements: new Map() };
+  }
+  let statement = reader.statements.get(slice.sql);
+  if (!statement) reader.statements.set(slice.sql, (statement = reader.database.prepare(slice.sql).raw()));
+  return { kind: 'rows', rows: statement.all(...slice.parameters) as unknown[][] };
+}
+
+serveWorkerPool<ReplayBatch | SqliteSlice, ReplayOutcome>((batch) =>
+  replayBatch(batch.kind === 'sqlite' ? read(batch) : batch, engines, current.modelCodeById),
+);
