@@ -1,5 +1,5 @@
 import { Client, Pool, type PoolConfig } from 'pg';
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 
 /** The pg pool behind a PostgreSQL data source (TypeORM calls it `master`); null on SQLite. */
@@ -12,16 +12,6 @@ export function postgresPoolOf(dataSource: DataSource): Pool | null {
 export function sqliteDatabaseOf(dataSource: DataSource): BetterSqlite3.Database | null {
   if (dataSource.options.type !== 'better-sqlite3') return null;
   return (dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
-}
-
-/**
- * A read-only connection of its own to a SQLite file, for a worker thread reading beside the
- * service's one connection (WAL: it reads committed rows while the service writes). The thread
- * that opened it closes it (or its end does).
- */
-export function openSqliteReader(file: string): BetterSqlite3.Database {
-  // Waits out a checkpoint's moment of exclusive access instead of failing at once.
-  return new BetterSqlite3(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
 }
 
 /**

@@ -5,7 +5,7 @@ import { serveWorkerPool } from '../common/worker-threads';
 import { CompiledPolicy } from '../decisions/engine/types';
 import { PortableRules, rulesFromPortable } from '../decisions/portable-rules';
 import type { Database, Statement } from 'better-sqlite3';
-import { openSqliteReader } from '../db/pool';
+import { openSqliteReader } from '../db/sqlite-reader';
 import { replayBatch, ReplayBatch, replayEngines, ReplayOutcome, SqliteSlice } from './simulation-replay';
 
 const { rules, simulated } = workerData as { rules: PortableRules; simulated: CompiledPolicy };
