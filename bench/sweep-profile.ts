@@ -16,6 +16,7 @@ import { openDatabase } from '../src/database';
 import { internalScope } from '../src/common/request-scope';
 import { Policy } from '../src/policies/policy.entity';
 import { markets } from '../src/seeding/places';
+import { processorMs } from './processor-time';
 import { Sweep, SweepAction, SweepStatus } from '../src/sweeps/sweep.entity';
 import { lockSweep } from '../src/sweeps/sweep-runner';
 import {
@@ -79,10 +80,21 @@ async function main() {
   }
   const context = internalScope(dataSource, settings, 'sweep profile', 'sweep-profile');
   const phases = new Map<string, number[]>();
+  const record = (name: string, ms: number) => (phases.get(name) ?? phases.set(name, []).get(name)!).push(ms);
+  // Processor time beside the wall clock (the load moves the wall clock of the same work by 2× here): the
+  // service's (this process, every thread) and the batch's backend's (its /proc on this machine), per phase.
+  let backend: number | null = null;
   const time = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const started = process.hrtime.bigint();
+    const service = process.cpuUsage();
+    const server = backend === null ? null : processorMs(backend);
     const result = await work();
-    (phases.get(name) ?? phases.set(name, []).get(name)!).push(Number(process.hrtime.bigint() - started) / 1e6);
+    record(name, Number(process.hrtime.bigint() - started) / 1e6);
+    if (name.startsWith('  sql:')) return result;
+    const { user, system } = process.cpuUsage(service);
+    record(`${name} [service cpu]`, (user + system) / 1000);
+    const serverNow = backend === null ? null : processorMs(backend);
+    if (server !== null && serverNow !== null) record(`${name} [server cpu]`, serverNow - server);
     return result;
   };
   if (values.count) {
@@ -136,6 +148,8 @@ async function main() {
           ));
         const runner = manager.queryRunner!;
         const query = runner.query.bind(runner);
+        if (dataSource.options.type === 'postgres')
+          backend = Number(((await query('SELECT pg_backend_pid() AS pid')) as { pid: number }[])[0].pid);
         runner.query = (async (sql: string, parameters?: unknown[], structured?: boolean) => {
           const name = `  sql: ${sql.replace(/\s+/g, ' ').slice(0, 40)}`;
           if (
