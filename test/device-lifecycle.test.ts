@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { In } from 'typeorm';
+import { EntityTarget, In, ObjectLiteral } from 'typeorm';
 import { join, relative } from 'node:path';
 import { ActivationAttempt, ReviewStatus } from '../src/activations/activation-attempt.entity';
 import { AuditEvent } from '../src/audit/audit-event.entity';
@@ -11,7 +11,10 @@ import {
   POSTGRES_BATCH_WRITE,
   changeDeviceStatus,
   changeDeviceStatuses,
+  transitionRows,
 } from '../src/devices/device-lifecycle';
+import { EntityStatements } from '../src/db/prepared';
+import { partnerEventRow } from '../src/webhooks/partner-events';
 import { Device, DeviceStatus, LockCause } from '../src/devices/device.entity';
 import { DeviceStatusChange, StatusChangeCause } from '../src/devices/device-status-change.entity';
 import { PartnerEvent, PartnerEventType } from '../src/webhooks/partner-event.entity';
@@ -499,6 +502,33 @@ describe('device lifecycle', () => {
         expect(statements.filter((sql) => /^WITH changed AS/.test(sql))).toHaveLength(6);
       }
     });
+
+    postgresOnly(
+      "a change's rows travel in the batch's JSON documents as they stand, none converted value by value",
+      async () => {
+        // History's and partner events' deviceId is also their relation's join column, typed `Number`
+        // in the metadata: their rows went through the driver value by value (and were copied) until
+        // that type was read as the driver names it.
+        const [device] = await activeDevices(1, 3_000);
+        const scope = internalScope(database.dataSource, database.settings, 'lifecycle test');
+        const rows = transitionRows(scope, device, {
+          to: DeviceStatus.LOCKED,
+          cause: StatusChangeCause.SWEEP,
+          reason: 'carried',
+          sweepId: 9,
+          attemptId: 1,
+          attemptOccurredAt: new Date('2026-10-01T00:00:00Z'),
+        });
+        const carried = (entity: EntityTarget<ObjectLiteral>, row: object) =>
+          new EntityStatements(database.dataSource, entity).carriedAsIs(Object.keys(row), [row]);
+        expect({
+          device: carried(Device, rows.columns),
+          history: carried(DeviceStatusChange, rows.history),
+          event: carried(PartnerEvent, partnerEventRow(rows.event!)),
+          audit: carried(AuditEvent, rows.audit),
+        }).toEqual({ device: true, history: true, event: true, audit: true });
+      },
+    );
 
     postgresOnly('writes nothing of the batch when a later statement fails', async () => {
       const devices = await activeDevices(POSTGRES_BATCH_WRITE.devicesPerStatement * 2 + 1, 2_000);

@@ -252,10 +252,14 @@ export class EntityStatements<T extends ObjectLiteral> {
     let kind = this.jsonKinds.get(property);
     if (kind === undefined) {
       const column = this.columnOf(property);
+      // A column that is also a relation's join column (history's and partner events' `deviceId`)
+      // has its type as a constructor (`Number`): named as the driver names it, else those tables'
+      // rows were never carried as they stand but converted value by value through the driver.
+      const type = typeof column.type === 'function' ? this.dataSource.driver.normalizeType(column) : column.type;
       kind =
         column.databaseName !== property || column.transformer || !this.postgres
           ? null
-          : (JSON_KINDS[String(column.type)] ?? null);
+          : (JSON_KINDS[String(type)] ?? null);
       this.jsonKinds.set(property, kind);
     }
     return kind;
