@@ -706,8 +706,11 @@ async function measureSweep(
     },
   );
   if (finished.sweep.status !== 'COMPLETED') throw new Error(`sweep ended ${finished.sweep.status}`);
+  const total = finished.sweep.total ?? dryRun?.startSweep.preview.total;
+  // Printed as "NaN devices" otherwise (--no-dry-run and a sweep row without its total).
+  if (total === null || total === undefined) throw new Error('the finished sweep has no total');
   return {
-    total: Number(finished.sweep.total ?? dryRun?.startSweep.preview.total),
+    total: Number(total),
     changed: Number(finished.sweep.changed),
     milliseconds,
     dryRunMilliseconds,

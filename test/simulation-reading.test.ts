@@ -1,5 +1,6 @@
 /**
- * How simulatePolicy reads attempts (COPY text on PostgreSQL, flat values on SQLite; the device's
+ * How simulatePolicy reads attempts (COPY text on PostgreSQL; on SQLite rows read by time or by id,
+ * by the thread that decides them; the device's
  * model and partner joined only when the rules look at them) gives what deciding the same
  * attempts, read through the ORM, one by one gives: with signals whose text needs escaping, with
  * purged signals skipped, with a draft limited to models and an exemption naming a partner, on the
@@ -146,7 +147,9 @@ it.each([
           { threads: 0, sqliteRead: { order: 'time' as const } },
           // Slices of 97 ids: the window's rows cut at many places, none read twice or missed.
           { threads: 0, sqliteRead: { order: 'id' as const, idsPerSlice: 97 } },
-          { threads: 2, threadedFrom: 0, sqliteRead: { order: 'id' as const } },
+          { threads: 2, threadedFrom: 0, sqliteRead: { order: 'time' as const } },
+          // Many slices on two threads, each reading its own: counted in reading order all the same.
+          { threads: 2, threadedFrom: 0, sqliteRead: { order: 'id' as const, idsPerSlice: 97 } },
         ];
     for (const options of [{ threads: 0 }, { threads: 2, threadedFrom: 0 }, ...sqliteReads]) {
       const found = await simulatePolicy(scope, rules, input, options);

@@ -255,6 +255,8 @@ export class EntityStatements<T extends ObjectLiteral> {
       // A column that is also a relation's join column (history's and partner events' `deviceId`)
       // has its type as a constructor (`Number`): named as the driver names it, else those tables'
       // rows were never carried as they stand but converted value by value through the driver.
+      // Only a constructor is named so: the driver names simple-json `text`, which would lose the
+      // json kind those columns travel as.
       const type = typeof column.type === 'function' ? this.dataSource.driver.normalizeType(column) : column.type;
       kind =
         column.databaseName !== property || column.transformer || !this.postgres

@@ -15,9 +15,10 @@ import { CompiledPolicy, Decision, Signals } from '../decisions/engine/types';
  * - `copy`: PostgreSQL `COPY … TO STDOUT` text, one line per attempt (tab-separated, `\N` for
  *   null, backslash escapes), whole lines only; handed to a worker thread without a copy.
  * - `rows`: SQLite's rows as better-sqlite3 reads them raw (an array of the seven values each;
- *   purged as 0 or 1), read on the thread that decides them.
- * Neither crosses between threads as objects: cloning objects to a thread cost as much as deciding
- * them. On SQLite a worker thread reads its slice itself (SqliteSlice).
+ *   purged as 0 or 1): read by the worker thread that decides them (SqliteSlice), or on the
+ *   request's thread for a small window or an in-memory database (then cloned to a thread, if any).
+ * Cloning objects to a thread cost as much as deciding them: COPY text is handed over without a
+ * copy, and a file database's rows are read where they are decided.
  */
 export type ReplayBatch = { kind: 'copy'; text: Uint8Array } | { kind: 'rows'; rows: unknown[][] };
 
