@@ -7,7 +7,7 @@
 import { ActivationAttempt } from '../src/activations/activation-attempt.entity';
 import { Role } from '../src/auth/roles';
 import { rowIdOf } from '../src/common/global-id';
-import { Device } from '../src/devices/device.entity';
+import { Device, LOCKED_DEVICES_INDEX } from '../src/devices/device.entity';
 import { DeviceModel } from '../src/device-models/device-model.entity';
 import { DeviceStatusChange } from '../src/devices/device-status-change.entity';
 import { PolicyVersion } from '../src/policies/policy-version.entity';
@@ -335,6 +335,35 @@ describe('reviewQueueStats', () => {
       rows: [],
       totals: { waiting: 0, waitingOverHour: 0, waitingOverDay: 0, waitingOverWeek: 0, oldestReceivedAt: null },
     });
+  });
+});
+
+describe('lockedDeviceStats on SQLite', () => {
+  it('reads the locked devices through their partial index however grouped or filtered, not each device row', async () => {
+    const statements: { sql: string; parameters: unknown[] }[] = [];
+    const query = database.dataSource.query.bind(database.dataSource);
+    jest.spyOn(database.dataSource, 'query').mockImplementation(async (sql, parameters) => {
+      if (sql.includes(`"status" = 'LOCKED'`))
+        statements.push({ sql, parameters: Array.isArray(parameters) ? parameters : [] });
+      return query(sql, parameters);
+    });
+    const totals = [];
+    try {
+      for (const groupBy of [['REGION'], ['COUNTRY'], ['POLICY', 'CAUSE'], ['MODEL', 'PARTNER'], []])
+        totals.push((await client.data(LOCKED, { groupBy })).lockedDeviceStats.totals.devices);
+      await client.data(LOCKED, { filter: { regionCodes: ['UA'], modelCodes: ['AR-5'] } });
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expect(totals[0]).toBeGreaterThan(0);
+    expect(new Set(totals).size).toBe(1);
+    expect(statements).toHaveLength(6);
+    // PostgreSQL chooses the partial index by its statistics; SQLite, without any, is told.
+    if (usingPostgres) return;
+    for (const { sql, parameters } of statements) {
+      const plan: { detail: string }[] = await database.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, parameters);
+      expect(plan.find((row) => / d USING /.test(row.detail))?.detail).toContain(LOCKED_DEVICES_INDEX);
+    }
   });
 });
 

@@ -38,6 +38,13 @@ registerEnumType(LockCause, {
   },
 });
 
+/**
+ * The partial index over the LOCKED devices: lockedDeviceStats names it on SQLite (INDEXED BY),
+ * which plans without statistics and took the status index instead, then read each locked
+ * device's row (10^7 seed, 73,371 locked: 265–303 ms of processor time, 40–61 ms through this).
+ */
+export const LOCKED_DEVICES_INDEX = 'device_locked_idx';
+
 @Entity('device')
 @Index('device_status_idx', ['status', 'id'])
 @Index('device_model_id_idx', ['modelId', 'id'])
@@ -46,7 +53,7 @@ registerEnumType(LockCause, {
 @Index('device_created_at_idx', ['createdAt', 'id'])
 // The locked devices alone, with every column lockedDeviceStats groups, filters or takes the
 // earliest of: the report reads this index only (a few percent of the devices), not the table.
-@Index('device_locked_idx', ['lockRegionId', 'lockCause', 'lockPolicyVersionId', 'modelId', 'partnerId', 'lockedAt'], {
+@Index(LOCKED_DEVICES_INDEX, ['lockRegionId', 'lockCause', 'lockPolicyVersionId', 'modelId', 'partnerId', 'lockedAt'], {
   where: `"status" = 'LOCKED'`,
 })
 @ObjectType({ implements: Node, description: 'One physical phone, identified by its IMEI.' })

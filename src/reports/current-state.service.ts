@@ -2,7 +2,7 @@ import { OPEN_REVIEWS_INDEX, ReviewStatus } from '../activations/activation-atte
 import { BadUserInputError } from '../common/errors';
 import { RequestScope } from '../common/request-scope';
 import type { ReportScope } from './report.service';
-import { DeviceStatus } from '../devices/device.entity';
+import { DeviceStatus, LOCKED_DEVICES_INDEX } from '../devices/device.entity';
 import {
   DeviceScopeFilter,
   LockCause,
@@ -123,7 +123,7 @@ export async function lockedDeviceStats(
     ...scopeConditions(scope, parameters, tables, device.column('lockRegionId')),
   ];
   const sql =
-    `SELECT ${select} FROM ${device.from}` +
+    `SELECT ${select} FROM ${device.through(LOCKED_DEVICES_INDEX)}` +
     (groups.has(LockedDevicesGroupBy.COUNTRY)
       ? ` LEFT JOIN ${region.from} ON ${region.column('id')} = ${device.column('lockRegionId')}`
       : '') +
