@@ -338,59 +338,52 @@ describe('reviewQueueStats', () => {
   });
 });
 
-describe('lockedDeviceStats on SQLite', () => {
-  it('reads the locked devices through their partial index however grouped or filtered, not each device row', async () => {
-    const statements: { sql: string; parameters: unknown[] }[] = [];
-    const query = database.dataSource.query.bind(database.dataSource);
-    jest.spyOn(database.dataSource, 'query').mockImplementation(async (sql, parameters) => {
-      if (sql.includes(`"status" = 'LOCKED'`))
-        statements.push({ sql, parameters: Array.isArray(parameters) ? parameters : [] });
-      return query(sql, parameters);
-    });
-    const totals = [];
-    try {
+/**
+ * Runs `work`, collecting the statements whose SQL holds `marker`; then, on SQLite (which plans
+ * without statistics; PostgreSQL chooses by its own), checks that each reads the table under
+ * `alias` through `index`.
+ */
+async function statementsRead(marker: string, alias: string, index: string, work: () => Promise<void>) {
+  const statements: { sql: string; parameters: unknown[] }[] = [];
+  const query = database.dataSource.query.bind(database.dataSource);
+  jest.spyOn(database.dataSource, 'query').mockImplementation(async (sql, parameters) => {
+    if (sql.includes(marker)) statements.push({ sql, parameters: Array.isArray(parameters) ? parameters : [] });
+    return query(sql, parameters);
+  });
+  try {
+    await work();
+  } finally {
+    jest.restoreAllMocks();
+  }
+  if (!usingPostgres)
+    for (const { sql, parameters } of statements) {
+      const plan: { detail: string }[] = await database.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, parameters);
+      expect(plan.find((row) => row.detail.includes(` ${alias} USING `))?.detail).toContain(index);
+    }
+  return statements;
+}
+
+describe('reports over partial indexes on SQLite', () => {
+  it('lockedDeviceStats reads the locked devices through their partial index however grouped or filtered, not each device row', async () => {
+    const totals: number[] = [];
+    const statements = await statementsRead(`"status" = 'LOCKED'`, 'd', LOCKED_DEVICES_INDEX, async () => {
       for (const groupBy of [['REGION'], ['COUNTRY'], ['POLICY', 'CAUSE'], ['MODEL', 'PARTNER'], []])
         totals.push((await client.data(LOCKED, { groupBy })).lockedDeviceStats.totals.devices);
       await client.data(LOCKED, { filter: { regionCodes: ['UA'], modelCodes: ['AR-5'] } });
-    } finally {
-      jest.restoreAllMocks();
-    }
+    });
     expect(totals[0]).toBeGreaterThan(0);
     expect(new Set(totals).size).toBe(1);
     expect(statements).toHaveLength(6);
-    // PostgreSQL chooses the partial index by its statistics; SQLite, without any, is told.
-    if (usingPostgres) return;
-    for (const { sql, parameters } of statements) {
-      const plan: { detail: string }[] = await database.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, parameters);
-      expect(plan.find((row) => / d USING /.test(row.detail))?.detail).toContain(LOCKED_DEVICES_INDEX);
-    }
   });
-});
 
-describe('reviewQueueStats on SQLite', () => {
-  it('reads the open reviews through their partial index however it is grouped, not each review row', async () => {
-    const statements: { sql: string; parameters: unknown[] }[] = [];
-    const query = database.dataSource.query.bind(database.dataSource);
-    jest.spyOn(database.dataSource, 'query').mockImplementation(async (sql, parameters) => {
-      if (sql.includes(`"reviewStatus" = 'OPEN'`))
-        statements.push({ sql, parameters: Array.isArray(parameters) ? parameters : [] });
-      return query(sql, parameters);
-    });
-    const totals = [];
-    try {
+  it('reviewQueueStats reads the open reviews through their partial index however it is grouped, not each review row', async () => {
+    const totals: number[] = [];
+    const statements = await statementsRead(`"reviewStatus" = 'OPEN'`, 'a', OPEN_REVIEWS_INDEX, async () => {
       for (const groupBy of [['REGION'], ['COUNTRY'], ['POLICY'], ['MODEL', 'PARTNER'], []])
         totals.push((await client.data(QUEUE, { groupBy })).reviewQueueStats.totals.waiting);
-    } finally {
-      jest.restoreAllMocks();
-    }
+    });
     expect(totals[0]).toBeGreaterThan(0);
     expect(new Set(totals).size).toBe(1);
     expect(statements).toHaveLength(5);
-    // PostgreSQL chooses the partial index by its statistics; SQLite, without any, is told.
-    if (usingPostgres) return;
-    for (const { sql, parameters } of statements) {
-      const plan: { detail: string }[] = await database.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, parameters);
-      expect(plan.find((row) => / a USING /.test(row.detail))?.detail).toContain(OPEN_REVIEWS_INDEX);
-    }
   });
 });
