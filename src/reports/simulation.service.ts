@@ -348,7 +348,7 @@ async function readByCopy(
  * Either way the window is read as it stood when its span was read: ids only grow (AUTOINCREMENT),
  * so attempts written meanwhile (a window ending now) are left out whichever slice they fall in.
  */
-export const ID_ORDER_MAX_SPAN = 12;
+const ID_ORDER_MAX_SPAN = 12;
 
 export type SqliteReadOrder = 'time' | 'id';
 
@@ -363,7 +363,7 @@ interface WindowSpan {
   attempts: number;
 }
 
-export function sqliteReadOrder(span: WindowSpan): SqliteReadOrder {
+function sqliteReadOrder(span: WindowSpan): SqliteReadOrder {
   return span.last - span.first + 1 <= span.attempts * ID_ORDER_MAX_SPAN ? 'id' : 'time';
 }
 
