@@ -9,13 +9,17 @@
 import { ActivationAttempt, DecisionOutcome } from '../src/activations/activation-attempt.entity';
 import { ingestAttempts } from '../src/activations/attempt-ingest';
 import { internalViewer } from '../src/auth/viewer';
-import { createRequestScope } from '../src/common/request-scope';
+import { RequestScope, createRequestScope } from '../src/common/request-scope';
 import { CompiledRules, Evaluator } from '../src/decisions/evaluator';
 import { DecisionEngine } from '../src/decisions/engine/engine';
 import { CompiledPolicy, Decision } from '../src/decisions/engine/types';
 import { Device } from '../src/devices/device.entity';
 import { SimulatePolicyInput } from '../src/reports/report.types';
-import { simulatePolicy } from '../src/reports/simulation.service';
+import { SimulationOptions, simulatePolicy } from '../src/reports/simulation.service';
+import { readDatabaseSettings } from '../src/config';
+import { loadReferenceData } from '../src/seeding/reference-data';
+import { DataSource } from 'typeorm';
+import { createDataSource } from '../ormconfig';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { FIXED_UNTIL, seedDemo } from './support/fixtures';
 import { allowedByIp } from './support/attempts';
@@ -25,10 +29,10 @@ const window = { from: new Date(FIXED_UNTIL.getTime() - 40 * DAY), to: FIXED_UNT
 let database: TestDatabase;
 let devices: Device[];
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  await seedDemo(database.dataSource, 200, 2500, 'simulation-reading');
-  devices = await database.dataSource.getRepository(Device).find({ order: { id: 'ASC' } });
+/** The window's data: the demo's, and attempts whose signals are awkward to read back. */
+async function seedWindow(dataSource: DataSource): Promise<Device[]> {
+  await seedDemo(dataSource, 200, 2500, 'simulation-reading');
+  const seeded = await dataSource.getRepository(Device).find({ order: { id: 'ASC' } });
   // Signals whose JSON text holds what COPY escapes (backslashes, a tab, a newline) and more than ASCII.
   const awkward = (index: number) => ({
     gps: { latitude: 39.93 + index / 1000, longitude: 32.85, accuracyMeters: 10 },
@@ -36,9 +40,9 @@ beforeAll(async () => {
     ipCountry: 'TR',
     note: `back\\slash "quoted"\ttab\nline ç ${index}`,
   });
-  await ingestAttempts(database.dataSource, [
+  await ingestAttempts(dataSource, [
     Array.from({ length: 30 }, (_, index) =>
-      allowedByIp(devices[index % devices.length].id, new Date(FIXED_UNTIL.getTime() - (index + 1) * 3_600_000 - 0.5), {
+      allowedByIp(seeded[index % seeded.length].id, new Date(FIXED_UNTIL.getTime() - (index + 1) * 3_600_000 - 0.5), {
         receivedAt: new Date(FIXED_UNTIL.getTime() - (index + 1) * 3_600_000 + 1_000),
         signals: awkward(index) as never,
         // Every third one purged: skipped, never decided.
@@ -46,8 +50,27 @@ beforeAll(async () => {
       }),
     ),
   ]);
+  return seeded;
+}
+
+/** On SQLite, the same data in memory. */
+let inMemory: DataSource | null = null;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  devices = await seedWindow(database.dataSource);
+  if (!usingPostgres) {
+    inMemory = createDataSource({ ...readDatabaseSettings(), url: undefined, sqlitePath: ':memory:' });
+    await inMemory.initialize();
+    await inMemory.runMigrations({ transaction: 'each' });
+    await loadReferenceData(inMemory, database.settings);
+    await seedWindow(inMemory);
+  }
 }, 180_000);
-afterAll(() => database.close());
+afterAll(async () => {
+  await inMemory?.destroy();
+  await database.close();
+});
 
 const effective = (decision: Decision) => (decision.enforced ? decision.outcome : DecisionOutcome.ALLOW);
 
@@ -86,6 +109,8 @@ async function expected(rules: CompiledRules, draft: CompiledPolicy) {
     changedAttempts: [...changed.values()].reduce((sum, count) => sum + count, 0),
     changedDevices: changedDevices.size,
     transitions: Object.fromEntries(changed),
+    // The lowest ids, whatever order the window was read in.
+    sampleDeviceIds: [...changedDevices].sort((a, b) => a - b).slice(0, 20),
   };
 }
 
@@ -140,6 +165,8 @@ it.each([
     const want = await expected(rules, draft);
     expect(want.changedAttempts).toBeGreaterThan(0);
     expect(want.skippedAttempts).toBe(10);
+    // More changed devices than the sample holds: which come first differs with the order read.
+    expect(want.changedDevices).toBeGreaterThan(20);
     const scope = createRequestScope(database.dataSource, database.settings, 'test', internalViewer('test'));
     const sqliteReads = usingPostgres
       ? []
@@ -151,8 +178,24 @@ it.each([
           // Many slices on two threads, each reading its own: counted in reading order all the same.
           { threads: 2, threadedFrom: 0, sqliteRead: { order: 'id' as const, idsPerSlice: 97 } },
         ];
-    for (const options of [{ threads: 0 }, { threads: 2, threadedFrom: 0 }, ...sqliteReads]) {
-      const found = await simulatePolicy(scope, rules, input, options);
+    const runs: [RequestScope, SimulationOptions][] = [
+      ...[{ threads: 0 }, { threads: 2, threadedFrom: 0 }, ...sqliteReads].map(
+        (options): [RequestScope, SimulationOptions] => [scope, options],
+      ),
+      // An in-memory database (the same data): no thread can open it, so its rows are read on the
+      // request's thread and handed to the threads.
+      ...(usingPostgres
+        ? []
+        : [
+            { threads: 2, threadedFrom: 0, sqliteRead: { order: 'time' as const } },
+            { threads: 2, threadedFrom: 0, sqliteRead: { order: 'id' as const, idsPerSlice: 97 } },
+          ].map((options): [RequestScope, SimulationOptions] => [
+            createRequestScope(inMemory!, database.settings, 'test', internalViewer('test')),
+            options,
+          ])),
+    ];
+    for (const [runScope, options] of runs) {
+      const found = await simulatePolicy(runScope, rules, input, options);
       expect({
         attempts: found.attempts,
         skippedAttempts: found.skippedAttempts,
@@ -161,6 +204,7 @@ it.each([
         transitions: Object.fromEntries(
           found.transitions.map((transition) => [`${transition.from}>${transition.to}`, transition.attempts]),
         ),
+        sampleDeviceIds: found.sampleDeviceIds,
       }).toEqual(want);
     }
   },

@@ -104,7 +104,10 @@ export class PolicySimulationResolver {
     });
   }
 
-  @FieldResolver(() => [Device], { description: 'Up to 20 devices whose outcome would change.' })
+  @FieldResolver(() => [Device], {
+    description:
+      'Up to 20 devices whose outcome would change: those with the lowest ids, the same however the window was read.',
+  })
   async sampleDevices(@Root() simulation: PolicySimulation, @Ctx() context: GraphQLContext) {
     const devices = await context.loaders.deviceById.loadMany(simulation.sampleDeviceIds);
     return devices.filter((device): device is Device => device instanceof Device);

@@ -274,5 +274,6 @@ export class PolicySimulation {
   @Field(() => [RegionTransition], { description: 'The changes by region, from and to outcome.' })
   byRegion: RegionTransition[];
 
+  /** The changed devices' lowest ids, at most 20, whatever order the window was read in. */
   sampleDeviceIds: number[];
 }

@@ -72,6 +72,16 @@ function progressReporter(onProgress: SimulationOptions['onProgress'], expected:
 
 const MAX_WINDOW_DAYS = 366;
 const SAMPLE_SIZE = 20;
+
+/**
+ * The sample of changed devices: the `size` lowest ids, ascending. Not the first ones met: which
+ * come first depends on how the window was read (by time, by id, in SQLite's slices), and the same
+ * simulation of the same data answers the same devices. (A typed array sorts numbers natively: a
+ * quarter of a second for a million ids.)
+ */
+function lowestIds(ids: Set<number>, size: number): number[] {
+  return Array.from(Float64Array.from(ids).sort().subarray(0, size));
+}
 const SIMULATED_VERSION_ID = -1;
 
 /** The simulated policy, on top of the active version of the policy it changes (if any). */
@@ -165,8 +175,6 @@ export async function simulatePolicy(
   const count = (changes: ReplayChange[]) => {
     for (const { deviceId, from, to, regionCode } of changes) {
       result.changedAttempts += 1;
-      if (!changedDevices.has(deviceId) && result.sampleDeviceIds.length < SAMPLE_SIZE)
-        result.sampleDeviceIds.push(deviceId);
       changedDevices.add(deviceId);
       tally(transitions, `${from}>${to}`, deviceId);
       tally(byRegion, `${regionCode ?? ''}|${from}>${to}`, deviceId);
@@ -244,6 +252,7 @@ export async function simulatePolicy(
     await pool?.close();
   }
   result.changedDevices = changedDevices.size;
+  result.sampleDeviceIds = lowestIds(changedDevices, SAMPLE_SIZE);
   const split = (key: string) => key.split('>') as [DecisionOutcome, DecisionOutcome];
   result.transitions = [...transitions].map(([key, entry]) => {
     const [from, to] = split(key);
