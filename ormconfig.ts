@@ -43,6 +43,7 @@ export function createDataSource(settings: DatabaseSettings = readDatabaseSettin
     enableWAL: true,
     prepareDatabase: (db: { pragma(source: string): unknown }) => {
       db.pragma(`synchronous = ${settings.sqliteSynchronous}`);
+      db.pragma(`wal_autocheckpoint = ${settings.sqliteWalAutocheckpoint}`);
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
     },

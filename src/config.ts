@@ -21,6 +21,14 @@ export interface DatabaseSettings {
   sqlitePath: string;
   /** SQLite `synchronous` pragma: NORMAL keeps WAL commits durable against process crashes. */
   sqliteSynchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+  /**
+   * SQLite `wal_autocheckpoint`: WAL pages after which a commit copies them into the database file.
+   * SQLite's 1,000 (4 MB) had a LOCK sweep's commits checkpoint every batch or two, copying again
+   * the same scattered index pages and waiting on their fsync: at 10,000 the sweep of a
+   * 2,000,000-device copy went 12–20 % faster on 10–15 % less processor time a device (README,
+   * "SQLite at 10^7"), at the cost of a WAL file of up to 40 MB and rarer, longer checkpoints.
+   */
+  sqliteWalAutocheckpoint: number;
   /** PostgreSQL: longest wait for a connection and for a statement before a request fails. */
   timeoutMs: number;
   /** PostgreSQL connections per instance. */
@@ -202,6 +210,7 @@ export function readDatabaseSettings(env: NodeJS.ProcessEnv = process.env): Data
     url,
     sqlitePath: env.SQLITE_PATH || 'data/compliance.sqlite',
     sqliteSynchronous: synchronous as DatabaseSettings['sqliteSynchronous'],
+    sqliteWalAutocheckpoint: readInteger('SQLITE_WAL_AUTOCHECKPOINT', 10_000, 100, 1_000_000, env),
     timeoutMs: readInteger('DATABASE_TIMEOUT_MS', 5_000, 100, 600_000, env),
     poolSize: readInteger('DATABASE_POOL_SIZE', 10, 1, 1_000, env),
     sqlLog: readBoolean('SQL_LOG', false, env),

@@ -7,7 +7,8 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, createApp } from '../src/app';
-import { readSettings } from '../src/config';
+import { readDatabaseSettings, readSettings } from '../src/config';
+import { createDataSource } from '../ormconfig';
 import { Evaluator } from '../src/decisions/evaluator';
 import { backupSqlite } from '../src/db/backup';
 import { createLogger } from '../src/ops/logger';
@@ -119,6 +120,8 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "loud"/],
     [{ PORT: '70000' }, /PORT must be an integer from 0 to 65535; got "70000"/],
     [{ SQLITE_SYNCHRONOUS: 'SOMETIMES' }, /SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA/],
+    // 0 would turn checkpoints off: the WAL would grow without end.
+    [{ SQLITE_WAL_AUTOCHECKPOINT: '0' }, /SQLITE_WAL_AUTOCHECKPOINT must be an integer from 100 to 1000000; got "0"/],
     [{ COMPLIANCE_ADMIN_KEY: 'short' }, /COMPLIANCE_ADMIN_KEY must be at least 32 characters/],
     [{ SEED_DEMO_DATA: 'yes' }, /SEED_DEMO_DATA must be true or false/],
     [{ DATABASE_TIMEOUT_MS: '10' }, /DATABASE_TIMEOUT_MS must be an integer from 100/],
@@ -144,6 +147,25 @@ describe('configuration', () => {
     expect(names.length).toBeGreaterThan(25);
     for (const name of names.filter((candidate) => !freeText.has(candidate))) {
       expect(() => readSettings({ [name]: 'no:such value' })).toThrow(new RegExp(`\\b${name}\\b`));
+    }
+  });
+
+  (usingPostgres ? it.skip : it)('opens SQLite with the WAL checkpoint interval configured', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'compliance-graph-wal-'));
+    for (const [env, pages] of [
+      [{}, 10_000],
+      [{ SQLITE_WAL_AUTOCHECKPOINT: '2500' }, 2_500],
+    ] as const) {
+      const dataSource = createDataSource({
+        ...readDatabaseSettings({ ...env }),
+        sqlitePath: join(directory, `wal-${pages}.sqlite`),
+      });
+      await dataSource.initialize();
+      try {
+        expect(await dataSource.query('PRAGMA wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: pages }]);
+      } finally {
+        await dataSource.destroy();
+      }
     }
   });
 
