@@ -51,7 +51,10 @@ export const BACKEND_PIDS_SQL =
 /**
  * Starts measuring the processor time of this process (all its threads) and, on PostgreSQL, of
  * the backends serving this data source's database (on the same machine); the function it returns
- * gives the ms each spent since.
+ * gives the ms each spent since. The backends are sampled every second, not only listed at the
+ * start and the end: over a sweep of minutes the pool closes idle connections and opens others,
+ * and a backend gone by the end took its processor time with it (a 2,000,000-device sweep's
+ * PostgreSQL time read 26.1 s, its writing backend's ≈ 200 s lost).
  */
 export async function startProcessorMeter(
   dataSource: DataSource,
@@ -59,13 +62,14 @@ export async function startProcessorMeter(
   const postgres = dataSource.options.type === 'postgres';
   const service = process.cpuUsage();
   const stopBackends = postgres
-    ? await startBackendMeter(async () =>
-        ((await dataSource.query(BACKEND_PIDS_SQL)) as { pid: number }[]).map((row) => Number(row.pid)),
+    ? startDatabaseProcessMeter(
+        ((await dataSource.query('SELECT current_database() AS name')) as { name: string }[])[0].name,
+        1_000,
       )
     : null;
   return async () => {
     const { user, system } = process.cpuUsage(service);
-    return { serviceMs: (user + system) / 1000, databaseMs: stopBackends ? await stopBackends() : null };
+    return { serviceMs: (user + system) / 1000, databaseMs: stopBackends ? stopBackends() : null };
   };
 }
 
