@@ -8,6 +8,7 @@
  */
 import { In } from 'typeorm';
 import { AuditEvent } from '../src/audit/audit-event.entity';
+import * as auditService from '../src/audit/audit.service';
 import { internalScope } from '../src/common/request-scope';
 import { inTransaction } from '../src/db/transactions';
 import { POSTGRES_BATCH_WRITE, changeDeviceStatus } from '../src/devices/device-lifecycle';
@@ -88,6 +89,7 @@ async function sweepRow(world: World, id: string) {
 let reference: World;
 let referenceSweep: { id: string; startTotal: number };
 const opened: World[] = [];
+const postgresOnly = usingPostgres ? it : it.skip;
 
 beforeAll(async () => {
   reference = await world();
@@ -273,6 +275,56 @@ it('leaves a device that changed between the read ahead and its write', async ()
   const expected = await sweepRow(reference, referenceSweep.id);
   expect(await sweepRow(piped, id)).toEqual({ ...expected, changed: expected.changed - 1 });
 });
+
+postgresOnly(
+  'builds a batch read ahead before its transaction, which holds its devices only while the server writes them',
+  async () => {
+    const piped = await world();
+    opened.push(piped);
+    piped.database.settings.sweeps = { batchSize: 7, leaseMs: 30_000, batchPauseMs: 0, readAhead: true };
+    const { dataSource } = piped.database;
+    // One clock for both: when each device's audit row was built, and when each transaction began.
+    let clock = 0;
+    const builtAt = new Map<number, number>();
+    const auditEventRow = auditService.auditEventRow;
+    jest.spyOn(auditService, 'auditEventRow').mockImplementation((context, change, owned) => {
+      if (change.targetType === 'Device') builtAt.set(change.targetRowId, ++clock);
+      return auditEventRow(context, change, owned);
+    });
+    const runnerType = Object.getPrototypeOf(dataSource.createQueryRunner()) as {
+      query: (...args: unknown[]) => Promise<unknown>;
+    };
+    const query = runnerType.query;
+    const begunAt = new Map<unknown, number>();
+    const writes: { begun: number; ids: number[] }[] = [];
+    // Transactions that read their batch themselves: its read ahead was not used (the rules changed meanwhile, say).
+    const readInTransaction = new Set<number>();
+    const nextCandidates = sweepService.nextCandidates;
+    jest.spyOn(sweepService, 'nextCandidates').mockImplementation(async (manager, ...rest) => {
+      if (manager.queryRunner?.isTransactionActive) readInTransaction.add(begunAt.get(manager.queryRunner)!);
+      return nextCandidates(manager, ...rest);
+    });
+    jest.spyOn(runnerType, 'query').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      const sql = typeof args[0] === 'string' ? args[0] : '';
+      if (/^(START TRANSACTION|BEGIN)/.test(sql)) begunAt.set(this, ++clock);
+      if (/^WITH changed AS \(UPDATE "device"/.test(sql)) {
+        const rows = JSON.parse((args[1] as string[])[0]) as { $id: number }[];
+        writes.push({ begun: begunAt.get(this)!, ids: rows.map((row) => row.$id) });
+      }
+      return query.apply(this, args);
+    });
+    const { id } = await runSweep(piped);
+    expect(await sweepRow(piped, id)).toEqual(await sweepRow(reference, referenceSweep.id));
+    expect(await written(piped)).toEqual(await written(reference));
+    // Every batch read ahead (all but the first, or nearly) had its rows built before its transaction began.
+    const readAhead = writes.filter(({ begun }) => !readInTransaction.has(begun));
+    expect(readAhead.length).toBeGreaterThan(3);
+    const builtInTransaction = readAhead.flatMap(({ begun, ids }) =>
+      ids.filter((device) => builtAt.get(device)! > begun),
+    );
+    expect(builtInTransaction).toEqual([]);
+  },
+);
 
 describe('the progress total', () => {
   it('is counted when few devices are in the status a sweep changes, estimated from a sample beyond', async () => {

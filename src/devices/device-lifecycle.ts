@@ -343,12 +343,11 @@ export async function changeDeviceStatuses(
   manager: EntityManager,
   context: RequestScope,
   changes: readonly { device: DeviceBefore; transition: StatusTransition }[],
+  /** PostgreSQL: these changes' statements built before (`prepareDeviceStatusChanges`), instead of built here. */
+  built?: readonly PostgresStatement[][],
 ): Promise<boolean[]> {
   const statements = lifecycleStatements(manager.connection);
-  const made = changes.map(({ device, transition }) => device.status === transition.to);
-  const pending: PendingChange[] = changes.flatMap(({ device, transition }, index) =>
-    made[index] ? [] : [{ index, device, transition }],
-  );
+  const { made, pending } = pendingChanges(changes);
   const build = (change: PendingChange): BuiltChange => ({
     ...change,
     rows: transitionRows(context, change.device, change.transition),
@@ -364,27 +363,19 @@ export async function changeDeviceStatuses(
     }
   };
   if (statements.postgres) {
-    for (const round of rounds(pending)) {
-      // The statement the server runs while the next one's rows are built.
-      let running: Promise<void> | null = null;
-      const perStatement = POSTGRES_BATCH_WRITE.devicesPerStatement;
-      for (let start = 0; start < round.length; start += perStatement) {
-        const built = round.slice(start, start + perStatement).map(build);
-        const next = [...byColumns(built).values()].map((group) => ({
-          group,
-          statement: statements.postgresChange(group),
-        }));
-        if (running) await running;
-        running = (async () => {
-          for (const { group, statement } of next) {
-            recordChanged(group, await returnedIds(manager, statement.sql, statement.parameters));
-          }
-        })();
-        // Awaited before the next statement is sent or the batch returns; a failure then rolls it back.
-        running.catch(() => undefined);
-      }
-      await running;
+    // The statement the server runs while the next one's rows are built (when not built before).
+    let running: Promise<void> | null = null;
+    for (const next of built ?? postgresStatements(statements, pending, build)) {
+      if (running) await running;
+      running = (async () => {
+        for (const { group, statement } of next) {
+          recordChanged(group, await returnedIds(manager, statement.sql, statement.parameters));
+        }
+      })();
+      // Awaited before the next statement is sent or the batch returns; a failure then rolls it back.
+      running.catch(() => undefined);
     }
+    await running;
   } else {
     for (const round of rounds(pending)) {
       for (const [key, group] of byColumns(round.map(build))) {
@@ -412,6 +403,88 @@ export async function changeDeviceStatuses(
   if (written.length)
     await announceLive(manager, ...written.map(({ device }): LiveEvent => ({ kind: 'device', deviceId: device.id })));
   return made;
+}
+
+/** Which changes are no change (made already: the device has the status), and the others, pending. */
+function pendingChanges(changes: readonly { device: DeviceBefore; transition: StatusTransition }[]): {
+  made: boolean[];
+  pending: PendingChange[];
+} {
+  const made = changes.map(({ device, transition }) => device.status === transition.to);
+  const pending: PendingChange[] = changes.flatMap(({ device, transition }, index) =>
+    made[index] ? [] : [{ index, device, transition }],
+  );
+  return { made, pending };
+}
+
+/** One statement of a batch on PostgreSQL, with the changes it writes (`postgresChange`). */
+interface PostgresStatement {
+  group: readonly BuiltChange[];
+  statement: Statement;
+}
+
+/**
+ * PostgreSQL: the statements of pending changes, round by round, `POSTGRES_BATCH_WRITE.devicesPerStatement`
+ * devices at a time (one statement per set of device columns among them), each one's rows built
+ * when it is asked for.
+ */
+function* postgresStatements(
+  statements: ReturnType<typeof lifecycleStatements>,
+  pending: readonly PendingChange[],
+  build: (change: PendingChange) => BuiltChange,
+): Generator<PostgresStatement[]> {
+  const perStatement = POSTGRES_BATCH_WRITE.devicesPerStatement;
+  for (const round of rounds(pending)) {
+    for (let start = 0; start < round.length; start += perStatement) {
+      const built = round.slice(start, start + perStatement).map(build);
+      yield [...byColumns(built).values()].map((group) => ({ group, statement: statements.postgresChange(group) }));
+    }
+  }
+}
+
+/** Status changes built before their transaction, to be written in it (`prepareDeviceStatusChanges`). */
+export interface PreparedStatusChanges {
+  /** Writes them in the caller's transaction, as `changeDeviceStatuses` would; answers which were made. */
+  write(manager: EntityManager): Promise<boolean[]>;
+}
+
+/**
+ * `changeDeviceStatuses` in two halves, for a sweep reading ahead: the rows and statements of these
+ * changes built now, outside any transaction — on PostgreSQL the service's whole share of a batch's
+ * write (every row, every JSON document) — and written later by `write` in the caller's
+ * transaction, each device still only if it is in the status it was read in (the guarded UPDATE is
+ * unchanged). So a sweep builds its next batch while the server writes this one, and a batch's
+ * transaction holds its devices' rows only while the server works on them. Between statements the
+ * build yields to the event loop, so that what else it serves (the batch being written, decisions)
+ * waits for at most one statement's rows. Instants (lockedAt, the history's and audit's occurredAt)
+ * are the build's, earlier than the commit by about a batch's time. On SQLite (one connection:
+ * nothing of the server runs beside the service's thread) the rows are built when written.
+ */
+export async function prepareDeviceStatusChanges(
+  dataSource: DataSource,
+  context: RequestScope,
+  changes: readonly { device: DeviceBefore; transition: StatusTransition }[],
+): Promise<PreparedStatusChanges> {
+  const statements = lifecycleStatements(dataSource);
+  if (!statements.postgres) return { write: (manager) => changeDeviceStatuses(manager, context, changes) };
+  const build = (change: PendingChange): BuiltChange => ({
+    ...change,
+    rows: transitionRows(context, change.device, change.transition),
+  });
+  const built: PostgresStatement[][] = [];
+  for (const next of postgresStatements(statements, pendingChanges(changes).pending, build)) {
+    built.push(next);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  let written = false;
+  return {
+    write: async (manager) => {
+      // Its rows are those of one write: a second would send the same history and audit rows again.
+      if (written) throw new Error('prepared status changes are written once');
+      written = true;
+      return changeDeviceStatuses(manager, context, changes, built);
+    },
+  };
 }
 
 /** The lifecycle's statements for a database (from the entity metadata: a few microseconds per batch). */

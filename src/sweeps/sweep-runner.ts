@@ -18,11 +18,13 @@ import {
   SweepChange,
   SweepPolicyRows,
   SweepScope,
+  PreparedChanges,
   applyChanges,
   candidateIds,
   countChange,
   nextCandidates,
   plannedChanges,
+  prepareChanges,
   scopeOf,
   sweepPolicyRows,
 } from './sweep.service';
@@ -39,6 +41,8 @@ interface JudgedBatch {
   rules: CompiledRules;
   candidates: SweepCandidates;
   changes: SweepChange[];
+  /** Read ahead: the changes' rows, built before the batch's transaction. */
+  prepared?: PreparedChanges;
 }
 
 /** The candidates after `after` and what the sweep does to each, judged against the rules as of now. */
@@ -190,15 +194,27 @@ export class SweepRunner extends BackgroundWorker {
 
   /**
    * Reads and judges the batch after `after` on a connection of the pool (not the writing
-   * transaction's), so that PostgreSQL reads the next batch while the service builds this one's
-   * rows and the server writes them. It writes nothing; a failed read answers null and the batch
-   * is read again in its own transaction.
+   * transaction's), and builds the rows its changes write, so that the service does its share of
+   * the next batch while the server writes this one (and the rest between batches, when it is no
+   * longer). It writes nothing; a failed read answers null and the batch is read again in its own
+   * transaction.
    */
-  private readAhead(scope: SweepScope, after: number, limit: number): Promise<JudgedBatch | null> {
-    return judgeBatch(this.dataSource.manager, scope, after, limit).catch((error: unknown) => {
-      this.logger?.warn({ err: error }, 'sweep read-ahead failed; the batch is read again when written');
-      return null;
-    });
+  private readAhead(
+    sweepId: number,
+    context: RequestScope,
+    scope: SweepScope,
+    after: number,
+    limit: number,
+  ): Promise<JudgedBatch | null> {
+    return judgeBatch(this.dataSource.manager, scope, after, limit)
+      .then(async (judged) => ({
+        ...judged,
+        prepared: await prepareChanges(this.dataSource, context, sweepId, judged.changes),
+      }))
+      .catch((error: unknown) => {
+        this.logger?.warn({ err: error }, 'sweep read-ahead failed; the batch is read again when written');
+        return null;
+      });
   }
 
   /**
@@ -219,12 +235,13 @@ export class SweepRunner extends BackgroundWorker {
     const counts = { action: '', examined: 0, changed: 0 };
     let next: Promise<JudgedBatch | null> | null = null;
     let outcome: BatchOutcome;
+    // Awaited before the transaction opens: it holds the sweep's row only once the batch's rows are built.
+    const readAhead = await ahead;
     try {
       outcome = await inTransaction(this.dataSource, async (manager): Promise<BatchOutcome> => {
         const sweep = await lockSweep(manager, sweepId);
         if (!sweep || sweep.status !== SweepStatus.RUNNING || sweep.leaseOwner !== this.owner) return 'lost';
         const scope = await this.sweepScopeOf(manager, sweep);
-        const readAhead = await ahead;
         const judged =
           readAhead && readAhead.after === sweep.cursor && readAhead.limit === limit && readAhead.rules === scope.rules
             ? readAhead
@@ -236,8 +253,9 @@ export class SweepRunner extends BackgroundWorker {
           return 'done';
         }
         // A full batch may have more after it: read it while this one is written.
-        if (this.readsAhead && ids.length === limit) next = this.readAhead(scope, ids[ids.length - 1], limit);
-        const applied = await applyChanges(manager, context, sweep, judged.changes);
+        if (this.readsAhead && ids.length === limit)
+          next = this.readAhead(sweep.id, context, scope, ids[ids.length - 1], limit);
+        const applied = await applyChanges(manager, context, sweep, judged.changes, judged.prepared);
         Object.assign(counts, { action: sweep.action, examined: ids.length, changed: applied.length });
         const breakdown = sweep.breakdown;
         applied.forEach((change) => countChange(breakdown, change));

@@ -1,4 +1,4 @@
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { EntityStatements, SqlParameters, SqlTable, Statement } from '../db/prepared';
 import { ActivationAttempt, DEVICE_ATTEMPTS_INDEX, DecisionOutcome } from '../activations/activation-attempt.entity';
 import { findAttemptsByRefs } from '../activations/attempt-refs';
@@ -7,7 +7,12 @@ import { RequestScope } from '../common/request-scope';
 import { CompiledRules } from '../decisions/evaluator';
 import { evaluatePolicies } from '../decisions/engine/policy-evaluator';
 import { CompiledPolicy, isInForceAt } from '../decisions/engine/types';
-import { LOCK_REASON_PREFIX, changeDeviceStatuses } from '../devices/device-lifecycle';
+import {
+  LOCK_REASON_PREFIX,
+  PreparedStatusChanges,
+  changeDeviceStatuses,
+  prepareDeviceStatusChanges,
+} from '../devices/device-lifecycle';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { Device, DeviceStatus, LockCause } from '../devices/device.entity';
 import { Policy } from '../policies/policy.entity';
@@ -430,37 +435,68 @@ export function countChange(breakdown: SweepBreakdown, change: SweepChange): voi
   add(breakdown.byPartner, change.device.partnerId);
 }
 
+/** The lifecycle's changes of a sweep's planned changes, as of `now`. */
+function lifecycleChanges(sweepId: number, changes: readonly SweepChange[], now: Date) {
+  return changes.map((change) => ({
+    device: change.device,
+    transition: {
+      to: change.to,
+      cause: StatusChangeCause.SWEEP,
+      at: now,
+      attemptId: change.attemptId,
+      attemptOccurredAt: change.attemptOccurredAt,
+      sweepId,
+      policyVersionId: change.policyVersionId,
+      regionId: change.regionId,
+      reason: change.reason,
+      lockReason: `${LOCK_REASON_PREFIX.sweep}${sweepId},${change.reason}`,
+    },
+  }));
+}
+
+/** Planned changes with their rows built ahead of the batch's transaction (`prepareChanges`). */
+export interface PreparedChanges {
+  sweepId: number;
+  changes: readonly SweepChange[];
+  statements: PreparedStatusChanges;
+}
+
 /**
- * Applies planned changes inside a batch's transaction. Each device is updated only if it is
- * still in the state it was judged in (a decision may have changed it meanwhile); returns those
- * changed. Every change gets an audit event and a history entry naming the sweep.
+ * Builds the rows of planned changes outside the batch's transaction, for `applyChanges` to write
+ * in it (the lifecycle's `prepareDeviceStatusChanges`): a sweep reading ahead builds its next batch
+ * while this one is written.
+ */
+export async function prepareChanges(
+  dataSource: DataSource,
+  context: RequestScope,
+  sweepId: number,
+  changes: readonly SweepChange[],
+): Promise<PreparedChanges> {
+  const statements = await prepareDeviceStatusChanges(
+    dataSource,
+    context,
+    lifecycleChanges(sweepId, changes, new Date()),
+  );
+  return { sweepId, changes, statements };
+}
+
+/**
+ * Applies planned changes inside a batch's transaction — those `prepared` when given (built for
+ * this sweep and these changes), otherwise built here. Each device is updated only if it is still
+ * in the state it was judged in (a decision may have changed it meanwhile); returns those changed.
+ * Every change gets an audit event and a history entry naming the sweep.
  */
 export async function applyChanges(
   manager: EntityManager,
   context: RequestScope,
   sweep: Sweep,
   changes: SweepChange[],
+  prepared?: PreparedChanges,
 ): Promise<SweepChange[]> {
-  const now = new Date();
-  const made = await changeDeviceStatuses(
-    manager,
-    context,
-    changes.map((change) => ({
-      device: change.device,
-      transition: {
-        to: change.to,
-        cause: StatusChangeCause.SWEEP,
-        at: now,
-        attemptId: change.attemptId,
-        attemptOccurredAt: change.attemptOccurredAt,
-        sweepId: sweep.id,
-        policyVersionId: change.policyVersionId,
-        regionId: change.regionId,
-        reason: change.reason,
-        lockReason: `${LOCK_REASON_PREFIX.sweep}${sweep.id},${change.reason}`,
-      },
-    })),
-  );
+  const made =
+    prepared && prepared.sweepId === sweep.id && prepared.changes === changes
+      ? await prepared.statements.write(manager)
+      : await changeDeviceStatuses(manager, context, lifecycleChanges(sweep.id, changes, new Date()));
   return changes.filter((_, index) => made[index]);
 }
 
