@@ -269,7 +269,7 @@ describe('policies', () => {
     // Enforcing and covering more can hold devices: a change request, applied once a second person approves.
     const proposal = await client.data(
       `mutation ($input: UpdatePolicyInput!) { updatePolicy(input: $input) { policy { versions { totalCount } } changeRequest { id status reasons } userErrors { field } } }`,
-      { input: { id: policyId, mode: 'ENFORCE', regionCodes: ['SS', 'SD'], effectiveUntil: '2027-01-01T00:00:00Z' } },
+      { input: { id: policyId, mode: 'ENFORCE', regionCodes: ['SS', 'SD'], effectiveUntil: '2036-01-01T00:00:00Z' } },
     );
     expect(proposal.updatePolicy).toMatchObject({
       policy: { versions: { totalCount: 1 } },
@@ -284,7 +284,7 @@ describe('policies', () => {
     expect(policy.currentVersion).toMatchObject({
       number: 2,
       mode: 'ENFORCE',
-      effectiveUntil: '2027-01-01T00:00:00.000Z',
+      effectiveUntil: '2036-01-01T00:00:00.000Z',
     });
     expect(policy.currentVersion.regions.nodes).toEqual([{ code: 'SD' }, { code: 'SS' }]);
     expect(policy.versions.nodes.map((version: { number: number }) => version.number)).toEqual([2, 1]);
