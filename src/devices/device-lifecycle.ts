@@ -290,6 +290,11 @@ interface BuiltChange extends PendingChange {
   rows: TransitionRows;
 }
 
+/** A pending change with the rows its transition writes, by the scope's caller. */
+function buildChange(context: RequestScope, change: PendingChange): BuiltChange {
+  return { ...change, rows: transitionRows(context, change.device, change.transition) };
+}
+
 /**
  * The changes of a round, in order, split so that no device is named twice in one: a device named
  * again waits for the next round (its second change then finds the status the first one wrote).
@@ -348,10 +353,6 @@ export async function changeDeviceStatuses(
 ): Promise<boolean[]> {
   const statements = lifecycleStatements(manager.connection);
   const { made, pending } = pendingChanges(changes);
-  const build = (change: PendingChange): BuiltChange => ({
-    ...change,
-    rows: transitionRows(context, change.device, change.transition),
-  });
   const written: BuiltChange[] = [];
   // The changes whose guarded UPDATE answered their device's id were made (the others found another status).
   const recordChanged = (group: readonly BuiltChange[], changedIds: number[]) => {
@@ -365,7 +366,7 @@ export async function changeDeviceStatuses(
   if (statements.postgres) {
     // The statement the server runs while the next one's rows are built (when not built before).
     let running: Promise<void> | null = null;
-    for (const next of built ?? postgresStatements(statements, pending, build)) {
+    for (const next of built ?? postgresStatements(statements, context, pending)) {
       if (running) await running;
       running = (async () => {
         for (const { group, statement } of next) {
@@ -378,7 +379,7 @@ export async function changeDeviceStatuses(
     await running;
   } else {
     for (const round of rounds(pending)) {
-      for (const [key, group] of byColumns(round.map(build))) {
+      for (const [key, group] of byColumns(round.map((change) => buildChange(context, change)))) {
         const properties = key.split(',') as (keyof Device & string)[];
         const perStatement = devicesPerUpdate(properties.length + 2);
         for (let start = 0; start < group.length; start += perStatement) {
@@ -430,13 +431,13 @@ interface PostgresStatement {
  */
 function* postgresStatements(
   statements: ReturnType<typeof lifecycleStatements>,
+  context: RequestScope,
   pending: readonly PendingChange[],
-  build: (change: PendingChange) => BuiltChange,
 ): Generator<PostgresStatement[]> {
   const perStatement = POSTGRES_BATCH_WRITE.devicesPerStatement;
   for (const round of rounds(pending)) {
     for (let start = 0; start < round.length; start += perStatement) {
-      const built = round.slice(start, start + perStatement).map(build);
+      const built = round.slice(start, start + perStatement).map((change) => buildChange(context, change));
       yield [...byColumns(built).values()].map((group) => ({ group, statement: statements.postgresChange(group) }));
     }
   }
@@ -467,12 +468,8 @@ export async function prepareDeviceStatusChanges(
 ): Promise<PreparedStatusChanges> {
   const statements = lifecycleStatements(dataSource);
   if (!statements.postgres) return { write: (manager) => changeDeviceStatuses(manager, context, changes) };
-  const build = (change: PendingChange): BuiltChange => ({
-    ...change,
-    rows: transitionRows(context, change.device, change.transition),
-  });
   const built: PostgresStatement[][] = [];
-  for (const next of postgresStatements(statements, pendingChanges(changes).pending, build)) {
+  for (const next of postgresStatements(statements, context, pendingChanges(changes).pending)) {
     built.push(next);
     await new Promise((resolve) => setImmediate(resolve));
   }
