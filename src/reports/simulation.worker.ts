@@ -17,6 +17,7 @@ let reader: { file: string; database: Database; statements: Map<string, Statemen
 function read(slice: SqliteSlice): ReplayBatch {
   if (reader?.file !== slice.file) {
     reader?.database.close();
+    // Forgotten before the next opens: if that fails, no closed connection is left to be used.
     reader = null;
     reader = { file: slice.file, database: openSqliteReader(slice.file), statements: new Map() };
   }
