@@ -25,11 +25,13 @@
  */
 
 const kernel = '^src/(common|db)/|^src/ops/(?!observe)|^src/config\\.ts$|^src/auth/(roles|viewer)\\.ts$';
-const compositionRoot = '^src/(main|app|services|schema|database)\\.ts$|^src/db/entities\\.ts$';
+// A worker thread that builds its own data source (a sweep's reader) is its thread's composition root.
+const compositionRoot =
+  '^src/(main|app|services|schema|database)\\.ts$|^src/db/entities\\.ts$|^src/sweeps/sweep-reader\\.worker\\.ts$';
 const transport =
   '\\.resolver\\.ts$|^src/nodes/|^src/(context|loaders|ide|console|graphql-over-http)\\.ts$|^src/live/|^src/auth/(http|auth-checker)\\.ts$|^src/reports/report\\.csv\\.ts$|^src/ops/observe\\.ts$';
 const workflows =
-  '^src/decisions/(?!engine/)|^src/sweeps/(sweep\\.service|sweep-runner|sweep-control)\\.ts$|^src/policies/policy-change\\.service\\.ts$|^src/reports/simulation[.-]|^src/seeding/(demo-data|attempt-generator)[.]';
+  '^src/decisions/(?!engine/)|^src/sweeps/(sweep\\.service|sweep-runner|sweep-control|sweep-reader)\\.ts$|^src/policies/policy-change\\.service\\.ts$|^src/reports/simulation[.-]|^src/seeding/(demo-data|attempt-generator)[.]';
 const engine = '^src/decisions/engine/';
 
 module.exports = {

@@ -9,7 +9,9 @@
 import { In } from 'typeorm';
 import { AuditEvent } from '../src/audit/audit-event.entity';
 import * as auditService from '../src/audit/audit.service';
+import { encodeGlobalId } from '../src/common/global-id';
 import { internalScope } from '../src/common/request-scope';
+import { sqliteDatabaseOf } from '../src/db/pool';
 import { inTransaction } from '../src/db/transactions';
 import { POSTGRES_BATCH_WRITE, changeDeviceStatus } from '../src/devices/device-lifecycle';
 import { Device, DeviceStatus } from '../src/devices/device.entity';
@@ -17,9 +19,16 @@ import { DeviceStatusChange, StatusChangeCause } from '../src/devices/device-sta
 import { markets } from '../src/seeding/places';
 import { Sweep, SweepAction } from '../src/sweeps/sweep.entity';
 import { SweepRunner } from '../src/sweeps/sweep-runner';
+import { SqliteSweepReader } from '../src/sweeps/sweep-reader';
 import * as sweepService from '../src/sweeps/sweep.service';
 import { DEVICE_ATTEMPTS_INDEX } from '../src/activations/activation-attempt.entity';
-import { TOTAL_ESTIMATE, countCandidates, estimateCandidates, sweepScope } from '../src/sweeps/sweep.service';
+import {
+  SweepCandidates,
+  TOTAL_ESTIMATE,
+  countCandidates,
+  estimateCandidates,
+  sweepScope,
+} from '../src/sweeps/sweep.service';
 import { PartnerEvent } from '../src/webhooks/partner-event.entity';
 import { openTestDatabase, TestDatabase, usingPostgres } from './support/database';
 import { seedDemo } from './support/fixtures';
@@ -82,6 +91,43 @@ async function written({ database }: World) {
   };
 }
 
+/**
+ * Hooks into every read of a batch: `started` as it starts (from the cursor `after`), `read` once it
+ * has its candidates, before they are judged and written. A batch is read on the service's thread
+ * (`nextCandidates`: in its transaction, and read ahead on PostgreSQL) or, read ahead on a SQLite
+ * file, on the sweep's reader thread — which the spies do not reach, so there through
+ * `SqliteSweepReader.read`. Answers how many batches the reader thread read.
+ */
+function spyOnReads(hooks: {
+  started?: (after: number) => void;
+  read?: (candidates: SweepCandidates) => Promise<void>;
+}): { onThread: number } {
+  const counts = { onThread: 0 };
+  const nextCandidates = sweepService.nextCandidates;
+  jest.spyOn(sweepService, 'nextCandidates').mockImplementation(async (manager, scope, after, limit) => {
+    hooks.started?.(after);
+    const candidates = await nextCandidates(manager, scope, after, limit);
+    await hooks.read?.(candidates);
+    return candidates;
+  });
+  const read = SqliteSweepReader.prototype.read;
+  jest.spyOn(SqliteSweepReader.prototype, 'read').mockImplementation(async function (
+    this: SqliteSweepReader,
+    context,
+    sweepId,
+    scope,
+    after,
+    limit,
+  ) {
+    counts.onThread += 1;
+    hooks.started?.(after);
+    const batch = await read.call(this, context, sweepId, scope, after, limit);
+    await hooks.read?.(batch.candidates);
+    return batch;
+  });
+  return counts;
+}
+
 async function sweepRow(world: World, id: string) {
   return (await world.client.data(SWEEP, { id })).sweep;
 }
@@ -90,6 +136,7 @@ let reference: World;
 let referenceSweep: { id: string; startTotal: number };
 const opened: World[] = [];
 const postgresOnly = usingPostgres ? it : it.skip;
+const sqliteOnly = usingPostgres ? it.skip : it;
 
 beforeAll(async () => {
   reference = await world();
@@ -120,11 +167,7 @@ it('writes what one batch at a time writes, through a batch that fails after the
   opened.push(piped);
   piped.database.settings.sweeps = { batchSize: 7, leaseMs: 30_000, batchPauseMs: 0, readAhead: true };
   const reads: number[] = [];
-  const nextCandidates = sweepService.nextCandidates;
-  jest.spyOn(sweepService, 'nextCandidates').mockImplementation(async (manager, scope, after, limit) => {
-    reads.push(after);
-    return nextCandidates(manager, scope, after, limit);
-  });
+  const counted = spyOnReads({ started: (after) => reads.push(after) });
   const applyChanges = sweepService.applyChanges;
   let writes = 0;
   let failedAfterReads = 0;
@@ -141,6 +184,9 @@ it('writes what one batch at a time writes, through a batch that fails after the
   const { id } = await runSweep(piped);
   // The third batch had the fourth read ahead (from its last device) when it failed.
   expect(failedAfterReads).toBe(4);
+  // On a SQLite file the batches after the first were read, judged and built on the reader thread.
+  if (usingPostgres) expect(counted.onThread).toBe(0);
+  else expect(counted.onThread).toBeGreaterThan(2);
   const sweep = await sweepRow(piped, id);
   const expected = await sweepRow(reference, referenceSweep.id);
   expect(sweep).toEqual(expected);
@@ -158,14 +204,14 @@ it('resumes from the last committed batch after its runner stopped with a read a
   piped.database.settings.sweeps = { batchSize: 7, leaseMs: 500, batchPauseMs: 0, readAhead: true };
   const { dataSource, settings, services } = piped.database;
   const first = new SweepRunner(dataSource, settings, services.evaluator);
-  const nextCandidates = sweepService.nextCandidates;
   let reads = 0;
   let stopping: Promise<void> | undefined;
-  jest.spyOn(sweepService, 'nextCandidates').mockImplementation(async (manager, scope, after, limit) => {
-    reads += 1;
-    // The third batch's read ahead: the instance goes down while it is under way.
-    if (reads === 3) stopping = first.stop();
-    return nextCandidates(manager, scope, after, limit);
+  spyOnReads({
+    started: () => {
+      reads += 1;
+      // The third batch's read ahead: the instance goes down while it is under way.
+      if (reads === 3) stopping = first.stop();
+    },
   });
   // Started as a mutation would, then run by `first` alone until it stops.
   await services.sweeps.stop();
@@ -238,30 +284,29 @@ it('leaves a device that changed between the read ahead and its write', async ()
   opened.push(piped);
   piped.database.settings.sweeps = { batchSize: 7, leaseMs: 30_000, batchPauseMs: 0, readAhead: true };
   const { dataSource, settings } = piped.database;
-  const nextCandidates = sweepService.nextCandidates;
   let reads = 0;
   let moved: number | undefined;
-  jest.spyOn(sweepService, 'nextCandidates').mockImplementation(async (manager, scope, after, limit) => {
-    const candidates = await nextCandidates(manager, scope, after, limit);
-    reads += 1;
-    if (reads === 2) {
-      // Read ahead while the first batch is written: a person holds one of its devices for review meanwhile.
-      // One the sweep locks in the reference run: the guard, not the judgement, must keep it.
-      const lockedThere = await reference.database.dataSource.manager.findBy(Device, {
-        id: In(candidates.devices.map((candidate) => candidate.id)),
-        status: DeviceStatus.LOCKED,
-      });
-      const device = candidates.devices.find((candidate) => candidate.id === lockedThere[0].id)!;
-      moved = device.id;
-      await inTransaction(dataSource, (transaction) =>
-        changeDeviceStatus(transaction, internalScope(dataSource, settings, 'a reviewer'), device, {
-          to: DeviceStatus.UNDER_REVIEW,
-          cause: StatusChangeCause.REVIEW,
-          reason: 'held meanwhile',
-        }),
-      );
-    }
-    return candidates;
+  spyOnReads({
+    read: async (candidates) => {
+      reads += 1;
+      if (reads === 2) {
+        // Read ahead while the first batch is written: a person holds one of its devices for review meanwhile.
+        // One the sweep locks in the reference run: the guard, not the judgement, must keep it.
+        const lockedThere = await reference.database.dataSource.manager.findBy(Device, {
+          id: In(candidates.devices.map((candidate) => candidate.id)),
+          status: DeviceStatus.LOCKED,
+        });
+        const device = candidates.devices.find((candidate) => candidate.id === lockedThere[0].id)!;
+        moved = device.id;
+        await inTransaction(dataSource, (transaction) =>
+          changeDeviceStatus(transaction, internalScope(dataSource, settings, 'a reviewer'), device, {
+            to: DeviceStatus.UNDER_REVIEW,
+            cause: StatusChangeCause.REVIEW,
+            reason: 'held meanwhile',
+          }),
+        );
+      }
+    },
   });
   const { id } = await runSweep(piped);
   const device = await dataSource.manager.findOneByOrFail(Device, { id: moved });
@@ -275,6 +320,47 @@ it('leaves a device that changed between the read ahead and its write', async ()
   const expected = await sweepRow(reference, referenceSweep.id);
   expect(await sweepRow(piped, id)).toEqual({ ...expected, changed: expected.changed - 1 });
 });
+
+sqliteOnly(
+  'reads, judges and builds on its reader thread by the rules it was last sent, sent again when they change',
+  async () => {
+    const piped = await world();
+    opened.push(piped);
+    const { dataSource, settings, services } = piped.database;
+    const context = internalScope(dataSource, settings, 'reader test');
+    const scope = async () =>
+      sweepScope(dataSource.manager, await services.evaluator.current(), POLICY, SweepAction.LOCK_ACTIVE_DEVICES);
+    const reader = new SqliteSweepReader(sqliteDatabaseOf(dataSource)!.name);
+    try {
+      const before = await scope();
+      const first = await reader.read(context, 1, before, 0, 10_000);
+      // The same devices and judgements as on this thread.
+      const here = await sweepService.nextCandidates(dataSource.manager, before, 0, 10_000);
+      expect(first.candidates.devices).toEqual(here.devices);
+      const judgedHere = sweepService.plannedChanges(before, here, new Date());
+      expect(first.changes.map(({ device, reason }) => [device.id, reason])).toEqual(
+        judgedHere.map(({ device, reason }) => [device.id, reason]),
+      );
+      expect(first.changes.length).toBeGreaterThan(20);
+      // One partner's devices exempted from the policy: the rules change, and the thread must judge by the new ones.
+      const exempted = first.changes[0].device.partnerId;
+      const created = await piped.client.data(
+        `mutation ($id: ID!) { createExemption(input: { policyKey: "${POLICY}", partnerId: $id, reason: "Test" }) {
+        exemption { id } userErrors { message } } }`,
+        { id: encodeGlobalId('Partner', exempted) },
+      );
+      expect(created.createExemption.userErrors).toEqual([]);
+      const after = await scope();
+      expect(after.rules).not.toBe(before.rules);
+      const second = await reader.read(context, 1, after, 0, 10_000);
+      expect(second.changes.map(({ device }) => device.id)).toEqual(
+        first.changes.filter(({ device }) => device.partnerId !== exempted).map(({ device }) => device.id),
+      );
+    } finally {
+      await reader.close();
+    }
+  },
+);
 
 postgresOnly(
   'builds a batch read ahead before its transaction, which holds its devices only while the server writes them',

@@ -16,13 +16,19 @@ export interface AuditedChange {
 export type AuditEventRow = Omit<AuditEvent, 'id' | 'globalId'>;
 
 /**
+ * What of a request's scope names the caller in the audit trail: plain data, so that rows can be
+ * built where no scope is (a sweep's reader thread).
+ */
+export type AuditCaller = Pick<RequestScope, 'actor' | 'viewer' | 'requestId'>;
+
+/**
  * The audit entry of a change by the context's caller. `before` and `after` are copied as JSON
  * (the entry must not follow later changes to an entity it was given), unless `owned`: objects
  * built for this entry alone that nothing changes after (the device lifecycle's rows, a thousand a
  * sweep batch, where copying and writing it again was a seventh of the service's busy time).
  * Stored, both read the same.
  */
-export function auditEventRow(context: RequestScope, change: AuditedChange, owned = false): AuditEventRow {
+export function auditEventRow(context: AuditCaller, change: AuditedChange, owned = false): AuditEventRow {
   const copy = owned ? (value: unknown) => (value ?? null) as Record<string, unknown> | null : toSnapshot;
   return {
     occurredAt: new Date(),

@@ -82,18 +82,26 @@ export class WorkerPool<Input, Output> {
   }
 }
 
-/** In a worker thread of a pool: answers each input with `handle`'s output. */
-export function serveWorkerPool<Input, Output>(handle: (input: Input) => Output): void {
+/**
+ * In a worker thread of a pool: answers each input with `handle`'s output. A handler that answers
+ * a promise (one reading through the ORM) is answered when it settles; inputs are then handled
+ * concurrently, as they arrive.
+ */
+export function serveWorkerPool<Input, Output>(handle: (input: Input) => Output | Promise<Output>): void {
   const port = parentPort;
   if (!port) throw new Error('serveWorkerPool runs in a worker thread');
+  const fail = (index: number, error: unknown) =>
+    port.postMessage({ index, error: error instanceof Error ? error.message : String(error) } satisfies Reply<Output>);
   port.on('message', ({ index, input }: { index: number; input: Input }) => {
     try {
-      port.postMessage({ index, output: handle(input) } satisfies Reply<Output>);
+      const output = handle(input);
+      if (output instanceof Promise)
+        output
+          .then((settled) => port.postMessage({ index, output: settled } satisfies Reply<Output>))
+          .catch((error) => fail(index, error));
+      else port.postMessage({ index, output } satisfies Reply<Output>);
     } catch (error) {
-      port.postMessage({
-        index,
-        error: error instanceof Error ? error.message : String(error),
-      } satisfies Reply<Output>);
+      fail(index, error);
     }
   });
 }

@@ -68,21 +68,18 @@ export class EntityStatements<T extends ObjectLiteral> {
     };
   }
 
+  /** A row's values of these properties, each as the driver stores it (`persisted`): what SQLite binds. */
+  persistedRow(properties: readonly (keyof T & string)[], row: Partial<T>): unknown[] {
+    return properties.map((property) => this.persisted(property, row[property]));
+  }
+
   /**
-   * INSERTs of many rows of these properties, as few statements as the database allows: on
-   * PostgreSQL one `INSERT … SELECT … FROM json_populate_recordset(…)` of the rows as one JSON
-   * document, whatever their number (a VALUES list of 5,000 parameters took longer to send, parse
-   * and plan than to run; typed arrays per column cost the client as much again, escaping each
-   * JSON value into an array literal); on SQLite multi-row VALUES lists within its 32,766 parameters.
+   * SQLite: INSERTs of many rows converted already (`persistedRow`), as few multi-row VALUES lists
+   * as its 32,766 parameters allow. (PostgreSQL takes many rows as one JSON document:
+   * `insertFromJson`.) A sweep's reader thread converts the rows; the writing thread only binds.
    */
-  insertMany(properties: readonly (keyof T & string)[]): (rows: readonly Partial<T>[]) => Statement[] {
+  insertManyValues(properties: readonly (keyof T & string)[]): (rows: readonly (readonly unknown[])[]) => Statement[] {
     const columns = properties.map((property) => this.column(property)).join(', ');
-    if (this.postgres) {
-      const sql =
-        `INSERT INTO "${this.table}" (${columns}) ` +
-        `SELECT ${columns} FROM json_populate_recordset(NULL::"${this.table}", $1::json)`;
-      return (rows) => (rows.length === 0 ? [] : [{ sql, parameters: [this.jsonDocument(properties, rows)] }]);
-    }
     const perStatement = Math.floor(SQLITE_MAX_PARAMETERS / properties.length);
     const row = `(${properties.map(() => '?').join(', ')})`;
     return (rows) => {
@@ -91,9 +88,7 @@ export class EntityStatements<T extends ObjectLiteral> {
         const chunk = rows.slice(start, start + perStatement);
         statements.push({
           sql: `INSERT INTO "${this.table}" (${columns}) VALUES ${chunk.map(() => row).join(', ')}`,
-          parameters: chunk.flatMap((values) =>
-            properties.map((property) => this.persisted(property, values[property])),
-          ),
+          parameters: chunk.flat(),
         });
       }
       return statements;
@@ -138,16 +133,30 @@ export class EntityStatements<T extends ObjectLiteral> {
       const update = this.updateManyFromJson(guard, properties, 1);
       return { sql: `${update.sql} RETURNING ${table}."id"`, parameters: [update.document(rows)] };
     }
+    return this.updateManyValues(
+      guard,
+      properties,
+      rows.map((row) => columns.map(([property, valueOf]) => this.persisted(property, valueOf(row)))),
+    );
+  }
+
+  /**
+   * SQLite: `updateMany` of rows converted already — each `[id, guard, …the properties' values]` as
+   * the driver stores them — in one `UPDATE … FROM (VALUES …) RETURNING "id"`.
+   */
+  updateManyValues(
+    guard: keyof T & string,
+    properties: readonly (keyof T & string)[],
+    rows: readonly (readonly unknown[])[],
+  ): Statement {
+    const table = `"${this.table}"`;
     // The rows' columns are column1, column2, … (VALUES names them so on SQLite).
     const assignments = properties.map((property, index) => `${this.column(property)} = v.column${index + 3}`);
     const where = `WHERE ${table}."id" = v.column1 AND ${table}.${this.column(guard)} = v.column2 RETURNING ${table}."id"`;
-    const parameters = rows.flatMap((row) =>
-      columns.map(([property, valueOf]) => this.persisted(property, valueOf(row))),
-    );
-    const values = rows.map(() => `(${columns.map(() => '?').join(', ')})`);
+    const row = `(${Array.from({ length: properties.length + 2 }, () => '?').join(', ')})`;
     return {
-      sql: `UPDATE ${table} SET ${assignments.join(', ')} FROM (VALUES ${values.join(', ')}) AS v ${where}`,
-      parameters,
+      sql: `UPDATE ${table} SET ${assignments.join(', ')} FROM (VALUES ${rows.map(() => row).join(', ')}) AS v ${where}`,
+      parameters: rows.flat(),
     };
   }
 

@@ -1,7 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { DateUtils } from 'typeorm/util/DateUtils';
 import { AuditEvent } from '../audit/audit-event.entity';
-import { AuditEventRow, auditEventRow } from '../audit/audit.service';
+import { AuditCaller, AuditEventRow, auditEventRow } from '../audit/audit.service';
 import { UserErrorCode, UserErrorsAbort, userError } from '../common/errors';
 import { encodeGlobalId } from '../common/global-id';
 import { RequestScope } from '../common/request-scope';
@@ -202,7 +202,7 @@ export interface TransitionRows {
 
 /** The rows of a transition by the scope's caller (its actor, key and request). */
 export function transitionRows(
-  context: RequestScope,
+  context: AuditCaller,
   device: DeviceBefore,
   transition: StatusTransition,
 ): TransitionRows {
@@ -291,7 +291,7 @@ interface BuiltChange extends PendingChange {
 }
 
 /** A pending change with the rows its transition writes, by the scope's caller. */
-function buildChange(context: RequestScope, change: PendingChange): BuiltChange {
+function buildChange(context: AuditCaller, change: PendingChange): BuiltChange {
   return { ...change, rows: transitionRows(context, change.device, change.transition) };
 }
 
@@ -318,17 +318,96 @@ function rounds<T extends { device: DeviceBefore }>(changes: readonly T[]): T[][
   return result;
 }
 
-/** Changes grouped by the device columns they write (one guarded UPDATE per set of columns). */
-function byColumns(changes: readonly BuiltChange[]): Map<string, BuiltChange[]> {
-  const groups = new Map<string, BuiltChange[]>();
-  for (const change of changes) {
-    const key = Object.keys(change.rows.columns).sort().join(',');
+/** Items grouped by a key, in their order within each group. */
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
     const group = groups.get(key);
-    if (group) group.push(change);
-    else groups.set(key, [change]);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
   }
   return groups;
 }
+
+/** The device properties a change writes, sorted: changes writing the same share one guarded UPDATE. */
+function propertiesOf(columns: Partial<Device>): (keyof Device & string)[] {
+  return (Object.keys(columns) as (keyof Device & string)[]).sort();
+}
+
+/** Changes grouped by the device columns they write (one guarded UPDATE per set of columns). */
+function byColumns(changes: readonly BuiltChange[]): Map<string, BuiltChange[]> {
+  return groupBy(changes, (change) => propertiesOf(change.rows.columns).join(','));
+}
+
+/**
+ * SQLite: a pending change's rows as the driver binds them — built on the writing thread, or on a
+ * sweep's reader thread ahead of its batch (`sqliteStatusChangeValues`), so that the writing
+ * thread only binds and runs them. Plain arrays: they cross threads as they are.
+ */
+export interface SqliteChangeValues {
+  /** The device properties it writes, sorted and comma-joined (the guarded UPDATE it is written by). */
+  properties: string;
+  /** `[id, the status it was read in (the guard), …those properties' values]`. */
+  update: unknown[];
+  history: unknown[];
+  /** The partner's event, when the change sends one. */
+  event: unknown[] | null;
+  audit: unknown[];
+}
+
+/** The values of a built change, converted by the lifecycle's statements. */
+function sqliteChangeValues(statements: LifecycleStatements, { device, rows }: BuiltChange): SqliteChangeValues {
+  const { tables } = statements;
+  const properties = propertiesOf(rows.columns);
+  return {
+    properties: properties.join(','),
+    update: [
+      device.id,
+      tables.devices.persisted('status', device.status),
+      ...properties.map((property) => tables.devices.persisted(property, rows.columns[property])),
+    ],
+    history: tables.history.persistedRow(STATUS_CHANGE_PROPERTIES, rows.history),
+    event: rows.event ? tables.events.persistedRow(EVENT_PROPERTIES, partnerEventRow(rows.event)) : null,
+    audit: tables.audit.persistedRow(AUDIT_PROPERTIES, rows.audit),
+  };
+}
+
+/** A pending change's values built before; a change the builder found no change is not pending here. */
+function sqliteValuesOf(values: SqliteChangeValues | null | undefined, index: number): SqliteChangeValues {
+  if (!values) throw new Error(`status change ${index} was built as no change but is pending`);
+  return values;
+}
+
+/**
+ * SQLite: the values of these changes (null for one that is no change), built where the rows are
+ * read — a sweep's reader thread, on a read-only connection to the file — by the caller named, as
+ * `changeDeviceStatuses` would build them. `preparedSqliteStatusChanges` writes them.
+ */
+export function sqliteStatusChangeValues(
+  dataSource: DataSource,
+  caller: AuditCaller,
+  changes: readonly { device: DeviceBefore; transition: StatusTransition }[],
+): (SqliteChangeValues | null)[] {
+  const statements = lifecycleStatements(dataSource);
+  const values: (SqliteChangeValues | null)[] = changes.map(() => null);
+  for (const change of pendingChanges(changes).pending)
+    values[change.index] = sqliteChangeValues(statements, buildChange(caller, change));
+  return values;
+}
+
+/** Changes whose values were built before (`sqliteStatusChangeValues`), to be written in the caller's transaction. */
+export function preparedSqliteStatusChanges(
+  context: RequestScope,
+  changes: readonly { device: DeviceBefore; transition: StatusTransition }[],
+  values: readonly (SqliteChangeValues | null)[],
+): PreparedStatusChanges {
+  return writtenOnce((manager) => changeDeviceStatuses(manager, context, changes, { sqlite: values }));
+}
+
+/** Statements or values built before the transaction that writes them (see `prepareDeviceStatusChanges`). */
+export type BuiltStatusChanges =
+  { postgres: readonly PostgresStatement[][] } | { sqlite: readonly (SqliteChangeValues | null)[] };
 
 /**
  * `changeDeviceStatus` for several devices in the caller's transaction (a sweep's batch), through
@@ -348,14 +427,14 @@ export async function changeDeviceStatuses(
   manager: EntityManager,
   context: RequestScope,
   changes: readonly { device: DeviceBefore; transition: StatusTransition }[],
-  /** PostgreSQL: these changes' statements built before (`prepareDeviceStatusChanges`), instead of built here. */
-  built?: readonly PostgresStatement[][],
+  /** These changes' statements or values built before (`prepareDeviceStatusChanges`, a sweep's reader thread). */
+  built?: BuiltStatusChanges,
 ): Promise<boolean[]> {
   const statements = lifecycleStatements(manager.connection);
   const { made, pending } = pendingChanges(changes);
-  const written: BuiltChange[] = [];
+  const written: PendingChange[] = [];
   // The changes whose guarded UPDATE answered their device's id were made (the others found another status).
-  const recordChanged = (group: readonly BuiltChange[], changedIds: number[]) => {
+  const recordChanged = (group: readonly PendingChange[], changedIds: number[]) => {
     const changed = new Set(changedIds);
     for (const change of group) {
       if (!changed.has(change.device.id)) continue;
@@ -366,7 +445,8 @@ export async function changeDeviceStatuses(
   if (statements.postgres) {
     // The statement the server runs while the next one's rows are built (when not built before).
     let running: Promise<void> | null = null;
-    for (const next of built ?? postgresStatements(statements, context, pending)) {
+    for (const next of (built && 'postgres' in built ? built.postgres : null) ??
+      postgresStatements(statements, context, pending)) {
       if (running) await running;
       running = (async () => {
         for (const { group, statement } of next) {
@@ -378,28 +458,32 @@ export async function changeDeviceStatuses(
     }
     await running;
   } else {
-    for (const round of rounds(pending)) {
-      for (const [key, group] of byColumns(round.map((change) => buildChange(context, change)))) {
+    const values =
+      built && 'sqlite' in built
+        ? pending.map(({ index }) => sqliteValuesOf(built.sqlite[index], index))
+        : pending.map((change) => sqliteChangeValues(statements, buildChange(context, change)));
+    const valued = pending.map((change, at) => ({ ...change, values: values[at] }));
+    for (const round of rounds(valued)) {
+      for (const [key, group] of groupBy(round, ({ values }) => values.properties)) {
         const properties = key.split(',') as (keyof Device & string)[];
         const perStatement = devicesPerUpdate(properties.length + 2);
         for (let start = 0; start < group.length; start += perStatement) {
           const chunk = start === 0 && group.length <= perStatement ? group : group.slice(start, start + perStatement);
-          const update = statements.devices.updateMany(
+          const update = statements.devices.updateManyValues(
             'status',
             properties,
-            chunk.map(({ device, rows }) => ({ id: device.id, guard: device.status, changes: rows.columns })),
+            chunk.map(({ values }) => values.update),
           );
           recordChanged(chunk, await returnedIds(manager, update.sql, update.parameters));
         }
       }
     }
     written.sort((a, b) => a.index - b.index);
-    await run(manager, statements.history(written.map(({ rows }) => rows.history)));
-    await run(
-      manager,
-      statements.events(written.flatMap(({ rows }) => (rows.event ? [partnerEventRow(rows.event)] : []))),
-    );
-    await run(manager, statements.audit(written.map(({ rows }) => rows.audit)));
+    const valuesByIndex = new Map(valued.map(({ index, values }) => [index, values]));
+    const writtenValues = written.map(({ index }) => valuesByIndex.get(index)!);
+    await run(manager, statements.historyValues(writtenValues.map(({ history }) => history)));
+    await run(manager, statements.eventValues(writtenValues.flatMap(({ event }) => (event ? [event] : []))));
+    await run(manager, statements.auditValues(writtenValues.map(({ audit }) => audit)));
   }
   if (written.length)
     await announceLive(manager, ...written.map(({ device }): LiveEvent => ({ kind: 'device', deviceId: device.id })));
@@ -459,7 +543,8 @@ export interface PreparedStatusChanges {
  * build yields to the event loop, so that what else it serves (the batch being written, decisions)
  * waits for at most one statement's rows. Instants (lockedAt, the history's and audit's occurredAt)
  * are the build's, earlier than the commit by about a batch's time. On SQLite (one connection:
- * nothing of the server runs beside the service's thread) the rows are built when written.
+ * nothing of the server runs beside the service's thread) the rows are built when written; a
+ * sweep of a SQLite file builds them on its reader thread instead (`sqliteStatusChangeValues`).
  */
 export async function prepareDeviceStatusChanges(
   dataSource: DataSource,
@@ -473,16 +558,22 @@ export async function prepareDeviceStatusChanges(
     built.push(next);
     await new Promise((resolve) => setImmediate(resolve));
   }
+  return writtenOnce((manager) => changeDeviceStatuses(manager, context, changes, { postgres: built }));
+}
+
+/** Prepared changes that write their rows once: a second write would send the same history and audit rows again. */
+function writtenOnce(write: (manager: EntityManager) => Promise<boolean[]>): PreparedStatusChanges {
   let written = false;
   return {
     write: async (manager) => {
-      // Its rows are those of one write: a second would send the same history and audit rows again.
       if (written) throw new Error('prepared status changes are written once');
       written = true;
-      return changeDeviceStatuses(manager, context, changes, built);
+      return write(manager);
     },
   };
 }
+
+type LifecycleStatements = ReturnType<typeof lifecycleStatements>;
 
 /** The lifecycle's statements for a database (from the entity metadata: a few microseconds per batch). */
 function lifecycleStatements(dataSource: DataSource) {
@@ -493,9 +584,11 @@ function lifecycleStatements(dataSource: DataSource) {
   return {
     postgres: devices.postgres,
     devices,
-    history: history.insertMany(STATUS_CHANGE_PROPERTIES),
-    events: events.insertMany(EVENT_PROPERTIES),
-    audit: audit.insertMany(AUDIT_PROPERTIES),
+    tables: { devices, history, events, audit },
+    // SQLite: multi-row INSERTs of values converted already (`SqliteChangeValues`).
+    historyValues: history.insertManyValues(STATUS_CHANGE_PROPERTIES),
+    eventValues: events.insertManyValues(EVENT_PROPERTIES),
+    auditValues: audit.insertManyValues(AUDIT_PROPERTIES),
     /**
      * PostgreSQL: one statement for changes writing the same device columns (distinct devices):
      * the guarded UPDATE, and the history, partner events and audit events of the devices it

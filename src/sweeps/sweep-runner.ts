@@ -29,6 +29,8 @@ import {
   sweepPolicyRows,
 } from './sweep.service';
 import { announceLive } from '../db/live-events';
+import { sqliteDatabaseOf } from '../db/pool';
+import { SqliteSweepReader } from './sweep-reader';
 
 type BatchOutcome = 'continue' | 'done' | 'lost';
 
@@ -92,9 +94,19 @@ export class SweepRunner extends BackgroundWorker {
     return this.settings.sweeps;
   }
 
-  /** On SQLite a read ahead runs on the one connection, on this thread: measured, it only cost processor time. */
+  /**
+   * Whether the next batch is read while one is written: on PostgreSQL on a pooled connection, on a
+   * SQLite file by a reader thread (`SqliteSweepReader`). An in-memory SQLite database has no
+   * connection but the service's: read ahead there on this thread it only cost processor time.
+   */
   private get readsAhead(): boolean {
-    return this.sweeps.readAhead ?? this.dataSource.options.type === 'postgres';
+    return this.sweeps.readAhead ?? (this.dataSource.options.type === 'postgres' || this.sqliteFile() !== null);
+  }
+
+  /** The SQLite file a reader thread can open beside the service's connection; null on PostgreSQL or in memory. */
+  private sqliteFile(): string | null {
+    const sqlite = sqliteDatabaseOf(this.dataSource);
+    return sqlite && !sqlite.memory ? sqlite.name : null;
   }
 
   /** Polls at half the lease: a sweep left by a dead instance is taken over soon after its lease lapses. */
@@ -189,8 +201,13 @@ export class SweepRunner extends BackgroundWorker {
     } finally {
       // A read still in flight is left to finish (its result unused), so that nothing of this run outlives it.
       await ahead;
+      await this.reader?.close();
+      this.reader = null;
     }
   }
+
+  /** This run's SQLite reader thread, started at its first read ahead (a sweep of one batch starts none). */
+  private reader: SqliteSweepReader | null = null;
 
   /**
    * Reads and judges the batch after `after` on a connection of the pool (not the writing
@@ -206,15 +223,20 @@ export class SweepRunner extends BackgroundWorker {
     after: number,
     limit: number,
   ): Promise<JudgedBatch | null> {
-    return judgeBatch(this.dataSource.manager, scope, after, limit)
-      .then(async (judged) => ({
-        ...judged,
-        prepared: await prepareChanges(this.dataSource, context, sweepId, judged.changes),
-      }))
-      .catch((error: unknown) => {
-        this.logger?.warn({ err: error }, 'sweep read-ahead failed; the batch is read again when written');
-        return null;
-      });
+    const file = this.sqliteFile();
+    if (file) this.reader ??= new SqliteSweepReader(file);
+    const judged: Promise<JudgedBatch> = this.reader
+      ? this.reader
+          .read(context, sweepId, scope, after, limit)
+          .then((read) => ({ after, limit, rules: scope.rules, ...read }))
+      : judgeBatch(this.dataSource.manager, scope, after, limit).then(async (judged) => ({
+          ...judged,
+          prepared: await prepareChanges(this.dataSource, context, sweepId, judged.changes),
+        }));
+    return judged.catch((error: unknown) => {
+      this.logger?.warn({ err: error }, 'sweep read-ahead failed; the batch is read again when written');
+      return null;
+    });
   }
 
   /**

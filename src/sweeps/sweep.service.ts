@@ -7,11 +7,15 @@ import { RequestScope } from '../common/request-scope';
 import { CompiledRules } from '../decisions/evaluator';
 import { evaluatePolicies } from '../decisions/engine/policy-evaluator';
 import { CompiledPolicy, isInForceAt } from '../decisions/engine/types';
+import { AuditCaller } from '../audit/audit.service';
 import {
   LOCK_REASON_PREFIX,
   PreparedStatusChanges,
+  SqliteChangeValues,
   changeDeviceStatuses,
   prepareDeviceStatusChanges,
+  preparedSqliteStatusChanges,
+  sqliteStatusChangeValues,
 } from '../devices/device-lifecycle';
 import { StatusChangeCause } from '../devices/device-status-change.entity';
 import { Device, DeviceStatus, LockCause } from '../devices/device.entity';
@@ -478,6 +482,52 @@ export async function prepareChanges(
     lifecycleChanges(sweepId, changes, new Date()),
   );
   return { sweepId, changes, statements };
+}
+
+/** A batch as a sweep's reader thread hands it over: its candidates, judged, and its changes' values built. */
+export interface SqliteReadBatch {
+  /** The devices examined (their evidence stays on the thread: it was needed only to judge them). */
+  candidates: SweepCandidates;
+  changes: SweepChange[];
+  /** Per change, its rows as SQLite binds them (null for no change). */
+  values: (SqliteChangeValues | null)[];
+}
+
+/**
+ * SQLite, on a sweep's reader thread (its own read-only connection to the file): the candidates
+ * after `after` read, judged by the rules as of now, and their changes' rows built and converted
+ * by `caller` — all of a batch's work but the write, done beside the thread that writes the
+ * batch before. The values are written by `preparedSqliteChanges` on that thread.
+ */
+export async function readSqliteBatch(
+  dataSource: DataSource,
+  caller: AuditCaller,
+  sweepId: number,
+  scope: SweepScope,
+  after: number,
+  limit: number,
+): Promise<SqliteReadBatch> {
+  const candidates = await nextCandidates(dataSource.manager, scope, after, limit);
+  const now = new Date();
+  const changes = plannedChanges(scope, candidates, now);
+  return {
+    candidates: { devices: candidates.devices, evidence: new Map() },
+    changes,
+    values: sqliteStatusChangeValues(dataSource, caller, lifecycleChanges(sweepId, changes, now)),
+  };
+}
+
+/** The changes of a batch read on a reader thread (`readSqliteBatch`), to be written by `applyChanges`. */
+export function preparedSqliteChanges(
+  context: RequestScope,
+  sweepId: number,
+  { changes, values }: Pick<SqliteReadBatch, 'changes' | 'values'>,
+): PreparedChanges {
+  return {
+    sweepId,
+    changes,
+    statements: preparedSqliteStatusChanges(context, lifecycleChanges(sweepId, changes, new Date()), values),
+  };
 }
 
 /**
