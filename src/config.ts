@@ -113,6 +113,13 @@ export interface SweepSettings {
    * connection runs every statement on the service's thread: nothing can overlap).
    */
   readAhead?: boolean;
+  /**
+   * Whether, on PostgreSQL while reading ahead, the next batch is written on its own connection
+   * while this one is still being written (two batches in flight, committed in cursor order), so
+   * that both cores work on the server's write. Left out: on (PostgreSQL with read-ahead); never on
+   * SQLite (one writer).
+   */
+  overlapWrites?: boolean;
 }
 
 export interface QueryLimits {
@@ -312,6 +319,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       leaseMs: integer('SWEEP_LEASE_MS', 30_000, 500, 3_600_000),
       batchPauseMs: integer('SWEEP_BATCH_PAUSE_MS', 20, 0, 60_000),
       readAhead: env.SWEEP_READ_AHEAD ? readBoolean('SWEEP_READ_AHEAD', true, env) : undefined,
+      overlapWrites: env.SWEEP_OVERLAP_WRITES ? readBoolean('SWEEP_OVERLAP_WRITES', true, env) : undefined,
     },
     live: {
       maxConnectionsPerKey: integer('LIVE_MAX_CONNECTIONS_PER_KEY', 10, 1, 100_000),

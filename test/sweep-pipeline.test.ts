@@ -14,7 +14,7 @@ import { internalScope } from '../src/common/request-scope';
 import { sqliteDatabaseOf } from '../src/db/pool';
 import { inTransaction } from '../src/db/transactions';
 import { POSTGRES_BATCH_WRITE, changeDeviceStatus } from '../src/devices/device-lifecycle';
-import { Device, DeviceStatus } from '../src/devices/device.entity';
+import { Device, DeviceStatus, LockCause } from '../src/devices/device.entity';
 import { DeviceStatusChange, StatusChangeCause } from '../src/devices/device-status-change.entity';
 import { markets } from '../src/seeding/places';
 import { Sweep, SweepAction } from '../src/sweeps/sweep.entity';
@@ -165,7 +165,14 @@ it('the one-batch-at-a-time sweep locks devices (the reference the others are co
 it('writes what one batch at a time writes, through a batch that fails after the next was read ahead', async () => {
   const piped = await world();
   opened.push(piped);
-  piped.database.settings.sweeps = { batchSize: 7, leaseMs: 30_000, batchPauseMs: 0, readAhead: true };
+  // One batch written at a time: which read is under way when the third write fails is exact only so.
+  piped.database.settings.sweeps = {
+    batchSize: 7,
+    leaseMs: 30_000,
+    batchPauseMs: 0,
+    readAhead: true,
+    overlapWrites: false,
+  };
   const reads: number[] = [];
   const counted = spyOnReads({ started: (after) => reads.push(after) });
   const applyChanges = sweepService.applyChanges;
@@ -411,6 +418,151 @@ postgresOnly(
     expect(builtInTransaction).toEqual([]);
   },
 );
+
+describe('two batches written at once (PostgreSQL)', () => {
+  /** Per transaction (its query runner): whether it has written devices, and their ids. */
+  function traceTransactions(world: World) {
+    const runnerType = Object.getPrototypeOf(world.database.dataSource.createQueryRunner()) as {
+      query: (...args: unknown[]) => Promise<unknown>;
+    };
+    const query = runnerType.query;
+    const writing = new Map<unknown, number[]>();
+    const trace = { overlapping: 0, committed: [] as number[][], rolledBack: [] as number[][] };
+    jest.spyOn(runnerType, 'query').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      const sql = typeof args[0] === 'string' ? args[0] : '';
+      if (/^WITH changed AS \(UPDATE "device"/.test(sql)) {
+        const rows = JSON.parse((args[1] as string[])[0]) as { $id: number }[];
+        // A batch's first write while another batch has written and not yet ended.
+        if (!writing.has(this) && writing.size > 0) trace.overlapping += 1;
+        writing.set(this, [...(writing.get(this) ?? []), ...rows.map((row) => row.$id)]);
+      }
+      const ends = /^COMMIT/.test(sql) ? trace.committed : /^ROLLBACK/.test(sql) ? trace.rolledBack : null;
+      const result = await query.apply(this, args);
+      if (ends && writing.has(this)) {
+        ends.push(writing.get(this)!);
+        writing.delete(this);
+      }
+      return result;
+    });
+    return trace;
+  }
+
+  async function sweepChanges(world: World) {
+    const manager = world.database.dataSource.manager;
+    const history = await manager.find(DeviceStatusChange, { where: { cause: StatusChangeCause.SWEEP } });
+    const locked = await manager.countBy(Device, { lockCause: LockCause.SWEEP });
+    return { history: history.length, devices: new Set(history.map((row) => row.deviceId)).size, locked };
+  }
+
+  postgresOnly(
+    'writes the next batch while the one before it is written, and commits them in cursor order',
+    async () => {
+      const piped = await world();
+      opened.push(piped);
+      piped.database.settings.sweeps = { batchSize: 7, leaseMs: 30_000, batchPauseMs: 0, readAhead: true };
+      const trace = traceTransactions(piped);
+      const { id } = await runSweep(piped);
+      jest.restoreAllMocks();
+      expect(trace.overlapping).toBeGreaterThan(0);
+      expect(trace.rolledBack).toEqual([]);
+      // Committed in the order of the cursor: each batch's devices after the one committed before it.
+      const firsts = trace.committed.map((ids) => Math.min(...ids));
+      expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
+      expect(await sweepRow(piped, id)).toEqual(await sweepRow(reference, referenceSweep.id));
+      expect(await written(piped)).toEqual(await written(reference));
+    },
+  );
+
+  postgresOnly(
+    'rolls back the batch written beside one that fails, and resumes from the cursor with the same result',
+    async () => {
+      const piped = await world();
+      opened.push(piped);
+      piped.database.settings.sweeps = { batchSize: 7, leaseMs: 30_000, batchPauseMs: 0, readAhead: true };
+      const trace = traceTransactions(piped);
+      const applyChanges = sweepService.applyChanges;
+      let calls = 0;
+      let fourthWritten!: () => void;
+      const fourth = new Promise<boolean>((resolve) => (fourthWritten = () => resolve(true)));
+      let besideIt = false;
+      jest.spyOn(sweepService, 'applyChanges').mockImplementation(async (...args) => {
+        const call = ++calls;
+        const applied = await applyChanges(...args);
+        if (call === 4) fourthWritten();
+        if (call === 3) {
+          // The third batch fails only once the fourth has written its devices (if it ever does beside it).
+          besideIt = await Promise.race([fourth, new Promise<boolean>((resolve) => setTimeout(resolve, 3_000, false))]);
+          throw new Error('connection lost');
+        }
+        return applied;
+      });
+      const { id } = await runSweep(piped);
+      jest.restoreAllMocks();
+      expect(besideIt).toBe(true);
+      // Both rolled back: the third's devices and the fourth's, written beside it.
+      expect(trace.rolledBack.length).toBeGreaterThanOrEqual(2);
+      expect(await sweepRow(piped, id)).toEqual(await sweepRow(reference, referenceSweep.id));
+      expect(await written(piped)).toEqual(await written(reference));
+      const changes = await sweepChanges(piped);
+      expect(changes.history).toBe(changes.devices);
+    },
+  );
+
+  for (const control of ['pause', 'cancel'] as const) {
+    it(`${control}s mid-way: the batches written and not committed roll back, the committed ones count once`, async () => {
+      const piped = await world();
+      opened.push(piped);
+      piped.database.settings.sweeps = { batchSize: 7, leaseMs: 30_000, batchPauseMs: 0, readAhead: true };
+      const { dataSource } = piped.database;
+      const applyChanges = sweepService.applyChanges;
+      let calls = 0;
+      let controlled: Promise<unknown> | undefined;
+      jest.spyOn(sweepService, 'applyChanges').mockImplementation(async (...args) => {
+        // Counted as they begin, in cursor order (two written at once may end in either order).
+        const call = ++calls;
+        const applied = await applyChanges(...args);
+        if (call === 3) {
+          const [{ id: rowId }]: { id: number }[] = await dataSource.query('SELECT "id" FROM "sweep"');
+          controlled = piped.client.data(
+            `mutation ($id: ID!) { ${control}Sweep(input: { id: $id }) { sweep { status } userErrors { message } } }`,
+            { id: encodeGlobalId('Sweep', rowId) },
+          );
+          // On PostgreSQL the third batch waits (a while at most) for the sweep to change under it;
+          // on SQLite (one connection, this transaction on it) the change comes after its commit.
+          for (let waited = 0; usingPostgres && waited < 2_000; waited += 20) {
+            const [{ status }]: { status: string }[] = await dataSource.query('SELECT "status" FROM "sweep"');
+            if (status !== 'RUNNING') break;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        }
+        return applied;
+      });
+      const started = await piped.client.data(START);
+      const id = started.startSweep.sweep.id;
+      await piped.database.services.sweeps.idle();
+      await controlled;
+      jest.restoreAllMocks();
+      const stopped = await sweepRow(piped, id);
+      const expected = await sweepRow(reference, referenceSweep.id);
+      expect(stopped.status).toBe(control === 'pause' ? 'PAUSED' : 'CANCELLED');
+      expect(stopped.processed).toBeLessThan(expected.processed);
+      // What was committed is counted once, and nothing of what was rolled back is left.
+      const changes = await sweepChanges(piped);
+      expect(changes).toEqual({ history: stopped.changed, devices: stopped.changed, locked: stopped.changed });
+      // On PostgreSQL the third batch (and any written beside it) was written, then rolled back.
+      if (usingPostgres) expect(stopped.processed).toBeLessThanOrEqual(14);
+      if (control === 'cancel') return;
+      const resumed = await piped.client.data(
+        `mutation ($id: ID!) { resumeSweep(input: { id: $id }) { sweep { status } userErrors { message } } }`,
+        { id },
+      );
+      expect(resumed.resumeSweep.userErrors).toEqual([]);
+      await piped.database.services.sweeps.idle();
+      expect(await sweepRow(piped, id)).toEqual(expected);
+      expect(await written(piped)).toEqual(await written(reference));
+    });
+  }
+});
 
 describe('the progress total', () => {
   it('is counted when few devices are in the status a sweep changes, estimated from a sample beyond', async () => {

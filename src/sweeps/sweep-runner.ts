@@ -34,6 +34,20 @@ import { SqliteSweepReader } from './sweep-reader';
 
 type BatchOutcome = 'continue' | 'done' | 'lost';
 
+/**
+ * How a batch written beside the one before it ended: committed, or rolled back because the sweep
+ * is no longer this instance's to run (paused, cancelled, taken over) or because what it was read
+ * from no longer holds (the batch before it did not commit, the cursor or the rules moved on).
+ */
+type OverlappedOutcome = 'continue' | 'lost' | 'stale';
+
+/** Thrown inside a batch's transaction to roll it back with this outcome. */
+class RolledBack extends Error {
+  constructor(readonly outcome: Exclude<OverlappedOutcome, 'continue'>) {
+    super(`sweep batch rolled back: ${outcome}`);
+  }
+}
+
 /** A batch read and judged, not yet written. */
 interface JudgedBatch {
   /** The cursor it was read after, and how many it asked for: it is written only from that cursor. */
@@ -109,6 +123,15 @@ export class SweepRunner extends BackgroundWorker {
     return sqlite && !sqlite.memory ? sqlite.name : null;
   }
 
+  /**
+   * Two batches written at once, each on its own connection (PostgreSQL, reading ahead): the
+   * server's write of a batch (≈ 200 ms of a backend for 1,000 devices) is most of a sweep's time,
+   * and one backend at a time left the second core idle for it.
+   */
+  private get overlapsWrites(): boolean {
+    return this.dataSource.options.type === 'postgres' && this.readsAhead && (this.sweeps.overlapWrites ?? true);
+  }
+
   /** Polls at half the lease: a sweep left by a dead instance is taken over soon after its lease lapses. */
   override startPolling(): void {
     super.startPolling(Math.max(1_000, Math.floor(this.sweeps.leaseMs / 2)));
@@ -175,6 +198,7 @@ export class SweepRunner extends BackgroundWorker {
 
   private async run(sweep: Sweep): Promise<void> {
     const context = this.scopeOf(sweep);
+    if (this.overlapsWrites) return this.runOverlapped(sweep, context);
     // The next batch, read and judged while this one is written (at most one ahead).
     let ahead: Promise<JudgedBatch | null> | null = null;
     try {
@@ -208,6 +232,168 @@ export class SweepRunner extends BackgroundWorker {
 
   /** This run's SQLite reader thread, started at its first read ahead (a sweep of one batch starts none). */
   private reader: SqliteSweepReader | null = null;
+
+  /**
+   * `run` with two batches written at once (`overlapsWrites`). The service reads, judges and
+   * builds batch N+2 while the server writes N and N+1 on two connections; N+1's write begins
+   * once it is built, whether N has committed or not, and N+2's once N has. Each batch still
+   * commits whole with its cursor and progress, and in cursor order: it takes the sweep's row
+   * (FOR UPDATE) only after its devices are written and the batch before it has committed, and
+   * commits only if that left the cursor where it was read from, the sweep RUNNING under this
+   * instance's lease and the rules as they were judged by (`writeOverlapped`). Otherwise it rolls
+   * back, its writes undone, and so does every batch after it: the sweep reads on from the cursor
+   * committed last, exactly as after a crash. So resuming is unchanged, and a pause or cancel is
+   * seen at the latest by the next batch to commit.
+   *
+   * Why the two transactions cannot deadlock with each other or with decisions: their device sets
+   * are disjoint (ids after different cursors); the rows they insert (history, partner events,
+   * audit) reference only their own devices (the foreign keys' KEY SHARE locks fall on rows the
+   * batch has locked itself) and the sweep's row not at all; the only row both lock is the
+   * sweep's, each at its very end and in order. A decision locks one device: it waits for the
+   * batch holding that device (now up to two batches' time), and that batch waits only for the
+   * batch before it, which never waits for a device of a later one.
+   */
+  private async runOverlapped(claimed: Sweep, context: RequestScope): Promise<void> {
+    const limit = this.sweeps.batchSize;
+    for (;;) {
+      // From the cursor committed last: at the start, or after batches rolled back.
+      const sweep = await this.dataSource.manager.findOneBy(Sweep, { id: claimed.id });
+      if (!sweep || sweep.status !== SweepStatus.RUNNING || sweep.leaseOwner !== this.owner) return;
+      // Batches written and not yet known committed, in cursor order (at most two).
+      const inFlight: Promise<OverlappedOutcome>[] = [];
+      let after = sweep.cursor;
+      let ended: OverlappedOutcome | 'stopped' | 'read again';
+      let failure: unknown = null;
+      try {
+        for (;;) {
+          if (this.stopped) {
+            ended = 'stopped';
+            break;
+          }
+          const scope = await this.sweepScopeOf(this.dataSource.manager, sweep);
+          const judged = await this.readAhead(sweep.id, context, scope, after, limit);
+          // Nothing more after the cursor, or a failed read: the one-batch path reads it again in its transaction.
+          if (!judged || judged.candidates.devices.length === 0) {
+            ended = 'read again';
+            break;
+          }
+          if (inFlight.length === 2) {
+            const outcome = await inFlight.shift()!;
+            if (outcome !== 'continue') {
+              ended = outcome;
+              break;
+            }
+          }
+          if (this.sweeps.batchPauseMs) await new Promise((resolve) => setTimeout(resolve, this.sweeps.batchPauseMs));
+          const writing = this.writeOverlapped(sweep, context, judged, inFlight[inFlight.length - 1] ?? null);
+          // Its failure is seen where it is awaited (below, or by the batch after it).
+          writing.catch(() => undefined);
+          inFlight.push(writing);
+          const ids = judged.candidates.devices;
+          after = ids[ids.length - 1].id;
+        }
+      } catch (error) {
+        ended = 'stale';
+        failure = error;
+      }
+      // The batches in flight settle in order; the first that did not commit decides what follows.
+      for (const writing of inFlight) {
+        try {
+          const outcome = await writing;
+          if (outcome !== 'continue' && failure === null && ended !== 'lost' && ended !== 'stale') ended = outcome;
+        } catch (error) {
+          if (failure === null) failure = error;
+          ended = 'stale';
+        }
+      }
+      if (failure !== null) {
+        if (failure instanceof UserErrorsAbort) {
+          // The policy no longer allows the sweep (retired or changed mid-way): it stops.
+          await this.finish(claimed.id, context, SweepStatus.CANCELLED, failure.userErrors[0].message);
+          return;
+        }
+        this.logger?.warn({ err: failure, sweepId: claimed.globalId }, 'sweep batch failed; retrying device by device');
+        if ((await this.deviceByDevice(claimed.id, context)) !== 'continue') return;
+        continue;
+      }
+      if (ended === 'stopped' || ended === 'lost') return;
+      if (ended === 'read again') {
+        // The last batch (it completes the sweep when nothing is left), or one whose read failed.
+        let outcome: BatchOutcome;
+        try {
+          outcome = (await this.batch(claimed.id, context, limit)).outcome;
+        } catch (error) {
+          if (error instanceof UserErrorsAbort) {
+            await this.finish(claimed.id, context, SweepStatus.CANCELLED, error.userErrors[0].message);
+            return;
+          }
+          this.logger?.warn({ err: error, sweepId: claimed.globalId }, 'sweep batch failed; retrying device by device');
+          outcome = await this.deviceByDevice(claimed.id, context);
+        }
+        if (outcome !== 'continue') return;
+      }
+      // 'stale' or a batch more: read on from the cursor committed last.
+    }
+  }
+
+  /**
+   * One batch of `runOverlapped` in its own transaction: its devices written first (the guarded
+   * UPDATE: each only if still in the status it was read in), then — once `previous`, the batch
+   * before it, has committed — the sweep's row locked and checked, the cursor and progress moved
+   * on, and committed. Rolled back (`RolledBack`'s outcome) when `previous` did not commit, the
+   * sweep is no longer RUNNING under this lease, its cursor is not where this batch was read from,
+   * or the rules changed since it was judged.
+   */
+  private async writeOverlapped(
+    sweep: Sweep,
+    context: RequestScope,
+    judged: JudgedBatch,
+    previous: Promise<OverlappedOutcome> | null,
+  ): Promise<OverlappedOutcome> {
+    const counts = { action: '', examined: 0, changed: 0 };
+    let outcome: OverlappedOutcome;
+    try {
+      outcome = await inTransaction(this.dataSource, async (manager): Promise<OverlappedOutcome> => {
+        const applied = await applyChanges(manager, context, sweep, judged.changes, judged.prepared);
+        // In cursor order: this batch commits only after the one before it did.
+        if (previous && (await previous.catch(() => 'stale' as const)) !== 'continue') throw new RolledBack('stale');
+        const locked = await lockSweep(manager, sweep.id);
+        if (!locked || locked.status !== SweepStatus.RUNNING || locked.leaseOwner !== this.owner)
+          throw new RolledBack('lost');
+        if (locked.cursor !== judged.after) throw new RolledBack('stale');
+        // Still allowed to sweep (a UserErrorsAbort otherwise), under the rules it was judged by.
+        const scope = await this.sweepScopeOf(manager, locked);
+        if (scope.rules !== judged.rules) throw new RolledBack('stale');
+        const ids = judged.candidates.devices.map((device) => device.id);
+        const now = new Date();
+        Object.assign(counts, { action: locked.action, examined: ids.length, changed: applied.length });
+        const breakdown = locked.breakdown;
+        applied.forEach((change) => countChange(breakdown, change));
+        const processed = locked.processed + ids.length;
+        await manager.update(
+          Sweep,
+          { id: locked.id },
+          {
+            cursor: ids[ids.length - 1],
+            processed,
+            total: Math.max(locked.total, processed),
+            changed: locked.changed + applied.length,
+            breakdown,
+            updatedAt: now,
+            leaseUntil: this.leaseFrom(now),
+          },
+        );
+        await announceLive(manager, { kind: 'sweep', sweepId: locked.id });
+        return 'continue';
+      });
+    } catch (error) {
+      if (!(error instanceof RolledBack)) throw error;
+      return error.outcome;
+    }
+    sweepDevices.inc({ action: counts.action, changed: 'true' }, counts.changed);
+    sweepDevices.inc({ action: counts.action, changed: 'false' }, counts.examined - counts.changed);
+    return outcome;
+  }
 
   /**
    * Reads and judges the batch after `after` on a connection of the pool (not the writing
