@@ -419,7 +419,7 @@ postgresOnly(
   },
 );
 
-describe('two batches written at once (PostgreSQL)', () => {
+describe('two batches written at once (PostgreSQL; SQLite writes one at a time)', () => {
   /** Per transaction (its query runner): whether it has written devices, and their ids. */
   function traceTransactions(world: World) {
     const runnerType = Object.getPrototypeOf(world.database.dataSource.createQueryRunner()) as {
