@@ -7,7 +7,7 @@ import { encodeGlobalId } from '../common/global-id';
 import { RequestScope } from '../common/request-scope';
 import { LiveEvent, announceLive } from '../db/live-events';
 import { openBulkConnection, sqliteDatabaseOf } from '../db/pool';
-import { EntityStatements, SQLITE_MAX_PARAMETERS, Statement } from '../db/prepared';
+import { EntityStatements, SQLITE_MAX_PARAMETERS, Statement, statementShapes } from '../db/prepared';
 import { inTransaction, onSqliteConnection } from '../db/transactions';
 import { PartnerEvent, PartnerEventType } from '../webhooks/partner-event.entity';
 import { DeviceEvent, partnerEventRow } from '../webhooks/partner-events';
@@ -419,8 +419,9 @@ export type BuiltStatusChanges =
  *   statement (data-modifying `WITH`), the history, partner events and audit events of the devices
  *   that UPDATE changed, each an `INSERT … SELECT … FROM json_populate_recordset(…)` of one JSON
  *   document. The next statement's rows are built while the server runs this one.
- * - SQLite: one guarded UPDATE per set of columns written (VALUES lists within its parameters),
- *   then one multi-row INSERT each for history, events and audit.
+ * - SQLite: guarded UPDATEs per set of columns written (VALUES lists), then multi-row INSERTs for
+ *   history, events and audit — each in a few statements whose row counts are powers of two
+ *   (`statementShapes`), so that the driver prepares each shape once.
  * Then one live announcement for all of them (on PostgreSQL, NOTIFY in one statement).
  */
 export async function changeDeviceStatuses(
@@ -466,9 +467,9 @@ export async function changeDeviceStatuses(
     for (const round of rounds(valued)) {
       for (const [key, group] of groupBy(round, ({ values }) => values.properties)) {
         const properties = key.split(',') as (keyof Device & string)[];
-        const perStatement = devicesPerUpdate(properties.length + 2);
-        for (let start = 0; start < group.length; start += perStatement) {
-          const chunk = start === 0 && group.length <= perStatement ? group : group.slice(start, start + perStatement);
+        let start = 0;
+        for (const shape of statementShapes(group.length, devicesPerUpdate(properties.length + 2))) {
+          const chunk = group.slice(start, (start += shape));
           const update = statements.devices.updateManyValues(
             'status',
             properties,
