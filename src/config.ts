@@ -108,9 +108,10 @@ export interface SweepSettings {
   /** Rest between batches, so decisions keep their share of the database. */
   batchPauseMs: number;
   /**
-   * Whether the next batch is read and judged on a second connection while this one is written.
-   * Left out: on PostgreSQL (the service and the server work at once), off on SQLite (its one
-   * connection runs every statement on the service's thread: nothing can overlap).
+   * Whether the next batch is read and judged while this one is written. Left out: on for
+   * PostgreSQL (on a second connection: the service and the server work at once) and for a SQLite
+   * file (on a reader thread with a read-only connection, which also builds the batch's rows); off
+   * for an in-memory SQLite database (its one connection is the service's: nothing can overlap).
    */
   readAhead?: boolean;
   /**

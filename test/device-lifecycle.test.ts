@@ -32,7 +32,7 @@ const STATUS_WRITES: [string, RegExp][] = [
   ['an ORM update of Device', /\.update\(\s*Device\s*[,)]/],
   ['a save of a Device', /\.save\(\s*Device\s*,/],
   ['a prepared update of the device table', /\bdevices\.update\(/],
-  ['a prepared batch update of the device table', /\bdevices\.updateMany(?:Values)?\(/],
+  ['a prepared batch update of the device table', /\bdevices\.updateMany(?:Values|FromJson)?\(/],
   ['an SQL UPDATE of the device table', /UPDATE\s+\\?"?device\\?"?\s/i],
   ['an insert into the status history', /\.insert\(\s*DeviceStatusChange\b/],
   ['prepared statements on the status history', /EntityStatements\(\s*\w+\s*,\s*DeviceStatusChange\s*\)/],

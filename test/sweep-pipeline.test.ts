@@ -96,7 +96,7 @@ async function written({ database }: World) {
  * has its candidates, before they are judged and written. A batch is read on the service's thread
  * (`nextCandidates`: in its transaction, and read ahead on PostgreSQL) or, read ahead on a SQLite
  * file, on the sweep's reader thread — which the spies do not reach, so there through
- * `SqliteSweepReader.read`. Answers how many batches the reader thread read.
+ * `SqliteSweepReader.read`. Answers how many batches the reader thread read successfully.
  */
 function spyOnReads(hooks: {
   started?: (after: number) => void;
@@ -119,9 +119,10 @@ function spyOnReads(hooks: {
     after,
     limit,
   ) {
-    counts.onThread += 1;
     hooks.started?.(after);
     const batch = await read.call(this, context, sweepId, scope, after, limit);
+    // Counted once read: a thread that failed every read (each batch then read again here) counts none.
+    counts.onThread += 1;
     await hooks.read?.(batch.candidates);
     return batch;
   });
@@ -366,6 +367,31 @@ sqliteOnly(
     } finally {
       await reader.close();
     }
+  },
+);
+
+sqliteOnly(
+  "carries on when its reader thread stops, reading on the service's thread, with the same result",
+  async () => {
+    const piped = await world();
+    opened.push(piped);
+    piped.database.settings.sweeps = { batchSize: 7, leaseMs: 30_000, batchPauseMs: 0, readAhead: true };
+    let asked = 0;
+    const read = SqliteSweepReader.prototype.read;
+    jest.spyOn(SqliteSweepReader.prototype, 'read').mockImplementation(async function (
+      this: SqliteSweepReader,
+      ...args: Parameters<typeof read>
+    ) {
+      asked += 1;
+      // The thread goes down at the second batch it is asked for (a crash, say).
+      if (asked === 2) await this.close();
+      return read.apply(this, args);
+    });
+    const { id } = await runSweep(piped);
+    expect(await sweepRow(piped, id)).toEqual(await sweepRow(reference, referenceSweep.id));
+    expect(await written(piped)).toEqual(await written(reference));
+    // Not asked again once it had stopped: the rest was read ahead on the service's thread.
+    expect(asked).toBe(2);
   },
 );
 

@@ -70,6 +70,11 @@ export class WorkerPool<Input, Output> {
     return output;
   }
 
+  /** Whether a thread stopped or the pool was closed: every input is refused from then on. */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
   async close(): Promise<void> {
     this.failure ??= new Error('the worker pool is closed');
     await Promise.all(this.workers.map((worker) => worker.terminate()));

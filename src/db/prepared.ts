@@ -142,41 +142,11 @@ export class EntityStatements<T extends ObjectLiteral> {
   }
 
   /**
-   * One `UPDATE … FROM (rows)` for many rows writing the same properties, each row only while its
-   * `guard` property still has the value given (`WHERE id = ? AND guard = ?` row by row):
-   * `RETURNING "id"` names the rows it changed. Row ids must differ (an id twice would be updated
-   * once, by either). The rows are one JSON document on PostgreSQL (`json_to_recordset`; a VALUES
-   * list of thousands of cast parameters took longer to parse and plan than to run, and typed
-   * arrays per column longer to build on the client) and a VALUES list on SQLite.
-   */
-  updateMany(
-    guard: keyof T & string,
-    properties: readonly (keyof T & string)[],
-    rows: readonly { id: number; guard: unknown; changes: Partial<T> }[],
-  ): { sql: string; parameters: unknown[] } {
-    const columns: [keyof T & string, (row: (typeof rows)[number]) => unknown][] = [
-      ['id' as keyof T & string, (row) => row.id],
-      [guard, (row) => row.guard],
-      ...properties.map((property): [keyof T & string, (row: (typeof rows)[number]) => unknown] => [
-        property,
-        (row) => row.changes[property],
-      ]),
-    ];
-    const table = `"${this.table}"`;
-    if (this.postgres) {
-      const update = this.updateManyFromJson(guard, properties, 1);
-      return { sql: `${update.sql} RETURNING ${table}."id"`, parameters: [update.document(rows)] };
-    }
-    return this.updateManyValues(
-      guard,
-      properties,
-      rows.map((row) => columns.map(([property, valueOf]) => this.persisted(property, valueOf(row)))),
-    );
-  }
-
-  /**
-   * SQLite: `updateMany` of rows converted already — each `[id, guard, …the properties' values]` as
-   * the driver stores them — in one `UPDATE … FROM (VALUES …) RETURNING "id"`.
+   * SQLite: one `UPDATE … FROM (VALUES …)` for many rows writing the same properties, each row only
+   * while its `guard` property still has the value given (`WHERE id = ? AND guard = ?` row by
+   * row): `RETURNING "id"` names the rows it changed. Rows are converted already — each `[id,
+   * guard, …the properties' values]` as the driver stores them. Row ids must differ (an id twice
+   * would be updated once, by either).
    */
   updateManyValues(
     guard: keyof T & string,
@@ -210,8 +180,10 @@ export class EntityStatements<T extends ObjectLiteral> {
   }
 
   /**
-   * PostgreSQL: `updateMany`'s `UPDATE … FROM json_to_recordset($parameter::json) AS v …` without
-   * its RETURNING, for statements that write more beside it. Each row of the document has its
+   * PostgreSQL: the guarded UPDATE of many rows (as `updateManyValues`) from one JSON document —
+   * `UPDATE … FROM json_to_recordset($parameter::json) AS v …`; a VALUES list of thousands of cast
+   * parameters took longer to parse and plan than to run, and typed arrays per column longer to
+   * build on the client — without a RETURNING, for statements that write more beside it. Each row of the document has its
    * `"$id"`, `"$guard"` and `"$n"` (its place in the rows, from 1: `v."$n"`), then the properties
    * under their columns' names — as they stand when they are the document already (`carriedAsIs`).
    */

@@ -8,6 +8,13 @@ import BetterSqlite3 from 'better-sqlite3';
  * connections as it ends.
  */
 export function openSqliteReader(file: string): BetterSqlite3.Database {
-  // Waits out a checkpoint's moment of exclusive access instead of failing at once.
-  return new BetterSqlite3(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+  return new BetterSqlite3(file, SQLITE_READER_OPTIONS);
 }
+
+/** How a reader opens the file (the driver's options; a sweep's reader thread gives them to its ORM). */
+export const SQLITE_READER_OPTIONS = {
+  readonly: true,
+  fileMustExist: true,
+  // Waits out a checkpoint's moment of exclusive access instead of failing at once.
+  timeout: 10_000,
+} as const;

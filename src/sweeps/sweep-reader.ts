@@ -67,6 +67,11 @@ export class SqliteSweepReader {
     }
   }
 
+  /** Whether the thread has stopped (it crashed, or was closed): every read is refused from then on. */
+  get stopped(): boolean {
+    return this.thread.failed;
+  }
+
   close(): Promise<void> {
     return this.thread.close();
   }

@@ -4,6 +4,7 @@ import { workerData } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
 import { serveWorkerPool } from '../common/worker-threads';
 import { entities } from '../db/entities';
+import { SQLITE_READER_OPTIONS } from '../db/sqlite-reader';
 import type { CompiledRules } from '../decisions/evaluator';
 import { rulesFromPortable } from '../decisions/portable-rules';
 import type { SweepReadRequest } from './sweep-reader';
@@ -16,10 +17,7 @@ const { file } = workerData as { file: string };
 const dataSource = new DataSource({
   type: 'better-sqlite3',
   database: file,
-  readonly: true,
-  fileMustExist: true,
-  // Waits out a checkpoint's moment of exclusive access instead of failing at once.
-  timeout: 10_000,
+  ...SQLITE_READER_OPTIONS,
   entities,
   synchronize: false,
 });

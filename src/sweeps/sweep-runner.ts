@@ -321,7 +321,7 @@ export class SweepRunner extends BackgroundWorker {
         // The last batch (it completes the sweep when nothing is left), or one whose read failed.
         let outcome: BatchOutcome;
         try {
-          outcome = (await this.batch(claimed.id, context, limit)).outcome;
+          outcome = (await this.batch(claimed.id, context, limit, null, false)).outcome;
         } catch (error) {
           if (error instanceof UserErrorsAbort) {
             await this.finish(claimed.id, context, SweepStatus.CANCELLED, error.userErrors[0].message);
@@ -396,11 +396,13 @@ export class SweepRunner extends BackgroundWorker {
   }
 
   /**
-   * Reads and judges the batch after `after` on a connection of the pool (not the writing
-   * transaction's), and builds the rows its changes write, so that the service does its share of
-   * the next batch while the server writes this one (and the rest between batches, when it is no
-   * longer). It writes nothing; a failed read answers null and the batch is read again in its own
-   * transaction.
+   * Reads and judges the batch after `after` outside the writing transaction, and builds the rows
+   * its changes write: on PostgreSQL on a connection of the pool, so that the service does its
+   * share of the next batch while the server writes this one; on a SQLite file on this run's reader
+   * thread (`SqliteSweepReader`), so that the service's thread only writes. It writes nothing; a
+   * failed read answers null and the batch is read again in its own transaction. A reader thread
+   * that stopped (it crashed, or its connection could not open) is not started again for the run:
+   * its batches are read ahead on this thread, with one warning instead of one a batch.
    */
   private readAhead(
     sweepId: number,
@@ -411,8 +413,9 @@ export class SweepRunner extends BackgroundWorker {
   ): Promise<JudgedBatch | null> {
     const file = this.sqliteFile();
     if (file) this.reader ??= new SqliteSweepReader(file);
-    const judged: Promise<JudgedBatch> = this.reader
-      ? this.reader
+    const reader = this.reader?.stopped ? null : this.reader;
+    const judged: Promise<JudgedBatch> = reader
+      ? reader
           .read(context, sweepId, scope, after, limit)
           .then((read) => ({ after, limit, rules: scope.rules, ...read }))
       : judgeBatch(this.dataSource.manager, scope, after, limit).then(async (judged) => ({
@@ -420,7 +423,10 @@ export class SweepRunner extends BackgroundWorker {
           prepared: await prepareChanges(this.dataSource, context, sweepId, judged.changes),
         }));
     return judged.catch((error: unknown) => {
-      this.logger?.warn({ err: error }, 'sweep read-ahead failed; the batch is read again when written');
+      // A stopped thread is said once: its batches are read on this thread from now on (closed with the run).
+      if (reader?.stopped)
+        this.logger?.warn({ err: error }, "the sweep's reader thread stopped; this run reads on the service's thread");
+      else this.logger?.warn({ err: error }, 'sweep read-ahead failed; the batch is read again when written');
       return null;
     });
   }
@@ -438,6 +444,8 @@ export class SweepRunner extends BackgroundWorker {
     context: RequestScope,
     limit: number,
     ahead: Promise<JudgedBatch | null> | null = null,
+    /** False for a caller that writes batches one at a time and would only drop the batch read after it. */
+    readsNext = true,
   ): Promise<{ outcome: BatchOutcome; next: Promise<JudgedBatch | null> | null }> {
     // Counted once the batch has committed.
     const counts = { action: '', examined: 0, changed: 0 };
@@ -461,7 +469,7 @@ export class SweepRunner extends BackgroundWorker {
           return 'done';
         }
         // A full batch may have more after it: read it while this one is written.
-        if (this.readsAhead && ids.length === limit)
+        if (readsNext && this.readsAhead && ids.length === limit)
           next = this.readAhead(sweep.id, context, scope, ids[ids.length - 1], limit);
         const applied = await applyChanges(manager, context, sweep, judged.changes, judged.prepared);
         Object.assign(counts, { action: sweep.action, examined: ids.length, changed: applied.length });
@@ -514,7 +522,7 @@ export class SweepRunner extends BackgroundWorker {
   private async deviceByDevice(sweepId: number, context: RequestScope): Promise<BatchOutcome> {
     for (let index = 0; index < this.sweeps.batchSize; index += 1) {
       try {
-        const { outcome } = await this.batch(sweepId, context, 1);
+        const { outcome } = await this.batch(sweepId, context, 1, null, false);
         if (outcome !== 'continue') return outcome;
       } catch (error) {
         this.logger?.error({ err: error, sweepId }, 'a device failed in a sweep; it is skipped and counted');
