@@ -400,6 +400,11 @@ describe('device lifecycle', () => {
   });
 
   describe('a batch of more devices than one PostgreSQL statement writes', () => {
+    // A sweep's batch is one statement by default (1,000 devices): written here in statements of
+    // 250, so that a batch of a few hundred devices takes several.
+    const devicesPerStatement = POSTGRES_BATCH_WRITE.devicesPerStatement;
+    beforeAll(() => (POSTGRES_BATCH_WRITE.devicesPerStatement = 250));
+    afterAll(() => (POSTGRES_BATCH_WRITE.devicesPerStatement = devicesPerStatement));
     /** Devices registered here, ACTIVE, like device 1 but for their IMEIs. */
     async function activeDevices(count: number, firstSerial: number): Promise<Device[]> {
       const model = await deviceRow(1);
