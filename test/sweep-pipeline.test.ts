@@ -395,6 +395,44 @@ sqliteOnly(
   },
 );
 
+it('stops as CANCELLED, saying why, when its policy is retired mid-way; what it committed before stays', async () => {
+  const piped = await world();
+  opened.push(piped);
+  // Batches a fifth of a second apart: the policy is retired while the sweep is under way.
+  piped.database.settings.sweeps = { batchSize: 7, leaseMs: 30_000, batchPauseMs: 200 };
+  const { database, client } = piped;
+  const started = await client.data(START);
+  expect(started.startSweep.userErrors).toEqual([]);
+  const id = started.startSweep.sweep.id;
+  for (let waited = 0; (await sweepRow(piped, id)).processed === 0; waited += 1) {
+    if (waited > 300) throw new Error('the sweep did not start');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const policy = (await client.data(`{ policy(key: "${POLICY}") { id } }`)).policy;
+  const retired = await client.data(
+    `mutation ($id: ID!) { retirePolicy(input: { id: $id, reason: "withdrawn" }) { userErrors { message } } }`,
+    { id: policy.id },
+  );
+  expect(retired.retirePolicy.userErrors).toEqual([]);
+  await database.services.sweeps.idle();
+  const sweep = await sweepRow(piped, id);
+  const expected = await sweepRow(reference, referenceSweep.id);
+  expect(sweep.status).toBe('CANCELLED');
+  expect(sweep.processed).toBeGreaterThan(0);
+  expect(sweep.processed).toBeLessThan(expected.processed);
+  // The committed batches' changes, each once, and nothing after the cancellation.
+  const history = await database.dataSource.manager.find(DeviceStatusChange, {
+    where: { cause: StatusChangeCause.SWEEP },
+  });
+  expect(history.length).toBe(sweep.changed);
+  expect(new Set(history.map((row) => row.deviceId)).size).toBe(history.length);
+  const cancelled = await database.dataSource.manager.findOneByOrFail(AuditEvent, { action: 'sweep.cancel' });
+  expect(cancelled.after).toMatchObject({
+    status: 'CANCELLED',
+    why: 'only a policy whose version in force now LOCKs in ENFORCE mode can lock devices',
+  });
+});
+
 postgresOnly(
   'builds a batch read ahead before its transaction, which holds its devices only while the server writes them',
   async () => {

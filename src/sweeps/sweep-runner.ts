@@ -34,6 +34,20 @@ import { SqliteSweepReader } from './sweep-reader';
 
 type BatchOutcome = 'continue' | 'done' | 'lost';
 
+/** A committed batch's devices, for the metrics. */
+interface BatchCounts {
+  action: string;
+  examined: number;
+  changed: number;
+}
+
+/** Counts a committed batch's devices in the metrics (nothing for a batch that examined none). */
+function countDevices({ action, examined, changed }: BatchCounts): void {
+  if (!examined) return;
+  sweepDevices.inc({ action, changed: 'true' }, changed);
+  sweepDevices.inc({ action, changed: 'false' }, examined - changed);
+}
+
 /**
  * How a batch written beside the one before it ended: committed, or rolled back because the sweep
  * is no longer this instance's to run (paused, cancelled, taken over) or because what it was read
@@ -211,13 +225,7 @@ export class SweepRunner extends BackgroundWorker {
           ahead = done.next;
         } catch (error) {
           ahead = null;
-          if (error instanceof UserErrorsAbort) {
-            // The policy no longer allows the sweep (retired or changed mid-way): it stops.
-            await this.finish(sweep.id, context, SweepStatus.CANCELLED, error.userErrors[0].message);
-            return;
-          }
-          this.logger?.warn({ err: error, sweepId: sweep.globalId }, 'sweep batch failed; retrying device by device');
-          outcome = await this.deviceByDevice(sweep.id, context);
+          outcome = await this.afterFailedBatch(sweep, context, error);
         }
         if (outcome !== 'continue') return;
         if (this.sweeps.batchPauseMs) await new Promise((resolve) => setTimeout(resolve, this.sweeps.batchPauseMs));
@@ -307,13 +315,7 @@ export class SweepRunner extends BackgroundWorker {
         }
       }
       if (failure !== null) {
-        if (failure instanceof UserErrorsAbort) {
-          // The policy no longer allows the sweep (retired or changed mid-way): it stops.
-          await this.finish(claimed.id, context, SweepStatus.CANCELLED, failure.userErrors[0].message);
-          return;
-        }
-        this.logger?.warn({ err: failure, sweepId: claimed.globalId }, 'sweep batch failed; retrying device by device');
-        if ((await this.deviceByDevice(claimed.id, context)) !== 'continue') return;
+        if ((await this.afterFailedBatch(claimed, context, failure)) !== 'continue') return;
         continue;
       }
       if (ended === 'stopped' || ended === 'lost') return;
@@ -323,12 +325,7 @@ export class SweepRunner extends BackgroundWorker {
         try {
           outcome = (await this.batch(claimed.id, context, limit, null, false)).outcome;
         } catch (error) {
-          if (error instanceof UserErrorsAbort) {
-            await this.finish(claimed.id, context, SweepStatus.CANCELLED, error.userErrors[0].message);
-            return;
-          }
-          this.logger?.warn({ err: error, sweepId: claimed.globalId }, 'sweep batch failed; retrying device by device');
-          outcome = await this.deviceByDevice(claimed.id, context);
+          outcome = await this.afterFailedBatch(claimed, context, error);
         }
         if (outcome !== 'continue') return;
       }
@@ -365,34 +362,48 @@ export class SweepRunner extends BackgroundWorker {
         const scope = await this.sweepScopeOf(manager, locked);
         if (scope.rules !== judged.rules) throw new RolledBack('stale');
         const ids = judged.candidates.devices.map((device) => device.id);
-        const now = new Date();
-        Object.assign(counts, { action: locked.action, examined: ids.length, changed: applied.length });
-        const breakdown = locked.breakdown;
-        applied.forEach((change) => countChange(breakdown, change));
-        const processed = locked.processed + ids.length;
-        await manager.update(
-          Sweep,
-          { id: locked.id },
-          {
-            cursor: ids[ids.length - 1],
-            processed,
-            total: Math.max(locked.total, processed),
-            changed: locked.changed + applied.length,
-            breakdown,
-            updatedAt: now,
-            leaseUntil: this.leaseFrom(now),
-          },
-        );
-        await announceLive(manager, { kind: 'sweep', sweepId: locked.id });
+        Object.assign(counts, await this.recordProgress(manager, locked, ids, applied, new Date()));
         return 'continue';
       });
     } catch (error) {
       if (!(error instanceof RolledBack)) throw error;
       return error.outcome;
     }
-    sweepDevices.inc({ action: counts.action, changed: 'true' }, counts.changed);
-    sweepDevices.inc({ action: counts.action, changed: 'false' }, counts.examined - counts.changed);
+    countDevices(counts);
     return outcome;
+  }
+
+  /**
+   * A batch's progress, in its transaction: the cursor moved to its last device, the devices
+   * examined and changed counted with their breakdown, the lease renewed, and the sweep's
+   * watchers told. Answers the counts, for the metrics once the batch has committed.
+   */
+  private async recordProgress(
+    manager: EntityManager,
+    sweep: Sweep,
+    ids: readonly number[],
+    applied: readonly SweepChange[],
+    now: Date,
+  ): Promise<BatchCounts> {
+    const breakdown = sweep.breakdown;
+    applied.forEach((change) => countChange(breakdown, change));
+    const processed = sweep.processed + ids.length;
+    await manager.update(
+      Sweep,
+      { id: sweep.id },
+      {
+        cursor: ids[ids.length - 1],
+        processed,
+        // An estimated total is never left below the devices examined.
+        total: Math.max(sweep.total, processed),
+        changed: sweep.changed + applied.length,
+        breakdown,
+        updatedAt: now,
+        leaseUntil: this.leaseFrom(now),
+      },
+    );
+    await announceLive(manager, { kind: 'sweep', sweepId: sweep.id });
+    return { action: sweep.action, examined: ids.length, changed: applied.length };
   }
 
   /**
@@ -472,25 +483,7 @@ export class SweepRunner extends BackgroundWorker {
         if (readsNext && this.readsAhead && ids.length === limit)
           next = this.readAhead(sweep.id, context, scope, ids[ids.length - 1], limit);
         const applied = await applyChanges(manager, context, sweep, judged.changes, judged.prepared);
-        Object.assign(counts, { action: sweep.action, examined: ids.length, changed: applied.length });
-        const breakdown = sweep.breakdown;
-        applied.forEach((change) => countChange(breakdown, change));
-        const processed = sweep.processed + ids.length;
-        await manager.update(
-          Sweep,
-          { id: sweep.id },
-          {
-            cursor: ids[ids.length - 1],
-            processed,
-            // An estimated total is never left below the devices examined.
-            total: Math.max(sweep.total, processed),
-            changed: sweep.changed + applied.length,
-            breakdown,
-            updatedAt: now,
-            leaseUntil: this.leaseFrom(now),
-          },
-        );
-        await announceLive(manager, { kind: 'sweep', sweepId: sweep.id });
+        Object.assign(counts, await this.recordProgress(manager, sweep, ids, applied, now));
         return 'continue';
       });
     } catch (error) {
@@ -498,10 +491,7 @@ export class SweepRunner extends BackgroundWorker {
       await next;
       throw error;
     }
-    if (counts.examined) {
-      sweepDevices.inc({ action: counts.action, changed: 'true' }, counts.changed);
-      sweepDevices.inc({ action: counts.action, changed: 'false' }, counts.examined - counts.changed);
-    }
+    countDevices(counts);
     if (outcome === 'continue') return { outcome, next };
     await next;
     return { outcome, next: null };
@@ -516,6 +506,20 @@ export class SweepRunner extends BackgroundWorker {
       this.policyRows = cached;
     }
     return scopeOf(rules, cached.rows, sweep.action);
+  }
+
+  /**
+   * After a batch that failed (and rolled back): a sweep its policy no longer allows (retired or
+   * changed mid-way: a user error) is cancelled and stops ('done'); otherwise its devices are
+   * tried one by one (`deviceByDevice`), which answers how the sweep goes on.
+   */
+  private async afterFailedBatch(sweep: Sweep, context: RequestScope, error: unknown): Promise<BatchOutcome> {
+    if (error instanceof UserErrorsAbort) {
+      await this.finish(sweep.id, context, SweepStatus.CANCELLED, error.userErrors[0].message);
+      return 'done';
+    }
+    this.logger?.warn({ err: error, sweepId: sweep.globalId }, 'sweep batch failed; retrying device by device');
+    return this.deviceByDevice(sweep.id, context);
   }
 
   /** After a failed batch: each device alone, and one that still fails is counted and skipped. */
