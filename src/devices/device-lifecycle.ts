@@ -519,7 +519,7 @@ interface PostgresStatement {
  * when it is asked for.
  */
 function* postgresStatements(
-  statements: ReturnType<typeof lifecycleStatements>,
+  statements: LifecycleStatements,
   context: RequestScope,
   pending: readonly PendingChange[],
 ): Generator<PostgresStatement[]> {
